@@ -1,0 +1,1 @@
+"""The embedded demo corpus: narrated videos and PMC-style articles with exact ground truth."""

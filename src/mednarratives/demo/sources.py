@@ -1,0 +1,133 @@
+"""Real images that ship inside installed packages (pydicom, pydicom-data, scikit-image).
+
+Every demo video frame and article figure is built from these, so the demo needs no download.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mednarratives.domains import DOMAINS, STATIC_DOMAINS  # noqa: F401  (re-exported)
+
+
+@dataclass(frozen=True)
+class SourceImage:
+    name: str        # stable id used in ground truth
+    domain: str      # one of DOMAINS, or "non_medical"
+    package: str     # "pydicom" or "skimage"
+    file: str        # file name inside the package's data
+    frame: int | None = None  # for multi-frame DICOM: frame index; None = whole cine (see load_cine)
+
+
+CATALOG: tuple[SourceImage, ...] = (
+    SourceImage("ct_abdomen", "ct", "pydicom", "693_UNCR.dcm"),
+    SourceImage("ct_small", "ct", "pydicom", "CT_small.dcm"),
+    SourceImage("mri_head", "mri", "pydicom", "MR2_UNCR.dcm"),
+    SourceImage("mri_siemens", "mri", "pydicom", "MR-SIEMENS-DICOM-WithOverlays.dcm"),
+    SourceImage("mri_small", "mri", "pydicom", "MR_small.dcm"),
+    SourceImage("xray_chest_1", "xray", "pydicom", "RG1_UNCR.dcm"),
+    SourceImage("xray_chest_3", "xray", "pydicom", "RG3_UNCR.dcm"),
+    SourceImage("us_abdomen", "ultrasound", "pydicom", "US1_UNCR.dcm"),
+    SourceImage("us_obstetric", "ultrasound", "pydicom", "OBXXXX1A.dcm"),
+    SourceImage("us_cine", "ultrasound", "pydicom", "examples_ybr_color.dcm", frame=0),
+    SourceImage("retina_fundus", "ophthalmology", "skimage", "retina.jpg"),
+    SourceImage("retina_microaneurysms", "ophthalmology", "skimage", "microaneurysms.png"),
+    SourceImage("histo_ihc", "histopathology", "skimage", "ihc.png"),
+    SourceImage("histo_cells", "histopathology", "skimage", "cell.png"),
+    SourceImage("photo_coffee", "non_medical", "skimage", "coffee.png"),
+    SourceImage("photo_rocket", "non_medical", "skimage", "rocket.jpg"),
+    SourceImage("photo_chelsea", "non_medical", "skimage", "chelsea.png"),
+    SourceImage("photo_motorcycle", "non_medical", "skimage", "motorcycle_left.png"),
+)
+BY_NAME = {s.name: s for s in CATALOG}
+FACE_IMAGE = "astronaut.png"  # scikit-image's bundled portrait, used as the narrator's webcam
+
+
+def by_domain(domain: str) -> list[SourceImage]:
+    return [s for s in CATALOG if s.domain == domain]
+
+
+def _package_file(package: str, file: str) -> Path:
+    if package == "pydicom":
+        from pydicom.data import get_testdata_file
+
+        path = get_testdata_file(file)  # local lookup in pydicom and pydicom-data; no download for these
+        if path is None:
+            raise FileNotFoundError(f"{file} not found in pydicom/pydicom-data; is pydicom-data installed?")
+        return Path(path)
+    if package == "skimage":
+        import skimage.data
+
+        return Path(skimage.data.__file__).parent / file
+    raise ValueError(f"unknown package {package!r}")
+
+
+def _to_rgb8(pixels: np.ndarray, invert: bool = False) -> np.ndarray:
+    """Window a grayscale or colour array to uint8 RGB (1st-99th percentile window for grayscale)."""
+    arr = np.asarray(pixels)
+    if arr.ndim == 2:
+        lo, hi = np.percentile(arr, [1, 99])
+        scaled = np.clip((arr.astype(np.float64) - lo) / max(hi - lo, 1e-6), 0, 1)
+        if invert:
+            scaled = 1.0 - scaled
+        gray = np.round(scaled * 255).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if arr.shape[2] == 4:
+        arr = arr[:, :, :3]
+    if arr.dtype != np.uint8:
+        arr = np.clip(arr, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(arr)
+
+
+def _dicom_frames(path: Path) -> np.ndarray:
+    import pydicom
+    from pydicom.pixels import apply_color_lut, convert_color_space
+
+    ds = pydicom.dcmread(path)
+    arr = ds.pixel_array
+    photometric = ds.PhotometricInterpretation
+    if photometric == "PALETTE COLOR":
+        arr = apply_color_lut(arr, ds)
+        arr = (arr >> 8).astype(np.uint8) if arr.dtype != np.uint8 else arr
+    elif photometric.startswith("YBR"):
+        arr = convert_color_space(arr, photometric, "RGB")
+    frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
+    if frames == 1:
+        arr = arr[None]
+    invert = photometric == "MONOCHROME1"
+    return np.stack([_to_rgb8(f, invert=invert) for f in arr])
+
+
+@functools.lru_cache(maxsize=None)
+def load_cine(name: str) -> np.ndarray:
+    """All frames of a source as uint8 array (frames, H, W, 3); single images give one frame."""
+    src = BY_NAME[name]
+    path = _package_file(src.package, src.file)
+    if src.package == "pydicom":
+        frames = _dicom_frames(path)
+    else:
+        from PIL import Image
+
+        frames = _to_rgb8(np.asarray(Image.open(path).convert("RGB")))[None]
+    frames.setflags(write=False)
+    return frames
+
+
+def load_image(name: str) -> np.ndarray:
+    """One uint8 RGB image (H, W, 3) of a catalogued source."""
+    src = BY_NAME[name]
+    return load_cine(name)[src.frame or 0]
+
+
+@functools.lru_cache(maxsize=None)
+def load_face() -> np.ndarray:
+    from PIL import Image
+
+    path = _package_file("skimage", FACE_IMAGE)
+    img = np.asarray(Image.open(path).convert("RGB"))
+    img.setflags(write=False)
+    return img

@@ -1,0 +1,35 @@
+"""Shared fixtures: an isolated copy of the workflow to run Snakemake in."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+WORKFLOW_ENTRIES = ("Snakefile", "config", "rules", "scripts", "resources", "envs", "profiles")
+
+
+def make_workflow_dir(path: Path) -> Path:
+    """A working directory that links the repo's workflow files, so outputs stay out of the repo."""
+    path.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW_ENTRIES:
+        (path / name).symlink_to(REPO / name)
+    return path
+
+
+def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 1800) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=workdir, capture_output=True, text=True, timeout=timeout,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture
+def workflow_dir(tmp_path: Path) -> Path:
+    return make_workflow_dir(tmp_path / "wf")
