@@ -20,28 +20,29 @@ class SourceImage:
     domain: str      # one of DOMAINS, or "non_medical"
     package: str     # "pydicom" or "skimage"
     file: str        # file name inside the package's data
+    description: str  # what the image shows, for narration and captions
     frame: int | None = None  # for multi-frame DICOM: frame index; None = whole cine (see load_cine)
 
 
 CATALOG: tuple[SourceImage, ...] = (
-    SourceImage("ct_abdomen", "ct", "pydicom", "693_UNCR.dcm"),
-    SourceImage("ct_small", "ct", "pydicom", "CT_small.dcm"),
-    SourceImage("mri_head", "mri", "pydicom", "MR2_UNCR.dcm"),
-    SourceImage("mri_siemens", "mri", "pydicom", "MR-SIEMENS-DICOM-WithOverlays.dcm"),
-    SourceImage("mri_small", "mri", "pydicom", "MR_small.dcm"),
-    SourceImage("xray_chest_1", "xray", "pydicom", "RG1_UNCR.dcm"),
-    SourceImage("xray_chest_3", "xray", "pydicom", "RG3_UNCR.dcm"),
-    SourceImage("us_abdomen", "ultrasound", "pydicom", "US1_UNCR.dcm"),
-    SourceImage("us_obstetric", "ultrasound", "pydicom", "OBXXXX1A.dcm"),
-    SourceImage("us_cine", "ultrasound", "pydicom", "examples_ybr_color.dcm", frame=0),
-    SourceImage("retina_fundus", "ophthalmology", "skimage", "retina.jpg"),
-    SourceImage("retina_microaneurysms", "ophthalmology", "skimage", "microaneurysms.png"),
-    SourceImage("histo_ihc", "histopathology", "skimage", "ihc.png"),
-    SourceImage("histo_cells", "histopathology", "skimage", "cell.png"),
-    SourceImage("photo_coffee", "non_medical", "skimage", "coffee.png"),
-    SourceImage("photo_rocket", "non_medical", "skimage", "rocket.jpg"),
-    SourceImage("photo_chelsea", "non_medical", "skimage", "chelsea.png"),
-    SourceImage("photo_motorcycle", "non_medical", "skimage", "motorcycle_left.png"),
+    SourceImage("ct_head", "ct", "pydicom", "693_UNCR.dcm", "axial CT of the head"),
+    SourceImage("ct_spine", "ct", "pydicom", "CT_small.dcm", "axial CT of a thoracic vertebra"),
+    SourceImage("mri_shoulder", "mri", "pydicom", "MR2_UNCR.dcm", "coronal MRI of the shoulder"),
+    SourceImage("mri_abdomen", "mri", "pydicom", "MR-SIEMENS-DICOM-WithOverlays.dcm", "axial MRI of the upper abdomen"),
+    SourceImage("mri_small", "mri", "pydicom", "MR_small.dcm", "low-resolution MRI slice"),
+    SourceImage("xray_chest", "xray", "pydicom", "RG1_UNCR.dcm", "frontal chest radiograph"),
+    SourceImage("xray_leg", "xray", "pydicom", "RG3_UNCR.dcm", "radiograph of the lower leg and ankle"),
+    SourceImage("us_lymph_node", "ultrasound", "pydicom", "US1_UNCR.dcm", "colour Doppler ultrasound of a lymph node"),
+    SourceImage("us_obstetric", "ultrasound", "pydicom", "OBXXXX1A.dcm", "obstetric ultrasound"),
+    SourceImage("us_cine", "ultrasound", "pydicom", "examples_ybr_color.dcm", "echocardiography cine loop", frame=0),
+    SourceImage("retina_fundus", "ophthalmology", "skimage", "retina.jpg", "colour fundus photograph of the retina"),
+    SourceImage("retina_microaneurysms", "ophthalmology", "skimage", "microaneurysms.png", "retinal microaneurysms"),
+    SourceImage("histo_ihc", "histopathology", "skimage", "ihc.png", "immunohistochemistry of colonic glands"),
+    SourceImage("histo_cell", "histopathology", "skimage", "cell.png", "microscopy of a single cell"),
+    SourceImage("photo_coffee", "non_medical", "skimage", "coffee.png", "a cup of coffee"),
+    SourceImage("photo_rocket", "non_medical", "skimage", "rocket.jpg", "a rocket on a launch pad"),
+    SourceImage("photo_cat", "non_medical", "skimage", "chelsea.png", "a cat"),
+    SourceImage("photo_motorcycle", "non_medical", "skimage", "motorcycle_left.png", "a motorcycle"),
 )
 BY_NAME = {s.name: s for s in CATALOG}
 FACE_IMAGE = "astronaut.png"  # scikit-image's bundled portrait, used as the narrator's webcam
@@ -85,16 +86,14 @@ def _to_rgb8(pixels: np.ndarray, invert: bool = False) -> np.ndarray:
 
 def _dicom_frames(path: Path) -> np.ndarray:
     import pydicom
-    from pydicom.pixels import apply_color_lut, convert_color_space
+    from pydicom.pixels import apply_color_lut
 
     ds = pydicom.dcmread(path)
-    arr = ds.pixel_array
+    arr = ds.pixel_array  # pydicom 3 already converts YBR colour spaces to RGB
     photometric = ds.PhotometricInterpretation
     if photometric == "PALETTE COLOR":
         arr = apply_color_lut(arr, ds)
         arr = (arr >> 8).astype(np.uint8) if arr.dtype != np.uint8 else arr
-    elif photometric.startswith("YBR"):
-        arr = convert_color_space(arr, photometric, "RGB")
     frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
     if frames == 1:
         arr = arr[None]
