@@ -1,0 +1,165 @@
+"""Stable chunks (paper 3.2.4): spans where the picture stays put while the narrator talks and points.
+
+One pass, bounded memory: each frame gives a change score (share of thumbnail pixels that changed since
+the previous frame); the score is smoothed with a Gaussian filter (a short look-ahead buffer), compared
+with an adaptive threshold (rolling median + k * MAD, never below a floor), and runs of calm frames are
+closed into candidate chunks. A candidate is kept if SSIM on random patches between its first, middle and
+last frames confirms the content did not change (this rejects slow motion such as ultrasound cine).
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+from skimage.metrics import structural_similarity
+
+
+@dataclass(frozen=True)
+class ChunkParams:
+    thumb_block: int = 8          # thumbnail = block means of this size (on the decoded frames)
+    pixel_delta: float = 6.0      # a thumbnail pixel "changed" if it moved by more grey levels than this
+    sigma_frames: float = 1.0     # Gaussian smoothing of the change score (erodes cut edges by ~2 frames)
+    threshold_floor: float = 0.01  # never call a frame unstable below this changed share
+    mad_k: float = 4.0            # adaptive threshold = median + k * 1.4826 * MAD of the recent scores
+    window_s: float = 10.0        # recent-score window for the adaptive threshold
+    min_duration_s: float = 1.5   # shorter calm runs are not chunks
+    max_duration_s: float = 30.0  # longer calm runs are cut, bounding memory
+    ssim_patches: int = 16
+    ssim_patch: int = 32
+    ssim_min: float = 0.9
+    colour_stride: int = 6        # keep every n-th colour frame of an open run (median image)
+    seed: int = 0
+
+
+def to_gray(colour: np.ndarray) -> np.ndarray:
+    """ITU-R BT.601 luma of (..., 3) uint8 frames, as uint8."""
+    return (colour @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
+
+
+def thumbnail(gray: np.ndarray, block: int) -> np.ndarray:
+    """Block-mean thumbnails of (n, h, w) uint8 frames -> float32 (n, h//block, w//block)."""
+    n, h, w = gray.shape
+    hb, wb = h // block, w // block
+    g = gray[:, : hb * block, : wb * block].astype(np.float32)
+    return g.reshape(n, hb, block, wb, block).mean(axis=(2, 4))
+
+
+@dataclass
+class Chunk:
+    start: int  # first frame index
+    end: int    # exclusive
+    ssim: float
+    gray: np.ndarray = field(repr=False)      # (n, h, w) every frame of the chunk
+    colour: np.ndarray = field(repr=False)    # (m, h, w, 3) every `colour_stride`-th frame, for the median image
+
+
+@dataclass
+class StableChunker:
+    """Feed frame batches in order; `feed` and `close` return the chunks that closed, with their frames."""
+
+    fps: float
+    params: ChunkParams = field(default_factory=ChunkParams)
+    scores: list[float] = field(default_factory=list)
+
+    def __post_init__(self):
+        p = self.params
+        self._radius = int(np.ceil(3 * p.sigma_frames))
+        self._kernel = gaussian_filter1d(np.eye(2 * self._radius + 1)[self._radius], p.sigma_frames, mode="constant")
+        self._prev_thumb = None
+        self._frames: collections.deque = collections.deque()  # (index, gray, colour or None) of the open run
+        self._raw: collections.deque = collections.deque(maxlen=max(1, int(p.window_s * self.fps)))
+        self._pending: list[float] = []  # raw scores awaiting look-ahead
+        self._decided = 0  # frames whose stability is decided
+        self._run_start: int | None = None
+        self._rng = np.random.default_rng(p.seed)
+
+    @property
+    def threshold(self) -> float:
+        recent = np.asarray(self._raw)
+        med = float(np.median(recent)) if recent.size else 0.0
+        mad = float(np.median(np.abs(recent - med))) if recent.size else 0.0
+        return max(self.params.threshold_floor, med + self.params.mad_k * 1.4826 * mad)
+
+    def feed(self, colour: np.ndarray, first_index: int) -> list[Chunk]:
+        """colour: (n, h, w, 3) uint8 frames starting at frame `first_index`."""
+        gray = to_gray(colour)
+        thumbs = thumbnail(gray, self.params.thumb_block)
+        prev = self._prev_thumb if self._prev_thumb is not None else thumbs[:1]
+        diffs = np.abs(np.diff(np.concatenate([prev, thumbs]), axis=0)) > self.params.pixel_delta
+        self._prev_thumb = thumbs[-1:]
+        stride = self.params.colour_stride
+        for i, (frame, score) in enumerate(zip(gray, diffs.mean(axis=(1, 2)))):
+            index = first_index + i
+            self._frames.append((index, frame, colour[i] if index % stride == 0 else None))
+            self._pending.append(float(score))
+            self.scores.append(float(score))
+        closed = []
+        while len(self._pending) > 2 * self._radius:  # enough look-ahead to smooth the next frame
+            closed += self._decide(self._smoothed(self._decided))
+        return closed
+
+    def close(self) -> list[Chunk]:
+        closed = []
+        while self._decided < len(self.scores):
+            closed += self._decide(self._smoothed(self._decided))
+        return closed + self._end_run(self._decided)
+
+    def _smoothed(self, index: int) -> float:
+        r = self._radius
+        lo, hi = index - r, index + r + 1
+        window = np.array([self.scores[i] if 0 <= i < len(self.scores) else self.scores[min(max(i, 0), len(self.scores) - 1)]
+                           for i in range(lo, hi)])
+        return float(window @ self._kernel)
+
+    def _decide(self, smoothed: float) -> list[Chunk]:
+        index = self._decided
+        self._decided += 1
+        self._pending.pop(0)
+        self._raw.append(self.scores[index])
+        calm = smoothed <= self.threshold
+        closed = []
+        if calm and self._run_start is None:
+            self._run_start = index
+        elif not calm and self._run_start is not None:
+            closed = self._end_run(index)
+        if self._run_start is not None and index + 1 - self._run_start >= self.params.max_duration_s * self.fps:
+            closed += self._end_run(index + 1)
+        if self._run_start is None:  # nothing open: frames up to here are no longer needed
+            while self._frames and self._frames[0][0] <= index:
+                self._frames.popleft()
+        return closed
+
+    def _end_run(self, end: int) -> list[Chunk]:
+        start, self._run_start = self._run_start, None
+        if start is None:
+            return []
+        held = [item for item in self._frames if start <= item[0] < end]
+        while self._frames and self._frames[0][0] < end:
+            self._frames.popleft()
+        if end - start < self.params.min_duration_s * self.fps or len(held) < 2:
+            return []
+        gray = np.stack([g for _, g, _ in held])
+        score = self._patch_ssim(gray)
+        if score < self.params.ssim_min:
+            return []
+        colour = np.stack([c for _, _, c in held if c is not None])  # a run >= min_duration spans a stride
+        return [Chunk(start, end, score, gray, colour)]
+
+    def _patch_ssim(self, frames: np.ndarray) -> float:
+        """Lowest SSIM over random patches between the first, middle and last frame."""
+        p = self.params
+        h, w = frames[0].shape
+        size = min(p.ssim_patch, h, w)
+        ys = self._rng.integers(0, h - size + 1, p.ssim_patches)
+        xs = self._rng.integers(0, w - size + 1, p.ssim_patches)
+        first, mid, last = frames[0], frames[len(frames) // 2], frames[-1]
+        scores = []
+        for y, x in zip(ys, xs):
+            a = first[y:y + size, x:x + size]
+            for b in (mid[y:y + size, x:x + size], last[y:y + size, x:x + size]):
+                scores.append(structural_similarity(a, b, data_range=255, win_size=7))
+        # A patch the cursor crosses may score low: judge by the median patch, not the worst one.
+        return float(np.median(scores))

@@ -1,0 +1,99 @@
+import subprocess
+
+import numpy as np
+import pytest
+
+from mednarratives.demo.sources import load_cine, load_image
+from mednarratives.frames.chunks import ChunkParams, StableChunker, thumbnail, to_gray
+from mednarratives.frames.decode import DecodeError, iter_batches, read_all, scaled_size, stream_info
+
+FPS = 15
+H, W = 180, 320
+
+
+def slide(name):
+    from PIL import Image
+
+    img = np.asarray(Image.fromarray(load_image(name)).resize((H, H)))
+    frame = np.full((H, W, 3), 20, np.uint8)
+    frame[:, 70:70 + H] = img
+    return frame
+
+
+def sequence():
+    """still A 3 s | still B 4 s with a moving cursor | ultrasound cine 3 s | still C 3 s (frames 0..194)."""
+    a, b, c = slide("ct_head"), slide("xray_chest"), slide("retina_fundus")
+    cine = load_cine("us_cine")
+    parts = [np.repeat(a[None], 3 * FPS, 0), np.repeat(b[None], 4 * FPS, 0).copy()]
+    for i in range(4 * FPS):
+        x = 100 + 2 * i
+        parts[1][i, 50:60, x:x + 6] = 255
+    from PIL import Image
+
+    parts.append(np.stack([np.asarray(Image.fromarray(cine[i % 30]).resize((W, H))) for i in range(3 * FPS)]))
+    parts.append(np.repeat(c[None], 3 * FPS, 0))
+    return np.concatenate(parts)
+
+
+def run_chunker(frames, batch=16, **kw):
+    chunker = StableChunker(FPS, ChunkParams(min_duration_s=1.0, **kw))
+    chunks = []
+    for s in range(0, len(frames), batch):
+        chunks += chunker.feed(frames[s:s + batch], s)
+    return chunks + chunker.close()
+
+
+def test_stable_chunks_match_still_segments_and_skip_cine():
+    chunks = run_chunker(sequence())
+    spans = [(c.start, c.end) for c in chunks]
+    truth = [(0, 45), (45, 105), (150, 195)]
+    assert len(spans) == len(truth), spans
+    for (s, e), (ts, te) in zip(spans, truth):
+        assert abs(s - ts) <= 4 and abs(e - te) <= 4
+    for c in chunks:
+        assert c.gray.shape[0] == c.end - c.start
+        assert c.colour.shape[1:] == (H, W, 3)
+
+
+def test_batching_does_not_change_chunks():
+    frames = sequence()
+    assert [(c.start, c.end) for c in run_chunker(frames, 7)] == [(c.start, c.end) for c in run_chunker(frames, 64)]
+
+
+def test_long_still_runs_are_cut_to_max_duration():
+    frames = np.repeat(slide("ct_head")[None], 10 * FPS, 0)
+    chunks = run_chunker(frames, max_duration_s=4.0)
+    assert [c.end - c.start for c in chunks] == [60, 60, 30]
+
+
+def test_thumbnail_and_gray():
+    gray = to_gray(np.full((2, 16, 16, 3), 100, np.uint8))
+    assert gray.dtype == np.uint8 and (gray == 100).all()
+    assert thumbnail(gray, 8).shape == (2, 2, 2)
+
+
+@pytest.fixture(scope="module")
+def small_video(tmp_path_factory):
+    path = tmp_path_factory.mktemp("v") / "test.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "2",
+                    "-pix_fmt", "yuv420p", str(path)], check=True)
+    return path
+
+
+def test_decode_counts_and_scales(small_video):
+    info = stream_info(small_video)
+    assert (info.width, info.height, round(info.fps)) == (320, 240, 30)
+    size = scaled_size(info.width, info.height, 0.5)
+    frames = read_all(small_video, size)
+    assert frames.shape == (60, 120, 160, 3)
+    gray = np.concatenate(list(iter_batches(small_video, size, gray=True, batch=7)))
+    assert gray.shape == (60, 120, 160)
+
+
+def test_decode_errors_are_clear(tmp_path):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video")
+    with pytest.raises(DecodeError):
+        stream_info(bad)
+    with pytest.raises(DecodeError):
+        read_all(bad, (160, 120))

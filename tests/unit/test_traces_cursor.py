@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from mednarratives.demo.sources import load_image
+from mednarratives.frames.chunks import to_gray
+from mednarratives.traces.cursor import face_mask, track
+
+H, W, FPS = 360, 640, 15
+ARROW = [(0, 0), (0, 16), (4, 12), (7, 19), (10, 18), (7, 11), (12, 11)]
+
+
+def arrow_sprite():
+    img = Image.new("L", (14, 21), 0)
+    draw = ImageDraw.Draw(img)
+    draw.polygon(ARROW, fill=255, outline=128)
+    sprite = np.asarray(img)
+    return sprite > 0, np.where(sprite == 128, 0, 255).astype(np.uint8)
+
+
+def background():
+    img = Image.fromarray(load_image("ct_head")).resize((H, H))
+    frame = np.full((H, W, 3), 30, np.uint8)
+    frame[:, 140:140 + H] = np.asarray(img)
+    return to_gray(frame)
+
+
+def cursor_path(n):
+    """Rest at (300, 150) for 60% of the chunk (so the median holds the cursor), then circle around (250, 200)."""
+    rest = int(0.6 * n)
+    t = np.arange(n - rest) / FPS
+    circle = np.stack([250 + 30 * np.cos(2 * np.pi * t), 200 + 30 * np.sin(2 * np.pi * t)], 1)
+    return np.concatenate([np.tile([300.0, 150.0], (rest, 1)), circle]).round().astype(int)
+
+
+def render(n=150, blink=True, face=None):
+    mask, values = arrow_sprite()
+    bg = background()
+    path = cursor_path(n)
+    frames = np.repeat(bg[None], n, 0)
+    rng = np.random.default_rng(0)
+    for i, (x, y) in enumerate(path):
+        region = frames[i, y:y + mask.shape[0], x:x + mask.shape[1]]
+        region[mask] = values[mask]
+        if blink and (i // (FPS // 2)) % 2 == 0:
+            frames[i, 10:22, 600:612] = 220
+        if face is not None:
+            dx = int(round(3 * np.sin(i / 5)))
+            frames[i, 280:340, 540 + dx:600 + dx] = rng.integers(60, 200, (60, 60), dtype=np.uint8)
+    noise = rng.integers(-2, 3, frames.shape)
+    return np.clip(frames.astype(int) + noise, 0, 255).astype(np.uint8), path
+
+
+def test_tip_error_with_resting_cursor_and_blinking_icon():
+    frames, path = render()
+    xy = track(frames, FPS)["xy"]
+    found = ~np.isnan(xy[:, 0])
+    assert found.mean() > 0.97
+    err = np.hypot(*(xy[found] - path[found]).T)
+    assert np.median(err) <= 1.0
+    assert (err <= 3).mean() >= 0.97
+    # nothing was ever placed on the blinking icon
+    assert not ((xy[found, 0] >= 596) & (xy[found, 1] <= 26)).any()
+
+
+def test_faces_are_masked():
+    frames, path = render(face=True)
+    detector = lambda image: [[540.0, 280.0, 600.0, 340.0]]  # noqa: E731  (what MTCNN would return)
+    colour = np.repeat(np.median(frames, 0).astype(np.uint8)[..., None], 3, 2)
+    xy = track(frames, FPS, colour_median=colour, face_detector=detector)["xy"]
+    found = ~np.isnan(xy[:, 0])
+    assert not ((xy[found, 0] >= 530) & (xy[found, 1] >= 270)).any()
+    assert np.median(np.hypot(*(xy[found] - path[found]).T)) <= 1.0
+
+
+def test_face_mask_grows_boxes():
+    mask = face_mask((100, 100), [[40, 40, 60, 60]], margin=0.25)
+    ys, xs = np.nonzero(mask)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (35, 64, 35, 64)
+
+
+@pytest.mark.parametrize("n", [30])
+def test_still_chunk_without_cursor_gives_no_points(n):
+    frames = np.repeat(background()[None], n, 0)
+    assert np.isnan(track(frames, FPS)["xy"]).all()
