@@ -65,9 +65,7 @@ def test_tip_error_with_resting_cursor_and_blinking_icon():
 
 def test_faces_are_masked():
     frames, path = render(face=True)
-    detector = lambda image: [[540.0, 280.0, 600.0, 340.0]]  # noqa: E731  (what MTCNN would return)
-    colour = np.repeat(np.median(frames, 0).astype(np.uint8)[..., None], 3, 2)
-    xy = track(frames, FPS, colour_median=colour, face_detector=detector)["xy"]
+    xy = track(frames, FPS, face_boxes=[[540.0, 280.0, 600.0, 340.0]])["xy"]  # as MTCNN would box it
     found = ~np.isnan(xy[:, 0])
     assert not ((xy[found, 0] >= 530) & (xy[found, 1] >= 270)).any()
     assert np.median(np.hypot(*(xy[found] - path[found]).T)) <= 1.0

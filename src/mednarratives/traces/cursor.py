@@ -46,7 +46,8 @@ def face_mask(shape: tuple[int, int], boxes: Sequence[Sequence[float]], margin: 
     return mask
 
 
-def _foreground(gray: np.ndarray, background: np.ndarray, threshold: int, batch: int) -> np.ndarray:
+def foreground(gray: np.ndarray, background: np.ndarray, threshold: int, batch: int = 128) -> np.ndarray:
+    """Pixels that differ from the background by more than `threshold` grey levels."""
     fg = np.empty(gray.shape, bool)
     bg = background.astype(np.int16)
     for s in range(0, len(gray), batch):
@@ -87,21 +88,24 @@ def _repair_ghosts(gray: np.ndarray, background: np.ndarray, fg: np.ndarray, p: 
     return repaired
 
 
-def track(gray: np.ndarray, fps: float, colour_median: np.ndarray | None = None,
-          face_detector: FaceDetector | None = None, params: TraceParams = TraceParams()) -> dict:
-    """Cursor tip per frame of a chunk: {"xy": (n, 2) float array with NaN where no cursor, "masks": ...}."""
+def track(gray: np.ndarray, fps: float, face_boxes: Sequence[Sequence[float]] = (),
+          params: TraceParams = TraceParams()) -> dict:
+    """Cursor tip per frame of a chunk's gray frames.
+
+    Returns {"xy": (n, 2) float array, NaN where no cursor; "background": repaired median; "mask": masked pixels}.
+    """
     p = params
     background = np.median(gray[:: max(1, len(gray) // 150)], axis=0).astype(np.uint8)
     mask = np.zeros(background.shape, bool)
-    if face_detector is not None and colour_median is not None:
-        mask |= face_mask(background.shape, face_detector(colour_median), p.face_margin)
-    fg = _foreground(gray, background, p.diff_threshold, p.batch)
+    if len(face_boxes):
+        mask |= face_mask(background.shape, face_boxes, p.face_margin)
+    fg = foreground(gray, background, p.diff_threshold, p.batch)
     mask |= _flicker_mask(fg, fps, p)
     fg &= ~mask
     repaired = _repair_ghosts(gray, background, fg, p)
     if repaired is not None:
         background = repaired
-        fg = _foreground(gray, background, p.diff_threshold, p.batch) & ~mask
+        fg = foreground(gray, background, p.diff_threshold, p.batch) & ~mask
     xy = np.full((len(gray), 2), np.nan)
     previous = None
     for i, frame in enumerate(fg):
