@@ -1,0 +1,1 @@
+"""Narrative samples and their export formats."""
