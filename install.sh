@@ -21,5 +21,7 @@ PYTHON="${PYTHON:-python3}"
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q -r requirements.txt
+# facenet-pytorch pins torch 2.2 and numpy 1; its MTCNN works with ours: install it without its pins.
+"$VENV/bin/python" -m pip install -q --no-deps facenet-pytorch==2.6.0
 "$VENV/bin/python" -m pip install -q --no-deps -e .
 echo "MedNarratives installed in $VENV"

@@ -1,0 +1,452 @@
+"""Split a compound figure caption into sub-captions with offline rules (paper section 8.4).
+
+The paper prompts GPT-3.5 to (1) split a caption at its sub-figure labels ("(A)", "I)", "a.", "bottom left"),
+(2) strip the labels, (3) add the context that concerns the whole figure to every sub-caption and (4) return
+each sub-caption with its label. This module does the same without a language model:
+
+1. Candidate labels are found with a few patterns: parenthesised "(A)", "(a)", "[A]", ranges "(A-C)",
+   "(A–C)", lists "(A, B)", "(A and B)"; bare "A.", "A,", "A:", "a)", "Panel A:"; bold runs
+   (<b>A</b> markers, as in jats.Figure.caption_marked, or a JATS <caption> element); roman numerals
+   "(i)", "ii)"; position words "Left:", "Top right,", "(upper panel)". The English article ("A 45-year-old
+   man ...") is no label: a bare letter needs punctuation after it, and a bare capital followed by "." and a
+   lower-case word is a genus abbreviation ("A. fumigatus", "E. coli"), not a label.
+2. A label sequence is accepted only if it is alphabetical and starts at A/a (or i / I): each next label
+   continues the sequence (a strong bold/leading label may skip one letter); labels that go backwards are
+   references inside a sub-caption ("as in (A)") and stay text. At least two labels are needed.
+3. Leading labels (at the caption start, after a sentence end, ";" or ":", or continuing a started sequence
+   in parentheses/bold) split the caption into segments: text before the first label (the caption title
+   included) is shared context; in the last segment, trailing sentences that describe the whole figure
+   ("Scale bars, 50 µm.", "Data are mean ± SD.", "*p < 0.05.", "Abbreviations: ...") move to the context,
+   as do sentences anywhere that say "all panels"/"each panel".
+4. Inline labels ("... in males (A), but not in females (B).") cannot be split into clauses reliably: each
+   sentence holding labels becomes one sub-caption for those labels (labels removed from the text) and the
+   sentences without labels are the context.
+5. No accepted labels: a single sub-caption holding the whole caption.
+
+Output: a list of {"labels": [...], "text": specific text without the label, "context": shared text};
+letter labels keep their case as written ("A", "a"), position labels are lower-case with upper->top,
+lower->bottom ("top left").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mednarratives.articles.jats import BOLD_CLOSE, BOLD_OPEN, normalize_ws, sentence_spans
+
+_ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii")
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014"
+_DASH = r"\-\u2010\u2011\u2012\u2013\u2014"  # for character classes
+_L = r"(?:[A-Za-z](?![A-Za-z])|(?:viii|vii|iii|ii|iv|vi|ix|xii|xi|VIII|VII|III|II|IV|VI|IX|XII|XI)(?![A-Za-z]))"
+_LIST = rf"{_L}(?:\s*(?:[{_DASH}]|to)\s*{_L})?(?:\s*(?:,\s*and|,|and|&|/)\s*{_L}(?:\s*[{_DASH}]\s*{_L})?)*"
+_PANEL = r"(?:(?:sub)?panels?\s+)?"
+
+_PAREN_RE = re.compile(rf"[(\[]\s*{_PANEL}(?P<inner>{_LIST})\s*[)\]]")
+_PAREN_PREFIX_RE = re.compile(rf"\(\s*{_PANEL}(?P<inner>{_L})\s*[,;:]\s")
+_BARE_RE = re.compile(
+    rf"(?<![\w(\[/{_DASH}'’.])(?:(?:sub)?panels?\s+)?(?P<inner>{_LIST})\s*(?P<p>[.:,)])(?=\s|$)", re.I)
+_BOLD_INNER_RE = re.compile(rf"^\s*[(\[]?\s*{_PANEL}(?P<inner>{_LIST})\s*[)\]]?\s*[.:,]?\s*$", re.I)
+_AFTER_PUNCT_RE = re.compile(r"\s*[.:,)]")
+
+_SP_CORE = (r"(?:(?:top|bottom|upper|lower|middle|centre|center)(?:[\s-]+(?:left|right|middle|centre|center))?"
+            r"|far[\s-]+(?:left|right)|left|right)")
+_SP_TAIL = r"(?:\s+(?:panels?|images?|rows?|columns?|graphs?|plots?|insets?|pictures?|figures?))?"
+_SPATIAL_LEAD_RE = re.compile(rf"(?P<inner>{_SP_CORE}){_SP_TAIL}\s*(?P<p>[:,.)]|[{_DASH}])(?=\s)", re.I)
+_SPATIAL_PAREN_RE = re.compile(rf"\(\s*(?:in\s+(?:the\s+)?)?(?P<inner>{_SP_CORE}){_SP_TAIL}\s*(?:\)|[,;:]\s)", re.I)
+
+_SHARED_RE = re.compile(
+    r"^[\s\"'(\[]*(?:scale\s*bars?|bars?\s*(?:=|,|:|represent|indicate|denote)|error\s*bars?|data\s+(?:are|were|is|"
+    r"represent|shown)|values\s+(?:are|were|represent)|results\s+(?:are|were)|all\s+(?:data|values|images|panels|"
+    r"experiments|scale)|in\s+(?:all|each|both)\s+panels?|\*|#|†|‡|n\s*=|p\s*[<>=≤]|abbreviations?|"
+    r"(?:original\s+)?magnification|statistical|significan|mean\s*(?:±|\+)|means?\s+(?:±|\+/-|and)|"
+    r"the\s+(?:data|values|results)\s+(?:are|were|represent)|representative\s+of|ns[,:]|"
+    r"images?\s+(?:are|were)\s+representative|experiments?\s+(?:were|was)\s+(?:repeated|performed)|"
+    r"(?:(?:white|black|red|yellow|green|blue|open|closed|solid)\s+)?(?:arrows?|arrowheads?|asterisks?|stars?)\b|"
+    r"(?:dashed|dotted|solid)\s+lines?|(?:all\s+)?images?\s+(?:were|was|are)\s+(?:obtained|acquired|taken|"
+    r"captured|recorded)|findings\s+(?:were|are)\s+(?:confirmed|verified)|(?:scale|magnification)\b)", re.I)
+_SHARED_ANY_RE = re.compile(r"\b(?:original\s+magnification|magnification\s*[,:=]?\s*[×x\u00d7]?\s*\d|scale\s+bars?|"
+                            r"(?:haematoxylin|hematoxylin)(?:\s+and|\s*&)\s+eosin|H\s*&\s*E\s+stain)", re.I)
+_ALL_PANELS_RE = re.compile(r"\b(?:all|each|both)\s+(?:of\s+the\s+)?(?:panels?|images?|sub-?figures?)\b", re.I)
+_TRAIL_WORD_RE = re.compile(r"\s*(?:and|or|but|whereas|while|respectively|vs\.?|versus)\b", re.I)
+
+
+@dataclass
+class Candidate:
+    start: int
+    end: int                  # end of the label token, punctuation included
+    labels: list[str]
+    kind: str                 # letter | roman | spatial
+    form: str                 # paren | prefix | bare | bold | spatial
+    strong: bool = False      # bold
+    paren: bool = False       # written inside parentheses
+    anchor: int = -1          # where the label token starts in the text ("(" of "(a, 0.25 mm)"); -1 = start
+    leading: bool = False     # at a segment start
+    trailing: bool = False    # followed by punctuation / a conjunction: the label closes its text
+
+
+def _strip_bold(text: str) -> tuple[str, list[tuple[int, int]]]:
+    if BOLD_OPEN not in text:
+        return text, []
+    out, spans = [], []
+    pos = n = 0
+    for m in re.finditer(re.escape(BOLD_OPEN) + r"(.*?)" + re.escape(BOLD_CLOSE), text, re.S):
+        out.append(text[pos:m.start()])
+        n += m.start() - pos
+        inner = m.group(1)
+        spans.append((n, n + len(inner)))
+        out.append(inner)
+        n += len(inner)
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out).replace(BOLD_OPEN, "").replace(BOLD_CLOSE, ""), spans
+
+
+def _expand(inner: str) -> tuple[list[str], str] | None:
+    """'A-C' -> (['A','B','C'], 'letter'); 'ii, iii' -> (['ii','iii'], 'roman'); mixed case -> None."""
+    toks = [t for t in re.findall(rf"[A-Za-z]+|[{_DASH}]", re.sub(r"\s+to\s+", "-", inner))
+            if t.lower() != "and"]
+    words = [t for t in toks if t[0] not in _DASHES]
+    if not words:
+        return None
+    if len({w.isupper() for w in words}) > 1:
+        return None
+    roman = any(len(w) > 1 for w in words)
+    if roman and not all(w.lower() in _ROMAN for w in words):
+        return None
+    labels: list[str] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if t[0] in _DASHES:
+            if labels and i + 1 < len(toks) and toks[i + 1][0] not in _DASHES:
+                a, b = labels[-1], toks[i + 1]
+                if roman:
+                    ia, ib = _ROMAN.index(a.lower()), _ROMAN.index(b.lower())
+                    rng = [r.upper() if a.isupper() else r for r in _ROMAN[ia + 1:ib + 1]]
+                else:
+                    rng = [chr(c) for c in range(ord(a) + 1, ord(b) + 1)]
+                if not rng or len(rng) > 25:
+                    return None
+                labels.extend(rng)
+                i += 2
+                continue
+            i += 1
+            continue
+        labels.append(t)
+        i += 1
+    return labels, ("roman" if roman else "letter")
+
+
+def _segment_start(plain: str, pos: int, colon: bool = True) -> bool:
+    j = pos - 1
+    while j >= 0 and plain[j] == " ":
+        j -= 1
+    if j < 0:
+        return True
+    c = plain[j]
+    if c in ".!?;" or (colon and c == ":"):
+        return True
+    return False
+
+
+def _is_trailing(plain: str, end: int) -> bool:
+    rest = plain[end:end + 24]
+    s = rest.lstrip()
+    if not s:
+        return True
+    if s[0] in ",.;:)]":
+        return True
+    return bool(_TRAIL_WORD_RE.match(rest))
+
+
+def _in_bold(spans, start, end) -> bool:
+    return any(s <= start and end <= e + 1 for s, e in spans)
+
+
+def find_candidates(plain: str, bold_spans: list[tuple[int, int]] = ()) -> list[Candidate]:
+    """Every label candidate (letters, roman numerals, position words) in a bold-free caption text."""
+    cands: dict[int, Candidate] = {}
+
+    def put(c: Candidate) -> None:
+        old = cands.get(c.start)
+        if old is None or (c.end - c.start) > (old.end - old.start) or (c.strong and not old.strong):
+            if old is not None:
+                c.strong = c.strong or old.strong
+            cands[c.start] = c
+
+    for m in _PAREN_RE.finditer(plain):
+        ex = _expand(m.group("inner"))
+        if ex:
+            put(Candidate(m.start(), m.end(), ex[0], ex[1], "paren", paren=True,
+                          strong=_in_bold(bold_spans, m.start("inner"), m.end("inner"))))
+    for m in _PAREN_PREFIX_RE.finditer(plain):
+        ex = _expand(m.group("inner"))
+        if ex and m.start() not in cands:
+            # only the label and its punctuation go; the rest of the parenthesis is text
+            put(Candidate(m.start("inner"), m.end() - 1, ex[0], ex[1], "prefix", paren=True, anchor=m.start(),
+                          strong=_in_bold(bold_spans, m.start("inner"), m.end("inner"))))
+    for m in _BARE_RE.finditer(plain):
+        inner = m.group("inner")
+        ex = _expand(inner)
+        if not ex:
+            continue
+        bold = _in_bold(bold_spans, m.start("inner"), m.end("inner"))
+        if m.group("p") == "." and len(inner) == 1 and inner.isupper() and not bold:
+            nxt = plain[m.end():m.end() + 3].lstrip()
+            if nxt[:1].islower():  # "A. fumigatus", "E. coli"
+                continue
+        if not bold and not _segment_start(plain, m.start()):
+            continue
+        put(Candidate(m.start(), m.end(), ex[0], ex[1], "bold" if bold else "bare", strong=bold))
+    for s, e in bold_spans:
+        inner_text = plain[s:e]
+        m = _BOLD_INNER_RE.match(inner_text)
+        if not m:
+            continue
+        ex = _expand(m.group("inner"))
+        if not ex:
+            continue
+        end = e
+        pm = _AFTER_PUNCT_RE.match(plain, end)
+        if pm and not inner_text.rstrip().endswith((".", ":", ",", ")")):
+            end = pm.end()
+        start, paren = s, False
+        if s > 0 and plain[s - 1] == "(" and plain[end:end + 1] == ")":
+            start, end, paren = s - 1, end + 1, True
+        elif s > 0 and plain[s - 1] == "(":  # "(<b>a</b>, 0.25 mm)": the parenthesis stays
+            paren = True
+        put(Candidate(start, end, ex[0], ex[1], "bold", strong=True, paren=paren,
+                      anchor=s - 1 if paren and start == s else -1))
+    for m in _SPATIAL_LEAD_RE.finditer(plain):
+        if not _segment_start(plain, m.start(), colon=False):
+            continue
+        put(Candidate(m.start(), m.end(), [_norm_spatial(m.group("inner"))], "spatial", "spatial"))
+    for m in _SPATIAL_PAREN_RE.finditer(plain):
+        label = [_norm_spatial(m.group("inner"))]
+        if plain[m.end() - 1] == ")":
+            put(Candidate(m.start(), m.end(), label, "spatial", "spatial", paren=True))
+        else:  # "(right panel, N = 10)": only the label goes, the parenthesis stays
+            put(Candidate(m.start("inner"), m.end() - 1, label, "spatial", "prefix", paren=True, anchor=m.start()))
+
+    out = sorted(cands.values(), key=lambda c: c.start)
+    # drop candidates nested inside a longer one
+    kept: list[Candidate] = []
+    for c in out:
+        if kept and c.start < kept[-1].end:
+            continue
+        kept.append(c)
+    for c in kept:
+        c.leading = _segment_start(plain, c.anchor if c.anchor >= 0 else c.start, colon=c.kind != "spatial")
+        c.trailing = _is_trailing(plain, c.end) if c.form in ("paren", "spatial", "bold") else False
+    return kept
+
+
+def _masked(plain: str, cands: list[Candidate]) -> str:
+    """The text with label candidates blanked out, so that "a." or "(b." never ends a sentence."""
+    if not cands:
+        return plain
+    out, pos = [], 0
+    for c in cands:
+        out.append(plain[pos:c.start])
+        out.append("X" + "_" * (c.end - c.start - 1))  # may start a sentence, never ends one
+        pos = c.end
+    out.append(plain[pos:])
+    return "".join(out)
+
+
+def _norm_spatial(s: str) -> str:
+    s = re.sub(r"[\s-]+", " ", s.lower()).strip()
+    s = s.replace("upper", "top").replace("lower", "bottom").replace("centre", "center")
+    return s
+
+
+def _index(label: str, kind: str) -> int | None:
+    if kind == "letter":
+        return ord(label.lower()) - 97 if len(label) == 1 and label.isalpha() else None
+    if kind == "roman":
+        return _ROMAN.index(label.lower()) if label.lower() in _ROMAN else None
+    return None
+
+
+def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool) -> list[Candidate]:
+    seq: list[Candidate] = []
+    nxt = 0
+    for c in cands:
+        if c.kind == "spatial":
+            continue
+        labels = c.labels
+        if kind == "roman" and c.kind == "letter":
+            if not all(x.lower() in _ROMAN for x in labels):
+                continue
+        elif kind == "letter" and c.kind != "letter":
+            continue
+        if any(x.isupper() != upper for x in labels):
+            continue
+        idx = [_index(x, kind) for x in labels]
+        if any(i is None for i in idx):
+            continue
+        first, last = min(idx), max(idx)
+        if leading_mode:
+            eligible = c.leading or (seq and c.form in ("paren", "bold") and not c.trailing)
+            if not eligible:
+                continue
+        elif c.form == "bare":
+            continue
+        if not seq:
+            if first == 0:
+                seq.append(c)
+                nxt = last + 1
+        elif first == nxt or (c.strong and nxt < first <= nxt + 1) or (leading_mode and c.leading
+                                                                          and nxt < first <= nxt + 1):
+            seq.append(c)
+            nxt = last + 1
+    return seq
+
+
+def _best_sequence(cands: list[Candidate], leading_mode: bool) -> list[Candidate]:
+    best: list[Candidate] = []
+    for kind in ("letter", "roman"):
+        for upper in (True, False):
+            seq = _sequence(cands, kind, upper, leading_mode)
+            n = sum(len(c.labels) for c in seq)
+            if n >= 2 and n > sum(len(c.labels) for c in best):
+                best = seq
+    return best
+
+
+def _spatial_sequence(cands: list[Candidate], leading_mode: bool) -> list[Candidate]:
+    seq, seen = [], set()
+    for c in cands:
+        if c.kind != "spatial":
+            continue
+        if leading_mode and not c.leading:
+            continue
+        if not leading_mode and not c.paren:
+            continue
+        if c.labels[0] in seen:
+            continue
+        seen.add(c.labels[0])
+        seq.append(c)
+    return seq if len(seq) >= 2 else []
+
+
+_CLEAN_HEAD_RE = re.compile(rf"^[\s,;:.)\]{_DASH}]+")
+_CLEAN_TAIL_RE = re.compile(r"(?:[\s,;(\[]+|\s+(?:and|or)\s*)+$", re.I)
+
+
+def _clean(text: str) -> str:
+    text = _CLEAN_HEAD_RE.sub("", text)
+    text = _CLEAN_TAIL_RE.sub("", text)
+    text = re.sub(r"\(\s*[,;:]?\s*\)|\[\s*\]", "", text)
+    text = re.sub(r"\(\s+", "(", text)
+    text = re.sub(r"\s+([,.;:)])", r"\1", text)
+    text = re.sub(r"([,;])\s*([,;.])", r"\2", text)
+    return normalize_ws(text)
+
+
+def _join(parts) -> str:
+    return normalize_ws(" ".join(p for p in parts if p))
+
+
+def _split_leading(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
+    context_parts = [_clean_context(plain[:seq[0].start])]
+    segs, msegs = [], []
+    for i, c in enumerate(seq):
+        end = seq[i + 1].start if i + 1 < len(seq) else len(plain)
+        segs.append(plain[c.end:end])
+        msegs.append(masked[c.end:end])
+    # shared sentences: "all panels" anywhere; notes at the end of the last segment
+    shared_tail: list[str] = []
+    out_texts = []
+    for i, seg in enumerate(segs):
+        spans = sentence_spans(msegs[i])
+        keep = []
+        moved_rest = False
+        for k, (s, e) in enumerate(spans):
+            sent = seg[s:e]
+            if _ALL_PANELS_RE.search(sent) and k > 0:
+                shared_tail.append(sent)
+            elif i == len(segs) - 1 and k > 0 and (moved_rest or _SHARED_RE.match(sent)
+                                                   or _SHARED_ANY_RE.search(sent)):
+                shared_tail.append(sent)
+                moved_rest = True
+            else:
+                keep.append(sent)
+        out_texts.append(_clean(" ".join(keep)) if keep else _clean(seg))
+    context = _join(context_parts + [normalize_ws(s) for s in shared_tail])
+    return [{"labels": list(c.labels), "text": t, "context": context} for c, t in zip(seq, out_texts)]
+
+
+def _clean_context(text: str) -> str:
+    text = normalize_ws(text)
+    text = re.sub(r"[\s,;(\[]+$", "", text)
+    return text
+
+
+def _split_inline(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
+    spans = sentence_spans(masked)
+    by_sentence: dict[int, list[Candidate]] = {}
+    for c in seq:
+        si = next((i for i, (s, e) in enumerate(spans) if s <= c.start < e), len(spans) - 1)
+        by_sentence.setdefault(si, []).append(c)
+    context = _join(normalize_ws(plain[s:e]) for i, (s, e) in enumerate(spans) if i not in by_sentence)
+    out = []
+    for si in sorted(by_sentence):
+        s, e = spans[si]
+        cs = by_sentence[si]
+        pieces, pos = [], s
+        labels: list[str] = []
+        for c in cs:
+            pieces.append(plain[pos:c.start])
+            pos = c.end
+            labels.extend(x for x in c.labels if x not in labels)
+        pieces.append(plain[pos:e])
+        out.append({"labels": labels, "text": _clean("".join(pieces)), "context": context})
+    return out
+
+
+def _caption_text(caption) -> str:
+    if isinstance(caption, str):
+        return caption
+    marked = getattr(caption, "caption_marked", None)  # jats.Figure
+    if marked is not None:
+        return marked or getattr(caption, "caption", "")
+    tag = getattr(caption, "tag", None)  # an lxml <caption> (or <fig>) element
+    if tag is not None:
+        from mednarratives.articles.jats import _caption_parts
+        el = caption.find("caption") if tag == "fig" else caption
+        return _caption_parts(el, marks=True)[1]
+    raise TypeError(f"caption must be str, jats.Figure or an lxml element, not {type(caption).__name__}")
+
+
+def detect(caption, title: str | None = None) -> tuple[str, list[Candidate], str, str]:
+    """(mode, accepted label candidates, plain text, plain text with all label candidates blanked out);
+    mode is leading | inline | spatial-leading | spatial-inline | none."""
+    text = normalize_ws(_caption_text(caption))
+    if title:
+        t = normalize_ws(title)
+        if t and not text.startswith(t):
+            text = f"{t}{'' if t[-1] in '.:?!' else '.'} {text}"
+    plain, bold = _strip_bold(text)
+    cands = find_candidates(plain, bold)
+    for mode, fn in (("leading", lambda: _best_sequence(cands, True)),
+                     ("inline", lambda: _best_sequence(cands, False)),
+                     ("spatial-leading", lambda: _spatial_sequence(cands, True)),
+                     ("spatial-inline", lambda: _spatial_sequence(cands, False))):
+        seq = fn()
+        if seq:
+            return mode, seq, plain, _masked(plain, cands)
+    return "none", [], plain, plain
+
+
+def split_subcaptions(caption, title: str | None = None) -> list[dict]:
+    """Sub-captions of a caption (str with optional <b>..</b> markers, jats.Figure, or lxml <caption>)."""
+    mode, seq, plain, masked = detect(caption, title)
+    if not plain:
+        return []
+    if mode in ("leading", "spatial-leading"):
+        return _split_leading(plain, seq, masked)
+    if mode in ("inline", "spatial-inline"):
+        return _split_inline(plain, seq, masked)
+    return [{"labels": [], "text": plain, "context": ""}]

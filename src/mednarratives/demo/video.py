@@ -1,0 +1,570 @@
+"""Deterministic narrated teaching videos with exact ground truth (the demo corpus's video half).
+
+A video is a deck of lecture slides (title, medical images or an ultrasound cine, bullets, outro) with
+hard cuts between them, narrated by espeak-ng (speech.py). An arrow cursor rests, drifts and, while an
+ROI sentence is spoken, scribbles around the region it names. Distractors the later stages must ignore:
+a webcam face that moves and flickers every frame, a blinking REC icon, and blocky +-2 grey-level noise.
+
+Frames are composed with numpy (each slide's noisy backgrounds precomputed once; per frame only the
+webcam, icon and cursor are pasted) and piped as raw RGB into one ffmpeg process with bit-exact flags,
+so the same (spec, seed) gives byte-identical mp4 and truth files.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import math
+import os
+import subprocess
+import tempfile
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+from PIL import Image, ImageDraw, ImageFont
+
+from mednarratives.demo import sources, speech
+from mednarratives.io import atomic_path, write_json
+
+REF_W, REF_H = 1280, 720  # layout is designed at this size and scaled to the requested one
+FONTS = Path("/usr/share/fonts/truetype/dejavu")
+THEMES = {  # background, heading, body text, accent
+    "dark": ((16, 20, 28), (236, 238, 244), (196, 202, 214), (72, 142, 222)),
+    "light": ((246, 246, 242), (24, 34, 56), (62, 66, 78), (30, 100, 180)),
+}
+KIND_EXPECTATION = {  # video kind -> (expected, expected_reason)
+    "positive": ("keep", None), "no_speech": ("drop", "no_speech"),
+    "non_medical": ("drop", "not_medical"), "too_short": ("drop", "too_short"),
+}
+FACE_CROP = (97, 0, 353, 192)  # the narrator's head in scikit-image's astronaut portrait (4:3)
+ARROW = [(0, 0), (0, 16), (4, 12), (7, 19), (10, 18), (7, 11), (12, 11)]  # pointer outline, tip at (0, 0)
+NOISE_TILES, NOISE_BLOCK, NOISE_AMP, NOISE_SHARE = 4, 8, 2, 0.15
+CINE_STEP = 2            # video frames per cine frame (30-frame loop at 15 fps)
+LEAD, GAP, POINT_GAP, TAIL = 1.5, 1.2, 1.5, 1.5  # s: silence before, between, before ROI, after speech
+HOLD = 1.2               # s the cursor stays still after a cut and after pointing
+MIN_IMAGE_S = 12.0       # image segments last at least this long unless the spec says min_duration
+ROI_RADIUS = (22.0, 36.0)  # base radius of the scribble (reference px); modulation keeps it in 20-60 px
+
+
+# ---- plan ---------------------------------------------------------------------------------------
+
+def load_plan(path: str | os.PathLike, narration: str | os.PathLike | None = None) -> list[dict]:
+    """The video specs of a plan file, each with the narration (the plan's `narration:` file) attached."""
+    path = Path(path)
+    plan = yaml.safe_load(path.read_text(encoding="utf-8"))
+    narration_path = Path(narration) if narration else path.parent / plan["narration"]
+    texts = yaml.safe_load(narration_path.read_text(encoding="utf-8"))
+    specs = [dict(video, narration=texts) for video in plan["videos"]]
+    ids = [s["id"] for s in specs]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"duplicate video ids in {path}")
+    for s in specs:
+        if s["kind"] not in KIND_EXPECTATION:
+            raise ValueError(f"{s['id']}: unknown kind {s['kind']!r}")
+    return specs
+
+
+def video_seed(seed: int, video_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{seed}:{video_id}".encode()).digest()[:8], "little")
+
+
+# ---- layout and drawing -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Layout:
+    width: int
+    height: int
+
+    def px(self, v: float) -> int:
+        return int(round(v * self.width / REF_W))
+
+    def box(self, x0, y0, x1, y1) -> tuple[int, int, int, int]:
+        return self.px(x0), int(round(y0 * self.height / REF_H)), self.px(x1), int(round(y1 * self.height / REF_H))
+
+    @property
+    def image_area(self):
+        return self.box(40, 104, 940, 664)
+
+    @property
+    def webcam_size(self):
+        return self.px(200), self.px(150)
+
+    @property
+    def webcam_origin(self):  # top-left at zero offset; the face moves by up to +-3 px around it
+        w, h = self.webcam_size
+        return self.width - self.px(20) - w - 3, self.height - self.px(20) - h - 3
+
+    @property
+    def cursor_region(self):
+        """Where the tip may go: the sprite stays inside the frame and left of the webcam column."""
+        m = self.px(12)
+        return m, m, self.webcam_origin[0] - self.px(30) - SPRITE_SIZE[0], self.height - m - SPRITE_SIZE[1]
+
+
+def _font(size: float, bold: bool = False) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONTS / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")), max(8, int(round(size))))
+
+
+def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and font.getlength(lines[-1] + " " + word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def _sprite() -> tuple[np.ndarray, np.ndarray]:
+    """Arrow pointer: mask and RGB values (white fill, 1 px black outline); tip = pixel (0, 0)."""
+    img = Image.new("L", SPRITE_SIZE, 0)
+    ImageDraw.Draw(img).polygon(ARROW, fill=255, outline=128)
+    a = np.asarray(img)
+    rgb = np.repeat(np.where(a == 128, 0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
+    return a > 0, rgb
+
+
+SPRITE_SIZE = (14, 22)
+SPRITE_MASK, SPRITE_RGB = _sprite()
+
+
+def _icon(layout: Layout) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]:
+    """Blinking 'REC' badge in the top-right corner: box, mask, RGB."""
+    x0, y0, x1, y1 = layout.box(1150, 18, 1256, 50)
+    img = Image.new("RGBA", (x1 - x0, y1 - y0), (0, 0, 0, 0))
+    d = ImageDraw.Draw(img)
+    h = y1 - y0
+    d.rounded_rectangle([0, 0, x1 - x0 - 1, h - 1], radius=h // 4, fill=(20, 20, 20, 255))
+    r = h * 0.28
+    d.ellipse([h / 2 - r, h / 2 - r, h / 2 + r, h / 2 + r], fill=(230, 30, 30, 255))
+    d.text((h, h / 2), "REC", font=_font(h * 0.6, bold=True), fill=(245, 245, 245, 255), anchor="lm")
+    a = np.asarray(img)
+    return (x0, y0, x1, y1), a[:, :, 3] > 0, np.ascontiguousarray(a[:, :, :3])
+
+
+def _webcam(layout: Layout) -> np.ndarray:
+    w, h = layout.webcam_size
+    face = Image.fromarray(np.asarray(sources.load_face())).crop(FACE_CROP).resize((w, h), Image.LANCZOS)
+    d = ImageDraw.Draw(face)
+    d.rectangle([0, 0, w - 1, h - 1], outline=(40, 40, 40), width=max(1, layout.px(2)))
+    return np.asarray(face).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A source image cropped by `zoom` around `center` (fractions) and scaled to fit an area, centred."""
+    src_size: tuple[int, int]                  # w, h of the source
+    crop: tuple[float, float, float, float]    # source pixels
+    box: tuple[int, int, int, int]             # frame pixels [x0, y0, x1, y1)
+
+    @classmethod
+    def of(cls, src: np.ndarray, zoom: float, center, area) -> "Fit":
+        h, w = src.shape[:2]
+        cw, ch = w / zoom, h / zoom
+        cx0 = min(max(center[0] * w - cw / 2, 0.0), w - cw)
+        cy0 = min(max(center[1] * h - ch / 2, 0.0), h - ch)
+        ax0, ay0, ax1, ay1 = area
+        s = min((ax1 - ax0) / cw, (ay1 - ay0) / ch)
+        dw, dh = int(round(cw * s)), int(round(ch * s))
+        x0, y0 = ax0 + (ax1 - ax0 - dw) // 2, ay0 + (ay1 - ay0 - dh) // 2
+        return cls((w, h), (cx0, cy0, cx0 + cw, cy0 + ch), (x0, y0, x0 + dw, y0 + dh))
+
+    def to_frame(self, u: float, v: float) -> np.ndarray:
+        (w, h), (cx0, cy0, cx1, cy1), (x0, y0, x1, y1) = self.src_size, self.crop, self.box
+        return np.array([x0 + (u * w - cx0) * (x1 - x0) / (cx1 - cx0), y0 + (v * h - cy0) * (y1 - y0) / (cy1 - cy0)])
+
+    def render(self, src: np.ndarray) -> np.ndarray:
+        x0, y0, x1, y1 = self.box
+        return np.asarray(Image.fromarray(src).resize((x1 - x0, y1 - y0), Image.LANCZOS, box=self.crop))
+
+
+def _slide(layout: Layout, theme: str, seg: "Segment", spec: dict, n_segments: int) -> Image.Image:
+    """The static slide of a segment (for images: everything except the picture itself)."""
+    bg, head, body, accent = THEMES[theme]
+    img = Image.new("RGB", (layout.width, layout.height), bg)
+    d = ImageDraw.Draw(img)
+    px, W = layout.px, layout.width
+    if seg.kind == "title":
+        d.text((W / 2, layout.box(0, 300, 0, 300)[1]), spec["title"], font=_font(px(50), True), fill=head, anchor="ms")
+        d.line([layout.box(340, 330, 940, 330)[:2], layout.box(340, 330, 940, 330)[2:]], fill=accent, width=px(4))
+        d.text((W / 2, layout.box(0, 390, 0, 390)[1]), spec["channel"], font=_font(px(30)), fill=body, anchor="ms")
+        d.text((W / 2, layout.box(0, 440, 0, 440)[1]), spec.get("subtitle", "Teaching series"), font=_font(px(24)), fill=body, anchor="ms")
+        return img
+    if seg.kind == "outro":
+        d.text((W / 2, layout.box(0, 320, 0, 320)[1]), "Thank you for watching", font=_font(px(48), True), fill=head, anchor="ms")
+        d.text((W / 2, layout.box(0, 390, 0, 390)[1]), f"Subscribe to {spec['channel']} for more cases",
+               font=_font(px(28)), fill=body, anchor="ms")
+        return img
+    d.text(layout.box(40, 26, 0, 0)[:2], seg.heading, font=_font(px(34), True), fill=head)
+    d.line([layout.box(40, 82, 1120, 82)[:2], layout.box(40, 82, 1120, 82)[2:]], fill=accent, width=max(1, px(3)))
+    d.text(layout.box(40, 690, 0, 0)[:2], f"{spec['channel']}  |  {seg.index + 1} / {n_segments}", font=_font(px(16)), fill=body)
+    if seg.kind == "text":
+        for i, line in enumerate(seg.bullets):
+            y = layout.box(0, 150 + 80 * i, 0, 0)[1]
+            d.ellipse([px(70), y + px(12), px(82), y + px(24)], fill=accent)
+            d.text((px(100), y), line, font=_font(px(34)), fill=body)
+        return img
+    x, y = layout.box(970, 112, 0, 0)[:2]
+    d.text((x, y), "Case notes", font=_font(px(24), True), fill=head)
+    font = _font(px(20))
+    lines = _wrap(sources.BY_NAME[seg.source].description.capitalize(), font, px(270))
+    if seg.zoom != 1:
+        lines.append(f"Magnified view x{seg.zoom:g}")
+    for i, line in enumerate(lines):
+        d.text((x, y + px(44 + 30 * i)), line, font=font, fill=body)
+    return img
+
+
+# ---- script and timeline ------------------------------------------------------------------------
+
+@dataclass
+class Segment:
+    index: int
+    kind: str
+    source: str | None = None
+    zoom: float = 1.0
+    center: tuple[float, float] = (0.5, 0.5)
+    min_duration: float = 0.0
+    heading: str = ""
+    bullets: list[str] = field(default_factory=list)
+    lines: list[tuple[str, bool]] = field(default_factory=list)  # (sentence, is_roi) in speaking order
+    fit: Fit | None = None           # where the picture goes (image and cine segments)
+    roi: np.ndarray | None = None    # ROI centre in frame pixels
+    start_frame: int = 0
+    end_frame: int = 0
+
+    @property
+    def image_box(self):
+        return self.fit.box if self.fit else None
+
+
+class _Picker:
+    """Draws sentences from narration pools without repeating one within a video."""
+
+    def __init__(self, rng: np.random.Generator):
+        self.rng, self.used = rng, set()
+
+    def __call__(self, pool: list, key=lambda x: x):
+        fresh = [x for x in pool if key(x) not in self.used]
+        if not fresh:
+            raise ValueError(f"narration pool exhausted: {[key(x) for x in pool]}")
+        choice = fresh[int(self.rng.integers(len(fresh)))]
+        self.used.add(key(choice))
+        return choice
+
+
+def _script(spec: dict, layout: Layout, pick: _Picker) -> list[Segment]:
+    """Segments with their sentences, picture placement and ROI position."""
+    domains, images = spec["narration"]["domains"], spec["narration"]["images"]
+    texts = domains[spec["domain"]]
+    segments, visible = [], {}
+    for i, s in enumerate(spec["segments"]):
+        seg = Segment(i, s["kind"], s.get("source"), float(s.get("zoom", 1.0)), tuple(s.get("center", (0.5, 0.5))),
+                      min_duration=float(s.get("min_duration", MIN_IMAGE_S if s["kind"] in ("image", "cine") else 0.0)))
+        if seg.kind == "title":
+            seg.lines = [(pick(texts["intro"]), False)]
+        elif seg.kind == "outro":
+            seg.lines = [(pick(texts["outro"]), False)]
+        elif seg.kind == "text":
+            slide = pick(texts["slides"], key=lambda x: x["heading"])
+            seg.heading, seg.bullets, seg.lines = slide["heading"], slide["bullets"], [(slide["say"], False)]
+        elif seg.kind in ("image", "cine"):
+            seg.heading = s.get("heading") or spec["title"]
+            seg.fit = Fit.of(sources.load_image(seg.source), seg.zoom, seg.center, layout.image_area)
+            x0, y0, x1, y1 = seg.fit.box
+            m = layout.px(40)  # an ROI needs room around it for the scribble
+            visible[i] = [r for r in images[seg.source]["roi"]
+                          if x0 + m <= seg.fit.to_frame(*r["at"])[0] <= x1 - m
+                          and y0 + m <= seg.fit.to_frame(*r["at"])[1] <= y1 - m]
+            describe = [(pick(images[seg.source]["describe"]), False) for _ in range(int(s.get("sentences", 3)) - 1)]
+            seg.lines = describe[:1] + [("", True)] + describe[1:]  # the ROI sentence comes second (or alone)
+        else:
+            raise ValueError(f"{spec['id']}: unknown segment kind {seg.kind!r}")
+        segments.append(seg)
+    for i in sorted(visible, key=lambda i: (len(visible[i]), i)):  # scarcest ROI choice first
+        roi = pick(visible[i], key=lambda r: r["text"])
+        segments[i].roi = segments[i].fit.to_frame(*roi["at"])
+        segments[i].lines = [(roi["text"], True) if is_roi else (t, False) for t, is_roi in segments[i].lines]
+    return segments
+
+
+def _schedule(segments: list[Segment], utterances: dict, fps: int) -> list[tuple[Segment, float, speech.Utterance, bool]]:
+    """Place every sentence (absolute start time on the audio clock) and set segment frame ranges."""
+    placed, frame = [], 0
+    for seg in segments:
+        t = LEAD if seg.kind in ("image", "cine") else 0.8
+        start = frame / fps
+        for k, (text, roi) in enumerate(seg.lines):
+            if k:
+                t += POINT_GAP if roi else GAP
+            u = utterances[text]
+            t0 = round((start + t) * speech.SAMPLE_RATE) / speech.SAMPLE_RATE
+            placed.append((seg, t0, u, roi))
+            t = t0 - start + u.duration
+        length = max(t + TAIL, seg.min_duration)
+        seg.start_frame, seg.end_frame = frame, frame + int(math.ceil(length * fps))
+        frame = seg.end_frame
+    return placed
+
+
+# ---- cursor -------------------------------------------------------------------------------------
+
+class _Path:
+    """Cursor tip as a function of time: pieces (t0, t1, f); after a piece ends the tip holds still."""
+
+    def __init__(self, start: tuple[float, float], region):
+        self.pieces: list = []
+        self.pos, self.t = np.asarray(start, float), 0.0
+        self.region = region
+
+    def clamp(self, p):
+        x0, y0, x1, y1 = self.region
+        return np.array([min(max(p[0], x0), x1), min(max(p[1], y0), y1)], float)
+
+    def move(self, target, t0: float, t1: float, rng: np.random.Generator) -> None:
+        """Smooth curved move (quadratic Bezier, ease in-out) from the current point to `target`."""
+        a, b = self.pos, self.clamp(target)
+        normal = np.array([a[1] - b[1], b[0] - a[0]])
+        ctrl = self.clamp((a + b) / 2 + normal * rng.uniform(-0.2, 0.2))
+
+        def f(t):
+            s = np.clip((t - t0) / (t1 - t0), 0, 1)
+            s = s * s * (3 - 2 * s)
+            return ((1 - s) ** 2)[:, None] * a + (2 * s * (1 - s))[:, None] * ctrl + (s * s)[:, None] * b
+
+        self._add(t0, t1, f)
+
+    def scribble(self, center, t0: float, t1: float, radius: float, rng: np.random.Generator) -> None:
+        """Loops around `center` from t0 to t1 (radius modulated +-30 %, slightly elliptic)."""
+        period, phase = rng.uniform(1.0, 1.6), rng.uniform(0, 2 * np.pi)
+        direction, aspect, wobble = rng.choice([-1.0, 1.0]), rng.uniform(0.8, 1.2), rng.uniform(0.7, 1.1)
+        c = np.asarray(center, float)
+
+        def f(t):
+            tt = t - t0
+            r = radius * (1 + 0.3 * np.sin(2 * np.pi * tt / wobble + phase))
+            ang = phase + direction * 2 * np.pi * tt / period
+            return c + np.stack([r * np.cos(ang), aspect * r * np.sin(ang)], axis=1)
+
+        self._add(t0, t1, f)
+
+    def _add(self, t0, t1, f) -> None:
+        if t0 < self.t - 1e-9:
+            raise ValueError("cursor pieces must be in time order")
+        self.pieces.append((t0, t1, f))
+        self.pos, self.t = f(np.array([t1]))[0], t1
+
+    def sample(self, n_frames: int, fps: int, start) -> tuple[np.ndarray, np.ndarray]:
+        t = np.arange(n_frames) / fps
+        xy = np.tile(np.asarray(start, float), (n_frames, 1))
+        for t0, t1, f in self.pieces:
+            m = t >= t0
+            xy[m] = f(np.minimum(t[m], t1))
+        x0, y0, x1, y1 = self.region
+        return (np.clip(np.round(xy[:, 0]), x0, x1).astype(int), np.clip(np.round(xy[:, 1]), y0, y1).astype(int))
+
+
+def _random_point(rng, box, margin=0) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    return np.array([rng.uniform(x0 + margin, x1 - margin), rng.uniform(y0 + margin, y1 - margin)])
+
+
+def _plan_cursor(segments, placed, layout: Layout, fps: int, rng) -> tuple[_Path, np.ndarray]:
+    """Cursor program: still after each cut, slow drifts, approach + scribble over each ROI sentence."""
+    region = layout.cursor_region
+    start = _random_point(rng, region, layout.px(60))
+    path = _Path(start, region)
+    speed = layout.px(300)  # px/s of unhurried moves
+    for seg in segments:
+        t_end = seg.end_frame / fps
+        t_free = seg.start_frame / fps + HOLD
+        box = seg.image_box or layout.box(80, 120, 900, 560)
+        for t0, u, roi in [(t0, u, roi) for s, t0, u, roi in placed if s is seg]:
+            if roi:
+                radius = layout.px(rng.uniform(*ROI_RADIUS))
+                center = np.clip(seg.roi, np.add(box[:2], 1.6 * radius), np.subtract(box[2:], 1.6 * radius))
+                angle = rng.uniform(0, 2 * np.pi)
+                path.move(center + radius * np.array([np.cos(angle), np.sin(angle)]),
+                          min(max(t_free, t0 - 0.8), t0 - 0.3), t0, rng)
+                path.scribble(center, t0, t0 + u.duration, radius, rng)
+                t_free = t0 + u.duration + HOLD
+            elif t_free + 1.0 < t0 + u.duration:  # drift a little while describing the whole slide
+                step = rng.uniform(0.3, 1.0) * layout.px(220) * np.array([np.cos(a := rng.uniform(0, 2 * np.pi)), np.sin(a)])
+                target = np.clip(path.pos + step, np.add(box[:2], 10), np.subtract(box[2:], 10))
+                dur = max(0.8, float(np.hypot(*(target - path.pos))) / speed)
+                path.move(target, t_free, t_free + dur, rng)
+                t_free += dur
+        target = _random_point(rng, region, layout.px(40))  # come to rest before the next cut
+        dur = max(1.0, float(np.hypot(*(target - path.pos))) / speed)
+        if t_free + dur < t_end - 0.3:
+            path.move(target, t_free, t_free + dur, rng)
+    return path, start
+
+
+# ---- audio and encoding -------------------------------------------------------------------------
+
+def _audio(placed, n_samples: int, spoken: bool) -> np.ndarray:
+    """The narration track (int16); without narration a soft mains hum at about -40 dBFS."""
+    if not spoken:
+        t = np.arange(n_samples) / speech.SAMPLE_RATE
+        hum = 0.008 * np.sin(2 * np.pi * 100 * t) + 0.004 * np.sin(2 * np.pi * 200 * t)
+        return np.round(hum * 32767).astype(np.int16)
+    track = np.zeros(n_samples, np.int16)
+    for _, t0, u, _ in placed:
+        s = int(round(t0 * speech.SAMPLE_RATE))
+        track[s:s + len(u.audio)] = u.audio
+    return track
+
+
+def _ffmpeg(out: Path, wav: Path, fps: int, size) -> subprocess.Popen:
+    w, h = size
+    cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+           "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(fps), "-i", "pipe:0",
+           "-i", str(wav), "-map", "0:v", "-map", "1:a",
+           "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-threads", "2",
+           "-c:a", "aac", "-b:a", "96k", "-ar", "44100", "-ac", "1",
+           "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1",
+           "-movflags", "+faststart", "-f", "mp4", str(out)]
+    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _noise(rng, h: int, w: int) -> list[np.ndarray]:
+    """Compression-like luma noise tiles: a random NOISE_SHARE of 8x8 blocks offset by +-NOISE_AMP grey levels
+    (sparse, so that x264 stays fast)."""
+    bh, bw = -(-h // NOISE_BLOCK), -(-w // NOISE_BLOCK)
+    tiles = []
+    for _ in range(NOISE_TILES):
+        blocks = rng.integers(-NOISE_AMP, NOISE_AMP + 1, size=(bh, bw)).astype(np.int16)
+        blocks *= rng.random((bh, bw)) < NOISE_SHARE
+        tiles.append(np.kron(blocks, np.ones((NOISE_BLOCK, NOISE_BLOCK), np.int16))[:h, :w, None])
+    return tiles
+
+
+def _noisy(img: np.ndarray, tile: np.ndarray) -> np.ndarray:
+    return np.clip(img.astype(np.int16) + tile, 0, 255).astype(np.uint8)
+
+
+# ---- build --------------------------------------------------------------------------------------
+
+def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 30, size: tuple = (1280, 720)) -> None:
+    """Render one video of the plan and its ground truth; both files are written atomically."""
+    rng = np.random.default_rng(video_seed(seed, spec["id"]))
+    layout = Layout(int(size[0]), int(size[1]))
+    segments = _script(spec, layout, _Picker(rng))
+    narration = spec["narration"]
+    texts = sorted({text for seg in segments for text, _ in seg.lines})
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:  # each synthesis is its own process
+        utterances = dict(zip(texts, pool.map(lambda t: speech.synthesize(t, narration["voice"], narration["rate"]), texts)))
+    placed = _schedule(segments, utterances, fps)
+    n_frames = segments[-1].end_frame
+    n_samples = int(round(n_frames / fps * speech.SAMPLE_RATE))
+
+    # static pictures: slide backgrounds, fitted images, ROI positions in frame pixels
+    slides, pictures = [], []
+    for seg in segments:
+        slide = _slide(layout, spec.get("theme", "dark"), seg, spec, len(segments))
+        frames = None
+        if seg.fit:
+            cine = sources.load_cine(seg.source) if seg.kind == "cine" else [sources.load_image(seg.source)]
+            frames = [seg.fit.render(f) for f in cine]
+            slide.paste(Image.fromarray(frames[0]), seg.image_box[:2])
+        slides.append(np.asarray(slide))
+        pictures.append(frames)
+
+    path, start = _plan_cursor(segments, placed, layout, fps, rng)
+    cx, cy = path.sample(n_frames, fps, start)
+    noise = _noise(rng, layout.height, layout.width)
+    spoken = spec["kind"] != "no_speech"
+    audio = _audio(placed, n_samples, spoken)
+
+    face = _webcam(layout)
+    fh, fw = face.shape[:2]
+    wx, wy = layout.webcam_origin
+    frames_t = np.arange(n_frames) / fps
+    phase = rng.uniform(0, 2 * np.pi, size=3)
+    dx = np.round(3 * np.sin(2 * np.pi * frames_t / 2.3 + phase[0])).astype(int)
+    dy = np.round(2 * np.sin(2 * np.pi * frames_t / 1.7 + phase[1])).astype(int)
+    gain = 1 + 0.05 * np.sin(2 * np.pi * frames_t / 0.9 + phase[2])
+    icon_box, icon_mask, icon_rgb = _icon(layout)
+    icon_on = (np.arange(n_frames) // max(1, round(fps / 2))) % 2 == 0
+    sh, sw = SPRITE_MASK.shape
+
+    with tempfile.TemporaryDirectory() as tmp, atomic_path(out_mp4) as tmp_mp4:
+        wav = Path(tmp) / "narration.wav"
+        with wave.open(str(wav), "wb") as fh_wav:
+            fh_wav.setnchannels(1)
+            fh_wav.setsampwidth(2)
+            fh_wav.setframerate(speech.SAMPLE_RATE)
+            fh_wav.writeframes(audio.tobytes())
+        proc = _ffmpeg(tmp_mp4, wav, fps, (layout.width, layout.height))
+        try:
+            for seg, slide, pics in zip(segments, slides, pictures):
+                backgrounds = [_noisy(slide, tile) for tile in noise]
+                if seg.kind == "cine":  # each cine frame gets its own noise tile
+                    x0, y0, x1, y1 = seg.image_box
+                    pics = [_noisy(p, noise[c % NOISE_TILES][y0:y1, x0:x1]) for c, p in enumerate(pics)]
+                for f in range(seg.start_frame, seg.end_frame):
+                    frame = backgrounds[f % NOISE_TILES].copy()
+                    if seg.kind == "cine":
+                        frame[y0:y1, x0:x1] = pics[((f - seg.start_frame) // CINE_STEP) % len(pics)]
+                    x, y = wx + dx[f], wy + dy[f]
+                    frame[y:y + fh, x:x + fw] = np.clip(face * gain[f], 0, 255).astype(np.uint8)
+                    if icon_on[f]:
+                        ix0, iy0, ix1, iy1 = icon_box
+                        np.copyto(frame[iy0:iy1, ix0:ix1], icon_rgb, where=icon_mask[:, :, None])
+                    np.copyto(frame[cy[f]:cy[f] + sh, cx[f]:cx[f] + sw], SPRITE_RGB, where=SPRITE_MASK[:, :, None])
+                    proc.stdin.write(frame.data)
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass  # ffmpeg stopped early: its message is raised below
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        err = proc.stderr.read().decode(errors="replace")
+        if proc.wait() != 0 or err:
+            raise RuntimeError(f"ffmpeg failed: {err}")
+
+    write_json(out_truth, _truth(spec, seed, segments, placed, spoken, cx, cy, fps, layout,
+                                 [wx + dx.min(), wy + dy.min(), wx + dx.max() + fw, wy + dy.max() + fh], icon_box))
+
+
+def _truth(spec, seed, segments, placed, spoken, cx, cy, fps, layout, webcam_box, icon_box) -> dict:
+    r3 = lambda v: round(float(v), 3)  # noqa: E731
+    expected, reason = KIND_EXPECTATION[spec["kind"]]
+    sources_domain = lambda seg: sources.BY_NAME[seg.source].domain if seg.source else None  # noqa: E731
+    seg_truth = [{
+        "index": seg.index, "kind": seg.kind, "start": r3(seg.start_frame / fps), "end": r3(seg.end_frame / fps),
+        "start_frame": seg.start_frame, "end_frame": seg.end_frame, "source": seg.source, "domain": sources_domain(seg),
+        "medical": bool(seg.source) and sources_domain(seg) != "non_medical",
+        "image_box": [int(v) for v in seg.image_box] if seg.image_box else None,
+    } for seg in segments]
+    speech_truth, pointing = [], []
+    for seg, t0, u, roi in (placed if spoken else []):
+        speech_truth.append({
+            "start": r3(t0), "end": r3(t0 + u.duration), "text": u.text, "roi": roi, "segment": seg.index,
+            "words": [{"word": w.word, "start": r3(t0 + w.start), "end": r3(t0 + w.end)} for w in u.words],
+        })
+        if roi:
+            start, end = speech_truth[-1]["start"], speech_truth[-1]["end"]
+            f0, f1 = math.ceil(start * fps - 1e-6), math.floor(end * fps + 1e-6)
+            pointing.append({
+                "segment": seg.index, "start": start, "end": end, "utterance": len(speech_truth) - 1,
+                "box": [int(cx[f0:f1 + 1].min()), int(cy[f0:f1 + 1].min()), int(cx[f0:f1 + 1].max()), int(cy[f0:f1 + 1].max())],
+                "image_box": [int(v) for v in seg.image_box], "source": seg.source,
+            })
+    n_frames = segments[-1].end_frame
+    return {
+        "video_id": spec["id"], "kind": spec["kind"], "expected": expected, "expected_reason": reason,
+        "domain": spec["domain"], "static_domain": spec["domain"] in sources.STATIC_DOMAINS,
+        "title": spec["title"], "channel": spec["channel"], "query_domain": spec.get("query_domain", spec["domain"]),
+        "fps": fps, "width": layout.width, "height": layout.height, "n_frames": n_frames, "duration": r3(n_frames / fps),
+        "seed": seed, "segments": seg_truth,
+        "scene_cuts": [s["start"] for s in seg_truth[1:]],
+        "stable_intervals": [[s["start"], s["end"]] for s in seg_truth if s["kind"] != "cine"],
+        "speech": speech_truth, "cursor": {"x": [int(v) for v in cx], "y": [int(v) for v in cy]},
+        "pointing": pointing, "webcam_box": [int(v) for v in webcam_box], "icon_box": [int(v) for v in icon_box],
+    }

@@ -1,0 +1,1 @@
+"""GenMedCLIP: open_clip model configs, training via open_clip_train, and evaluation."""

@@ -1,0 +1,438 @@
+"""Evaluate OpenCLIP checkpoints: zero-shot classification (Table 6 templates; Table 7 / Fig. 3),
+linear probing (Table 1) and cross-modal retrieval Recall@K (Table 2). CPU-friendly, offline.
+
+Models
+    :func:`load_model` builds the architecture from a model directory written by
+    :mod:`mednarratives.models.clip_configs` (``open_clip_config.json`` [+ tokenizer files]) and
+    loads a local checkpoint (an open_clip_train ``epoch_N.pt``, an exported ``{"state_dict"}`` or
+    a bare state dict). Features are L2-normalised float32 numpy arrays.
+
+Dataset registry (YAML, paths relative to the registry file unless absolute)::
+
+    datasets:
+      pcam:                                   # the name picks Table 6's template group
+        format: imagefolder                   # or: csv
+        splits:                               # any of train / val / test
+          train: pcam/train
+          test: pcam/test
+        classes: [normal, tumor]              # optional: class order (default: sorted labels)
+        classnames: {tumor: lymph node metastasis}   # optional: label -> prompt text
+        template_group: histopathology        # optional: overrides the templates file mapping
+        multilabel: false                     # csv only: `labels` column, '|'-separated
+        tasks: [zeroshot, linear_probe]
+
+    ImageFolder layout: ``<split dir>/<label>/<image file>`` (one sub-directory per class,
+    images with extensions .png .jpg .jpeg .bmp .tif .tiff .webp, found recursively below it).
+
+    CSV layout (UTF-8, header row, image paths relative to the CSV file)::
+
+        path,label                  # single-label: one class label per row
+        img/0001.png,tumor
+        path,labels                 # multi-label: '|'-separated labels, empty = no finding
+        img/0002.png,nodule|effusion
+
+    Class order for a dataset is ``classes`` if given, else the sorted union of labels over its
+    splits; prompt text is ``classnames[label]`` if given, else the label with '_' -> ' '.
+
+Metrics
+    zero-shot: top-1 accuracy (single-label) or mAP (multi-label: mean over classes with at least
+    one positive of average precision, as sklearn's ``average_precision_score``).
+    linear probe: scikit-learn LogisticRegression (lbfgs, deterministic) on frozen normalised image
+    features; C chosen on the val split (or a stratified 20% hold-out of train, seed 0), the first
+    best C of the grid winning ties; then refit on train+val, scored on test.
+    retrieval: pair i is image i with caption i; the rank of the true match is the number of
+    candidates scoring strictly higher (ties resolved in the query's favour); Recall@K is the
+    fraction of queries whose rank < min(K, N). All metrics are fractions in [0, 1].
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import yaml
+
+from mednarratives.models.clip_configs import DEFAULT_TEMPLATES, model_name
+
+log = logging.getLogger(__name__)
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+DEFAULT_KS = (5, 50, 200)
+DEFAULT_CS = (1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0)
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass
+class ClipBundle:
+    model: Any
+    preprocess: Callable
+    tokenizer: Callable
+    device: str = "cpu"
+
+
+def load_model(model_dir: str | os.PathLike, checkpoint: str | os.PathLike | None = None,
+               device: str = "cpu") -> ClipBundle:
+    """Model (eval mode), validation transform and tokenizer of a local-dir model.
+
+    ``checkpoint``: an open_clip_train checkpoint, an exported ``{"state_dict"}`` file or a bare
+    state dict. None: the directory's own initial weights if it has them, else random init.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import open_clip
+
+    name = model_name(model_dir)
+    model, _, preprocess = open_clip.create_model_and_transforms(
+        name, load_weights=checkpoint is None, pretrained_text=False, device=device)
+    if checkpoint is not None:
+        open_clip.load_checkpoint(model, os.fspath(checkpoint), strict=True, weights_only=True)
+    model.eval()
+    tokenizer = open_clip.get_tokenizer(name)
+    return ClipBundle(model=model, preprocess=preprocess, tokenizer=tokenizer, device=device)
+
+
+def _open_image(image: Any):
+    from PIL import Image
+
+    if isinstance(image, Image.Image):
+        return image.convert("RGB")
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        with Image.open(io.BytesIO(bytes(image))) as im:
+            return im.convert("RGB")
+    if isinstance(image, np.ndarray):
+        return Image.fromarray(image).convert("RGB")
+    with Image.open(image) as im:
+        return im.convert("RGB")
+
+
+def encode_images(bundle: ClipBundle, images: Sequence[Any], batch_size: int = 64) -> np.ndarray:
+    """(N, D) normalised image features; images are paths, PIL images, uint8 arrays or bytes."""
+    import torch
+
+    feats = []
+    with torch.inference_mode():
+        for start in range(0, len(images), batch_size):
+            batch = torch.stack([bundle.preprocess(_open_image(im)) for im in images[start:start + batch_size]])
+            feats.append(bundle.model.encode_image(batch.to(bundle.device), normalize=True).float().cpu().numpy())
+    if not feats:
+        return np.zeros((0, _embed_dim(bundle)), np.float32)
+    return np.concatenate(feats).astype(np.float32)
+
+
+def encode_texts(bundle: ClipBundle, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
+    """(N, D) normalised text features."""
+    import torch
+
+    feats = []
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            tokens = bundle.tokenizer(list(texts[start:start + batch_size])).to(bundle.device)
+            feats.append(bundle.model.encode_text(tokens, normalize=True).float().cpu().numpy())
+    if not feats:
+        return np.zeros((0, _embed_dim(bundle)), np.float32)
+    return np.concatenate(feats).astype(np.float32)
+
+
+def _embed_dim(bundle: ClipBundle) -> int:
+    proj = getattr(bundle.model.visual, "output_dim", None)
+    return int(proj) if proj else 0
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def load_templates(path: str | os.PathLike | None = None) -> dict[str, Any]:
+    with open(path or DEFAULT_TEMPLATES, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def templates_for(dataset: str, doc: Mapping[str, Any] | None = None, group: str | None = None) -> list[str]:
+    """Table 6 templates (with ``{c}``) for a dataset name (or an explicit group)."""
+    doc = doc or load_templates()
+    key = dataset.lower().replace("-", "_")
+    group = group or doc.get("datasets", {}).get(key) or doc.get("default_group", "generic")
+    return list(doc["templates"][group])
+
+
+def zero_shot_classifier(bundle: ClipBundle, classnames: Sequence[str], templates: Sequence[str]) -> np.ndarray:
+    """(D, C) class embeddings: templates filled with each class name, embedded, averaged and
+    re-normalised (open_clip's build_zero_shot_classifier). Templates use ``{c}``."""
+    from open_clip import build_zero_shot_classifier
+
+    fillers = [(lambda c, t=t: t.replace("{c}", c)) for t in templates]
+    weights = build_zero_shot_classifier(bundle.model, bundle.tokenizer, list(classnames), fillers,
+                                         num_classes_per_batch=10, device=bundle.device)
+    return weights.float().cpu().numpy()
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def accuracy(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Top-1 accuracy; ``labels`` (N,) class indices, ``scores`` (N, C). Ties -> lowest index."""
+    labels = np.asarray(labels)
+    if len(labels) == 0:
+        return float("nan")
+    return float(np.mean(np.argmax(scores, axis=1) == labels))
+
+
+def mean_average_precision(targets: np.ndarray, scores: np.ndarray) -> float:
+    """Mean over classes with >= 1 positive of average precision (sklearn's definition)."""
+    from sklearn.metrics import average_precision_score
+
+    targets = np.asarray(targets)
+    scores = np.asarray(scores, dtype=np.float64)
+    aps = [average_precision_score(targets[:, c], scores[:, c])
+           for c in range(targets.shape[1]) if targets[:, c].sum() > 0]
+    return float(np.mean(aps)) if aps else float("nan")
+
+
+def recall_at_k(similarity: np.ndarray, ks: Iterable[int] = DEFAULT_KS) -> dict[str, Any]:
+    """Both directions of Recall@K for paired sets (row i of queries matches column i).
+
+    ``similarity[i, j]``: image i vs text j. Returns ``{"image_to_text": {"R@5": ...},
+    "text_to_image": {...}, "k_effective": {"R@5": 5, ...}, "mean": ..., "n": N}``.
+    """
+    sim = np.asarray(similarity, dtype=np.float64)
+    if sim.ndim != 2 or sim.shape[0] != sim.shape[1]:
+        raise ValueError(f"need a square similarity matrix, got {sim.shape}")
+    n = sim.shape[0]
+    diag = np.diag(sim)
+    rank_i2t = (sim > diag[:, None]).sum(axis=1)   # texts beating the true text, per image
+    rank_t2i = (sim > diag[None, :]).sum(axis=0)   # images beating the true image, per text
+    out: dict[str, Any] = {"image_to_text": {}, "text_to_image": {}, "k_effective": {}, "n": n}
+    for k in ks:
+        keff = min(int(k), n)
+        out["k_effective"][f"R@{k}"] = keff
+        out["image_to_text"][f"R@{k}"] = float(np.mean(rank_i2t < keff)) if n else float("nan")
+        out["text_to_image"][f"R@{k}"] = float(np.mean(rank_t2i < keff)) if n else float("nan")
+    vals = list(out["image_to_text"].values()) + list(out["text_to_image"].values())
+    out["mean"] = float(np.mean(vals)) if vals else float("nan")
+    return out
+
+
+def retrieval_evaluate(bundle: ClipBundle, images: Sequence[Any], captions: Sequence[str],
+                       ks: Iterable[int] = DEFAULT_KS, batch_size: int = 64) -> dict[str, Any]:
+    """Zero-shot image->text and text->image Recall@K on paired images and captions (Table 2)."""
+    if len(images) != len(captions):
+        raise ValueError("images and captions must pair up")
+    img = encode_images(bundle, images, batch_size=batch_size)
+    txt = encode_texts(bundle, captions)
+    return recall_at_k(img @ txt.T, ks)
+
+
+def retrieval_from_shards(bundle: ClipBundle, shards: Sequence[str | os.PathLike],
+                          ks: Iterable[int] = DEFAULT_KS, limit: int | None = None) -> dict[str, Any]:
+    """Retrieval on held-out WebDataset shards (``jpg`` + ``txt`` per sample)."""
+    from mednarratives.dataset.webdataset_io import read_shards
+
+    images, captions = [], []
+    for sample in read_shards(shards):
+        img = sample.get("jpg") or sample.get("png") or sample.get("jpeg") or sample.get("webp")
+        if img is None or "txt" not in sample:
+            continue
+        images.append(img)
+        captions.append(sample["txt"])
+        if limit is not None and len(images) >= limit:
+            break
+    return retrieval_evaluate(bundle, images, captions, ks)
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+@dataclass
+class LabeledImages:
+    """Images with labels: ``labels`` is (N,) class indices, or (N, C) 0/1 when ``multilabel``."""
+
+    name: str
+    paths: list[Path]
+    labels: np.ndarray
+    classes: list[str]
+    classnames: list[str]
+    multilabel: bool = False
+
+
+def _norm_label(label: str) -> str:
+    return str(label).strip()
+
+
+def _imagefolder_items(root: Path) -> list[tuple[Path, list[str]]]:
+    if not root.is_dir():
+        raise FileNotFoundError(f"ImageFolder root {root} not found")
+    items = []
+    for class_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        for f in sorted(class_dir.rglob("*")):
+            if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS:
+                items.append((f, [class_dir.name]))
+    return items
+
+
+def _csv_items(csv_path: Path, multilabel: bool) -> list[tuple[Path, list[str]]]:
+    import csv
+
+    items = []
+    with open(csv_path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        col = "labels" if multilabel else "label"
+        if reader.fieldnames is None or "path" not in reader.fieldnames or col not in reader.fieldnames:
+            raise ValueError(f"{csv_path}: need columns 'path' and '{col}', got {reader.fieldnames}")
+        for row in reader:
+            path = Path(row["path"])
+            if not path.is_absolute():
+                path = csv_path.parent / path
+            raw = row[col] or ""
+            labels = [_norm_label(x) for x in raw.split("|") if x.strip()] if multilabel else [_norm_label(raw)]
+            items.append((path, labels))
+    return items
+
+
+def load_dataset(name: str, entry: Mapping[str, Any], base_dir: str | os.PathLike = ".") -> dict[str, LabeledImages]:
+    """All splits of one registry entry (see the module docstring), sharing one class list."""
+    base = Path(base_dir)
+    fmt = entry.get("format", "imagefolder")
+    multilabel = bool(entry.get("multilabel", False))
+    if fmt == "imagefolder" and multilabel:
+        raise ValueError(f"{name}: multi-label datasets must be CSV")
+    raw: dict[str, list[tuple[Path, list[str]]]] = {}
+    for split, rel in (entry.get("splits") or {}).items():
+        path = Path(rel) if Path(rel).is_absolute() else base / rel
+        if fmt == "imagefolder":
+            raw[split] = _imagefolder_items(path)
+        elif fmt == "csv":
+            raw[split] = _csv_items(path, multilabel)
+        else:
+            raise ValueError(f"{name}: unknown format {fmt!r} (imagefolder or csv)")
+    classes = [str(c) for c in entry["classes"]] if entry.get("classes") else sorted(
+        {lab for items in raw.values() for _, labs in items for lab in labs})
+    index = {c: i for i, c in enumerate(classes)}
+    mapping = entry.get("classnames") or {}
+    classnames = [str(mapping.get(c, c.replace("_", " "))) for c in classes]
+    out = {}
+    for split, items in raw.items():
+        unknown = {lab for _, labs in items for lab in labs if lab not in index}
+        if unknown:
+            raise ValueError(f"{name}/{split}: labels not in classes: {sorted(unknown)}")
+        if multilabel:
+            labels = np.zeros((len(items), len(classes)), np.int64)
+            for row, (_, labs) in enumerate(items):
+                for lab in labs:
+                    labels[row, index[lab]] = 1
+        else:
+            labels = np.array([index[labs[0]] for _, labs in items], np.int64)
+        out[split] = LabeledImages(name=name, paths=[p for p, _ in items], labels=labels, classes=classes,
+                                   classnames=classnames, multilabel=multilabel)
+    return out
+
+
+def load_registry(path: str | os.PathLike) -> tuple[dict[str, Any], Path]:
+    """``({name: entry}, base_dir)`` of a registry YAML file."""
+    path = Path(path)
+    with open(path, encoding="utf-8") as fh:
+        doc = yaml.safe_load(fh) or {}
+    return dict(doc.get("datasets") or {}), path.parent
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+def zero_shot_evaluate(bundle: ClipBundle, data: LabeledImages, templates: Sequence[str],
+                       image_features: np.ndarray | None = None) -> dict[str, Any]:
+    """Zero-shot accuracy (or mAP for multi-label) of ``data`` with ``templates``."""
+    feats = image_features if image_features is not None else encode_images(bundle, data.paths)
+    classifier = zero_shot_classifier(bundle, data.classnames, templates)
+    scores = feats @ classifier
+    if data.multilabel:
+        return {"metric": "mAP", "value": mean_average_precision(data.labels, scores), "n": len(data.paths)}
+    return {"metric": "accuracy", "value": accuracy(data.labels, scores), "n": len(data.paths)}
+
+
+def _logreg(C: float, multilabel: bool, seed: int):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    clf = LogisticRegression(C=C, max_iter=1000, solver="lbfgs", random_state=seed)
+    return OneVsRestClassifier(clf) if multilabel else clf
+
+
+def _probe_score(clf, X: np.ndarray, y: np.ndarray, multilabel: bool) -> float:
+    if multilabel:
+        return mean_average_precision(y, clf.predict_proba(X))
+    return float(np.mean(clf.predict(X) == y))
+
+
+def linear_probe(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
+                 val_x: np.ndarray | None = None, val_y: np.ndarray | None = None,
+                 Cs: Sequence[float] = DEFAULT_CS, multilabel: bool = False, seed: int = 0,
+                 val_fraction: float = 0.2) -> dict[str, Any]:
+    """Logistic-regression probe on frozen features; returns ``{"metric", "value", "best_C",
+    "val_scores", "n_train", "n_val", "n_test"}`` (accuracy, or mAP when multi-label)."""
+    from sklearn.model_selection import train_test_split
+
+    train_x = np.asarray(train_x, np.float64)
+    test_x = np.asarray(test_x, np.float64)
+    if val_x is None:
+        stratify = None
+        if not multilabel:
+            _, counts = np.unique(train_y, return_counts=True)
+            n_val = int(np.ceil(val_fraction * len(train_y)))
+            if counts.min() >= 2 and n_val >= len(counts):
+                stratify = train_y
+        fit_x, val_x, fit_y, val_y = train_test_split(train_x, train_y, test_size=val_fraction,
+                                                      random_state=seed, stratify=stratify)
+    else:
+        fit_x, fit_y = train_x, train_y
+        val_x = np.asarray(val_x, np.float64)
+    val_scores = {}
+    for C in Cs:
+        clf = _logreg(C, multilabel, seed).fit(fit_x, fit_y)
+        val_scores[float(C)] = _probe_score(clf, val_x, val_y, multilabel)
+    best_C = max(val_scores, key=lambda c: (val_scores[c], -list(val_scores).index(c)))
+    all_x = np.concatenate([fit_x, val_x])
+    all_y = np.concatenate([fit_y, val_y])
+    clf = _logreg(best_C, multilabel, seed).fit(all_x, all_y)
+    return {"metric": "mAP" if multilabel else "accuracy",
+            "value": _probe_score(clf, test_x, test_y, multilabel), "best_C": best_C,
+            "val_scores": val_scores, "n_train": int(len(fit_y)), "n_val": int(len(val_y)),
+            "n_test": int(len(test_y))}
+
+
+def linear_probe_evaluate(bundle: ClipBundle, splits: Mapping[str, LabeledImages],
+                          Cs: Sequence[float] = DEFAULT_CS, seed: int = 0) -> dict[str, Any]:
+    """Linear probe on a dataset's ``train`` [+ ``val``] and ``test`` splits (Table 1)."""
+    if "train" not in splits or "test" not in splits:
+        raise ValueError("linear probe needs train and test splits")
+    tr, te = splits["train"], splits["test"]
+    va = splits.get("val")
+    return linear_probe(encode_images(bundle, tr.paths), tr.labels, encode_images(bundle, te.paths), te.labels,
+                        encode_images(bundle, va.paths) if va else None, va.labels if va else None,
+                        Cs=Cs, multilabel=tr.multilabel, seed=seed)
+
+
+def evaluate_registry(bundle: ClipBundle, registry_path: str | os.PathLike,
+                      templates_path: str | os.PathLike | None = None,
+                      Cs: Sequence[float] = DEFAULT_CS, seed: int = 0) -> list[dict[str, Any]]:
+    """Every task of every registry dataset -> rows ``{"dataset", "task", "metric", "value", ...}``.
+    Zero-shot uses the ``test`` split (or the only split there is)."""
+    entries, base = load_registry(registry_path)
+    tdoc = load_templates(templates_path)
+    rows = []
+    for name in sorted(entries):
+        entry = entries[name]
+        splits = load_dataset(name, entry, base)
+        tasks = entry.get("tasks") or (["zeroshot", "linear_probe"] if "train" in splits else ["zeroshot"])
+        if "zeroshot" in tasks:
+            data = splits.get("test") or next(iter(splits.values()))
+            res = zero_shot_evaluate(bundle, data, templates_for(name, tdoc, entry.get("template_group")))
+            rows.append({"dataset": name, "task": "zeroshot", **res})
+        if "linear_probe" in tasks:
+            res = linear_probe_evaluate(bundle, splits, Cs=Cs, seed=seed)
+            rows.append({"dataset": name, "task": "linear_probe", **res})
+    return rows
