@@ -4,7 +4,7 @@ from mednarratives.demo.video import load_plan
 
 DEMO = config["demo"]
 DEMO_DIR = DEMO["dir"]
-DEMO_VIDEO_IDS = [spec["id"] for spec in load_plan(DEMO["video_plan"])]
+DEMO_VIDEO_IDS = [spec["id"] for spec in load_plan(DEMO["video_plan"], DEMO["narration"])]
 DEMO_ARTICLE_IDS = article_ids(DEMO["n_articles"], DEMO["seed"])
 
 
@@ -34,6 +34,8 @@ rule demo_video:
 
 
 rule demo_article:
+    input:
+        text="resources/demo/article_text.yaml",
     output:
         package=f"{DEMO_DIR}/articles/{{article_id}}.tar.gz",
         truth=f"{DEMO_DIR}/articles/{{article_id}}.truth.json",

@@ -7,4 +7,5 @@ with logged(snakemake.log[0]):
         seed=snakemake.params.seed,
         out_tar=snakemake.output.package,
         out_truth=snakemake.output.truth,
+        text_path=snakemake.input.text,
     )

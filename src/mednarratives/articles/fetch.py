@@ -307,7 +307,7 @@ def package_from_tar(archive: str | os.PathLike, extract_dir: str | os.PathLike,
     rel = [p.relative_to(dest).as_posix() for p in paths]
     tops = {r.split("/", 1)[0] for r in rel}
     strip = len(tops) == 1 and all("/" in r for r in rel)  # one top folder: names relative to it
-    files = {(r.split("/", 1)[1] if strip else r): p for r, p in zip(rel, paths)}
+    files = {(r.split("/", 1)[1] if strip else r): p for r, p in zip(rel, paths, strict=True)}
     name = _pick_xml(files, pmc)
     if name is None:
         raise PackageError("no_xml", f"no .nxml/.xml in {archive.name}", pmc)
@@ -450,9 +450,10 @@ class HttpSource:
 
     `fetch(pmcid, dest_root)` reads `<base>/<PMCID>.<v>/<PMCID>.<v>.json` (version: given, or the latest
     one listed by S3 ListObjectsV2, else 1), then downloads the XML and the media files it names (MD5
-    checked; files already there with the right MD5 are kept), into dest_root/<PMCID>.<v>/. `media`: "images" (default), "figures" (only images whose stem is
-    a figure graphic href of the XML), "all", or "none". Without a JSON manifest (a plain static mirror),
-    pass `files=[...]`: names fetched from `<base>/<prefix>/<name>`.
+    checked; files already there with the right MD5 are kept), into dest_root/<PMCID>.<v>/.
+    `media`: "images" (default), "figures" (only images whose stem is a figure graphic href of the XML),
+    "all", or "none". Without a JSON manifest (a plain static mirror), pass `files=[...]`: names fetched
+    from `<base>/<prefix>/<name>`.
     """
 
     base_url: str = PMC_CLOUD_BASE

@@ -375,7 +375,7 @@ def _split_leading(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
                 keep.append(sent)
         out_texts.append(_clean(" ".join(keep)) if keep else _clean(seg))
     context = _join(context_parts + [normalize_ws(s) for s in shared_tail])
-    return [{"labels": list(c.labels), "text": t, "context": context} for c, t in zip(seq, out_texts)]
+    return [{"labels": list(c.labels), "text": t, "context": context} for c, t in zip(seq, out_texts, strict=True)]
 
 
 def _clean_context(text: str) -> str:
