@@ -1,5 +1,5 @@
 # MedNarratives: narrated medical videos + PMC figures -> localized narratives -> GenMedCLIP -> benchmark.
-# Default run: the embedded demo corpus (config/config.yaml). See README.md.
+# Default run: the embedded demo corpus (config/config.yaml). See README.md and docs/data_contract.md.
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -10,12 +10,22 @@ configfile: "config/config.yaml"
 
 validate(config, "config/schema.yaml")
 
+# Each rules/*.smk appends the final targets of its stage; `rule all` builds them all.
+ALL_TARGETS = []
+
 
 include: "rules/common.smk"
 include: "rules/demo.smk"
+include: "rules/videos.smk"
+include: "rules/speech.smk"
+include: "rules/frames.smk"
+include: "rules/articles.smk"
+include: "rules/dataset.smk"
+include: "rules/ledger.smk"
 
 
 rule all:
     default_target: True
     input:
         rules.demo_corpus.output,
+        ALL_TARGETS,

@@ -3,7 +3,7 @@ from mednarratives.demo.articles import article_ids
 from mednarratives.demo.video import load_plan
 
 DEMO = config["demo"]
-DEMO_DIR = DEMO["dir"]
+
 DEMO_VIDEO_IDS = [spec["id"] for spec in load_plan(DEMO["video_plan"], DEMO["narration"])]
 DEMO_ARTICLE_IDS = article_ids(DEMO["n_articles"], DEMO["seed"])
 

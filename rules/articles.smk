@@ -1,0 +1,1 @@
+# Stage rules: see docs/data_contract.md
