@@ -17,3 +17,37 @@ def test_drop_without_reason_is_refused():
         ledger.row("filter", "v1", "dropped")
     with pytest.raises(ValueError, match="decision"):
         ledger.row("filter", "v1", "maybe")
+
+
+FLOW = {"manifest": None, "parse": "manifest", "panels": "parse"}
+
+
+def _rows():
+    return [ledger.kept("manifest", "PMC1"), ledger.kept("manifest", "PMC2"), ledger.dropped("manifest", "PMC3", "bad_tar"),
+            ledger.kept("parse", "PMC1/F1"), ledger.dropped("parse", "PMC1/F2", "missing_graphic"),
+            ledger.dropped("parse", "PMC2", "no_figures"),
+            ledger.kept("panels", "PMC1/F1/A"), ledger.kept("panels", "PMC1/F1/B")]
+
+
+def test_a_complete_ledger_adds_up():
+    assert ledger.check(_rows(), FLOW) == []
+
+
+def test_a_lost_unit_an_orphan_and_a_double_row_are_found():
+    rows = [r for r in _rows() if (r["stage"], r["unit"]) != ("parse", "PMC2")]  # PMC2 kept by manifest, never parsed
+    rows.append(ledger.kept("panels", "PMC9/F1/A"))  # from nowhere
+    rows.append(ledger.kept("parse", "PMC1/F1"))  # counted twice
+    rows.append(ledger.kept("mystery", "x"))
+    problems = ledger.check(rows, FLOW)
+    assert "parse: PMC2 kept by manifest never reached it" in problems
+    assert "panels: PMC9/F1/A does not come from a unit kept by parse" in problems
+    assert "parse: PMC1/F1 has more than one row" in problems
+    assert "mystery: stage is not declared in the ledger flow" in problems
+    assert len(problems) == 4
+
+
+def test_funnel_counts_in_flow_order():
+    table = ledger.funnel(_rows(), FLOW)
+    assert [t["stage"] for t in table] == ["manifest", "parse", "panels"]
+    assert table[0] == {"stage": "manifest", "parent": None, "in": 3, "kept": 2, "dropped": 1, "reasons": {"bad_tar": 1}}
+    assert table[1]["reasons"] == {"missing_graphic": 1, "no_figures": 1}
