@@ -1,1 +1,200 @@
 # Stage rules: see docs/data_contract.md
+# Video acquisition and filtering (paper 3.2.1-3.2.2, appendix 7.1-7.3): manifest shards (checkpoint) ->
+# per-shard filter (duration, speech, key-frames + domain classifiers, Table 3 thresholds, narrative check)
+# -> kept.tsv (checkpoint) -> full-resolution media of kept videos (youtube; local: a symlink).
+import os
+
+from mednarratives.videos.decide import read_kept_ids
+
+VID = config["videos"]
+VID_CLF = VID["classifier"]
+VID_CLF_MODEL = VID_CLF["model"] or f"results/models/domain/{VID_CLF['arch']}/model.pt"
+VID_CLF_DATA = VID_CLF["data"] or "results/videos/domain_data"
+
+
+wildcard_constraints:
+    shard=r"s\d{5}",
+
+
+# The manifest's input: the demo index, the local folder / manifest, or the YouTube keyword file.
+if VIDEO_SOURCE["kind"] == "demo":
+    VIDEOS_SOURCE_INPUT = [f"{DEMO_DIR}/videos.tsv"]
+elif VIDEO_SOURCE["kind"] == "local":
+    VIDEOS_SOURCE_INPUT = [VIDEO_SOURCE["path"]]
+else:
+    VIDEOS_SOURCE_INPUT = [VID["youtube"]["keywords"]]
+
+
+# Shard names written by the manifest checkpoint.
+video_shards = lambda: sorted(
+    glob_wildcards(os.path.join(checkpoints.videos_manifest.get().output.manifest, "{name}.tsv")).name
+)
+# Ids of the videos the filter kept (reads the videos_kept checkpoint): use it in input functions of per-video
+# targets, e.g. expand("results/frames/{video_id}.json", video_id=kept_video_ids(wildcards)).
+kept_video_ids = lambda wildcards=None: read_kept_ids(checkpoints.videos_kept.get().output.kept)
+
+
+checkpoint videos_manifest:
+    input:
+        VIDEOS_SOURCE_INPUT,
+    output:
+        manifest=directory("results/videos/manifest"),
+        ledger="results/ledger/videos_manifest/all.jsonl",
+    params:
+        kind=VIDEO_SOURCE["kind"],
+        path=lambda wc, input: input[0] if VIDEO_SOURCE["kind"] in ("demo", "local") else "",
+        domain_hint=VIDEO_SOURCE.get("domain_hint", ""),
+        youtube=VID["youtube"] if VIDEO_SOURCE["kind"] == "youtube" else {},
+        shard_size=VID["shard_size"],
+    log:
+        "logs/videos/manifest.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=24 * 60 if VIDEO_SOURCE["kind"] == "youtube" else 10,
+    conda:
+        "../envs/videos.yaml"
+    script:
+        "../scripts/videos_manifest.py"
+
+
+rule videos_domain_data:
+    output:
+        data=directory("results/videos/domain_data"),
+    params:
+        seed=VID_CLF["seed"],
+        per_class=VID_CLF["demo_per_class"],
+    log:
+        "logs/videos/domain_data.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/videos.yaml"
+    script:
+        "../scripts/videos_domain_data.py"
+
+
+rule videos_domain_train:
+    input:
+        data=VID_CLF_DATA,
+        hparams="resources/videos/domain_classifier.yaml",
+    output:
+        model="results/models/domain/{arch}/model.pt",
+        metrics="results/models/domain/{arch}/metrics.json",
+    params:
+        arch=lambda wc: wc.arch,
+        seed=VID_CLF["seed"],
+        overrides={k: VID_CLF[k] for k in ("epochs", "img_size", "device") if VID_CLF.get(k)},
+    log:
+        "logs/videos/domain_train_{arch}.log",
+    benchmark:
+        "logs/benchmark/videos/domain_train_{arch}.tsv"
+    # CPU (demo): one thread; torch's extra threads spin against other jobs on a shared machine (10x slower)
+    threads: 1 if VID_CLF["device"] == "cpu" else 8
+    resources:
+        mem_mb=16000,
+        runtime=12 * 60,
+        gpu=0 if VID_CLF["device"] == "cpu" else 1,
+    conda:
+        "../envs/videos.yaml"
+    script:
+        "../scripts/videos_domain_train.py"
+
+
+rule videos_filter:
+    input:
+        manifest=lambda wc: os.path.join(checkpoints.videos_manifest.get().output.manifest, f"{wc.shard}.tsv"),
+        model=VID_CLF_MODEL,
+        thresholds=VID["thresholds"],
+    output:
+        records="results/videos/filter/{shard}.jsonl",
+        ledger="results/ledger/videos_filter/{shard}.jsonl",
+    params:
+        kind=VIDEO_SOURCE["kind"],
+        keyframes=VID["keyframes"],
+        threshold_overrides=VID["threshold_overrides"],
+        duration=VID["duration"],
+        max_subscribers=VID["max_subscribers"],
+        speech=VID["speech"],
+        narrative=VID["narrative"],
+        classify_threshold=VID_CLF["threshold"],
+        keep_near_positive=VID["keep_near_positive"],
+        lowres_dir="results/videos/lowres",
+        download=VID["download"],
+    log:
+        "logs/videos/filter/{shard}.log",
+    benchmark:
+        "logs/benchmark/videos/filter/{shard}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=12 * 60,
+    conda:
+        "../envs/videos.yaml"
+    script:
+        "../scripts/videos_filter.py"
+
+
+checkpoint videos_kept:
+    input:
+        records=lambda wc: [f"results/videos/filter/{s}.jsonl" for s in video_shards()],
+    output:
+        kept="results/videos/kept.tsv",
+    log:
+        "logs/videos/kept.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/videos.yaml"
+    script:
+        "../scripts/videos_kept.py"
+
+
+rule videos_full:
+    input:
+        kept="results/videos/kept.tsv",
+        manifest_dir="results/videos/manifest",
+    output:
+        video="results/videos/full/{video_id}.mp4",
+    params:
+        kind=VIDEO_SOURCE["kind"],
+        download=VID["download"],
+    log:
+        "logs/videos/full/{video_id}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=120,
+    conda:
+        "../envs/videos.yaml"
+    script:
+        "../scripts/videos_full.py"
+
+
+rule videos_score:
+    """Demo only: decisions and key-frame recall against the demo truth."""
+    input:
+        records=lambda wc: [f"results/videos/filter/{s}.jsonl" for s in video_shards()],
+        ledgers=lambda wc: [f"results/ledger/videos_filter/{s}.jsonl" for s in video_shards()],
+        truth=expand(f"{DEMO_DIR}/videos/{{video_id}}.truth.json", video_id=DEMO_VIDEO_IDS),
+    output:
+        score="results/videos/score.json",
+    log:
+        "logs/videos/score.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/videos.yaml"
+    script:
+        "../scripts/videos_score.py"
+
+
+ALL_TARGETS.append("results/videos/kept.tsv")
+if VIDEO_SOURCE["kind"] == "demo":
+    ALL_TARGETS.append("results/videos/score.json")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -77,3 +81,26 @@ def test_same_seed_gives_identical_files(demo_run, tmp_path):
     run_snakemake(again, "--cores", "2", *targets)
     first, second = sha256_tree(root), sha256_tree(again / DEMO["dir"])
     assert second and all(first[name] == digest for name, digest in second.items())
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_the_same_bytes(demo_run, tmp_path):
+    """kill -9 of the whole process group mid-job (a node crash), unlock, rerun: identical outputs."""
+    again = make_workflow_dir(tmp_path / "wf")
+    root = demo_run / DEMO["dir"]
+    video = sorted(root.glob("videos/*.mp4"))[0].name
+    target = f"{DEMO['dir']}/videos/{video}"
+    proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", target], cwd=again,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    deadline = time.monotonic() + 300
+    log = again / "logs/demo/video" / video.replace(".mp4", ".log")
+    while not log.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(5)  # inside the render
+    assert proc.poll() is None, "the job ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (again / target).exists(), "a killed job left its output behind"
+    run_snakemake(again, "--unlock")
+    run_snakemake(again, "--cores", "1", target)
+    assert (again / target).read_bytes() == (root / "videos" / video).read_bytes()

@@ -97,3 +97,18 @@ def test_decode_errors_are_clear(tmp_path):
         stream_info(bad)
     with pytest.raises(DecodeError):
         read_all(bad, (160, 120))
+
+
+def test_busy_area_rejects_a_large_moving_region_but_not_a_corner():
+    from PIL import Image
+
+    base = slide("ct_head")
+    cine = load_cine("us_cine")
+    moving = np.repeat(base[None], 3 * FPS, 0).copy()
+    corner = moving.copy()
+    for i in range(len(moving)):
+        moving[i, :, 20:300] = np.asarray(Image.fromarray(cine[i % 30]).resize((280, 180)))
+        corner[i, 140:176, 270:316] = (i * 37) % 256  # a small flickering webcam corner
+    chunker = StableChunker(FPS, ChunkParams())
+    assert chunker.busy_area(to_gray(moving)) > ChunkParams().max_busy_area
+    assert chunker.busy_area(to_gray(corner)) < ChunkParams().max_busy_area

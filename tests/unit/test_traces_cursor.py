@@ -81,3 +81,52 @@ def test_face_mask_grows_boxes():
 def test_still_chunk_without_cursor_gives_no_points(n):
     frames = np.repeat(background()[None], n, 0)
     assert np.isnan(track(frames, FPS)["xy"]).all()
+
+
+def render_path(path, extra=None):
+    mask, values = arrow_sprite()
+    frames = np.repeat(background()[None], len(path), 0)
+    for i, (x, y) in enumerate(path):
+        region = frames[i, y:y + mask.shape[0], x:x + mask.shape[1]]
+        region[mask] = values[mask]
+        if extra is not None:
+            extra(i, frames[i])
+    rng = np.random.default_rng(1)
+    return np.clip(frames.astype(int) + rng.integers(-2, 3, frames.shape), 0, 255).astype(np.uint8)
+
+
+def smooth_move(a, b, n):
+    s = np.linspace(0, 1, n)[:, None]
+    s = s * s * (3 - 2 * s)
+    return (np.asarray(a) * (1 - s) + np.asarray(b) * s).round().astype(int)
+
+
+def test_two_rests_only_the_median_one_is_a_ghost():
+    """Rest at A (20%), glide to B, rest at B (65%, in the median): both rests are still blobs next to a moving
+    one; the edge votes must repair only B, so the tip is found at A first and at B later."""
+    n = 150
+    path = np.concatenate([np.tile([200, 100], (30, 1)), smooth_move([200, 100], [330, 220], 22),
+                           np.tile([330, 220], (n - 52, 1))])
+    frames = render_path(path)
+    xy = track(frames, FPS)["xy"]
+    found = ~np.isnan(xy[:, 0])
+    assert found.mean() > 0.95
+    err = np.hypot(*(xy[found] - path[found]).T)
+    assert (err <= 3).mean() >= 0.95
+
+
+def test_webcam_activity_around_the_face_is_masked():
+    """A webcam frame moves around the face: MTCNN boxes the face only; the activity joined to it is masked."""
+    rng = np.random.default_rng(2)
+
+    def webcam(i, frame):
+        dx = int(round(3 * np.sin(i / 4)))
+        frame[240:350, 470 + dx:630 + dx] = 90 + 40 * ((np.arange(160)[None, :] // 8 + i) % 2)  # busy backdrop
+        frame[270:330, 520 + dx:580 + dx] = rng.integers(60, 200, (60, 60), dtype=np.uint8)  # the face
+
+    path = cursor_path(150)
+    frames = render_path(path, webcam)
+    xy = track(frames, FPS, face_boxes=[[520.0, 270.0, 580.0, 330.0]])["xy"]
+    found = ~np.isnan(xy[:, 0])
+    assert not ((xy[found, 0] >= 460) & (xy[found, 1] >= 230)).any()
+    assert np.median(np.hypot(*(xy[found] - path[found]).T)) <= 1.0

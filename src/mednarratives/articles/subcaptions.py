@@ -63,8 +63,10 @@ _SHARED_RE = re.compile(
     r"the\s+(?:data|values|results)\s+(?:are|were|represent)|representative\s+of|ns[,:]|"
     r"images?\s+(?:are|were)\s+representative|experiments?\s+(?:were|was)\s+(?:repeated|performed)|"
     r"(?:(?:white|black|red|yellow|green|blue|open|closed|solid)\s+)?(?:arrows?|arrowheads?|asterisks?|stars?)\b|"
-    r"(?:dashed|dotted|solid)\s+lines?|(?:all\s+)?images?\s+(?:were|was|are)\s+(?:obtained|acquired|taken|"
-    r"captured|recorded)|findings\s+(?:were|are)\s+(?:confirmed|verified)|(?:scale|magnification)\b)", re.I)
+    r"(?:dashed|dotted|solid)\s+lines?|(?:all\s+)?(?:images?|radiographs?|scans?|photographs?|micrographs?|"
+    r"sections?)\s+(?:were|was|are)\s+(?:obtained|acquired|taken|captured|recorded|shown|performed)|"
+    r"findings\s+(?:were|are)\s+(?:confirmed|verified)|(?:scale|magnification)\b|window\s+(?:width|level)|"
+    r"(?:adapted|reproduced|reprinted|modified)\s+(?:with\s+permission\s+)?from\b)", re.I)
 _SHARED_ANY_RE = re.compile(r"\b(?:original\s+magnification|magnification\s*[,:=]?\s*[×x\u00d7]?\s*\d|scale\s+bars?|"
                             r"(?:haematoxylin|hematoxylin)(?:\s+and|\s*&)\s+eosin|H\s*&\s*E\s+stain)", re.I)
 _ALL_PANELS_RE = re.compile(r"\b(?:all|each|both)\s+(?:of\s+the\s+)?(?:panels?|images?|sub-?figures?)\b", re.I)

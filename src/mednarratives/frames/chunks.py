@@ -4,7 +4,8 @@ One pass, bounded memory: each frame gives a change score (share of thumbnail pi
 the previous frame); the score is smoothed with a Gaussian filter (a short look-ahead buffer), compared
 with an adaptive threshold (rolling median + k * MAD, never below a floor), and runs of calm frames are
 closed into candidate chunks. A candidate is kept if SSIM on random patches between its first, middle and
-last frames confirms the content did not change (this rejects slow motion such as ultrasound cine).
+last frames confirms the content did not change, and if the area that keeps changing (away from the
+run's median in many frames) stays small: both reject moving content such as an ultrasound cine.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import collections
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from skimage.metrics import structural_similarity
@@ -25,18 +27,22 @@ class ChunkParams:
     threshold_floor: float = 0.01  # never call a frame unstable below this changed share
     mad_k: float = 4.0            # adaptive threshold = median + k * 1.4826 * MAD of the recent scores
     window_s: float = 10.0        # recent-score window for the adaptive threshold
+    threshold_every: int = 5      # frames between recomputations of that threshold
     min_duration_s: float = 1.5   # shorter calm runs are not chunks
     max_duration_s: float = 30.0  # longer calm runs are cut, bounding memory
     ssim_patches: int = 16
     ssim_patch: int = 32
     ssim_min: float = 0.9
     colour_stride: int = 6        # keep every n-th colour frame of an open run (median image)
+    busy_share: float = 0.15      # a thumbnail pixel is busy if it differs from the run's median this often ...
+    max_busy_area: float = 0.08   # ... and a run with a larger busy area is moving content (cine), not stable
     seed: int = 0
 
 
 def to_gray(colour: np.ndarray) -> np.ndarray:
-    """ITU-R BT.601 luma of (..., 3) uint8 frames, as uint8."""
-    return (colour @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
+    """ITU-R BT.601 luma of (..., 3) uint8 RGB frames, as uint8 (OpenCV's fixed-point conversion, rounded)."""
+    flat = np.ascontiguousarray(colour).reshape(-1, 1, 3)
+    return cv2.cvtColor(flat, cv2.COLOR_RGB2GRAY).reshape(colour.shape[:-1])
 
 
 def thumbnail(gray: np.ndarray, block: int) -> np.ndarray:
@@ -75,9 +81,17 @@ class StableChunker:
         self._decided = 0  # frames whose stability is decided
         self._run_start: int | None = None
         self._rng = np.random.default_rng(p.seed)
+        self._cached: tuple[int, float] | None = None
 
     @property
     def threshold(self) -> float:
+        """Adaptive threshold over the recent raw scores, recomputed every `threshold_every` decided frames."""
+        if self._cached is not None and self._decided - self._cached[0] < self.params.threshold_every:
+            return self._cached[1]
+        self._cached = (self._decided, self._threshold())
+        return self._cached[1]
+
+    def _threshold(self) -> float:
         recent = np.asarray(self._raw)
         med = float(np.median(recent)) if recent.size else 0.0
         mad = float(np.median(np.abs(recent - med))) if recent.size else 0.0
@@ -143,10 +157,19 @@ class StableChunker:
             return []
         gray = np.stack([g for _, g, _ in held])
         score = self._patch_ssim(gray)
-        if score < self.params.ssim_min:
+        if score < self.params.ssim_min or self.busy_area(gray) > self.params.max_busy_area:
             return []
         colour = np.stack([c for _, _, c in held if c is not None])  # a run >= min_duration spans a stride
         return [Chunk(start, end, score, gray, colour)]
+
+    def busy_area(self, frames: np.ndarray) -> float:
+        """Share of the picture that keeps changing: thumbnail pixels away from their median in at least
+        `busy_share` of the frames. A cursor or a webcam corner is small; a playing cine is large (the
+        adaptive threshold gets used to its steady motion, and its patches may escape the SSIM sample)."""
+        p = self.params
+        thumbs = thumbnail(frames[:: max(1, len(frames) // 60)], p.thumb_block)
+        away = np.abs(thumbs - np.median(thumbs, axis=0)) > p.pixel_delta
+        return float((away.mean(axis=0) >= p.busy_share).mean())
 
     def _patch_ssim(self, frames: np.ndarray) -> float:
         """Lowest SSIM over random patches between the first, middle and last frame."""

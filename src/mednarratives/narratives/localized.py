@@ -33,3 +33,22 @@ def localized_narrative(dataset_id: str, image_id: str, annotator_id: str, capti
     }
     assert tuple(record) == LN_FIELDS
     return record
+
+
+SIDECAR_FIELDS = ("boxes", "roi_text", "domain", "keywords", "entities", "inline_refs", "provenance", "image", "width", "height")
+
+
+def from_sample(sample: dict, dataset_id: str = "mednarratives", voice_recording: str = "") -> tuple[dict, dict]:
+    """(Localized Narrative record, sidecar record) of one narrative sample (docs/data_contract.md).
+
+    image_id = the sample id; annotator_id = the video (narrator) or article id; the timed caption is the
+    sample's own (already in Google's field names); traces are normalised by the sample image's size.
+    """
+    prov = sample.get("provenance", {})
+    annotator = prov.get("video_id") or prov.get("article_id") or ""
+    utterances = [{"text": u["utterance"], "start": u["start_time"], "end": u["end_time"]} for u in sample.get("timed_caption", [])]
+    record = localized_narrative(dataset_id, sample["sample_id"], annotator, sample.get("caption", ""), utterances,
+                                 sample.get("traces", []), sample["width"], sample["height"], voice_recording)
+    sidecar = {"dataset_id": dataset_id, "image_id": sample["sample_id"], "annotator_id": annotator,
+               **{k: sample.get(k) for k in SIDECAR_FIELDS}}
+    return record, sidecar

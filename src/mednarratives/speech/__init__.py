@@ -1,1 +1,11 @@
-"""Speech: offline Whisper ASR with word timestamps, and Quilt-1M style medical-term correction."""
+"""Speech: offline Whisper ASR with word timestamps, and Quilt-1M style medical-term correction.
+
+* ``models``      packaged/local CTranslate2 Whisper models (``resolve_model``), CTranslate2 -> openai-whisper converter
+* ``asr``         ``transcribe(audio, model_dir, backend="faster-whisper" | "openai-whisper" | "stable-ts")``
+* ``correction``  ``correct_transcript(transcript)``: find / propose / verify medical-term corrections
+* ``vocabulary``  English + medical word, n-gram and term lists in ``resources/vocabulary``
+* ``metrics``     ``wer``, ``timestamp_agreement``
+* ``synth``       espeak-ng narration with known word times (tests, benchmarks)
+* ``stage``       one video -> results/speech/{id}.json (contract record) + ledger row
+* ``score``       demo score: WER before/after correction, word-timestamp agreement
+"""

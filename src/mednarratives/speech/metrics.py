@@ -1,7 +1,7 @@
 """ASR evaluation: word error rate and word-timestamp agreement (own Levenshtein alignment, no dependency).
 
 Normalisation (both sides): lower case, hyphens and slashes split words, other punctuation dropped, apostrophes
-kept inside words. ``wer`` agrees with ``jiwer.wer`` on the same normalised word lists.
+kept inside words, British spellings mapped to American (``SPELLING``). ``wer`` agrees with ``jiwer.wer`` on the same normalised word lists.
 """
 
 from __future__ import annotations
@@ -14,12 +14,23 @@ _SPLIT = re.compile(r"[\s\-/–—]+")
 _STRIP = re.compile(r"[^\w']+")
 
 
+# British -> American spellings, applied to both sides (as Whisper's own English WER normaliser does):
+# espeak narration written "colour" is transcribed "color"; that is not a recognition error.
+SPELLING = {
+    "colour": "color", "colours": "colors", "grey": "gray", "centre": "center", "centres": "centers",
+    "haemorrhage": "hemorrhage", "haematoma": "hematoma", "oedema": "edema", "oesophagus": "esophagus",
+    "anaemia": "anemia", "tumour": "tumor", "tumours": "tumors", "fibre": "fiber", "fibres": "fibers",
+    "optimise": "optimize", "visualise": "visualize", "localised": "localized", "foetal": "fetal",
+    "haemosiderin": "hemosiderin", "paediatric": "pediatric", "orthopaedic": "orthopedic", "leucocyte": "leukocyte",
+}
+
+
 def normalize_words(text: str) -> list[str]:
     out = []
     for tok in _SPLIT.split(text.lower()):
         tok = _STRIP.sub("", tok).strip("'_")
         if tok:
-            out.append(tok)
+            out.append(SPELLING.get(tok, tok))
     return out
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "PACKAGED_MODELS",
     "ModelNotAvailable",
     "PackagedModel",
+    "alignment_heads_dump",
     "ct2_to_openai_state_dict",
     "convert_ct2_to_openai",
     "default_cache_dir",
@@ -299,8 +300,8 @@ def _float(vars_: dict[str, np.ndarray], name: str) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 
-def ct2_to_openai_state_dict(model_dir: str | os.PathLike) -> tuple[dict, dict[str, "np.ndarray"], list[list[int]]]:
-    """CTranslate2 Whisper -> (openai ``ModelDimensions`` dict, openai state dict as float32 arrays, alignment heads)."""
+def ct2_to_openai_state_dict(model_dir: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray], list[list[int]]]:
+    """CTranslate2 Whisper -> (openai ``ModelDimensions`` dict, float32 openai state dict, alignment heads)."""
     spec, v = read_ct2_model(model_dir)
     if spec != "WhisperSpec":
         raise ValueError(f"{model_dir} holds a {spec}, not a Whisper model")

@@ -1,4 +1,17 @@
-"""Score traces against the demo ground truth: tip error, pointing-box IoU, points on the webcam."""
+"""Score traces against the demo ground truth: tip error, pointing-box IoU, points on the webcam.
+
+Which truth points count (`counted`): every frame of a truth still segment (slide kinds other than an
+ultrasound cine, whose picture moves, so the paper's method has no stable chunk there), minus `edge_s`
+seconds after and before each cut (the stable-chunk detector needs a few frames to see a cut). The demo
+cursor is drawn in every frame, so it is visible in all of them. A counted frame without a trace point is a
+miss: `within_10px` is the share of COUNTED frames that have a point within 10 px, so missing points lower
+it exactly as wrong ones do. `median_error_px` is over the counted frames that have a point. Points outside
+counted frames (cine, cut edges) are reported apart (`extra_points`, `extra_median_error_px`).
+
+Pointing events: the smallest box around the trace points within the ROI utterance [start, end] against the
+truth box (the same definition on the truth cursor path); a missed event scores IoU 0. Events spoken over a
+cine segment are not counted (no stable chunk there) and reported as `pointing_events_skipped_cine`.
+"""
 
 from __future__ import annotations
 
@@ -9,25 +22,85 @@ import numpy as np
 from mednarratives.traces.boxes import iou, trace_box
 
 
-def score_traces(traces: Sequence[Sequence[float]], truth: dict) -> dict:
+def to_video_pixels(points: Sequence[Sequence[float]], image_size: Sequence[int], video_size: Sequence[int]) -> list[list[float]]:
+    """[x, y, t] from an image of `image_size` (w, h) scaled from the video -> video pixel coordinates."""
+    sx, sy = video_size[0] / image_size[0], video_size[1] / image_size[1]
+    return [[(x + 0.5) * sx - 0.5, (y + 0.5) * sy - 0.5, t] for x, y, t in points]
+
+
+def counted_frames(truth: dict, edge_s: float = 0.25) -> np.ndarray:
+    """Boolean per truth frame: does this frame's cursor point count (see module doc)."""
+    fps, n = truth["fps"], len(truth["cursor"]["x"])
+    keep = np.zeros(n, bool)
+    edge = int(round(edge_s * fps))
+    for seg in truth["segments"]:
+        if seg["kind"] == "cine":
+            continue
+        keep[seg["start_frame"] + edge:max(seg["start_frame"] + edge, seg["end_frame"] - edge)] = True
+    return keep
+
+
+def score_traces(traces: Sequence[Sequence[float]], truth: dict, edge_s: float = 0.25) -> dict:
     """traces: [x, y, t] points of a whole video (video pixels); truth: the demo video's truth JSON."""
     fps = truth["fps"]
     tx, ty = np.asarray(truth["cursor"]["x"], float), np.asarray(truth["cursor"]["y"], float)
     pts = np.asarray(traces, float).reshape(-1, 3)
     frames = np.clip(np.round(pts[:, 2] * fps).astype(int), 0, len(tx) - 1)
     err = np.hypot(pts[:, 0] - tx[frames], pts[:, 1] - ty[frames])
+    counted = counted_frames(truth, edge_s)
+    on_counted = counted[frames]
+    best = np.full(len(tx), np.inf)  # per truth frame: the error of its point (inf: no point)
+    np.minimum.at(best, frames[on_counted], err[on_counted])
+    n_counted = int(counted.sum())
+    hit = best[counted]
     wx0, wy0, wx1, wy1 = truth["webcam_box"]
     on_webcam = int(((pts[:, 0] >= wx0) & (pts[:, 0] <= wx1) & (pts[:, 1] >= wy0) & (pts[:, 1] <= wy1)).sum())
     ious = []
-    for event in truth["pointing"]:
+    moving = {seg["index"] for seg in truth["segments"] if seg["kind"] == "cine"}
+    skipped = [e for e in truth["pointing"] if e["segment"] in moving]
+    for event in [e for e in truth["pointing"] if e["segment"] not in moving]:
         box = trace_box(pts.tolist(), event["start"], event["end"])
         ious.append(iou(box, event["box"]) if box else 0.0)
+    found = np.isfinite(hit)
     return {
         "points": int(len(pts)),
-        "median_error_px": float(np.median(err)) if len(err) else None,
-        "within_10px": float((err <= 10).mean()) if len(err) else None,
+        "counted_truth_points": n_counted,
+        "counted_with_point": int(found.sum()),
+        "recall": float(found.mean()) if n_counted else None,
+        "median_error_px": float(np.median(hit[found])) if found.any() else None,
+        "within_10px": float((hit <= 10).mean()) if n_counted else None,
+        "extra_points": int((~on_counted).sum()),
+        "extra_median_error_px": float(np.median(err[~on_counted])) if (~on_counted).any() else None,
         "points_on_webcam": on_webcam,
         "pointing_events": len(ious),
+        "pointing_events_skipped_cine": len(skipped),
+        "box_ious": [round(v, 4) for v in ious],
         "mean_box_iou": float(np.mean(ious)) if ious else None,
         "min_box_iou": float(np.min(ious)) if ious else None,
     }
+
+
+BAR = {"median_error_px": 5.0, "within_10px": 0.95, "mean_box_iou": 0.8, "points_on_webcam": 0}
+
+
+def passes(score: dict) -> dict:
+    """Per criterion of the bar: True/False (None when the video has nothing to score for it)."""
+    def ok(key, good):
+        v = score.get(key)
+        return None if v is None else bool(good(v))
+    return {"median_error_px": ok("median_error_px", lambda v: v <= BAR["median_error_px"]),
+            "within_10px": ok("within_10px", lambda v: v >= BAR["within_10px"]),
+            "mean_box_iou": ok("mean_box_iou", lambda v: v >= BAR["mean_box_iou"]),
+            "points_on_webcam": ok("points_on_webcam", lambda v: v <= BAR["points_on_webcam"])}
+
+
+def score_video(traces_record: dict, truth: dict, edge_s: float = 0.25) -> dict:
+    """Score a traces-stage record (chunk-image pixels) against the truth (video pixels)."""
+    video_size = (truth["width"], truth["height"])
+    pts = []
+    for c in traces_record["chunks"]:
+        pts += to_video_pixels(c["points"], (c["width"], c["height"]), video_size)
+    score = score_traces(pts, truth, edge_s)
+    score["chunks"] = len(traces_record["chunks"])
+    score["passes"] = passes(score)
+    return score

@@ -5,4 +5,11 @@
 - download: yt-dlp Python API, low-res for filtering and full-res for kept videos; failures become ledger rows.
 - probe: ffprobe facts and the 1 min .. 2 h duration rule.
 - speech_presence: speech in the first minute (silero-vad by default), and speech inside an interval.
+- manifest: manifest shards (demo / local / youtube sources), media of a row, full media of kept videos.
+- keyframes: one low-resolution decode pass; ffmpeg scene detection (static domains) or PySceneDetect adaptive
+  detection (non-static), per-domain parameters; cut-recall scoring.
+- classify: per-domain binary key-frame classifiers (ResNet-50 / ViT-Small, Table 5; tiny_cnn for the demo),
+  demo ImageFolder from the catalogued real images, load_classifier(path).predict(images).
+- decide: Table 3 positive / near-positive / negative, narrative streaks (static) or speech around medical
+  key-frames (non-static), the per-shard filter with its ledger, kept.tsv, the demo score.
 """

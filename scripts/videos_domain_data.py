@@ -1,0 +1,7 @@
+from mednarratives.smk import logged
+from mednarratives.videos.classify import build_demo_imagefolder
+
+with logged(snakemake.log[0]) as log:
+    counts = build_demo_imagefolder(snakemake.output.data, seed=snakemake.params.seed,
+                                    per_class=snakemake.params.per_class)
+    log.info("demo ImageFolder: %s", counts)

@@ -1,0 +1,1 @@
+"""Alignment of images, medical/ROI text and traces into narrative samples (paper 3.3)."""

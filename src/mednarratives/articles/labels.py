@@ -1,0 +1,234 @@
+"""OCR of drawn panel labels ("A", "(b)") with Tesseract (Debian package tesseract-ocr), paper appendix 8.5.
+
+Whole-figure OCR finds almost no lone panel letters, so labels are looked for where authors put them: the
+corners of each detected panel and the strip just above it. In each place both polarities (dark text on light,
+light on dark) are binarised (Otsu) and connected components that look like a lone glyph (size, aspect, fill,
+isolated: clear background around them) become candidates, nearest to the corner first. Each candidate is cut
+out with a margin, upscaled x4 (the paper's factor), made black on white, and read by Tesseract as a single
+character (`--psm 10`, letter whitelist). All candidates of a shard go to ONE tesseract process (a list file:
+one page per image), so the process start is paid once. A panel's label is its most confident letter; the
+pairing step applies the paper's 95% / 80% thresholds.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+@dataclass
+class LabelCandidate:
+    panel: int                 # index of the panel in the figure's panel list
+    place: str                 # top_left | top_right | bottom_left | bottom_right | above
+    polarity: str              # dark | light (colour of the text)
+    box: list[int]             # glyph box in figure pixels
+    distance: float            # from the place's corner, pixels
+    mask: np.ndarray | None = field(default=None, repr=False)   # the glyph's pixels inside `box`
+    image: Image.Image | None = field(default=None, repr=False)
+    text: str = ""
+    conf: float = 0.0          # 0..1
+
+
+def _otsu(gray: np.ndarray) -> float:
+    hist = np.bincount(gray.ravel(), minlength=256).astype(float)
+    total = hist.sum()
+    if total == 0:
+        return 128.0
+    levels = np.arange(256)
+    w0 = np.cumsum(hist)
+    m0 = np.cumsum(hist * levels)
+    mt = m0[-1]
+    w1 = total - w0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (mt * w0 / total - m0) ** 2 / (w0 * w1)
+    between = np.nan_to_num(between)
+    return float(np.argmax(between))
+
+
+def _regions(box: Sequence[int], width: int, height: int, others: Sequence[Sequence[int]] = ()
+             ) -> list[tuple[str, list[int], tuple[float, float]]]:
+    """(place, region [x0, y0, x1, y1], corner point) where a panel's label may sit; the strip above a panel
+    stops at any other panel above it."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    rw, rh = max(24, min(int(0.3 * w), 96)), max(24, min(int(0.3 * h), 96))
+    out = [("top_left", [x0, y0, x0 + rw, y0 + rh], (x0, y0)),
+           ("top_right", [x1 - rw, y0, x1, y0 + rh], (x1, y0)),
+           ("bottom_left", [x0, y1 - rh, x0 + rw, y1], (x0, y1)),
+           ("bottom_right", [x1 - rw, y1 - rh, x1, y1], (x1, y1))]
+    top = max(0, y0 - 56)
+    for o in others:
+        if o[3] <= y0 + 2 and o[0] < x0 + rw and o[2] > x0 - 4:
+            top = max(top, o[3])
+    if y0 - top >= 10:
+        out.append(("above", [max(0, x0 - 4), top, x0 + rw, y0], (x0, y0)))
+    return [(p, [max(0, r[0]), max(0, r[1]), min(width, r[2]), min(height, r[3])], c) for p, r, c in out
+            if min(width, r[2]) - max(0, r[0]) >= 8 and min(height, r[3]) - max(0, r[1]) >= 8]
+
+
+def find_candidates(gray: np.ndarray, boxes: Sequence[Sequence[int]], per_place: int = 2,
+                    min_h: int = 7, max_h: int = 64) -> list[LabelCandidate]:
+    """Glyph-like connected components near each panel's corners (both polarities), nearest first."""
+    H, W = gray.shape
+    out: list[LabelCandidate] = []
+    for pi, box in enumerate(boxes):
+        others = [b for j, b in enumerate(boxes) if j != pi]
+        for place, (rx0, ry0, rx1, ry1), (cx, cy) in _regions(box, W, H, others):
+            reg = gray[ry0:ry1, rx0:rx1]
+            if reg.size == 0 or reg.max() - reg.min() < 40:
+                continue
+            t = _otsu(reg)
+            for polarity, mask in (("dark", reg <= t), ("light", reg > t)):
+                lab, n = ndimage.label(mask)
+                if n == 0 or n > 400:
+                    continue
+                found = []
+                for k, sl in enumerate(ndimage.find_objects(lab), start=1):
+                    if sl is None:
+                        continue
+                    ys, xs = sl
+                    gh, gw = ys.stop - ys.start, xs.stop - xs.start
+                    if not (min_h <= gh <= max_h) or not (0.15 * gh <= gw <= 1.6 * gh):
+                        continue
+                    comp = lab[sl] == k
+                    fill = comp.mean()
+                    if not 0.12 <= fill <= 0.85:
+                        continue
+                    # isolated: a clear ring around the glyph (background of the same polarity)
+                    pad = max(2, gh // 8)
+                    a0, a1 = max(0, ys.start - pad), min(mask.shape[0], ys.stop + pad)
+                    b0, b1 = max(0, xs.start - pad), min(mask.shape[1], xs.stop + pad)
+                    ring = mask[a0:a1, b0:b1].copy()
+                    ring[ys.start - a0:ys.stop - a0, xs.start - b0:xs.stop - b0] = False
+                    if ring.mean() > 0.2:
+                        continue
+                    gx0, gy0 = rx0 + xs.start, ry0 + ys.start
+                    gbox = [gx0, gy0, gx0 + gw, gy0 + gh]
+                    d = float(np.hypot((gbox[0] + gbox[2]) / 2 - cx, (gbox[1] + gbox[3]) / 2 - cy))
+                    found.append((d, gbox, comp))
+                for d, gbox, comp in sorted(found, key=lambda f: f[0])[:per_place]:
+                    out.append(LabelCandidate(pi, place, polarity, gbox, d, mask=comp))
+    return out
+
+
+def glyph_image(gray: np.ndarray, cand: LabelCandidate, height: int = 32) -> Image.Image:
+    """The candidate glyph alone (its component's pixels, nothing around it), scaled to `height` pixels
+    (small labels are upscaled x2-x4: Tesseract reads single glyphs best at about 30 px), black on white, with
+    a margin."""
+    x0, y0, x1, y1 = cand.box
+    if cand.mask is not None:
+        bw = np.where(cand.mask, 0, 255).astype(np.uint8)
+    else:
+        reg = gray[y0:y1, x0:x1].astype(np.float32)
+        if cand.polarity == "light":
+            reg = 255 - reg
+        t = _otsu(reg.astype(np.uint8))
+        bw = np.where(reg <= t, 0, 255).astype(np.uint8)
+    img = Image.fromarray(bw)
+    s = height / img.size[1]
+    img = img.resize((max(1, round(img.size[0] * s)), height), Image.Resampling.BICUBIC)
+    pad = max(8, height // 3)
+    border = Image.new("L", (img.size[0] + 2 * pad, img.size[1] + 2 * pad), 255)
+    border.paste(img, (pad, pad))
+    return border
+
+
+def _one_letter(text: str) -> str:
+    """'C' -> 'C'; 'Cc' (Tesseract doubling a lone glyph) -> 'C'; anything else -> ''."""
+    if len(text) == 1 and text.isalpha():
+        return text
+    if 1 < len(text) <= 3 and text.isalpha() and len(set(text.lower())) == 1:
+        return text[0]
+    return ""
+
+
+@functools.lru_cache(maxsize=1)
+def tesseract_version() -> str:
+    exe = shutil.which("tesseract")
+    if not exe:
+        return ""
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30)
+    first = (out.stdout or out.stderr).splitlines()
+    return first[0].strip() if first else "tesseract"
+
+
+def available() -> bool:
+    return bool(tesseract_version())
+
+
+def read_glyphs(images: Sequence[Image.Image], whitelist: str = LETTERS, psm: int = 10,
+                timeout: float = 600.0) -> list[tuple[str, float]]:
+    """(text, confidence 0..1) for each image, from one tesseract process (one page per image)."""
+    if not images:
+        return []
+    exe = shutil.which("tesseract")
+    if not exe:
+        raise RuntimeError("tesseract not found: install the Debian package tesseract-ocr")
+    results: list[tuple[str, float]] = [("", 0.0)] * len(images)
+    with tempfile.TemporaryDirectory(prefix="mn-ocr-") as d:
+        paths = []
+        for i, img in enumerate(images):
+            p = Path(d) / f"{i:06d}.png"
+            img.save(p)
+            paths.append(str(p))
+        lst = Path(d) / "list.txt"
+        lst.write_text("\n".join(paths) + "\n")
+        env = dict(os.environ, OMP_THREAD_LIMIT="1")
+        proc = subprocess.run([exe, str(lst), "stdout", "--psm", str(psm), "-c",
+                               f"tessedit_char_whitelist={whitelist}", "tsv"],
+                              capture_output=True, text=True, timeout=timeout, env=env)
+        if proc.returncode != 0:
+            raise RuntimeError(f"tesseract failed ({proc.returncode}): {proc.stderr[-500:]}")
+        best: dict[int, tuple[str, float]] = {}
+        for row in csv.DictReader(io.StringIO(proc.stdout), delimiter="\t", quoting=csv.QUOTE_NONE):
+            try:
+                level, page, conf = int(row["level"]), int(row["page_num"]), float(row["conf"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            text = (row.get("text") or "").strip()
+            if level != 5 or not text or conf < 0:
+                continue
+            idx = page - 1
+            if 0 <= idx < len(images) and conf / 100 > best.get(idx, ("", -1.0))[1]:
+                best[idx] = (text, conf / 100)
+        for idx, v in best.items():
+            results[idx] = v
+    return results
+
+
+def read_figure_labels(figures: Sequence[tuple[Image.Image, Sequence[Sequence[int]]]], height: int = 32,
+                       per_place: int = 2) -> list[list[list[LabelCandidate]]]:
+    """For each (figure image, panel boxes): per panel, its label candidates with text and confidence, most
+    confident first. One tesseract process for all of them."""
+    all_cands: list[tuple[int, LabelCandidate]] = []
+    images = []
+    for fi, (img, boxes) in enumerate(figures):
+        gray = np.asarray(img.convert("L"))
+        for c in find_candidates(gray, boxes, per_place=per_place):
+            c.image = glyph_image(gray, c, height)
+            all_cands.append((fi, c))
+            images.append(c.image)
+    reads = read_glyphs(images)
+    out: list[list[list[LabelCandidate]]] = [[[] for _ in boxes] for _, boxes in figures]
+    for (fi, c), (text, conf) in zip(all_cands, reads):
+        c.text, c.conf, c.image, c.mask = _one_letter(text), conf, None, None
+        if c.text:
+            out[fi][c.panel].append(c)
+    for fig in out:
+        for lst in fig:
+            lst.sort(key=lambda c: (-c.conf, c.distance))
+    return out

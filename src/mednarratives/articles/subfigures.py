@@ -1,0 +1,408 @@
+"""Sub-figure detection (paper appendix 8.3): a YOLO detector (ultralytics) trained on sub-figure boxes, crops
+upscaled x4 (the paper's factor, for label OCR and the dataset image).
+
+Training data: YOLO-format folders (images/{train,val}, labels/{train,val}, data.yaml) made either from
+MedICaT / ImageCLEF 2016 style box annotations (`dataset_from_annotations`: one JSON line per figure with
+`image` and `boxes` [[x0, y0, x1, y1], ...] in pixels) or, for the offline demo, from synthetic compound
+figures drawn by the demo article generator's layout and rendering code with its own seed and ids
+(`synthetic_dataset`), never from the demo articles themselves.
+
+Offline: the model is built from the packaged architecture yaml (`yolov8n.yaml`), `pretrained=False`,
+`amp=False` (the AMP check downloads a model), `plots=False` (plots download a font); YOLO_OFFLINE and
+YOLO_AUTOINSTALL=false are set before ultralytics is imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import random
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from PIL import Image
+
+from mednarratives.io import atomic_path, write_json
+
+CLASS_NAMES = ("subfigure",)
+
+
+def _offline_env(config_dir: str | os.PathLike | None = None) -> None:
+    os.environ["YOLO_OFFLINE"] = "true"
+    os.environ["YOLO_AUTOINSTALL"] = "false"
+    os.environ.setdefault("YOLO_VERBOSE", "false")
+    if config_dir is not None:
+        Path(config_dir).mkdir(parents=True, exist_ok=True)
+        os.environ["YOLO_CONFIG_DIR"] = str(config_dir)
+    elif "YOLO_CONFIG_DIR" not in os.environ:
+        d = Path(os.environ.get("TMPDIR", "/tmp")) / "mednarratives-ultralytics"
+        d.mkdir(parents=True, exist_ok=True)
+        os.environ["YOLO_CONFIG_DIR"] = str(d)
+
+
+def _yolo():
+    _offline_env()
+    from ultralytics import YOLO  # noqa: PLC0415 (import after the environment is set)
+    from ultralytics.utils import SETTINGS
+    off = {k: False for k in ("sync", "clearml", "comet", "dvc", "mlflow", "raytune", "tensorboard", "wandb")
+           if SETTINGS.get(k)}
+    if off:  # no usage events, no experiment trackers
+        SETTINGS.update(off)
+    return YOLO
+
+
+# ------------------------------------------------------------------------------------------ datasets
+
+def _yolo_line(box: Sequence[float], w: int, h: int, cls: int = 0) -> str:
+    x0, y0, x1, y1 = (max(0.0, min(float(v), lim)) for v, lim in zip(box, (w, h, w, h)))
+    return f"{cls} {(x0 + x1) / 2 / w:.6f} {(y0 + y1) / 2 / h:.6f} {(x1 - x0) / w:.6f} {(y1 - y0) / h:.6f}"
+
+
+def _write_split(root: Path, split: str, items: list[tuple[str, Image.Image, list]]) -> None:
+    (root / "images" / split).mkdir(parents=True, exist_ok=True)
+    (root / "labels" / split).mkdir(parents=True, exist_ok=True)
+    for name, img, boxes in items:
+        img.convert("RGB").save(root / "images" / split / f"{name}.jpg", quality=92)
+        (root / "labels" / split / f"{name}.txt").write_text(
+            "".join(_yolo_line(b, img.size[0], img.size[1]) + "\n" for b in boxes))
+
+
+def _write_data_yaml(root: Path, meta: dict) -> Path:
+    import yaml
+    data = {"path": str(root.resolve()), "train": "images/train", "val": "images/val",
+            "names": {i: n for i, n in enumerate(CLASS_NAMES)}}
+    (root / "data.yaml").write_text(yaml.safe_dump(data, sort_keys=True))
+    write_json(root / "meta.json", meta)
+    return root / "data.yaml"
+
+
+def synthetic_figures(n: int, seed: int, id_prefix: str = "SYN") -> Iterable[tuple[str, Image.Image, list]]:
+    """(name, image, panel boxes) of n synthetic compound figures from the demo generator's layout and
+    rendering code, with `seed` and ids that never name a demo article (PMC9000001...)."""
+    from mednarratives.demo.articles import plan_article, render_figure
+    made, k = 0, 0
+    while made < n:
+        art_id = f"{id_prefix}{k:06d}"
+        k += 1
+        art = plan_article(art_id, seed)
+        for fig in art.figures:
+            if made >= n:
+                break
+            img, _ = render_figure(fig)
+            yield f"{art_id}_{fig.fig_id}", img, [list(p.box) for p in fig.panels]
+            made += 1
+
+
+def synthetic_dataset(out_dir: str | os.PathLike, n_figures: int, seed: int, val_fraction: float = 0.2) -> Path:
+    """A YOLO dataset of synthetic compound figures in out_dir (replaced); returns data.yaml."""
+    root = Path(out_dir)
+    if root.exists():
+        shutil.rmtree(root)
+    items = list(synthetic_figures(n_figures, seed))
+    n_val = max(1, int(round(len(items) * val_fraction))) if len(items) > 1 else 0
+    order = list(range(len(items)))
+    random.Random(seed).shuffle(order)
+    val = {order[i] for i in range(n_val)}
+    _write_split(root, "train", [it for i, it in enumerate(items) if i not in val])
+    _write_split(root, "val", [it for i, it in enumerate(items) if i in val] or items[:1])
+    return _write_data_yaml(root, {"source": "synthetic", "n_figures": len(items), "seed": seed,
+                                   "n_boxes": sum(len(b) for _, _, b in items)})
+
+
+def dataset_from_annotations(annotation_files: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
+                             seed: int, val_fraction: float = 0.2, max_side: int = 1280) -> Path:
+    """A YOLO dataset from JSON-lines box annotations (MedICaT / ImageCLEF 2016 figure separation converted to
+    {"image": path (relative to the file's folder or absolute), "boxes": [[x0, y0, x1, y1], ...]}).
+    Unreadable images or lines without boxes are skipped and counted in meta.json."""
+    root = Path(out_dir)
+    if root.exists():
+        shutil.rmtree(root)
+    items, skipped = [], 0
+    for af in annotation_files:
+        af = Path(af)
+        for line in af.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                path = Path(rec["image"])
+                path = path if path.is_absolute() else af.parent / path
+                img = Image.open(path).convert("RGB")
+                boxes = [list(map(float, b)) for b in rec["boxes"]]
+                if not boxes:
+                    raise ValueError("no boxes")
+            except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
+                skipped += 1
+                continue
+            s = min(1.0, max_side / max(img.size))
+            if s < 1.0:
+                img = img.resize((round(img.size[0] * s), round(img.size[1] * s)), Image.Resampling.LANCZOS)
+                boxes = [[v * s for v in b] for b in boxes]
+            name = hashlib.sha1(str(path).encode()).hexdigest()[:16]
+            items.append((name, img, boxes))
+    items.sort(key=lambda it: it[0])
+    order = list(range(len(items)))
+    random.Random(seed).shuffle(order)
+    n_val = max(1, int(round(len(items) * val_fraction))) if len(items) > 1 else 0
+    val = {order[i] for i in range(n_val)}
+    _write_split(root, "train", [it for i, it in enumerate(items) if i not in val])
+    _write_split(root, "val", [it for i, it in enumerate(items) if i in val] or items[:1])
+    return _write_data_yaml(root, {"source": [str(a) for a in annotation_files], "n_figures": len(items),
+                                   "skipped": skipped, "seed": seed})
+
+
+# ------------------------------------------------------------------------------------------ training
+
+@dataclass(frozen=True)
+class TrainOptions:
+    architecture: str = "yolov8n.yaml"
+    epochs: int = 15
+    imgsz: int = 320
+    batch: int = 16
+    seed: int = 0
+    workers: int = 0
+    device: str = "cpu"
+    patience: int = 100
+    mosaic: float = 1.0
+    close_mosaic: int = 3
+
+
+def train(data_yaml: str | os.PathLike, out_weights: str | os.PathLike, options: TrainOptions,
+          work_dir: str | os.PathLike, metrics_path: str | os.PathLike | None = None) -> dict:
+    """Train from scratch (no download) and copy the best weights to out_weights; returns val metrics."""
+    _offline_env(Path(work_dir) / "config")
+    YOLO = _yolo()
+    model = YOLO(options.architecture)
+    run_dir = Path(work_dir).resolve() / "run"  # absolute: ultralytics nests relative projects in its runs_dir
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    model.train(data=str(data_yaml), epochs=options.epochs, imgsz=options.imgsz, batch=options.batch,
+                seed=options.seed, deterministic=True, workers=options.workers, device=options.device,
+                pretrained=False, amp=False, plots=False, val=True, patience=options.patience,
+                mosaic=options.mosaic, close_mosaic=options.close_mosaic, project=str(run_dir.parent),
+                name=run_dir.name, exist_ok=True, verbose=False, fliplr=0.0)
+    best = run_dir / "weights" / "best.pt"
+    if not best.exists():
+        best = run_dir / "weights" / "last.pt"
+    export_weights(best, out_weights)
+    metrics = validate(out_weights, data_yaml, options.imgsz, options.device, work_dir)
+    metrics.update(options=options.__dict__, weights_sha256=file_sha256(out_weights))
+    if metrics_path:
+        write_json(metrics_path, metrics)
+    return metrics
+
+
+def export_weights(src: str | os.PathLike, dest: str | os.PathLike) -> None:
+    """Copy an ultralytics checkpoint without what differs between two identical trainings (its save date, the
+    git state of the working directory, the optimizer, the per-epoch times), so equal training gives equal bytes."""
+    import torch
+    ckpt = torch.load(src, map_location="cpu", weights_only=False)
+    ckpt["date"] = None
+    ckpt.pop("git", None)
+    ckpt["optimizer"] = None
+    ckpt.pop("train_results", None)  # holds epoch wall times
+    buf = io.BytesIO()  # torch names the archive's root folder after the file: save to memory, not a temp name
+    torch.save(ckpt, buf)
+    with atomic_path(dest) as tmp:
+        tmp.write_bytes(buf.getvalue())
+
+
+def validate(weights, data_yaml, imgsz: int, device: str, work_dir) -> dict:
+    YOLO = _yolo()
+    res = YOLO(str(weights)).val(data=str(data_yaml), imgsz=imgsz, device=device, plots=False, verbose=False,
+                                 project=str(Path(work_dir).resolve()), name="val", exist_ok=True, workers=0)
+    return {"map50": float(res.box.map50), "map50_95": float(res.box.map), "precision": float(res.box.mp),
+            "recall": float(res.box.mr)}
+
+
+def file_sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------------------------------ inference
+
+def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _contained(inner: Sequence[float], outer: Sequence[float]) -> float:
+    ix = max(0.0, min(inner[2], outer[2]) - max(inner[0], outer[0]))
+    iy = max(0.0, min(inner[3], outer[3]) - max(inner[1], outer[1]))
+    area = (inner[2] - inner[0]) * (inner[3] - inner[1])
+    return ix * iy / area if area > 0 else 0.0
+
+
+def clean_boxes(dets: list[tuple[list[float], float]], width: int, height: int, min_side: int = 8,
+                contain: float = 0.85) -> list[tuple[list[int], float]]:
+    """Clip to the image, drop tiny boxes, boxes mostly inside a higher-scoring one and boxes that hold two or
+    more higher-scoring ones (merged panels); integer pixels."""
+    out: list[tuple[list[int], float]] = []
+    for box, score in sorted(dets, key=lambda d: -d[1]):
+        x0, y0 = max(0, int(round(box[0]))), max(0, int(round(box[1])))
+        x1, y1 = min(width, int(round(box[2]))), min(height, int(round(box[3])))
+        if x1 - x0 < min_side or y1 - y0 < min_side:
+            continue
+        b = [x0, y0, x1, y1]
+        if any(_contained(b, o) >= contain or box_iou(b, o) >= 0.6 for o, _ in out):
+            continue
+        out.append((b, round(float(score), 4)))
+    # a box around two or more better-scored boxes merges panels: drop it
+    return [(b, sc) for b, sc in out
+            if sum(_contained(o, b) >= contain for o, s2 in out if s2 > sc and o is not b) < 2]
+
+
+def reading_order(boxes: Sequence[Sequence[float]]) -> list[int]:
+    """Indices of boxes in reading order: rows (boxes whose vertical centre lies inside the row's first box),
+    top to bottom, each row left to right. A tall panel spanning rows sits in the row where it starts."""
+    idx = sorted(range(len(boxes)), key=lambda i: (boxes[i][1], boxes[i][0]))
+    rows: list[list[int]] = []
+    for i in idx:
+        b = boxes[i]
+        cy = (b[1] + b[3]) / 2
+        for row in rows:
+            r = boxes[row[0]]
+            top = max(boxes[j][1] for j in row)
+            if r[1] - 1e-6 <= b[1] < min(boxes[j][3] for j in row) and (cy <= max(boxes[j][3] for j in row)
+                                                                      or b[1] <= top + 0.25 * (r[3] - r[1])):
+                row.append(i)
+                break
+        else:
+            rows.append([i])
+    return [i for row in rows for i in sorted(row, key=lambda j: boxes[j][0])]
+
+
+def _background(rgb: np.ndarray) -> np.ndarray:
+    """The figure's background colour: the most common (quantised) colour of its outer border."""
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(int)
+    q = border // 8
+    keys, counts = np.unique(q[:, 0] * 1024 + q[:, 1] * 32 + q[:, 2], return_counts=True)
+    k = keys[np.argmax(counts)]
+    sel = border[(q[:, 0] * 1024 + q[:, 1] * 32 + q[:, 2]) == k]
+    return np.median(sel, axis=0)
+
+
+def xy_cut(image: Image.Image, tol: int = 14, min_gap: int = 2, min_area: float = 0.03,
+           max_depth: int = 6) -> list[list[int]]:
+    """Recursive X-Y cut of a compound figure along full-length runs of background colour (the classical
+    figure-separation heuristic): panel boxes [x0, y0, x1, y1]; pieces under `min_area` of the figure (drawn
+    labels above panels, specks) are dropped. [] when nothing separates."""
+    rgb = np.asarray(image.convert("RGB"))
+    H, W = rgb.shape[:2]
+    if H < 8 or W < 8:
+        return []
+    bg = np.all(np.abs(rgb.astype(int) - _background(rgb)) <= tol, axis=2)
+    out: list[list[int]] = []
+
+    def runs(flags: np.ndarray) -> list[tuple[int, int]]:
+        """Non-background stretches separated by >= min_gap background lines."""
+        idx = np.where(~flags)[0]
+        if idx.size == 0:
+            return []
+        parts, start, prev = [], idx[0], idx[0]
+        for i in idx[1:]:
+            if i - prev - 1 >= min_gap:
+                parts.append((start, prev + 1))
+                start = i
+            prev = i
+        parts.append((start, prev + 1))
+        return parts
+
+    def rec(x0: int, y0: int, x1: int, y1: int, depth: int, axis_first: int) -> None:
+        sub = bg[y0:y1, x0:x1]
+        rows, cols = runs(sub.all(axis=1)), runs(sub.all(axis=0))
+        if not rows or not cols:
+            return
+        ty0, ty1, tx0, tx1 = y0 + rows[0][0], y0 + rows[-1][1], x0 + cols[0][0], x0 + cols[-1][1]
+        if depth < max_depth:
+            for axis in (axis_first, 1 - axis_first):
+                parts = rows if axis == 0 else cols
+                if len(parts) > 1:
+                    for a, b in parts:
+                        if axis == 0:
+                            rec(tx0, y0 + a, tx1, y0 + b, depth + 1, 1)
+                        else:
+                            rec(x0 + a, ty0, x0 + b, ty1, depth + 1, 0)
+                    return
+        if (tx1 - tx0) * (ty1 - ty0) >= min_area * W * H:
+            out.append([int(tx0), int(ty0), int(tx1), int(ty1)])
+
+    rec(0, 0, W, H, 0, 0)
+    return out if len(out) > 1 else []
+
+
+def refine_with_xycut(dets: list[tuple[list[int], float]], cuts: list[list[int]], min_iou: float = 0.3,
+                      cover: float = 0.6) -> tuple[list[tuple[list[int], float]], bool]:
+    """Replace detections by X-Y cut panels when the cut agrees with the detector: every detection overlaps
+    a cut panel (IoU >= min_iou) and no confident detection spans two cut panels (which would mean the cut
+    split a panel along a dark/bright band inside it). Cut panels take the score of the detection they
+    match, or the lowest detection score when the detector missed them. Returns (boxes, used_cut)."""
+    if len(cuts) < 2 or not dets:
+        return dets, False
+    for box, score in dets:
+        if max(box_iou(box, c) for c in cuts) < min_iou:
+            return dets, False
+        if score >= 0.5 and sum(_contained(c, box) >= cover for c in cuts) > 1:
+            return dets, False
+    floor = min(s for _, s in dets)
+    out = []
+    for c in cuts:
+        best = max(dets, key=lambda d: box_iou(c, d[0]))
+        out.append((c, best[1] if box_iou(c, best[0]) >= 0.5 else round(floor * 0.5, 4)))
+    order = reading_order([b for b, _ in out])
+    return [out[i] for i in order], True
+
+
+class Detector:
+    """A trained sub-figure detector; `detect(image)` -> [(box [x0, y0, x1, y1] int pixels, score)] in
+    reading order. No box: the whole figure is one panel."""
+
+    def __init__(self, weights: str | os.PathLike, imgsz: int = 320, conf: float = 0.25, iou: float = 0.5,
+                 device: str = "cpu", refine: str = "none"):
+        YOLO = _yolo()
+        self.weights, self.imgsz, self.conf, self.iou, self.device = str(weights), imgsz, conf, iou, device
+        self.refine = refine
+        self.model = YOLO(self.weights)
+        self.sha256 = file_sha256(weights)
+
+    def detect(self, image: Image.Image) -> list[tuple[list[int], float]]:
+        rgb = np.asarray(image.convert("RGB"))[:, :, ::-1]  # ultralytics takes BGR arrays
+        res = self.model.predict(rgb, imgsz=self.imgsz, conf=self.conf, iou=self.iou, device=self.device,
+                                 verbose=False)[0]
+        dets = [(list(map(float, b)), float(s)) for b, s in zip(res.boxes.xyxy.tolist(), res.boxes.conf.tolist())]
+        boxes = clean_boxes(dets, image.size[0], image.size[1])
+        cuts = xy_cut(image) if self.refine == "xycut" else []
+        if not boxes:
+            if cuts:  # the detector found nothing, the layout is plainly separated by background
+                order = reading_order(cuts)
+                return [(cuts[i], 0.05) for i in order]
+            return [([0, 0, image.size[0], image.size[1]], 0.0)]
+        order = reading_order([b for b, _ in boxes])
+        boxes = [boxes[i] for i in order]
+        if cuts:
+            boxes, _ = refine_with_xycut(boxes, cuts)
+        return boxes
+
+    def provenance(self) -> dict:
+        return {"name": "ultralytics-yolo", "weights": self.weights, "sha256": self.sha256, "imgsz": self.imgsz,
+                "conf": self.conf, "iou": self.iou, "refine": self.refine}
+
+
+def crop(image: Image.Image, box: Sequence[int], scale: float = 4.0) -> Image.Image:
+    """The panel cut out of the figure, upscaled by `scale` (bicubic)."""
+    c = image.crop(tuple(int(v) for v in box))
+    if scale and scale != 1:
+        c = c.resize((max(1, round(c.size[0] * scale)), max(1, round(c.size[1] * scale))), Image.Resampling.BICUBIC)
+    return c

@@ -1,0 +1,192 @@
+"""The frames stage for one video (paper 3.2.4 and 3.3): scene chunks, stable chunks, representative images.
+
+* scene chunks: each medical keyframe (from the filter stage) opens a scene that lasts until the next
+  keyframe (medical or not) or the end of the video, padded by `pad_time` on both sides. Without a filter
+  record (`keyframes=None`) the whole video is one scene, so the stage can run from the chunker alone.
+* stable chunks: `frames.chunks.StableChunker` on one decode pass; a stable chunk belongs to the scene it
+  overlaps most, and is dropped (ledger) when it overlaps no medical scene.
+* representative image: the per-pixel median of a stable chunk's frames (cursor pixels ignored); a scene
+  without a stable chunk gets its keyframes, deduplicated (thumbnail difference), as images.
+
+The decode pass also tracks the cursor in each stable chunk (`traces.video.trace_video`); the raw points are
+written next to the frames record for the traces stage, so the video is decoded once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+
+from mednarratives import ledger
+from mednarratives.frames.chunks import thumbnail, to_gray
+from mednarratives.io import atomic_path, write_json
+from mednarratives.traces.video import VideoTraceParams, trace_video
+
+log = logging.getLogger(__name__)
+STAGE = "frames"
+
+
+@dataclass(frozen=True)
+class FramesParams:
+    pad_time: float = 1.0         # s added left and right of every scene chunk (paper: pad_time)
+    min_p_medical: float = 0.5    # a keyframe is medical when the filter's p_medical reaches this
+    min_scene_share: float = 0.5  # a stable chunk joins the scene holding at least this share of it
+    dedup_delta: float = 8.0      # keyframes whose thumbnails differ by less (mean grey levels) are duplicates
+    jpeg_quality: int = 92
+
+
+def scene_chunks(keyframes: Sequence[dict] | None, duration: float, pad_time: float, min_p_medical: float) -> list[dict]:
+    """[{index, start, end, keyframes[t...]}] from the filter's keyframes [{t, p_medical, ...}]."""
+    if keyframes is None:
+        return [{"index": 0, "start": 0.0, "end": round(duration, 3), "keyframes": [], "domain": None}]
+    kfs = sorted(keyframes, key=lambda k: float(k["t"]))
+    scenes = []
+    for i, kf in enumerate(kfs):
+        if float(kf.get("p_medical", 0.0)) < min_p_medical:
+            continue
+        t = float(kf["t"])
+        nxt = float(kfs[i + 1]["t"]) if i + 1 < len(kfs) else duration
+        if scenes and scenes[-1]["_open_until"] >= t - 1e-6:  # consecutive medical keyframes: one scene
+            scenes[-1]["end"] = round(min(duration, nxt + pad_time), 3)
+            scenes[-1]["keyframes"].append(round(t, 3))
+            scenes[-1]["domains"].append(kf.get("domain"))
+            scenes[-1]["_open_until"] = nxt
+            continue
+        scenes.append({"index": len(scenes), "start": round(max(0.0, t - pad_time), 3),
+                       "end": round(min(duration, nxt + pad_time), 3), "keyframes": [round(t, 3)], "domains": [kf.get("domain")], "_open_until": nxt})
+    for s in scenes:
+        del s["_open_until"]
+        named = sorted(d for d in s.pop("domains") if d)
+        s["domain"] = max(named, key=named.count) if named else None  # majority keyframe domain (ties: first name)
+    return scenes
+
+
+def assign_scene(t0: float, t1: float, scenes: Sequence[dict], min_share: float = 0.5) -> int | None:
+    """Index of the scene a [t0, t1) span overlaps most, or None when that is under `min_share` of the span
+    (the padding of a scene must not pull in the neighbouring slide's stable chunk)."""
+    best, best_overlap = None, min_share * (t1 - t0) - 1e-9
+    for s in scenes:
+        overlap = min(t1, s["end"]) - max(t0, s["start"])
+        if overlap > best_overlap:
+            best, best_overlap = s["index"], overlap
+    return best
+
+
+def dedup_images(images: Sequence[np.ndarray], delta: float) -> list[int]:
+    """Indices of the images to keep: each differs from every kept one by >= delta mean grey levels."""
+    kept, thumbs = [], []
+    for i, img in enumerate(images):
+        th = thumbnail(to_gray(img)[None], 8)[0]
+        if all(np.abs(th - t).mean() >= delta for t in thumbs):
+            kept.append(i)
+            thumbs.append(th)
+    return kept
+
+
+def save_jpeg(path: str, image: np.ndarray, quality: int) -> None:
+    with atomic_path(path) as tmp:
+        Image.fromarray(image).save(tmp, format="JPEG", quality=quality, optimize=False)
+
+
+def run_frames(video_path: str, video_id: str, keyframes: Sequence[dict] | None, out_json: str, image_dir: str,
+               points_json: str, ledger_path: str, params: FramesParams = FramesParams(),
+               video_params: VideoTraceParams = VideoTraceParams(), face_detector=None) -> dict:
+    """Write the frames record, chunk images, raw cursor points and ledger rows of one video."""
+    rows = []
+    try:
+        from mednarratives.frames.decode import stream_info
+        duration = stream_info(video_path).duration
+        scenes = scene_chunks(keyframes, duration, params.pad_time, params.min_p_medical)
+        grab = sorted({t for s in scenes for t in s["keyframes"]})
+        result = trace_video(video_path, video_params, face_detector=face_detector, grab_times=grab) if scenes else None
+    except Exception as exc:  # one bad video never stops the run
+        log.exception("frames failed for %s", video_id)
+        record = {"video_id": video_id, "error": f"{type(exc).__name__}: {exc}"[:500], "chunks": [], "scenes": []}
+        write_json(out_json, record)
+        write_json(points_json, {"video_id": video_id, "chunks": []})
+        os.makedirs(image_dir, exist_ok=True)
+        ledger.write(ledger_path, [ledger.dropped(STAGE, video_id, "decode_error", error=record["error"])])
+        return record
+    os.makedirs(image_dir, exist_ok=True)
+    chunks, points = [], []
+    work_w, work_h = result["work_size"] if result else (0, 0)
+    for c in (result["chunks"] if result else []):
+        unit = f"{video_id}/t{c.t0:09.3f}"
+        scene = assign_scene(c.t0, c.t1, scenes, params.min_scene_share)
+        if scene is None:
+            rows.append(ledger.dropped(STAGE, unit, "outside_medical_scenes", start=round(c.t0, 3), end=round(c.t1, 3)))
+            continue
+        index = len(chunks)
+        image = os.path.join(image_dir, f"{index:04d}.jpg")
+        save_jpeg(image, c.image, params.jpeg_quality)
+        chunks.append({"index": index, "kind": "stable", "scene": scene, "start": round(c.t0, 3), "end": round(c.t1, 3),
+                       "start_frame": c.start, "end_frame": c.end, "ssim": round(c.ssim, 4), "image": image,
+                       "width": int(c.image.shape[1]), "height": int(c.image.shape[0]),
+                       "faces": [[round(v, 1) for v in b] for b in c.face_boxes]})
+        points.append({"index": index, "points": [[round(x, 2), round(y, 2), round(t, 3)] for x, y, t in c.trace]})
+        rows.append(ledger.kept(STAGE, unit, chunk=index, kind="stable"))
+    with_stable = {c["scene"] for c in chunks}
+    for s in scenes:
+        if s["index"] in with_stable or not s["keyframes"]:
+            continue
+        imgs = [result["grabs"][t] for t in s["keyframes"] if t in result["grabs"]]
+        for k in dedup_images(imgs, params.dedup_delta):
+            t = s["keyframes"][k]
+            index = len(chunks)
+            image = os.path.join(image_dir, f"{index:04d}.jpg")
+            save_jpeg(image, imgs[k], params.jpeg_quality)
+            chunks.append({"index": index, "kind": "scene", "scene": s["index"], "start": s["start"], "end": s["end"],
+                           "keyframe": t, "image": image, "width": int(imgs[k].shape[1]), "height": int(imgs[k].shape[0]),
+                           "faces": []})
+            points.append({"index": index, "points": []})
+            rows.append(ledger.kept(STAGE, f"{video_id}/t{t:09.3f}", chunk=index, kind="scene"))
+    record = {"video_id": video_id, "video": {"path": video_path, "width": result["width"], "height": result["height"],
+                                              "fps": result["fps"], "n_frames": result["n_frames"], "duration": round(duration, 3)},
+              "work_size": [work_w, work_h], "keyframes_source": "none" if keyframes is None else "filter",
+              "scenes": scenes, "chunks": chunks,
+              "params": {"pad_time": params.pad_time, "min_p_medical": params.min_p_medical, "scale": video_params.scale}}
+    write_json(out_json, record)
+    write_json(points_json, {"video_id": video_id, "work_size": [work_w, work_h], "chunks": points})
+    if chunks:
+        rows.append(ledger.kept(STAGE, video_id, chunks=len(chunks)))
+    else:
+        rows.append(ledger.dropped(STAGE, video_id, "no_chunks", scenes=len(scenes)))
+    ledger.write(ledger_path, rows)
+    return record
+
+
+def params_from_config(frames_cfg: dict, traces_cfg: dict):
+    """(FramesParams, VideoTraceParams, face detector or None) from the `frames:` and `traces:` config sections."""
+    from mednarratives.frames.chunks import ChunkParams
+    from mednarratives.traces.cursor import TraceParams, mtcnn_face_detector
+
+    frames_params = FramesParams(pad_time=frames_cfg["pad_time"], min_p_medical=frames_cfg["min_p_medical"],
+                                 min_scene_share=frames_cfg["min_scene_share"],
+                                 dedup_delta=frames_cfg["dedup_delta"], jpeg_quality=frames_cfg["jpeg_quality"])
+    chunk = ChunkParams(**{k: frames_cfg["stable"][k] for k in sorted(frames_cfg["stable"])}, seed=frames_cfg["seed"])
+    trace = TraceParams(**{k: traces_cfg["cursor"][k] for k in sorted(traces_cfg["cursor"])})
+    video_params = VideoTraceParams(scale=frames_cfg["scale"], median_samples=frames_cfg["median_samples"],
+                                    chunk=chunk, trace=trace)
+    detector = None
+    if traces_cfg["face_detector"] == "mtcnn":
+        detector = mtcnn_face_detector(traces_cfg["face_min_prob"])
+    return frames_params, video_params, detector
+
+
+def keyframes_for(video_id: str, filter_glob: str) -> list[dict] | None:
+    """The filter stage's keyframes of one video (searching its shards), or None when it has no record."""
+    import glob
+
+    from mednarratives.io import read_jsonl
+
+    for path in sorted(glob.glob(filter_glob)):
+        for rec in read_jsonl(path):
+            if rec.get("video_id") == video_id:
+                return list(rec.get("keyframes") or [])
+    log.warning("%s: no filter record under %s: the whole video is one scene", video_id, filter_glob)
+    return None

@@ -1,0 +1,71 @@
+"""The ASR stage for one video: Whisper with word timestamps + medical-term correction -> the contract record.
+
+Record (docs/data_contract.md, ``results/speech/{video_id}.json``)::
+
+    {"video_id", "model": {name, backend, version, params, ...}, "language", "duration",
+     "words": [{word, start, end, p}], "segments": [{text, start, end}],
+     "corrections": [{word, replacement, evidence, ...}], "error": "" | "<why the transcript is empty>"}
+
+A failing video never crashes the run: the record is written with no words and ``error`` set, and the
+ledger row says ``dropped`` with the reason (``asr_failed`` / ``no_words``).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .. import ledger
+from ..io import write_json
+
+STAGE = "speech"
+log = logging.getLogger(__name__)
+
+DEFAULTS = {"model": "base", "backend": "faster-whisper", "language": "en", "beam_size": 5, "vad_filter": True,
+            "compute_type": "int8", "cpu_threads": 1, "device": "cpu", "initial_prompt": None,
+            "correction": True, "cache_dir": "results/cache/models"}
+
+
+def to_record(video_id: str, transcript: dict) -> dict:
+    """Reshape an ``asr.transcribe`` (+ ``correct_transcript``) result into the contract record."""
+    words, segments = [], []
+    for seg in transcript.get("segments", []):
+        segments.append({"text": seg["text"], "start": seg["start"], "end": seg["end"]})
+        for w in seg.get("words", []):
+            rec = {"word": w["word"].strip(), "start": w["start"], "end": w["end"],
+                   "p": round(float(w.get("probability", w.get("p", 1.0))), 4)}
+            if w.get("corrected"):
+                rec["original"] = w.get("original", "")
+            words.append(rec)
+    model = dict(transcript.get("model") or {})
+    model.pop("path", None)  # machine-specific; name + sha identify the model
+    return {"video_id": video_id, "model": model, "language": transcript.get("language"),
+            "duration": transcript.get("duration"), "words": words, "segments": segments,
+            "corrections": transcript.get("corrections", []), "correction": transcript.get("correction"),
+            "error": ""}
+
+
+def run(video_id: str, media: str, out_json: str, out_ledger: str, cfg: dict | None = None) -> dict:
+    from .asr import transcribe
+    from .correction import correct_transcript
+
+    p = {**DEFAULTS, **(cfg or {})}
+    try:
+        tr = transcribe(media, p["model"], p["backend"], language=p["language"], beam_size=int(p["beam_size"]),
+                        vad_filter=bool(p["vad_filter"]), compute_type=p["compute_type"],
+                        cpu_threads=int(p["cpu_threads"]), cache_dir=Path(p["cache_dir"]), device=p["device"],
+                        initial_prompt=p["initial_prompt"] or None)
+        if p["correction"]:
+            tr = correct_transcript(tr)
+        rec = to_record(video_id, tr)
+        row = (ledger.kept(STAGE, video_id, words=len(rec["words"]), corrections=len(rec["corrections"]))
+               if rec["words"] else ledger.dropped(STAGE, video_id, "no_words"))
+    except Exception as e:  # one bad video never stops the run
+        log.exception("ASR failed for %s", video_id)
+        rec = {"video_id": video_id, "model": {"name": str(p["model"]), "backend": p["backend"]},
+               "language": p["language"], "duration": None, "words": [], "segments": [], "corrections": [],
+               "error": f"{type(e).__name__}: {e}"}
+        row = ledger.dropped(STAGE, video_id, "asr_failed", error=rec["error"])
+    write_json(out_json, rec)
+    ledger.write(out_ledger, [row])
+    return rec

@@ -1,0 +1,397 @@
+"""Per-domain binary key-frame classifiers (paper 7.2 and Table 5): training, saving, loading, inference.
+
+One binary model per domain (positives: the domain's ImageFolder class; negatives: every other class, e.g.
+`non_medical` and the other domains). Architectures: torchvision ResNet-50 and timm ViT-Small (weights=None,
+nothing downloaded), plus `tiny_cnn` for CPU demos; hyperparameters per architecture from
+resources/videos/domain_classifier.yaml (Table 5), overridable from config (epochs, image size, ...).
+
+The saved bundle (`model.pt`) holds every domain's weights; `load_classifier(path).predict(images)` returns one
+{domain: p(domain), ..., "non_medical": 1 - max p} per image (the interface the article figure filter uses).
+
+The demo ImageFolder is built from the real images in mednarratives.demo.sources.CATALOG: medical domains as
+positives, the photographs and rendered slides / title cards as `non_medical`, with random crops, zooms,
+contrast and slide-like framing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import random
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import yaml
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont
+
+from mednarratives.domains import DOMAINS
+from mednarratives.io import atomic_path, write_json
+
+NON_MEDICAL = "non_medical"
+IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+HPARAMS_FILE = Path(__file__).resolve().parents[3] / "resources" / "videos" / "domain_classifier.yaml"
+
+
+# ---------------------------------------------------------------------------------------------- hyperparameters
+
+
+def hparams(arch: str, overrides: Mapping[str, Any] | None = None, path: str | Path | None = None) -> dict:
+    """Table 5 preset of `arch` from the resources file, with config overrides (None values ignored)."""
+    presets = yaml.safe_load(Path(path or HPARAMS_FILE).read_text(encoding="utf-8"))["architectures"]
+    if arch not in presets:
+        raise ValueError(f"unknown classifier arch {arch!r}; choose one of {sorted(presets)}")
+    out = dict(presets[arch])
+    out.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    out["arch"] = arch
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- models
+
+
+def build_model(arch: str, img_size: int):
+    """A one-logit binary classifier, random init (weights=None: nothing downloaded)."""
+    import torch.nn as nn
+
+    if arch == "resnet50":
+        import torchvision
+
+        return torchvision.models.resnet50(weights=None, num_classes=1)
+    if arch == "vit_small":
+        import timm
+
+        return timm.create_model("vit_small_patch16_224", pretrained=False, num_classes=1, img_size=img_size)
+    if arch == "tiny_cnn":
+        def block(i, o):
+            return nn.Sequential(nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True),
+                                 nn.MaxPool2d(2))
+        return nn.Sequential(block(3, 16), block(16, 32), block(32, 64), block(64, 96),
+                             nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(96, 1))
+    raise ValueError(f"unknown classifier arch {arch!r}")
+
+
+def _to_tensor(images: Sequence[Any], size: int):
+    import torch
+
+    arr = np.stack([np.asarray(_as_pil(im).convert("RGB").resize((size, size), Image.BILINEAR), np.float32)
+                    for im in images]) / 255.0
+    arr = (arr - np.array(MEAN, np.float32)) / np.array(STD, np.float32)
+    return torch.from_numpy(arr.transpose(0, 3, 1, 2).copy())
+
+
+def _as_pil(im: Any) -> Image.Image:
+    return im if isinstance(im, Image.Image) else Image.fromarray(np.asarray(im, np.uint8))
+
+
+def _train_aug(im: Image.Image, size: int, scale: Sequence[float], flip: bool, rng: random.Random) -> Image.Image:
+    """RandomResizedCrop(size, scale) (+ horizontal flip), deterministic from rng."""
+    w, h = im.size
+    area = w * h
+    for _ in range(10):
+        target = area * rng.uniform(float(scale[0]), float(scale[1]))
+        ratio = math.exp(rng.uniform(math.log(3 / 4), math.log(4 / 3)))
+        cw, ch = int(round(math.sqrt(target * ratio))), int(round(math.sqrt(target / ratio)))
+        if 0 < cw <= w and 0 < ch <= h:
+            x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
+            im = im.crop((x, y, x + cw, y + ch))
+            break
+    if flip and rng.random() < 0.5:
+        im = im.transpose(Image.FLIP_LEFT_RIGHT)
+    return im.resize((size, size), Image.BILINEAR)
+
+
+# ---------------------------------------------------------------------------------------------- data
+
+
+def list_imagefolder(root: str | Path) -> dict[str, list[Path]]:
+    """{class: sorted image paths} of an ImageFolder (one sub-folder per class)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"ImageFolder {root} does not exist")
+    out = {}
+    for d in sorted(p for p in root.iterdir() if p.is_dir()):
+        files = sorted(p for p in d.rglob("*") if p.suffix.lower() in IMAGE_EXT)
+        if files:
+            out[d.name] = files
+    return out
+
+
+def _seed_for(seed: int, *parts: str) -> int:
+    return int.from_bytes(hashlib.sha256(":".join([str(seed), *parts]).encode()).digest()[:4], "little")
+
+
+# ---------------------------------------------------------------------------------------------- training
+
+
+def train_domain(domain: str, classes: Mapping[str, Sequence[Path]], hp: Mapping[str, Any], seed: int,
+                 val: Mapping[str, Sequence[Path]] | None = None, log=print) -> tuple[dict, dict]:
+    """Train the binary classifier of `domain`; returns (state_dict, metrics)."""
+    import torch
+    import torch.nn.functional as F
+
+    torch.manual_seed(_seed_for(seed, domain))
+    rng = random.Random(_seed_for(seed, domain, "data"))
+    size = int(hp["img_size"])
+    items = [(p, 1.0 if c == domain else 0.0) for c in sorted(classes) for p in classes[c]]
+    n_pos = sum(y for _, y in items)
+    n_neg = len(items) - n_pos
+    if not n_pos or not n_neg:
+        raise ValueError(f"{domain}: needs positives and negatives ({n_pos:.0f}/{n_neg:.0f})")
+    images = [Image.open(p).convert("RGB") for p, _ in items]
+    dev = _device(hp)
+    model = build_model(hp["arch"], size).to(dev)
+    opt = torch.optim.SGD(model.parameters(), lr=float(hp["lr"]), momentum=float(hp["momentum"]),
+                          weight_decay=float(hp.get("weight_decay") or 0.0))
+    epochs = int(hp["epochs"])
+    bs = int(hp["batch_size"])
+    steps = epochs * math.ceil(len(items) / bs)
+    sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, steps))
+             if hp.get("schedule") == "cosine" else None)
+    pos_weight = torch.tensor([n_neg / n_pos])
+    model.train()
+    for epoch in range(epochs):
+        order = list(range(len(items)))
+        rng.shuffle(order)
+        total = 0.0
+        for start in range(0, len(order), bs):
+            idx = order[start:start + bs]
+            batch = [_train_aug(images[i], size, hp["crop_scale"], bool(hp.get("hflip")), rng) for i in idx]
+            x = _to_tensor(batch, size).to(dev)
+            y = torch.tensor([[items[i][1]] for i in idx], device=dev)
+            loss = F.binary_cross_entropy_with_logits(model(x), y, pos_weight=pos_weight.to(dev))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            total += float(loss.detach()) * len(idx)
+        log(f"{domain}: epoch {epoch + 1}/{epochs} loss {total / len(items):.4f}")
+    model.eval()
+    metrics = {"n_pos": int(n_pos), "n_neg": int(n_neg)}
+    if val:
+        vitems = [(p, c == domain) for c in sorted(val) for p in val[c]]
+        probs = _predict_model(model, [Image.open(p).convert("RGB") for p, _ in vitems], size)
+        pred = probs >= 0.5
+        truth = np.array([t for _, t in vitems])
+        tp = int((pred & truth).sum())
+        metrics.update(val_accuracy=round(float((pred == truth).mean()), 4),
+                       val_recall=round(tp / max(1, int(truth.sum())), 4),
+                       val_precision=round(tp / max(1, int(pred.sum())), 4), val_n=len(vitems))
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, metrics
+
+
+def _device(hp: Mapping[str, Any] | None = None):
+    """config device ("" = cuda when available, else cpu)."""
+    import torch
+
+    name = (hp or {}).get("device") or ("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _predict_model(model, images: Sequence[Any], size: int, batch: int = 64) -> np.ndarray:
+    import torch
+
+    dev = next(model.parameters()).device
+    out = []
+    with torch.no_grad():
+        for s in range(0, len(images), batch):
+            x = _to_tensor(images[s:s + batch], size).to(dev)
+            out.append(torch.sigmoid(model(x))[:, 0].float().cpu().numpy())
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def train(data_dir: str | Path, out_model: str | Path, out_metrics: str | Path, arch: str,
+          overrides: Mapping[str, Any] | None = None, seed: int = 0, domains: Iterable[str] | None = None,
+          threads: int = 1, log=print) -> dict:
+    """Train one binary classifier per domain found in `data_dir`/train (ImageFolder; `val/` optional, else
+    `data_dir` itself is the training folder). Writes the bundle and metrics atomically."""
+    import torch
+
+    torch.set_num_threads(max(1, int(threads)))
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    data_dir = Path(data_dir)
+    train_dir = data_dir / "train" if (data_dir / "train").is_dir() else data_dir
+    classes = list_imagefolder(train_dir)
+    val = list_imagefolder(data_dir / "val") if (data_dir / "val").is_dir() else None
+    hp = hparams(arch, overrides)
+    wanted = [d for d in DOMAINS if d in classes and (domains is None or d in set(domains))]
+    if not wanted:
+        raise ValueError(f"{train_dir}: no class folder named after a domain {DOMAINS}")
+    bundle = {"format": 1, "arch": arch, "hparams": hp, "img_size": int(hp["img_size"]), "domains": {}}
+    metrics = {"arch": arch, "hparams": hp, "classes": {c: len(v) for c, v in classes.items()}, "domains": {}}
+    for d in wanted:
+        state, m = train_domain(d, classes, hp, seed, val, log=log)
+        bundle["domains"][d] = state
+        metrics["domains"][d] = m
+    with atomic_path(out_model) as tmp:
+        torch.save(bundle, tmp)
+    write_json(out_metrics, metrics)
+    return metrics
+
+
+# ---------------------------------------------------------------------------------------------- inference
+
+
+class DomainClassifier:
+    """Per-domain binary models; predict(images) -> [{domain: p, ..., "non_medical": 1 - max p}]."""
+
+    def __init__(self, bundle: Mapping[str, Any]):
+        self.arch = bundle["arch"]
+        self.img_size = int(bundle["img_size"])
+        self.models = {}
+        for d, state in sorted(bundle["domains"].items()):
+            m = build_model(self.arch, self.img_size)
+            m.load_state_dict(state)
+            m.to(_device())
+            m.eval()
+            self.models[d] = m
+
+    @property
+    def domains(self) -> list[str]:
+        return [d for d in DOMAINS if d in self.models]
+
+    def predict(self, images: Sequence[Any]) -> list[dict[str, float]]:
+        if not len(images):
+            return []
+        per = {d: _predict_model(m, images, self.img_size) for d, m in self.models.items()}
+        out = []
+        for i in range(len(images)):
+            probs = {d: round(float(per[d][i]), 4) for d in self.domains}
+            probs[NON_MEDICAL] = round(1.0 - max(probs.values()), 4) if probs else 1.0
+            out.append(probs)
+        return out
+
+
+def load_classifier(path: str | Path) -> DomainClassifier:
+    import torch
+
+    return DomainClassifier(torch.load(path, map_location="cpu", weights_only=False))
+
+
+# ---------------------------------------------------------------------------------------------- demo data
+
+
+def _font(size: int, bold: bool = False):
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    for base in ("/usr/share/fonts/truetype/dejavu",):
+        p = Path(base) / name
+        if p.is_file():
+            return ImageFont.truetype(str(p), size)
+    return ImageFont.load_default()
+
+
+_WORDS = ("review case anatomy findings normal lesion basics summary overview key points protocol technique "
+          "thank you watching subscribe channel lecture series introduction differential diagnosis").split()
+
+
+def _random_text(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(_WORDS) for _ in range(n)).capitalize()
+
+
+def _background(rng: random.Random) -> tuple[int, int, int]:
+    if rng.random() < 0.7:
+        v = rng.randint(8, 45)
+        return (v, v + rng.randint(0, 10), v + rng.randint(0, 20))
+    v = rng.randint(200, 250)
+    return (v, v, v - rng.randint(0, 20))
+
+
+def render_slide(rng: random.Random, size: tuple[int, int] = (320, 180)) -> Image.Image:
+    """A title card / bullet slide / outro: text on a plain background, sometimes a webcam-like corner box."""
+    w, h = size
+    bg = _background(rng)
+    fg = tuple(255 - c for c in bg)
+    img = Image.new("RGB", size, bg)
+    d = ImageDraw.Draw(img)
+    accent = tuple(rng.randint(40, 220) for _ in range(3))
+    kind = rng.choice(["title", "bullets", "outro"])
+    if kind == "bullets":
+        d.text((12, 8), _random_text(rng, 3), font=_font(16, True), fill=fg)
+        d.line([(12, 32), (w - 12, 32)], fill=accent, width=2)
+        for i in range(rng.randint(2, 5)):
+            y = 44 + 24 * i
+            d.ellipse([16, y + 4, 22, y + 10], fill=accent)
+            d.text((30, y), _random_text(rng, rng.randint(2, 5)), font=_font(13), fill=fg)
+    else:
+        d.text((w // 2, h // 2 - 10), _random_text(rng, rng.randint(2, 4)), font=_font(rng.randint(16, 22), True),
+               fill=fg, anchor="ms")
+        d.line([(w // 4, h // 2), (3 * w // 4, h // 2)], fill=accent, width=2)
+        d.text((w // 2, h // 2 + 24), _random_text(rng, 3), font=_font(12), fill=fg, anchor="ms")
+    if rng.random() < 0.6:
+        _corner_box(img, rng)
+    return img
+
+
+def _corner_box(img: Image.Image, rng: random.Random) -> None:
+    """A webcam-like box in the lower right corner (the narrator's face in real videos)."""
+    from mednarratives.demo.sources import load_face
+
+    w, h = img.size
+    bw, bh = w // 6, h // 5
+    face = Image.fromarray(load_face()).resize((bw, bh), Image.BILINEAR)
+    img.paste(face, (w - bw - 4, h - bh - 4))
+
+
+def _augment(src: Image.Image, rng: random.Random) -> Image.Image:
+    """Random crop/zoom and contrast/brightness of one source image."""
+    w, h = src.size
+    z = rng.uniform(0.55, 1.0)
+    cw, ch = max(8, int(w * z)), max(8, int(h * z))
+    x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
+    im = src.crop((x, y, x + cw, y + ch))
+    im = ImageEnhance.Contrast(im).enhance(rng.uniform(0.7, 1.4))
+    return ImageEnhance.Brightness(im).enhance(rng.uniform(0.8, 1.2))
+
+
+def compose_frame(src: Image.Image, rng: random.Random, size: tuple[int, int] = (320, 180)) -> Image.Image:
+    """The image alone (full frame), or inside a slide-like layout (heading, side notes, corner box)."""
+    w, h = size
+    im = _augment(src, rng)
+    if rng.random() < 0.3:
+        return im.resize(size, Image.BILINEAR)
+    canvas = Image.new("RGB", size, _background(rng))
+    d = ImageDraw.Draw(canvas)
+    d.text((8, 4), _random_text(rng, 3), font=_font(12, True), fill=(230, 230, 230))
+    box_h = int(h * rng.uniform(0.65, 0.85))
+    box_w = int(box_h * im.width / im.height)
+    box_w = min(box_w, int(w * 0.7))
+    im = im.resize((max(8, box_w), max(8, box_h)), Image.BILINEAR)
+    x = rng.randint(4, max(4, w - im.width - 4) // 2 + 4)
+    canvas.paste(im, (x, min(h - im.height, 22)))
+    if rng.random() < 0.6:
+        _corner_box(canvas, rng)
+    return canvas
+
+
+def build_demo_imagefolder(out_dir: str | Path, seed: int, per_class: int = 60, val_share: float = 0.25,
+                           slide_share: float = 0.6, size: tuple[int, int] = (320, 180), negatives_factor: int = 3) -> dict:
+    """ImageFolder `out_dir/{train,val}/{domain|non_medical}/*.png` from the catalogued real images; non_medical
+    gets `negatives_factor` x per_class images (photos and slides: most key-frames of real videos are slides)."""
+    from mednarratives.demo import sources
+
+    out_dir = Path(out_dir)
+    by_class: dict[str, list[str]] = {}
+    for s in sources.CATALOG:
+        by_class.setdefault(s.domain if s.domain in DOMAINS else NON_MEDICAL, []).append(s.name)
+    counts = {}
+    for cls in sorted(by_class):
+        rng = random.Random(_seed_for(seed, "imagefolder", cls))
+        names = sorted(by_class[cls])
+        pil = {n: Image.fromarray(sources.load_image(n)) for n in names}
+        count = per_class * (negatives_factor if cls == NON_MEDICAL else 1)
+        n_val = int(round(count * val_share))
+        for i in range(count):
+            split = "val" if i < n_val else "train"
+            if cls == NON_MEDICAL and rng.random() < slide_share:
+                img = render_slide(rng, size)
+            else:
+                img = compose_frame(pil[names[i % len(names)]], rng, size)
+            path = out_dir / split / cls / f"{cls}_{i:04d}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(path) as tmp:
+                img.save(tmp, format="PNG")
+            counts[f"{split}/{cls}"] = counts.get(f"{split}/{cls}", 0) + 1
+    return dict(sorted(counts.items()))

@@ -1,0 +1,155 @@
+"""Sub-figure detection: synthetic training data, box post-processing, reading order, crops, offline training."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mednarratives.articles.subfigures import (
+    clean_boxes,
+    crop,
+    dataset_from_annotations,
+    reading_order,
+    synthetic_dataset,
+    synthetic_figures,
+)
+from mednarratives.demo.articles import article_ids
+
+HAS_YOLO = importlib.util.find_spec("ultralytics") is not None
+
+
+def test_synthetic_figures_are_deterministic_and_never_demo_articles():
+    a = list(synthetic_figures(5, seed=11))
+    b = list(synthetic_figures(5, seed=11))
+    assert [n for n, _, _ in a] == [n for n, _, _ in b]
+    assert all(x[1].tobytes() == y[1].tobytes() and x[2] == y[2] for x, y in zip(a, b))
+    demo = set(article_ids(100, 0))
+    assert not any(n.split("_")[0] in demo for n, _, _ in a)
+    for _, img, boxes in a:
+        assert boxes and all(0 <= b[0] < b[2] <= img.size[0] and 0 <= b[1] < b[3] <= img.size[1] for b in boxes)
+
+
+def test_synthetic_dataset_layout(tmp_path):
+    data = synthetic_dataset(tmp_path / "ds", 10, seed=3, val_fraction=0.2)
+    assert data.name == "data.yaml"
+    train = sorted((tmp_path / "ds/images/train").glob("*.jpg"))
+    val = sorted((tmp_path / "ds/images/val").glob("*.jpg"))
+    assert len(train) == 8 and len(val) == 2
+    for img in train + val:
+        lab = img.parent.parent.parent / "labels" / img.parent.name / (img.stem + ".txt")
+        rows = [list(map(float, line.split())) for line in lab.read_text().splitlines()]
+        assert rows and all(r[0] == 0 and all(0 <= v <= 1 for v in r[1:]) for r in rows)
+
+
+def test_dataset_from_annotations_skips_bad_lines(tmp_path):
+    Image.new("RGB", (200, 100), "white").save(tmp_path / "f1.png")
+    lines = [{"image": "f1.png", "boxes": [[0, 0, 100, 100], [100, 0, 200, 100]]},
+             {"image": "missing.png", "boxes": [[0, 0, 1, 1]]},
+             {"image": "f1.png", "boxes": []}]
+    ann = tmp_path / "ann.jsonl"
+    ann.write_text("\n".join(json.dumps(x) for x in lines) + "\nnot json\n")
+    dataset_from_annotations([ann], tmp_path / "ds", seed=1)
+    meta = json.loads((tmp_path / "ds/meta.json").read_text())
+    assert meta["n_figures"] == 1 and meta["skipped"] == 3
+    label = next((tmp_path / "ds/labels").rglob("*.txt")).read_text().split("\n")[0].split()
+    assert label == ["0", "0.250000", "0.500000", "0.500000", "1.000000"]
+
+
+def test_clean_boxes_clips_and_drops_nested_and_tiny():
+    dets = [([-5, -5, 105, 98], 0.9), ([10, 10, 50, 50], 0.8), ([200, 0, 203, 50], 0.7),
+            ([110, 0, 220, 100], 0.6), ([112, 2, 218, 99], 0.5)]
+    assert clean_boxes(dets, 215, 100) == [([0, 0, 105, 98], 0.9), ([110, 0, 215, 100], 0.6)]
+
+
+def test_reading_order_rows_then_columns_and_tall_panels():
+    grid = [[110, 110, 210, 210], [0, 0, 100, 100], [0, 110, 100, 210], [110, 0, 210, 100]]
+    assert reading_order(grid) == [1, 3, 2, 0]
+    # one tall panel on the left, two stacked on the right: tall, top right, bottom right
+    irregular = [[110, 105, 210, 200], [0, 0, 100, 200], [110, 0, 210, 95]]
+    assert reading_order(irregular) == [1, 2, 0]
+    # a row whose panels are slightly misaligned stays one row
+    assert reading_order([[120, 4, 220, 100], [0, 0, 100, 98]]) == [1, 0]
+
+
+def test_crop_upscales():
+    img = Image.new("RGB", (100, 50), "black")
+    c = crop(img, [10, 5, 30, 25], 4)
+    assert c.size == (80, 80)
+    assert crop(img, [10, 5, 30, 25], 1).size == (20, 20)
+
+
+@pytest.mark.skipif(not HAS_YOLO, reason="ultralytics not installed")
+def test_tiny_offline_training_and_detection(tmp_path):
+    """40 figures, 1 epoch at 160 px in a subprocess with no network namespace when unshare works."""
+    code = f"""
+import os, json
+from PIL import Image
+from mednarratives.articles.subfigures import synthetic_dataset, train, TrainOptions, Detector
+data = synthetic_dataset({str(tmp_path / 'ds')!r}, 40, seed=5)
+m = train(data, {str(tmp_path / 'w.pt')!r}, TrainOptions(epochs=1, imgsz=160, batch=8), {str(tmp_path / 'work')!r},
+          {str(tmp_path / 'metrics.json')!r})
+img = Image.open(next(iter(sorted((data.parent / 'images' / 'val').glob('*.jpg')))))
+dets = Detector({str(tmp_path / 'w.pt')!r}, imgsz=160).detect(img)
+print(json.dumps({{"metrics": m, "dets": dets, "size": img.size}}))
+"""
+    env = dict(os.environ, OMP_NUM_THREADS="1", YOLO_CONFIG_DIR=str(tmp_path / "cfg"))
+    cmd = [sys.executable, "-c", code]
+    if subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
+        cmd = ["unshare", "-n", *cmd]  # proof that nothing is downloaded
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert set(out["metrics"]) >= {"map50", "map50_95", "weights_sha256"}
+    assert 0.0 <= out["metrics"]["map50"] <= 1.0
+    w, h = out["size"]
+    assert out["dets"], "a figure always yields at least one panel (the whole figure when nothing is found)"
+    for box, score in out["dets"]:
+        assert 0 <= box[0] < box[2] <= w and 0 <= box[1] < box[3] <= h and 0.0 <= score <= 1.0
+    assert (tmp_path / "metrics.json").exists() and (tmp_path / "w.pt").stat().st_size > 100_000
+    # the exported weights carry no date or temp-file name: exporting again gives the same bytes
+    from mednarratives.articles.subfigures import export_weights, file_sha256
+    export_weights(tmp_path / "w.pt", tmp_path / "again.pt")
+    assert file_sha256(tmp_path / "again.pt") == file_sha256(tmp_path / "w.pt")
+
+
+def _grid_figure(gap=8, bg=(255, 255, 255)):
+    img = Image.new("RGB", (2 * 100 + gap + 20, 2 * 80 + gap + 20), bg)
+    boxes = []
+    for r in range(2):
+        for c in range(2):
+            x0, y0 = 10 + c * (100 + gap), 10 + r * (80 + gap)
+            yy, xx = np.mgrid[0:80, 0:100]
+            panel = Image.fromarray((40 + (xx + yy) * 160 // 180).astype(np.uint8))  # no uniform row or column
+            img.paste(panel.convert("RGB"), (x0, y0))
+            boxes.append([x0, y0, x0 + 100, y0 + 80])
+    return img, boxes
+
+
+def test_xy_cut_finds_gap_separated_panels_on_any_background():
+    from mednarratives.articles.subfigures import xy_cut
+    for bg in ((255, 255, 255), (0, 0, 0), (128, 128, 128)):
+        img, boxes = _grid_figure(bg=bg)
+        got = xy_cut(img)
+        assert sorted(got) == sorted(boxes), bg
+    img, _ = _grid_figure(gap=0)
+    assert xy_cut(img) == []  # touching panels: nothing to cut (the detector's job)
+
+
+def test_refine_takes_the_cut_only_when_it_agrees_with_the_detector():
+    from mednarratives.articles.subfigures import refine_with_xycut
+    img, boxes = _grid_figure()
+    # the detector found three panels, roughly: the cut adds the fourth
+    dets = [([12, 12, 108, 88], 0.9), ([118, 10, 220, 92], 0.8), ([10, 98, 110, 178], 0.7)]
+    out, used = refine_with_xycut(dets, boxes)
+    assert used and [b for b, _ in out] == boxes and [s for _, s in out] == [0.9, 0.8, 0.7, 0.35]
+    # a confident detection spanning two cut pieces: the cut split a panel, keep the detector's boxes
+    dets = [([10, 10, 218, 90], 0.9), ([10, 98, 218, 178], 0.9)]
+    out, used = refine_with_xycut(dets, boxes)
+    assert not used and out == dets

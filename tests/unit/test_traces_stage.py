@@ -1,0 +1,79 @@
+"""Trace segments, boxes, per-utterance boxes, and the honest demo scoring."""
+import numpy as np
+
+from mednarratives.traces.evaluate import counted_frames, passes, score_traces, score_video, to_video_pixels
+from mednarratives.traces.stage import TracesParams, build_traces, chunk_traces, cluster_box, split_segments, utterances_of
+
+
+def test_split_segments_on_gaps_and_jumps():
+    pts = [[0, 0, 0.0], [1, 0, 0.033], [2, 0, 0.066], [2, 0, 0.5], [100, 0, 0.533], [101, 0, 0.566]]
+    segs = split_segments(pts, max_gap_s=0.2, max_jump_px=40)
+    assert [len(s) for s in segs] == [3, 1, 2]
+
+
+def test_cluster_box_drops_the_transit():
+    loop = [[50 + 5 * np.cos(a), 50 + 5 * np.sin(a), i] for i, a in enumerate(np.linspace(0, 6, 30))]
+    transit = [[200 - 10 * i, 200 - 10 * i, 30 + i] for i in range(5)]  # far points, spaced 14 px apart
+    box = cluster_box(loop + transit, eps=8)
+    assert 44 <= box[0] < box[2] <= 56 and 44 <= box[1] < box[3] <= 56
+    assert cluster_box([], 8) is None
+
+
+def test_chunk_traces_boxes_per_utterance():
+    pts = [[10 + i, 20, i * 0.1] for i in range(50)]  # t 0..4.9
+    utts = [{"index": 0, "start": 1.0, "end": 2.0}, {"index": 1, "start": 7.0, "end": 8.0}, {"index": 2, "start": 4.0, "end": 9.0}]
+    out = chunk_traces(pts, utts, TracesParams())
+    assert out["box"] == [10.0, 20.0, 59.0, 20.0]
+    assert [(u["utterance"], u["box"]) for u in out["utterance_boxes"]] == [(0, [20.0, 20.0, 30.0, 20.0]), (2, [50.0, 20.0, 59.0, 20.0])]
+    empty = chunk_traces([], utts, TracesParams())
+    assert empty["box"] is None and empty["segments"] == [] and empty["utterance_boxes"] == []
+
+
+def test_build_traces_and_utterances_of():
+    frames = {"video_id": "v", "chunks": [{"index": 0, "kind": "stable", "start": 0, "end": 5, "width": 64, "height": 36},
+                                          {"index": 1, "kind": "scene", "start": 5, "end": 9, "width": 64, "height": 36}]}
+    points = {"chunks": [{"index": 0, "points": [[1, 2, 0.5], [2, 3, 0.6]]}, {"index": 1, "points": []}]}
+    utts = utterances_of({"utterances": [{"text": "x", "start": 0.4, "end": 0.7}]}, None)
+    rec = build_traces(frames, points, utts)
+    assert rec["chunks"][0]["box"] == [1.0, 2.0, 2.0, 3.0] and rec["chunks"][1]["box"] is None
+    assert utterances_of(None, {"segments": [{"text": "a", "start": 1, "end": 2}]}) == [{"index": 0, "start": 1.0, "end": 2.0}]
+    assert utterances_of(None, None) == []
+
+
+def truth(n=100, fps=10):
+    return {"fps": fps, "width": 200, "height": 100, "cursor": {"x": list(range(n)), "y": [50] * n},
+            "segments": [{"index": 0, "kind": "image", "start_frame": 0, "end_frame": 60},
+                         {"index": 1, "kind": "cine", "start_frame": 60, "end_frame": n}],
+            "webcam_box": [150, 0, 199, 40],
+            "pointing": [{"segment": 0, "start": 1.0, "end": 2.0, "box": [10, 50, 20, 50]},
+                         {"segment": 1, "start": 7.0, "end": 8.0, "box": [70, 50, 80, 50]}]}
+
+
+def test_counted_frames_skip_cine_and_cut_edges():
+    c = counted_frames(truth(), edge_s=0.2)
+    assert c.sum() == 56 and not c[:2].any() and c[2] and c[57] and not c[58:].any()
+
+
+def test_missing_points_count_as_misses_and_cine_is_apart():
+    t = truth()
+    perfect = [[f, 50, f / 10] for f in range(100)]
+    s = score_traces(perfect, t, edge_s=0.0)
+    assert s["within_10px"] == 1.0 and s["median_error_px"] == 0.0 and s["extra_points"] == 40
+    assert s["pointing_events"] == 1 and s["pointing_events_skipped_cine"] == 1 and s["box_ious"] == [0.0]  # flat truth box
+    half = [p for p in perfect if p[0] % 2 == 0]
+    s = score_traces(half, t, edge_s=0.0)
+    assert s["within_10px"] == 0.5 and s["recall"] == 0.5  # honest: a missed frame is a failure
+    wrong = [[f + 30, 50, f / 10] for f in range(60)]
+    assert score_traces(wrong, t, edge_s=0.0)["within_10px"] == 0.0
+    webcam = score_traces([[160, 10, 0.1]], t)
+    assert webcam["points_on_webcam"] == 1 and passes(webcam)["points_on_webcam"] is False
+
+
+def test_score_video_maps_image_pixels_back():
+    t = truth()
+    t["pointing"] = [{"segment": 0, "start": 1.0, "end": 2.0, "box": [10, 40, 20, 60]}]
+    pts = [[(f + 0.5) / 2 - 0.5, (50 + 0.5) / 2 - 0.5, f / 10] for f in range(60)]  # half-scale image
+    assert np.allclose(to_video_pixels(pts[:1], (100, 50), (200, 100))[0], [0, 50, 0])
+    rec = {"chunks": [{"width": 100, "height": 50, "points": pts}]}
+    s = score_video(rec, t, edge_s=0.0)
+    assert s["median_error_px"] < 1e-9 and s["passes"]["within_10px"] is True

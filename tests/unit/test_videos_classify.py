@@ -1,0 +1,87 @@
+"""Domain classifiers: Table 5 presets, models built offline, a tiny training run on a generated ImageFolder,
+the saved bundle's predict() interface, and the demo ImageFolder builder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mednarratives.videos import classify as C
+
+
+def test_table5_presets():
+    r = C.hparams("resnet50")
+    assert (r["batch_size"], r["epochs"], r["lr"], r["momentum"], r["weight_decay"], r["img_size"]) == \
+        (256, 10, 1e-2, 0.9, 1e-4, 224)
+    v = C.hparams("vit_small")
+    assert (v["batch_size"], v["epochs"], v["lr"], v["schedule"], v["img_size"], v["crop_scale"], v["hflip"]) == \
+        (32, 100, 1e-3, "cosine", 384, [0.98, 1.0], True)
+    assert C.hparams("resnet50", {"epochs": 2, "lr": None})["epochs"] == 2
+    with pytest.raises(ValueError):
+        C.hparams("resnet9000")
+
+
+def test_models_build_without_download():
+    import torch
+
+    for arch, size in (("resnet50", 64), ("tiny_cnn", 32)):
+        m = C.build_model(arch, size).eval()
+        with torch.no_grad():
+            assert m(torch.zeros(1, 3, size, size)).shape == (1, 1)
+    vit = C.build_model("vit_small", 64)
+    assert sum(p.numel() for p in vit.parameters()) > 20_000_000   # ViT-Small, ~22M parameters
+
+
+def _folder(root, n=12):
+    rng = np.random.default_rng(0)
+    for split, count in (("train", n), ("val", 4)):
+        for cls in ("ct", "histopathology", "non_medical"):
+            d = root / split / cls
+            d.mkdir(parents=True)
+            for i in range(count):
+                a = rng.integers(0, 40, (32, 32, 3)).astype(np.uint8)
+                if cls == "ct":
+                    a[8:24, 8:24] = 230              # a bright square
+                elif cls == "histopathology":
+                    a[..., 0] = 200                  # pink-red
+                Image.fromarray(a).save(d / f"{i}.png")
+
+
+def test_train_save_load_predict(tmp_path):
+    _folder(tmp_path / "data")
+    metrics = C.train(tmp_path / "data", tmp_path / "m.pt", tmp_path / "m.json", "tiny_cnn",
+                      {"epochs": 6, "img_size": 32}, seed=1, log=lambda *_: None)
+    assert set(metrics["domains"]) == {"ct", "histopathology"}
+    clf = C.load_classifier(tmp_path / "m.pt")
+    assert clf.domains == ["ct", "histopathology"]
+    ims = [Image.open(tmp_path / "data" / "val" / c / "0.png") for c in ("ct", "histopathology", "non_medical")]
+    probs = clf.predict(ims)
+    assert all(set(p) == {"ct", "histopathology", "non_medical"} for p in probs)
+    assert probs[0]["ct"] > 0.5 and probs[1]["histopathology"] > 0.5
+    assert probs[2]["non_medical"] > 0.5
+    assert metrics["domains"]["ct"]["val_accuracy"] >= 0.75
+    assert clf.predict([]) == []
+    # deterministic: the same seed gives the same weights
+    C.train(tmp_path / "data", tmp_path / "m2.pt", tmp_path / "m2.json", "tiny_cnn", {"epochs": 6, "img_size": 32},
+            seed=1, log=lambda *_: None)
+    assert C.load_classifier(tmp_path / "m2.pt").predict(ims) == probs
+
+
+def test_folder_without_domain_classes_is_an_error(tmp_path):
+    (tmp_path / "d" / "cats").mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(tmp_path / "d" / "cats" / "a.png")
+    with pytest.raises(ValueError):
+        C.train(tmp_path / "d", tmp_path / "m.pt", tmp_path / "m.json", "tiny_cnn", {"epochs": 1})
+
+
+def test_demo_imagefolder(tmp_path):
+    counts = C.build_demo_imagefolder(tmp_path, seed=3, per_class=4, val_share=0.25)
+    classes = {k.split("/")[1] for k in counts}
+    assert {"ct", "mri", "xray", "ultrasound", "ophthalmology", "histopathology", "non_medical"} <= classes
+    assert counts["train/ct"] == 3 and counts["val/ct"] == 1
+    again = tmp_path / "again"
+    C.build_demo_imagefolder(again, seed=3, per_class=4, val_share=0.25)
+    a = np.asarray(Image.open(tmp_path / "train" / "mri" / "mri_0001.png"))
+    b = np.asarray(Image.open(again / "train" / "mri" / "mri_0001.png"))
+    assert np.array_equal(a, b)
