@@ -5,17 +5,9 @@ MD = config["models"]["genmedclip"]
 BM = config["benchmark"]
 
 
-# Video samples of every kept video (checkpoint videos_kept when defined), article pair shards (rules/articles.smk).
-_dataset_video_ids = lambda wildcards: (
-    kept_video_ids(wildcards) if "kept_video_ids" in globals() and VIDEO_SOURCE["kind"] != "demo" else FRAMES_VIDEO_IDS
-)
-# TODO(lead): for the demo, FRAMES_VIDEO_IDS (the demo positives) stands in for kept_video_ids(); switch when the
-# frames stage takes its ids from the videos_kept checkpoint.
-
-
 rule dataset_assemble:
     input:
-        videos=lambda wc: expand("results/narratives/{video_id}.jsonl", video_id=_dataset_video_ids(wc)),
+        videos=for_kept_videos("results/narratives/{video_id}.jsonl"),
         articles=PER_SHARD("results/articles/pairs/{shard}.jsonl"),
     output:
         splits="results/dataset/splits.json",

@@ -1,20 +1,17 @@
 # Frames, traces and alignment (paper 3.2.4-3.3): one decode pass per video -> chunks + images + raw cursor
 # points; traces -> segments and boxes; align -> narrative samples. Records: docs/data_contract.md.
-from mednarratives.frames.smk_inputs import align_inputs, frames_inputs, produced, traces_inputs
-
 FRAMES = config["frames"]
 TRACES = config["traces"]
 ALIGN = config["align"]
 
-# TODO(lead): switch to kept_video_ids (the filter checkpoint) once rules/videos.smk writes kept.tsv.
-_DEMO_SPECS = load_plan(DEMO["video_plan"], DEMO["narration"])
-FRAMES_VIDEO_IDS = [spec["id"] for spec in _DEMO_SPECS if spec["kind"] == "positive"]
-DEMO_VIDEO_DOMAINS = {spec["id"]: spec["domain"] for spec in _DEMO_SPECS}
+# Scene chunks from the filter's key-frames (keyframes_from: filter) need the filter records: kept.tsv depends on them.
+FRAMES_KEYFRAME_INPUT = {"kept": "results/videos/kept.tsv"} if FRAMES["keyframes_from"] == "filter" else {}
 
 
 rule frames_video:
     input:
-        unpack(lambda w: frames_inputs(video_media(w.video_id), FRAMES["keyframes_from"])),
+        video=lambda w: video_media(w.video_id),
+        **FRAMES_KEYFRAME_INPUT,
     output:
         record="results/frames/{video_id}.json",
         images=directory("results/frames/{video_id}"),
@@ -40,7 +37,9 @@ rule frames_video:
 
 rule traces_video:
     input:
-        unpack(lambda w: traces_inputs(workflow.rules, w.video_id)),
+        frames="results/frames/{video_id}.json",
+        points="results/frames/{video_id}.points.json",
+        text="results/text/{video_id}.json",  # utterance times: per-utterance boxes
     output:
         traces="results/traces/{video_id}.json",
     params:
@@ -59,13 +58,16 @@ rule traces_video:
 
 rule align_video:
     input:
-        unpack(lambda w: align_inputs(workflow.rules, w.video_id)),
+        frames="results/frames/{video_id}.json",
+        traces="results/traces/{video_id}.json",
+        text="results/text/{video_id}.json",
+        speech="results/speech/{video_id}.json",
+        kept="results/videos/kept.tsv",  # the video's domain (scene chunks without a classified domain)
     output:
         samples="results/narratives/{video_id}.jsonl",
         ledger="results/ledger/align/{video_id}.jsonl",
     params:
         align=ALIGN,
-        domain=lambda w: DEMO_VIDEO_DOMAINS.get(w.video_id),  # TODO(lead): kept.tsv's domain for real videos
     log:
         "logs/align/{video_id}.log",
     threads: 1
@@ -81,8 +83,8 @@ rule align_video:
 rule traces_score:
     # Demo only: trace error, share within 10 px, pointing-box IoU, webcam points, per video (prints the table).
     input:
-        traces=expand("results/traces/{video_id}.json", video_id=FRAMES_VIDEO_IDS),
-        truth=expand(f"{DEMO_DIR}/videos/{{video_id}}.truth.json", video_id=FRAMES_VIDEO_IDS),
+        traces=for_kept_videos("results/traces/{video_id}.json"),
+        truth=for_kept_videos(f"{DEMO_DIR}/videos/{{video_id}}.truth.json"),
     output:
         json="results/traces/score.json",
         tsv="results/traces/score.tsv",
@@ -96,7 +98,5 @@ rule traces_score:
         "../scripts/traces_score.py"
 
 
-ALL_TARGETS += expand("results/traces/{video_id}.json", video_id=FRAMES_VIDEO_IDS)
+ALL_TARGETS.append(for_kept_videos("results/narratives/{video_id}.jsonl"))
 ALL_TARGETS += ["results/traces/score.tsv"] if VIDEO_SOURCE["kind"] == "demo" else []
-if produced(workflow.rules, "results/text/x.json"):  # the text stage exists: narratives for every video
-    ALL_TARGETS += expand("results/narratives/{video_id}.jsonl", video_id=FRAMES_VIDEO_IDS)

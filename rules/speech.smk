@@ -4,16 +4,6 @@ SPEECH = config["speech"]
 TEXT = config["text"]
 
 
-def speech_video_ids(wildcards=None):
-    """Videos that get ASR/text targets: the kept videos (filter checkpoint) when rules/videos.smk defines
-    `kept_video_ids`, else the demo's positive videos."""
-    # TODO(lead): once the filter checkpoint is wired into `rule all` (input functions of the dataset stage),
-    # gather results/text/{id}.json over kept_video_ids(wildcards) there and drop the demo fallback below.
-    if "kept_video_ids" in globals() and wildcards is not None:
-        return kept_video_ids(wildcards)
-    return [s["id"] for s in load_plan(DEMO["video_plan"], DEMO["narration"]) if s["kind"] == "positive"]
-
-
 rule speech_asr:
     # GPU-capable (faster-whisper/CTranslate2): on clusters set device/compute_type in config and gpu=1 in the profile.
     input:
@@ -60,8 +50,8 @@ rule text_video:
 rule speech_score:
     # Demo only: WER before/after correction and word-timestamp agreement against the narration truth.
     input:
-        speech=expand("results/speech/{video_id}.json", video_id=speech_video_ids()),
-        truth=expand(f"{DEMO_DIR}/videos/{{video_id}}.truth.json", video_id=speech_video_ids()),
+        speech=for_kept_videos("results/speech/{video_id}.json"),
+        truth=for_kept_videos(f"{DEMO_DIR}/videos/{{video_id}}.truth.json"),
     output:
         json="results/speech/score.json",
         tsv="results/speech/score.tsv",
@@ -75,5 +65,4 @@ rule speech_score:
         "../scripts/speech_score.py"
 
 
-ALL_TARGETS += expand("results/text/{video_id}.json", video_id=speech_video_ids())
 ALL_TARGETS += ["results/speech/score.tsv"] if VIDEO_SOURCE["kind"] == "demo" else []

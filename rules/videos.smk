@@ -32,6 +32,8 @@ video_shards = lambda: sorted(
 # Ids of the videos the filter kept (reads the videos_kept checkpoint): use it in input functions of per-video
 # targets, e.g. expand("results/frames/{video_id}.json", video_id=kept_video_ids(wildcards)).
 kept_video_ids = lambda wildcards=None: read_kept_ids(checkpoints.videos_kept.get().output.kept)
+# An input function: `pattern` expanded over the kept videos (per-video targets of `rule all` and gathering rules).
+for_kept_videos = lambda pattern: lambda wildcards: expand(pattern, video_id=kept_video_ids(wildcards))
 
 
 checkpoint videos_manifest:

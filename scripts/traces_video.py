@@ -3,8 +3,7 @@ from mednarratives.smk import logged
 from mednarratives.traces.stage import TracesParams, build_traces, utterances_of
 
 with logged(snakemake.log[0]) as log:
-    text = read_json(snakemake.input.text) if snakemake.input.get("text") else None
-    utterances = utterances_of(text, None)
+    utterances = utterances_of(read_json(snakemake.input.text), None)
     p = snakemake.params.traces
     params = TracesParams(max_gap_s=p["max_gap_s"], max_jump_px=p["max_jump_px"], cluster_eps_px=p["cluster_eps_px"],
                           min_utterance_points=p["min_utterance_points"])

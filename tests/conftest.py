@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,13 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 
 @pytest.fixture
 def workflow_dir(tmp_path: Path) -> Path:
     return make_workflow_dir(tmp_path / "wf")
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> Path:
+    """`snakemake all` on the demo config, once per test session: the whole pipeline, every stage scored."""
+    workdir = make_workflow_dir(tmp_path_factory.mktemp("demo") / "wf")
+    start = time.monotonic()
+    run_snakemake(workdir, "--cores", "2", "all", timeout=3600)
+    print(f"demo run (all): {time.monotonic() - start:.0f} s on 2 cores")
+    return workdir

@@ -7,9 +7,10 @@ into a file next to its outputs, and a final rule collects them.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, Iterable
 
-from mednarratives.io import read_jsonl, write_jsonl
+from mednarratives.io import atomic_path, read_jsonl, write_jsonl
 
 KEPT = "kept"
 DROPPED = "dropped"
@@ -40,16 +41,25 @@ def read(paths: Iterable[str | os.PathLike]) -> list[dict]:
     return [r for p in paths for r in read_jsonl(p)]
 
 
+def sample_unit(sample_id: str) -> str:
+    """The upstream unit of a dataset sample: 'v:VID:0003' -> 'VID/0003', 'a:PMC1:F2:p0' -> 'PMC1/F2/p0'."""
+    return sample_id.split(":", 1)[-1].replace(":", "/")
+
+
 def _parents(unit: str) -> list[str]:
     """'PMC1/F2/A' -> ['PMC1', 'PMC1/F2']: unit ids nest with '/' from coarse to fine."""
     parts = unit.split("/")
     return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
-def check(rows: Iterable[dict], flow: dict[str, str | None]) -> list[str]:
+def _parent_stages(parent: str | list[str] | None) -> list[str]:
+    return [] if parent is None else [parent] if isinstance(parent, str) else list(parent)
+
+
+def check(rows: Iterable[dict], flow: dict[str, str | list[str] | None]) -> list[str]:
     """Problems that mean a unit was lost or counted twice; [] when the ledger adds up.
 
-    `flow` maps each stage to the stage that feeds it (None for a source stage). A unit kept by a parent
+    `flow` maps each stage to the stage or stages that feed it (None for a source stage). A unit kept by a parent
     stage must reach the child stage, as the same unit or as the parent of finer units ('PMC1' -> 'PMC1/F2');
     a child unit must come from a unit its parent stage kept; no unit has two rows in one stage.
     """
@@ -64,9 +74,11 @@ def check(rows: Iterable[dict], flow: dict[str, str | None]) -> list[str]:
         problems.append(f"{stage}: stage is not declared in the ledger flow")
     for stage, parent in sorted(flow.items()):
         units = by_stage.get(stage, {})
-        if parent is None:
+        parents = _parent_stages(parent)
+        if not parents:
             continue
-        kept_parent = {u for u, r in by_stage.get(parent, {}).items() if r["decision"] == KEPT}
+        kept_parent = {u for p in parents for u, r in by_stage.get(p, {}).items() if r["decision"] == KEPT}
+        parent = "+".join(parents)
         reached = set()
         for unit in units:
             origin = [p for p in [unit, *_parents(unit)] if p in kept_parent]
@@ -77,7 +89,7 @@ def check(rows: Iterable[dict], flow: dict[str, str | None]) -> list[str]:
     return problems
 
 
-def funnel(rows: Iterable[dict], flow: dict[str, str | None]) -> list[dict]:
+def funnel(rows: Iterable[dict], flow: dict[str, str | list[str] | None]) -> list[dict]:
     """Per stage, in flow order: units in, kept, dropped, and the drop reasons with their counts."""
     counts: dict[str, dict] = {}
     for r in rows:
@@ -85,14 +97,21 @@ def funnel(rows: Iterable[dict], flow: dict[str, str | None]) -> list[dict]:
         c[r["decision"]] += 1
         if r["decision"] == DROPPED:
             c["reasons"][r["reason"]] = c["reasons"].get(r["reason"], 0) + 1
-    return [{"stage": s, "parent": flow.get(s), "in": c["kept"] + c["dropped"], "kept": c["kept"], "dropped": c["dropped"],
+    return [{"stage": s, "parent": "+".join(_parent_stages(flow.get(s))) or None, "in": c["kept"] + c["dropped"], "kept": c["kept"], "dropped": c["dropped"],
              "reasons": dict(sorted(c["reasons"].items()))}
             for s, c in sorted(counts.items(), key=lambda kv: (_depth(kv[0], flow), kv[0]))]
 
 
-def _depth(stage: str, flow: dict[str, str | None]) -> int:
-    depth, seen = 0, set()
-    while flow.get(stage) and stage not in seen:
-        seen.add(stage)
-        stage, depth = flow[stage], depth + 1
-    return depth
+def _depth(stage: str, flow: dict[str, str | list[str] | None], seen: frozenset = frozenset()) -> int:
+    """Longest path from a source stage (flow order for the funnel)."""
+    parents = [p for p in _parent_stages(flow.get(stage)) if p not in seen]
+    return max((1 + _depth(p, flow, seen | {stage}) for p in parents), default=0)
+
+
+def write_funnel(path: str | os.PathLike, table: list[dict]) -> None:
+    """The funnel as TSV: stage, parent, in, kept, dropped, reasons ('reason=count; ...')."""
+    lines = ["stage\tparent\tin\tkept\tdropped\treasons"]
+    lines += ["\t".join([t["stage"], t["parent"] or "", str(t["in"]), str(t["kept"]), str(t["dropped"]),
+                         "; ".join(f"{k}={v}" for k, v in t["reasons"].items())]) for t in table]
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text("\n".join(lines) + "\n", encoding="utf-8")

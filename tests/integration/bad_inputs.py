@@ -21,8 +21,9 @@ def _ffmpeg(*args: str) -> None:
     subprocess.run([*FFMPEG, *args], check=True, timeout=120)
 
 
-def bad_videos(folder: Path, speech_wav: Path | None = None) -> dict[str, str]:
-    """video id -> the case it stands for. `speech_wav`: German speech for the non-English case."""
+def bad_videos(folder: Path, speech_wav: Path | None = None, medical_video: Path | None = None) -> dict[str, str]:
+    """video id -> the case it stands for. Non-English case: `speech_wav` (German) over `medical_video`'s
+    pictures, so that only the language is wrong."""
     folder.mkdir(parents=True, exist_ok=True)
     cases = {}
     (folder / "bad_corrupt.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(4096))
@@ -40,10 +41,9 @@ def bad_videos(folder: Path, speech_wav: Path | None = None) -> dict[str, str]:
             "-i", "anullsrc=r=8000:cl=mono", "-t", "90", "-c:v", "libx264", "-preset", "ultrafast",
             "-c:a", "aac", "-b:a", "8k", str(folder / "bad_absurd_resolution.mp4"))
     cases["bad_absurd_resolution"] = "absurd resolution"
-    if speech_wav is not None:
-        _ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=10:duration=70", "-stream_loop", "-1",
-                "-i", str(speech_wav), "-t", "70", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
-                str(folder / "bad_german_speech.mp4"))
+    if speech_wav is not None and medical_video is not None:
+        _ffmpeg("-i", str(medical_video), "-stream_loop", "-1", "-i", str(speech_wav), "-map", "0:v", "-map", "1:a",
+                "-shortest", "-c:v", "copy", "-c:a", "aac", str(folder / "bad_german_speech.mp4"))
         cases["bad_german_speech"] = "non-English speech"
     return cases
 

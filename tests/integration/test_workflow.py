@@ -24,13 +24,44 @@ def test_lint_is_clean(workflow_dir):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_dry_run_lists_the_pipeline(workflow_dir):
-    out = run_snakemake(workflow_dir, "-n").stdout
-    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
-    assert int(counts["demo_video"]) >= 11
-    assert int(counts["demo_article"]) == DEMO["n_articles"]
-    for rule in ("demo_corpus", "all"):
-        assert counts[rule] == "1"
+def planned_jobs(proc_stdout: str) -> dict[str, int]:
+    """rule -> job count from the 'Job stats' table of a dry run."""
+    table = proc_stdout.split("Job stats:", 1)[-1].split("Reasons:", 1)[0]
+    return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", table, flags=re.M) if rule != "total"}
+
+
+def test_dry_run_of_a_fresh_checkout_plans_up_to_the_checkpoints(workflow_dir):
+    jobs = planned_jobs(run_snakemake(workflow_dir, "-n").stdout)
+    assert jobs["demo_video"] >= 11 and jobs["demo_article"] == DEMO["n_articles"]
+    # the manifests are checkpoints: per-shard and per-video jobs are planned once they have run
+    assert {"demo_corpus", "videos_manifest", "articles_manifest", "videos_domain_train", "all"} <= set(jobs)
+
+
+@pytest.mark.slow
+def test_dry_run_after_the_checkpoints_lists_the_whole_pipeline(demo_run):
+    assert "Nothing to be done" in run_snakemake(demo_run, "-n").stdout
+    rules = set(run_snakemake(demo_run, "--list-rules").stdout.split())
+    jobs = planned_jobs(run_snakemake(demo_run, "-n", "--forceall").stdout)
+    assert set(jobs) == rules - {"videos_full"}  # videos_full: local / YouTube sources only
+    kept = (demo_run / "results/videos/kept.tsv").read_text().splitlines()[1:]
+    for rule in ("speech_asr", "text_video", "frames_video", "traces_video", "align_video"):
+        assert jobs[rule] == len(kept)
+
+
+def dry_run_with(workdir, tmp_path, override: dict) -> dict[str, int]:
+    """Jobs a dry run plans with `override` laid over config/config.yaml (a --configfile, as users do)."""
+    path = tmp_path / f"override{len(list(tmp_path.glob('override*')))}.yaml"
+    path.write_text(yaml.safe_dump(override))
+    return planned_jobs(run_snakemake(workdir, "-n", "--configfile", str(path)).stdout)
+
+
+@pytest.mark.slow
+def test_a_config_change_reruns_only_the_rules_that_use_it(demo_run, tmp_path):
+    """params are a rerun trigger: a changed value plans the rules that use it and what depends on them, only."""
+    assert set(dry_run_with(demo_run, tmp_path, {"align": {"lead_s": 1.5}})) == {
+        "align_video", "dataset_assemble", "dataset_gallery", "benchmark_demo_registry", "models_genmedclip",
+        "benchmark_tables", "ledger_check", "all"}
+    assert set(dry_run_with(demo_run, tmp_path, {"benchmark": {"seed": 1}})) == {"benchmark_tables", "all"}
 
 
 def sha256_tree(root, patterns=("videos/*", "articles/*", "*.tsv", "*.json")):
@@ -38,15 +69,6 @@ def sha256_tree(root, patterns=("videos/*", "articles/*", "*.tsv", "*.json")):
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
         for pattern in patterns for p in sorted(root.glob(pattern)) if p.is_file()
     }
-
-
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    workdir = make_workflow_dir(tmp_path_factory.mktemp("demo") / "wf")
-    start = time.monotonic()
-    run_snakemake(workdir, "--cores", "2", "demo_corpus")
-    print(f"demo corpus: {time.monotonic() - start:.0f} s on 2 cores")
-    return workdir
 
 
 @pytest.mark.slow

@@ -49,7 +49,7 @@ def test_align_maps_medical_and_roi_text_to_the_chunk():
     assert s["boxes"] == [[30, 20, 32, 22]]  # the ROI utterance's trace box
     assert s["traces"] == traces()["chunks"][0]["segments"][:2] + [[[1, 1, 11.5]]]  # within [start-1, end+2]
     assert s["entities"] == [{"text": "skull", "id": "C1", "vocab": "demo"}] and s["provenance"]["utterances"] == [0, 1]
-    assert {r["unit"]: r["reason"] for r in rows} == {"v/c0000": "", "v/c0001": "no_medical_text"}
+    assert {r["unit"]: r["reason"] for r in rows} == {"v/0000": "", "v/0001": "no_medical_text"}
 
 
 def test_keywords_must_overlap_raw_asr_keywords():

@@ -55,7 +55,7 @@ def test_assemble_end_to_end(tmp_path):
     out = tmp_path / "out"
     files = [tmp_path / "v.jsonl", tmp_path / "a.jsonl", tmp_path / "empty.jsonl"]
     summary = assemble(files, out, tmp_path / "ledger.jsonl", heldout_fraction=0.3, seed=1)
-    rows = {r["unit"]: r for r in read_jsonl(tmp_path / "ledger.jsonl")}
+    rows = {r["detail"]["sample"]: r for r in read_jsonl(tmp_path / "ledger.jsonl")}
     assert rows["v:v0:0009"]["reason"] == "near_duplicate"
     assert rows["v:v1:0008"]["reason"] == "missing_image"
     assert rows["v:v1:0007"]["reason"] == "empty_caption"

@@ -97,16 +97,3 @@ def test_fast_nanmedian_matches_numpy():
         warnings.simplefilter("ignore")
         expected = np.nanmedian(a, axis=0)
     assert np.allclose(_nanmedian0(a), expected, equal_nan=True)
-
-
-def test_rule_inputs_follow_the_stages_that_exist():
-    from types import SimpleNamespace
-
-    from mednarratives.frames.smk_inputs import align_inputs, frames_inputs, produced, traces_inputs
-
-    text_rule = SimpleNamespace(output=["results/text/{video_id}.json"])
-    assert produced([text_rule], "results/text/v1.json") and not produced([text_rule], "results/speech/v1.json")
-    assert "text" in traces_inputs([text_rule], "v1") and "text" not in traces_inputs([], "v1")
-    assert "speech" not in align_inputs([text_rule], "v1") and align_inputs([text_rule], "v1")["text"] == "results/text/v1.json"
-    assert frames_inputs("a.mp4", "filter") == {"video": "a.mp4", "kept": "results/videos/kept.tsv"}
-    assert frames_inputs("a.mp4", "none") == {"video": "a.mp4"}

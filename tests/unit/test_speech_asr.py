@@ -98,3 +98,14 @@ def test_cli_espeak_fallback(tmp_path):
         pytest.skip("espeak-ng command missing")
     narr = synth.synthesize(SENTENCES[:1], use_library=False)
     assert narr.words == [] and narr.sentences[0]["end"] > narr.sentences[0]["start"] > 0.4
+
+
+def test_other_languages_are_detected_not_transcribed(tmp_path):
+    """German speech with language 'en': no words (a forced language would give confident nonsense)."""
+    import subprocess
+
+    wav = tmp_path / "de.wav"
+    subprocess.run(["espeak-ng", "-v", "de", "-w", str(wav), "Guten Tag. Heute sprechen wir über das Wetter in den "
+                    "Bergen und über die Geschichte der Stadt."], check=True, timeout=60)
+    result = asr.transcribe(wav, "base", cache_dir=tmp_path / "cache", cpu_threads=2)
+    assert result["language"] == "de" and result["segments"] == []

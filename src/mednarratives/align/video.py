@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 
 from mednarratives import ledger
 from mednarratives.domains import DOMAINS
+from mednarratives.frames.stage import chunk_unit
 
 STAGE = "align"
 STOPWORDS = frozenset("""a about above after again against all am an and any are as at be because been before being
@@ -81,7 +82,7 @@ def align_video(video_id: str, frames: dict, traces: dict, text: dict, speech: d
     samples, rows = [], []
     scenes = {s["index"]: s for s in frames.get("scenes", [])}
     for chunk in sorted(frames.get("chunks", []), key=lambda c: c["index"]):
-        unit = f"{video_id}/c{chunk['index']:04d}"
+        unit = chunk_unit(video_id, chunk["index"])
         w0, w1 = chunk["start"] - params.lead_s, chunk["end"] + params.lag_s
         raw = " ".join(w["word"] for w in words if w0 <= 0.5 * (w["start"] + w["end"]) <= w1)
         raw_keywords = rake_keywords(raw)

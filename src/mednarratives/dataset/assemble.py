@@ -137,12 +137,12 @@ def select(samples: Sequence[dict], max_hamming: int = 4) -> tuple[list[tuple[di
     for s in samples:
         sid = str(s["sample_id"])
         if sid in seen_ids:
-            rows.append(ledger.dropped(STAGE, sid, "duplicate_id"))
+            rows.append(ledger.dropped(STAGE, ledger.sample_unit(sid), "duplicate_id", sample=sid))
             continue
         seen_ids.add(sid)
         reason, im = _check(s)
         if reason:
-            rows.append(ledger.dropped(STAGE, sid, reason))
+            rows.append(ledger.dropped(STAGE, ledger.sample_unit(sid), reason, sample=sid))
             continue
         h = phash(im)
         hb = bands(h)
@@ -151,7 +151,7 @@ def select(samples: Sequence[dict], max_hamming: int = 4) -> tuple[list[tuple[di
             cands = sorted({c for i, b in enumerate(hb) for c in index[i].get(b, [])}, key=lambda c: c[1])
             dup = next((other for oh, other in cands if hamming(h, oh) <= max_hamming), None)
         if dup is not None:
-            rows.append(ledger.dropped(STAGE, sid, "near_duplicate", of=dup))
+            rows.append(ledger.dropped(STAGE, ledger.sample_unit(sid), "near_duplicate", sample=sid, of=dup))
             continue
         for i, b in enumerate(hb):
             index[i].setdefault(b, []).append((h, sid))
@@ -262,7 +262,7 @@ def assemble(sample_files: Iterable[str | os.PathLike], out_dir: str | os.PathLi
         s.setdefault("width", im.width)
         s.setdefault("height", im.height)
         items.append((s, im))
-        rows.append(ledger.kept(STAGE, s["sample_id"], split=s["split"]))
+        rows.append(ledger.kept(STAGE, ledger.sample_unit(s["sample_id"]), sample=s["sample_id"], split=s["split"]))
 
     wds = out / "wds"
     shards: dict[str, list[str]] = {}

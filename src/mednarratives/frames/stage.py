@@ -40,6 +40,11 @@ class FramesParams:
     jpeg_quality: int = 92
 
 
+def chunk_unit(video_id: str, index: int) -> str:
+    """Ledger unit of a chunk (frames, align; dataset maps sample 'v:VID:0003' back to it)."""
+    return f"{video_id}/{index:04d}"
+
+
 def scene_chunks(keyframes: Sequence[dict] | None, duration: float, pad_time: float, min_p_medical: float) -> list[dict]:
     """[{index, start, end, keyframes[t...]}] from the filter's keyframes [{t, p_medical, ...}]."""
     if keyframes is None:
@@ -116,7 +121,7 @@ def run_frames(video_path: str, video_id: str, keyframes: Sequence[dict] | None,
     chunks, points = [], []
     work_w, work_h = result["work_size"] if result else (0, 0)
     for c in (result["chunks"] if result else []):
-        unit = f"{video_id}/t{c.t0:09.3f}"
+        unit = f"{video_id}/t{c.t0:09.3f}"  # a stable stretch that never becomes a chunk
         scene = assign_scene(c.t0, c.t1, scenes, params.min_scene_share)
         if scene is None:
             rows.append(ledger.dropped(STAGE, unit, "outside_medical_scenes", start=round(c.t0, 3), end=round(c.t1, 3)))
@@ -129,7 +134,7 @@ def run_frames(video_path: str, video_id: str, keyframes: Sequence[dict] | None,
                        "width": int(c.image.shape[1]), "height": int(c.image.shape[0]),
                        "faces": [[round(v, 1) for v in b] for b in c.face_boxes]})
         points.append({"index": index, "points": [[round(x, 2), round(y, 2), round(t, 3)] for x, y, t in c.trace]})
-        rows.append(ledger.kept(STAGE, unit, chunk=index, kind="stable"))
+        rows.append(ledger.kept(STAGE, chunk_unit(video_id, index), start=round(c.t0, 3), kind="stable"))
     with_stable = {c["scene"] for c in chunks}
     for s in scenes:
         if s["index"] in with_stable or not s["keyframes"]:
@@ -144,7 +149,7 @@ def run_frames(video_path: str, video_id: str, keyframes: Sequence[dict] | None,
                            "keyframe": t, "image": image, "width": int(imgs[k].shape[1]), "height": int(imgs[k].shape[0]),
                            "faces": []})
             points.append({"index": index, "points": []})
-            rows.append(ledger.kept(STAGE, f"{video_id}/t{t:09.3f}", chunk=index, kind="scene"))
+            rows.append(ledger.kept(STAGE, chunk_unit(video_id, index), keyframe=t, kind="scene"))
     record = {"video_id": video_id, "video": {"path": video_path, "width": result["width"], "height": result["height"],
                                               "fps": result["fps"], "n_frames": result["n_frames"], "duration": round(duration, 3)},
               "work_size": [work_w, work_h], "keyframes_source": "none" if keyframes is None else "filter",

@@ -116,6 +116,9 @@ def _inside(t0: float, t1: float, regions: list[tuple[float, float]], pad: float
     return any(a - pad <= mid <= b + pad for a, b in regions)
 
 
+LANGUAGE_MIN_P = 0.5  # faster-whisper: speech detected as another language this surely is not transcribed
+
+
 def transcribe(audio_path: str | os.PathLike | np.ndarray, model_dir: str | os.PathLike,
                backend: str = "faster-whisper", *, language: str | None = "en", beam_size: int = 5,
                vad_filter: bool = True, vad_parameters: dict | None = None, compute_type: str = "int8",
@@ -160,6 +163,11 @@ def _run_faster_whisper(audio: np.ndarray, model_dir: str, p: dict) -> dict:
         speech = speech_regions(audio, p["vad_parameters"])
     if p["vad_filter"] and not speech:
         return {"language": p["language"] or "en", "language_probability": None, "segments": [], "speech": []}
+    if p["language"] and model.model.is_multilingual:  # a forced language would turn other speech into confident nonsense: check it first
+        found, prob, _ = model.detect_language(audio, vad_filter=p["vad_filter"])
+        if found != p["language"] and prob >= LANGUAGE_MIN_P:
+            return {"language": found, "language_probability": round(float(prob), 4), "segments": [],
+                    "speech": [[_round(a), _round(b)] for a, b in speech] if speech is not None else None}
     segments, info = model.transcribe(
         audio, language=p["language"], task="transcribe", beam_size=p["beam_size"], best_of=1,
         temperature=[0.0], word_timestamps=True, vad_filter=p["vad_filter"],

@@ -58,8 +58,13 @@ def run(video_id: str, media: str, out_json: str, out_ledger: str, cfg: dict | N
         if p["correction"]:
             tr = correct_transcript(tr)
         rec = to_record(video_id, tr)
-        row = (ledger.kept(STAGE, video_id, words=len(rec["words"]), corrections=len(rec["corrections"]))
-               if rec["words"] else ledger.dropped(STAGE, video_id, "no_words"))
+        if rec["words"]:
+            row = ledger.kept(STAGE, video_id, words=len(rec["words"]), corrections=len(rec["corrections"]))
+        elif p["language"] and tr.get("language") not in (None, p["language"]):
+            row = ledger.dropped(STAGE, video_id, "wrong_language", language=tr["language"],
+                                 probability=tr.get("language_probability"))
+        else:
+            row = ledger.dropped(STAGE, video_id, "no_words")
     except Exception as e:  # one bad video never stops the run
         log.exception("ASR failed for %s", video_id)
         rec = {"video_id": video_id, "model": {"name": str(p["model"]), "backend": p["backend"]},

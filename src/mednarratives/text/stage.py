@@ -10,10 +10,18 @@ from .extract import extract
 from .llm import make_backend
 
 STAGE = "text"
+
+
+def speech_has_words(speech_json: str) -> bool:
+    try:
+        return bool(read_json(speech_json).get("words"))
+    except (OSError, ValueError):
+        return True  # an unreadable speech record: the text stage ledgers its own failure
 log = logging.getLogger(__name__)
 
 
 def run(video_id: str, speech_json: str, out_json: str, out_ledger: str, cfg: dict | None = None) -> dict:
+    """A video the speech stage dropped (no words) gets an empty record and no ledger row: it never entered."""
     try:
         speech = read_json(speech_json)
         rec = extract(speech, make_backend(cfg), (cfg or {}).get("vocabulary"))
@@ -28,5 +36,5 @@ def run(video_id: str, speech_json: str, out_json: str, out_ledger: str, cfg: di
                "modalities": [], "subdomain": "", "fallbacks": [], "error": f"{type(e).__name__}: {e}"}
         row = ledger.dropped(STAGE, video_id, "text_failed", error=rec["error"])
     write_json(out_json, rec)
-    ledger.write(out_ledger, [row])
+    ledger.write(out_ledger, [row] if speech_has_words(speech_json) else [])
     return rec

@@ -1,0 +1,78 @@
+"""The reliability suite: a run over bad videos and bad article packages, beside one good video and one good
+article, finishes (no whole-run crash), accounts for every input in the ledger, and lets nothing escape."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import yaml
+
+from bad_inputs import bad_articles, bad_videos, german_speech
+from conftest import make_workflow_dir, run_snakemake
+from mednarratives import ledger
+
+pytestmark = pytest.mark.slow
+
+EVIL_NAME = "$(touch PWNED); x.mp4"  # a shell injection through a file name (a video id)
+
+
+@pytest.fixture(scope="module")
+def bad_run(demo_run, tmp_path_factory):
+    root = tmp_path_factory.mktemp("bad")
+    videos, articles = root / "videos", root / "articles"
+    good_video = (demo_run / "results/videos/kept.tsv").read_text().splitlines()[1].split("\t")[0]
+    video_cases = bad_videos(videos, german_speech(root / "de.wav"), demo_run / f"data/demo/videos/{good_video}.mp4")
+    article_cases = bad_articles(articles)
+    shutil.copy(demo_run / f"data/demo/videos/{good_video}.mp4", videos / f"{good_video}.mp4")
+    shutil.copy(demo_run / f"data/demo/videos/{good_video}.mp4", videos / EVIL_NAME)
+    good_article = "PMC9000012"  # the bad cases use PMC9000001-8
+    shutil.copy(demo_run / f"data/demo/articles/{good_article}.tar.gz", articles / f"{good_article}.tar.gz")
+    workdir = make_workflow_dir(root / "wf")
+    override = root / "bad.yaml"
+    override.write_text(yaml.safe_dump({
+        "videos": {"source": {"kind": "local", "path": str(videos)},  # trained models of the demo run: no retraining
+                   "classifier": {"model": str(demo_run / "results/models/domain/tiny_cnn/model.pt")}},
+        "articles": {"source": {"kind": "local", "path": str(articles)},
+                     "subfigures": {"weights": str(demo_run / "results/models/subfigure_yolo/weights.pt")}},
+    }))
+    proc = run_snakemake(workdir, "--cores", "2", "--keep-going", "--configfile", str(override),
+                         "results/ledger/funnel.tsv", check=False)
+    rows = ledger.read(sorted((workdir / "results/ledger").rglob("*.jsonl")))
+    return proc, rows, video_cases, article_cases, good_video, good_article, root
+
+
+def test_the_run_finishes_and_the_ledger_adds_up(bad_run):
+    proc, *_ = bad_run
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
+
+
+def decisions_of(rows, unit):
+    """stage -> (decision, reason) of one unit (a unit's finer parts count for it)."""
+    return {r["stage"]: (r["decision"], r["reason"]) for r in rows
+            if r["unit"] == unit or r["unit"].startswith(unit + "/")}
+
+
+def test_every_bad_video_is_dropped_with_a_reason(bad_run):
+    _, rows, video_cases, _, good_video, _, _ = bad_run
+    for unit, case in video_cases.items():
+        dropped = [(stage, reason) for stage, (decision, reason) in decisions_of(rows, unit).items()
+                   if decision == "dropped"]
+        assert dropped and all(reason for _, reason in dropped), (case, decisions_of(rows, unit))
+    assert decisions_of(rows, good_video)["align"][0] == "kept"
+
+
+def test_every_bad_article_is_dropped_with_a_reason(bad_run):
+    _, rows, _, article_cases, _, good_article, _ = bad_run
+    for unit, case in article_cases.items():
+        dropped = [(stage, reason) for stage, (decision, reason) in decisions_of(rows, unit).items()
+                   if decision == "dropped"]
+        assert dropped and all(reason for _, reason in dropped), (case, decisions_of(rows, unit))
+    assert decisions_of(rows, good_article)["articles_pairs"][0] == "kept"
+
+
+def test_nothing_escapes(bad_run):
+    proc, rows, *_, root = bad_run
+    assert not list(root.rglob("PWNED")), "a file name reached a shell"
+    assert not list(root.parent.rglob("evil.txt")), "an archive member escaped its folder"
+    assert any(r["reason"] == "invalid_id" for r in rows if r["stage"] == "videos_manifest")
