@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -38,7 +39,10 @@ def workflow_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> Path:
-    """`snakemake all` on the demo config, once per test session: the whole pipeline, every stage scored."""
+    """`snakemake all` on the demo config, once per test session: the whole pipeline, every stage scored.
+    MEDNARRATIVES_DEMO_RUN=<workdir of a finished run of this checkout> reuses one (when iterating on tests)."""
+    if os.environ.get("MEDNARRATIVES_DEMO_RUN"):
+        return Path(os.environ["MEDNARRATIVES_DEMO_RUN"]).resolve()
     workdir = make_workflow_dir(tmp_path_factory.mktemp("demo") / "wf")
     start = time.monotonic()
     run_snakemake(workdir, "--cores", "2", "all", timeout=3600)

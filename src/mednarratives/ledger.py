@@ -90,16 +90,18 @@ def check(rows: Iterable[dict], flow: dict[str, str | list[str] | None]) -> list
 
 
 def funnel(rows: Iterable[dict], flow: dict[str, str | list[str] | None]) -> list[dict]:
-    """Per stage, in flow order: units in, kept, dropped, and the drop reasons with their counts."""
-    counts: dict[str, dict] = {}
+    """Per stage and unit level (1 = 'PMC1', 2 = 'PMC1/F1', ...), in flow order: units in, kept, dropped, and the
+    drop reasons with their counts."""
+    counts: dict[tuple[str, int], dict] = {}
     for r in rows:
-        c = counts.setdefault(r["stage"], {"kept": 0, "dropped": 0, "reasons": {}})
+        c = counts.setdefault((r["stage"], r["unit"].count("/") + 1), {"kept": 0, "dropped": 0, "reasons": {}})
         c[r["decision"]] += 1
         if r["decision"] == DROPPED:
             c["reasons"][r["reason"]] = c["reasons"].get(r["reason"], 0) + 1
-    return [{"stage": s, "parent": "+".join(_parent_stages(flow.get(s))) or None, "in": c["kept"] + c["dropped"], "kept": c["kept"], "dropped": c["dropped"],
+    return [{"stage": s, "level": level, "parent": "+".join(_parent_stages(flow.get(s))) or None,
+             "in": c["kept"] + c["dropped"], "kept": c["kept"], "dropped": c["dropped"],
              "reasons": dict(sorted(c["reasons"].items()))}
-            for s, c in sorted(counts.items(), key=lambda kv: (_depth(kv[0], flow), kv[0]))]
+            for (s, level), c in sorted(counts.items(), key=lambda kv: (_depth(kv[0][0], flow), kv[0]))]
 
 
 def _depth(stage: str, flow: dict[str, str | list[str] | None], seen: frozenset = frozenset()) -> int:
@@ -109,9 +111,9 @@ def _depth(stage: str, flow: dict[str, str | list[str] | None], seen: frozenset 
 
 
 def write_funnel(path: str | os.PathLike, table: list[dict]) -> None:
-    """The funnel as TSV: stage, parent, in, kept, dropped, reasons ('reason=count; ...')."""
-    lines = ["stage\tparent\tin\tkept\tdropped\treasons"]
-    lines += ["\t".join([t["stage"], t["parent"] or "", str(t["in"]), str(t["kept"]), str(t["dropped"]),
+    """The funnel as TSV: stage, level, parent, in, kept, dropped, reasons ('reason=count; ...')."""
+    lines = ["stage\tlevel\tparent\tin\tkept\tdropped\treasons"]
+    lines += ["\t".join([t["stage"], str(t["level"]), t["parent"] or "", str(t["in"]), str(t["kept"]), str(t["dropped"]),
                          "; ".join(f"{k}={v}" for k, v in t["reasons"].items())]) for t in table]
     with atomic_path(path) as tmp:
         Path(tmp).write_text("\n".join(lines) + "\n", encoding="utf-8")

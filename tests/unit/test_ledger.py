@@ -48,6 +48,6 @@ def test_a_lost_unit_an_orphan_and_a_double_row_are_found():
 
 def test_funnel_counts_in_flow_order():
     table = ledger.funnel(_rows(), FLOW)
-    assert [t["stage"] for t in table] == ["manifest", "parse", "panels"]
-    assert table[0] == {"stage": "manifest", "parent": None, "in": 3, "kept": 2, "dropped": 1, "reasons": {"bad_tar": 1}}
-    assert table[1]["reasons"] == {"missing_graphic": 1, "no_figures": 1}
+    assert [(t["stage"], t["level"]) for t in table] == [("manifest", 1), ("parse", 1), ("parse", 2), ("panels", 3)]
+    assert table[0] == {"stage": "manifest", "level": 1, "parent": None, "in": 3, "kept": 2, "dropped": 1, "reasons": {"bad_tar": 1}}
+    assert table[1]["reasons"] == {"no_figures": 1} and table[2]["reasons"] == {"missing_graphic": 1}
