@@ -33,7 +33,7 @@ def bad_videos(folder: Path, speech_wav: Path | None = None, medical_video: Path
     _ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=10:duration=70", "-c:v", "libx264",
             "-preset", "ultrafast", str(folder / "bad_no_audio.mp4"))
     cases["bad_no_audio"] = "video without audio"
-    _ffmpeg("-f", "lavfi", "-i", "color=c=gray:size=16x16:rate=1:duration=10800", "-f", "lavfi",
+    _ffmpeg("-f", "lavfi", "-i", "color=c=gray:size=64x64:rate=1:duration=10800", "-f", "lavfi",
             "-i", "anullsrc=r=8000:cl=mono", "-t", "10800", "-c:v", "libx264", "-preset", "ultrafast",
             "-c:a", "aac", "-b:a", "8k", str(folder / "bad_three_hours.mp4"))
     cases["bad_three_hours"] = "absurd duration"

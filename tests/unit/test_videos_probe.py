@@ -53,6 +53,16 @@ def test_duration_rule_boundaries():
     assert duration_reason(30, min_s=10, max_s=20) == "too_long"
 
 
+def test_resolution_rule():
+    from mednarratives.videos.probe import resolution_reason
+
+    assert resolution_reason(1280, 720) is None and resolution_reason(64, 48) is None
+    assert resolution_reason(7680, 4320) is None and resolution_reason(None, None) is None
+    assert resolution_reason(8192, 64) == "bad_resolution"  # absurd aspect, tiny side
+    assert resolution_reason(16384, 16384) == "bad_resolution"  # pixel bomb
+    assert resolution_reason(24, 24) == "bad_resolution"
+
+
 def test_probe_filter_rows(media):
     cases = {"short": "too_short", "ok": None, "long": "too_long", "silent": None}
     for name, reason in cases.items():

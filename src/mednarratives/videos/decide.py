@@ -2,7 +2,7 @@
 
 Checks, cheapest first; the first failing one names the ledger reason:
 1. subscriber cap (channel_follower_count > cap -> too_many_subscribers);
-2. duration 1 min .. 2 h (probe: too_short / too_long / probe_failed / no_video);
+2. duration 1 min .. 2 h, frame size (probe: too_short / too_long / bad_resolution / probe_failed / no_video);
 3. speech in the first minute (silero-vad: no_speech / no_audio / audio_decode_failed);
 4. key-frames (ffmpeg scene detection for static domains, PySceneDetect adaptive otherwise; keyframes_failed),
    classified per domain: share of key-frames classified as the video's domain vs the Table 3 threshold ->

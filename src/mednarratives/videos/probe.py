@@ -107,11 +107,23 @@ def duration_reason(duration: float, min_s: float = MIN_DURATION_S, max_s: float
     return None
 
 
+MIN_SIDE_PX, MAX_PIXELS, MAX_ASPECT = 32, 7680 * 4320, 4.0  # up to 8K UHD; wider than 32:9 is not a lecture
+
+
+def resolution_reason(width: int | None, height: int | None) -> str | None:
+    """None for a frame size a lecture can have, else "bad_resolution" (also guards decoders against pixel bombs)."""
+    if not width or not height:
+        return None  # unknown size: the decoder decides
+    if min(width, height) < MIN_SIDE_PX or width * height > MAX_PIXELS or max(width, height) / min(width, height) > MAX_ASPECT:
+        return "bad_resolution"
+    return None
+
+
 def probe_filter(video_id: str, path: str | Path, stage: str = "probe", min_s: float = MIN_DURATION_S,
                  max_s: float = MAX_DURATION_S, require_video: bool = True, timeout: float = 60.0
                  ) -> tuple[ProbeInfo | None, dict]:
-    """Probe one video and apply the duration rule: (info or None, ledger row). Reasons: probe_failed,
-    no_video, too_short, too_long. A missing audio stream is recorded (has_audio) and left to the speech check."""
+    """Probe one video and apply the duration and frame-size rules: (info or None, ledger row). Reasons:
+    probe_failed, no_video, bad_resolution, too_short, too_long. A missing audio stream is recorded (has_audio) and left to the speech check."""
     try:
         info = probe(path, timeout=timeout)
     except ProbeError as exc:
@@ -121,7 +133,7 @@ def probe_filter(video_id: str, path: str | Path, stage: str = "probe", min_s: f
               "audio_codec": info.audio_codec, "width": info.width, "height": info.height}
     if require_video and not info.has_video:
         return info, ledger.dropped(stage, video_id, "no_video", **detail)
-    reason = duration_reason(info.duration, min_s, max_s)
+    reason = resolution_reason(info.width, info.height) or duration_reason(info.duration, min_s, max_s)
     if reason:
         return info, ledger.dropped(stage, video_id, reason, **detail)
     return info, ledger.kept(stage, video_id, **detail)
