@@ -69,19 +69,13 @@ def decisions_of(rows, unit):
             if r["unit"] == unit or r["unit"].startswith(unit + "/")]
 
 
-def test_every_bad_video_is_dropped_with_a_reason(bad_run):
-    _, rows, video_cases, _, good_video, _, _ = bad_run
-    for unit, case in video_cases.items():
+def test_every_bad_input_is_dropped_with_its_reason_and_the_good_ones_go_on(bad_run):
+    _, rows, video_cases, article_cases, good_video, good_article, _ = bad_run
+    assert set(video_cases) | set(article_cases) == set(EXPECTED)
+    for unit, case in {**video_cases, **article_cases}.items():
         dropped = [(stage, reason) for stage, decision, reason in decisions_of(rows, unit) if decision == "dropped"]
         assert EXPECTED[unit] in dropped and all(reason for _, reason in dropped), (case, decisions_of(rows, unit))
     assert ("align", "kept", "") in decisions_of(rows, good_video)
-
-
-def test_every_bad_article_is_dropped_with_a_reason(bad_run):
-    _, rows, _, article_cases, _, good_article, _ = bad_run
-    for unit, case in article_cases.items():
-        dropped = [(stage, reason) for stage, decision, reason in decisions_of(rows, unit) if decision == "dropped"]
-        assert EXPECTED[unit] in dropped and all(reason for _, reason in dropped), (case, decisions_of(rows, unit))
     assert ("articles_pairs", "kept", "") in decisions_of(rows, good_article)
 
 

@@ -27,6 +27,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from PIL import Image
 
+from mednarratives.geometry import box_iou
 from mednarratives.io import atomic_path, write_json
 
 CLASS_NAMES = ("subfigure",)
@@ -229,14 +230,6 @@ def file_sha256(path) -> str:
 
 
 # ------------------------------------------------------------------------------------------ inference
-
-def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
 
 def _contained(inner: Sequence[float], outer: Sequence[float]) -> float:
     ix = max(0.0, min(inner[2], outer[2]) - max(inner[0], outer[0]))

@@ -47,12 +47,14 @@ def scaled_size(width: int, height: int, scale: float) -> tuple[int, int]:
 
 
 def iter_batches(path: str | Path, size: tuple[int, int], gray: bool = False, batch: int = 64,
-                 threads: int = 1, timeout: float = 3600) -> Iterator[np.ndarray]:
-    """Yield uint8 frame batches (n, h, w[, 3]) of the whole video, scaled to `size` = (w, h) by area averaging."""
+                 threads: int = 1, timeout: float = 3600, fps: float = 0, flags: str = "area") -> Iterator[np.ndarray]:
+    """Yield uint8 frame batches (n, h, w[, 3]) of the whole video, scaled to `size` = (w, h) with the ffmpeg
+    scaler `flags` (area averaging by default), resampled to `fps` frames per second (0 = every frame)."""
     w, h = size
     channels = 1 if gray else 3
+    vf = (f"fps={fps}," if fps else "") + f"scale={w}:{h}:flags={flags}"
     cmd = ["ffmpeg", "-v", "error", "-nostdin", "-threads", str(threads), "-i", str(path),
-           "-vf", f"scale={w}:{h}:flags=area", "-f", "rawvideo", "-pix_fmt", "gray" if gray else "rgb24", "-"]
+           "-vf", vf, "-f", "rawvideo", "-pix_fmt", "gray" if gray else "rgb24", "-"]
     frame_bytes = w * h * channels
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

@@ -139,7 +139,7 @@ def _synth_cli(text: str, voice: str, rate: int) -> tuple[np.ndarray, int]:
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "s.wav"
         subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(out), text], check=True,
-                       capture_output=True)
+                       capture_output=True, timeout=300)
         with wave.open(str(out)) as w:
             sr = w.getframerate()
             pcm = np.frombuffer(w.readframes(w.getnframes()), np.int16)

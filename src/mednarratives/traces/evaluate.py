@@ -19,7 +19,8 @@ from typing import Sequence
 
 import numpy as np
 
-from mednarratives.traces.boxes import iou, trace_box
+from mednarratives.geometry import box_iou
+from mednarratives.traces.boxes import trace_box
 
 
 def to_video_pixels(points: Sequence[Sequence[float]], image_size: Sequence[int], video_size: Sequence[int]) -> list[list[float]]:
@@ -60,7 +61,7 @@ def score_traces(traces: Sequence[Sequence[float]], truth: dict, edge_s: float =
     skipped = [e for e in truth["pointing"] if e["segment"] in moving]
     for event in [e for e in truth["pointing"] if e["segment"] not in moving]:
         box = trace_box(pts.tolist(), event["start"], event["end"])
-        ious.append(iou(box, event["box"]) if box else 0.0)
+        ious.append(box_iou(box, event["box"]) if box else 0.0)
     found = np.isfinite(hit)
     return {
         "points": int(len(pts)),

@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from mednarratives.domains import STATIC_DOMAINS
-from mednarratives.frames.decode import scaled_size, stream_info
+from mednarratives.frames.decode import DecodeError, iter_batches, scaled_size, stream_info
 
 DEFAULTS: dict[str, Any] = {
     "width": 320,             # decode width (px); height keeps the aspect ratio
@@ -112,26 +112,10 @@ def _ffmpeg_scene(path: Path, size: tuple[int, int], fps: float, p: dict) -> Key
 
 def _iter_frames(path: Path, size: tuple[int, int], fps_out: float, flags: str, batch: int = 64):
     """uint8 RGB batches of the video at `size`, resampled to fps_out (0 = every frame), one ffmpeg process."""
-    w, h = size
-    vf = (f"fps={fps_out}," if fps_out else "") + f"scale={w}:{h}:flags={flags}"
-    cmd = ["ffmpeg", "-v", "error", "-nostdin", "-threads", "1", "-i", str(path), "-vf", vf,
-           "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
-    frame_bytes = w * h * 3
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        while True:
-            buf = proc.stdout.read(frame_bytes * batch)
-            if not buf:
-                break
-            n = len(buf) // frame_bytes
-            yield np.frombuffer(buf, np.uint8, count=n * frame_bytes).reshape(n, h, w, 3)
-        err = proc.stderr.read().decode(errors="replace")
-        if proc.wait() != 0:
-            raise KeyframeError(f"ffmpeg failed on {path}: {err.strip()[-500:]}")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        yield from iter_batches(path, size, batch=batch, fps=fps_out, flags=flags)
+    except DecodeError as exc:
+        raise KeyframeError(str(exc)) from exc
 
 
 def _adaptive(path: Path, size: tuple[int, int], fps: float, p: dict) -> Keyframes:
