@@ -112,3 +112,72 @@ def test_known_words_are_not_dropped_or_reinflected():
                       ("The retinal vessels are thin.", {"retinal", "vessels"})]:
         new, corr = correct_words(words(text, low))
         assert corr == [] and " ".join(w["word"] for w in new) == text
+
+
+def test_split_medical_word_is_merged_when_one_half_is_doubtful(corrector):
+    out, cs = run(corrector, "The gall bladder wall is thickened.", {"gall"})
+    assert out == "The gallbladder wall is thickened."
+    (c,) = cs
+    assert c["word"] == "gall bladder" and c["replacement"] == "gallbladder"
+    assert c["evidence"]["type"] == "merge" and c["evidence"]["count"] > 0 and c["evidence"]["suspect"] == ["gall"]
+    out, _ = run(corrector, "There is a right sided hydro nephrosis.", {"hydro"})
+    assert out == "There is a right sided hydronephrosis."
+    # both halves confident: left alone; ordinary English compounds are not medical words
+    out, cs = run(corrector, "The gall bladder wall is thickened.")
+    assert cs == []
+    out, cs = run(corrector, "We sat by the camp fire and sang.", {"camp", "fire"})
+    assert cs == []
+
+
+def test_real_word_errors_need_a_medical_ngram(corrector):
+    # a confident English word that sounds like a medical one, verified by a medical n-gram with its neighbour
+    out, cs = run(corrector, "There is bilateral plural thickening.")
+    assert out == "There is bilateral pleural thickening."
+    (c,) = cs
+    assert c["word"] == "plural" and c["replacement"] == "pleural"
+    assert c["evidence"]["real_word"] and c["evidence"]["ngram"].startswith("pleural") and c["evidence"]["count"] >= 3
+    out, cs = run(corrector, "moderate pericardial diffusion is seen")
+    assert out == "moderate pericardial effusion is seen"
+    # the same words in plain English are left alone
+    for text in ("He said the plural form of the word is irregular.", "The perfume had a pleasant diffusion.",
+                 "This is important for library code, which may contain code to log events.",
+                 "The special sequences consist of a backslash and a character."):
+        out, cs = run(corrector, text)
+        assert cs == [] and out == text
+
+
+def test_real_words_that_are_common_medical_words_or_word_forms_are_trusted(corrector):
+    # "retinal" is frequent in the medical corpus and "retinal artery" is attested (up to the plural)
+    for text in ("The retinal arteries are narrower than the veins.", "Left ventricular wall motion is normal.",
+                 "This fundus photography lesson ends here."):
+        out, cs = run(corrector, text)
+        assert cs == [] and out == text
+
+
+def test_long_unknown_words_are_corrected_without_context(corrector):
+    out, cs = run(corrector, "Signs of cholangiocarcinomma, see above.")
+    assert out == "Signs of cholangiocarcinoma, see above."  # the comma is kept once
+    (c,) = cs
+    assert c["evidence"]["type"] == "oov" and c["evidence"]["score"] >= 0.8 and "runner_up" in c["evidence"]
+    out, _ = run(corrector, "Known spondylolisthesus, again.")
+    assert out == "Known spondylolisthesis, again."
+    # unknown words whose nearest medical word is ordinary English, short or far ones are left alone
+    for text in ("It can alter the default behaviour.", "Force write of the file without its metadata.",
+                 "a string, bytes, or bytearray instance", "the sarca and chamom are here"):
+        out, cs = run(corrector, text)
+        assert cs == [] and out == text
+
+
+def test_plain_english_is_not_changed(corrector):
+    import codecs
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        import this  # the Zen of Python, stored rot13-encoded
+    text = codecs.decode(this.s, "rot13")
+    assert len(text.split()) > 100
+    for line in text.splitlines():
+        if line.strip():
+            out, cs = run(corrector, line)
+            assert cs == [], line

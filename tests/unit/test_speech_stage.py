@@ -58,9 +58,9 @@ def test_run_on_narration(tmp_path):
     truth = narr.words
     assert truth, "libespeak-ng word events expected"
     hyp = " ".join(w["word"] for w in rec["words"])
-    # espeak output depends on libespeak state left by earlier tests (0.1-0.45 WER seen): a loose bound
-    assert metrics.wer(" ".join(SENTENCES), hyp)["wer"] < 0.5, (hyp, narr.duration)
-    assert metrics.timestamp_agreement(truth, rec["words"])["agreement"] > 0.8
+    # the narration is the same samples in every process (base model: WER 0.28, timestamps 1.0 measured)
+    assert metrics.wer(" ".join(SENTENCES), hyp)["wer"] <= 0.35, (hyp, narr.duration)
+    assert metrics.timestamp_agreement(truth, rec["words"])["agreement"] >= 0.9
     rec2 = run("n1", str(wav), str(tmp_path / "s2.json"), str(tmp_path / "l2.jsonl"), cfg)
     assert (tmp_path / "s.json").read_bytes() == (tmp_path / "s2.json").read_bytes()
     assert rec2 == rec

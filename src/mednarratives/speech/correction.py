@@ -19,6 +19,21 @@ module keeps the find / propose / verify structure and replaces the language mod
    span edge must survive. Overlapping proposals are resolved by score; two passes let a correction serve as
    context for its neighbour.
 
+Three further routes cover what the probability misses:
+
+* **Real-word errors**: a confident English content word that is rare in the medical corpus (``real_max_medical``)
+  may be a misheard term ("bilateral plural thickening"). It is changed only to a medical word
+  that sounds the same (``real_min_phon``), is spelled alike (``real_min_orth``), is not another form of it
+  (shared stem) and is ``real_ratio`` times more frequent in the medical corpus; the new n-gram with a trusted
+  neighbour must be seen at least ``real_min_count`` times (or be a known term), and the original must not be
+  attested even up to singular/plural ("retinal arteries" ~ "retinal artery").
+* **Merges**: 2-``max_span`` tokens, one of them doubtful, whose letters spell a medical word ("gall bladder"),
+  unless the split itself is a known n-gram. The letters are unchanged, so the word is its own evidence.
+* **Out-of-vocabulary words without context** (Quilt-1M's own test): a word of ``oov_min_len`` letters or more,
+  in no list, whose best proposal is a medical, non-English word close in spelling and sound (``oov_min_score``,
+  ``oov_min_orth``, ``oov_min_phon``) and ahead by ``oov_margin`` of any proposal that is not a form of it; -s
+  plurals are matched through their singular.
+
 Every accepted change is recorded as ``{word, replacement, start, end, evidence}``.
 """
 
@@ -26,6 +41,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -97,11 +113,18 @@ class MedicalCorrector:
 
     def __init__(self, vocabulary: Vocabulary | None = None, *, min_score: float = 0.6, min_term_score: float = 0.75,
                  min_orth: float = 0.5, low_prob: float = 0.5, max_span: int = 3, min_term_len: int = 5,
-                 passes: int = 2):
+                 passes: int = 2, real_min_phon: float = 0.75, real_min_orth: float = 0.8, real_min_count: int = 3,
+                 real_ratio: float = 3.0, real_max_medical: int = 20, oov_min_len: int = 8, oov_min_score: float = 0.8,
+                 oov_min_phon: float = 0.85, oov_min_orth: float = 0.75,
+                 oov_margin: float = 0.08):
         self.vocab = vocabulary if vocabulary is not None else load_vocabulary()
         self.min_score, self.min_term_score = min_score, min_term_score
         self.min_orth, self.low_prob = min_orth, low_prob
         self.max_span, self.min_term_len, self.passes = max_span, min_term_len, passes
+        self.real_min_phon, self.real_min_orth = real_min_phon, real_min_orth
+        self.real_min_count, self.real_ratio, self.real_max_medical = real_min_count, real_ratio, real_max_medical
+        self.oov_min_len, self.oov_min_score = oov_min_len, oov_min_score
+        self.oov_min_phon, self.oov_min_orth, self.oov_margin = oov_min_phon, oov_min_orth, oov_margin
         self._build_index()
 
     # -- index ---------------------------------------------------------------------------------------------------
@@ -157,6 +180,75 @@ class MedicalCorrector:
             return False
         return t.prob < self.low_prob and len(t.text) >= 3
 
+    def _real_word(self, t: _Tok) -> bool:
+        """A confident, correctly spelled English word that may still be a misheard medical term (real-word error).
+
+        Only content words of the English list that are rare in the medical corpus (``real_max_medical``):
+        "plural" (absent), "diffusion" (10) are candidates, "retinal" (288) or "ventricular" (130) are trusted like
+        any recognised medical word. Changes to such words need stronger evidence (``_real_ok``, ``_propose``)."""
+        v = self.vocab
+        w = t.text
+        return (not t.fixed and len(w) >= 4 and w.isalpha() and w not in v.stopwords and w not in _JUNK
+                and w in v.english and v.medical.get(w, 0) < self.real_max_medical and bool(self._real_targets(w)))
+
+    @functools.lru_cache(maxsize=4096)
+    def _real_targets(self, w: str) -> tuple[str, ...]:
+        """Medical words that the real-word token ``w`` may be a mishearing of (cheap pre-filter, cached)."""
+        return tuple(c[0][0] for c in self._candidates((w,)) if len(c[0]) == 1 and self._real_ok(w, c[0][0]))
+
+    def _real_ok(self, old: str, new: str) -> bool:
+        """May the real-word token ``old`` become ``new``? Same sound, close spelling, and ``new`` a medical word
+        clearly more frequent in the medical corpus than ``old`` (Whisper prefers the common English neighbour)."""
+        v = self.vocab
+        if old == new:
+            return True
+        if old.rstrip("s") == new.rstrip("s") or new not in v.medical:
+            return False
+        prefix = len(os.path.commonprefix([old, new]))
+        if prefix >= min(len(old), len(new)) - 3:
+            return False  # another form of the same word ("ventricular"/"ventricle"), not a mishearing
+        if Levenshtein.normalized_similarity(_phon(old), _phon(new)) < self.real_min_phon:
+            return False
+        if fuzz.ratio(old, new) / 100.0 < self.real_min_orth:
+            return False
+        return v.medical[new] >= max(self.real_min_count, self.real_ratio * v.medical.get(old, 0))
+
+    def _variants(self, gram: list[str]) -> list[tuple[str, ...]]:
+        """The n-gram with each word as written and with a plural -s/-es/-ies mapped to the singular and back."""
+        opts = []
+        for w in gram:
+            forms = {w}
+            if w.endswith("ies"):
+                forms.add(w[:-3] + "y")
+            elif w.endswith("es"):
+                forms.update({w[:-2], w[:-1]})
+            elif w.endswith("s"):
+                forms.add(w[:-1])
+            else:
+                forms.update({w + "s", w + "es"})
+                if w.endswith("y"):
+                    forms.add(w[:-1] + "ies")
+            opts.append(sorted(forms))
+        out = [()]
+        for forms in opts:
+            out = [o + (f,) for o in out for f in forms]
+        return out[:64]
+
+    def _loosely_attested(self, left: list[str], body: tuple[str, ...], right: list[str]) -> bool:
+        """Is ``body`` attested with its context, allowing singular/plural variants of every word?"""
+        v = self.vocab
+        for nl in range(len(left) + 1):
+            for nr in range(len(right) + 1):
+                ctx = left[len(left) - nl:] + right[:nr]
+                if not any(c not in v.stopwords for c in ctx):
+                    continue
+                gram = list(left[len(left) - nl:]) + list(body) + list(right[:nr])
+                if len(gram) > 5:
+                    continue
+                if any(v.ngram_count(g) for g in self._variants(gram)):
+                    return True
+        return False
+
     # -- verification --------------------------------------------------------------------------------------------
     def _context(self, toks: list[str], brk: list[bool], i: int, j: int, k: int = 3,
                  trusted: list[bool] | None = None) -> tuple[list[str], list[str]]:
@@ -201,6 +293,7 @@ class MedicalCorrector:
         return best
 
     # -- proposals -----------------------------------------------------------------------------------------------
+    @functools.lru_cache(maxsize=16384)
     def _candidates(self, span: tuple[str, ...]) -> list[tuple[tuple[str, ...], float, float, float, int]]:
         q = "".join(span)
         if len(q) < 4:
@@ -230,19 +323,24 @@ class MedicalCorrector:
         texts = [t.text for t in toks]
         brk = [t.brk for t in toks]
         suspect = [self._suspect(t) for t in toks]
+        real = [not s and self._real_word(t) for t, s in zip(toks, suspect)]
         # context that may verify a correction: earlier corrections, or tokens Whisper was confident about
         trusted = [t.fixed or (not s and t.prob >= self.low_prob) for t, s in zip(toks, suspect)]
         # a confident token must survive at a span edge, unless it shares its Whisper word with a suspect
         # ("castor-frenic": "castor" is one half of a misheard word)
         doubtful_words = {t.word for t, s in zip(toks, suspect) if s}
         protected = [tr and not t.fixed and t.word not in doubtful_words for t, tr in zip(toks, trusted)]
-        props: list[_Proposal] = []
+        props: list[_Proposal] = self._merges(toks)
         for i in range(len(toks)):
             for n in range(1, self.max_span + 1):
                 j = i + n
                 if j > len(toks) or any(brk[x] for x in range(i, j - 1)):
                     break
-                if not any(suspect[i:j]) or any(toks[x].fixed for x in range(i, j)):
+                if any(toks[x].fixed for x in range(i, j)):
+                    continue
+                # real-word mode: no suspect in the span, only confident English words that may be misheard terms
+                real_mode = not any(suspect[i:j])
+                if real_mode and not any(real[i:j]):
                     continue
                 span = tuple(texts[i:j])
                 if all(t in v.stopwords for t in span):
@@ -254,8 +352,12 @@ class MedicalCorrector:
                 left, right = self._context(texts, brk, i, j)
                 if self._attested(left, span, right) or v.is_term(span):
                     continue  # the original is already a plausible medical n-gram
+                if real_mode and (self._loosely_attested(left, span, right) or (
+                        n > 1 and any(v.ngram_count(g) for g in self._variants(list(span))))):
+                    continue  # ... or is one up to singular/plural ("retinal arteries" ~ "retinal artery")
                 left, right = self._context(texts, brk, i, j, trusted=trusted)
-                for words, score, orth, phon, _count in self._candidates(span):
+                cands = self._candidates(span)
+                for words, score, orth, phon, _count in cands:
                     if len(words) > len(span):
                         continue  # Whisper splits unknown words; it does not merge two words into one token
                     if len(words) < len(span) and all(v.is_known(x) for x in span) and \
@@ -264,19 +366,96 @@ class MedicalCorrector:
                     if len(words) == len(span) and all(v.is_known(x) for x in span) and \
                             all(a.rstrip("s") == b.rstrip("s") for a, b in zip(span, words)):
                         continue  # a plural/singular swap of known words ("photographs" -> "photograph")
+                    if real_mode:
+                        # each changed word must be a real-word token that sounds like a more medical word
+                        if len(words) != len(span) or not all(
+                                a == b or (real[i + k] and self._real_ok(a, b))
+                                for k, (a, b) in enumerate(zip(span, words))):
+                            continue
                     # tokens Whisper was sure of may stay inside a span, but an edge one must survive unchanged
-                    if (protected[i] and words[0] != span[0]) or (protected[j - 1] and words[-1] != span[-1]):
+                    elif (protected[i] and words[0] != span[0]) or (protected[j - 1] and words[-1] != span[-1]):
                         continue
                     ev = self._attested(left, words, right)
+                    if ev is not None and real_mode and ev["count"] < self.real_min_count:
+                        ev = None  # a real-word change needs an n-gram seen more than once
                     if ev is None and len(words) >= 2 and v.is_term(words) and score >= self.min_term_score:
                         ev = {"type": "term", "ngram": " ".join(words), "count": v.terms[words]}
                     if ev is None:
                         continue
                     ev.update(score=round(score, 3), orth=round(orth, 3), phon=round(phon, 3),
-                              suspect=[texts[x] for x in range(i, j) if suspect[x]])
+                              suspect=[texts[x] for x in range(i, j) if suspect[x] or (real_mode and real[x])])
+                    if real_mode:
+                        ev["real_word"] = True
                     props.append(_Proposal(i, j, words, score, orth, phon, ev))
                     break  # best verified candidate for this span
+                else:
+                    if n == 1 and not v.is_known(span[0]):
+                        p = self._oov_proposal(span[0])
+                        if p is not None:
+                            words, score, orth, phon, ev = p
+                            ev.update(suspect=[span[0]])
+                            props.append(_Proposal(i, j, words, score, orth, phon, ev))
         return props
+
+    def _merges(self, toks: list[_Tok]) -> list[_Proposal]:
+        """Medical words that Whisper split into 2-``max_span`` known tokens, one of them doubtful ("gall bladder"):
+        the letters are unchanged, so the merged word is itself the evidence (when the split is no known n-gram)."""
+        v = self.vocab
+        out = []
+        for i in range(len(toks)):
+            for n in range(2, self.max_span + 1):
+                span_t = toks[i:i + n]
+                if len(span_t) < n or any(t.brk for t in span_t[:-1]):
+                    break
+                span = tuple(t.text for t in span_t)
+                merged = "".join(span)
+                if (any(t.fixed for t in span_t) or not all(t.isalpha() and t not in v.stopwords for t in span)
+                        or all(t.prob >= self.low_prob for t in span_t) or len(merged) < self.min_term_len):
+                    continue
+                count = v.medical.get(merged, 0)
+                if count < self.real_min_count or not _clean_word(merged, v) or v.ngram_count(span) or v.is_term(span):
+                    continue
+                ev = {"type": "merge", "ngram": merged, "count": count, "score": 1.0, "orth": 1.0, "phon": 1.0,
+                      "suspect": [t.text for t in span_t if t.prob < self.low_prob]}
+                out.append(_Proposal(i, i + n, (merged,), 1.0, 1.0, 1.0, ev))
+        return out
+
+    @functools.lru_cache(maxsize=4096)
+    def _oov_proposal(self, word: str) -> tuple | None:
+        """Quilt-1M's own test, without context: an out-of-vocabulary word (``oov_min_len`` letters or more) whose
+        best proposal is one medical word close in spelling and sound (``oov_min_score``, ``oov_min_orth``,
+        ``oov_min_phon``) and clearly ahead (``oov_margin``) of every proposal that is not a form of the same word.
+        The word found must not be ordinary English: an unknown word next to an English one ("behaviour",
+        "metadata") is a spelling or a coinage, not a misheard medical term. A word ending in -s is also matched
+        without it and given it back ("pedicals" -> "pedicle" -> "pedicles")."""
+        v = self.vocab
+        if v.is_known(word) or len(word) < self.oov_min_len or not word.isalpha():
+            return None
+        scored = []  # (replacement, score, orth, phon, medical word it comes from)
+        for words, score, orth, phon, _ in self._candidates((word,)):
+            if len(words) == 1 and words[0] in v.medical:
+                scored.append((words[0], score, orth, phon, words[0]))
+        if word.endswith("s") and not word.endswith("ss"):
+            for words, score, orth, phon, _ in self._candidates((word[:-1],)):
+                w = words[0]
+                if len(words) == 1 and w in v.medical and not w.endswith("s"):
+                    scored.append((w + "s", score, orth, phon, w))
+        if not scored:
+            return None
+        scored.sort(key=lambda c: (-c[1], -v.medical[c[4]]))
+        best, score, orth, phon, base = scored[0]
+        if base in v.english:
+            return None
+        if score < self.oov_min_score or phon < self.oov_min_phon or orth < self.oov_min_orth:
+            return None
+        runner_up = max((c[1] for c in scored if c[4].rstrip("s") != base.rstrip("s")), default=0.0)
+        if score - runner_up < self.oov_margin:
+            return None
+        ev = {"type": "oov", "ngram": best, "count": v.medical[base], "runner_up": round(runner_up, 3),
+              "score": round(score, 3), "orth": round(orth, 3), "phon": round(phon, 3)}
+        if best != base:
+            ev["plural_of"] = base
+        return (best,), score, orth, phon, ev
 
     # -- public API ----------------------------------------------------------------------------------------------
     def correct_words(self, words: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -329,8 +508,8 @@ class MedicalCorrector:
                 for k, r in enumerate(reps):
                     a = start + (end - start) * pos / total
                     pos += len(r)
-                    if k == 0:
-                        r = surface(span[0], r) if span[0].sub == 0 else r
+                    if k == 0 and span[0].sub == 0 and words[span[0].word]["word"].strip()[:1].isupper():
+                        r = r[:1].upper() + r[1:]  # capital only: the trailing punctuation is added below
                     if k == len(reps) - 1 and span[-1].sub == span[-1].n_sub - 1:
                         trail = re.search(r"[^\w']+$", words[span[-1].word]["word"].strip())
                         r = r + trail.group(0) if trail else r
