@@ -2,7 +2,8 @@
 
 Baseline (measured in the same run): `ffmpeg -threads 1 -i VIDEO -f null -` (full-resolution decode).
 Measured: `trace_video` (one decode at the working scale, stable chunks, cursor tracking, representative
-images), with and without the MTCNN face detector. Goal: ratio <= 1.5.
+images), with and without the MTCNN face detector. Goal: ratio <= 1.5. The whole process (and so the ffmpeg
+children of both) is pinned to one CPU, so decoding and tracking cannot overlap on a second core.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_traces.py [VIDEO ...] [--repeat N]
 """
@@ -31,6 +32,7 @@ def main() -> None:
     ap.add_argument("videos", nargs="*", default=["data/demo/videos/ct_head_bone_window.mp4"])
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
+    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     import torch
 
     torch.set_num_threads(1)

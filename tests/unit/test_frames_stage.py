@@ -82,18 +82,3 @@ def test_run_frames_bad_video_is_ledgered(tmp_path):
     bad.write_bytes(b"nope")
     rec, rows, points = run(bad, tmp_path, None)
     assert rec["chunks"] == [] and rows[0]["decision"] == "dropped" and rows[0]["reason"] == "decode_error"
-
-
-def test_fast_nanmedian_matches_numpy():
-    import warnings
-
-    from mednarratives.traces.video import _nanmedian0
-
-    rng = np.random.default_rng(0)
-    a = rng.random((8, 6, 5, 3)).astype(np.float32)
-    a[rng.random(a.shape) < 0.4] = np.nan
-    a[:, 0, 0, 0] = np.nan
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        expected = np.nanmedian(a, axis=0)
-    assert np.allclose(_nanmedian0(a), expected, equal_nan=True)

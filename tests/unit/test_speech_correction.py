@@ -82,6 +82,13 @@ def test_correct_words_are_untouched(corrector):
     assert cs == [] and out == text
 
 
+def test_modality_names_are_attested(corrector):
+    """ICD titles only say "computerized tomography": the usual name must not be "corrected" into it."""
+    text = "This computed tomography of the head shows a lytic lesion."
+    out, cs = run(corrector, text, {"computed"})
+    assert cs == [] and out == text
+
+
 def test_correct_text_and_transcript(corrector):
     text, cs = correct_text("compatible with guamas cell carcinoma", corrector)
     assert text == "compatible with squamous cell carcinoma" and len(cs) == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass, field
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -46,11 +47,16 @@ def to_gray(colour: np.ndarray) -> np.ndarray:
 
 
 def thumbnail(gray: np.ndarray, block: int) -> np.ndarray:
-    """Block-mean thumbnails of (n, h, w) uint8 frames -> float32 (n, h//block, w//block)."""
+    """Block-mean thumbnails of (n, h, w) uint8 frames -> float32 (n, h//block, w//block).
+
+    One OpenCV area resize of the frames stacked as one tall image (blocks never straddle two frames);
+    means are rounded to whole grey levels, far below any change threshold."""
     n, h, w = gray.shape
     hb, wb = h // block, w // block
-    g = gray[:, : hb * block, : wb * block].astype(np.float32)
-    return g.reshape(n, hb, block, wb, block).mean(axis=(2, 4))
+    if not (n and hb and wb):
+        return np.zeros((n, hb, wb), np.float32)
+    tall = np.ascontiguousarray(gray[:, : hb * block, : wb * block]).reshape(n * hb * block, wb * block)
+    return cv2.resize(tall, (wb, n * hb), interpolation=cv2.INTER_AREA).reshape(n, hb, wb).astype(np.float32)
 
 
 @dataclass
@@ -68,6 +74,7 @@ class StableChunker:
 
     fps: float
     params: ChunkParams = field(default_factory=ChunkParams)
+    to_rgb: Callable[[np.ndarray], np.ndarray] | None = None  # colour frame -> RGB (None: they are RGB)
     scores: list[float] = field(default_factory=list)
 
     def __post_init__(self):
@@ -97,9 +104,9 @@ class StableChunker:
         mad = float(np.median(np.abs(recent - med))) if recent.size else 0.0
         return max(self.params.threshold_floor, med + self.params.mad_k * 1.4826 * mad)
 
-    def feed(self, colour: np.ndarray, first_index: int) -> list[Chunk]:
-        """colour: (n, h, w, 3) uint8 frames starting at frame `first_index`."""
-        gray = to_gray(colour)
+    def feed(self, gray: np.ndarray, first_index: int, colour: np.ndarray) -> list[Chunk]:
+        """gray: (n, h, w) uint8 luma of frames starting at frame `first_index`; colour: the same frames as
+        the decoder gave them (RGB, or e.g. I420 with `to_rgb`), converted only where a kept chunk needs them."""
         thumbs = thumbnail(gray, self.params.thumb_block)
         prev = self._prev_thumb if self._prev_thumb is not None else thumbs[:1]
         diffs = np.abs(np.diff(np.concatenate([prev, thumbs]), axis=0)) > self.params.pixel_delta
@@ -159,7 +166,8 @@ class StableChunker:
         score = self._patch_ssim(gray)
         if score < self.params.ssim_min or self.busy_area(gray) > self.params.max_busy_area:
             return []
-        colour = np.stack([c for _, _, c in held if c is not None])  # a run >= min_duration spans a stride
+        convert = self.to_rgb or (lambda frame: frame)
+        colour = np.stack([convert(c) for _, _, c in held if c is not None])  # a run >= min_duration spans a stride
         return [Chunk(start, end, score, gray, colour)]
 
     def busy_area(self, frames: np.ndarray) -> float:

@@ -6,8 +6,9 @@ import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
+import cv2
 import numpy as np
 
 
@@ -46,16 +47,34 @@ def scaled_size(width: int, height: int, scale: float) -> tuple[int, int]:
     return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
 
 
-def iter_batches(path: str | Path, size: tuple[int, int], gray: bool = False, batch: int = 64,
-                 threads: int = 1, timeout: float = 3600, fps: float = 0, flags: str = "area") -> Iterator[np.ndarray]:
-    """Yield uint8 frame batches (n, h, w[, 3]) of the whole video, scaled to `size` = (w, h) with the ffmpeg
-    scaler `flags` (area averaging by default), resampled to `fps` frames per second (0 = every frame)."""
+PIXEL_FORMATS = ("rgb24", "gray", "yuv420p")
+
+
+def frame_shape(size: tuple[int, int], pix_fmt: str) -> tuple[int, ...]:
+    """numpy shape of one raw frame: (h, w, 3) RGB, (h, w) gray, (h * 3 // 2, w) I420 (Y plane, then U, V)."""
     w, h = size
-    channels = 1 if gray else 3
+    return {"rgb24": (h, w, 3), "gray": (h, w), "yuv420p": (h * 3 // 2, w)}[pix_fmt]
+
+
+def iter_batches(path: str | Path, size: tuple[int, int], pix_fmt: str = "rgb24", batch: int = 64,
+                 threads: int = 1, timeout: float = 3600, fps: float = 0, flags: str = "area",
+                 decoder_flags: Sequence[str] = ()) -> Iterator[np.ndarray]:
+    """Yield uint8 frame batches (n, *frame_shape) of the whole video, scaled to `size` = (w, h) with the
+    ffmpeg scaler `flags` (area averaging by default), resampled to `fps` frames per second (0 = every frame).
+
+    yuv420p is the cheapest output for H.264 sources (no colour conversion in ffmpeg, half the bytes of
+    rgb24): its Y plane is the luma (limited range, see `i420_luma`), `i420_to_rgb` gives colour per frame.
+    `decoder_flags` go before `-i` (e.g. ``-skip_loop_filter all``)."""
+    if pix_fmt not in PIXEL_FORMATS:
+        raise ValueError(f"pix_fmt must be one of {PIXEL_FORMATS}, not {pix_fmt!r}")
+    w, h = size
+    if pix_fmt == "yuv420p" and (w % 2 or h % 2):
+        raise ValueError(f"yuv420p needs an even size, not {size}")
+    shape = frame_shape(size, pix_fmt)
     vf = (f"fps={fps}," if fps else "") + f"scale={w}:{h}:flags={flags}"
-    cmd = ["ffmpeg", "-v", "error", "-nostdin", "-threads", str(threads), "-i", str(path),
-           "-vf", vf, "-f", "rawvideo", "-pix_fmt", "gray" if gray else "rgb24", "-"]
-    frame_bytes = w * h * channels
+    cmd = ["ffmpeg", "-v", "error", "-nostdin", "-threads", str(threads), *decoder_flags, "-i", str(path),
+           "-vf", vf, "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"]
+    frame_bytes = int(np.prod(shape))
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         while True:
@@ -63,8 +82,7 @@ def iter_batches(path: str | Path, size: tuple[int, int], gray: bool = False, ba
             if not buf:
                 break
             n = len(buf) // frame_bytes
-            arr = np.frombuffer(buf, np.uint8, count=n * frame_bytes)
-            yield arr.reshape((n, h, w) if gray else (n, h, w, 3))
+            yield np.frombuffer(buf, np.uint8, count=n * frame_bytes).reshape((n, *shape))
         err = proc.stderr.read().decode(errors="replace")
         if proc.wait(timeout=timeout) != 0:
             raise DecodeError(f"ffmpeg failed on {path}: {err.strip()[:500]}")
@@ -74,8 +92,25 @@ def iter_batches(path: str | Path, size: tuple[int, int], gray: bool = False, ba
             proc.wait()
 
 
-def read_all(path: str | Path, size: tuple[int, int], gray: bool = False) -> np.ndarray:
-    batches = list(iter_batches(path, size, gray=gray))
+# limited-range luma (16..235) -> full range (0..255), as ffmpeg's own yuv -> gray conversion does
+_LUMA_FULL_RANGE = np.clip(np.round((np.arange(256) - 16) * 255 / 219), 0, 255).astype(np.uint8)
+
+
+def i420_luma(frames: np.ndarray) -> np.ndarray:
+    """Full-range gray (n, h, w) from I420 frames (n, h * 3 // 2, w)."""
+    n, rows, w = frames.shape
+    h = rows * 2 // 3
+    luma = np.ascontiguousarray(frames[:, :h]).reshape(n * h, w)
+    return cv2.LUT(luma, _LUMA_FULL_RANGE).reshape(n, h, w)
+
+
+def i420_to_rgb(frame: np.ndarray) -> np.ndarray:
+    """(h, w, 3) RGB from one I420 frame (BT.601 limited range, the H.264 default ffmpeg assumes too)."""
+    return cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_YUV2RGB_I420)
+
+
+def read_all(path: str | Path, size: tuple[int, int], pix_fmt: str = "rgb24") -> np.ndarray:
+    batches = list(iter_batches(path, size, pix_fmt))
     if not batches:
         raise DecodeError(f"no frames decoded from {path}")
     return np.concatenate(batches)

@@ -19,8 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+import cv2
 import numpy as np
 from scipy import ndimage
+
+from mednarratives.frames.median import median_u8
 
 EIGHT = np.ones((3, 3), bool)  # 8-connectivity: a 1-px diagonal cursor outline stays one blob
 FaceDetector = Callable[[np.ndarray], Sequence[Sequence[float]]]  # colour image -> boxes [x0, y0, x1, y1]
@@ -39,7 +42,6 @@ class TraceParams:
     grow_min_fraction: float = 0.01  # activity connected to a face box (the whole webcam) is masked too ...
     grow_gap_px: int = 4           # ... when it lies within this many pixels of it
     face_margin: float = 0.15      # grow face boxes by this share of their size
-    batch: int = 128
 
 
 def face_mask(shape: tuple[int, int], boxes: Sequence[Sequence[float]], margin: float) -> np.ndarray:
@@ -51,31 +53,49 @@ def face_mask(shape: tuple[int, int], boxes: Sequence[Sequence[float]], margin: 
     return mask
 
 
-def foreground(gray: np.ndarray, background: np.ndarray, threshold: int, batch: int = 128) -> np.ndarray:
+def foreground(gray: np.ndarray, background: np.ndarray, threshold: int) -> np.ndarray:
     """Pixels that differ from the background by more than `threshold` grey levels."""
     fg = np.empty(gray.shape, bool)
-    bg = background.astype(np.int16)
-    for s in range(0, len(gray), batch):
-        fg[s:s + batch] = np.abs(gray[s:s + batch].astype(np.int16) - bg) > threshold
+    for i, frame in enumerate(gray):
+        np.greater(cv2.absdiff(frame, background), threshold, out=fg[i])
     return fg
 
 
-def _flicker_mask(fg: np.ndarray, fps: float, p: TraceParams) -> np.ndarray:
+@dataclass(frozen=True)
+class Activity:
+    """Per-pixel statistics of a chunk's foreground frames (one pass over them)."""
+    frequency: np.ndarray  # share of the frames in which the pixel is foreground
+    toggles: np.ndarray    # how often it switches on or off between consecutive frames
+    frames: int
+
+
+def activity(fg: np.ndarray) -> Activity:
+    """One pass of uint counting (3-4x faster than bool means and counts along the frame axis)."""
+    on = np.zeros(fg.shape[1:], np.uint32)
+    switches = np.zeros(fg.shape[1:], np.uint32)
+    switched = np.empty(fg.shape[1:], bool)
+    for i, frame in enumerate(fg):
+        on += frame
+        if i:
+            switches += np.not_equal(fg[i - 1], frame, out=switched)
+    return Activity(on / max(1, len(fg)), switches, len(fg))
+
+
+def _flicker_mask(act: Activity, fps: float, p: TraceParams) -> np.ndarray:
     """Distractor pixels: foreground often and toggling often (blinking icons, webcams), or foreground in
     most frames (a pixel that disagrees with its own median most of the time flips between several states:
     a cursor can cover a pixel for at most half the chunk without becoming part of the median)."""
-    fraction = fg.mean(axis=0)
-    toggles = np.count_nonzero(fg[1:] != fg[:-1], axis=0)
-    duration = len(fg) / fps
-    mask = ((fraction >= p.flicker_fraction) & (toggles >= p.flicker_toggles_per_s * duration)) | (fraction >= p.bimodal_fraction)
+    duration = act.frames / fps
+    mask = (((act.frequency >= p.flicker_fraction) & (act.toggles >= p.flicker_toggles_per_s * duration))
+            | (act.frequency >= p.bimodal_fraction))
     return ndimage.binary_dilation(mask, iterations=2) if mask.any() else mask
 
 
-def _grow_mask(fg: np.ndarray, seed: np.ndarray, p: TraceParams) -> np.ndarray:
+def _grow_mask(act: Activity, seed: np.ndarray, p: TraceParams) -> np.ndarray:
     """Seed mask grown over the activity connected to it (a webcam around the face MTCNN found), as boxes."""
     if not seed.any():
         return seed
-    active = fg.mean(axis=0) >= p.grow_min_fraction
+    active = act.frequency >= p.grow_min_fraction
     joined = ndimage.binary_dilation(active | seed, iterations=p.grow_gap_px)
     labels, _ = ndimage.label(joined, structure=EIGHT)
     grown = seed.copy()
@@ -104,7 +124,7 @@ def _debounce(present: np.ndarray, min_run: int) -> np.ndarray:
     return out
 
 
-def _repair_ghosts(gray: np.ndarray, background: np.ndarray, fg: np.ndarray, p: TraceParams,
+def _repair_ghosts(gray: np.ndarray, background: np.ndarray, fg: np.ndarray, act: Activity, p: TraceParams,
                    distractors: np.ndarray | None = None, faces: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """(background with the ghost re-estimated, the repaired pixels grown by the ring), or None without ghost.
 
@@ -116,9 +136,7 @@ def _repair_ghosts(gray: np.ndarray, background: np.ndarray, fg: np.ndarray, p: 
     frames wins (ties: no ghost).
     """
     n = len(fg)
-    fraction = fg.mean(axis=0)
-    toggles = np.count_nonzero(fg[1:] != fg[:-1], axis=0)
-    still = (fraction >= p.ghost_fraction) & (toggles <= 4)
+    still = (act.frequency >= p.ghost_fraction) & (act.toggles <= 4)
     labels, _ = ndimage.label(ndimage.binary_dilation(still, iterations=1), structure=EIGHT)
     pad = p.ghost_ring_px
     candidates = []  # (box, shape, present)
@@ -170,46 +188,45 @@ def track(gray: np.ndarray, fps: float, face_boxes: Sequence[Sequence[float]] = 
     p = params
     step = max(1, len(gray) // 151)
     sample = gray[::step]
-    background = np.median(sample[: len(sample) - (len(sample) + 1) % 2], axis=0).astype(np.uint8)  # odd count: a value, not a mean of two
-    fg = foreground(gray, background, p.diff_threshold, p.batch)
-    faces = _grow_mask(fg, face_mask(background.shape, face_boxes, p.face_margin), p) if len(face_boxes) else None
-    distractors = _flicker_mask(fg, fps, p) | (faces if faces is not None else False)
-    repaired = _repair_ghosts(gray, background, fg, p, distractors, faces)
-    if repaired is not None:
+    background = median_u8(sample)[0]
+    fg = foreground(gray, background, p.diff_threshold)
+    act = activity(fg)
+    seed = face_mask(background.shape, face_boxes, p.face_margin) if len(face_boxes) else None
+    faces = _grow_mask(act, seed, p) if seed is not None else None
+    flicker = _flicker_mask(act, fps, p)
+    repaired = _repair_ghosts(gray, background, fg, act, p, flicker | (faces if faces is not None else False), faces)
+    if repaired is None:
+        mask = flicker | (faces if faces is not None else False)
+    else:
         background, ghosts = repaired
         before = fg
-        fg = foreground(gray, background, p.diff_threshold, p.batch)
+        fg = foreground(gray, background, p.diff_threshold)
         # flicker is judged on the frames as first seen, but not where a ghost was: its on/off edges toggle,
         # and after the repair the cursor resting there may legitimately cover it most of the time
-        mask = _flicker_mask(before & ~ghosts, fps, p) & ~ghosts
-    else:
-        mask = _flicker_mask(fg, fps, p)
-    if len(face_boxes):
-        mask |= _grow_mask(fg, face_mask(background.shape, face_boxes, p.face_margin), p)
+        mask = _flicker_mask(activity(before & ~ghosts), fps, p) & ~ghosts
+        if seed is not None:
+            mask |= _grow_mask(activity(fg), seed, p)
     fg &= ~mask
     xy = np.full((len(gray), 2), np.nan)
     previous = None
-    for i, frame in enumerate(fg):
-        ys, xs = np.nonzero(frame)
-        if len(ys) < p.min_blob_px:
-            continue
-        y0, x0 = ys.min(), xs.min()
-        labels, n = ndimage.label(frame[y0:ys.max() + 1, x0:xs.max() + 1], structure=EIGHT)
-        if n == 0:
-            continue
-        sizes = np.bincount(labels.ravel())[1:]
-        candidates = [k + 1 for k in range(n) if sizes[k] >= p.min_blob_px]
-        if not candidates:
+    rows, cols = fg.any(axis=2), fg.any(axis=1)  # per-frame bounding box of the foreground
+    for i in [i for i, frame in enumerate(fg) if np.count_nonzero(frame) >= p.min_blob_px]:
+        ys, xs = np.flatnonzero(rows[i]), np.flatnonzero(cols[i])
+        y0, x0 = ys[0], xs[0]
+        crop = np.ascontiguousarray(fg[i, y0:ys[-1] + 1, x0:xs[-1] + 1]).view(np.uint8)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
+        big = [k for k in range(1, n) if stats[k, cv2.CC_STAT_AREA] >= p.min_blob_px]
+        if not big:
             continue
         tips = {}
-        for k in candidates:
-            by, bx = np.nonzero(labels == k)
-            top = by.min()
-            tips[k] = (x0 + bx[by == top].min(), y0 + top)
+        for k in big:  # the tip: topmost pixel, leftmost among ties
+            top, left = stats[k, cv2.CC_STAT_TOP], stats[k, cv2.CC_STAT_LEFT]
+            row = labels[top, left:left + stats[k, cv2.CC_STAT_WIDTH]]
+            tips[k] = (x0 + left + int(np.argmax(row == k)), y0 + top)
         if previous is not None:
-            best = min(candidates, key=lambda k: np.hypot(tips[k][0] - previous[0], tips[k][1] - previous[1]))
+            best = min(big, key=lambda k: np.hypot(tips[k][0] - previous[0], tips[k][1] - previous[1]))
         else:
-            best = max(candidates, key=lambda k: sizes[k - 1])
+            best = max(big, key=lambda k: stats[k, cv2.CC_STAT_AREA])
         previous = tips[best]
         xy[i] = previous
     return {"xy": xy, "background": background, "mask": mask}

@@ -13,7 +13,8 @@ from typing import Sequence
 import numpy as np
 
 from mednarratives.frames.chunks import Chunk, ChunkParams, StableChunker
-from mednarratives.frames.decode import iter_batches, scaled_size, stream_info
+from mednarratives.frames.decode import i420_luma, i420_to_rgb, iter_batches, scaled_size, stream_info
+from mednarratives.frames.median import median_u8
 from mednarratives.traces.cursor import FaceDetector, TraceParams, foreground, track
 
 
@@ -37,29 +38,18 @@ class ChunkResult:
     face_boxes: list[list[float]]  # working-image pixels
 
 
+def colour_samples(chunk: Chunk, samples: int) -> np.ndarray:
+    """Indices of up to `samples` colour frames spread evenly over the chunk."""
+    return np.unique(np.linspace(0, len(chunk.colour) - 1, min(samples, len(chunk.colour))).round().astype(int))
+
+
 def representative_image(chunk: Chunk, background: np.ndarray, stride: int, threshold: int, samples: int) -> np.ndarray:
-    """Per-pixel median of the chunk's colour frames, ignoring pixels covered by the cursor."""
+    """Per-pixel (lower) median of the chunk's colour frames, ignoring pixels covered by the cursor."""
     first = chunk.start + (-chunk.start) % stride  # colour frames sit at indices divisible by stride
-    pick = np.unique(np.linspace(0, len(chunk.colour) - 1, min(samples, len(chunk.colour))).round().astype(int))
-    colour = chunk.colour[pick].astype(np.float32)
-    gray = chunk.gray[(first + pick * stride) - chunk.start]
-    covered = foreground(gray, background, threshold)
-    fallback = np.median(chunk.colour[pick], axis=0)
-    never = covered.all(axis=0)  # covered in every sample: the plain median
-    covered[:, never] = False
-    colour[covered] = np.nan
-    image = _nanmedian0(colour)
-    return np.where(np.isnan(image), fallback, image).round().astype(np.uint8)
-
-
-def _nanmedian0(values: np.ndarray) -> np.ndarray:
-    """np.nanmedian(values, axis=0), without numpy's slow masked-array path: sort (NaNs last), pick the middle."""
-    ordered = np.sort(values, axis=0)
-    valid = np.count_nonzero(~np.isnan(values), axis=0)
-    lo = np.clip((valid - 1) // 2, 0, None)[None]
-    hi = np.clip(valid // 2, 0, None)[None]
-    med = 0.5 * (np.take_along_axis(ordered, lo, 0)[0] + np.take_along_axis(ordered, hi, 0)[0])
-    return np.where(valid > 0, med, np.nan)
+    pick = colour_samples(chunk, samples)
+    covered = foreground(chunk.gray[(first + pick * stride) - chunk.start], background, threshold)
+    covered[:, covered.all(axis=0)] = False  # covered in every sample: the plain median
+    return median_u8(chunk.colour[pick], ~covered)[0]
 
 
 def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
@@ -67,7 +57,7 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
     """{"width", "height", "fps", "n_frames", "work_size", "chunks": [ChunkResult], "grabs": {t: image}}."""
     info = stream_info(path)
     size = scaled_size(info.width, info.height, params.scale)
-    chunker = StableChunker(info.fps, params.chunk)
+    chunker = StableChunker(info.fps, params.chunk, to_rgb=i420_to_rgb)
     results: list[ChunkResult] = []
     wanted = {}
     for t in sorted(set(grab_times)):
@@ -75,8 +65,10 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
     grabs: dict[float, np.ndarray] = {}
 
     def process(chunk: Chunk) -> None:
-        median = np.median(chunk.colour, axis=0).astype(np.uint8)
-        faces = face_detector(median) if face_detector is not None else []
+        faces = []
+        if face_detector is not None:
+            sample = chunk.colour[colour_samples(chunk, params.median_samples)]
+            faces = face_detector(median_u8(sample)[0])
         tracked = track(chunk.gray, info.fps, face_boxes=faces, params=params.trace)
         image = representative_image(chunk, tracked["background"], params.chunk.colour_stride,
                                      params.trace.diff_threshold, params.median_samples)
@@ -87,11 +79,11 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
 
     index = 0
     last = None
-    for batch in iter_batches(path, size):
+    for batch in iter_batches(path, size, "yuv420p"):  # the cheapest decode: luma for tracking, colour on demand
         for f in [f for f in wanted if index <= f < index + len(batch)]:
             for t in wanted.pop(f):
-                grabs[t] = batch[f - index].copy()
-        for chunk in chunker.feed(batch, index):
+                grabs[t] = i420_to_rgb(batch[f - index])
+        for chunk in chunker.feed(i420_luma(batch), index, batch):
             process(chunk)
         index += len(batch)
         last = batch[-1]
@@ -100,6 +92,6 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
     for times in wanted.values():  # asked past the last frame (rounding at the end): the last frame
         for t in times:
             if last is not None:
-                grabs[t] = last.copy()
+                grabs[t] = i420_to_rgb(last)
     return {"width": info.width, "height": info.height, "fps": info.fps, "n_frames": index,
             "work_size": list(size), "chunks": results, "grabs": grabs}
