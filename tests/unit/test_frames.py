@@ -110,6 +110,18 @@ def test_decode_errors_are_clear(tmp_path):
         read_all(bad, (160, 120))
 
 
+def test_a_hanging_input_times_out(tmp_path):
+    """A FIFO nobody writes to blocks ffprobe/ffmpeg forever on open: the timeouts turn that into DecodeError."""
+    import os
+
+    fifo = tmp_path / "stalled.mp4"
+    os.mkfifo(fifo)
+    with pytest.raises(DecodeError, match="timed out"):
+        stream_info(fifo, timeout=1)
+    with pytest.raises(DecodeError, match="timed out"):
+        next(iter_batches(fifo, (160, 120), timeout=1))
+
+
 def test_busy_area_rejects_a_large_moving_region_but_not_a_corner():
     from PIL import Image
 

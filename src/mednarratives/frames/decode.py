@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -28,7 +30,10 @@ class StreamInfo:
 def stream_info(path: str | Path, timeout: float = 60) -> StreamInfo:
     cmd = ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
            "stream=width,height,avg_frame_rate,nb_frames:format=duration", "-of", "json", "--", str(path)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise DecodeError(f"ffprobe timed out after {timeout} s on {path}") from None
     if proc.returncode != 0:
         raise DecodeError(f"ffprobe failed on {path}: {proc.stderr.strip()[:500]}")
     meta = json.loads(proc.stdout)
@@ -64,7 +69,7 @@ def iter_batches(path: str | Path, size: tuple[int, int], pix_fmt: str = "rgb24"
 
     yuv420p is the cheapest output for H.264 sources (no colour conversion in ffmpeg, half the bytes of
     rgb24): its Y plane is the luma (limited range, see `i420_luma`), `i420_to_rgb` gives colour per frame.
-    `decoder_flags` go before `-i` (e.g. ``-skip_loop_filter all``)."""
+    `decoder_flags` go before `-i` (e.g. ``-skip_loop_filter all``). `timeout`: seconds for the whole decode."""
     if pix_fmt not in PIXEL_FORMATS:
         raise ValueError(f"pix_fmt must be one of {PIXEL_FORMATS}, not {pix_fmt!r}")
     w, h = size
@@ -75,21 +80,33 @@ def iter_batches(path: str | Path, size: tuple[int, int], pix_fmt: str = "rgb24"
     cmd = ["ffmpeg", "-v", "error", "-nostdin", "-threads", str(threads), *decoder_flags, "-i", str(path),
            "-vf", vf, "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"]
     frame_bytes = int(np.prod(shape))
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        while True:
-            buf = proc.stdout.read(frame_bytes * batch)
-            if not buf:
-                break
-            n = len(buf) // frame_bytes
-            yield np.frombuffer(buf, np.uint8, count=n * frame_bytes).reshape((n, *shape))
-        err = proc.stderr.read().decode(errors="replace")
-        if proc.wait(timeout=timeout) != 0:
-            raise DecodeError(f"ffmpeg failed on {path}: {err.strip()[:500]}")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    # stderr goes to a file, not a pipe: a flood of decoder errors cannot fill a pipe nobody reads and stall
+    # ffmpeg; a watchdog kills ffmpeg after `timeout` seconds, however it hangs (a stalled input, a FIFO)
+    with tempfile.TemporaryFile() as stderr_file:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr_file)
+        expired = threading.Event()
+        watchdog = threading.Timer(timeout, lambda: (expired.set(), proc.kill()))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            while True:
+                buf = proc.stdout.read(frame_bytes * batch)
+                if not buf:
+                    break
+                n = len(buf) // frame_bytes
+                yield np.frombuffer(buf, np.uint8, count=n * frame_bytes).reshape((n, *shape))
+            code = proc.wait()
+            if expired.is_set():
+                raise DecodeError(f"ffmpeg timed out after {timeout} s on {path}")
+            if code != 0:
+                stderr_file.seek(0)
+                raise DecodeError(f"ffmpeg failed on {path}: {stderr_file.read().decode(errors='replace').strip()[:500]}")
+        finally:
+            watchdog.cancel()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
 
 
 # limited-range luma (16..235) -> full range (0..255), as ffmpeg's own yuv -> gray conversion does
