@@ -153,3 +153,30 @@ def test_refine_takes_the_cut_only_when_it_agrees_with_the_detector():
     dets = [([10, 10, 218, 90], 0.9), ([10, 98, 218, 178], 0.9)]
     out, used = refine_with_xycut(dets, boxes)
     assert not used and out == dets
+
+
+class _ModelWithArgs:  # stands in for ultralytics' DetectionModel, which carries its training args
+    def __init__(self, args):
+        self.args = args
+
+
+def test_exported_weights_do_not_depend_on_the_working_directory(tmp_path, monkeypatch):
+    """ultralytics stores its project/save folders as absolute paths: two workflow copies must still give the
+    same bytes (the determinism test compares runs in different folders)."""
+    import torch
+
+    from mednarratives.articles.subfigures import export_weights, file_sha256
+
+    digests = []
+    for name in ("first", "second"):
+        wf = tmp_path / name
+        wf.mkdir()
+        monkeypatch.chdir(wf)
+        args = {"project": str(wf / "work"), "save_dir": str(wf / "work" / "run"), "imgsz": 320}
+        torch.save({"date": name, "train_args": dict(args), "model": _ModelWithArgs(dict(args)), "ema": None,
+                    "optimizer": {"lr": 0.01}, "weights": torch.arange(6.0)}, wf / "best.pt")
+        export_weights(wf / "best.pt", wf / "weights.pt")
+        digests.append(file_sha256(wf / "weights.pt"))
+        ckpt = torch.load(wf / "weights.pt", weights_only=False)
+        assert ckpt["train_args"]["project"] == "work" and ckpt["model"].args["save_dir"] == os.path.join("work", "run")
+    assert digests[0] == digests[1]

@@ -200,10 +200,17 @@ def train(data_yaml: str | os.PathLike, out_weights: str | os.PathLike, options:
 
 def export_weights(src: str | os.PathLike, dest: str | os.PathLike) -> None:
     """Copy an ultralytics checkpoint without what differs between two identical trainings (its save date, the
-    git state of the working directory, the optimizer, the per-epoch times), so equal training gives equal bytes."""
+    git state of the working directory, the optimizer, the per-epoch times, the absolute path of the working
+    directory), so equal training gives equal bytes wherever the workflow runs."""
     import torch
     ckpt = torch.load(src, map_location="cpu", weights_only=False)
     ckpt["date"] = None
+    # ultralytics keeps its project and save folders absolute, in train_args and in each model's args
+    for args in [ckpt.get("train_args")] + [getattr(ckpt.get(k), "args", None) for k in ("model", "ema")]:
+        if isinstance(args, dict):
+            for key, value in args.items():
+                if isinstance(value, str) and os.path.isabs(value) and Path(value).is_relative_to(Path.cwd()):
+                    args[key] = os.path.relpath(value)
     ckpt.pop("git", None)
     ckpt["optimizer"] = None
     ckpt.pop("train_results", None)  # holds epoch wall times
