@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+LIBRARY = "libespeak-ng.so.1"
 SAMPLE_RATE = 22050      # espeak-ng's native rate; checked against espeak_Initialize's answer
 SILENCE = 300            # |sample| at or below this (int16, about -40 dBFS) is silence
 PUNCTUATION = "\"'.,;:!?()[]"
@@ -114,7 +115,7 @@ def _phoneme_count(lib, word: str) -> int:
 
 
 def _worker(text: str, voice: str, rate: int) -> tuple[int, list[int], bytes]:
-    lib = ctypes.CDLL("libespeak-ng.so.1")
+    lib = ctypes.CDLL(LIBRARY)
     lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
     sample_rate = lib.espeak_Initialize(_SYNCHRONOUS, 0, None, _PHONEME_EVENTS | _DONT_EXIT)
     if sample_rate <= 0 or lib.espeak_SetVoiceByName(voice.encode()) != 0:

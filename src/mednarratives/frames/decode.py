@@ -8,7 +8,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator
 
 import cv2
 import numpy as np
@@ -62,14 +62,13 @@ def frame_shape(size: tuple[int, int], pix_fmt: str) -> tuple[int, ...]:
 
 
 def iter_batches(path: str | Path, size: tuple[int, int], pix_fmt: str = "rgb24", batch: int = 64,
-                 threads: int = 1, timeout: float = 3600, fps: float = 0, flags: str = "area",
-                 decoder_flags: Sequence[str] = ()) -> Iterator[np.ndarray]:
+                 threads: int = 1, timeout: float = 3600, fps: float = 0, flags: str = "area") -> Iterator[np.ndarray]:
     """Yield uint8 frame batches (n, *frame_shape) of the whole video, scaled to `size` = (w, h) with the
     ffmpeg scaler `flags` (area averaging by default), resampled to `fps` frames per second (0 = every frame).
 
     yuv420p is the cheapest output for H.264 sources (no colour conversion in ffmpeg, half the bytes of
     rgb24): its Y plane is the luma (limited range, see `i420_luma`), `i420_to_rgb` gives colour per frame.
-    `decoder_flags` go before `-i` (e.g. ``-skip_loop_filter all``). `timeout`: seconds for the whole decode."""
+    `timeout`: seconds for the whole decode."""
     if pix_fmt not in PIXEL_FORMATS:
         raise ValueError(f"pix_fmt must be one of {PIXEL_FORMATS}, not {pix_fmt!r}")
     w, h = size
@@ -77,7 +76,7 @@ def iter_batches(path: str | Path, size: tuple[int, int], pix_fmt: str = "rgb24"
         raise ValueError(f"yuv420p needs an even size, not {size}")
     shape = frame_shape(size, pix_fmt)
     vf = (f"fps={fps}," if fps else "") + f"scale={w}:{h}:flags={flags}"
-    cmd = ["ffmpeg", "-v", "error", "-nostdin", "-threads", str(threads), *decoder_flags, "-i", str(path),
+    cmd = ["ffmpeg", "-v", "error", "-nostdin", "-threads", str(threads), "-i", str(path),
            "-vf", vf, "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"]
     frame_bytes = int(np.prod(shape))
     # stderr goes to a file, not a pipe: a flood of decoder errors cannot fill a pipe nobody reads and stall

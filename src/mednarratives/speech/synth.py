@@ -46,7 +46,7 @@ def espeak_available() -> bool:
 
 def _library_available() -> bool:
     try:
-        ctypes.CDLL("libespeak-ng.so.1")
+        ctypes.CDLL(espeak_utterance.LIBRARY)
     except OSError:
         return False
     return True

@@ -193,10 +193,10 @@ def track(gray: np.ndarray, fps: float, face_boxes: Sequence[Sequence[float]] = 
     act = activity(fg)
     seed = face_mask(background.shape, face_boxes, p.face_margin) if len(face_boxes) else None
     faces = _grow_mask(act, seed, p) if seed is not None else None
-    flicker = _flicker_mask(act, fps, p)
-    repaired = _repair_ghosts(gray, background, fg, act, p, flicker | (faces if faces is not None else False), faces)
+    distractors = _flicker_mask(act, fps, p) | (faces if faces is not None else False)
+    repaired = _repair_ghosts(gray, background, fg, act, p, distractors, faces)
     if repaired is None:
-        mask = flicker | (faces if faces is not None else False)
+        mask = distractors
     else:
         background, ghosts = repaired
         before = fg
