@@ -7,7 +7,7 @@ BM = config["benchmark"]
 
 rule dataset_assemble:
     input:
-        videos=for_kept_videos("results/narratives/{video_id}.jsonl"),
+        videos=for_video_shards("results/narratives/{shard}.jsonl"),
         articles=PER_SHARD("results/articles/pairs/{shard}.jsonl"),
     output:
         splits="results/dataset/splits.json",

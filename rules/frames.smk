@@ -1,34 +1,32 @@
 # Frames, traces and alignment (paper 3.2.4-3.3): one decode pass per video -> chunks + images + raw cursor
-# points; traces -> segments and boxes; align -> narrative samples. Records: docs/data_contract.md.
+# points; traces -> segments and boxes; align -> narrative samples. One job per manifest shard, over the videos
+# its filter kept (scene chunks from the filter's key-frames with keyframes_from: filter). Records:
+# docs/data_contract.md.
 FRAMES = config["frames"]
 TRACES = config["traces"]
 ALIGN = config["align"]
 
-# Scene chunks from the filter's key-frames (keyframes_from: filter) need the filter records: kept.tsv depends on them.
-FRAMES_KEYFRAME_INPUT = {"kept": "results/videos/kept.tsv"} if FRAMES["keyframes_from"] == "filter" else {}
-
 
 rule frames_video:
     input:
-        video=lambda w: video_media(w.video_id),
-        **FRAMES_KEYFRAME_INPUT,
+        media="results/videos/full/{shard}",
+        records="results/videos/filter/{shard}.jsonl",
     output:
-        record="results/frames/{video_id}.json",
-        images=directory("results/frames/{video_id}"),
-        points="results/frames/{video_id}.points.json",
-        ledger="results/ledger/frames/{video_id}.jsonl",
+        records="results/frames/{shard}.jsonl",
+        images=directory("results/frames/{shard}"),
+        points="results/frames/{shard}.points.jsonl",
+        ledger="results/ledger/frames/{shard}.jsonl",
     params:
         frames=FRAMES,
         traces=TRACES,
-        filter_glob=FRAMES["filter_glob"],
     log:
-        "logs/frames/{video_id}.log",
+        "logs/frames/{shard}.log",
     benchmark:
-        "logs/benchmark/frames/{video_id}.tsv"
+        "logs/benchmark/frames/{shard}.tsv"
     threads: 1
     resources:
         mem_mb=3000,
-        runtime=30,
+        runtime=4 * 60,
     conda:
         "../envs/frames.yaml"
     script:
@@ -37,15 +35,15 @@ rule frames_video:
 
 rule traces_video:
     input:
-        frames="results/frames/{video_id}.json",
-        points="results/frames/{video_id}.points.json",
-        text="results/text/{video_id}.json",  # utterance times: per-utterance boxes
+        frames="results/frames/{shard}.jsonl",
+        points="results/frames/{shard}.points.jsonl",
+        text="results/text/{shard}.jsonl",  # utterance times: per-utterance boxes
     output:
-        traces="results/traces/{video_id}.json",
+        traces="results/traces/{shard}.jsonl",
     params:
         traces=TRACES,
     log:
-        "logs/traces/{video_id}.log",
+        "logs/traces/{shard}.log",
     threads: 1
     resources:
         mem_mb=1000,
@@ -58,18 +56,18 @@ rule traces_video:
 
 rule align_video:
     input:
-        frames="results/frames/{video_id}.json",
-        traces="results/traces/{video_id}.json",
-        text="results/text/{video_id}.json",
-        speech="results/speech/{video_id}.json",
-        kept="results/videos/kept.tsv",  # the video's domain (scene chunks without a classified domain)
+        frames="results/frames/{shard}.jsonl",
+        traces="results/traces/{shard}.jsonl",
+        text="results/text/{shard}.jsonl",
+        speech="results/speech/{shard}.jsonl",
+        records="results/videos/filter/{shard}.jsonl",  # the video's domain (scene chunks without a classified domain)
     output:
-        samples="results/narratives/{video_id}.jsonl",
-        ledger="results/ledger/align/{video_id}.jsonl",
+        samples="results/narratives/{shard}.jsonl",
+        ledger="results/ledger/align/{shard}.jsonl",
     params:
         align=ALIGN,
     log:
-        "logs/align/{video_id}.log",
+        "logs/align/{shard}.log",
     threads: 1
     resources:
         mem_mb=1000,
@@ -83,8 +81,8 @@ rule align_video:
 rule traces_score:
     # Demo only: trace error, share within 10 px, pointing-box IoU, webcam points, per video (prints the table).
     input:
-        traces=for_kept_videos("results/traces/{video_id}.json"),
-        truth=for_kept_videos(f"{DEMO_DIR}/videos/{{video_id}}.truth.json"),
+        traces=for_video_shards("results/traces/{shard}.jsonl"),
+        truth=expand(f"{DEMO_DIR}/videos/{{video_id}}.truth.json", video_id=DEMO_VIDEO_IDS),
     output:
         json="results/traces/score.json",
         tsv="results/traces/score.tsv",
@@ -98,5 +96,5 @@ rule traces_score:
         "../scripts/traces_score.py"
 
 
-ALL_TARGETS.append(for_kept_videos("results/narratives/{video_id}.jsonl"))
+ALL_TARGETS.append(for_video_shards("results/narratives/{shard}.jsonl"))
 ALL_TARGETS += ["results/traces/score.tsv"] if VIDEO_SOURCE["kind"] == "demo" else []

@@ -5,9 +5,10 @@
 LEDGER_FLOW = {
     "videos_manifest": None,
     "videos_filter": "videos_manifest",
-    "speech": "videos_filter",
+    "videos_full": "videos_filter",
+    "speech": "videos_full",
     "text": "speech",
-    "frames": "videos_filter",
+    "frames": "videos_full",
     "align": "frames",
     "articles_manifest": None,
     "articles_parse": "articles_manifest",
@@ -16,13 +17,12 @@ LEDGER_FLOW = {
     "articles_pairs": "articles_subfigures",
     "dataset_assemble": ["align", "articles_pairs"],
 }
-LEDGER_PER_VIDEO = ["speech", "text", "frames", "align"]
+LEDGER_PER_VIDEO_SHARD = ["videos_filter", "videos_full", "speech", "text", "frames", "align"]
 LEDGER_PER_ARTICLE_SHARD = ["articles_parse", "articles_filter", "articles_subfigures", "articles_pairs"]
 
 ledger_files = lambda wildcards: (
     [f"results/ledger/{stage}/all.jsonl" for stage in ("videos_manifest", "articles_manifest", "dataset_assemble")]
-    + [f"results/ledger/videos_filter/{s}.jsonl" for s in video_shards()]
-    + expand("results/ledger/{stage}/{video_id}.jsonl", stage=LEDGER_PER_VIDEO, video_id=kept_video_ids(wildcards))
+    + expand("results/ledger/{stage}/{shard}.jsonl", stage=LEDGER_PER_VIDEO_SHARD, shard=video_shards())
     + expand("results/ledger/{stage}/{shard}.jsonl", stage=LEDGER_PER_ARTICLE_SHARD, shard=ARTICLE_SHARDS())
 )
 

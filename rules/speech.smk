@@ -1,5 +1,6 @@
 # Speech and text (paper 3.2.3, 7.4-7.5): Whisper ASR with word timestamps + medical-term correction, then
-# medical / ROI text, keywords, entities, subdomain and modality tags. Records: docs/data_contract.md.
+# medical / ROI text, keywords, entities, subdomain and modality tags; one job per manifest shard, over the
+# videos its filter kept. Records: docs/data_contract.md.
 SPEECH = config["speech"]
 TEXT = config["text"]
 
@@ -7,20 +8,20 @@ TEXT = config["text"]
 rule speech_asr:
     # GPU-capable (faster-whisper/CTranslate2): on clusters set device/compute_type in config and gpu=1 in the profile.
     input:
-        media=lambda wc: video_media(wc.video_id),
+        media="results/videos/full/{shard}",
     output:
-        record="results/speech/{video_id}.json",
-        ledger="results/ledger/speech/{video_id}.jsonl",
+        records="results/speech/{shard}.jsonl",
+        ledger="results/ledger/speech/{shard}.jsonl",
     params:
         speech=SPEECH,
     log:
-        "logs/speech/{video_id}.log",
+        "logs/speech/{shard}.log",
     benchmark:
-        "logs/benchmark/speech/{video_id}.tsv"
+        "logs/benchmark/speech/{shard}.tsv"
     threads: 1
     resources:
         mem_mb=3000,
-        runtime=60,
+        runtime=12 * 60,
     conda:
         "../envs/speech.yaml"
     script:
@@ -29,18 +30,18 @@ rule speech_asr:
 
 rule text_video:
     input:
-        speech="results/speech/{video_id}.json",
+        speech="results/speech/{shard}.jsonl",
     output:
-        record="results/text/{video_id}.json",
-        ledger="results/ledger/text/{video_id}.jsonl",
+        records="results/text/{shard}.jsonl",
+        ledger="results/ledger/text/{shard}.jsonl",
     params:
         text=TEXT,
     log:
-        "logs/text/{video_id}.log",
+        "logs/text/{shard}.log",
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=30,
+        runtime=4 * 60,
     conda:
         "../envs/speech.yaml"
     script:
@@ -50,8 +51,8 @@ rule text_video:
 rule speech_score:
     # Demo only: WER before/after correction and word-timestamp agreement against the narration truth.
     input:
-        speech=for_kept_videos("results/speech/{video_id}.json"),
-        truth=for_kept_videos(f"{DEMO_DIR}/videos/{{video_id}}.truth.json"),
+        speech=for_video_shards("results/speech/{shard}.jsonl"),
+        truth=expand(f"{DEMO_DIR}/videos/{{video_id}}.truth.json", video_id=DEMO_VIDEO_IDS),
     output:
         json="results/speech/score.json",
         tsv="results/speech/score.tsv",

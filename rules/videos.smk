@@ -1,10 +1,9 @@
 # Stage rules: see docs/data_contract.md
 # Video acquisition and filtering (paper 3.2.1-3.2.2, appendix 7.1-7.3): manifest shards (checkpoint) ->
 # per-shard filter (duration, speech, key-frames + domain classifiers, Table 3 thresholds, narrative check)
-# -> kept.tsv (checkpoint) -> full-resolution media of kept videos (youtube; local: a symlink).
+# -> per shard, the media of its kept videos (youtube: full-resolution download; demo, local: a symlink), which
+# the per-shard speech/frames stages read; kept.tsv lists every kept video.
 import os
-
-from mednarratives.videos.decide import read_kept_ids
 
 VID = config["videos"]
 VID_CLF = VID["classifier"]
@@ -29,11 +28,9 @@ else:
 video_shards = lambda: sorted(
     glob_wildcards(os.path.join(checkpoints.videos_manifest.get().output.manifest, "{name}.tsv")).name
 )
-# Ids of the videos the filter kept (reads the videos_kept checkpoint): use it in input functions of per-video
-# targets, e.g. expand("results/frames/{video_id}.json", video_id=kept_video_ids(wildcards)).
-kept_video_ids = lambda wildcards=None: read_kept_ids(checkpoints.videos_kept.get().output.kept)
-# An input function: `pattern` expanded over the kept videos (per-video targets of `rule all` and gathering rules).
-for_kept_videos = lambda pattern: lambda wildcards: expand(pattern, video_id=kept_video_ids(wildcards))
+# An input function: `pattern` expanded over the manifest shards. The per-video stages run per shard on the
+# videos the shard's filter kept, so the DAG is planned right after the manifest checkpoint, a few jobs per shard.
+for_video_shards = lambda pattern: lambda wildcards: expand(pattern, shard=video_shards())
 
 
 checkpoint videos_manifest:
@@ -139,9 +136,9 @@ rule videos_filter:
         "../scripts/videos_filter.py"
 
 
-checkpoint videos_kept:
+rule videos_kept:
     input:
-        records=lambda wc: [f"results/videos/filter/{s}.jsonl" for s in video_shards()],
+        records=for_video_shards("results/videos/filter/{shard}.jsonl"),
     output:
         kept="results/videos/kept.tsv",
     log:
@@ -158,19 +155,20 @@ checkpoint videos_kept:
 
 rule videos_full:
     input:
-        kept="results/videos/kept.tsv",
-        manifest_dir="results/videos/manifest",
+        records="results/videos/filter/{shard}.jsonl",
+        manifest=lambda wc: os.path.join(checkpoints.videos_manifest.get().output.manifest, f"{wc.shard}.tsv"),
     output:
-        video="results/videos/full/{video_id}.mp4",
+        media=directory("results/videos/full/{shard}"),
+        ledger="results/ledger/videos_full/{shard}.jsonl",
     params:
         kind=VIDEO_SOURCE["kind"],
         download=VID["download"],
     log:
-        "logs/videos/full/{video_id}.log",
+        "logs/videos/full/{shard}.log",
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=120,
+        runtime=12 * 60 if VIDEO_SOURCE["kind"] == "youtube" else 10,
     conda:
         "../envs/videos.yaml"
     script:
@@ -180,8 +178,8 @@ rule videos_full:
 rule videos_score:
     """Demo only: decisions and key-frame recall against the demo truth."""
     input:
-        records=lambda wc: [f"results/videos/filter/{s}.jsonl" for s in video_shards()],
-        ledgers=lambda wc: [f"results/ledger/videos_filter/{s}.jsonl" for s in video_shards()],
+        records=for_video_shards("results/videos/filter/{shard}.jsonl"),
+        ledgers=for_video_shards("results/ledger/videos_filter/{shard}.jsonl"),
         truth=expand(f"{DEMO_DIR}/videos/{{video_id}}.truth.json", video_id=DEMO_VIDEO_IDS),
     output:
         score="results/videos/score.json",

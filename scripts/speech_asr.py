@@ -1,6 +1,6 @@
 from mednarratives.smk import logged
-from mednarratives.speech.stage import run
+from mednarratives.speech.stage import run_shard
 
 with logged(snakemake.log[0]):
-    run(snakemake.wildcards.video_id, snakemake.input.media, snakemake.output.record, snakemake.output.ledger,
-        {**snakemake.params.speech, "cpu_threads": snakemake.threads})
+    run_shard(snakemake.input.media, snakemake.output.records, snakemake.output.ledger,
+              {**snakemake.params.speech, "cpu_threads": snakemake.threads})

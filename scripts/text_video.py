@@ -1,6 +1,5 @@
 from mednarratives.smk import logged
-from mednarratives.text.stage import run
+from mednarratives.text.stage import run_shard
 
 with logged(snakemake.log[0]):
-    run(snakemake.wildcards.video_id, snakemake.input.speech, snakemake.output.record, snakemake.output.ledger,
-        snakemake.params.text)
+    run_shard(snakemake.input.speech, snakemake.output.records, snakemake.output.ledger, snakemake.params.text)

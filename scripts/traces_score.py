@@ -1,15 +1,14 @@
 """Score the demo videos' traces against their truth: one row per video, and the bar."""
 import json
 
-from mednarratives.io import atomic_path, read_json, write_json
+from mednarratives.io import atomic_path, read_json, read_jsonl, write_json
 from mednarratives.smk import logged
 from mednarratives.traces.evaluate import BAR, score_video
 
 with logged(snakemake.log[0]) as log:
-    scores = {}
-    for traces, truth in zip(snakemake.input.traces, snakemake.input.truth):
-        record = read_json(traces)
-        scores[record["video_id"]] = score_video(record, read_json(truth), snakemake.params.edge_s)
+    truths = {t["video_id"]: t for t in map(read_json, snakemake.input.truth)}
+    scores = {rec["video_id"]: score_video(rec, truths[rec["video_id"]], snakemake.params.edge_s)
+              for path in snakemake.input.traces for rec in read_jsonl(path)}
     cols = ["median_error_px", "within_10px", "recall", "mean_box_iou", "min_box_iou", "points_on_webcam"]
     lines = ["video_id\t" + "\t".join(cols) + "\tpasses"]
     for vid, s in sorted(scores.items()):

@@ -1,6 +1,7 @@
 from mednarratives.smk import logged
-from mednarratives.videos.manifest import full_media
+from mednarratives.videos.manifest import shard_media
 
-with logged(snakemake.log[0]):
-    full_media(snakemake.wildcards.video_id, snakemake.input.kept, snakemake.input.manifest_dir,
-               snakemake.output.video, snakemake.params.kind, snakemake.params.download)
+with logged(snakemake.log[0]) as log:
+    media = shard_media(snakemake.input.records, snakemake.input.manifest, snakemake.output.media,
+                        snakemake.output.ledger, snakemake.params.kind, snakemake.params.download)
+    log.info("%d media files", len(media))

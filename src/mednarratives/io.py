@@ -49,3 +49,8 @@ def read_json(path: str | os.PathLike) -> Any:
 def read_jsonl(path: str | os.PathLike) -> list[Any]:
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+def read_jsonl_by(path: str | os.PathLike, key: str = "video_id") -> dict[Any, Any]:
+    """The records of a JSONL file keyed by one of their fields (a shard's per-video records by video id)."""
+    return {rec[key]: rec for rec in read_jsonl(path)}

@@ -1,5 +1,6 @@
 """Alignment on generated frames/traces/text/speech records (docs/data_contract.md)."""
-from mednarratives.align.video import AlignParams, align_video, content_words, rake_keywords
+from mednarratives.align.video import AlignParams, align_video, content_words, rake_keywords, run_shard
+from mednarratives.io import read_jsonl, write_jsonl
 
 
 def frames():
@@ -67,3 +68,20 @@ def test_utterance_outside_window_is_not_mapped():
     t["utterances"][0].update(start=14.0, end=18.0)
     samples, _ = align_video("v", frames(), traces(), t, None, "ct", AlignParams(lead_s=0.0, lag_s=0.0))
     assert [s["provenance"]["utterances"] for s in samples] == [[1]]
+
+
+def test_run_shard_aligns_every_video_with_its_own_records(tmp_path):
+    """Two videos in one shard: each is aligned with the text, speech and traces of the same id."""
+    other = {**frames(), "video_id": "w", "scenes": [{**frames()["scenes"][0], "domain": None}]}
+    paths = {name: str(tmp_path / f"{name}.jsonl") for name in ("frames", "traces", "text", "speech", "filter")}
+    write_jsonl(paths["frames"], [{**frames(), "video_id": "v"}, other])
+    write_jsonl(paths["traces"], [{**traces(), "video_id": "w"}, {**traces(), "video_id": "v"}])
+    write_jsonl(paths["text"], [{**text(), "video_id": "v"}, {"video_id": "w", "utterances": []}])
+    write_jsonl(paths["speech"], [{**speech(), "video_id": v} for v in ("v", "w")])
+    write_jsonl(paths["filter"], [{"video_id": "v", "domain": "mri"}, {"video_id": "w", "domain": "mri"}])
+    samples = run_shard(paths["frames"], paths["traces"], paths["text"], paths["speech"], paths["filter"],
+                        str(tmp_path / "out.jsonl"), str(tmp_path / "ledger.jsonl"))
+    assert samples == align_video("v", frames(), traces(), text(), speech(), "mri")[0]
+    assert read_jsonl(tmp_path / "out.jsonl") == samples
+    rows = {r["unit"]: r["reason"] for r in read_jsonl(tmp_path / "ledger.jsonl")}
+    assert rows == {"v/0000": "", "v/0001": "no_medical_text", "w/0000": "no_medical_text", "w/0001": "no_medical_text"}

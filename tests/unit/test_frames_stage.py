@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from mednarratives.frames.chunks import ChunkParams
-from mednarratives.frames.stage import FramesParams, assign_scene, dedup_images, run_frames, scene_chunks
-from mednarratives.io import read_json, read_jsonl
+from mednarratives.frames.stage import FramesParams, assign_scene, dedup_images, run_frames, run_shard, scene_chunks
+from mednarratives.io import read_jsonl, write_jsonl
 from mednarratives.traces.video import VideoTraceParams
 
 
@@ -51,15 +51,11 @@ def two_scene_video(tmp_path_factory):
 
 def run(path, tmp_path, keyframes):
     vp = VideoTraceParams(scale=1.0, chunk=ChunkParams(min_duration_s=1.0))
-    out = tmp_path / "f.json"
-    rec = run_frames(str(path), "vid", keyframes, str(out), str(tmp_path / "img"), str(tmp_path / "p.json"),
-                     str(tmp_path / "ledger.jsonl"), FramesParams(pad_time=0.2), vp)
-    assert read_json(out) == rec
-    return rec, read_jsonl(tmp_path / "ledger.jsonl"), read_json(tmp_path / "p.json")
+    return run_frames(str(path), "vid", keyframes, str(tmp_path / "img"), FramesParams(pad_time=0.2), vp)
 
 
 def test_run_frames_without_keyframes(two_scene_video, tmp_path):
-    rec, rows, points = run(two_scene_video, tmp_path, None)
+    rec, points, rows = run(two_scene_video, tmp_path, None)
     stable = [c for c in rec["chunks"] if c["kind"] == "stable"]
     assert len(stable) == 2 and rec["keyframes_source"] == "none"
     assert stable[0]["start"] < 0.2 and 3.8 <= stable[1]["start"] < 4.3
@@ -70,7 +66,7 @@ def test_run_frames_without_keyframes(two_scene_video, tmp_path):
 
 def test_run_frames_keyframes_select_scenes_and_fall_back_to_keyframe_images(two_scene_video, tmp_path):
     kfs = [{"t": 0.0, "p_medical": 0.1}, {"t": 2.0, "p_medical": 0.9, "domain": "ultrasound"}, {"t": 4.0, "p_medical": 0.1}]
-    rec, rows, _ = run(two_scene_video, tmp_path, kfs)
+    rec, _, rows = run(two_scene_video, tmp_path, kfs)
     # only the moving middle scene is medical: no stable chunk there -> its keyframe is the image
     assert [(c["kind"], c["keyframe"]) for c in rec["chunks"]] == [("scene", 2.0)]
     dropped = [r for r in rows if r["decision"] == "dropped"]
@@ -80,5 +76,24 @@ def test_run_frames_keyframes_select_scenes_and_fall_back_to_keyframe_images(two
 def test_run_frames_bad_video_is_ledgered(tmp_path):
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"nope")
-    rec, rows, points = run(bad, tmp_path, None)
+    rec, points, rows = run(bad, tmp_path, None)
     assert rec["chunks"] == [] and rows[0]["decision"] == "dropped" and rows[0]["reason"] == "decode_error"
+
+
+def test_run_shard_writes_every_video_and_takes_keyframes_from_the_filter(two_scene_video, tmp_path):
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "a.mp4").symlink_to(two_scene_video)
+    (media / "b.mp4").write_bytes(b"nope")
+    kfs = [{"t": 0.0, "p_medical": 0.1}, {"t": 2.0, "p_medical": 0.9, "domain": "ultrasound"}, {"t": 4.0, "p_medical": 0.1}]
+    write_jsonl(tmp_path / "filter.jsonl", [{"video_id": "a", "decision": "positive", "keyframes": kfs}])
+    out = {name: str(tmp_path / name) for name in ("f.jsonl", "img", "p.jsonl", "l.jsonl")}
+    vp = VideoTraceParams(scale=1.0, chunk=ChunkParams(min_duration_s=1.0))
+    records = run_shard(str(media), str(tmp_path / "filter.jsonl"), out["f.jsonl"], out["img"], out["p.jsonl"],
+                        out["l.jsonl"], "filter", FramesParams(pad_time=0.2), vp)
+    assert read_jsonl(out["f.jsonl"]) == records and [r["video_id"] for r in records] == ["a", "b"]
+    assert records[0]["keyframes_source"] == "filter" and [c["kind"] for c in records[0]["chunks"]] == ["scene"]
+    assert records[0]["chunks"][0]["image"] == str(tmp_path / "img" / "a" / "0000.jpg")
+    assert [p["video_id"] for p in read_jsonl(out["p.jsonl"])] == ["a", "b"]
+    rows = {r["unit"]: r for r in read_jsonl(out["l.jsonl"])}
+    assert rows["a"]["decision"] == "kept" and rows["b"]["reason"] == "decode_error"

@@ -1,13 +1,13 @@
-"""ASR stage for one video: contract record (words/segments/model/corrections), ledger row, failure path."""
+"""ASR stage: contract record (words/segments/model/corrections), ledger row, failure path."""
 
 import importlib.util
 
 import numpy as np
 import pytest
 
-from mednarratives.io import read_json, read_jsonl
+from mednarratives.io import read_jsonl
 from mednarratives.speech import metrics, synth
-from mednarratives.speech.stage import run, to_record
+from mednarratives.speech.stage import run_shard, to_record, transcribe_video
 
 needs_asr = [
     pytest.mark.skipif(not synth.espeak_available(), reason="needs espeak-ng"),
@@ -34,13 +34,15 @@ def test_to_record_shape():
 
 
 def test_bad_media_is_ledgered_not_raised(tmp_path):
-    bad = tmp_path / "broken.mp4"
-    bad.write_bytes(b"not a video")
-    rec = run("bad1", str(bad), str(tmp_path / "s.json"), str(tmp_path / "l.jsonl"),
-              {"model": "/nonexistent/model", "cache_dir": str(tmp_path / "cache")})
-    row, = read_jsonl(tmp_path / "l.jsonl")
-    assert row["decision"] == "dropped" and row["reason"] == "asr_failed" and row["unit"] == "bad1"
-    assert rec["words"] == [] and rec["error"] and read_json(tmp_path / "s.json") == rec
+    (tmp_path / "media").mkdir()
+    for vid in ("bad1", "bad2"):
+        (tmp_path / "media" / f"{vid}.mp4").write_bytes(b"not a video")
+    recs = run_shard(str(tmp_path / "media"), str(tmp_path / "s.jsonl"), str(tmp_path / "l.jsonl"),
+                     {"model": "/nonexistent/model", "cache_dir": str(tmp_path / "cache")})
+    rows = read_jsonl(tmp_path / "l.jsonl")
+    assert [(r["unit"], r["decision"], r["reason"]) for r in rows] == [("bad1", "dropped", "asr_failed"),
+                                                                        ("bad2", "dropped", "asr_failed")]
+    assert all(rec["words"] == [] and rec["error"] for rec in recs) and read_jsonl(tmp_path / "s.jsonl") == recs
 
 
 @needs_asr[0]
@@ -50,8 +52,7 @@ def test_run_on_narration(tmp_path):
     audio = np.concatenate([narr.audio, np.zeros(narr.sample_rate, dtype=narr.audio.dtype)])
     wav = synth.write_wav(tmp_path / "n.wav", audio, narr.sample_rate)
     cfg = {"model": "base", "cache_dir": str(tmp_path / "cache")}
-    rec = run("n1", str(wav), str(tmp_path / "s.json"), str(tmp_path / "l.jsonl"), cfg)
-    row, = read_jsonl(tmp_path / "l.jsonl")
+    rec, row = transcribe_video("n1", str(wav), cfg)
     assert row["decision"] == "kept" and row["detail"]["words"] == len(rec["words"])
     assert rec["model"]["backend"] == "faster-whisper" and rec["model"]["name"]
     assert set(rec["words"][0]) >= {"word", "start", "end", "p"}
@@ -61,6 +62,4 @@ def test_run_on_narration(tmp_path):
     # the narration is the same samples in every process (base model: WER 0.28, timestamps 1.0 measured)
     assert metrics.wer(" ".join(SENTENCES), hyp)["wer"] <= 0.35, (hyp, narr.duration)
     assert metrics.timestamp_agreement(truth, rec["words"])["agreement"] >= 0.9
-    rec2 = run("n1", str(wav), str(tmp_path / "s2.json"), str(tmp_path / "l2.jsonl"), cfg)
-    assert (tmp_path / "s.json").read_bytes() == (tmp_path / "s2.json").read_bytes()
-    assert rec2 == rec
+    assert transcribe_video("n1", str(wav), cfg) == (rec, row)

@@ -7,10 +7,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from mednarratives.io import read_json, read_jsonl
+from mednarratives.io import read_jsonl, write_jsonl
 from mednarratives.text import extract as ex
 from mednarratives.text.llm import LLMBackend, LLMRejected, LLMUnavailable, make_backend
-from mednarratives.text.stage import run
+from mednarratives.text.stage import run_shard
 
 SENTS = ["The vertebral body and pedicles form a ring around the spinal canal.",
          "Look here at the frontal bone, where the tables are intact.",
@@ -135,18 +135,17 @@ def test_retries_with_backoff_on_503(server):
 
 
 def test_unreachable_endpoint_falls_back_and_stage_ledgers(tmp_path):
-    sp = tmp_path / "s.json"
-    sp.write_text(json.dumps(_speech()))
+    sp = tmp_path / "s.jsonl"
+    broken = {"video_id": "v2", "words": [{"word": "liver"}]}  # a word without times
+    write_jsonl(sp, [{**_speech(), "video_id": "v1"}, broken])
     cfg = {"backend": "llm", "llm": {"url": "http://127.0.0.1:9/v1", "model": "m", "retries": 1, "backoff_s": 0.01,
                                      "timeout_s": 2}}
     assert isinstance(make_backend(cfg), LLMBackend)
-    rec = run("v1", str(sp), str(tmp_path / "t.json"), str(tmp_path / "l.jsonl"), cfg)
+    rec, bad = run_shard(str(sp), str(tmp_path / "t.jsonl"), str(tmp_path / "l.jsonl"), cfg)
     assert len(rec["fallbacks"]) == 4 and rec["utterances"][0]["medical_text"]
-    assert read_json(tmp_path / "t.json") == rec
-    row, = read_jsonl(tmp_path / "l.jsonl")
+    assert read_jsonl(tmp_path / "t.jsonl") == [rec, bad]
+    row, bad_row = read_jsonl(tmp_path / "l.jsonl")
     assert row["decision"] == "kept" and row["detail"]["fallbacks"] == 4
-    # a broken input is ledgered, not raised
-    (tmp_path / "bad.json").write_text("{not json")
-    rec = run("v2", str(tmp_path / "bad.json"), str(tmp_path / "t2.json"), str(tmp_path / "l2.jsonl"), {})
-    row, = read_jsonl(tmp_path / "l2.jsonl")
-    assert row["decision"] == "dropped" and row["reason"] == "text_failed" and rec["utterances"] == []
+    # a broken record is ledgered, not raised; the shard goes on
+    assert bad_row["unit"] == "v2" and bad_row["decision"] == "dropped" and bad_row["reason"] == "text_failed"
+    assert bad["utterances"] == []

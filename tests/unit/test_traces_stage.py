@@ -2,7 +2,9 @@
 import numpy as np
 
 from mednarratives.traces.evaluate import counted_frames, passes, score_traces, score_video, to_video_pixels
-from mednarratives.traces.stage import TracesParams, build_traces, chunk_traces, cluster_box, split_segments, utterances_of
+from mednarratives.io import read_jsonl, write_jsonl
+from mednarratives.traces.stage import (TracesParams, build_traces, chunk_traces, cluster_box, run_shard, split_segments,
+                                     utterances_of)
 
 
 def test_split_segments_on_gaps_and_jumps():
@@ -38,6 +40,20 @@ def test_build_traces_and_utterances_of():
     assert rec["chunks"][0]["box"] == [1.0, 2.0, 2.0, 3.0] and rec["chunks"][1]["box"] is None
     assert utterances_of(None, {"segments": [{"text": "a", "start": 1, "end": 2}]}) == [{"index": 0, "start": 1.0, "end": 2.0}]
     assert utterances_of(None, None) == []
+
+
+def test_run_shard_matches_points_and_text_by_video(tmp_path):
+    chunk = {"index": 0, "kind": "stable", "start": 0, "end": 5, "width": 64, "height": 36}
+    write_jsonl(tmp_path / "f.jsonl", [{"video_id": v, "chunks": [chunk]} for v in ("a", "b")])
+    write_jsonl(tmp_path / "p.jsonl", [{"video_id": "b", "chunks": [{"index": 0, "points": [[9, 9, 1.0], [10, 11, 1.1]]}]},
+                                       {"video_id": "a", "chunks": [{"index": 0, "points": [[1, 2, 0.5], [2, 3, 0.6], [2, 2, 0.65]]}]}])
+    write_jsonl(tmp_path / "t.jsonl", [{"video_id": "a", "utterances": [{"start": 0.4, "end": 0.7}]}])
+    records = run_shard(str(tmp_path / "f.jsonl"), str(tmp_path / "p.jsonl"), str(tmp_path / "t.jsonl"),
+                        str(tmp_path / "out.jsonl"))
+    assert read_jsonl(tmp_path / "out.jsonl") == records
+    a, b = records
+    assert a["chunks"][0]["box"] == [1.0, 2.0, 2.0, 3.0] and b["chunks"][0]["box"] == [9.0, 9.0, 10.0, 11.0]
+    assert [u["utterance"] for u in a["chunks"][0]["utterance_boxes"]] == [0] and b["chunks"][0]["utterance_boxes"] == []
 
 
 def truth(n=100, fps=10):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mednarratives.io import read_jsonl
+from mednarratives.io import read_jsonl, write_jsonl
 from mednarratives.videos import manifest as M
 from mednarratives.videos.decide import MANIFEST_FIELDS, read_tsv, write_tsv
 
@@ -45,17 +45,39 @@ def test_unknown_kind():
         M.collect("ftp")
 
 
-def test_full_media_local_symlink(tmp_path):
+def test_shard_media_links_kept_local_videos_and_ledgers_the_missing(tmp_path):
     src = tmp_path / "a.mp4"
     src.write_bytes(b"video")
-    (tmp_path / "m").mkdir()
-    write_tsv(tmp_path / "m" / "s00000.tsv", MANIFEST_FIELDS, [{"video_id": "a", "path_or_url": str(src)},
-                                                              {"video_id": "b", "path_or_url": str(src)}])
-    write_tsv(tmp_path / "kept.tsv", ("video_id", "path", "domain"), [{"video_id": "a", "path": str(src), "domain": "ct"}])
-    out = M.full_media("a", tmp_path / "kept.tsv", tmp_path / "m", tmp_path / "full" / "a.mp4", "local")
-    assert out.is_symlink() and Path(out).read_bytes() == b"video"
-    with pytest.raises(KeyError):          # not kept
-        M.full_media("b", tmp_path / "kept.tsv", tmp_path / "m", tmp_path / "full" / "b.mp4", "local")
+    write_tsv(tmp_path / "s00000.tsv", MANIFEST_FIELDS, [{"video_id": v, "path_or_url": str(tmp_path / f"{v}.mp4")}
+                                                        for v in ("a", "b", "c")])
+    write_jsonl(tmp_path / "f.jsonl", [{"video_id": "a", "decision": "positive"}, {"video_id": "b", "decision": "dropped"},
+                                       {"video_id": "c", "decision": "near_positive"}])
+    made = M.shard_media(tmp_path / "f.jsonl", tmp_path / "s00000.tsv", tmp_path / "full", tmp_path / "l.jsonl", "local")
+    assert made == [tmp_path / "full" / "a.mp4"] and made[0].is_symlink() and made[0].read_bytes() == b"video"
+    assert M.media_files(tmp_path / "full") == [("a", str(tmp_path / "full" / "a.mp4"))]
+    rows = read_jsonl(tmp_path / "l.jsonl")    # b was not kept: no row
+    assert [(r["unit"], r["decision"], r["reason"]) for r in rows] == [("a", "kept", ""), ("c", "dropped", "media_missing")]
+
+
+def test_shard_media_downloads_full_resolution_and_ledgers_failures(tmp_path, monkeypatch):
+    from mednarratives.videos import download as dl
+
+    def fake_download(video_id, url, out_dir, options, **kw):
+        if url.endswith("gone"):
+            return dl.DownloadResult(video_id, False, error="HTTP Error 404")
+        path = Path(out_dir) / f"{video_id}.mp4"
+        path.write_bytes(options.format.encode())
+        return dl.DownloadResult(video_id, True, path, None, 1)
+
+    monkeypatch.setattr(dl, "download_one", fake_download)
+    write_tsv(tmp_path / "s00000.tsv", MANIFEST_FIELDS, [{"video_id": "aaaaaaaaaaa", "path_or_url": "https://x/a"},
+                                                        {"video_id": "bbbbbbbbbbb", "path_or_url": "https://x/gone"}])
+    write_jsonl(tmp_path / "f.jsonl", [{"video_id": v, "decision": "positive"} for v in ("aaaaaaaaaaa", "bbbbbbbbbbb")])
+    made = M.shard_media(tmp_path / "f.jsonl", tmp_path / "s00000.tsv", tmp_path / "full", tmp_path / "l.jsonl", "youtube")
+    assert [p.name for p in made] == ["aaaaaaaaaaa.mp4"] and made[0].read_text() == dl.DownloadOptions.fullres().format
+    assert sorted(p.name for p in (tmp_path / "full").iterdir()) == ["aaaaaaaaaaa.mp4"]  # no temporary folder left
+    bad, = [r for r in read_jsonl(tmp_path / "l.jsonl") if r["decision"] == "dropped"]
+    assert bad["unit"] == "bbbbbbbbbbb" and bad["reason"] == "download_failed" and "404" in bad["detail"]["error"]
 
 
 def test_lowres_media_for_local_rows(tmp_path):

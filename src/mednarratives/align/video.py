@@ -137,3 +137,22 @@ def align_video(video_id: str, frames: dict, traces: dict, text: dict, speech: d
         })
         rows.append(ledger.kept(STAGE, unit, sample=samples[-1]["sample_id"], utterances=len(matched)))
     return samples, rows
+
+
+def run_shard(frames_jsonl: str, traces_jsonl: str, text_jsonl: str, speech_jsonl: str, filter_jsonl: str,
+              out_jsonl: str, out_ledger: str, params: AlignParams = AlignParams()) -> list[dict]:
+    """The samples and ledger rows of every video of a shard's frames records; the video's domain is the one
+    the filter classified (for chunks whose scene has none)."""
+    from mednarratives.io import read_jsonl, read_jsonl_by, write_jsonl
+
+    traces, texts, speech, filtered = (read_jsonl_by(p) for p in (traces_jsonl, text_jsonl, speech_jsonl, filter_jsonl))
+    samples, rows = [], []
+    for frames in read_jsonl(frames_jsonl):
+        vid = frames["video_id"]
+        video_samples, video_rows = align_video(vid, frames, traces.get(vid, {}), texts.get(vid, {}), speech.get(vid),
+                                                filtered.get(vid, {}).get("domain"), params)
+        samples += video_samples
+        rows += video_rows
+    write_jsonl(out_jsonl, samples)
+    ledger.write(out_ledger, rows)
+    return samples

@@ -1,4 +1,4 @@
-"""The frames stage for one video (paper 3.2.4 and 3.3): scene chunks, stable chunks, representative images.
+"""The frames stage, per video of a shard (paper 3.2.4 and 3.3): scene chunks, stable chunks, representative images.
 
 * scene chunks: each medical keyframe (from the filter stage) opens a scene that lasts until the next
   keyframe (medical or not) or the end of the video, padded by `pad_time` on both sides. Without a filter
@@ -24,7 +24,7 @@ from PIL import Image
 
 from mednarratives import ledger
 from mednarratives.frames.chunks import thumbnail, to_gray
-from mednarratives.io import atomic_path, write_json
+from mednarratives.io import atomic_path, write_jsonl
 from mednarratives.traces.video import VideoTraceParams, trace_video
 
 log = logging.getLogger(__name__)
@@ -98,10 +98,10 @@ def save_jpeg(path: str, image: np.ndarray, quality: int) -> None:
         Image.fromarray(image).save(tmp, format="JPEG", quality=quality, optimize=False)
 
 
-def run_frames(video_path: str, video_id: str, keyframes: Sequence[dict] | None, out_json: str, image_dir: str,
-               points_json: str, ledger_path: str, params: FramesParams = FramesParams(),
-               video_params: VideoTraceParams = VideoTraceParams(), face_detector=None) -> dict:
-    """Write the frames record, chunk images, raw cursor points and ledger rows of one video."""
+def run_frames(video_path: str, video_id: str, keyframes: Sequence[dict] | None, image_dir: str,
+               params: FramesParams = FramesParams(), video_params: VideoTraceParams = VideoTraceParams(),
+               face_detector=None) -> tuple[dict, dict, list[dict]]:
+    """(frames record, raw cursor points, ledger rows) of one video; its chunk images go to `image_dir`."""
     rows = []
     try:
         from mednarratives.frames.decode import stream_info
@@ -112,11 +112,8 @@ def run_frames(video_path: str, video_id: str, keyframes: Sequence[dict] | None,
     except Exception as exc:  # one bad video never stops the run
         log.exception("frames failed for %s", video_id)
         record = {"video_id": video_id, "error": f"{type(exc).__name__}: {exc}"[:500], "chunks": [], "scenes": []}
-        write_json(out_json, record)
-        write_json(points_json, {"video_id": video_id, "chunks": []})
-        os.makedirs(image_dir, exist_ok=True)
-        ledger.write(ledger_path, [ledger.dropped(STAGE, video_id, "decode_error", error=record["error"])])
-        return record
+        return record, {"video_id": video_id, "chunks": []}, [
+            ledger.dropped(STAGE, video_id, "decode_error", error=record["error"])]
     os.makedirs(image_dir, exist_ok=True)
     chunks, points = [], []
     work_w, work_h = result["work_size"] if result else (0, 0)
@@ -155,14 +152,37 @@ def run_frames(video_path: str, video_id: str, keyframes: Sequence[dict] | None,
               "work_size": [work_w, work_h], "keyframes_source": "none" if keyframes is None else "filter",
               "scenes": scenes, "chunks": chunks,
               "params": {"pad_time": params.pad_time, "min_p_medical": params.min_p_medical, "scale": video_params.scale}}
-    write_json(out_json, record)
-    write_json(points_json, {"video_id": video_id, "work_size": [work_w, work_h], "chunks": points})
     if chunks:
         rows.append(ledger.kept(STAGE, video_id, chunks=len(chunks)))
     else:
         rows.append(ledger.dropped(STAGE, video_id, "no_chunks", scenes=len(scenes)))
-    ledger.write(ledger_path, rows)
-    return record
+    return record, {"video_id": video_id, "work_size": [work_w, work_h], "chunks": points}, rows
+
+
+def run_shard(media_dir: str, filter_jsonl: str, out_jsonl: str, image_dir: str, points_jsonl: str, out_ledger: str,
+              keyframes_from: str, params: FramesParams = FramesParams(),
+              video_params: VideoTraceParams = VideoTraceParams(), face_detector=None) -> list[dict]:
+    """Frames records, raw cursor points, chunk images (`image_dir`/{video_id}/) and ledger rows of every video of
+    a shard's media folder. keyframes_from "filter": scene chunks from the shard's filter records; "none": whole
+    videos."""
+    from mednarratives.io import read_jsonl_by
+    from mednarratives.videos.manifest import media_files
+
+    filtered = read_jsonl_by(filter_jsonl) if keyframes_from == "filter" else {}
+    records, points, rows = [], [], []
+    os.makedirs(image_dir, exist_ok=True)
+    for vid, path in media_files(media_dir):
+        keyframes = list(filtered[vid].get("keyframes") or []) if vid in filtered else None
+        record, pts, video_rows = run_frames(path, vid, keyframes, os.path.join(image_dir, vid), params,
+                                             video_params, face_detector)
+        records.append(record)
+        points.append(pts)
+        rows += video_rows
+        log.info("%s: %d chunks", vid, len(record["chunks"]))
+    write_jsonl(out_jsonl, records)
+    write_jsonl(points_jsonl, points)
+    ledger.write(out_ledger, rows)
+    return records
 
 
 def params_from_config(frames_cfg: dict, traces_cfg: dict):
@@ -181,17 +201,3 @@ def params_from_config(frames_cfg: dict, traces_cfg: dict):
     if traces_cfg["face_detector"] == "mtcnn":
         detector = mtcnn_face_detector(traces_cfg["face_min_prob"])
     return frames_params, video_params, detector
-
-
-def keyframes_for(video_id: str, filter_glob: str) -> list[dict] | None:
-    """The filter stage's keyframes of one video (searching its shards), or None when it has no record."""
-    import glob
-
-    from mednarratives.io import read_jsonl
-
-    for path in sorted(glob.glob(filter_glob)):
-        for rec in read_jsonl(path):
-            if rec.get("video_id") == video_id:
-                return list(rec.get("keyframes") or [])
-    log.warning("%s: no filter record under %s: the whole video is one scene", video_id, filter_glob)
-    return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..io import read_json, write_json
+from ..io import read_json, read_jsonl, write_json
 from .metrics import timestamp_agreement, wer
 
 
@@ -34,9 +34,11 @@ def score_video(speech: dict, truth: dict, tolerance: float = 0.5) -> dict:
             "ts_median_abs_error": None if ts["median_abs_error"] is None else round(ts["median_abs_error"], 3)}
 
 
-def score(speech_paths: list[str], truth_paths: list[str], out_json: str, out_tsv: str,
+def score(speech_jsonls: list[str], truth_paths: list[str], out_json: str, out_tsv: str,
           tolerance: float = 0.5) -> dict:
-    rows = [score_video(read_json(s), read_json(t), tolerance) for s, t in zip(speech_paths, truth_paths)]
+    """Score every speech record of the shards against the truth of its video (truth_paths: every demo video)."""
+    truths = {t["video_id"]: t for t in map(read_json, truth_paths)}
+    rows = [score_video(rec, truths[rec["video_id"]], tolerance) for p in speech_jsonls for rec in read_jsonl(p)]
     n = sum(r["n_ref"] for r in rows) or 1
     total = {"videos": len(rows), "n_ref": n,
              "wer_before": round(sum(r["errors_before"] for r in rows) / n, 4),

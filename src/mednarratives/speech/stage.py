@@ -1,6 +1,6 @@
-"""The ASR stage for one video: Whisper with word timestamps + medical-term correction -> the contract record.
+"""The ASR stage: Whisper with word timestamps + medical-term correction -> the contract record, per video of a shard.
 
-Record (docs/data_contract.md, ``results/speech/{video_id}.json``)::
+Record (docs/data_contract.md, one line of ``results/speech/{shard}.jsonl`` per video)::
 
     {"video_id", "model": {name, backend, version, params, ...}, "language", "duration",
      "words": [{word, start, end, p}], "segments": [{text, start, end}],
@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 
 from .. import ledger
-from ..io import write_json
+from ..io import write_jsonl
 
 STAGE = "speech"
 log = logging.getLogger(__name__)
@@ -45,7 +45,8 @@ def to_record(video_id: str, transcript: dict) -> dict:
             "error": ""}
 
 
-def run(video_id: str, media: str, out_json: str, out_ledger: str, cfg: dict | None = None) -> dict:
+def transcribe_video(video_id: str, media: str, cfg: dict | None = None) -> tuple[dict, dict]:
+    """(record, ledger row) of one video."""
     from .asr import transcribe
     from .correction import correct_transcript
 
@@ -71,6 +72,14 @@ def run(video_id: str, media: str, out_json: str, out_ledger: str, cfg: dict | N
                "language": p["language"], "duration": None, "words": [], "segments": [], "corrections": [],
                "error": f"{type(e).__name__}: {e}"}
         row = ledger.dropped(STAGE, video_id, "asr_failed", error=rec["error"])
-    write_json(out_json, rec)
-    ledger.write(out_ledger, [row])
-    return rec
+    return rec, row
+
+
+def run_shard(media_dir: str, out_jsonl: str, out_ledger: str, cfg: dict | None = None) -> list[dict]:
+    """Transcribe every video of a shard's media folder (the model loads once per process)."""
+    from ..videos.manifest import media_files
+
+    done = [transcribe_video(vid, path, cfg) for vid, path in media_files(media_dir)]
+    write_jsonl(out_jsonl, [rec for rec, _ in done])
+    ledger.write(out_ledger, [row for _, row in done])
+    return [rec for rec, _ in done]

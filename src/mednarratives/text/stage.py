@@ -1,29 +1,23 @@
-"""The text stage for one video: ASR record -> text record (docs/data_contract.md) + ledger row."""
+"""The text stage: ASR record -> text record (docs/data_contract.md) + ledger row, per video of a shard."""
 
 from __future__ import annotations
 
 import logging
 
 from .. import ledger
-from ..io import read_json, write_json
+from ..io import read_jsonl, write_jsonl
 from .extract import extract
 from .llm import make_backend
 
 STAGE = "text"
-
-
-def speech_has_words(speech_json: str) -> bool:
-    try:
-        return bool(read_json(speech_json).get("words"))
-    except (OSError, ValueError):
-        return True  # an unreadable speech record: the text stage ledgers its own failure
 log = logging.getLogger(__name__)
 
 
-def run(video_id: str, speech_json: str, out_json: str, out_ledger: str, cfg: dict | None = None) -> dict:
-    """A video the speech stage dropped (no words) gets an empty record and no ledger row: it never entered."""
+def extract_video(speech: dict, cfg: dict | None = None) -> tuple[dict, list[dict]]:
+    """(record, ledger rows) of one video. A video the speech stage dropped (no words) gets an empty record and
+    no ledger row: it never entered."""
+    video_id = speech["video_id"]
     try:
-        speech = read_json(speech_json)
         rec = extract(speech, make_backend(cfg), (cfg or {}).get("vocabulary"))
         rec["video_id"] = video_id
         n_med = sum(1 for u in rec["utterances"] if u["medical_text"] or u["roi_text"])
@@ -35,6 +29,12 @@ def run(video_id: str, speech_json: str, out_json: str, out_ledger: str, cfg: di
         rec = {"video_id": video_id, "model": {"backend": (cfg or {}).get("backend", "rules")}, "utterances": [],
                "modalities": [], "subdomain": "", "fallbacks": [], "error": f"{type(e).__name__}: {e}"}
         row = ledger.dropped(STAGE, video_id, "text_failed", error=rec["error"])
-    write_json(out_json, rec)
-    ledger.write(out_ledger, [row] if speech_has_words(speech_json) else [])
-    return rec
+    return rec, [row] if speech.get("words") else []
+
+
+def run_shard(speech_jsonl: str, out_jsonl: str, out_ledger: str, cfg: dict | None = None) -> list[dict]:
+    """The text record of every video of a shard's speech records."""
+    done = [extract_video(speech, cfg) for speech in read_jsonl(speech_jsonl)]
+    write_jsonl(out_jsonl, [rec for rec, _ in done])
+    ledger.write(out_ledger, [row for _, rows in done for row in rows])
+    return [rec for rec, _ in done]

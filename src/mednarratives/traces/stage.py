@@ -1,4 +1,4 @@
-"""The traces stage for one video: raw cursor points per chunk -> trace segments and boxes.
+"""The traces stage, per video of a shard: raw cursor points per chunk -> trace segments and boxes.
 
 Per chunk (pixels of the chunk image, times on the video clock):
 * `points`: [x, y, t] tip positions, one per frame where a cursor was found;
@@ -96,3 +96,16 @@ def build_traces(frames_record: dict, points_record: dict, utterances: Sequence[
             "coordinates": "pixels of the chunk image (pixel index of the tip); t in seconds on the video clock",
             "params": {"max_gap_s": params.max_gap_s, "max_jump_px": params.max_jump_px, "cluster_eps_px": params.cluster_eps_px},
             "chunks": chunks}
+
+
+def run_shard(frames_jsonl: str, points_jsonl: str, text_jsonl: str, out_jsonl: str,
+              params: TracesParams = TracesParams()) -> list[dict]:
+    """The traces record of every video of a shard's frames records (utterance times from its text records)."""
+    from mednarratives.io import read_jsonl, read_jsonl_by, write_jsonl
+
+    points, texts = read_jsonl_by(points_jsonl), read_jsonl_by(text_jsonl)
+    records = [build_traces(frames, points.get(frames["video_id"], {}),
+                            utterances_of(texts.get(frames["video_id"]), None), params)
+               for frames in read_jsonl(frames_jsonl)]
+    write_jsonl(out_jsonl, records)
+    return records

@@ -275,12 +275,18 @@ def filter_shard(manifest: str, out_jsonl: str, out_ledger: str, classifier: Any
     return records
 
 
-def kept_table(filter_jsonls: Sequence[str], out_tsv: str) -> list[dict]:
-    """results/videos/kept.tsv: video_id, path (the filtered media), domain of every kept video, sorted by id."""
+def kept_records(filter_jsonl: str | os.PathLike) -> list[dict]:
+    """The filter records of one shard's kept videos (positive or near_positive), sorted by video id."""
     from mednarratives.io import read_jsonl
 
+    return sorted((r for r in read_jsonl(filter_jsonl) if r.get("decision") in ("positive", "near_positive")),
+                  key=lambda r: r["video_id"])
+
+
+def kept_table(filter_jsonls: Sequence[str], out_tsv: str) -> list[dict]:
+    """results/videos/kept.tsv: video_id, path (the filtered media), domain of every kept video, sorted by id."""
     kept = [{"video_id": r["video_id"], "path": r.get("media") or "", "domain": r["domain"]}
-            for p in filter_jsonls for r in read_jsonl(p) if r.get("decision") in ("positive", "near_positive")]
+            for p in filter_jsonls for r in kept_records(p)]
     kept.sort(key=lambda r: r["video_id"])
     write_tsv(out_tsv, KEPT_FIELDS, kept)
     return kept
@@ -318,8 +324,3 @@ def score_demo(filter_jsonls: Sequence[str], ledger_paths: Sequence[str], truth_
             "keyframe_recall": round(matched / n_truth, 4) if n_truth else None,
             "keyframe_precision": round(matched / n_pred, 4) if n_pred else None,
             "keyframe_tolerance_s": keyframe_tolerance, "cuts_scored": n_truth}
-
-
-def read_kept_ids(kept_tsv: str | os.PathLike) -> list[str]:
-    """Video ids of results/videos/kept.tsv, in file order (sorted)."""
-    return [r["video_id"] for r in read_tsv(kept_tsv)]

@@ -112,40 +112,45 @@ def make_media_for(kind: str, lowres_dir: str | Path = "results/videos/lowres", 
     return remote
 
 
-def find_row(manifest_dir: str | Path, video_id: str) -> dict:
-    from mednarratives.videos.decide import read_tsv
-
-    for shard in sorted(Path(manifest_dir).glob("s*.tsv")):
-        for row in read_tsv(shard):
-            if row["video_id"] == video_id:
-                return row
-    raise KeyError(f"{video_id} is not in {manifest_dir}")
+MEDIA_STAGE = "videos_full"
 
 
-def full_media(video_id: str, kept_tsv: str | Path, manifest_dir: str | Path, out: str | Path, kind: str,
-               download: Mapping[str, Any] | None = None) -> Path:
-    """The media file of a kept video at `out` (results/videos/full/{video_id}.mp4): a symlink to the local file,
-    or a full-resolution yt-dlp download (remuxed to mp4). Raises for a video that was not kept."""
+def shard_media(filter_jsonl: str | Path, manifest_tsv: str | Path, out_dir: str | Path, out_ledger: str | Path,
+                kind: str, download: Mapping[str, Any] | None = None) -> list[Path]:
+    """The media of one shard's kept videos in `out_dir` (results/videos/full/{shard}/{video_id}.mp4): a symlink
+    to the local file (demo, local), or a full-resolution yt-dlp download (youtube, remuxed to mp4). One ledger
+    row per kept video: kept, or dropped ``media_missing`` / ``download_failed`` (the others go on)."""
     import shutil
     import tempfile
 
-    from mednarratives.videos.decide import read_tsv
+    from mednarratives.videos.decide import kept_records, read_tsv
     from mednarratives.videos.download import DownloadOptions, download_one
 
-    if video_id not in {r["video_id"] for r in read_tsv(kept_tsv)}:
-        raise KeyError(f"{video_id} was not kept by the video filter")
-    row = find_row(manifest_dir, video_id)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if kind in ("demo", "local"):
-        tmp = out.with_name(f".{out.name}.lnk")
-        tmp.unlink(missing_ok=True)
-        os.symlink(Path(row["path_or_url"]).resolve(), tmp)
-        os.replace(tmp, out)
-        return out
-    with tempfile.TemporaryDirectory(prefix=f".full-{video_id}-", dir=out.parent) as tmp:
-        res = download_one(video_id, row["path_or_url"], tmp, DownloadOptions.fullres(**dict(download or {})))
-        if not res.ok:
-            raise RuntimeError(f"full-resolution download of {video_id} failed: {res.error}")
-        os.replace(res.path, out)
-    return out
+    urls = {r["video_id"]: r["path_or_url"] for r in read_tsv(manifest_tsv)}
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    made, rows = [], []
+    for rec in kept_records(filter_jsonl):
+        vid, out = rec["video_id"], out_dir / f"{rec['video_id']}.mp4"
+        if kind in ("demo", "local"):
+            src = Path(urls.get(vid, ""))
+            if not src.is_file():
+                rows.append(ledger.dropped(MEDIA_STAGE, vid, "media_missing", path=str(src)))
+                continue
+            os.symlink(src.resolve(), out)
+        else:
+            with tempfile.TemporaryDirectory(prefix=f".full-{vid}-", dir=out_dir) as tmp:
+                res = download_one(vid, urls.get(vid, ""), tmp, DownloadOptions.fullres(**dict(download or {})))
+                if not res.ok:
+                    rows.append(ledger.dropped(MEDIA_STAGE, vid, "download_failed", error=str(res.error)[:500]))
+                    continue
+                shutil.move(res.path, out)
+        made.append(out)
+        rows.append(ledger.kept(MEDIA_STAGE, vid))
+    ledger.write(out_ledger, rows)
+    return made
+
+
+def media_files(media_dir: str | Path) -> list[tuple[str, str]]:
+    """(video_id, path) of every media file `shard_media` wrote, sorted by id: the videos a shard's stages process."""
+    return sorted((p.stem, str(p)) for p in Path(media_dir).glob("*.mp4"))
