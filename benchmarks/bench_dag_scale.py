@@ -2,13 +2,15 @@
 
 For each size, a scratch workflow directory gets a synthetic id list (videos: a local manifest of ids;
 articles: a PMC id list), the sharding checkpoints run for real (they only write shard tables), then the
-dry run of the stage's final target is timed with its peak RSS. Videos: a wrapper Snakefile asks for the
-narratives of every shard, so the dry run plans each shard's filter, media, ASR, text, frames, traces and align
-jobs (they run per shard on the videos its filter keeps, whatever their number). Baseline: the paper's full
-scale (738K candidate videos, 5.4M articles) must dry-run in <= 10 s and <= 1 GiB (issue 9).
+dry run of a wrapper Snakefile's target (the narratives of every video shard, the article pairs table) is timed
+with its peak RSS: it plans each video shard's filter, media, ASR, text, frames, traces and align jobs (they run
+per shard on the videos its filter keeps, whatever their number) and each article shard's jobs. Baseline: the
+paper's full scale (738K candidate videos and 5.4M articles in one config) must dry-run in <= 10 s and <= 1 GiB
+(issue 9).
 
     python benchmarks/bench_dag_scale.py                 # 1K, 10K, 100K videos; 1M articles
-    python benchmarks/bench_dag_scale.py --full          # adds 738K videos and 5.4M articles
+    python benchmarks/bench_dag_scale.py --full          # adds 738K videos, 5.4M articles, and both together
+    python benchmarks/bench_dag_scale.py --full --video-shard 2000 --article-shard 10000
 """
 
 from __future__ import annotations
@@ -49,14 +51,15 @@ def snakemake(wd: Path, *args: str) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
-VIDEO_WRAPPER = """include: "Snakefile"
+WRAPPER = """include: "Snakefile"
 
 
-rule bench_videos:
+rule bench:
     input:
-        "results/videos/kept.tsv",
-        for_video_shards("results/narratives/{shard}.jsonl"),
+{inputs}
 """
+VIDEO_TARGETS = ['"results/videos/kept.tsv"', 'PER_VIDEO_SHARD("results/narratives/{shard}.jsonl")']
+ARTICLE_TARGETS = ['"results/articles/pairs.tsv"']
 
 
 def write_video_ids(wd: Path, n: int) -> None:
@@ -64,24 +67,10 @@ def write_video_ids(wd: Path, n: int) -> None:
     (wd / "media").mkdir()
     (wd / "media/v.mp4").write_bytes(b"")
     (wd / "ids.tsv").write_text("video_id\tpath\n" + "".join(f"v{i:07d}\tmedia/v.mp4\n" for i in range(n)))
-    (wd / "bench_videos.smk").write_text(VIDEO_WRAPPER)
 
 
-CASES = {
-    "videos": dict(
-        config=lambda wd, shard: {"videos": {"source": {"kind": "local", "path": str(wd / "ids.tsv")},
-                                             "shard_size": shard}},
-        checkpoint="results/videos/manifest", final=["-s", "bench_videos.smk", "bench_videos"],
-        write_ids=write_video_ids,
-    ),
-    # kind -> (config overrides for n ids and their list file, checkpoint target, final target, id writer)
-    "articles": dict(
-        config=lambda wd, shard: {"articles": {"source": {"kind": "pmc", "path": str(wd / "ids.txt")},
-                                               "shard_size": shard}},
-        checkpoint="results/articles/manifest", final=["results/articles/pairs.tsv"],
-        write_ids=lambda wd, n: (wd / "ids.txt").write_text("".join(f"PMC{10_000_000 + i}\n" for i in range(n))),
-    ),
-}
+def write_article_ids(wd: Path, n: int) -> None:
+    (wd / "ids.txt").write_text("".join(f"PMC{10_000_000 + i}\n" for i in range(n)))
 
 
 def merged(base: dict, override: dict) -> dict:
@@ -91,17 +80,30 @@ def merged(base: dict, override: dict) -> dict:
     return out
 
 
-def run_case(kind: str, n: int, shard: int, scratch: Path) -> dict:
-    case = CASES[kind]
-    wd = workflow_dir(scratch / f"{kind}_{n}")
-    case["write_ids"](wd, n)
-    config = merged(yaml.safe_load((REPO / "config/config.yaml").read_text()), case["config"](wd, shard))
+def run_case(videos: int, articles: int, video_shard: int, article_shard: int, scratch: Path) -> dict:
+    """Dry run of a config with `videos` candidate videos and `articles` PMC ids (either may be 0: left out)."""
+    wd = workflow_dir(scratch / f"v{videos}_a{articles}")
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    checkpoints, targets = [], []
+    if videos:
+        write_video_ids(wd, videos)
+        config = merged(config, {"videos": {"source": {"kind": "local", "path": str(wd / "ids.tsv")},
+                                            "shard_size": video_shard}})
+        checkpoints.append("results/videos/manifest")
+        targets += VIDEO_TARGETS
+    if articles:
+        write_article_ids(wd, articles)
+        config = merged(config, {"articles": {"source": {"kind": "pmc", "path": str(wd / "ids.txt")},
+                                              "shard_size": article_shard}})
+        checkpoints.append("results/articles/manifest")
+        targets += ARTICLE_TARGETS
     (wd / "bench_config.yaml").write_text(yaml.safe_dump(config))
+    (wd / "bench.smk").write_text(WRAPPER.format(inputs="".join(f"        {t},\n" for t in targets)))
     cfg = ["--configfile", "bench_config.yaml"]
-    t_ckpt, _ = snakemake(wd, case["checkpoint"], "--cores", "1", *cfg)
-    wall, mib = snakemake(wd, *case["final"], "-n", *cfg, "--quiet", "rules")
-    return {"kind": kind, "ids": n, "shard_size": shard, "shards": -(-n // shard), "checkpoint_s": t_ckpt,
-            "dry_run_s": wall, "peak_mib": mib}
+    t_ckpt, _ = snakemake(wd, *checkpoints, "--cores", "1", *cfg)
+    wall, mib = snakemake(wd, "-s", "bench.smk", "bench", "-n", *cfg, "--quiet", "rules")
+    return {"videos": videos, "articles": articles, "shards": -(-videos // video_shard) + -(-articles // article_shard),
+            "checkpoint_s": t_ckpt, "dry_run_s": wall, "peak_mib": mib}
 
 
 def main() -> None:
@@ -110,17 +112,17 @@ def main() -> None:
     ap.add_argument("--video-shard", type=int, default=1000)
     ap.add_argument("--article-shard", type=int, default=5000)
     args = ap.parse_args()
-    plan = [("videos", n, args.video_shard) for n in (1_000, 10_000, 100_000)] + [("articles", 1_000_000, args.article_shard)]
+    plan = [(n, 0) for n in (1_000, 10_000, 100_000)] + [(0, 1_000_000)]
     if args.full:
-        plan += [("videos", 738_000, args.video_shard), ("articles", 5_400_000, args.article_shard)]
+        plan += [(738_000, 0), (0, 5_400_000), (738_000, 5_400_000)]
     with tempfile.TemporaryDirectory() as tmp:
-        rows = [run_case(kind, n, shard, Path(tmp)) for kind, n, shard in plan]
-    print(f"{'stage':9} {'ids':>9} {'shard':>6} {'shards':>7} {'checkpoint s':>12} {'dry-run s':>10} "
-          f"{'peak MiB':>9} {'vs goal (10 s, 1 GiB)':>22}")
+        rows = [run_case(v, a, args.video_shard, args.article_shard, Path(tmp)) for v, a in plan]
+    print(f"shards: {args.video_shard} videos, {args.article_shard} articles")
+    print(f"{'videos':>8} {'articles':>9} {'shards':>7} {'checkpoints s':>13} {'dry-run s':>10} {'peak MiB':>9} "
+          f"{'vs goal (10 s, 1 GiB)':>22}")
     for r in rows:
-        print(f"{r['kind']:9} {r['ids']:>9} {r['shard_size']:>6} {r['shards']:>7} {r['checkpoint_s']:>12.1f} "
-              f"{r['dry_run_s']:>10.1f} {r['peak_mib']:>9.0f} "
-              f"{r['dry_run_s'] / GOAL_S:>9.2f}x {r['peak_mib'] / GOAL_MIB:>9.2f}x")
+        print(f"{r['videos']:>8} {r['articles']:>9} {r['shards']:>7} {r['checkpoint_s']:>13.1f} {r['dry_run_s']:>10.1f} "
+              f"{r['peak_mib']:>9.0f} {r['dry_run_s'] / GOAL_S:>9.2f}x {r['peak_mib'] / GOAL_MIB:>9.2f}x")
 
 
 if __name__ == "__main__":

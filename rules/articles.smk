@@ -1,8 +1,6 @@
 # Stage rules: see docs/data_contract.md
 # PubMed Central articles (paper 3.2, appendix 8): manifest in shards (checkpoint) -> parse -> medical filter
 # -> sub-figures (YOLO, crops x4, label OCR) -> pairs (samples); sub-figure detector training; demo scoring.
-import os
-
 ART = config["articles"]
 ART_SOURCE = ART["source"]
 SUBFIG = ART["subfigures"]
@@ -11,21 +9,15 @@ SUBFIG_WEIGHTS = SUBFIG["weights"] or "results/models/subfigure_yolo/weights.pt"
 ART_CLASSIFIER = ART["filter"]["classifier"]
 
 
-wildcard_constraints:
-    shard=r"s\d{5}",
-
-
 # The manifest's input: the demo packages, or the local folder / PMC id list named in the config.
 ARTICLES_SOURCE_INPUT = (
     expand(f"{DEMO_DIR}/articles/{{article_id}}.tar.gz", article_id=DEMO_ARTICLE_IDS)
     if ART_SOURCE["kind"] == "demo"
     else [ART_SOURCE["path"]]
 )
-# Shard names written by the manifest checkpoint, and per-shard inputs of the aggregating rules.
-ARTICLE_SHARDS = lambda: sorted(
-    glob_wildcards(os.path.join(checkpoints.articles_manifest.get().output.manifest, "{name}.tsv")).name
-)
-PER_SHARD = lambda pattern: (lambda wildcards: [pattern.format(shard=s) for s in ARTICLE_SHARDS()])
+# An input function: `pattern` expanded over the article shards (inputs of the aggregating rules).
+ARTICLE_SHARDS = lambda: manifest_shards(checkpoints.articles_manifest)
+PER_ARTICLE_SHARD = lambda pattern: lambda wildcards: expand(pattern, shard=ARTICLE_SHARDS())
 
 
 checkpoint articles_manifest:
@@ -210,7 +202,7 @@ rule articles_pairs:
 
 rule articles_index:
     input:
-        pairs=PER_SHARD("results/articles/pairs/{shard}.jsonl"),
+        pairs=PER_ARTICLE_SHARD("results/articles/pairs/{shard}.jsonl"),
     output:
         index="results/articles/pairs.tsv",
     log:
@@ -228,10 +220,10 @@ rule articles_index:
 rule articles_score:
     input:
         truth=expand(f"{DEMO_DIR}/articles/{{article_id}}.truth.json", article_id=DEMO_ARTICLE_IDS),
-        parsed=PER_SHARD("results/articles/parsed/{shard}.jsonl"),
-        filtered=PER_SHARD("results/articles/filter/{shard}.jsonl"),
-        subfigures=PER_SHARD("results/articles/subfigures/{shard}.jsonl"),
-        pairs=PER_SHARD("results/articles/pairs/{shard}.jsonl"),
+        parsed=PER_ARTICLE_SHARD("results/articles/parsed/{shard}.jsonl"),
+        filtered=PER_ARTICLE_SHARD("results/articles/filter/{shard}.jsonl"),
+        subfigures=PER_ARTICLE_SHARD("results/articles/subfigures/{shard}.jsonl"),
+        pairs=PER_ARTICLE_SHARD("results/articles/pairs/{shard}.jsonl"),
     output:
         score="results/articles/score.json",
     log:

@@ -1,10 +1,20 @@
 # Shared settings for all rule files.
 
+import os
+
+
 # Ids reach file names and command lines: keep them to a safe alphabet.
 wildcard_constraints:
     video_id=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
     article_id=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+    shard=r"s\d{5}",
+
 
 DEMO_DIR = config["demo"]["dir"]
 VIDEO_SOURCE = config["videos"]["source"]
+
+# The shard names (s00000, ...) a manifest checkpoint wrote: every video and article stage runs once per shard.
+manifest_shards = lambda checkpoint: sorted(
+    glob_wildcards(os.path.join(checkpoint.get().output.manifest, "{name}.tsv")).name
+)
 

@@ -7,8 +7,8 @@ BM = config["benchmark"]
 
 rule dataset_assemble:
     input:
-        videos=for_video_shards("results/narratives/{shard}.jsonl"),
-        articles=PER_SHARD("results/articles/pairs/{shard}.jsonl"),
+        videos=PER_VIDEO_SHARD("results/narratives/{shard}.jsonl"),
+        articles=PER_ARTICLE_SHARD("results/articles/pairs/{shard}.jsonl"),
     output:
         splits="results/dataset/splits.json",
         sizes="results/dataset/wds/sizes.json",

@@ -81,7 +81,7 @@ rule align_video:
 rule traces_score:
     # Demo only: trace error, share within 10 px, pointing-box IoU, webcam points, per video (prints the table).
     input:
-        traces=for_video_shards("results/traces/{shard}.jsonl"),
+        traces=PER_VIDEO_SHARD("results/traces/{shard}.jsonl"),
         truth=expand(f"{DEMO_DIR}/videos/{{video_id}}.truth.json", video_id=DEMO_VIDEO_IDS),
     output:
         json="results/traces/score.json",
@@ -96,5 +96,5 @@ rule traces_score:
         "../scripts/traces_score.py"
 
 
-ALL_TARGETS.append(for_video_shards("results/narratives/{shard}.jsonl"))
+ALL_TARGETS.append(PER_VIDEO_SHARD("results/narratives/{shard}.jsonl"))
 ALL_TARGETS += ["results/traces/score.tsv"] if VIDEO_SOURCE["kind"] == "demo" else []

@@ -22,7 +22,7 @@ LEDGER_PER_ARTICLE_SHARD = ["articles_parse", "articles_filter", "articles_subfi
 
 ledger_files = lambda wildcards: (
     [f"results/ledger/{stage}/all.jsonl" for stage in ("videos_manifest", "articles_manifest", "dataset_assemble")]
-    + expand("results/ledger/{stage}/{shard}.jsonl", stage=LEDGER_PER_VIDEO_SHARD, shard=video_shards())
+    + expand("results/ledger/{stage}/{shard}.jsonl", stage=LEDGER_PER_VIDEO_SHARD, shard=VIDEO_SHARDS())
     + expand("results/ledger/{stage}/{shard}.jsonl", stage=LEDGER_PER_ARTICLE_SHARD, shard=ARTICLE_SHARDS())
 )
 

@@ -51,7 +51,7 @@ rule text_video:
 rule speech_score:
     # Demo only: WER before/after correction and word-timestamp agreement against the narration truth.
     input:
-        speech=for_video_shards("results/speech/{shard}.jsonl"),
+        speech=PER_VIDEO_SHARD("results/speech/{shard}.jsonl"),
         truth=expand(f"{DEMO_DIR}/videos/{{video_id}}.truth.json", video_id=DEMO_VIDEO_IDS),
     output:
         json="results/speech/score.json",

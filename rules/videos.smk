@@ -3,16 +3,10 @@
 # per-shard filter (duration, speech, key-frames + domain classifiers, Table 3 thresholds, narrative check)
 # -> per shard, the media of its kept videos (youtube: full-resolution download; demo, local: a symlink), which
 # the per-shard speech/frames stages read; kept.tsv lists every kept video.
-import os
-
 VID = config["videos"]
 VID_CLF = VID["classifier"]
 VID_CLF_MODEL = VID_CLF["model"] or f"results/models/domain/{VID_CLF['arch']}/model.pt"
 VID_CLF_DATA = VID_CLF["data"] or "results/videos/domain_data"
-
-
-wildcard_constraints:
-    shard=r"s\d{5}",
 
 
 # The manifest's input: the demo index, the local folder / manifest, or the YouTube keyword file.
@@ -24,13 +18,10 @@ else:
     VIDEOS_SOURCE_INPUT = [VID["youtube"]["keywords"]]
 
 
-# Shard names written by the manifest checkpoint.
-video_shards = lambda: sorted(
-    glob_wildcards(os.path.join(checkpoints.videos_manifest.get().output.manifest, "{name}.tsv")).name
-)
-# An input function: `pattern` expanded over the manifest shards. The per-video stages run per shard on the
-# videos the shard's filter kept, so the DAG is planned right after the manifest checkpoint, a few jobs per shard.
-for_video_shards = lambda pattern: lambda wildcards: expand(pattern, shard=video_shards())
+# An input function: `pattern` expanded over the video shards. The per-video stages run per shard on the videos
+# the shard's filter kept, so the DAG is planned right after the manifest checkpoint, a few jobs per shard.
+VIDEO_SHARDS = lambda: manifest_shards(checkpoints.videos_manifest)
+PER_VIDEO_SHARD = lambda pattern: lambda wildcards: expand(pattern, shard=VIDEO_SHARDS())
 
 
 checkpoint videos_manifest:
@@ -104,7 +95,7 @@ rule videos_domain_train:
 
 rule videos_filter:
     input:
-        manifest=lambda wc: os.path.join(checkpoints.videos_manifest.get().output.manifest, f"{wc.shard}.tsv"),
+        manifest="results/videos/manifest/{shard}.tsv",
         model=VID_CLF_MODEL,
         thresholds=VID["thresholds"],
     output:
@@ -138,7 +129,7 @@ rule videos_filter:
 
 rule videos_kept:
     input:
-        records=for_video_shards("results/videos/filter/{shard}.jsonl"),
+        records=PER_VIDEO_SHARD("results/videos/filter/{shard}.jsonl"),
     output:
         kept="results/videos/kept.tsv",
     log:
@@ -156,7 +147,7 @@ rule videos_kept:
 rule videos_full:
     input:
         records="results/videos/filter/{shard}.jsonl",
-        manifest=lambda wc: os.path.join(checkpoints.videos_manifest.get().output.manifest, f"{wc.shard}.tsv"),
+        manifest="results/videos/manifest/{shard}.tsv",
     output:
         media=directory("results/videos/full/{shard}"),
         ledger="results/ledger/videos_full/{shard}.jsonl",
@@ -178,8 +169,8 @@ rule videos_full:
 rule videos_score:
     """Demo only: decisions and key-frame recall against the demo truth."""
     input:
-        records=for_video_shards("results/videos/filter/{shard}.jsonl"),
-        ledgers=for_video_shards("results/ledger/videos_filter/{shard}.jsonl"),
+        records=PER_VIDEO_SHARD("results/videos/filter/{shard}.jsonl"),
+        ledgers=PER_VIDEO_SHARD("results/ledger/videos_filter/{shard}.jsonl"),
         truth=expand(f"{DEMO_DIR}/videos/{{video_id}}.truth.json", video_id=DEMO_VIDEO_IDS),
     output:
         score="results/videos/score.json",
