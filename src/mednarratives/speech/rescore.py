@@ -14,8 +14,9 @@ own 30 s windows, so an edit's score does not depend on which other edits are sc
 
 A delta close to 0 means the audio supports the edit about as well as Whisper's choice: the medical-term corrector
 (``correction.py``) accepts a sound-alike medical term within a margin of it (shallow fusion: Whisper's acoustic
-score plus a fixed domain prior). The scorer reuses the CTranslate2 model that faster-whisper loaded for the
-transcription (``asr._faster_whisper_model``), whichever backend transcribed: no second copy of the weights.
+score plus a fixed domain prior). The scorer runs on the CTranslate2 model (``asr._faster_whisper_model``): the
+instance faster-whisper already loaded for the transcription, or, after an openai-whisper / stable-ts transcription,
+the CTranslate2 directory its weights were converted from.
 Cost: one encoder pass per window holding an edit (0.7-1 s on one busy CPU thread for ``base``) and one decoder
 pass per text (0.1-0.2 s); on the demo the speech stage took about 20-30% longer.
 """
