@@ -32,9 +32,9 @@ def test_video_filter_keeps_the_positives_and_finds_the_cuts(demo_run):
 def test_speech_words_and_times(demo_run):
     total = read_json(demo_run, "results/speech/score.json")["total"]
     assert total["ts_within_tolerance"] >= 0.9
-    # the bar is WER <= 10% after correction, NOT met yet: Whisper base int8 measured 11.59% before,
-    # 10.18% after (130/1277 words); this guards against regressions
-    assert total["wer_after"] <= 0.105 and total["wer_after"] < total["wer_before"]
+    # the bar: WER <= 10% after correction. Whisper base int8 measured 11.59% before, 10.18% after the
+    # n-gram verified correction alone (130/1277 words), 9.71% with acoustic rescoring (124/1277)
+    assert total["wer_after"] <= 0.10 and total["wer_after"] < total["wer_before"]
 
 
 def test_traces_follow_the_cursor(demo_run):

@@ -188,3 +188,64 @@ def test_plain_english_is_not_changed(corrector):
         if line.strip():
             out, cs = run(corrector, line)
             assert cs == [], line
+
+
+class FakeScorer:
+    """Stands in for ``rescore.WhisperScorer``: a fixed delta log-likelihood per replacement text; records calls."""
+
+    def __init__(self, deltas: dict[str, float], default: float = -10.0):
+        self.deltas, self.default, self.edits = deltas, default, []
+
+    def __call__(self, words, edits):
+        self.edits += [(" ".join(w["word"] for w in words[a:b]), rep) for a, b, rep in edits]
+        return [self.deltas.get(rep, self.default) for _, _, rep in edits]
+
+
+def test_acoustic_route_accepts_a_sound_alike_term_within_the_margin(corrector):
+    text = "The node has a fatty helium and a thin cortex."
+    out, cs = run(corrector, text)
+    assert cs == [] and out == text  # "hilum" is not verified by any n-gram
+    for delta, expected in ((-1.0, "hilum"), (-2.9, "hilum"), (-3.5, "helium")):
+        scorer = FakeScorer({"hilum": delta})
+        new, cs = corrector.correct_words(words(text), scorer)
+        assert " ".join(w["word"] for w in new) == text.replace("helium", expected)
+        assert ("helium", "hilum") in scorer.edits
+        if expected == "hilum":
+            (c,) = cs
+            assert c["word"] == "helium" and c["replacement"] == "hilum" and (c["start"], c["end"]) == (2.0, 2.35)
+            ev = c["evidence"]
+            assert ev["type"] == "acoustic" and ev["delta_logprob"] == delta and ev["margin"] == 3.0
+            assert ev["real_word"] and ev["phon"] >= corrector.oov_min_phon
+        else:
+            assert cs == []
+
+
+def test_acoustic_route_lets_the_audio_choose_between_candidates(corrector):
+    text = "Normal calonic mucosa."
+    scorer = FakeScorer({"colonic": -1.5, "clonic": -4.0})
+    new, cs = corrector.correct_words(words(text), scorer)
+    assert " ".join(w["word"] for w in new) == "Normal colonic mucosa."
+    assert {r for _, r in scorer.edits} == {"colonic", "clonic"} and cs[0]["evidence"]["delta_logprob"] == -1.5
+    # the edit the scorer sees keeps the capital and the punctuation of the words it replaces
+    scorer = FakeScorer({"Hilum.": -1.0})
+    new, cs = corrector.correct_words(words("Helium."), scorer)
+    assert scorer.edits == [("Helium.", "Hilum.")] and new[0]["word"] == "Hilum." and new[0]["corrected"]
+
+
+def test_acoustic_route_keeps_its_prior(corrector):
+    # even with audio that fits anything, known words do not become English words or other forms of themselves,
+    # and text-verified corrections are not sent to the scorer
+    scorer = FakeScorer({}, default=0.0)
+    for text in ("The residents extend the training session.", "Thanks for watching and see you next time."):
+        new, cs = corrector.correct_words(words(text), scorer)
+        assert cs == [] and " ".join(w["word"] for w in new) == text
+    new, cs = corrector.correct_words(words("There is bilateral plural thickening."), scorer)
+    assert cs[0]["replacement"] == "pleural" and cs[0]["evidence"]["type"] == "ngram"
+    assert all(w != "plural" for w, _ in scorer.edits)
+
+
+def test_correct_transcript_with_a_scorer_names_the_method(corrector):
+    tr = {"segments": [{"start": 0.0, "end": 2.0, "text": "A fatty helium.", "words": words("A fatty helium.")}]}
+    out = correct_transcript(tr, corrector, FakeScorer({"hilum.": -0.5}))
+    assert out["segments"][0]["text"] == "A fatty hilum." and "acoustic" in out["correction"]["method"]
+    assert "acoustic" not in correct_transcript(tr, corrector)["correction"]["method"]

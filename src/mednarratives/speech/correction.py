@@ -34,6 +34,18 @@ Three further routes cover what the probability misses:
   ``oov_min_orth``, ``oov_min_phon``) and ahead by ``oov_margin`` of any proposal that is not a form of it; -s
   plurals are matched through their singular.
 
+**Acoustic evidence** (optional, ``scorer``: ``rescore.WhisperScorer`` on the transcript's audio): a span whose
+best candidates pass every test but the textual one is decided by the audio instead. Whisper scores its own text
+and the text with the candidate by teacher forcing; the candidate is accepted when it is at most
+``acoustic_margin`` nats less likely (shallow fusion of Whisper's acoustic score with a fixed medical prior), the
+best-scoring one of up to ``acoustic_candidates`` per span. The prior is the set of gates a candidate must pass:
+nearly the same sound (``oov_min_phon``), a medical word or term seen ``real_min_count`` times, whole Whisper words
+(``_acoustic_ok``); known words become only medical words that are not English ("helium" -> "hilum", "plural" ->
+"pleural": Whisper's language prior underrates exactly those) and not another form of themselves; a confident real
+word also needs a target several times more frequent in the medical corpus (``_real_ok``, with the spelling only as
+close as ``min_orth``). Text-verified proposals come first; acoustic ones fill the spans left over. The evidence
+records ``delta_logprob`` (edited minus original log-likelihood) and the ``margin``.
+
 Every accepted change is recorded as ``{word, replacement, start, end, evidence}``.
 """
 
@@ -79,6 +91,7 @@ class _Proposal:
     orth: float
     phon: float
     evidence: dict = field(default_factory=dict)
+    acoustic: bool = False     # not verified by text: kept only if Whisper's acoustic score allows it
 
 
 # Coding-manual abbreviations that occur inside ICD titles but are never a correction target.
@@ -108,6 +121,22 @@ def _phon(s: str) -> str:
     return jellyfish.metaphone(s) if s else ""
 
 
+def _same_stem(old: str, new: str) -> bool:
+    """Another form of the same word ("ventricular"/"ventricle"), not a mishearing: all but 3 letters shared."""
+    return len(os.path.commonprefix([old, new])) >= min(len(old), len(new)) - 3
+
+
+def _capital(src: str, text: str) -> str:
+    """``text`` with a capital first letter when the source word has one."""
+    return text[:1].upper() + text[1:] if src.strip()[:1].isupper() else text
+
+
+def _trailing(src: str) -> str:
+    """Punctuation that ends the source word ("cortex." -> ".")."""
+    m = re.search(r"[^\w']+$", src.strip())
+    return m.group(0) if m else ""
+
+
 class MedicalCorrector:
     """Find, propose and verify medical-term corrections (see module doc). Reusable; builds its index once."""
 
@@ -116,7 +145,7 @@ class MedicalCorrector:
                  passes: int = 2, real_min_phon: float = 0.75, real_min_orth: float = 0.8, real_min_count: int = 3,
                  real_ratio: float = 3.0, real_max_medical: int = 20, oov_min_len: int = 8, oov_min_score: float = 0.8,
                  oov_min_phon: float = 0.85, oov_min_orth: float = 0.75,
-                 oov_margin: float = 0.08):
+                 oov_margin: float = 0.08, acoustic_margin: float = 3.0, acoustic_candidates: int = 2):
         self.vocab = vocabulary if vocabulary is not None else load_vocabulary()
         self.min_score, self.min_term_score = min_score, min_term_score
         self.min_orth, self.low_prob = min_orth, low_prob
@@ -125,6 +154,7 @@ class MedicalCorrector:
         self.real_min_count, self.real_ratio, self.real_max_medical = real_min_count, real_ratio, real_max_medical
         self.oov_min_len, self.oov_min_score = oov_min_len, oov_min_score
         self.oov_min_phon, self.oov_min_orth, self.oov_margin = oov_min_phon, oov_min_orth, oov_margin
+        self.acoustic_margin, self.acoustic_candidates = acoustic_margin, acoustic_candidates
         self._build_index()
 
     # -- index ---------------------------------------------------------------------------------------------------
@@ -180,38 +210,55 @@ class MedicalCorrector:
             return False
         return t.prob < self.low_prob and len(t.text) >= 3
 
-    def _real_word(self, t: _Tok) -> bool:
+    def _real_word(self, t: _Tok, acoustic: bool = False) -> bool:
         """A confident, correctly spelled English word that may still be a misheard medical term (real-word error).
 
         Only content words of the English list that are rare in the medical corpus (``real_max_medical``):
         "plural" (absent), "diffusion" (10) are candidates, "retinal" (288) or "ventricular" (130) are trusted like
-        any recognised medical word. Changes to such words need stronger evidence (``_real_ok``, ``_propose``)."""
+        any recognised medical word. Changes to such words need stronger evidence (``_real_ok``, ``_propose``).
+        ``acoustic``: also the looser targets that only the acoustic route may accept."""
         v = self.vocab
         w = t.text
         return (not t.fixed and len(w) >= 4 and w.isalpha() and w not in v.stopwords and w not in _JUNK
-                and w in v.english and v.medical.get(w, 0) < self.real_max_medical and bool(self._real_targets(w)))
+                and w in v.english and v.medical.get(w, 0) < self.real_max_medical
+                and bool(self._real_targets(w) or (acoustic and self._real_targets(w, True))))
 
     @functools.lru_cache(maxsize=4096)
-    def _real_targets(self, w: str) -> tuple[str, ...]:
+    def _real_targets(self, w: str, acoustic: bool = False) -> tuple[str, ...]:
         """Medical words that the real-word token ``w`` may be a mishearing of (cheap pre-filter, cached)."""
-        return tuple(c[0][0] for c in self._candidates((w,)) if len(c[0]) == 1 and self._real_ok(w, c[0][0]))
+        return tuple(c[0][0] for c in self._candidates((w,))
+                     if len(c[0]) == 1 and self._real_ok(w, c[0][0], acoustic))
 
-    def _real_ok(self, old: str, new: str) -> bool:
+    def _real_ok(self, old: str, new: str, acoustic: bool = False) -> bool:
         """May the real-word token ``old`` become ``new``? Same sound, close spelling, and ``new`` a medical word
-        clearly more frequent in the medical corpus than ``old`` (Whisper prefers the common English neighbour)."""
+        clearly more frequent in the medical corpus than ``old`` (Whisper prefers the common English neighbour).
+        ``acoustic`` (the audio will decide): spelling only as close as any proposal (``min_orth``, "helium" ->
+        "hilum"), but ``new`` must be a medical word that is not English, which Whisper's language prior
+        underrates."""
         v = self.vocab
         if old == new:
             return True
-        if old.rstrip("s") == new.rstrip("s") or new not in v.medical:
+        if old.rstrip("s") == new.rstrip("s") or new not in v.medical or _same_stem(old, new):
             return False
-        prefix = len(os.path.commonprefix([old, new]))
-        if prefix >= min(len(old), len(new)) - 3:
-            return False  # another form of the same word ("ventricular"/"ventricle"), not a mishearing
+        if acoustic and not self._acoustic_ok((old,), (new,)):
+            return False
         if Levenshtein.normalized_similarity(_phon(old), _phon(new)) < self.real_min_phon:
             return False
-        if fuzz.ratio(old, new) / 100.0 < self.real_min_orth:
+        if fuzz.ratio(old, new) / 100.0 < (self.min_orth if acoustic else self.real_min_orth):
             return False
         return v.medical[new] >= max(self.real_min_count, self.real_ratio * v.medical.get(old, 0))
+
+    def _acoustic_ok(self, span: tuple[str, ...], words: tuple[str, ...]) -> bool:
+        """The prior of the acoustic route: the words that change become medical words; when they replace known
+        words, medical words that are not English (Whisper's language prior underrates exactly those) and not
+        another form of the same word ("residents" -> "residence", "extends" -> "extended": grammar, not a term)."""
+        v = self.vocab
+        a, b = _core(span, words)
+        if any(w not in v.medical for w in b):
+            return False
+        if not all(v.is_known(w) for w in a):
+            return True  # an unknown word ("lidic", "tumer") may become any medical word the audio supports
+        return not any(w in v.english for w in b) and not _same_stem("".join(a), "".join(b))
 
     def _variants(self, gram: list[str]) -> list[tuple[str, ...]]:
         """The n-gram with each word as written and with a plural -s/-es/-ies mapped to the singular and back."""
@@ -318,12 +365,13 @@ class MedicalCorrector:
         out.sort(key=lambda c: (-c[1], -c[4]))
         return out[:8]
 
-    def _propose(self, toks: list[_Tok]) -> list[_Proposal]:
+    def _propose(self, toks: list[_Tok], acoustic: bool = False) -> list[_Proposal]:
+        """Verified proposals; with ``acoustic``, also each span's best unverified one (``_Proposal.acoustic``)."""
         v = self.vocab
         texts = [t.text for t in toks]
         brk = [t.brk for t in toks]
         suspect = [self._suspect(t) for t in toks]
-        real = [not s and self._real_word(t) for t, s in zip(toks, suspect)]
+        real = [not s and self._real_word(t, acoustic) for t, s in zip(toks, suspect)]
         # context that may verify a correction: earlier corrections, or tokens Whisper was confident about
         trusted = [t.fixed or (not s and t.prob >= self.low_prob) for t, s in zip(toks, suspect)]
         # a confident token must survive at a span edge, unless it shares its Whisper word with a suspect
@@ -357,7 +405,8 @@ class MedicalCorrector:
                     continue  # ... or is one up to singular/plural ("retinal arteries" ~ "retinal artery")
                 left, right = self._context(texts, brk, i, j, trusted=trusted)
                 cands = self._candidates(span)
-                for words, score, orth, phon, _count in cands:
+                pending = []  # best candidates that pass every test but the textual evidence
+                for words, score, orth, phon, count in cands:
                     if len(words) > len(span):
                         continue  # Whisper splits unknown words; it does not merge two words into one token
                     if len(words) < len(span) and all(v.is_known(x) for x in span) and \
@@ -366,14 +415,24 @@ class MedicalCorrector:
                     if len(words) == len(span) and all(v.is_known(x) for x in span) and \
                             all(a.rstrip("s") == b.rstrip("s") for a, b in zip(span, words)):
                         continue  # a plural/singular swap of known words ("photographs" -> "photograph")
+                    verifiable = True
                     if real_mode:
                         # each changed word must be a real-word token that sounds like a more medical word
-                        if len(words) != len(span) or not all(
-                                a == b or (real[i + k] and self._real_ok(a, b))
-                                for k, (a, b) in enumerate(zip(span, words))):
+                        changed = [(i + k, a, b) for k, (a, b) in enumerate(zip(span, words)) if a != b]
+                        if len(words) != len(span) or not all(real[x] for x, _, _ in changed):
+                            continue
+                        verifiable = all(self._real_ok(a, b) for _, a, b in changed)
+                        if not verifiable and not (acoustic and all(self._real_ok(a, b, True) for _, a, b in changed)):
                             continue
                     # tokens Whisper was sure of may stay inside a span, but an edge one must survive unchanged
                     elif (protected[i] and words[0] != span[0]) or (protected[j - 1] and words[-1] != span[-1]):
+                        continue
+                    if (acoustic and len(pending) < self.acoustic_candidates and phon >= self.oov_min_phon
+                            and count >= self.real_min_count
+                            and toks[i].sub == 0 and toks[j - 1].sub == toks[j - 1].n_sub - 1
+                            and self._acoustic_ok(span, words)):
+                        pending.append((words, score, orth, phon, count))  # whole words: the scorer edits those
+                    if not verifiable:
                         continue
                     ev = self._attested(left, words, right)
                     if ev is not None and real_mode and ev["count"] < self.real_min_count:
@@ -389,12 +448,19 @@ class MedicalCorrector:
                     props.append(_Proposal(i, j, words, score, orth, phon, ev))
                     break  # best verified candidate for this span
                 else:
-                    if n == 1 and not v.is_known(span[0]):
-                        p = self._oov_proposal(span[0])
-                        if p is not None:
-                            words, score, orth, phon, ev = p
-                            ev.update(suspect=[span[0]])
-                            props.append(_Proposal(i, j, words, score, orth, phon, ev))
+                    p = self._oov_proposal(span[0]) if n == 1 and not v.is_known(span[0]) else None
+                    if p is not None:
+                        words, score, orth, phon, ev = p
+                        ev.update(suspect=[span[0]])
+                        props.append(_Proposal(i, j, words, score, orth, phon, ev))
+                    else:
+                        for words, score, orth, phon, count in pending:
+                            ev = {"type": "acoustic", "ngram": " ".join(words), "count": count,
+                                  "score": round(score, 3), "orth": round(orth, 3), "phon": round(phon, 3),
+                                  "suspect": [texts[x] for x in range(i, j) if suspect[x] or (real_mode and real[x])]}
+                            if real_mode:
+                                ev["real_word"] = True
+                            props.append(_Proposal(i, j, words, score, orth, phon, ev, acoustic=True))
         return props
 
     def _merges(self, toks: list[_Tok]) -> list[_Proposal]:
@@ -458,16 +524,23 @@ class MedicalCorrector:
         return (best,), score, orth, phon, ev
 
     # -- public API ----------------------------------------------------------------------------------------------
-    def correct_words(self, words: list[dict]) -> tuple[list[dict], list[dict]]:
-        """Correct a list of timed words ({word, start, end, probability[, segment]}) -> (new words, corrections)."""
+    def correct_words(self, words: list[dict], scorer=None) -> tuple[list[dict], list[dict]]:
+        """Correct a list of timed words ({word, start, end, probability[, segment]}) -> (new words, corrections).
+
+        ``scorer(words, edits) -> [delta log-likelihood]`` (``rescore.WhisperScorer``) enables the acoustic route."""
         current = [dict(w) for w in words]
         corrections: list[dict] = []
+        deltas: dict = {}  # acoustic scores already computed: a span rejected in pass 1 is not scored again
         for _ in range(max(1, self.passes)):
             toks = self._tokens(current)
-            props = self._propose(toks)
+            props = self._propose(toks, acoustic=scorer is not None)
+            if scorer is not None:
+                props = self._rescore(current, toks, props, scorer, deltas)
             if not props:
                 break
-            props.sort(key=lambda p: (-p.score, -(p.evidence.get("count", 0)), p.i))
+            # text-verified proposals first, by string score; acoustic ones fill the spans left over, best audio first
+            props.sort(key=lambda p: (p.acoustic, -p.evidence["delta_logprob"] if p.acoustic else -p.score,
+                                      -(p.evidence.get("count", 0)), p.i))
             taken: set[int] = set()
             chosen = []
             for p in props:
@@ -479,6 +552,29 @@ class MedicalCorrector:
         corrections.sort(key=lambda c: c["start"])
         return current, corrections
 
+    def _rescore(self, words: list[dict], toks: list[_Tok], props: list[_Proposal], scorer,
+                 deltas: dict) -> list[_Proposal]:
+        """Keep the acoustic proposals whose text Whisper scores at most ``acoustic_margin`` nats below its own
+        (shallow fusion: acoustic log-likelihood plus a fixed bonus for a sound-alike medical term)."""
+        verified = [p for p in props if not p.acoustic]
+        taken = {x for p in verified for x in range(p.i, p.j)}
+        pending = [p for p in props if p.acoustic and taken.isdisjoint(range(p.i, p.j))]
+        keys = [(toks[p.i].start, toks[p.j - 1].end, p.replacement) for p in pending]
+        todo = [(p, k) for p, k in zip(pending, keys) if k not in deltas]
+        edits = []
+        for p, _ in todo:
+            first, last = words[toks[p.i].word]["word"], words[toks[p.j - 1].word]["word"]
+            edits.append((toks[p.i].word, toks[p.j - 1].word + 1,
+                          _capital(first, " ".join(p.replacement)) + _trailing(last)))
+        if edits:
+            deltas.update(zip((k for _, k in todo), scorer(words, edits)))
+        kept = []
+        for p, k in zip(pending, keys):
+            if deltas[k] >= -self.acoustic_margin:
+                p.evidence.update(delta_logprob=round(deltas[k], 3), margin=self.acoustic_margin)
+                kept.append(p)
+        return verified + kept
+
     def _apply(self, words: list[dict], toks: list[_Tok], chosen: list[_Proposal]) -> tuple[list[dict], list[dict]]:
         by_start = {p.i: p for p in chosen}
         touched = {toks[x].word for p in chosen for x in range(p.i, p.j)}
@@ -486,14 +582,10 @@ class MedicalCorrector:
         corrections = []
 
         def surface(t: _Tok, text: str) -> str:
-            src = words[t.word]["word"].strip()
-            if t.sub == 0 and src[:1].isupper():
-                text = text[:1].upper() + text[1:]
-            if t.sub == t.n_sub - 1:
-                trail = re.search(r"[^\w']+$", src)
-                if trail:
-                    text += trail.group(0)
-            return text
+            src = words[t.word]["word"]
+            if t.sub == 0:
+                text = _capital(src, text)
+            return text + _trailing(src) if t.sub == t.n_sub - 1 else text
 
         x = 0
         while x < len(toks):
@@ -508,11 +600,10 @@ class MedicalCorrector:
                 for k, r in enumerate(reps):
                     a = start + (end - start) * pos / total
                     pos += len(r)
-                    if k == 0 and span[0].sub == 0 and words[span[0].word]["word"].strip()[:1].isupper():
-                        r = r[:1].upper() + r[1:]  # capital only: the trailing punctuation is added below
+                    if k == 0 and span[0].sub == 0:
+                        r = _capital(words[span[0].word]["word"], r)
                     if k == len(reps) - 1 and span[-1].sub == span[-1].n_sub - 1:
-                        trail = re.search(r"[^\w']+$", words[span[-1].word]["word"].strip())
-                        r = r + trail.group(0) if trail else r
+                        r += _trailing(words[span[-1].word]["word"])
                     out.append({"word": r, "start": round(a, 3), "end": round(start + (end - start) * pos / total, 3),
                                 "probability": round(min(s.prob for s in span), 4), "segment": span[0].seg,
                                 "corrected": True, "original": original})
@@ -535,8 +626,9 @@ def _default_corrector() -> MedicalCorrector:
     return MedicalCorrector()
 
 
-def correct_words(words: list[dict], corrector: MedicalCorrector | None = None) -> tuple[list[dict], list[dict]]:
-    return (corrector or _default_corrector()).correct_words(words)
+def correct_words(words: list[dict], corrector: MedicalCorrector | None = None,
+                  scorer=None) -> tuple[list[dict], list[dict]]:
+    return (corrector or _default_corrector()).correct_words(words, scorer)
 
 
 def correct_text(text: str, corrector: MedicalCorrector | None = None) -> tuple[str, list[dict]]:
@@ -547,14 +639,16 @@ def correct_text(text: str, corrector: MedicalCorrector | None = None) -> tuple[
     return " ".join(w["word"] for w in new), corrections
 
 
-def correct_transcript(transcript: dict, corrector: MedicalCorrector | None = None) -> dict:
-    """Copy of an ``asr.transcribe`` result with corrected segment words/text and a ``corrections`` list."""
+def correct_transcript(transcript: dict, corrector: MedicalCorrector | None = None, scorer=None) -> dict:
+    """Copy of an ``asr.transcribe`` result with corrected segment words/text and a ``corrections`` list;
+    ``scorer``: a ``rescore.WhisperScorer`` on the transcript's audio (acoustic route)."""
     out = copy.deepcopy(transcript)
     flat = []
     for si, seg in enumerate(out.get("segments", [])):
         for w in seg.get("words", []):
             flat.append({**w, "segment": si})
-    new, corrections = correct_words(flat, corrector)
+    corrector = corrector or _default_corrector()
+    new, corrections = corrector.correct_words(flat, scorer)
     segs = out.get("segments", [])
     for seg in segs:
         seg["words"] = []
@@ -566,7 +660,9 @@ def correct_transcript(transcript: dict, corrector: MedicalCorrector | None = No
         segs[si]["original_text"] = segs[si]["text"]
         segs[si]["text"] = " ".join(w["word"] for w in segs[si]["words"])
     out["corrections"] = corrections
-    out["correction"] = {"method": "quilt1m-style: OOV/low-probability suspects, edit-distance + metaphone "
-                                   "candidates, medical n-gram verification", "n_corrections": len(corrections),
-                         "vocabulary": (corrector or _default_corrector()).vocab.summary()}
+    method = ("quilt1m-style: OOV/low-probability suspects, edit-distance + metaphone candidates, medical n-gram "
+              "verification")
+    if scorer is not None:
+        method += f", Whisper acoustic rescoring of unverified candidates (margin {corrector.acoustic_margin} nats)"
+    out["correction"] = {"method": method, "n_corrections": len(corrections), "vocabulary": corrector.vocab.summary()}
     return out

@@ -1,5 +1,8 @@
 """The ASR stage: Whisper with word timestamps + medical-term correction -> the contract record, per video of a shard.
 
+With ``correction`` and ``rescore`` on, corrections that the medical n-grams cannot verify are decided by Whisper's
+own acoustic score of the corrected text on the video's audio (``rescore.py``, same model).
+
 Record (docs/data_contract.md, one line of ``results/speech/{shard}.jsonl`` per video)::
 
     {"video_id", "model": {name, backend, version, params, ...}, "language", "duration",
@@ -23,7 +26,7 @@ log = logging.getLogger(__name__)
 
 DEFAULTS = {"model": "base", "backend": "faster-whisper", "language": "en", "beam_size": 5, "vad_filter": True,
             "compute_type": "int8", "cpu_threads": 1, "device": "cpu", "initial_prompt": None,
-            "correction": True, "cache_dir": "results/cache/models"}
+            "correction": True, "rescore": True, "cache_dir": "results/cache/models"}
 
 
 def to_record(video_id: str, transcript: dict) -> dict:
@@ -47,17 +50,24 @@ def to_record(video_id: str, transcript: dict) -> dict:
 
 def transcribe_video(video_id: str, media: str, cfg: dict | None = None) -> tuple[dict, dict]:
     """(record, ledger row) of one video."""
-    from .asr import transcribe
+    from .asr import load_audio, transcribe
     from .correction import correct_transcript
+    from .rescore import load_scorer
 
     p = {**DEFAULTS, **(cfg or {})}
     try:
-        tr = transcribe(media, p["model"], p["backend"], language=p["language"], beam_size=int(p["beam_size"]),
+        audio = load_audio(media)
+        tr = transcribe(audio, p["model"], p["backend"], language=p["language"], beam_size=int(p["beam_size"]),
                         vad_filter=bool(p["vad_filter"]), compute_type=p["compute_type"],
                         cpu_threads=int(p["cpu_threads"]), cache_dir=Path(p["cache_dir"]), device=p["device"],
                         initial_prompt=p["initial_prompt"] or None)
         if p["correction"]:
-            tr = correct_transcript(tr)
+            scorer = None
+            if p["rescore"] and tr["segments"]:
+                scorer = load_scorer(audio, p["model"], language=tr.get("language") or p["language"],
+                                     compute_type=p["compute_type"], cpu_threads=int(p["cpu_threads"]),
+                                     device=p["device"], cache_dir=Path(p["cache_dir"]))
+            tr = correct_transcript(tr, scorer=scorer)
         rec = to_record(video_id, tr)
         if rec["words"]:
             row = ledger.kept(STAGE, video_id, words=len(rec["words"]), corrections=len(rec["corrections"]))
