@@ -56,6 +56,23 @@ def test_stable_chunks_match_still_segments_and_skip_cine():
         assert c.colour.shape[1:] == (H, W, 3)
 
 
+def test_chunk_colour_is_converted_on_request():
+    """The chunker keeps colour frames as decoded; `rgb` converts only the frames asked for."""
+    frames = sequence()[:60]
+    converted = []
+
+    def to_rgb(frame):
+        converted.append(frame)
+        return frame[..., ::-1]
+
+    chunker = StableChunker(FPS, ChunkParams(min_duration_s=1.0), to_rgb=to_rgb)
+    (chunk,) = chunker.feed(to_gray(frames), 0, frames) + chunker.close()
+    stride_frames = [i for i in range(chunk.start, chunk.end) if i % 6 == 0]  # colour_stride
+    assert not converted and np.array_equal(chunk.colour, frames[stride_frames])
+    rgb = chunk.rgb(np.array([0, 2]))
+    assert len(converted) == 2 and np.array_equal(rgb, chunk.colour[[0, 2]][..., ::-1])
+
+
 def test_batching_does_not_change_chunks():
     frames = sequence()
     assert [(c.start, c.end) for c in run_chunker(frames, 7)] == [(c.start, c.end) for c in run_chunker(frames, 64)]

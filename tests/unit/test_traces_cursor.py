@@ -4,7 +4,7 @@ from PIL import Image, ImageDraw
 
 from mednarratives.demo.sources import load_image
 from mednarratives.frames.chunks import to_gray
-from mednarratives.traces.cursor import face_mask, track
+from mednarratives.traces.cursor import activity, active_pixels, face_mask, track
 
 H, W, FPS = 360, 640, 15
 ARROW = [(0, 0), (0, 16), (4, 12), (7, 19), (10, 18), (7, 11), (12, 11)]
@@ -130,3 +130,19 @@ def test_webcam_activity_around_the_face_is_masked():
     found = ~np.isnan(xy[:, 0])
     assert not ((xy[found, 0] >= 460) & (xy[found, 1] >= 230)).any()
     assert np.median(np.hypot(*(xy[found] - path[found]).T)) <= 1.0
+
+
+def test_activity_counts_over_the_active_pixels_equal_full_counts():
+    rng = np.random.default_rng(4)
+    fg = np.zeros((40, 9, 11), bool)
+    fg[:, 2:5, 3:7] = rng.random((40, 3, 4)) < 0.4
+    fg[7:30, 8, 0] = True  # one long run: two toggles
+    pixels, values = active_pixels(fg)
+    assert np.array_equal(pixels, np.flatnonzero(fg.any(axis=0)))
+    assert np.array_equal(values, fg.reshape(40, -1)[:, pixels])
+    act = activity(fg)
+    assert np.array_equal(act.frequency, fg.mean(axis=0))
+    assert np.array_equal(act.toggles, (fg[1:] != fg[:-1]).sum(axis=0))
+    assert act.toggles[8, 0] == 2 and act.frames == 40
+    still = activity(np.zeros((5, 4, 4), bool))
+    assert not still.frequency.any() and not still.toggles.any()

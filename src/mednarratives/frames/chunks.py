@@ -65,7 +65,13 @@ class Chunk:
     end: int    # exclusive
     ssim: float
     gray: np.ndarray = field(repr=False)      # (n, h, w) every frame of the chunk
-    colour: np.ndarray = field(repr=False)    # (m, h, w, 3) every `colour_stride`-th frame, for the median image
+    colour: np.ndarray = field(repr=False)    # (m, ...) every `colour_stride`-th frame as decoded (see `rgb`)
+    to_rgb: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
+
+    def rgb(self, indices: np.ndarray) -> np.ndarray:
+        """(k, h, w, 3) RGB of the colour frames at `indices`, converted only now (a chunk uses a few)."""
+        frames = self.colour[indices]
+        return frames if self.to_rgb is None else np.stack([self.to_rgb(frame) for frame in frames])
 
 
 @dataclass
@@ -106,7 +112,7 @@ class StableChunker:
 
     def feed(self, gray: np.ndarray, first_index: int, colour: np.ndarray) -> list[Chunk]:
         """gray: (n, h, w) uint8 luma of frames starting at frame `first_index`; colour: the same frames as
-        the decoder gave them (RGB, or e.g. I420 with `to_rgb`), converted only where a kept chunk needs them."""
+        the decoder gave them (RGB, or e.g. I420 with `to_rgb`), converted only where a chunk's user asks."""
         thumbs = thumbnail(gray, self.params.thumb_block)
         prev = self._prev_thumb if self._prev_thumb is not None else thumbs[:1]
         diffs = np.abs(np.diff(np.concatenate([prev, thumbs]), axis=0)) > self.params.pixel_delta
@@ -166,9 +172,8 @@ class StableChunker:
         score = self._patch_ssim(gray)
         if score < self.params.ssim_min or self.busy_area(gray) > self.params.max_busy_area:
             return []
-        convert = self.to_rgb or (lambda frame: frame)
-        colour = np.stack([convert(c) for _, _, c in held if c is not None])  # a run >= min_duration spans a stride
-        return [Chunk(start, end, score, gray, colour)]
+        colour = np.stack([c for _, _, c in held if c is not None])  # a run >= min_duration spans a stride
+        return [Chunk(start, end, score, gray, colour, self.to_rgb)]
 
     def busy_area(self, frames: np.ndarray) -> float:
         """Share of the picture that keeps changing: thumbnail pixels away from their median in at least
