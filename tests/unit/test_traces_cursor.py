@@ -4,7 +4,7 @@ from PIL import Image, ImageDraw
 
 from mednarratives.demo.sources import load_image
 from mednarratives.frames.chunks import to_gray
-from mednarratives.traces.cursor import activity, active_pixels, face_mask, track
+from mednarratives.traces.cursor import activity, active_pixels, blob_tips, face_mask, track
 
 H, W, FPS = 360, 640, 15
 ARROW = [(0, 0), (0, 16), (4, 12), (7, 19), (10, 18), (7, 11), (12, 11)]
@@ -146,3 +146,27 @@ def test_activity_counts_over_the_active_pixels_equal_full_counts():
     assert act.toggles[8, 0] == 2 and act.frames == 40
     still = activity(np.zeros((5, 4, 4), bool))
     assert not still.frequency.any() and not still.toggles.any()
+
+
+def test_blob_tips_match_labelling_the_whole_frame():
+    """Blobs far apart (a cursor, a webcam), blobs touching only diagonally, and specks below the size."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(6)
+    fg = np.zeros((60, 90), bool)
+    fg[5:25, 60:85] = rng.random((20, 25)) < 0.5  # webcam-like noise
+    fg[30:36, 10:13] = True                       # a cursor
+    fg[36, 13] = fg[37, 14] = True                # diagonal tail: same blob
+    fg[50, 50] = fg[50, 52] = True                # specks, one empty column apart
+    ys, xs = np.nonzero(fg)
+    got = blob_tips(ys, xs, 3)
+    labels, n = ndimage.label(fg, structure=np.ones((3, 3), bool))
+    want = []
+    for k in range(1, n + 1):
+        by, bx = np.nonzero(labels == k)
+        if len(by) >= 3:
+            top = by.min()
+            want.append((int(bx[by == top].min()), int(top), len(by)))
+    assert got == sorted(want, key=lambda b: (b[1], b[0]))
+    assert (10, 30, 20) in got
+    assert blob_tips(np.array([50, 50]), np.array([50, 52]), 1) == [(50, 50, 1), (52, 50, 1)]

@@ -10,8 +10,8 @@ Steps, all on the chunk's gray frames:
    the ghost) predicts where the one cursor is in every frame (a real blob while shown, a ghost while NOT
    shown, a moving blob elsewhere while seen); the hypothesis with exactly one cursor in the most frames
    wins. The ghost's background is re-estimated from the frames where it shows, and foreground recomputed;
-4. per frame, the blob nearest the previous position (else the largest) is the cursor; its tip is the
-   topmost pixel (leftmost among ties), the hot spot of arrow pointers.
+4. per frame, the blob nearest the previous position (else the largest; ties: the first tip in raster
+   order) is the cursor; its tip is the topmost pixel (leftmost among ties), the hot spot of arrow pointers.
 """
 
 from __future__ import annotations
@@ -185,6 +185,37 @@ def _repair_ghosts(gray: np.ndarray, background: np.ndarray, fg: np.ndarray, act
     return repaired, where
 
 
+def _split(coords: np.ndarray) -> np.ndarray:
+    """Group number per pixel along one axis: a new group after every empty line (8-connected blobs never
+    cross one)."""
+    lines = np.unique(coords)
+    return np.searchsorted(lines[1:][np.diff(lines) > 1], coords, side="right")
+
+
+def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int) -> list[tuple[int, int, int]]:
+    """(tip x, tip y, area) of the 8-connected blobs of at least `min_px` of the pixels (ys, xs), in raster
+    order of their tips; the tip is the topmost pixel, leftmost among ties. The pixels are cut into groups
+    apart by empty columns, then rows, and each group is labelled in its own box: a cursor and a far webcam
+    cost two small boxes, not the frame between them."""
+    blobs = []
+    by_column = _split(xs)
+    for column_group in range(by_column.max() + 1):
+        gy, gx = ys[by_column == column_group], xs[by_column == column_group]
+        by_row = _split(gy)
+        for row_group in range(by_row.max() + 1):
+            py, px = gy[by_row == row_group], gx[by_row == row_group]
+            y0, x0 = py.min(), px.min()
+            crop = np.zeros((py.max() - y0 + 1, px.max() - x0 + 1), np.uint8)
+            crop[py - y0, px - x0] = 1
+            n, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
+            for k in range(1, n):
+                if stats[k, cv2.CC_STAT_AREA] >= min_px:
+                    top, left = stats[k, cv2.CC_STAT_TOP], stats[k, cv2.CC_STAT_LEFT]
+                    row = labels[top, left:left + stats[k, cv2.CC_STAT_WIDTH]]
+                    blobs.append((int(x0 + left + np.argmax(row == k)), int(y0 + top), int(stats[k, cv2.CC_STAT_AREA])))
+    return sorted(blobs, key=lambda b: (b[1], b[0]))
+
+
 def track(gray: np.ndarray, fps: float, face_boxes: Sequence[Sequence[float]] = (),
           params: TraceParams = TraceParams()) -> dict:
     """Cursor tip per frame of a chunk's gray frames.
@@ -221,24 +252,14 @@ def track(gray: np.ndarray, fps: float, face_boxes: Sequence[Sequence[float]] = 
     xy = np.full((len(gray), 2), np.nan)
     previous = None
     for i in np.flatnonzero(values.sum(axis=1) >= p.min_blob_px):
-        ys, xs = pixel_y[values[i]], pixel_x[values[i]]
-        y0, x0 = ys.min(), xs.min()
-        crop = np.zeros((ys.max() - y0 + 1, xs.max() - x0 + 1), np.uint8)  # the frame's foreground, boxed
-        crop[ys - y0, xs - x0] = 1
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
-        big = [k for k in range(1, n) if stats[k, cv2.CC_STAT_AREA] >= p.min_blob_px]
-        if not big:
+        blobs = blob_tips(pixel_y[values[i]], pixel_x[values[i]], p.min_blob_px)
+        if not blobs:
             continue
-        tips = {}
-        for k in big:  # the tip: topmost pixel, leftmost among ties
-            top, left = stats[k, cv2.CC_STAT_TOP], stats[k, cv2.CC_STAT_LEFT]
-            row = labels[top, left:left + stats[k, cv2.CC_STAT_WIDTH]]
-            tips[k] = (x0 + left + int(np.argmax(row == k)), y0 + top)
         if previous is not None:
-            best = min(big, key=lambda k: np.hypot(tips[k][0] - previous[0], tips[k][1] - previous[1]))
+            best = min(blobs, key=lambda b: np.hypot(b[0] - previous[0], b[1] - previous[1]))
         else:
-            best = max(big, key=lambda k: stats[k, cv2.CC_STAT_AREA])
-        previous = tips[best]
+            best = max(blobs, key=lambda b: b[2])
+        previous = best[:2]
         xy[i] = previous
     return {"xy": xy, "background": background, "mask": mask}
 
