@@ -4,7 +4,8 @@ from PIL import Image, ImageDraw
 
 from mednarratives.demo.sources import load_image
 from mednarratives.frames.chunks import to_gray
-from mednarratives.traces.cursor import activity, active_pixels, blob_tips, face_mask, track
+from mednarratives.traces import cursor
+from mednarratives.traces.cursor import ActiveForeground, activity, blob_tips, face_mask, foreground, track
 
 H, W, FPS = 360, 640, 15
 ARROW = [(0, 0), (0, 16), (4, 12), (7, 19), (10, 18), (7, 11), (12, 11)]
@@ -132,23 +133,46 @@ def test_webcam_activity_around_the_face_is_masked():
     assert np.median(np.hypot(*(xy[found] - path[found]).T)) <= 1.0
 
 
-def test_activity_counts_over_the_active_pixels_equal_full_counts():
+def test_active_foreground_holds_the_dense_foreground():
     rng = np.random.default_rng(4)
-    fg = np.zeros((40, 9, 11), bool)
-    fg[:, 2:5, 3:7] = rng.random((40, 3, 4)) < 0.4
-    fg[7:30, 8, 0] = True  # one long run: two toggles
-    pixels, values = active_pixels(fg)
-    assert np.array_equal(pixels, np.flatnonzero(fg.any(axis=0)))
-    assert np.array_equal(values, fg.reshape(40, -1)[:, pixels])
-    act = activity(fg)
-    assert np.array_equal(act.frequency, fg.mean(axis=0))
-    assert np.array_equal(act.toggles, (fg[1:] != fg[:-1]).sum(axis=0))
+    gray = rng.integers(100, 110, (30, 20, 24), dtype=np.uint8)
+    gray[:, 3:8, 5:9] = rng.integers(0, 256, (30, 5, 4), dtype=np.uint8)
+    gray[4:9, 15, 20] = 250
+    background = np.full((20, 24), 105, np.uint8)
+    dense = foreground(gray, background, 40)
+    fg = ActiveForeground.of(gray, background, 40)
+    assert np.array_equal(fg.pixels, np.flatnonzero(dense.any(axis=0)))
+    assert np.array_equal(fg.values, dense.reshape(30, -1)[:, fg.pixels])
+    assert np.array_equal(ActiveForeground.from_dense(dense).values, fg.values)
+    box = (slice(2, 9), slice(6, 40))  # clipped at the right edge, as numpy slicing is
+    assert np.array_equal(fg.dense(box), dense[(slice(None),) + box])
+    mask = np.zeros((20, 24), bool)
+    mask[3:5] = True
+    kept = fg.without(mask)
+    assert np.array_equal(kept.dense((slice(0, 20), slice(0, 24))), dense & ~mask)
+    box = (slice(10, 18), slice(12, 24))
+    patch = rng.random((30, 8, 12)) < 0.2
+    replaced = dense.copy()
+    replaced[(slice(None),) + box] = patch
+    swapped = fg.with_box(box, patch)
+    assert np.array_equal(swapped.pixels, np.flatnonzero(replaced.any(axis=0)))
+    assert np.array_equal(swapped.dense((slice(0, 20), slice(0, 24))), replaced)
+
+
+def test_activity_counts_equal_full_counts():
+    rng = np.random.default_rng(4)
+    dense = np.zeros((40, 9, 11), bool)
+    dense[:, 2:5, 3:7] = rng.random((40, 3, 4)) < 0.4
+    dense[7:30, 8, 0] = True  # one long run: two toggles
+    act = activity(ActiveForeground.from_dense(dense))
+    assert np.array_equal(act.frequency, dense.mean(axis=0))
+    assert np.array_equal(act.toggles, (dense[1:] != dense[:-1]).sum(axis=0))
     assert act.toggles[8, 0] == 2 and act.frames == 40
-    still = activity(np.zeros((5, 4, 4), bool))
+    still = activity(ActiveForeground.from_dense(np.zeros((5, 4, 4), bool)))
     assert not still.frequency.any() and not still.toggles.any()
 
 
-def test_blob_tips_match_labelling_the_whole_frame():
+def test_blob_tips_match_labelling_the_whole_frame(monkeypatch):
     """Blobs far apart (a cursor, a webcam), blobs touching only diagonally, and specks below the size."""
     from scipy import ndimage
 
@@ -160,6 +184,8 @@ def test_blob_tips_match_labelling_the_whole_frame():
     fg[50, 50] = fg[50, 52] = True                # specks, one empty column apart
     ys, xs = np.nonzero(fg)
     got = blob_tips(ys, xs, 3)
+    monkeypatch.setattr(cursor, "SPLIT_AREA", 0)  # the same blobs when labelled in groups
+    assert blob_tips(ys, xs, 3) == got
     labels, n = ndimage.label(fg, structure=np.ones((3, 3), bool))
     want = []
     for k in range(1, n + 1):
@@ -170,3 +196,4 @@ def test_blob_tips_match_labelling_the_whole_frame():
     assert got == sorted(want, key=lambda b: (b[1], b[0]))
     assert (10, 30, 20) in got
     assert blob_tips(np.array([50, 50]), np.array([50, 52]), 1) == [(50, 50, 1), (52, 50, 1)]
+    assert blob_tips(np.array([50, 50]), np.array([52, 50]), 1) == [(50, 50, 1), (52, 50, 1)]

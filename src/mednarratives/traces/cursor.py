@@ -17,7 +17,7 @@ Steps, all on the chunk's gray frames:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -69,21 +69,72 @@ class Activity:
     frames: int
 
 
-def active_pixels(fg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(flat indices of the pixels foreground in some frame, their values (n, k) over the frames): a cursor
-    sweeps a few percent of the picture, so per-pixel statistics need only these columns."""
-    pixels = np.flatnonzero(fg.any(axis=0))
-    return pixels, np.take(fg.reshape(len(fg), -1), pixels, axis=1)
+@dataclass(frozen=True)
+class ActiveForeground:
+    """A chunk's foreground kept at the pixels that are foreground in some frame only: a cursor sweeps a few
+    percent of the picture, so per-pixel statistics and per-frame blob search need only these columns, and
+    no frame-sized boolean array per frame is ever stored."""
+    shape: tuple[int, int]  # (h, w) of the frames
+    pixels: np.ndarray      # (k,) ascending flat indices of the active pixels
+    values: np.ndarray      # (n, k) bool: foreground per frame at those pixels
+
+    @classmethod
+    def of(cls, gray: np.ndarray, background: np.ndarray, threshold: int) -> ActiveForeground:
+        """`foreground(gray, background, threshold)`, in two passes: find the active pixels (each frame's
+        mask stays in cache), then compare the frames at those pixels only."""
+        hit = np.empty(background.shape, bool)
+        active = np.zeros(background.shape, bool)
+        for frame in gray:
+            np.greater(cv2.absdiff(frame, background), threshold, out=hit)
+            active |= hit
+        pixels = np.flatnonzero(active)
+        values = np.empty((len(gray), len(pixels)), bool)
+        reference = background.reshape(-1)[pixels]
+        for frame, out in zip(gray, values):
+            seen = np.take(frame.reshape(-1), pixels)
+            np.greater(np.maximum(seen, reference) - np.minimum(seen, reference), threshold, out=out)
+        return cls(background.shape, pixels, values)
+
+    @classmethod
+    def from_dense(cls, fg: np.ndarray) -> ActiveForeground:
+        active = fg.any(axis=0).reshape(-1)
+        return cls(fg.shape[1:], np.flatnonzero(active), np.compress(active, fg.reshape(len(fg), -1), axis=1))
+
+    def without(self, mask: np.ndarray) -> ActiveForeground:
+        """The foreground minus the pixels where `mask` (h, w) is True."""
+        kept = ~mask.reshape(-1)[self.pixels]
+        return ActiveForeground(self.shape, self.pixels[kept], self.values[:, kept])
+
+    def dense(self, box: tuple[slice, slice]) -> np.ndarray:
+        """(n, box h, box w) boolean foreground inside `box` (clipped to the frame, like numpy slicing)."""
+        (y0, y1, _), (x0, x1, _) = box[0].indices(self.shape[0]), box[1].indices(self.shape[1])
+        out = np.zeros((len(self.values), y1 - y0, x1 - x0), bool)
+        ys, xs = np.divmod(self.pixels, self.shape[1])
+        inside = (ys >= y0) & (ys < y1) & (xs >= x0) & (xs < x1)
+        out[:, ys[inside] - y0, xs[inside] - x0] = self.values[:, inside]
+        return out
+
+    def with_box(self, box: tuple[slice, slice], fg: np.ndarray) -> ActiveForeground:
+        """The foreground with `box` replaced by the dense foreground `fg` (n, box h, box w)."""
+        inside = np.zeros(self.shape, bool)
+        inside[box] = True
+        rest = self.without(inside)
+        local = ActiveForeground.from_dense(fg)
+        ys, xs = np.divmod(local.pixels, fg.shape[2])
+        pixels = (ys + box[0].start) * self.shape[1] + xs + box[1].start
+        order = np.argsort(np.concatenate([rest.pixels, pixels]), kind="stable")
+        return ActiveForeground(self.shape, np.concatenate([rest.pixels, pixels])[order],
+                                np.concatenate([rest.values, local.values], axis=1)[:, order])
 
 
-def activity(fg: np.ndarray) -> Activity:
-    """Counts over the active pixels only (all others are never foreground: frequency and toggles 0)."""
-    pixels, values = active_pixels(fg)
-    on = np.zeros(fg.shape[1:], np.uint32)
-    switches = np.zeros(fg.shape[1:], np.uint32)
-    on.reshape(-1)[pixels] = values.sum(axis=0)
-    switches.reshape(-1)[pixels] = np.not_equal(values[1:], values[:-1]).sum(axis=0)
-    return Activity(on / max(1, len(fg)), switches, len(fg))
+def activity(fg: ActiveForeground) -> Activity:
+    """Counts over the active pixels (all others are never foreground: frequency and toggles 0)."""
+    n = len(fg.values)
+    on = np.zeros(fg.shape, np.uint32)
+    switches = np.zeros(fg.shape, np.uint32)
+    on.reshape(-1)[fg.pixels] = fg.values.sum(axis=0)
+    switches.reshape(-1)[fg.pixels] = np.not_equal(fg.values[1:], fg.values[:-1]).sum(axis=0)
+    return Activity(on / max(1, n), switches, n)
 
 
 def _flicker_mask(act: Activity, fps: float, p: TraceParams) -> np.ndarray:
@@ -129,7 +180,7 @@ def _debounce(present: np.ndarray, min_run: int) -> np.ndarray:
     return out
 
 
-def _repair_ghosts(gray: np.ndarray, background: np.ndarray, fg: np.ndarray, act: Activity, p: TraceParams,
+def _repair_ghosts(gray: np.ndarray, background: np.ndarray, fg: ActiveForeground, act: Activity, p: TraceParams,
                    distractors: np.ndarray | None = None, faces: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """(background with the ghost re-estimated, the repaired pixels grown by the ring), or None without ghost.
 
@@ -140,18 +191,18 @@ def _repair_ghosts(gray: np.ndarray, background: np.ndarray, fg: np.ndarray, act
     or blob k is the ghost) predicts a cursor count per frame; the one giving exactly one cursor in the most
     frames wins (ties: no ghost).
     """
-    n = len(fg)
+    n = len(fg.values)
     still = (act.frequency >= p.ghost_fraction) & (act.toggles <= 4)
     labels, _ = ndimage.label(ndimage.binary_dilation(still, iterations=1), structure=EIGHT)
     pad = p.ghost_ring_px
     candidates = []  # (box, shape, present)
-    covered = np.zeros(fg.shape[1:], bool)
+    covered = np.zeros(fg.shape, bool)
     for k, region in enumerate(ndimage.find_objects(labels), start=1):
         if region is None:
             continue
         box = tuple(slice(max(0, s.start - pad), s.stop + pad) for s in region)
         inside = labels[box] == k
-        sub = fg[(slice(None),) + box]
+        sub = fg.dense(box)
         core = inside & still[box]  # the still pixels themselves (the dilated region also holds background)
         present = _debounce(sub[:, core].mean(axis=1) > 0.5, p.ghost_min_run)
         if present.sum() < 2 or present.all():
@@ -164,8 +215,7 @@ def _repair_ghosts(gray: np.ndarray, background: np.ndarray, fg: np.ndarray, act
     if not candidates:
         return None
     outside = ~covered if distractors is None else ~(covered | distractors)
-    seen = np.flatnonzero(outside & (act.frequency > 0))  # only active pixels can hold the moving cursor
-    moving = np.take(fg.reshape(n, -1), seen, axis=1).sum(axis=1) >= p.min_blob_px
+    moving = fg.without(~outside).values.sum(axis=1) >= p.min_blob_px
     presents = np.stack([c[2] for c in candidates]).astype(int)
     real = presents.sum(axis=0) + moving
     best, best_score = None, float((real == 1).mean())
@@ -188,31 +238,42 @@ def _repair_ghosts(gray: np.ndarray, background: np.ndarray, fg: np.ndarray, act
 def _split(coords: np.ndarray) -> np.ndarray:
     """Group number per pixel along one axis: a new group after every empty line (8-connected blobs never
     cross one)."""
-    lines = np.unique(coords)
-    return np.searchsorted(lines[1:][np.diff(lines) > 1], coords, side="right")
+    lowest = coords.min()
+    occupied = np.bincount(coords - lowest) > 0
+    group_of_line = np.concatenate([[0], np.cumsum(occupied[1:] & ~occupied[:-1])])
+    return group_of_line[coords - lowest]
 
 
-def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int) -> list[tuple[int, int, int]]:
-    """(tip x, tip y, area) of the 8-connected blobs of at least `min_px` of the pixels (ys, xs), in raster
-    order of their tips; the tip is the topmost pixel, leftmost among ties. The pixels are cut into groups
-    apart by empty columns, then rows, and each group is labelled in its own box: a cursor and a far webcam
-    cost two small boxes, not the frame between them."""
-    blobs = []
+def _groups(ys: np.ndarray, xs: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The pixels cut into groups apart by empty columns, then rows (8-connected blobs never cross one)."""
     by_column = _split(xs)
     for column_group in range(by_column.max() + 1):
         gy, gx = ys[by_column == column_group], xs[by_column == column_group]
         by_row = _split(gy)
         for row_group in range(by_row.max() + 1):
-            py, px = gy[by_row == row_group], gx[by_row == row_group]
-            y0, x0 = py.min(), px.min()
-            crop = np.zeros((py.max() - y0 + 1, px.max() - x0 + 1), np.uint8)
-            crop[py - y0, px - x0] = 1
-            n, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
-            for k in range(1, n):
-                if stats[k, cv2.CC_STAT_AREA] >= min_px:
-                    top, left = stats[k, cv2.CC_STAT_TOP], stats[k, cv2.CC_STAT_LEFT]
-                    row = labels[top, left:left + stats[k, cv2.CC_STAT_WIDTH]]
-                    blobs.append((int(x0 + left + np.argmax(row == k)), int(y0 + top), int(stats[k, cv2.CC_STAT_AREA])))
+            yield gy[by_row == row_group], gx[by_row == row_group]
+
+
+SPLIT_AREA = 32768  # labelling a box this large costs about what cutting the pixels into groups costs
+
+
+def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int) -> list[tuple[int, int, int]]:
+    """(tip x, tip y, area) of the 8-connected blobs of at least `min_px` of the pixels (ys, xs), in raster
+    order of their tips; the tip is the topmost pixel, leftmost among ties. Labelling costs the area of the
+    pixels' box: a box larger than SPLIT_AREA (a cursor and a far webcam) is cut into groups labelled in
+    their own boxes."""
+    large = (np.ptp(ys) + 1) * (np.ptp(xs) + 1) > SPLIT_AREA
+    blobs = []
+    for gy, gx in _groups(ys, xs) if large else [(ys, xs)]:
+        y0, x0 = gy.min(), gx.min()
+        crop = np.zeros((gy.max() - y0 + 1, gx.max() - x0 + 1), np.uint8)
+        crop[gy - y0, gx - x0] = 1
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
+        for k in range(1, n):
+            if stats[k, cv2.CC_STAT_AREA] >= min_px:
+                top, left = stats[k, cv2.CC_STAT_TOP], stats[k, cv2.CC_STAT_LEFT]
+                row = labels[top, left:left + stats[k, cv2.CC_STAT_WIDTH]]
+                blobs.append((int(x0 + left + np.argmax(row == k)), int(y0 + top), int(stats[k, cv2.CC_STAT_AREA])))
     return sorted(blobs, key=lambda b: (b[1], b[0]))
 
 
@@ -226,7 +287,7 @@ def track(gray: np.ndarray, fps: float, face_boxes: Sequence[Sequence[float]] = 
     step = max(1, len(gray) // 151)
     sample = gray[::step]
     background = median_u8(sample)[0]
-    fg = foreground(gray, background, p.diff_threshold)
+    fg = ActiveForeground.of(gray, background, p.diff_threshold)
     act = activity(fg)
     seed = face_mask(background.shape, face_boxes, p.face_margin) if len(face_boxes) else None
     faces = _grow_mask(act, seed, p) if seed is not None else None
@@ -237,22 +298,19 @@ def track(gray: np.ndarray, fps: float, face_boxes: Sequence[Sequence[float]] = 
     else:
         background, ghosts = repaired
         before = fg
-        fg = fg.copy()  # the background changed inside the repaired area only
-        area = (slice(None),) + ndimage.find_objects(ghosts.view(np.uint8))[0]
-        fg[area] = foreground(gray[area], background[area[1:]], p.diff_threshold)
+        box = ndimage.find_objects(ghosts.view(np.uint8))[0]  # the background changed inside it only
+        fg = fg.with_box(box, foreground(gray[(slice(None),) + box], background[box], p.diff_threshold))
         # flicker is judged on the frames as first seen, but not where a ghost was: its on/off edges toggle,
         # and after the repair the cursor resting there may legitimately cover it most of the time
-        mask = _flicker_mask(activity(before & ~ghosts), fps, p) & ~ghosts
+        mask = _flicker_mask(activity(before.without(ghosts)), fps, p) & ~ghosts
         if seed is not None:
             mask |= _grow_mask(activity(fg), seed, p)
-    pixels, values = active_pixels(fg)
-    kept = ~mask.reshape(-1)[pixels]
-    pixels, values = pixels[kept], values[:, kept]
-    pixel_y, pixel_x = np.divmod(pixels, fg.shape[2])
+    fg = fg.without(mask)
+    pixel_y, pixel_x = np.divmod(fg.pixels, fg.shape[1])
     xy = np.full((len(gray), 2), np.nan)
     previous = None
-    for i in np.flatnonzero(values.sum(axis=1) >= p.min_blob_px):
-        blobs = blob_tips(pixel_y[values[i]], pixel_x[values[i]], p.min_blob_px)
+    for i in np.flatnonzero(fg.values.sum(axis=1) >= p.min_blob_px):
+        blobs = blob_tips(pixel_y[fg.values[i]], pixel_x[fg.values[i]], p.min_blob_px)
         if not blobs:
             continue
         if previous is not None:
