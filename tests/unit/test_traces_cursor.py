@@ -197,3 +197,11 @@ def test_blob_tips_match_labelling_the_whole_frame(monkeypatch):
     assert (10, 30, 20) in got
     assert blob_tips(np.array([50, 50]), np.array([50, 52]), 1) == [(50, 50, 1), (52, 50, 1)]
     assert blob_tips(np.array([50, 50]), np.array([52, 50]), 1) == [(50, 50, 1), (52, 50, 1)]
+
+
+def test_a_list_of_frames_tracks_like_the_stacked_array():
+    """The chunker hands over its frames unstacked; the resting cursor also exercises the ghost crops."""
+    frames, _ = render(n=90)
+    stacked, listed = track(frames, FPS), track(list(frames), FPS)
+    assert np.array_equal(stacked["xy"], listed["xy"], equal_nan=True)
+    assert np.array_equal(stacked["background"], listed["background"])

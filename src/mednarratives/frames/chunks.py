@@ -64,14 +64,15 @@ class Chunk:
     start: int  # first frame index
     end: int    # exclusive
     ssim: float
-    gray: np.ndarray = field(repr=False)      # (n, h, w) every frame of the chunk
-    colour: np.ndarray = field(repr=False)    # (m, ...) every `colour_stride`-th frame as decoded (see `rgb`)
+    # the frames as views into the decoded batches (not stacked: a chunk holds up to max_duration_s of video)
+    gray: list[np.ndarray] = field(repr=False)    # (h, w) every frame of the chunk
+    colour: list[np.ndarray] = field(repr=False)  # every `colour_stride`-th frame as decoded (see `rgb`)
     to_rgb: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
 
     def rgb(self, indices: np.ndarray) -> np.ndarray:
         """(k, h, w, 3) RGB of the colour frames at `indices`, converted only now (a chunk uses a few)."""
-        frames = self.colour[indices]
-        return frames if self.to_rgb is None else np.stack([self.to_rgb(frame) for frame in frames])
+        convert = self.to_rgb or (lambda frame: frame)
+        return np.stack([convert(self.colour[i]) for i in indices])
 
 
 @dataclass
@@ -168,12 +169,12 @@ class StableChunker:
             self._frames.popleft()
         if end - start < self.params.min_duration_s * self.fps or len(held) < 2:
             return []
-        gray = np.stack([g for _, g, _, _ in held])
+        gray = [g for _, g, _, _ in held]
         score = self._patch_ssim(gray)
         thumbs = np.stack([t for _, _, t, _ in held[:: max(1, len(held) // 60)]])
         if score < self.params.ssim_min or self.busy_area(thumbs) > self.params.max_busy_area:
             return []
-        colour = np.stack([c for _, _, _, c in held if c is not None])  # a run >= min_duration spans a stride
+        colour = [c for _, _, _, c in held if c is not None]  # a run >= min_duration spans a stride
         return [Chunk(start, end, score, gray, colour, self.to_rgb)]
 
     def busy_area(self, thumbs: np.ndarray) -> float:
@@ -185,7 +186,7 @@ class StableChunker:
         away = np.abs(thumbs - np.median(thumbs, axis=0)) > p.pixel_delta
         return float((away.mean(axis=0) >= p.busy_share).mean())
 
-    def _patch_ssim(self, frames: np.ndarray) -> float:
+    def _patch_ssim(self, frames: list[np.ndarray]) -> float:
         """Lowest SSIM over random patches between the first, middle and last frame."""
         p = self.params
         h, w = frames[0].shape

@@ -11,8 +11,6 @@ odd count, and a real pixel value (not a mean of two) for an even one.
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import numpy as np
 
 BLOCK = 255  # frames per uint8 partial count
@@ -38,17 +36,23 @@ def median_u8(frames: np.ndarray, valid: np.ndarray | None = None,
     return median, count
 
 
-def _count(hits: Iterator[np.ndarray], shape: tuple[int, ...], dtype) -> np.ndarray:
-    """Per-pixel number of True over the boolean arrays `hits` (each may be reused for the next)."""
-    total = np.zeros(shape, dtype)
-    partial = np.zeros(shape, np.uint8)
-    for i, hit in enumerate(hits, start=1):
-        np.add(partial, hit.view(np.uint8), out=partial)
-        if i % BLOCK == 0:
-            total += partial
-            partial[...] = 0
-    total += partial
-    return total
+class _Counter:
+    """Per-pixel number of True over boolean arrays added one at a time (uint8 partial counts)."""
+
+    def __init__(self, shape: tuple[int, ...], dtype):
+        self._total = np.zeros(shape, dtype)
+        self._partial = np.zeros(shape, np.uint8)
+        self._added = 0
+
+    def add(self, hit: np.ndarray) -> None:
+        np.add(self._partial, hit.view(np.uint8), out=self._partial)
+        self._added += 1
+        if self._added % BLOCK == 0:
+            self._total += self._partial
+            self._partial[...] = 0
+
+    def total(self) -> np.ndarray:
+        return self._total + self._partial
 
 
 def _median_all(frames: np.ndarray) -> np.ndarray:
@@ -59,9 +63,11 @@ def _median_all(frames: np.ndarray) -> np.ndarray:
     rank = (n - 1) // 2
     wide = np.uint16 if n < 2 ** 16 else np.uint32
     hit = np.empty(median.shape, bool)
-    below = _count((np.less(f, median, out=hit) for f in frames), median.shape, wide)
-    not_above = _count((np.less_equal(f, median, out=hit) for f in frames), median.shape, wide)
-    wrong = np.flatnonzero((below > rank) | (not_above <= rank))
+    below, not_above = _Counter(median.shape, wide), _Counter(median.shape, wide)
+    for frame in frames:  # one pass: both counts while the frame is in cache
+        below.add(np.less(frame, median, out=hit))
+        not_above.add(np.less_equal(frame, median, out=hit))
+    wrong = np.flatnonzero((below.total() > rank) | (not_above.total() <= rank))
     if wrong.size:
         sub = np.empty((n, wrong.size), np.uint8)
         for frame, out in zip(frames, sub):  # per frame: `frames` may be a strided view (every k-th frame)
@@ -76,20 +82,21 @@ def _search(frames: np.ndarray, valid: np.ndarray | None) -> tuple[np.ndarray, n
     if valid is None:
         count = np.full(shape, len(frames), np.uint32)
     else:
-        count = _count(iter(np.broadcast_to(valid, frames.shape)), shape, np.uint32)
+        counter = _Counter(shape, np.uint32)
+        for v in np.broadcast_to(valid, frames.shape):
+            counter.add(v)
+        count = counter.total()
     rank = count.astype(np.int64) - 1 >> 1  # k: values below the median (-1 where nothing is valid)
     median = np.zeros(shape, np.uint8)
     hit = np.empty(shape, bool)
-
-    def below(candidate: np.ndarray) -> Iterator[np.ndarray]:
+    for bit in range(7, -1, -1):
+        candidate = median | np.uint8(1 << bit)
+        below = _Counter(shape, wide)
         for i, frame in enumerate(frames):
             np.less(frame, candidate, out=hit)
             if valid is not None:
-                np.logical_and(hit, valid[i], out=hit)
-            yield hit
-
-    for bit in range(7, -1, -1):
-        candidate = median | np.uint8(1 << bit)
+                hit &= valid[i]
+            below.add(hit)
         # at most k values lie below the candidate: the k-th smallest is at least the candidate
-        np.copyto(median, candidate, where=_count(below(candidate), shape, wide) <= rank)
+        np.copyto(median, candidate, where=below.total() <= rank)
     return median, count

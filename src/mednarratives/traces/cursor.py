@@ -69,6 +69,11 @@ class Activity:
     frames: int
 
 
+def crop(gray: Sequence[np.ndarray], box: tuple[slice, slice]) -> np.ndarray:
+    """(n, box h, box w): the box of every frame."""
+    return np.stack([frame[box] for frame in gray])
+
+
 @dataclass(frozen=True)
 class ActiveForeground:
     """A chunk's foreground kept at the pixels that are foreground in some frame only: a cursor sweeps a few
@@ -79,15 +84,15 @@ class ActiveForeground:
     values: np.ndarray      # (n, k) bool: foreground per frame at those pixels
 
     @classmethod
-    def of(cls, gray: np.ndarray, background: np.ndarray, threshold: int) -> ActiveForeground:
-        """`foreground(gray, background, threshold)`, in two passes: find the active pixels (each frame's
-        mask stays in cache), then compare the frames at those pixels only."""
-        hit = np.empty(background.shape, bool)
-        active = np.zeros(background.shape, bool)
+    def of(cls, gray: Sequence[np.ndarray], background: np.ndarray, threshold: int) -> ActiveForeground:
+        """`foreground(gray, background, threshold)`, in two passes: find the active pixels (the largest
+        difference from the background over the frames is above the threshold), then compare the frames at
+        those pixels only."""
+        diff = np.empty(background.shape, np.uint8)
+        largest = np.zeros(background.shape, np.uint8)
         for frame in gray:
-            np.greater(cv2.absdiff(frame, background), threshold, out=hit)
-            active |= hit
-        pixels = np.flatnonzero(active)
+            cv2.max(largest, cv2.absdiff(frame, background, dst=diff), dst=largest)
+        pixels = np.flatnonzero(largest > threshold)
         values = np.empty((len(gray), len(pixels)), bool)
         reference = background.reshape(-1)[pixels]
         for frame, out in zip(gray, values):
@@ -180,7 +185,7 @@ def _debounce(present: np.ndarray, min_run: int) -> np.ndarray:
     return out
 
 
-def _repair_ghosts(gray: np.ndarray, background: np.ndarray, fg: ActiveForeground, act: Activity, p: TraceParams,
+def _repair_ghosts(gray: Sequence[np.ndarray], background: np.ndarray, fg: ActiveForeground, act: Activity, p: TraceParams,
                    distractors: np.ndarray | None = None, faces: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """(background with the ghost re-estimated, the repaired pixels grown by the ring), or None without ghost.
 
@@ -229,7 +234,7 @@ def _repair_ghosts(gray: np.ndarray, background: np.ndarray, fg: ActiveForegroun
     box, shape, present = candidates[best]
     repaired, where = background.copy(), np.zeros(background.shape, bool)
     where[box] |= ndimage.binary_dilation(shape, iterations=pad)
-    patch = np.median(gray[(slice(None),) + box][present], axis=0).astype(np.uint8)
+    patch = np.median(crop(gray, box)[present], axis=0).astype(np.uint8)
     target = repaired[box]
     target[shape] = patch[shape]
     return repaired, where
@@ -277,15 +282,15 @@ def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int) -> list[tuple[int, in
     return sorted(blobs, key=lambda b: (b[1], b[0]))
 
 
-def track(gray: np.ndarray, fps: float, face_boxes: Sequence[Sequence[float]] = (),
+def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[float]] = (),
           params: TraceParams = TraceParams()) -> dict:
-    """Cursor tip per frame of a chunk's gray frames.
+    """Cursor tip per frame of a chunk's gray frames ((n, h, w) array, or a list of (h, w) frames).
 
     Returns {"xy": (n, 2) float array, NaN where no cursor; "background": repaired median; "mask": masked pixels}.
     """
     p = params
     step = max(1, len(gray) // 151)
-    sample = gray[::step]
+    sample = np.asarray(gray[::step])  # a list of frames: only the sample is stacked
     background = median_u8(sample)[0]
     fg = ActiveForeground.of(gray, background, p.diff_threshold)
     act = activity(fg)
@@ -299,7 +304,7 @@ def track(gray: np.ndarray, fps: float, face_boxes: Sequence[Sequence[float]] = 
         background, ghosts = repaired
         before = fg
         box = ndimage.find_objects(ghosts.view(np.uint8))[0]  # the background changed inside it only
-        fg = fg.with_box(box, foreground(gray[(slice(None),) + box], background[box], p.diff_threshold))
+        fg = fg.with_box(box, foreground(crop(gray, box), background[box], p.diff_threshold))
         # flicker is judged on the frames as first seen, but not where a ghost was: its on/off edges toggle,
         # and after the repair the cursor resting there may legitimately cover it most of the time
         mask = _flicker_mask(activity(before.without(ghosts)), fps, p) & ~ghosts

@@ -42,7 +42,7 @@ def colour_sample(chunk: Chunk, samples: int, stride: int) -> tuple[np.ndarray, 
     """Up to `samples` colour frames spread evenly over the chunk, as RGB, and the gray of the same frames."""
     pick = np.unique(np.linspace(0, len(chunk.colour) - 1, min(samples, len(chunk.colour))).round().astype(int))
     first = chunk.start + (-chunk.start) % stride  # colour frames sit at indices divisible by stride
-    return chunk.rgb(pick), chunk.gray[first - chunk.start + pick * stride]
+    return chunk.rgb(pick), np.stack([chunk.gray[i] for i in first - chunk.start + pick * stride])
 
 
 def representative_image(colour: np.ndarray, gray: np.ndarray, plain: np.ndarray, background: np.ndarray,
