@@ -240,26 +240,26 @@ def _repair_ghosts(gray: Sequence[np.ndarray], background: np.ndarray, fg: Activ
     return repaired, where
 
 
+SPLIT_AREA = 32768  # labelling a box this large costs about what cutting the pixels into groups costs
+SPLIT_GAP = 8       # cut only at this many empty lines: narrower gaps save less labelling than a group costs
+
+
 def _split(coords: np.ndarray) -> np.ndarray:
-    """Group number per pixel along one axis: a new group after every empty line (8-connected blobs never
-    cross one)."""
-    lowest = coords.min()
-    occupied = np.bincount(coords - lowest) > 0
-    group_of_line = np.concatenate([[0], np.cumsum(occupied[1:] & ~occupied[:-1])])
-    return group_of_line[coords - lowest]
+    """Group number per pixel along one axis: a new group after SPLIT_GAP or more empty lines (8-connected
+    blobs never cross one empty line)."""
+    offsets = coords - coords.min()
+    lines = np.flatnonzero(np.bincount(offsets))
+    return np.searchsorted(lines[1:][np.diff(lines) > SPLIT_GAP], offsets, side="right")
 
 
 def _groups(ys: np.ndarray, xs: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The pixels cut into groups apart by empty columns, then rows (8-connected blobs never cross one)."""
+    """The pixels cut into groups apart by wide empty gaps between columns, then rows."""
     by_column = _split(xs)
     for column_group in range(by_column.max() + 1):
         gy, gx = ys[by_column == column_group], xs[by_column == column_group]
         by_row = _split(gy)
         for row_group in range(by_row.max() + 1):
             yield gy[by_row == row_group], gx[by_row == row_group]
-
-
-SPLIT_AREA = 32768  # labelling a box this large costs about what cutting the pixels into groups costs
 
 
 def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int) -> list[tuple[int, int, int]]:
@@ -273,12 +273,11 @@ def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int) -> list[tuple[int, in
         y0, x0 = gy.min(), gx.min()
         crop = np.zeros((gy.max() - y0 + 1, gx.max() - x0 + 1), np.uint8)
         crop[gy - y0, gx - x0] = 1
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
-        for k in range(1, n):
-            if stats[k, cv2.CC_STAT_AREA] >= min_px:
-                top, left = stats[k, cv2.CC_STAT_TOP], stats[k, cv2.CC_STAT_LEFT]
-                row = labels[top, left:left + stats[k, cv2.CC_STAT_WIDTH]]
-                blobs.append((int(x0 + left + np.argmax(row == k)), int(y0 + top), int(stats[k, cv2.CC_STAT_AREA])))
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
+        for k in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= min_px) + 1:
+            top, left = stats[k, cv2.CC_STAT_TOP], stats[k, cv2.CC_STAT_LEFT]
+            row = labels[top, left:left + stats[k, cv2.CC_STAT_WIDTH]]
+            blobs.append((int(x0 + left + np.argmax(row == k)), int(y0 + top), int(stats[k, cv2.CC_STAT_AREA])))
     return sorted(blobs, key=lambda b: (b[1], b[0]))
 
 
