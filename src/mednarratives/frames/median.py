@@ -3,7 +3,8 @@
 For each bit (high to low) one pass over the frames counts, per pixel, the values below the candidate; 8
 passes of compare-and-add beat numpy's per-pixel partition (which first transposes the frames) by 4-7x.
 Video frames mostly repeat a pixel's value, so a guess (the median of three frames spread over the run)
-is checked first (two counting passes); only the pixels where it is wrong (typically 5-25%) get the search.
+is checked first (one pass counting the values below and not above it); only the pixels where it is wrong
+(typically 5-25%) get the search.
 Counts run in uint8 over blocks of up to 255 frames (2.5x faster adds than into a wider counter).
 The result is the LOWER median (the k-th smallest value, k = (count - 1) // 2): np.median's value for an
 odd count, and a real pixel value (not a mean of two) for an even one.

@@ -63,7 +63,7 @@ def foreground(gray: np.ndarray, background: np.ndarray, threshold: int) -> np.n
 
 @dataclass(frozen=True)
 class Activity:
-    """Per-pixel statistics of a chunk's foreground frames (one pass over them)."""
+    """Per-pixel statistics of a chunk's foreground frames."""
     frequency: np.ndarray  # share of the frames in which the pixel is foreground
     toggles: np.ndarray    # how often it switches on or off between consecutive frames
     frames: int
@@ -102,6 +102,7 @@ class ActiveForeground:
 
     @classmethod
     def from_dense(cls, fg: np.ndarray) -> ActiveForeground:
+        """From a dense (n, h, w) boolean foreground."""
         active = fg.any(axis=0).reshape(-1)
         return cls(fg.shape[1:], np.flatnonzero(active), np.compress(active, fg.reshape(len(fg), -1), axis=1))
 
@@ -126,7 +127,8 @@ class ActiveForeground:
         rest = self.without(inside)
         local = ActiveForeground.from_dense(fg)
         ys, xs = np.divmod(local.pixels, fg.shape[2])
-        pixels = (ys + box[0].start) * self.shape[1] + xs + box[1].start
+        y0, x0 = box[0].indices(self.shape[0])[0], box[1].indices(self.shape[1])[0]
+        pixels = (ys + y0) * self.shape[1] + xs + x0
         order = np.argsort(np.concatenate([rest.pixels, pixels]), kind="stable")
         return ActiveForeground(self.shape, np.concatenate([rest.pixels, pixels])[order],
                                 np.concatenate([rest.values, local.values], axis=1)[:, order])
@@ -271,9 +273,9 @@ def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int) -> list[tuple[int, in
     blobs = []
     for gy, gx in _groups(ys, xs) if large else [(ys, xs)]:
         y0, x0 = gy.min(), gx.min()
-        crop = np.zeros((gy.max() - y0 + 1, gx.max() - x0 + 1), np.uint8)
-        crop[gy - y0, gx - x0] = 1
-        _, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
+        group = np.zeros((gy.max() - y0 + 1, gx.max() - x0 + 1), np.uint8)
+        group[gy - y0, gx - x0] = 1
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(group, connectivity=8)
         for k in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= min_px) + 1:
             top, left = stats[k, cv2.CC_STAT_TOP], stats[k, cv2.CC_STAT_LEFT]
             row = labels[top, left:left + stats[k, cv2.CC_STAT_WIDTH]]
