@@ -121,7 +121,9 @@ class StableChunker:
         stride = self.params.colour_stride
         for i, (frame, thumb, score) in enumerate(zip(gray, thumbs, diffs.mean(axis=(1, 2)))):
             index = first_index + i
-            self._frames.append((index, frame, thumb, colour[i] if index % stride == 0 else None))
+            # a copy: a view of the few colour frames kept would hold their whole decoded batch (its memory
+            # could not be reused, and fresh pages cost page faults)
+            self._frames.append((index, frame, thumb, colour[i].copy() if index % stride == 0 else None))
             self._pending.append(float(score))
             self.scores.append(float(score))
         closed = []
