@@ -57,7 +57,7 @@ def test_stable_chunks_match_still_segments_and_skip_cine():
 
 
 def test_chunk_colour_is_converted_on_request():
-    """The chunker keeps colour frames as decoded; `rgb` converts only the frames asked for."""
+    """The chunker keeps colour frames as decoded (copied); `rgb` converts only the frames asked for."""
     frames = sequence()[:60]
     converted = []
 
@@ -69,6 +69,7 @@ def test_chunk_colour_is_converted_on_request():
     (chunk,) = chunker.feed(to_gray(frames), 0, frames) + chunker.close()
     stride_frames = [i for i in range(chunk.start, chunk.end) if i % 6 == 0]  # colour_stride
     assert not converted and np.array_equal(chunk.colour, frames[stride_frames])
+    assert not any(np.shares_memory(c, frames) for c in chunk.colour)  # copies: the decoded batch can go
     rgb = chunk.rgb(np.array([0, 2]))
     assert len(converted) == 2 and np.array_equal(rgb, np.stack([chunk.colour[0], chunk.colour[2]])[..., ::-1])
 
