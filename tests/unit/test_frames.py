@@ -52,8 +52,26 @@ def test_stable_chunks_match_still_segments_and_skip_cine():
     for (s, e), (ts, te) in zip(spans, truth):
         assert abs(s - ts) <= 4 and abs(e - te) <= 4
     for c in chunks:
-        assert c.gray.shape[0] == c.end - c.start
-        assert c.colour.shape[1:] == (H, W, 3)
+        assert len(c.gray) == c.end - c.start
+        assert c.colour[0].shape == (H, W, 3)
+
+
+def test_chunk_colour_is_converted_on_request():
+    """The chunker keeps colour frames as decoded (copied); `rgb` converts only the frames asked for."""
+    frames = sequence()[:60]
+    converted = []
+
+    def to_rgb(frame):
+        converted.append(frame)
+        return frame[..., ::-1]
+
+    chunker = StableChunker(FPS, ChunkParams(min_duration_s=1.0), to_rgb=to_rgb)
+    (chunk,) = chunker.feed(to_gray(frames), 0, frames) + chunker.close()
+    stride_frames = [i for i in range(chunk.start, chunk.end) if i % 6 == 0]  # colour_stride
+    assert not converted and np.array_equal(chunk.colour, frames[stride_frames])
+    assert not any(np.shares_memory(c, frames) for c in chunk.colour)  # copies: the decoded batch can go
+    rgb = chunk.rgb(np.array([0, 2]))
+    assert len(converted) == 2 and np.array_equal(rgb, np.stack([chunk.colour[0], chunk.colour[2]])[..., ::-1])
 
 
 def test_batching_does_not_change_chunks():
@@ -133,5 +151,5 @@ def test_busy_area_rejects_a_large_moving_region_but_not_a_corner():
         moving[i, :, 20:300] = np.asarray(Image.fromarray(cine[i % 30]).resize((280, 180)))
         corner[i, 140:176, 270:316] = (i * 37) % 256  # a small flickering webcam corner
     chunker = StableChunker(FPS, ChunkParams())
-    assert chunker.busy_area(to_gray(moving)) > ChunkParams().max_busy_area
-    assert chunker.busy_area(to_gray(corner)) < ChunkParams().max_busy_area
+    assert chunker.busy_area(thumbnail(to_gray(moving), 8)) > ChunkParams().max_busy_area
+    assert chunker.busy_area(thumbnail(to_gray(corner), 8)) < ChunkParams().max_busy_area

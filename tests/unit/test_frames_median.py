@@ -48,3 +48,40 @@ def test_bad_input_is_refused():
         median_u8(np.zeros((3, 4, 4), np.float32))
     with pytest.raises(ValueError):
         median_u8(np.zeros((3, 4, 4), np.uint8), np.ones((3, 5, 4), bool))
+
+
+@pytest.mark.parametrize("n", [255, 256, 301, 600])
+def test_counts_past_one_uint8_block(n):
+    """More frames than a uint8 partial count holds: the blocks add up (no wrap-around)."""
+    rng = np.random.default_rng(n)
+    gray = rng.integers(0, 256, (n, 6, 5), dtype=np.uint8)
+    gray[: n // 2 + 1, 0, 0] = 7  # one value holds the majority: every block counts it below the higher candidates
+    valid = rng.random((n, 6, 5)) > 0.3
+    for mask in (None, valid):
+        got, want = median_u8(gray, mask), reference(gray, mask)
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def test_a_known_unmasked_median_is_used_as_given():
+    rng = np.random.default_rng(3)
+    colour = rng.integers(0, 256, (9, 7, 5, 3), dtype=np.uint8)
+    valid = rng.random((9, 7, 5)) > 0.2
+    valid[:, 0, 0] = True  # one pixel never masked: it keeps the given value
+    unmasked = median_u8(colour)[0]
+    got = median_u8(colour, valid, unmasked=unmasked)
+    want = median_u8(colour, valid)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    marked = unmasked.copy()
+    marked[0, 0] = 1
+    assert median_u8(colour, valid, unmasked=marked)[0][0, 0].tolist() == [1, 1, 1]
+
+
+def test_video_like_frames_and_strided_views():
+    """Mostly repeated values (the guess holds) with a few changing pixels, given as every 3rd frame of a run."""
+    rng = np.random.default_rng(5)
+    frames = np.repeat(rng.integers(0, 256, (1, 12, 10), dtype=np.uint8), 90, 0)
+    frames[rng.random(frames.shape) < 0.1] += 1
+    frames[:, 3:6, 4:7] = rng.integers(0, 256, (90, 3, 3), dtype=np.uint8)  # a cursor's path
+    sample = frames[::3]
+    got, want = median_u8(sample), reference(sample)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])

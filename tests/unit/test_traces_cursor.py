@@ -4,7 +4,8 @@ from PIL import Image, ImageDraw
 
 from mednarratives.demo.sources import load_image
 from mednarratives.frames.chunks import to_gray
-from mednarratives.traces.cursor import face_mask, track
+from mednarratives.traces import cursor
+from mednarratives.traces.cursor import ActiveForeground, activity, blob_tips, face_mask, foreground, track
 
 H, W, FPS = 360, 640, 15
 ARROW = [(0, 0), (0, 16), (4, 12), (7, 19), (10, 18), (7, 11), (12, 11)]
@@ -130,3 +131,79 @@ def test_webcam_activity_around_the_face_is_masked():
     found = ~np.isnan(xy[:, 0])
     assert not ((xy[found, 0] >= 460) & (xy[found, 1] >= 230)).any()
     assert np.median(np.hypot(*(xy[found] - path[found]).T)) <= 1.0
+
+
+def test_active_foreground_holds_the_dense_foreground():
+    rng = np.random.default_rng(4)
+    gray = rng.integers(100, 110, (30, 20, 24), dtype=np.uint8)
+    gray[:, 3:8, 5:9] = rng.integers(0, 256, (30, 5, 4), dtype=np.uint8)
+    gray[4:9, 15, 20] = 250
+    background = np.full((20, 24), 105, np.uint8)
+    dense = foreground(gray, background, 40)
+    fg = ActiveForeground.of(gray, background, 40)
+    assert np.array_equal(fg.pixels, np.flatnonzero(dense.any(axis=0)))
+    assert np.array_equal(fg.values, dense.reshape(30, -1)[:, fg.pixels])
+    assert np.array_equal(ActiveForeground.from_dense(dense).values, fg.values)
+    box = (slice(2, 9), slice(6, 40))  # clipped at the right edge, as numpy slicing is
+    assert np.array_equal(fg.dense(box), dense[(slice(None),) + box])
+    mask = np.zeros((20, 24), bool)
+    mask[3:5] = True
+    kept = fg.without(mask)
+    assert np.array_equal(kept.dense((slice(0, 20), slice(0, 24))), dense & ~mask)
+    box = (slice(10, 18), slice(12, 24))
+    patch = rng.random((30, 8, 12)) < 0.2
+    replaced = dense.copy()
+    replaced[(slice(None),) + box] = patch
+    swapped = fg.with_box(box, patch)
+    assert np.array_equal(swapped.pixels, np.flatnonzero(replaced.any(axis=0)))
+    assert np.array_equal(swapped.dense((slice(0, 20), slice(0, 24))), replaced)
+
+
+def test_activity_counts_equal_full_counts():
+    rng = np.random.default_rng(4)
+    dense = np.zeros((40, 9, 11), bool)
+    dense[:, 2:5, 3:7] = rng.random((40, 3, 4)) < 0.4
+    dense[7:30, 8, 0] = True  # one long run: two toggles
+    act = activity(ActiveForeground.from_dense(dense))
+    assert np.array_equal(act.frequency, dense.mean(axis=0))
+    assert np.array_equal(act.toggles, (dense[1:] != dense[:-1]).sum(axis=0))
+    assert act.toggles[8, 0] == 2 and act.frames == 40
+    still = activity(ActiveForeground.from_dense(np.zeros((5, 4, 4), bool)))
+    assert not still.frequency.any() and not still.toggles.any()
+
+
+def test_blob_tips_match_labelling_the_whole_frame(monkeypatch):
+    """Blobs far apart (a cursor, a webcam), blobs touching only diagonally, and specks below the size."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(6)
+    fg = np.zeros((60, 90), bool)
+    fg[5:25, 60:85] = rng.random((20, 25)) < 0.5  # webcam-like noise
+    fg[30:36, 10:13] = True                       # a cursor
+    fg[36, 13] = fg[37, 14] = True                # diagonal tail: same blob
+    fg[50, 50] = fg[50, 52] = True                # specks, one empty column apart
+    ys, xs = np.nonzero(fg)
+    got = blob_tips(ys, xs, 3)
+    for gap in (1, 2, 8):  # the same blobs when labelled in groups, however narrow the gaps cut
+        monkeypatch.setattr(cursor, "SPLIT_AREA", 0)
+        monkeypatch.setattr(cursor, "SPLIT_GAP", gap)
+        assert blob_tips(ys, xs, 3) == got
+    labels, n = ndimage.label(fg, structure=np.ones((3, 3), bool))
+    want = []
+    for k in range(1, n + 1):
+        by, bx = np.nonzero(labels == k)
+        if len(by) >= 3:
+            top = by.min()
+            want.append((int(bx[by == top].min()), int(top), len(by)))
+    assert got == sorted(want, key=lambda b: (b[1], b[0]))
+    assert (10, 30, 20) in got
+    assert blob_tips(np.array([50, 50]), np.array([50, 52]), 1) == [(50, 50, 1), (52, 50, 1)]
+    assert blob_tips(np.array([50, 50]), np.array([52, 50]), 1) == [(50, 50, 1), (52, 50, 1)]
+
+
+def test_a_list_of_frames_tracks_like_the_stacked_array():
+    """The chunker hands over its frames unstacked; the resting cursor also exercises the ghost crops."""
+    frames, _ = render(n=90)
+    stacked, listed = track(frames, FPS), track(list(frames), FPS)
+    assert np.array_equal(stacked["xy"], listed["xy"], equal_nan=True)
+    assert np.array_equal(stacked["background"], listed["background"])

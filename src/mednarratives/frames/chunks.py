@@ -64,8 +64,15 @@ class Chunk:
     start: int  # first frame index
     end: int    # exclusive
     ssim: float
-    gray: np.ndarray = field(repr=False)      # (n, h, w) every frame of the chunk
-    colour: np.ndarray = field(repr=False)    # (m, h, w, 3) every `colour_stride`-th frame, for the median image
+    # the frames as views into the decoded batches (not stacked: a chunk holds up to max_duration_s of video)
+    gray: list[np.ndarray] = field(repr=False)    # (h, w) every frame of the chunk
+    colour: list[np.ndarray] = field(repr=False)  # every `colour_stride`-th frame as decoded (see `rgb`)
+    to_rgb: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
+
+    def rgb(self, indices: np.ndarray) -> np.ndarray:
+        """(k, h, w, 3) RGB of the colour frames at `indices`, converted only now (a chunk uses a few)."""
+        convert = self.to_rgb or (lambda frame: frame)
+        return np.stack([convert(self.colour[i]) for i in indices])
 
 
 @dataclass
@@ -82,7 +89,7 @@ class StableChunker:
         self._radius = int(np.ceil(3 * p.sigma_frames))
         self._kernel = gaussian_filter1d(np.eye(2 * self._radius + 1)[self._radius], p.sigma_frames, mode="constant")
         self._prev_thumb = None
-        self._frames: collections.deque = collections.deque()  # (index, gray, colour or None) of the open run
+        self._frames: collections.deque = collections.deque()  # (index, gray, thumbnail, colour or None)
         self._raw: collections.deque = collections.deque(maxlen=max(1, int(p.window_s * self.fps)))
         self._pending: list[float] = []  # raw scores awaiting look-ahead
         self._decided = 0  # frames whose stability is decided
@@ -106,15 +113,17 @@ class StableChunker:
 
     def feed(self, gray: np.ndarray, first_index: int, colour: np.ndarray) -> list[Chunk]:
         """gray: (n, h, w) uint8 luma of frames starting at frame `first_index`; colour: the same frames as
-        the decoder gave them (RGB, or e.g. I420 with `to_rgb`), converted only where a kept chunk needs them."""
+        the decoder gave them (RGB, or e.g. I420 with `to_rgb`), converted only where a chunk's user asks."""
         thumbs = thumbnail(gray, self.params.thumb_block)
         prev = self._prev_thumb if self._prev_thumb is not None else thumbs[:1]
         diffs = np.abs(np.diff(np.concatenate([prev, thumbs]), axis=0)) > self.params.pixel_delta
         self._prev_thumb = thumbs[-1:]
         stride = self.params.colour_stride
-        for i, (frame, score) in enumerate(zip(gray, diffs.mean(axis=(1, 2)))):
+        for i, (frame, thumb, score) in enumerate(zip(gray, thumbs, diffs.mean(axis=(1, 2)))):
             index = first_index + i
-            self._frames.append((index, frame, colour[i] if index % stride == 0 else None))
+            # a copy: a view of the few colour frames kept would hold their whole decoded batch (its memory
+            # could not be reused, and fresh pages cost page faults)
+            self._frames.append((index, frame, thumb, colour[i].copy() if index % stride == 0 else None))
             self._pending.append(float(score))
             self.scores.append(float(score))
         closed = []
@@ -162,24 +171,24 @@ class StableChunker:
             self._frames.popleft()
         if end - start < self.params.min_duration_s * self.fps or len(held) < 2:
             return []
-        gray = np.stack([g for _, g, _ in held])
+        gray = [g for _, g, _, _ in held]
         score = self._patch_ssim(gray)
-        if score < self.params.ssim_min or self.busy_area(gray) > self.params.max_busy_area:
+        thumbs = np.stack([t for _, _, t, _ in held[:: max(1, len(held) // 60)]])
+        if score < self.params.ssim_min or self.busy_area(thumbs) > self.params.max_busy_area:
             return []
-        convert = self.to_rgb or (lambda frame: frame)
-        colour = np.stack([convert(c) for _, _, c in held if c is not None])  # a run >= min_duration spans a stride
-        return [Chunk(start, end, score, gray, colour)]
+        colour = [c for _, _, _, c in held if c is not None]  # a run >= min_duration spans a stride
+        return [Chunk(start, end, score, gray, colour, self.to_rgb)]
 
-    def busy_area(self, frames: np.ndarray) -> float:
+    def busy_area(self, thumbs: np.ndarray) -> float:
         """Share of the picture that keeps changing: thumbnail pixels away from their median in at least
-        `busy_share` of the frames. A cursor or a webcam corner is small; a playing cine is large (the
-        adaptive threshold gets used to its steady motion, and its patches may escape the SSIM sample)."""
+        `busy_share` of the frames (thumbs: a run's frame thumbnails, about 60 spread over it, as `feed`
+        computed them). A cursor or a webcam corner is small; a playing cine is large (the adaptive threshold
+        gets used to its steady motion, and its patches may escape the SSIM sample)."""
         p = self.params
-        thumbs = thumbnail(frames[:: max(1, len(frames) // 60)], p.thumb_block)
         away = np.abs(thumbs - np.median(thumbs, axis=0)) > p.pixel_delta
         return float((away.mean(axis=0) >= p.busy_share).mean())
 
-    def _patch_ssim(self, frames: np.ndarray) -> float:
+    def _patch_ssim(self, frames: list[np.ndarray]) -> float:
         """Lowest SSIM over random patches between the first, middle and last frame."""
         p = self.params
         h, w = frames[0].shape

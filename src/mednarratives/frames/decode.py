@@ -115,9 +115,10 @@ _LUMA_FULL_RANGE = np.clip(np.round((np.arange(256) - 16) * 255 / 219), 0, 255).
 def i420_luma(frames: np.ndarray) -> np.ndarray:
     """Full-range gray (n, h, w) from I420 frames (n, h * 3 // 2, w)."""
     n, rows, w = frames.shape
-    h = rows * 2 // 3
-    luma = np.ascontiguousarray(frames[:, :h]).reshape(n * h, w)
-    return cv2.LUT(luma, _LUMA_FULL_RANGE).reshape(n, h, w)
+    gray = np.empty((n, rows * 2 // 3, w), np.uint8)
+    for frame, out in zip(frames, gray):  # each Y plane is contiguous: no copy of the planes before the LUT
+        cv2.LUT(frame[:len(out)], _LUMA_FULL_RANGE, dst=out)
+    return gray
 
 
 def i420_to_rgb(frame: np.ndarray) -> np.ndarray:

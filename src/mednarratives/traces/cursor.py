@@ -10,14 +10,14 @@ Steps, all on the chunk's gray frames:
    the ghost) predicts where the one cursor is in every frame (a real blob while shown, a ghost while NOT
    shown, a moving blob elsewhere while seen); the hypothesis with exactly one cursor in the most frames
    wins. The ghost's background is re-estimated from the frames where it shows, and foreground recomputed;
-4. per frame, the blob nearest the previous position (else the largest) is the cursor; its tip is the
-   topmost pixel (leftmost among ties), the hot spot of arrow pointers.
+4. per frame, the blob nearest the previous position (else the largest; ties: the first tip in raster
+   order) is the cursor; its tip is the topmost pixel (leftmost among ties), the hot spot of arrow pointers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -63,22 +63,85 @@ def foreground(gray: np.ndarray, background: np.ndarray, threshold: int) -> np.n
 
 @dataclass(frozen=True)
 class Activity:
-    """Per-pixel statistics of a chunk's foreground frames (one pass over them)."""
+    """Per-pixel statistics of a chunk's foreground frames."""
     frequency: np.ndarray  # share of the frames in which the pixel is foreground
     toggles: np.ndarray    # how often it switches on or off between consecutive frames
     frames: int
 
 
-def activity(fg: np.ndarray) -> Activity:
-    """One pass of uint counting (3-4x faster than bool means and counts along the frame axis)."""
-    on = np.zeros(fg.shape[1:], np.uint32)
-    switches = np.zeros(fg.shape[1:], np.uint32)
-    switched = np.empty(fg.shape[1:], bool)
-    for i, frame in enumerate(fg):
-        on += frame
-        if i:
-            switches += np.not_equal(fg[i - 1], frame, out=switched)
-    return Activity(on / max(1, len(fg)), switches, len(fg))
+def crop(gray: Sequence[np.ndarray], box: tuple[slice, slice]) -> np.ndarray:
+    """(n, box h, box w): the box of every frame."""
+    return np.stack([frame[box] for frame in gray])
+
+
+@dataclass(frozen=True)
+class ActiveForeground:
+    """A chunk's foreground kept at the pixels that are foreground in some frame only: a cursor sweeps a few
+    percent of the picture, so per-pixel statistics and per-frame blob search need only these columns, and
+    no frame-sized boolean array per frame is ever stored."""
+    shape: tuple[int, int]  # (h, w) of the frames
+    pixels: np.ndarray      # (k,) ascending flat indices of the active pixels
+    values: np.ndarray      # (n, k) bool: foreground per frame at those pixels
+
+    @classmethod
+    def of(cls, gray: Sequence[np.ndarray], background: np.ndarray, threshold: int) -> ActiveForeground:
+        """`foreground(gray, background, threshold)`, in two passes: find the active pixels (the largest
+        difference from the background over the frames is above the threshold), then compare the frames at
+        those pixels only."""
+        diff = np.empty(background.shape, np.uint8)
+        largest = np.zeros(background.shape, np.uint8)
+        for frame in gray:
+            cv2.max(largest, cv2.absdiff(frame, background, dst=diff), dst=largest)
+        pixels = np.flatnonzero(largest > threshold)
+        values = np.empty((len(gray), len(pixels)), bool)
+        reference = background.reshape(-1)[pixels]
+        for frame, out in zip(gray, values):
+            seen = np.take(frame.reshape(-1), pixels)
+            np.greater(np.maximum(seen, reference) - np.minimum(seen, reference), threshold, out=out)
+        return cls(background.shape, pixels, values)
+
+    @classmethod
+    def from_dense(cls, fg: np.ndarray) -> ActiveForeground:
+        """From a dense (n, h, w) boolean foreground."""
+        active = fg.any(axis=0).reshape(-1)
+        return cls(fg.shape[1:], np.flatnonzero(active), np.compress(active, fg.reshape(len(fg), -1), axis=1))
+
+    def without(self, mask: np.ndarray) -> ActiveForeground:
+        """The foreground minus the pixels where `mask` (h, w) is True."""
+        kept = ~mask.reshape(-1)[self.pixels]
+        return ActiveForeground(self.shape, self.pixels[kept], self.values[:, kept])
+
+    def dense(self, box: tuple[slice, slice]) -> np.ndarray:
+        """(n, box h, box w) boolean foreground inside `box` (clipped to the frame, like numpy slicing)."""
+        (y0, y1, _), (x0, x1, _) = box[0].indices(self.shape[0]), box[1].indices(self.shape[1])
+        out = np.zeros((len(self.values), y1 - y0, x1 - x0), bool)
+        ys, xs = np.divmod(self.pixels, self.shape[1])
+        inside = (ys >= y0) & (ys < y1) & (xs >= x0) & (xs < x1)
+        out[:, ys[inside] - y0, xs[inside] - x0] = self.values[:, inside]
+        return out
+
+    def with_box(self, box: tuple[slice, slice], fg: np.ndarray) -> ActiveForeground:
+        """The foreground with `box` replaced by the dense foreground `fg` (n, box h, box w)."""
+        inside = np.zeros(self.shape, bool)
+        inside[box] = True
+        rest = self.without(inside)
+        local = ActiveForeground.from_dense(fg)
+        ys, xs = np.divmod(local.pixels, fg.shape[2])
+        y0, x0 = box[0].indices(self.shape[0])[0], box[1].indices(self.shape[1])[0]
+        pixels = (ys + y0) * self.shape[1] + xs + x0
+        order = np.argsort(np.concatenate([rest.pixels, pixels]), kind="stable")
+        return ActiveForeground(self.shape, np.concatenate([rest.pixels, pixels])[order],
+                                np.concatenate([rest.values, local.values], axis=1)[:, order])
+
+
+def activity(fg: ActiveForeground) -> Activity:
+    """Counts over the active pixels (all others are never foreground: frequency and toggles 0)."""
+    n = len(fg.values)
+    on = np.zeros(fg.shape, np.uint32)
+    switches = np.zeros(fg.shape, np.uint32)
+    on.reshape(-1)[fg.pixels] = fg.values.sum(axis=0)
+    switches.reshape(-1)[fg.pixels] = np.not_equal(fg.values[1:], fg.values[:-1]).sum(axis=0)
+    return Activity(on / max(1, n), switches, n)
 
 
 def _flicker_mask(act: Activity, fps: float, p: TraceParams) -> np.ndarray:
@@ -124,7 +187,7 @@ def _debounce(present: np.ndarray, min_run: int) -> np.ndarray:
     return out
 
 
-def _repair_ghosts(gray: np.ndarray, background: np.ndarray, fg: np.ndarray, act: Activity, p: TraceParams,
+def _repair_ghosts(gray: Sequence[np.ndarray], background: np.ndarray, fg: ActiveForeground, act: Activity, p: TraceParams,
                    distractors: np.ndarray | None = None, faces: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """(background with the ghost re-estimated, the repaired pixels grown by the ring), or None without ghost.
 
@@ -135,18 +198,18 @@ def _repair_ghosts(gray: np.ndarray, background: np.ndarray, fg: np.ndarray, act
     or blob k is the ghost) predicts a cursor count per frame; the one giving exactly one cursor in the most
     frames wins (ties: no ghost).
     """
-    n = len(fg)
+    n = len(fg.values)
     still = (act.frequency >= p.ghost_fraction) & (act.toggles <= 4)
     labels, _ = ndimage.label(ndimage.binary_dilation(still, iterations=1), structure=EIGHT)
     pad = p.ghost_ring_px
     candidates = []  # (box, shape, present)
-    covered = np.zeros(fg.shape[1:], bool)
+    covered = np.zeros(fg.shape, bool)
     for k, region in enumerate(ndimage.find_objects(labels), start=1):
         if region is None:
             continue
         box = tuple(slice(max(0, s.start - pad), s.stop + pad) for s in region)
         inside = labels[box] == k
-        sub = fg[(slice(None),) + box]
+        sub = fg.dense(box)
         core = inside & still[box]  # the still pixels themselves (the dilated region also holds background)
         present = _debounce(sub[:, core].mean(axis=1) > 0.5, p.ghost_min_run)
         if present.sum() < 2 or present.all():
@@ -159,7 +222,7 @@ def _repair_ghosts(gray: np.ndarray, background: np.ndarray, fg: np.ndarray, act
     if not candidates:
         return None
     outside = ~covered if distractors is None else ~(covered | distractors)
-    moving = np.array([np.count_nonzero(frame & outside) >= p.min_blob_px for frame in fg])
+    moving = fg.without(~outside).values.sum(axis=1) >= p.min_blob_px
     presents = np.stack([c[2] for c in candidates]).astype(int)
     real = presents.sum(axis=0) + moving
     best, best_score = None, float((real == 1).mean())
@@ -173,23 +236,64 @@ def _repair_ghosts(gray: np.ndarray, background: np.ndarray, fg: np.ndarray, act
     box, shape, present = candidates[best]
     repaired, where = background.copy(), np.zeros(background.shape, bool)
     where[box] |= ndimage.binary_dilation(shape, iterations=pad)
-    patch = np.median(gray[(slice(None),) + box][present], axis=0).astype(np.uint8)
+    patch = np.median(crop(gray, box)[present], axis=0).astype(np.uint8)
     target = repaired[box]
     target[shape] = patch[shape]
     return repaired, where
 
 
-def track(gray: np.ndarray, fps: float, face_boxes: Sequence[Sequence[float]] = (),
+SPLIT_AREA = 32768  # labelling a box this large costs about what cutting the pixels into groups costs
+SPLIT_GAP = 8       # cut only at this many empty lines: narrower gaps save less labelling than a group costs
+
+
+def _split(coords: np.ndarray) -> np.ndarray:
+    """Group number per pixel along one axis: a new group after SPLIT_GAP or more empty lines (8-connected
+    blobs never cross one empty line)."""
+    offsets = coords - coords.min()
+    lines = np.flatnonzero(np.bincount(offsets))
+    return np.searchsorted(lines[1:][np.diff(lines) > SPLIT_GAP], offsets, side="right")
+
+
+def _groups(ys: np.ndarray, xs: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The pixels cut into groups apart by wide empty gaps between columns, then rows."""
+    by_column = _split(xs)
+    for column_group in range(by_column.max() + 1):
+        gy, gx = ys[by_column == column_group], xs[by_column == column_group]
+        by_row = _split(gy)
+        for row_group in range(by_row.max() + 1):
+            yield gy[by_row == row_group], gx[by_row == row_group]
+
+
+def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int) -> list[tuple[int, int, int]]:
+    """(tip x, tip y, area) of the 8-connected blobs of at least `min_px` of the pixels (ys, xs), in raster
+    order of their tips; the tip is the topmost pixel, leftmost among ties. Labelling costs the area of the
+    pixels' box: a box larger than SPLIT_AREA (a cursor and a far webcam) is cut into groups labelled in
+    their own boxes."""
+    large = (np.ptp(ys) + 1) * (np.ptp(xs) + 1) > SPLIT_AREA
+    blobs = []
+    for gy, gx in _groups(ys, xs) if large else [(ys, xs)]:
+        y0, x0 = gy.min(), gx.min()
+        group = np.zeros((gy.max() - y0 + 1, gx.max() - x0 + 1), np.uint8)
+        group[gy - y0, gx - x0] = 1
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(group, connectivity=8)
+        for k in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= min_px) + 1:
+            top, left = stats[k, cv2.CC_STAT_TOP], stats[k, cv2.CC_STAT_LEFT]
+            row = labels[top, left:left + stats[k, cv2.CC_STAT_WIDTH]]
+            blobs.append((int(x0 + left + np.argmax(row == k)), int(y0 + top), int(stats[k, cv2.CC_STAT_AREA])))
+    return sorted(blobs, key=lambda b: (b[1], b[0]))
+
+
+def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[float]] = (),
           params: TraceParams = TraceParams()) -> dict:
-    """Cursor tip per frame of a chunk's gray frames.
+    """Cursor tip per frame of a chunk's gray frames ((n, h, w) array, or a list of (h, w) frames).
 
     Returns {"xy": (n, 2) float array, NaN where no cursor; "background": repaired median; "mask": masked pixels}.
     """
     p = params
     step = max(1, len(gray) // 151)
-    sample = gray[::step]
+    sample = np.asarray(gray[::step])  # a list of frames: only the sample is stacked
     background = median_u8(sample)[0]
-    fg = foreground(gray, background, p.diff_threshold)
+    fg = ActiveForeground.of(gray, background, p.diff_threshold)
     act = activity(fg)
     seed = face_mask(background.shape, face_boxes, p.face_margin) if len(face_boxes) else None
     faces = _grow_mask(act, seed, p) if seed is not None else None
@@ -200,34 +304,26 @@ def track(gray: np.ndarray, fps: float, face_boxes: Sequence[Sequence[float]] = 
     else:
         background, ghosts = repaired
         before = fg
-        fg = foreground(gray, background, p.diff_threshold)
+        box = ndimage.find_objects(ghosts.view(np.uint8))[0]  # the background changed inside it only
+        fg = fg.with_box(box, foreground(crop(gray, box), background[box], p.diff_threshold))
         # flicker is judged on the frames as first seen, but not where a ghost was: its on/off edges toggle,
         # and after the repair the cursor resting there may legitimately cover it most of the time
-        mask = _flicker_mask(activity(before & ~ghosts), fps, p) & ~ghosts
+        mask = _flicker_mask(activity(before.without(ghosts)), fps, p) & ~ghosts
         if seed is not None:
             mask |= _grow_mask(activity(fg), seed, p)
-    fg &= ~mask
+    fg = fg.without(mask)
+    pixel_y, pixel_x = np.divmod(fg.pixels, fg.shape[1])
     xy = np.full((len(gray), 2), np.nan)
     previous = None
-    rows, cols = fg.any(axis=2), fg.any(axis=1)  # per-frame bounding box of the foreground
-    for i in [i for i, frame in enumerate(fg) if np.count_nonzero(frame) >= p.min_blob_px]:
-        ys, xs = np.flatnonzero(rows[i]), np.flatnonzero(cols[i])
-        y0, x0 = ys[0], xs[0]
-        crop = np.ascontiguousarray(fg[i, y0:ys[-1] + 1, x0:xs[-1] + 1]).view(np.uint8)
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
-        big = [k for k in range(1, n) if stats[k, cv2.CC_STAT_AREA] >= p.min_blob_px]
-        if not big:
+    for i in np.flatnonzero(fg.values.sum(axis=1) >= p.min_blob_px):
+        blobs = blob_tips(pixel_y[fg.values[i]], pixel_x[fg.values[i]], p.min_blob_px)
+        if not blobs:
             continue
-        tips = {}
-        for k in big:  # the tip: topmost pixel, leftmost among ties
-            top, left = stats[k, cv2.CC_STAT_TOP], stats[k, cv2.CC_STAT_LEFT]
-            row = labels[top, left:left + stats[k, cv2.CC_STAT_WIDTH]]
-            tips[k] = (x0 + left + int(np.argmax(row == k)), y0 + top)
         if previous is not None:
-            best = min(big, key=lambda k: np.hypot(tips[k][0] - previous[0], tips[k][1] - previous[1]))
+            best = min(blobs, key=lambda b: np.hypot(b[0] - previous[0], b[1] - previous[1]))
         else:
-            best = max(big, key=lambda k: stats[k, cv2.CC_STAT_AREA])
-        previous = tips[best]
+            best = max(blobs, key=lambda b: b[2])
+        previous = best[:2]
         xy[i] = previous
     return {"xy": xy, "background": background, "mask": mask}
 

@@ -38,18 +38,20 @@ class ChunkResult:
     face_boxes: list[list[float]]  # working-image pixels
 
 
-def colour_samples(chunk: Chunk, samples: int) -> np.ndarray:
-    """Indices of up to `samples` colour frames spread evenly over the chunk."""
-    return np.unique(np.linspace(0, len(chunk.colour) - 1, min(samples, len(chunk.colour))).round().astype(int))
-
-
-def representative_image(chunk: Chunk, background: np.ndarray, stride: int, threshold: int, samples: int) -> np.ndarray:
-    """Per-pixel (lower) median of the chunk's colour frames, ignoring pixels covered by the cursor."""
+def colour_sample(chunk: Chunk, samples: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """Up to `samples` colour frames spread evenly over the chunk, as RGB, and the gray of the same frames."""
+    pick = np.unique(np.linspace(0, len(chunk.colour) - 1, min(samples, len(chunk.colour))).round().astype(int))
     first = chunk.start + (-chunk.start) % stride  # colour frames sit at indices divisible by stride
-    pick = colour_samples(chunk, samples)
-    covered = foreground(chunk.gray[(first + pick * stride) - chunk.start], background, threshold)
+    return chunk.rgb(pick), np.stack([chunk.gray[i] for i in first - chunk.start + pick * stride])
+
+
+def representative_image(colour: np.ndarray, gray: np.ndarray, plain: np.ndarray, background: np.ndarray,
+                         threshold: int) -> np.ndarray:
+    """Per-pixel (lower) median of colour frames, ignoring pixels covered by the cursor (gray: the same
+    frames' luma, against the chunk's background); plain: their median without that mask."""
+    covered = foreground(gray, background, threshold)
     covered[:, covered.all(axis=0)] = False  # covered in every sample: the plain median
-    return median_u8(chunk.colour[pick], ~covered)[0]
+    return median_u8(colour, ~covered, unmasked=plain)[0]
 
 
 def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
@@ -65,13 +67,11 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
     grabs: dict[float, np.ndarray] = {}
 
     def process(chunk: Chunk) -> None:
-        faces = []
-        if face_detector is not None:
-            sample = chunk.colour[colour_samples(chunk, params.median_samples)]
-            faces = face_detector(median_u8(sample)[0])
+        colour, gray = colour_sample(chunk, params.median_samples, params.chunk.colour_stride)
+        plain = median_u8(colour)[0]
+        faces = face_detector(plain) if face_detector is not None else []
         tracked = track(chunk.gray, info.fps, face_boxes=faces, params=params.trace)
-        image = representative_image(chunk, tracked["background"], params.chunk.colour_stride,
-                                     params.trace.diff_threshold, params.median_samples)
+        image = representative_image(colour, gray, plain, tracked["background"], params.trace.diff_threshold)
         trace = [[float(x), float(y), (chunk.start + i) / info.fps]
                  for i, (x, y) in enumerate(tracked["xy"]) if not np.isnan(x)]
         results.append(ChunkResult(chunk.start, chunk.end, chunk.start / info.fps, chunk.end / info.fps, chunk.ssim,
