@@ -80,30 +80,35 @@ def merged(base: dict, override: dict) -> dict:
     return out
 
 
-def run_case(videos: int, articles: int, video_shard: int, article_shard: int, scratch: Path) -> dict:
-    """Dry run of a config with `videos` candidate videos and `articles` PMC ids (either may be 0: left out)."""
-    wd = workflow_dir(scratch / f"v{videos}_a{articles}")
+# stage -> (id list writer, its source config, the manifest checkpoint, targets of the wrapper rule)
+SOURCES = {
+    "videos": (write_video_ids, lambda wd: {"kind": "local", "path": str(wd / "ids.tsv")}, "results/videos/manifest",
+               VIDEO_TARGETS),
+    "articles": (write_article_ids, lambda wd: {"kind": "pmc", "path": str(wd / "ids.txt")},
+                 "results/articles/manifest", ARTICLE_TARGETS),
+}
+
+
+def run_case(sizes: dict[str, tuple[int, int]], scratch: Path) -> dict:
+    """Dry run of one config; sizes: stage -> (number of ids, shard size), a stage with 0 ids is left out."""
+    sizes = {stage: (n, shard) for stage, (n, shard) in sizes.items() if n}
+    wd = workflow_dir(scratch / "_".join(f"{stage}{n}" for stage, (n, _) in sizes.items()))
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     checkpoints, targets = [], []
-    if videos:
-        write_video_ids(wd, videos)
-        config = merged(config, {"videos": {"source": {"kind": "local", "path": str(wd / "ids.tsv")},
-                                            "shard_size": video_shard}})
-        checkpoints.append("results/videos/manifest")
-        targets += VIDEO_TARGETS
-    if articles:
-        write_article_ids(wd, articles)
-        config = merged(config, {"articles": {"source": {"kind": "pmc", "path": str(wd / "ids.txt")},
-                                              "shard_size": article_shard}})
-        checkpoints.append("results/articles/manifest")
-        targets += ARTICLE_TARGETS
+    for stage, (n, shard) in sizes.items():
+        write_ids, source, checkpoint, stage_targets = SOURCES[stage]
+        write_ids(wd, n)
+        config = merged(config, {stage: {"source": source(wd), "shard_size": shard}})
+        checkpoints.append(checkpoint)
+        targets += stage_targets
     (wd / "bench_config.yaml").write_text(yaml.safe_dump(config))
     (wd / "bench.smk").write_text(WRAPPER.format(inputs="".join(f"        {t},\n" for t in targets)))
     cfg = ["--configfile", "bench_config.yaml"]
     t_ckpt, _ = snakemake(wd, *checkpoints, "--cores", "1", *cfg)
     wall, mib = snakemake(wd, "-s", "bench.smk", "bench", "-n", *cfg, "--quiet", "rules")
-    return {"videos": videos, "articles": articles, "shards": -(-videos // video_shard) + -(-articles // article_shard),
-            "checkpoint_s": t_ckpt, "dry_run_s": wall, "peak_mib": mib}
+    return {"videos": sizes.get("videos", (0, 1))[0], "articles": sizes.get("articles", (0, 1))[0],
+            "shards": sum(-(-n // shard) for n, shard in sizes.values()), "checkpoint_s": t_ckpt, "dry_run_s": wall,
+            "peak_mib": mib}
 
 
 def main() -> None:
@@ -116,7 +121,8 @@ def main() -> None:
     if args.full:
         plan += [(738_000, 0), (0, 5_400_000), (738_000, 5_400_000)]
     with tempfile.TemporaryDirectory() as tmp:
-        rows = [run_case(v, a, args.video_shard, args.article_shard, Path(tmp)) for v, a in plan]
+        rows = [run_case({"videos": (v, args.video_shard), "articles": (a, args.article_shard)}, Path(tmp))
+                for v, a in plan]
     print(f"shards: {args.video_shard} videos, {args.article_shard} articles")
     print(f"{'videos':>8} {'articles':>9} {'shards':>7} {'checkpoints s':>13} {'dry-run s':>10} {'peak MiB':>9} "
           f"{'vs goal (10 s, 1 GiB)':>22}")
