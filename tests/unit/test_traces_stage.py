@@ -1,8 +1,8 @@
 """Trace segments, boxes, per-utterance boxes, and the honest demo scoring."""
 import numpy as np
 
-from mednarratives.traces.evaluate import counted_frames, passes, score_traces, score_video, to_video_pixels
-from mednarratives.io import read_jsonl, write_jsonl
+from mednarratives.traces.evaluate import counted_frames, passes, score, score_traces, score_video, to_video_pixels
+from mednarratives.io import read_json, read_jsonl, write_json, write_jsonl
 from mednarratives.traces.stage import (TracesParams, build_traces, chunk_traces, cluster_box, run_shard, split_segments,
                                      utterances_of)
 
@@ -93,3 +93,21 @@ def test_score_video_maps_image_pixels_back():
     rec = {"chunks": [{"width": 100, "height": 50, "points": pts}]}
     s = score_video(rec, t, edge_s=0.0)
     assert s["median_error_px"] < 1e-9 and s["passes"]["within_10px"] is True
+
+
+def test_score_reads_every_shard_and_matches_truth_by_video(tmp_path):
+    t = {**truth(), "pointing": []}
+    write_json(tmp_path / "a.truth.json", {**t, "video_id": "a"})
+    write_json(tmp_path / "b.truth.json", {**t, "video_id": "b"})
+    good = {"video_id": "b", "chunks": [{"width": 200, "height": 100, "points": [[f, 50, f / 10] for f in range(60)]}]}
+    on_webcam = {"video_id": "a", "chunks": [{"width": 200, "height": 100, "points": [[160, 10, 0.1]]}]}
+    write_jsonl(tmp_path / "s0.jsonl", [good])
+    write_jsonl(tmp_path / "s1.jsonl", [on_webcam])
+    table = score([str(tmp_path / "s0.jsonl"), str(tmp_path / "s1.jsonl")],
+                  [str(tmp_path / "a.truth.json"), str(tmp_path / "b.truth.json")],
+                  str(tmp_path / "score.json"), str(tmp_path / "score.tsv"), edge_s=0.0)
+    rows = [line.split("\t") for line in table.splitlines()]
+    assert [r[0] for r in rows] == ["video_id", "a", "b"] and [r[-1] for r in rows[1:]] == ["NO", "yes"]
+    assert (tmp_path / "score.tsv").read_text() == table + "\n"
+    saved = read_json(tmp_path / "score.json")
+    assert saved["videos"]["a"]["points_on_webcam"] == 1 and saved["videos"]["b"]["within_10px"] == 1.0

@@ -105,3 +105,27 @@ def score_video(traces_record: dict, truth: dict, edge_s: float = 0.25) -> dict:
     score["chunks"] = len(traces_record["chunks"])
     score["passes"] = passes(score)
     return score
+
+
+SCORE_COLUMNS = ("median_error_px", "within_10px", "recall", "mean_box_iou", "min_box_iou", "points_on_webcam")
+
+
+def score(traces_jsonls: Sequence[str], truth_paths: Sequence[str], out_json: str, out_tsv: str,
+          edge_s: float = 0.25) -> str:
+    """Score every traces record of the shards against the truth of its video (truth_paths: every demo video);
+    writes the scores (json) and one row per video (tsv) and returns that table."""
+    from mednarratives.io import atomic_path, read_json, read_jsonl, write_json
+
+    truths = {t["video_id"]: t for t in map(read_json, truth_paths)}
+    scores = {rec["video_id"]: score_video(rec, truths[rec["video_id"]], edge_s)
+              for path in traces_jsonls for rec in read_jsonl(path)}
+    lines = ["video_id\t" + "\t".join(SCORE_COLUMNS) + "\tpasses"]
+    for vid, s in sorted(scores.items()):
+        vals = ["" if s[c] is None else (f"{s[c]:.3f}" if isinstance(s[c], float) else str(s[c])) for c in SCORE_COLUMNS]
+        ok = all(v is not False for v in s["passes"].values())
+        lines.append(vid + "\t" + "\t".join(vals) + "\t" + ("yes" if ok else "NO"))
+    table = "\n".join(lines)
+    write_json(out_json, {"bar": BAR, "edge_s": edge_s, "videos": scores})
+    with atomic_path(out_tsv) as tmp:
+        tmp.write_text(table + "\n", encoding="utf-8")
+    return table
