@@ -404,9 +404,11 @@ class MedicalCorrector:
                         n > 1 and any(v.ngram_count(g) for g in self._variants(list(span))))):
                     continue  # ... or is one up to singular/plural ("retinal arteries" ~ "retinal artery")
                 left, right = self._context(texts, brk, i, j, trusted=trusted)
-                cands = self._candidates(span)
+                # the doubtful tokens of the span, recorded in the evidence of whatever replaces it
+                doubt = {"suspect": [texts[x] for x in range(i, j) if suspect[x] or (real_mode and real[x])],
+                         **({"real_word": True} if real_mode else {})}
                 pending = []  # best candidates that pass every test but the textual evidence
-                for words, score, orth, phon, count in cands:
+                for words, score, orth, phon, count in self._candidates(span):
                     if len(words) > len(span):
                         continue  # Whisper splits unknown words; it does not merge two words into one token
                     if len(words) < len(span) and all(v.is_known(x) for x in span) and \
@@ -441,10 +443,7 @@ class MedicalCorrector:
                         ev = {"type": "term", "ngram": " ".join(words), "count": v.terms[words]}
                     if ev is None:
                         continue
-                    ev.update(score=round(score, 3), orth=round(orth, 3), phon=round(phon, 3),
-                              suspect=[texts[x] for x in range(i, j) if suspect[x] or (real_mode and real[x])])
-                    if real_mode:
-                        ev["real_word"] = True
+                    ev.update(score=round(score, 3), orth=round(orth, 3), phon=round(phon, 3), **doubt)
                     props.append(_Proposal(i, j, words, score, orth, phon, ev))
                     break  # best verified candidate for this span
                 else:
@@ -456,10 +455,7 @@ class MedicalCorrector:
                     else:
                         for words, score, orth, phon, count in pending:
                             ev = {"type": "acoustic", "ngram": " ".join(words), "count": count,
-                                  "score": round(score, 3), "orth": round(orth, 3), "phon": round(phon, 3),
-                                  "suspect": [texts[x] for x in range(i, j) if suspect[x] or (real_mode and real[x])]}
-                            if real_mode:
-                                ev["real_word"] = True
+                                  "score": round(score, 3), "orth": round(orth, 3), "phon": round(phon, 3), **doubt}
                             props.append(_Proposal(i, j, words, score, orth, phon, ev, acoustic=True))
         return props
 
