@@ -17,4 +17,3 @@ VIDEO_SOURCE = config["videos"]["source"]
 manifest_shards = lambda checkpoint: sorted(
     glob_wildcards(os.path.join(checkpoint.get().output.manifest, "{name}.tsv")).name
 )
-

@@ -22,6 +22,7 @@ from typing import Iterable, Sequence
 from mednarratives import ledger
 from mednarratives.domains import DOMAINS
 from mednarratives.frames.stage import chunk_unit
+from mednarratives.io import read_jsonl, read_jsonl_by, write_jsonl
 
 STAGE = "align"
 STOPWORDS = frozenset("""a about above after again against all am an and any are as at be because been before being
@@ -143,8 +144,6 @@ def run_shard(frames_jsonl: str, traces_jsonl: str, text_jsonl: str, speech_json
               out_jsonl: str, out_ledger: str, params: AlignParams = AlignParams()) -> list[dict]:
     """The samples and ledger rows of every video of a shard's frames records; the video's domain is the one
     the filter classified (for chunks whose scene has none)."""
-    from mednarratives.io import read_jsonl, read_jsonl_by, write_jsonl
-
     traces, texts, speech, filtered = (read_jsonl_by(p) for p in (traces_jsonl, text_jsonl, speech_jsonl, filter_jsonl))
     samples, rows = [], []
     for frames in read_jsonl(frames_jsonl):

@@ -24,7 +24,7 @@ from PIL import Image
 
 from mednarratives import ledger
 from mednarratives.frames.chunks import thumbnail, to_gray
-from mednarratives.io import atomic_path, write_jsonl
+from mednarratives.io import atomic_path, read_jsonl_by, write_jsonl
 from mednarratives.traces.video import VideoTraceParams, trace_video
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,6 @@ def run_shard(media_dir: str, filter_jsonl: str, out_jsonl: str, image_dir: str,
     """Frames records, raw cursor points, chunk images (`image_dir`/{video_id}/) and ledger rows of every video of
     a shard's media folder. keyframes_from "filter": scene chunks from the shard's filter records; "none": whole
     videos."""
-    from mednarratives.io import read_jsonl_by
     from mednarratives.videos.manifest import media_files
 
     filtered = read_jsonl_by(filter_jsonl) if keyframes_from == "filter" else {}

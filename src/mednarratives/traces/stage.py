@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 
+from mednarratives.io import read_jsonl, read_jsonl_by, write_jsonl
 from mednarratives.traces.boxes import trace_box
 
 
@@ -101,8 +102,6 @@ def build_traces(frames_record: dict, points_record: dict, utterances: Sequence[
 def run_shard(frames_jsonl: str, points_jsonl: str, text_jsonl: str, out_jsonl: str,
               params: TracesParams = TracesParams()) -> list[dict]:
     """The traces record of every video of a shard's frames records (utterance times from its text records)."""
-    from mednarratives.io import read_jsonl, read_jsonl_by, write_jsonl
-
     points, texts = read_jsonl_by(points_jsonl), read_jsonl_by(text_jsonl)
     records = [build_traces(frames, points.get(frames["video_id"], {}),
                             utterances_of(texts.get(frames["video_id"]), None), params)
