@@ -5,7 +5,7 @@ import pytest
 
 from mednarratives.demo.sources import load_cine, load_image
 from mednarratives.frames.chunks import ChunkParams, StableChunker, thumbnail, to_gray
-from mednarratives.frames.decode import (DecodeError, i420_luma, i420_to_rgb, iter_batches, read_all, scaled_size,
+from mednarratives.frames.decode import (LIMITED_LUMA_SPAN, DecodeError, i420_luma, i420_to_rgb, iter_batches, read_all, scaled_size,
                                          stream_info)
 
 FPS = 15
@@ -36,11 +36,14 @@ def sequence():
     return np.concatenate(parts)
 
 
-def run_chunker(frames, batch=16, **kw):
-    chunker = StableChunker(FPS, ChunkParams(min_duration_s=1.0, **kw))
+def run_chunker(frames, batch=16, luma_span=255, **kw):
+    chunker = StableChunker(FPS, ChunkParams(min_duration_s=1.0, **kw), luma_span=luma_span)
     chunks = []
     for s in range(0, len(frames), batch):
-        chunks += chunker.feed(to_gray(frames[s:s + batch]), s, frames[s:s + batch])
+        gray = to_gray(frames[s:s + batch])
+        if luma_span != 255:  # the luma of a limited-range video
+            gray = np.round(16 + gray * (luma_span / 255)).astype(np.uint8)
+        chunks += chunker.feed(gray, s, frames[s:s + batch])
     return chunks + chunker.close()
 
 
@@ -54,6 +57,12 @@ def test_stable_chunks_match_still_segments_and_skip_cine():
     for c in chunks:
         assert len(c.gray) == c.end - c.start
         assert c.colour[0].shape == (H, W, 3)
+
+
+def test_limited_range_luma_gives_the_same_chunks():
+    full, limited = run_chunker(sequence()), run_chunker(sequence(), luma_span=LIMITED_LUMA_SPAN)
+    assert [(c.start, c.end) for c in limited] == [(c.start, c.end) for c in full]
+    assert all(abs(a.ssim - b.ssim) < 0.01 for a, b in zip(full, limited))
 
 
 def test_chunk_colour_is_converted_on_request():
@@ -89,6 +98,13 @@ def test_thumbnail_and_gray():
     gray = to_gray(np.full((2, 16, 16, 3), 100, np.uint8))
     assert gray.dtype == np.uint8 and (gray == 100).all()
     assert thumbnail(gray, 8).shape == (2, 2, 2)
+    frames = np.random.default_rng(0).integers(0, 256, (3, 150, 100), np.uint8)
+    view = frames[:, :100]  # the Y planes of I420 frames are such a strided view
+    for block in (8, 6):  # halving steps, and one area resize
+        thumbs = thumbnail(view, block)
+        k = 100 // block
+        exact = view[:, :k * block, :k * block].reshape(3, k, block, k, block).mean(axis=(2, 4))
+        assert thumbs.shape == (3, k, k) and np.abs(thumbs - exact).max() <= 1.5
 
 
 @pytest.fixture(scope="module")
@@ -109,14 +125,25 @@ def test_decode_counts_and_scales(small_video):
     assert gray.shape == (60, 120, 160)
     i420 = read_all(small_video, size, "yuv420p")
     assert i420.shape == (60, 180, 160)
-    # the I420 path gives the pictures of ffmpeg's own gray and RGB conversions (testsrc's sharp edges: a few
-    # pixels differ by up to 5 levels after scaling; measured mean 0.06)
+    # the I420 path gives the pictures of ffmpeg's own gray (full range) and RGB conversions, its luma in
+    # limited range (testsrc's sharp edges: a few pixels differ by up to 5 levels after scaling; measured mean 0.06)
     luma = i420_luma(i420)
-    assert luma.shape == gray.shape and np.abs(luma.astype(int) - gray).mean() < 0.2
+    assert luma.shape == gray.shape  # measured mean 0.22 (rounding of the range mapping)
+    assert np.abs((luma.astype(int) - 16) * 255 / LIMITED_LUMA_SPAN - gray).mean() < 0.3
     rgb = i420_to_rgb(i420[30])
     assert rgb.shape == (120, 160, 3) and np.abs(rgb.astype(int) - frames[30]).mean() < 3  # measured 2.05: chroma edges
     with pytest.raises(ValueError):
         next(iter_batches(small_video, size, "bgr0"))
+
+
+def test_decode_without_loop_filter_is_close_but_not_the_same(tmp_path):
+    # a sharp moving pattern at a low bitrate, so deblocking has work to do
+    path = tmp_path / "blocky.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "2",
+                    "-c:v", "libx264", "-b:v", "150k", "-pix_fmt", "yuv420p", str(path)], check=True)
+    full, fast = (read_all(path, (320, 240), "gray", loop_filter=lf).astype(float) for lf in (True, False))
+    psnr = 10 * np.log10(255 ** 2 / ((full - fast) ** 2).mean())
+    assert full.shape == fast.shape and 25 < psnr < 60  # the filter was skipped, and little changed
 
 
 def test_decode_errors_are_clear(tmp_path):

@@ -207,3 +207,14 @@ def test_a_list_of_frames_tracks_like_the_stacked_array():
     stacked, listed = track(frames, FPS), track(list(frames), FPS)
     assert np.array_equal(stacked["xy"], listed["xy"], equal_nan=True)
     assert np.array_equal(stacked["background"], listed["background"])
+
+
+def test_limited_range_luma_tracks_like_full_range():
+    """Video luma is used in limited range (16..235): the thresholds follow its span, the tips stay put."""
+    frames, _ = render(n=90)
+    limited = np.round(16 + frames * (219 / 255)).astype(np.uint8)
+    full, narrow = track(frames, FPS), track(limited, FPS, luma_span=219)
+    found = ~np.isnan(full["xy"][:, 0])
+    assert found.mean() > 0.9 and np.array_equal(found, ~np.isnan(narrow["xy"][:, 0]))
+    assert np.abs(full["xy"][found] - narrow["xy"][found]).max() <= 1
+    assert cursor.diff_threshold(cursor.TraceParams(), 219) == 34  # 40 levels of 255 are 34.4 codes of 219

@@ -19,11 +19,13 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from skimage.metrics import structural_similarity
 
+from mednarratives.frames.decode import luma_levels
+
 
 @dataclass(frozen=True)
 class ChunkParams:
     thumb_block: int = 8          # thumbnail = block means of this size (on the decoded frames)
-    pixel_delta: float = 6.0      # a thumbnail pixel "changed" if it moved by more grey levels than this
+    pixel_delta: float = 6.0      # a thumbnail pixel "changed" if it moved by more grey levels (0..255) than this
     sigma_frames: float = 1.0     # Gaussian smoothing of the change score (erodes cut edges by ~2 frames)
     threshold_floor: float = 0.01  # never call a frame unstable below this changed share
     mad_k: float = 4.0            # adaptive threshold = median + k * 1.4826 * MAD of the recent scores
@@ -47,16 +49,22 @@ def to_gray(colour: np.ndarray) -> np.ndarray:
 
 
 def thumbnail(gray: np.ndarray, block: int) -> np.ndarray:
-    """Block-mean thumbnails of (n, h, w) uint8 frames -> float32 (n, h//block, w//block).
+    """Block-mean thumbnails of (n, h, w) uint8 frames (a strided view is fine) -> float32 (n, h//block, w//block).
 
-    One OpenCV area resize of the frames stacked as one tall image (blocks never straddle two frames);
-    means are rounded to whole grey levels, far below any change threshold."""
+    A power-of-two block is halved step by step (OpenCV's 2x area resize, 4x faster than one resize by the
+    block), each step rounded: within 1.5 grey levels of the exact mean, far below any change threshold."""
     n, h, w = gray.shape
     hb, wb = h // block, w // block
+    out = np.zeros((n, hb, wb), np.uint8)
     if not (n and hb and wb):
-        return np.zeros((n, hb, wb), np.float32)
-    tall = np.ascontiguousarray(gray[:, : hb * block, : wb * block]).reshape(n * hb * block, wb * block)
-    return cv2.resize(tall, (wb, n * hb), interpolation=cv2.INTER_AREA).reshape(n, hb, wb).astype(np.float32)
+        return out.astype(np.float32)
+    halvings = block.bit_length() - 1 if block & (block - 1) == 0 else 0
+    for frame, thumb in zip(gray, out):
+        frame = frame[: hb * block, : wb * block]
+        for k in range(1, halvings):
+            frame = cv2.resize(frame, (wb * block >> k, hb * block >> k), interpolation=cv2.INTER_AREA)
+        cv2.resize(frame, (wb, hb), dst=thumb, interpolation=cv2.INTER_AREA)
+    return out.astype(np.float32)
 
 
 @dataclass
@@ -82,6 +90,7 @@ class StableChunker:
     fps: float
     params: ChunkParams = field(default_factory=ChunkParams)
     to_rgb: Callable[[np.ndarray], np.ndarray] | None = None  # colour frame -> RGB (None: they are RGB)
+    luma_span: int = 255  # codes from black to white in the gray frames (limited-range video luma: 219)
     scores: list[float] = field(default_factory=list)
 
     def __post_init__(self):
@@ -96,6 +105,7 @@ class StableChunker:
         self._run_start: int | None = None
         self._rng = np.random.default_rng(p.seed)
         self._cached: tuple[int, float] | None = None
+        self._pixel_delta = luma_levels(p.pixel_delta, self.luma_span)
 
     @property
     def threshold(self) -> float:
@@ -116,7 +126,7 @@ class StableChunker:
         the decoder gave them (RGB, or e.g. I420 with `to_rgb`), converted only where a chunk's user asks."""
         thumbs = thumbnail(gray, self.params.thumb_block)
         prev = self._prev_thumb if self._prev_thumb is not None else thumbs[:1]
-        diffs = np.abs(np.diff(np.concatenate([prev, thumbs]), axis=0)) > self.params.pixel_delta
+        diffs = np.abs(np.diff(np.concatenate([prev, thumbs]), axis=0)) > self._pixel_delta
         self._prev_thumb = thumbs[-1:]
         stride = self.params.colour_stride
         for i, (frame, thumb, score) in enumerate(zip(gray, thumbs, diffs.mean(axis=(1, 2)))):
@@ -184,9 +194,8 @@ class StableChunker:
         `busy_share` of the frames (thumbs: a run's frame thumbnails, about 60 spread over it, as `feed`
         computed them). A cursor or a webcam corner is small; a playing cine is large (the adaptive threshold
         gets used to its steady motion, and its patches may escape the SSIM sample)."""
-        p = self.params
-        away = np.abs(thumbs - np.median(thumbs, axis=0)) > p.pixel_delta
-        return float((away.mean(axis=0) >= p.busy_share).mean())
+        away = np.abs(thumbs - np.median(thumbs, axis=0)) > self._pixel_delta
+        return float((away.mean(axis=0) >= self.params.busy_share).mean())
 
     def _patch_ssim(self, frames: list[np.ndarray]) -> float:
         """Lowest SSIM over random patches between the first, middle and last frame."""
@@ -200,6 +209,6 @@ class StableChunker:
         for y, x in zip(ys, xs):
             a = first[y:y + size, x:x + size]
             for b in (mid[y:y + size, x:x + size], last[y:y + size, x:x + size]):
-                scores.append(structural_similarity(a, b, data_range=255, win_size=7))
+                scores.append(structural_similarity(a, b, data_range=self.luma_span, win_size=7))
         # A patch the cursor crosses may score low: judge by the median patch, not the worst one.
         return float(np.median(scores))

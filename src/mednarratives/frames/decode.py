@@ -62,13 +62,15 @@ def frame_shape(size: tuple[int, int], pix_fmt: str) -> tuple[int, ...]:
 
 
 def iter_batches(path: str | Path, size: tuple[int, int], pix_fmt: str = "rgb24", batch: int = 64,
-                 threads: int = 1, timeout: float = 3600, fps: float = 0, flags: str = "area") -> Iterator[np.ndarray]:
+                 threads: int = 1, timeout: float = 3600, fps: float = 0, flags: str = "area",
+                 loop_filter: bool = True) -> Iterator[np.ndarray]:
     """Yield uint8 frame batches (n, *frame_shape) of the whole video, scaled to `size` = (w, h) with the
     ffmpeg scaler `flags` (area averaging by default), resampled to `fps` frames per second (0 = every frame).
 
     yuv420p is the cheapest output for H.264 sources (no colour conversion in ffmpeg, half the bytes of
-    rgb24): its Y plane is the luma (limited range, see `i420_luma`), `i420_to_rgb` gives colour per frame.
-    `timeout`: seconds for the whole decode."""
+    rgb24): its Y plane is the luma (limited range: `i420_luma`), `i420_to_rgb` gives colour per frame.
+    `timeout`: seconds for the whole decode. `loop_filter=False` skips the decoder's in-loop deblocking
+    filter (H.264/HEVC): about 30% less decode time, for pixels a few grey levels off near block edges."""
     if pix_fmt not in PIXEL_FORMATS:
         raise ValueError(f"pix_fmt must be one of {PIXEL_FORMATS}, not {pix_fmt!r}")
     w, h = size
@@ -76,7 +78,8 @@ def iter_batches(path: str | Path, size: tuple[int, int], pix_fmt: str = "rgb24"
         raise ValueError(f"yuv420p needs an even size, not {size}")
     shape = frame_shape(size, pix_fmt)
     vf = (f"fps={fps}," if fps else "") + f"scale={w}:{h}:flags={flags}"
-    cmd = ["ffmpeg", "-v", "error", "-nostdin", "-threads", str(threads), "-i", str(path),
+    cmd = ["ffmpeg", "-v", "error", "-nostdin", "-threads", str(threads),
+           *([] if loop_filter else ["-skip_loop_filter", "all"]), "-i", str(path),
            "-vf", vf, "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"]
     frame_bytes = int(np.prod(shape))
     # stderr goes to a file, not a pipe: a flood of decoder errors cannot fill a pipe nobody reads and stall
@@ -108,17 +111,19 @@ def iter_batches(path: str | Path, size: tuple[int, int], pix_fmt: str = "rgb24"
             proc.stdout.close()
 
 
-# limited-range luma (16..235) -> full range (0..255), as ffmpeg's own yuv -> gray conversion does
-_LUMA_FULL_RANGE = np.clip(np.round((np.arange(256) - 16) * 255 / 219), 0, 255).astype(np.uint8)
+LIMITED_LUMA_SPAN = 219  # luma codes from black (16) to white (235) in limited-range video (H.264's default)
+
+
+def luma_levels(grey_levels: float, span: int) -> float:
+    """A difference of `grey_levels` on the full 0..255 grey scale, in the codes of luma spanning `span`."""
+    return grey_levels * span / 255
 
 
 def i420_luma(frames: np.ndarray) -> np.ndarray:
-    """Full-range gray (n, h, w) from I420 frames (n, h * 3 // 2, w)."""
-    n, rows, w = frames.shape
-    gray = np.empty((n, rows * 2 // 3, w), np.uint8)
-    for frame, out in zip(frames, gray):  # each Y plane is contiguous: no copy of the planes before the LUT
-        cv2.LUT(frame[:len(out)], _LUMA_FULL_RANGE, dst=out)
-    return gray
+    """(n, h, w) view of the Y planes of I420 frames (n, h * 3 // 2, w): limited-range luma, used as is
+    (its differences are `luma_levels(..., LIMITED_LUMA_SPAN)` of the full scale's; a range conversion
+    costs more than the tracking of a frame)."""
+    return frames[:, : frames.shape[1] * 2 // 3]
 
 
 def i420_to_rgb(frame: np.ndarray) -> np.ndarray:
@@ -126,8 +131,8 @@ def i420_to_rgb(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_YUV2RGB_I420)
 
 
-def read_all(path: str | Path, size: tuple[int, int], pix_fmt: str = "rgb24") -> np.ndarray:
-    batches = list(iter_batches(path, size, pix_fmt))
+def read_all(path: str | Path, size: tuple[int, int], pix_fmt: str = "rgb24", loop_filter: bool = True) -> np.ndarray:
+    batches = list(iter_batches(path, size, pix_fmt, loop_filter=loop_filter))
     if not batches:
         raise DecodeError(f"no frames decoded from {path}")
     return np.concatenate(batches)

@@ -151,7 +151,8 @@ def run_frames(video_path: str, video_id: str, keyframes: Sequence[dict] | None,
                                               "fps": result["fps"], "n_frames": result["n_frames"], "duration": round(duration, 3)},
               "work_size": [work_w, work_h], "keyframes_source": "none" if keyframes is None else "filter",
               "scenes": scenes, "chunks": chunks,
-              "params": {"pad_time": params.pad_time, "min_p_medical": params.min_p_medical, "scale": video_params.scale}}
+              "params": {"pad_time": params.pad_time, "min_p_medical": params.min_p_medical, "scale": video_params.scale,
+                         "loop_filter": video_params.loop_filter}}
     if chunks:
         rows.append(ledger.kept(STAGE, video_id, chunks=len(chunks)))
     else:
@@ -194,8 +195,8 @@ def params_from_config(frames_cfg: dict, traces_cfg: dict):
                                  dedup_delta=frames_cfg["dedup_delta"], jpeg_quality=frames_cfg["jpeg_quality"])
     chunk = ChunkParams(**{k: frames_cfg["stable"][k] for k in sorted(frames_cfg["stable"])}, seed=frames_cfg["seed"])
     trace = TraceParams(**{k: traces_cfg["cursor"][k] for k in sorted(traces_cfg["cursor"])})
-    video_params = VideoTraceParams(scale=frames_cfg["scale"], median_samples=frames_cfg["median_samples"],
-                                    chunk=chunk, trace=trace)
+    video_params = VideoTraceParams(scale=frames_cfg["scale"], loop_filter=frames_cfg["loop_filter"],
+                                    median_samples=frames_cfg["median_samples"], chunk=chunk, trace=trace)
     detector = None
     if traces_cfg["face_detector"] == "mtcnn":
         detector = mtcnn_face_detector(traces_cfg["face_min_prob"])

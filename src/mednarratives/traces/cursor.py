@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
+from mednarratives.frames.decode import luma_levels
 from mednarratives.frames.median import median_u8
 
 EIGHT = np.ones((3, 3), bool)  # 8-connectivity: a 1-px diagonal cursor outline stays one blob
@@ -31,7 +32,7 @@ FaceDetector = Callable[[np.ndarray], Sequence[Sequence[float]]]  # colour image
 
 @dataclass(frozen=True)
 class TraceParams:
-    diff_threshold: int = 40       # grey levels between frame and background
+    diff_threshold: int = 40       # grey levels (0..255) between frame and background
     min_blob_px: int = 6           # smaller foreground blobs are noise
     flicker_fraction: float = 0.25  # foreground at least this often ...
     flicker_toggles_per_s: float = 0.5  # ... and toggling at least this often -> distractor, masked
@@ -283,17 +284,24 @@ def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int) -> list[tuple[int, in
     return sorted(blobs, key=lambda b: (b[1], b[0]))
 
 
+def diff_threshold(params: TraceParams, luma_span: int = 255) -> int:
+    """The foreground threshold in the codes of gray frames whose black-to-white span is `luma_span`."""
+    return int(luma_levels(params.diff_threshold, luma_span))  # differences are whole codes: '> 34.4' is '> 34'
+
+
 def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[float]] = (),
-          params: TraceParams = TraceParams()) -> dict:
-    """Cursor tip per frame of a chunk's gray frames ((n, h, w) array, or a list of (h, w) frames).
+          params: TraceParams = TraceParams(), luma_span: int = 255) -> dict:
+    """Cursor tip per frame of a chunk's gray frames ((n, h, w) array, or a list of (h, w) frames) whose
+    black-to-white span is `luma_span` codes (full range 255, limited-range video luma 219).
 
     Returns {"xy": (n, 2) float array, NaN where no cursor; "background": repaired median; "mask": masked pixels}.
     """
     p = params
+    threshold = diff_threshold(p, luma_span)
     step = max(1, len(gray) // 151)
     sample = np.asarray(gray[::step])  # a list of frames: only the sample is stacked
     background = median_u8(sample)[0]
-    fg = ActiveForeground.of(gray, background, p.diff_threshold)
+    fg = ActiveForeground.of(gray, background, threshold)
     act = activity(fg)
     seed = face_mask(background.shape, face_boxes, p.face_margin) if len(face_boxes) else None
     faces = _grow_mask(act, seed, p) if seed is not None else None
@@ -305,7 +313,7 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
         background, ghosts = repaired
         before = fg
         box = ndimage.find_objects(ghosts.view(np.uint8))[0]  # the background changed inside it only
-        fg = fg.with_box(box, foreground(crop(gray, box), background[box], p.diff_threshold))
+        fg = fg.with_box(box, foreground(crop(gray, box), background[box], threshold))
         # flicker is judged on the frames as first seen, but not where a ghost was: its on/off edges toggle,
         # and after the repair the cursor resting there may legitimately cover it most of the time
         mask = _flicker_mask(activity(before.without(ghosts)), fps, p) & ~ghosts

@@ -13,15 +13,16 @@ from typing import Sequence
 import numpy as np
 
 from mednarratives.frames.chunks import Chunk, ChunkParams, StableChunker
-from mednarratives.frames.decode import i420_luma, i420_to_rgb, iter_batches, scaled_size, stream_info
+from mednarratives.frames.decode import LIMITED_LUMA_SPAN, i420_luma, i420_to_rgb, iter_batches, scaled_size, stream_info
 from mednarratives.frames.median import median_u8
-from mednarratives.traces.cursor import FaceDetector, TraceParams, foreground, track
+from mednarratives.traces.cursor import FaceDetector, TraceParams, diff_threshold, foreground, track
 
 
 @dataclass(frozen=True)
 class VideoTraceParams:
     scale: float = 0.5            # working resolution relative to the video (images and traces live there)
     median_samples: int = 25      # colour frames per chunk for the representative image
+    loop_filter: bool = False     # decode with the in-loop deblocking filter (30% slower decode; see config)
     chunk: ChunkParams = field(default_factory=ChunkParams)
     trace: TraceParams = field(default_factory=TraceParams)
 
@@ -59,7 +60,7 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
     """{"width", "height", "fps", "n_frames", "work_size", "chunks": [ChunkResult], "grabs": {t: image}}."""
     info = stream_info(path)
     size = scaled_size(info.width, info.height, params.scale)
-    chunker = StableChunker(info.fps, params.chunk, to_rgb=i420_to_rgb)
+    chunker = StableChunker(info.fps, params.chunk, to_rgb=i420_to_rgb, luma_span=LIMITED_LUMA_SPAN)
     results: list[ChunkResult] = []
     wanted = {}
     for t in sorted(set(grab_times)):
@@ -70,8 +71,9 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
         colour, gray = colour_sample(chunk, params.median_samples, params.chunk.colour_stride)
         plain = median_u8(colour)[0]
         faces = face_detector(plain) if face_detector is not None else []
-        tracked = track(chunk.gray, info.fps, face_boxes=faces, params=params.trace)
-        image = representative_image(colour, gray, plain, tracked["background"], params.trace.diff_threshold)
+        tracked = track(chunk.gray, info.fps, face_boxes=faces, params=params.trace, luma_span=LIMITED_LUMA_SPAN)
+        image = representative_image(colour, gray, plain, tracked["background"],
+                                     diff_threshold(params.trace, LIMITED_LUMA_SPAN))
         trace = [[float(x), float(y), (chunk.start + i) / info.fps]
                  for i, (x, y) in enumerate(tracked["xy"]) if not np.isnan(x)]
         results.append(ChunkResult(chunk.start, chunk.end, chunk.start / info.fps, chunk.end / info.fps, chunk.ssim,
@@ -79,7 +81,7 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
 
     index = 0
     last = None
-    for batch in iter_batches(path, size, "yuv420p"):  # the cheapest decode: luma for tracking, colour on demand
+    for batch in iter_batches(path, size, "yuv420p", loop_filter=params.loop_filter):  # the cheapest decode: luma for tracking, colour on demand
         for f in [f for f in wanted if index <= f < index + len(batch)]:
             for t in wanted.pop(f):
                 grabs[t] = i420_to_rgb(batch[f - index])
