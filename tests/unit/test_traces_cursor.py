@@ -218,3 +218,33 @@ def test_limited_range_luma_tracks_like_full_range():
     assert found.mean() > 0.9 and np.array_equal(found, ~np.isnan(narrow["xy"][:, 0]))
     assert np.abs(full["xy"][found] - narrow["xy"][found]).max() <= 1
     assert cursor.diff_threshold(cursor.TraceParams(), 219) == 34  # 40 levels of 255 are 34.4 codes of 219
+
+
+def test_dilate_is_scipy_binary_dilation():
+    from scipy import ndimage
+
+    rng = np.random.default_rng(0)
+    for iterations in (0, 1, 2, 6):
+        mask = rng.random((37, 53)) > 0.97
+        mask[0, 5] = mask[-1, -1] = True  # the border
+        for m in (mask, mask[3:20, 4:30]):  # and a strided view
+            want = ndimage.binary_dilation(m, iterations=iterations) if iterations else m
+            assert np.array_equal(cursor.dilate(m, iterations), want)
+
+
+def test_faces_are_looked_for_around_activity_only():
+    """The finder sees the regions around pixels that ever differ from the background, not the still rest."""
+    frames, _ = render(n=90, face=True)
+    seen = []
+
+    def find(regions):
+        seen.extend(regions)
+        return [[520.0, 270.0, 580.0, 330.0]]
+
+    tracked = track(frames, FPS, find_faces=find)
+    assert tracked["faces"] == [[520.0, 270.0, 580.0, 330.0]]
+    assert seen and sum((ys.stop - ys.start) * (xs.stop - xs.start) for ys, xs in seen) < 0.8 * frames[0].size
+    assert any(ys.start <= 280 and ys.stop >= 340 and xs.start <= 540 and xs.stop >= 600 for ys, xs in seen)
+    given = track(frames, FPS, face_boxes=[[520.0, 270.0, 580.0, 330.0]])
+    assert np.array_equal(tracked["xy"], given["xy"], equal_nan=True)
+    assert track(np.repeat(frames[:1], 30, 0), FPS, find_faces=find)["faces"] == []  # nothing moves: not asked

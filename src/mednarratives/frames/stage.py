@@ -105,10 +105,12 @@ def run_frames(video_path: str, video_id: str, keyframes: Sequence[dict] | None,
     rows = []
     try:
         from mednarratives.frames.decode import stream_info
-        duration = stream_info(video_path).duration
+        info = stream_info(video_path)
+        duration = info.duration
         scenes = scene_chunks(keyframes, duration, params.pad_time, params.min_p_medical)
         grab = sorted({t for s in scenes for t in s["keyframes"]})
-        result = trace_video(video_path, video_params, face_detector=face_detector, grab_times=grab) if scenes else None
+        result = (trace_video(video_path, video_params, face_detector=face_detector, grab_times=grab, info=info)
+                  if scenes else None)
     except Exception as exc:  # one bad video never stops the run
         log.exception("frames failed for %s", video_id)
         record = {"video_id": video_id, "error": f"{type(exc).__name__}: {exc}"[:500], "chunks": [], "scenes": []}

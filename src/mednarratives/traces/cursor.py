@@ -1,7 +1,7 @@
 """Cursor positions in a stable chunk by median-background subtraction (paper 3.2.4, after Quilt-LLaVA).
 
 Steps, all on the chunk's gray frames:
-1. background = per-pixel median of the frames;
+1. background = per-pixel median of frames spread over the chunk;
 2. foreground = |frame - background| > threshold, minus masked pixels: faces (MTCNN boxes, so narrator
    motion in a webcam is never taken for the cursor) and flickering distractors (pixels that are
    foreground often AND toggle often, e.g. a blinking icon);
@@ -27,11 +27,15 @@ from mednarratives.frames.decode import luma_levels
 from mednarratives.frames.median import median_u8
 
 EIGHT = np.ones((3, 3), bool)  # 8-connectivity: a 1-px diagonal cursor outline stays one blob
+_CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 FaceDetector = Callable[[np.ndarray], Sequence[Sequence[float]]]  # colour image -> boxes [x0, y0, x1, y1]
+Region = tuple[slice, slice]
+FaceFinder = Callable[[Sequence[Region]], Sequence[Sequence[float]]]  # regions of the chunk -> face boxes
 
 
 @dataclass(frozen=True)
 class TraceParams:
+    background_samples: int = 51   # frames spread evenly over the chunk for the median background
     diff_threshold: int = 40       # grey levels (0..255) between frame and background
     min_blob_px: int = 6           # smaller foreground blobs are noise
     flicker_fraction: float = 0.25  # foreground at least this often ...
@@ -43,6 +47,7 @@ class TraceParams:
     grow_min_fraction: float = 0.01  # activity connected to a face box (the whole webcam) is masked too ...
     grow_gap_px: int = 4           # ... when it lies within this many pixels of it
     face_margin: float = 0.15      # grow face boxes by this share of their size
+    face_search_px: int = 32       # faces are looked for this far around the pixels that were ever foreground
 
 
 def face_mask(shape: tuple[int, int], boxes: Sequence[Sequence[float]], margin: float) -> np.ndarray:
@@ -52,6 +57,14 @@ def face_mask(shape: tuple[int, int], boxes: Sequence[Sequence[float]], margin: 
         mx, my = (x1 - x0) * margin, (y1 - y0) * margin
         mask[max(0, int(y0 - my)):min(h, int(np.ceil(y1 + my))), max(0, int(x0 - mx)):min(w, int(np.ceil(x1 + mx)))] = True
     return mask
+
+
+def dilate(mask: np.ndarray, iterations: int) -> np.ndarray:
+    """scipy's `binary_dilation(mask, iterations=iterations)` (4-connected steps, nothing from beyond the
+    border), by OpenCV: 5-10x faster."""
+    if not iterations:
+        return mask.copy()
+    return cv2.dilate(mask.view(np.uint8), _CROSS, iterations=iterations).view(bool)
 
 
 def foreground(gray: np.ndarray, background: np.ndarray, threshold: int) -> np.ndarray:
@@ -152,7 +165,7 @@ def _flicker_mask(act: Activity, fps: float, p: TraceParams) -> np.ndarray:
     duration = act.frames / fps
     mask = (((act.frequency >= p.flicker_fraction) & (act.toggles >= p.flicker_toggles_per_s * duration))
             | (act.frequency >= p.bimodal_fraction))
-    return ndimage.binary_dilation(mask, iterations=2) if mask.any() else mask
+    return dilate(mask, 2) if mask.any() else mask
 
 
 def _grow_mask(act: Activity, seed: np.ndarray, p: TraceParams) -> np.ndarray:
@@ -160,7 +173,7 @@ def _grow_mask(act: Activity, seed: np.ndarray, p: TraceParams) -> np.ndarray:
     if not seed.any():
         return seed
     active = act.frequency >= p.grow_min_fraction
-    joined = ndimage.binary_dilation(active | seed, iterations=p.grow_gap_px)
+    joined = dilate(active | seed, p.grow_gap_px)
     labels, _ = ndimage.label(joined, structure=EIGHT)
     grown = seed.copy()
     for k in np.unique(labels[seed]):
@@ -169,6 +182,43 @@ def _grow_mask(act: Activity, seed: np.ndarray, p: TraceParams) -> np.ndarray:
         ys, xs = np.nonzero(labels == k)
         grown[ys.min():ys.max() + 1, xs.min():xs.max() + 1] = True
     return grown
+
+
+def active_regions(act: Activity, pad: int, min_px: int) -> list[Region]:
+    """Boxes around the groups of pixels that were ever foreground (at least `min_px` of them), grown by `pad`,
+    overlapping boxes merged: the only places where a face can change the trace (a face that never differs
+    from the background masks nothing)."""
+    active = act.frequency > 0
+    if not active.any():
+        return []
+    grown = cv2.dilate(active.view(np.uint8), np.ones((2 * pad + 1, 2 * pad + 1), np.uint8))
+    labels, _ = ndimage.label(grown, structure=EIGHT)
+    counts = np.bincount(labels[active], minlength=labels.max() + 1)
+    boxes = [[s[0].start, s[0].stop, s[1].start, s[1].stop]
+             for k, s in enumerate(ndimage.find_objects(labels), start=1) if counts[k] >= min_px]
+    merged = True
+    while merged:  # boxes of separate groups may still overlap
+        merged = False
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                a, b = boxes[i], boxes[j]
+                if a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]:
+                    boxes[i] = [min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3])]
+                    del boxes[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return [(slice(y0, y1), slice(x0, x1)) for y0, y1, x0, x1 in sorted(boxes)]
+
+
+def faces_in_regions(detector: FaceDetector, image: np.ndarray, regions: Sequence[Region]) -> list[list[float]]:
+    """Face boxes [x0, y0, x1, y1] (image pixels) that `detector` finds in each region of `image`."""
+    boxes = []
+    for ys, xs in regions:
+        boxes += [[x0 + xs.start, y0 + ys.start, x1 + xs.start, y1 + ys.start]
+                  for x0, y0, x1, y1 in detector(np.ascontiguousarray(image[ys, xs]))]
+    return boxes
 
 
 def _runs(present: np.ndarray) -> list[tuple[int, int]]:
@@ -201,7 +251,7 @@ def _repair_ghosts(gray: Sequence[np.ndarray], background: np.ndarray, fg: Activ
     """
     n = len(fg.values)
     still = (act.frequency >= p.ghost_fraction) & (act.toggles <= 4)
-    labels, _ = ndimage.label(ndimage.binary_dilation(still, iterations=1), structure=EIGHT)
+    labels, _ = ndimage.label(dilate(still, 1), structure=EIGHT)
     pad = p.ghost_ring_px
     candidates = []  # (box, shape, present)
     covered = np.zeros(fg.shape, bool)
@@ -215,11 +265,11 @@ def _repair_ghosts(gray: Sequence[np.ndarray], background: np.ndarray, fg: Activ
         present = _debounce(sub[:, core].mean(axis=1) > 0.5, p.ghost_min_run)
         if present.sum() < 2 or present.all():
             continue
-        shape = ndimage.binary_dilation((sub[present].mean(axis=0) > 0.5) | core, iterations=1)
+        shape = dilate((sub[present].mean(axis=0) > 0.5) | core, 1)
         if faces is not None and faces[box][shape].mean() > 0.3:
             continue  # a webcam edge, masked anyway (flicker is no reason: a ghost's edges toggle)
         candidates.append((box, shape, present))
-        covered[box] |= ndimage.binary_dilation(shape, iterations=pad)
+        covered[box] |= dilate(shape, pad)
     if not candidates:
         return None
     outside = ~covered if distractors is None else ~(covered | distractors)
@@ -236,7 +286,7 @@ def _repair_ghosts(gray: Sequence[np.ndarray], background: np.ndarray, fg: Activ
         return None
     box, shape, present = candidates[best]
     repaired, where = background.copy(), np.zeros(background.shape, bool)
-    where[box] |= ndimage.binary_dilation(shape, iterations=pad)
+    where[box] |= dilate(shape, pad)
     patch = np.median(crop(gray, box)[present], axis=0).astype(np.uint8)
     target = repaired[box]
     target[shape] = patch[shape]
@@ -290,19 +340,23 @@ def diff_threshold(params: TraceParams, luma_span: int = 255) -> int:
 
 
 def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[float]] = (),
-          params: TraceParams = TraceParams(), luma_span: int = 255) -> dict:
+          params: TraceParams = TraceParams(), luma_span: int = 255, find_faces: FaceFinder | None = None) -> dict:
     """Cursor tip per frame of a chunk's gray frames ((n, h, w) array, or a list of (h, w) frames) whose
-    black-to-white span is `luma_span` codes (full range 255, limited-range video luma 219).
+    black-to-white span is `luma_span` codes (full range 255, limited-range video luma 219). Faces: the
+    `face_boxes` given, else those `find_faces` returns for the chunk's `active_regions`.
 
-    Returns {"xy": (n, 2) float array, NaN where no cursor; "background": repaired median; "mask": masked pixels}.
+    Returns {"xy": (n, 2) float array, NaN where no cursor; "background": repaired median; "mask": masked
+    pixels; "faces": the face boxes}.
     """
     p = params
     threshold = diff_threshold(p, luma_span)
-    step = max(1, len(gray) // 151)
-    sample = np.asarray(gray[::step])  # a list of frames: only the sample is stacked
-    background = median_u8(sample)[0]
+    picks = np.unique(np.linspace(0, len(gray) - 1, min(len(gray), p.background_samples)).round().astype(int))
+    background = median_u8(np.stack([gray[i] for i in picks]))[0]  # a list of frames: only the sample is stacked
     fg = ActiveForeground.of(gray, background, threshold)
     act = activity(fg)
+    if find_faces is not None and not len(face_boxes):
+        regions = active_regions(act, p.face_search_px, p.min_blob_px)
+        face_boxes = list(find_faces(regions)) if regions else []
     seed = face_mask(background.shape, face_boxes, p.face_margin) if len(face_boxes) else None
     faces = _grow_mask(act, seed, p) if seed is not None else None
     distractors = _flicker_mask(act, fps, p) | (faces if faces is not None else False)
@@ -333,7 +387,7 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
             best = max(blobs, key=lambda b: b[2])
         previous = best[:2]
         xy[i] = previous
-    return {"xy": xy, "background": background, "mask": mask}
+    return {"xy": xy, "background": background, "mask": mask, "faces": [list(map(float, b)) for b in face_boxes]}
 
 
 def mtcnn_face_detector(min_prob: float = 0.9) -> FaceDetector:

@@ -13,9 +13,10 @@ from typing import Sequence
 import numpy as np
 
 from mednarratives.frames.chunks import Chunk, ChunkParams, StableChunker
-from mednarratives.frames.decode import LIMITED_LUMA_SPAN, i420_luma, i420_to_rgb, iter_batches, scaled_size, stream_info
+from mednarratives.frames.decode import (LIMITED_LUMA_SPAN, StreamInfo, i420_luma, i420_to_rgb, iter_batches, scaled_size,
+                                         stream_info)
 from mednarratives.frames.median import median_u8
-from mednarratives.traces.cursor import FaceDetector, TraceParams, diff_threshold, foreground, track
+from mednarratives.traces.cursor import FaceDetector, TraceParams, diff_threshold, faces_in_regions, foreground, track
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,11 @@ def representative_image(colour: np.ndarray, gray: np.ndarray, plain: np.ndarray
 
 
 def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
-                face_detector: FaceDetector | None = None, grab_times: Sequence[float] = ()) -> dict:
-    """{"width", "height", "fps", "n_frames", "work_size", "chunks": [ChunkResult], "grabs": {t: image}}."""
-    info = stream_info(path)
+                face_detector: FaceDetector | None = None, grab_times: Sequence[float] = (),
+                info: StreamInfo | None = None) -> dict:
+    """{"width", "height", "fps", "n_frames", "work_size", "chunks": [ChunkResult], "grabs": {t: image}}.
+    `info`: the video's `stream_info`, when the caller has it."""
+    info = info or stream_info(path)
     size = scaled_size(info.width, info.height, params.scale)
     chunker = StableChunker(info.fps, params.chunk, to_rgb=i420_to_rgb, luma_span=LIMITED_LUMA_SPAN)
     results: list[ChunkResult] = []
@@ -70,14 +73,14 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
     def process(chunk: Chunk) -> None:
         colour, gray = colour_sample(chunk, params.median_samples, params.chunk.colour_stride)
         plain = median_u8(colour)[0]
-        faces = face_detector(plain) if face_detector is not None else []
-        tracked = track(chunk.gray, info.fps, face_boxes=faces, params=params.trace, luma_span=LIMITED_LUMA_SPAN)
+        find_faces = None if face_detector is None else (lambda regions: faces_in_regions(face_detector, plain, regions))
+        tracked = track(chunk.gray, info.fps, params=params.trace, luma_span=LIMITED_LUMA_SPAN, find_faces=find_faces)
         image = representative_image(colour, gray, plain, tracked["background"],
                                      diff_threshold(params.trace, LIMITED_LUMA_SPAN))
         trace = [[float(x), float(y), (chunk.start + i) / info.fps]
                  for i, (x, y) in enumerate(tracked["xy"]) if not np.isnan(x)]
         results.append(ChunkResult(chunk.start, chunk.end, chunk.start / info.fps, chunk.end / info.fps, chunk.ssim,
-                                   image, trace, [list(map(float, b)) for b in faces]))
+                                   image, trace, tracked["faces"]))
 
     index = 0
     last = None
