@@ -2,9 +2,10 @@
 
 Steps, all on the chunk's gray frames:
 1. background = per-pixel median of frames spread over the chunk;
-2. foreground = |frame - background| > threshold, minus masked pixels: faces (MTCNN boxes, so narrator
-   motion in a webcam is never taken for the cursor) and flickering distractors (pixels that are
-   foreground often AND toggle often, e.g. a blinking icon);
+2. foreground = |frame - background| > threshold, minus masked pixels: faces (MTCNN boxes, looked for
+   around the pixels that are ever foreground, so narrator motion in a webcam is never taken for the
+   cursor) and flickering distractors (pixels that are foreground often AND toggle often, e.g. a blinking
+   icon);
 3. ghost repair: a cursor resting for most of the chunk is part of the median; when it moves away, the
    spot where it rested shows up as a still blob (a ghost). Each hypothesis (no ghost, or still blob k is
    the ghost) predicts where the one cursor is in every frame (a real blob while shown, a ghost while NOT
