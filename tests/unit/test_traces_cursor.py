@@ -248,3 +248,15 @@ def test_faces_are_looked_for_around_activity_only():
     given = track(frames, FPS, face_boxes=[[520.0, 270.0, 580.0, 330.0]])
     assert np.array_equal(tracked["xy"], given["xy"], equal_nan=True)
     assert track(np.repeat(frames[:1], 30, 0), FPS, find_faces=find)["faces"] == []  # nothing moves: not asked
+
+
+def test_active_regions_grow_merge_and_drop_specks():
+    freq = np.zeros((100, 200))
+    freq[10:12, 10:60] = freq[10:60, 10:12] = 0.5  # an L ...
+    freq[40:50, 40:50] = 0.5     # ... with a group inside its box, apart from it: one region
+    freq[80:90, 150:160] = 0.5   # apart
+    freq[50, 120] = 0.5          # a speck under min_px: no region
+    act = cursor.Activity(freq, np.zeros(freq.shape), 10)
+    regions = cursor.active_regions(act, pad=5, min_px=6)
+    assert regions == [(slice(5, 65), slice(5, 65)), (slice(75, 95), slice(145, 165))]
+    assert cursor.active_regions(cursor.Activity(np.zeros(freq.shape), np.zeros(freq.shape), 10), 5, 6) == []

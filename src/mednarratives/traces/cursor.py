@@ -195,22 +195,15 @@ def active_regions(act: Activity, pad: int, min_px: int) -> list[Region]:
     grown = cv2.dilate(active.view(np.uint8), np.ones((2 * pad + 1, 2 * pad + 1), np.uint8))
     labels, _ = ndimage.label(grown, structure=EIGHT)
     counts = np.bincount(labels[active], minlength=labels.max() + 1)
-    boxes = [[s[0].start, s[0].stop, s[1].start, s[1].stop]
-             for k, s in enumerate(ndimage.find_objects(labels), start=1) if counts[k] >= min_px]
-    merged = True
-    while merged:  # boxes of separate groups may still overlap
-        merged = False
-        for i in range(len(boxes)):
-            for j in range(i + 1, len(boxes)):
-                a, b = boxes[i], boxes[j]
-                if a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]:
-                    boxes[i] = [min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3])]
-                    del boxes[j]
-                    merged = True
-                    break
-            if merged:
-                break
-    return [(slice(y0, y1), slice(x0, x1)) for y0, y1, x0, x1 in sorted(boxes)]
+    boxes = [box for k, box in enumerate(ndimage.find_objects(labels), start=1) if counts[k] >= min_px]
+    while True:  # boxes of separate groups may overlap: fill them and relabel until they do not
+        filled = np.zeros(active.shape, bool)
+        for box in boxes:
+            filled[box] = True
+        labels, n = ndimage.label(filled)
+        if n == len(boxes):
+            return sorted(boxes, key=lambda box: (box[0].start, box[1].start))
+        boxes = ndimage.find_objects(labels)
 
 
 def faces_in_regions(detector: FaceDetector, image: np.ndarray, regions: Sequence[Region]) -> list[list[float]]:
