@@ -260,3 +260,16 @@ def test_active_regions_grow_merge_and_drop_specks():
     regions = cursor.active_regions(act, pad=5, min_px=6)
     assert regions == [(slice(5, 65), slice(5, 65)), (slice(75, 95), slice(145, 165))]
     assert cursor.active_regions(cursor.Activity(np.zeros(freq.shape), np.zeros(freq.shape), 10), 5, 6) == []
+
+
+def test_faces_in_regions_returns_image_coordinates():
+    image = np.zeros((100, 200, 3), np.uint8)
+    seen = []
+
+    def detector(crop):
+        seen.append(crop.shape)
+        return [[1.0, 2.0, 11.0, 12.0]]  # crop pixels
+
+    boxes = cursor.faces_in_regions(detector, image, [(slice(10, 40), slice(50, 90)), (slice(60, 100), slice(0, 30))])
+    assert seen == [(30, 40, 3), (40, 30, 3)]
+    assert boxes == [[51.0, 12.0, 61.0, 22.0], [1.0, 62.0, 11.0, 72.0]]
