@@ -20,6 +20,8 @@ def S(labels, text, context=""):
     return {"labels": labels, "text": text, "context": context}
 
 
+_HNSCC = "Relation of intra-tumor heterogeneity to overall survival in HNSCC. Corresponding HRs are in the main text."
+
 CASES = [
     # 1 parenthesised capitals after a title
     ("Brain MRI of a 45-year-old man. (A) Axial T2 image shows a lesion. (B) Coronal FLAIR image.",
@@ -147,9 +149,8 @@ CASES = [
     # 30 real (PLOS Medicine, Fig 4): "Left," / "Right,"
     ("Relation of intra-tumor heterogeneity to overall survival in HNSCC. Left, for all 305 patients. Right, for "
      "78 patients receiving chemoradiation. Corresponding HRs are in the main text.",
-     [S(["left"], "for all 305 patients.", "Relation of intra-tumor heterogeneity to overall survival in HNSCC."),
-      S(["right"], "for 78 patients receiving chemoradiation. Corresponding HRs are in the main text.",
-        "Relation of intra-tumor heterogeneity to overall survival in HNSCC.")]),
+     # the left panel says one sentence: the closing sentence is about both panels' HRs (issue #22)
+     [S(["left"], "for all 305 patients.", _HNSCC), S(["right"], "for 78 patients receiving chemoradiation.", _HNSCC)]),
     # 31 a panel missing from the caption: the sequence may skip one letter at a leading label
     ("(A) Axial CT. (C) Coronal CT.", [S(["A"], "Axial CT."), S(["C"], "Coronal CT.")]),
     # 32 roman numerals inside a lettered panel stay text; parentheses that are not labels stay text

@@ -253,6 +253,9 @@ apr jun jul aug sep sept oct nov dec tab tabs u.s u.k ph.d m.d p.o i.v i.p s.c i
 _BOUNDARY_RE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9*\u2020\u2021\u00a7#])")
 
 
+_INITIALS_RE = re.compile(r"(?:[A-Z]\.)+[A-Z]$")
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Sentence (start, end) offsets; never ends a sentence at an abbreviation such as Fig., et al., e.g."""
     spans = []
@@ -264,7 +267,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             while j > 0 and (text[j - 1].isalpha() or text[j - 1] == "."):
                 j -= 1
             if j < i and (text[j:i].lower().rstrip(".") in _ABBREV
-                          or (i - j == 1 and j > 0 and text[j - 1] in "([")):  # "(a. U-fiber; b. ILF)"
+                          or (i - j == 1 and j > 0 and text[j - 1] in "([")  # "(a. U-fiber; b. ILF)"
+                          or _INITIALS_RE.match(text, j, i)):  # "G.T. Plunkett"
                 continue
         spans.append((start, i + 1))
         start = m.end()

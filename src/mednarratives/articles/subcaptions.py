@@ -48,6 +48,9 @@ _BARE_RE = re.compile(
     rf"(?<![\w(\[/{_DASH}'’.])(?:(?:sub)?panels?\s+)?(?P<inner>{_LIST})\s*(?P<p>[.:,)])(?=\s|$)", re.I)
 _BOLD_INNER_RE = re.compile(rf"^\s*[(\[]?\s*{_PANEL}(?P<inner>{_LIST})\s*[)\]]?\s*[.:,]?\s*$", re.I)
 _AFTER_PUNCT_RE = re.compile(r"\s*[.:,)]")
+# bold panel numbers of taxonomy plates and SEM series: "<b>1.</b> Elphidium", "<b>1–2</b> Spermophagus"
+_BOLD_NUMBER_RE = re.compile(rf"^\s*(?P<a>\d{{1,3}})(?:\s*[{_DASH}]\s*(?P<b>\d{{1,3}}))?\s*[.:,]?\s*$")
+_MAX_RANGE = 30
 
 _SP_CORE = (r"(?:(?:top|bottom|upper|lower|middle|centre|center)(?:[\s-]+(?:left|right|middle|centre|center))?"
             r"|far[\s-]+(?:left|right)|left|right)")
@@ -56,7 +59,7 @@ _SPATIAL_LEAD_RE = re.compile(rf"(?P<inner>{_SP_CORE}){_SP_TAIL}\s*(?P<p>[:,.)]|
 _SPATIAL_PAREN_RE = re.compile(rf"\(\s*(?:in\s+(?:the\s+)?)?(?P<inner>{_SP_CORE}){_SP_TAIL}\s*(?:\)|[,;:]\s)", re.I)
 
 _SHARED_RE = re.compile(
-    r"^[\s\"'(\[]*(?:scale\s*bars?|bars?\s*(?:=|,|:|represent|indicate|denote)|error\s*bars?|data\s+(?:are|were|is|"
+    r"^[\s\"'(\[]*(?:scale\s*bars?|(?:(?:white|black|red|yellow|green|blue)\s+)?bars?\s*(?:=|,|:|represent|indicate|denote)|see\s+(?:also\s+)?(?:tables?|appendi(?:x|ces)|figs?\.?|figures?|text|methods|supplementary)\b|error\s*bars?|data\s+(?:are|were|is|"
     r"represent|shown)|values\s+(?:are|were|represent)|results\s+(?:are|were)|all\s+(?:data|values|images|panels|"
     r"experiments|scale)|in\s+(?:all|each|both)\s+panels?|\*|#|†|‡|n\s*=|p\s*[<>=≤]|abbreviations?|"
     r"(?:original\s+)?magnification|statistical|significan|mean\s*(?:±|\+)|means?\s+(?:±|\+/-|and)|"
@@ -70,6 +73,8 @@ _SHARED_RE = re.compile(
 _SHARED_ANY_RE = re.compile(r"\b(?:original\s+magnification|magnification\s*[,:=]?\s*[×x\u00d7]?\s*\d|scale\s+bars?|"
                             r"(?:haematoxylin|hematoxylin)(?:\s+and|\s*&)\s+eosin|H\s*&\s*E\s+stain)", re.I)
 _ALL_PANELS_RE = re.compile(r"\b(?:all|each|both)\s+(?:of\s+the\s+)?(?:panels?|images?|sub-?figures?)\b", re.I)
+_REFERENCE_BEFORE_RE = re.compile(
+    r"\b(?:in|of|to|and|or|from|see|as|with|than|vs\.?|versus|under|for|like|panels?)\s*$", re.I)
 _TRAIL_WORD_RE = re.compile(r"\s*(?:and|or|but|whereas|while|respectively|vs\.?|versus)\b", re.I)
 
 
@@ -78,13 +83,15 @@ class Candidate:
     start: int
     end: int                  # end of the label token, punctuation included
     labels: list[str]
-    kind: str                 # letter | roman | spatial
+    kind: str                 # letter | roman | number | spatial
     form: str                 # paren | prefix | bare | bold | spatial
     strong: bool = False      # bold
     paren: bool = False       # written inside parentheses
     anchor: int = -1          # where the label token starts in the text ("(" of "(a, 0.25 mm)"); -1 = start
     leading: bool = False     # at a segment start
     trailing: bool = False    # followed by punctuation / a conjunction: the label closes its text
+    reference: bool = False   # a bold letter after "in", "to", "as in" (not "A,"): a reference to a panel, no label
+    member: bool = False      # a member of the range label before it ("(B–D) shared. (B) own")
 
 
 def _strip_bold(text: str) -> tuple[str, list[tuple[int, int]]]:
@@ -138,6 +145,18 @@ def _expand(inner: str) -> tuple[list[str], str] | None:
         labels.append(t)
         i += 1
     return labels, ("roman" if roman else "letter")
+
+
+def _numbers(text: str) -> tuple[list[str], str] | None:
+    """'1–2' -> (['1', '2'], 'number') for a bold run that is only a panel number or a range of them."""
+    m = _BOLD_NUMBER_RE.match(text)
+    if not m:
+        return None
+    a = int(m.group("a"))
+    b = int(m.group("b") or a)
+    if not a <= b < a + _MAX_RANGE:
+        return None
+    return [str(n) for n in range(a, b + 1)], "number"
 
 
 def _segment_start(plain: str, pos: int, colon: bool = True) -> bool:
@@ -204,9 +223,7 @@ def find_candidates(plain: str, bold_spans: list[tuple[int, int]] = ()) -> list[
     for s, e in bold_spans:
         inner_text = plain[s:e]
         m = _BOLD_INNER_RE.match(inner_text)
-        if not m:
-            continue
-        ex = _expand(m.group("inner"))
+        ex = _expand(m.group("inner")) if m else _numbers(inner_text)
         if not ex:
             continue
         end = e
@@ -241,6 +258,9 @@ def find_candidates(plain: str, bold_spans: list[tuple[int, int]] = ()) -> list[
     for c in kept:
         c.leading = _segment_start(plain, c.anchor if c.anchor >= 0 else c.start, colon=c.kind != "spatial")
         c.trailing = _is_trailing(plain, c.end) if c.form in ("paren", "spatial", "bold") else False
+        c.reference = (c.form == "bold" and not c.paren and not c.leading
+                       and bool(_REFERENCE_BEFORE_RE.search(plain, 0, c.start))
+                       and plain[c.end - 1:c.end] not in (",", ":"))  # "structures of <b>A</b>, THL" labels
     return kept
 
 
@@ -268,14 +288,22 @@ def _index(label: str, kind: str) -> int | None:
         return ord(label.lower()) - 97 if len(label) == 1 and label.isalpha() else None
     if kind == "roman":
         return _ROMAN.index(label.lower()) if label.lower() in _ROMAN else None
+    if kind == "number":
+        return int(label) if label.isdigit() else None
     return None
 
 
 def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool) -> list[Candidate]:
+    """The longest run of candidates of one kind and case that continues the panel order: each candidate's
+    smallest label is the smallest one not yet seen (lists such as "(A, D and G)" then "(B, E and H)" fill the
+    gaps; a strong or leading label may skip one). A range label followed by labels of its own members
+    ("(B–D) shared text. (B) own text", "62–67 Pygidium. 62 ... 63 ...") keeps them as members."""
     seq: list[Candidate] = []
-    nxt = 0
+    covered: set[int] = set()
+    base = 0
+    pending: list[str] = []  # members of the last range label not yet seen
     for c in cands:
-        if c.kind == "spatial":
+        if c.kind == "spatial" or (kind == "number") != (c.kind == "number") or c.reference:
             continue
         labels = c.labels
         if kind == "roman" and c.kind == "letter":
@@ -288,28 +316,40 @@ def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool
         idx = [_index(x, kind) for x in labels]
         if any(i is None for i in idx):
             continue
-        first, last = min(idx), max(idx)
         if leading_mode:
             eligible = c.leading or (seq and c.form in ("paren", "bold") and not c.trailing)
             if not eligible:
                 continue
         elif c.form == "bare":
             continue
-        if not seq:
-            if first == 0:
-                seq.append(c)
-                nxt = last + 1
-        elif first == nxt or (c.strong and nxt < first <= nxt + 1) or (leading_mode and c.leading
-                                                                          and nxt < first <= nxt + 1):
+        if pending and labels == pending[:1]:
+            c.member = True
+            pending.pop(0)
             seq.append(c)
-            nxt = last + 1
+            continue
+        first = min(idx)
+        if not seq:
+            if first != 0 and kind != "number":  # numbered plates may start anywhere ("Figures 13–26")
+                continue
+            base = first
+        else:
+            nxt = min(set(range(base, max(covered) + 2)) - covered)
+            # a panel may be missing ("(A) ... (C)"), but not between labels of different forms: "(A) ... (B) ...
+            # D, Darwin; B, Baltra" is an abbreviation list
+            ok = first == nxt or ((c.strong or (leading_mode and c.leading)) and first == nxt + 1
+                                  and c.form == seq[-1].form)
+            if not ok or covered & set(idx):
+                continue
+        seq.append(c)
+        covered |= set(idx)
+        pending = list(labels) if len(labels) > 1 else []
     return seq
 
 
 def _best_sequence(cands: list[Candidate], leading_mode: bool) -> list[Candidate]:
     best: list[Candidate] = []
-    for kind in ("letter", "roman"):
-        for upper in (True, False):
+    for kind in ("letter", "roman", "number"):
+        for upper in ((True, False) if kind != "number" else (False,)):
             seq = _sequence(cands, kind, upper, leading_mode)
             n = sum(len(c.labels) for c in seq)
             if n >= 2 and n > sum(len(c.labels) for c in best):
@@ -358,26 +398,51 @@ def _split_leading(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
         end = seq[i + 1].start if i + 1 < len(seq) else len(plain)
         segs.append(plain[c.end:end])
         msegs.append(masked[c.end:end])
+    spans = [sentence_spans(m) for m in msegs]
+    # every other panel says one sentence: the last panel's further sentences describe the whole figure
+    last_extra_shared = len(segs) > 1 and all(len(sp) == 1 for sp in spans[:-1])
+    own_ref = re.compile(rf"\b(?:{'|'.join(map(re.escape, seq[-1].labels))})\b") if last_extra_shared else None
     # shared sentences: "all panels" anywhere; notes at the end of the last segment
     shared_tail: list[str] = []
     out_texts = []
     for i, seg in enumerate(segs):
-        spans = sentence_spans(msegs[i])
         keep = []
         moved_rest = False
-        for k, (s, e) in enumerate(spans):
+        last = i == len(segs) - 1
+        for k, (s, e) in enumerate(spans[i]):
             sent = seg[s:e]
             if _ALL_PANELS_RE.search(sent) and k > 0:
                 shared_tail.append(sent)
-            elif i == len(segs) - 1 and k > 0 and (moved_rest or _SHARED_RE.match(sent)
-                                                   or _SHARED_ANY_RE.search(sent)):
+            elif last and k > 0 and (moved_rest or _SHARED_RE.match(sent) or _SHARED_ANY_RE.search(sent)
+                                     or (last_extra_shared and not own_ref.search(sent))):  # "colors in c": own
                 shared_tail.append(sent)
                 moved_rest = True
             else:
                 keep.append(sent)
+        if last and keep:  # "...; black bar = 1 mm.": a shared note closing the last panel's sentence
+            head, sep, note = keep[-1].rpartition(";")
+            if sep and head.strip() and note.count("(") >= note.count(")") and (
+                    _SHARED_RE.match(note) or _SHARED_ANY_RE.search(note)):
+                keep[-1] = head
+                shared_tail.insert(0, note)
         out_texts.append(_clean(" ".join(keep)) if keep else _clean(seg))
     context = _join(context_parts + [normalize_ws(s) for s in shared_tail])
-    return [{"labels": list(c.labels), "text": t, "context": context} for c, t in zip(seq, out_texts, strict=True)]
+    out = []
+    for i, c in enumerate(seq):
+        if c.member:
+            continue
+        members = []
+        for j in range(i + 1, len(seq)):
+            if not seq[j].member:
+                break
+            members.append(j)
+        own = [x for x in c.labels if all(x not in seq[j].labels for j in members)]
+        if own:
+            out.append({"labels": own, "text": out_texts[i], "context": context})
+        # "(B–D) shared text. (B) own text": the range's text opens each member's text
+        out.extend({"labels": list(seq[j].labels), "text": _join([out_texts[i], out_texts[j]]), "context": context}
+                   for j in members)
+    return out
 
 
 def _clean_context(text: str) -> str:
