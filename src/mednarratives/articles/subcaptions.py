@@ -451,6 +451,15 @@ def _clean_context(text: str) -> str:
     return text
 
 
+def _with_repeats(seq: list[Candidate], cands: list[Candidate]) -> list[Candidate]:
+    """Inline labels repeated in a later sentence ("... data (A) and ... data (B). Stress values are 0.10 (A) and
+    0.19 (B).") join the sequence: that sentence describes the same panels."""
+    known = {x for c in seq for x in c.labels}
+    forms = {(c.kind, c.form) for c in seq}
+    extra = [c for c in cands if c not in seq and (c.kind, c.form) in forms and c.paren and set(c.labels) <= known]
+    return sorted(seq + extra, key=lambda c: c.start) if extra else seq
+
+
 def _split_inline(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
     spans = sentence_spans(masked)
     by_sentence: dict[int, list[Candidate]] = {}
@@ -458,7 +467,7 @@ def _split_inline(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
         si = next((i for i, (s, e) in enumerate(spans) if s <= c.start < e), len(spans) - 1)
         by_sentence.setdefault(si, []).append(c)
     context = _join(normalize_ws(plain[s:e]) for i, (s, e) in enumerate(spans) if i not in by_sentence)
-    out = []
+    out: dict[tuple, dict] = {}  # sentences about the same labels make one sub-caption
     for si in sorted(by_sentence):
         s, e = spans[si]
         cs = by_sentence[si]
@@ -469,8 +478,12 @@ def _split_inline(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
             pos = c.end
             labels.extend(x for x in c.labels if x not in labels)
         pieces.append(plain[pos:e])
-        out.append({"labels": labels, "text": _clean("".join(pieces)), "context": context})
-    return out
+        text = _clean("".join(pieces))
+        if tuple(labels) in out:
+            out[tuple(labels)]["text"] = _join([out[tuple(labels)]["text"], text])
+        else:
+            out[tuple(labels)] = {"labels": labels, "text": text, "context": context}
+    return list(out.values())
 
 
 def _caption_text(caption) -> str:
@@ -502,6 +515,8 @@ def detect(caption, title: str | None = None) -> tuple[str, list[Candidate], str
                      ("spatial-leading", lambda: _spatial_sequence(cands, True)),
                      ("spatial-inline", lambda: _spatial_sequence(cands, False))):
         seq = fn()
+        if seq and mode == "inline":
+            seq = _with_repeats(seq, cands)
         if seq:
             return mode, seq, plain, _masked(plain, cands)
     return "none", [], plain, plain
