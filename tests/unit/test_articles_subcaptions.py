@@ -164,6 +164,82 @@ CASES = [
 ]
 
 
+# issue #22: patterns seen on real captions (PMC, PLOS, eLife, Pensoft, PeerJ); "real" excerpts are from the dev set
+# devsets/articles/captions (licences and attribution in its README)
+_TH = "Tibia apical portion of Bruchus spp. hind legs"
+CASES += [
+    # 34 letter-dot list separated by commas
+    ("PCA for classification. A. Total % variance plot, B. Loadings of factor 1, C. Scores of the samples.",
+     [S(["A"], "Total % variance plot", "PCA for classification."),
+      S(["B"], "Loadings of factor 1", "PCA for classification."),
+      S(["C"], "Scores of the samples.", "PCA for classification.")]),
+    # 35 a single labelled panel
+    ("Chest CT of the patient. A. Axial image shows a nodule.",
+     [S(["A"], "Axial image shows a nodule.", "Chest CT of the patient.")]),
+    # 36 rows
+    ("Serial MRI. Upper row: T1-weighted images. Lower row: T2-weighted images.",
+     [S(["top"], "T1-weighted images.", "Serial MRI."), S(["bottom"], "T2-weighted images.", "Serial MRI.")]),
+    # 37 bare ranges without brackets, a range followed by its members
+    ("Liver model. A. Gross liver. B\u2013E histopathology, B and C. H&E sections, D and E. trichrome stain. "
+     "F\u2013H immunohistochemistry.",
+     [S(["A"], "Gross liver.", "Liver model."), S(["B", "C"], "histopathology H&E sections", "Liver model."),
+      S(["D", "E"], "histopathology trichrome stain.", "Liver model."),
+      S(["F", "G", "H"], "immunohistochemistry.", "Liver model.")]),
+    # 38 the case changes half-way
+    ("Tumour sections. (A, B) H&E staining. c-d) Ki-67 staining.",
+     [S(["A", "B"], "H&E staining.", "Tumour sections."), S(["c", "d"], "Ki-67 staining.", "Tumour sections.")]),
+    # 39 primes
+    ("Knock-down. (A) Control. (B) siRNA. (B\u2032) Higher magnification of B. (C) Rescue.",
+     [S(["A"], "Control.", "Knock-down."), S(["B"], "siRNA.", "Knock-down."),
+      S(["B\u2032"], "Higher magnification of B.", "Knock-down."), S(["C"], "Rescue.", "Knock-down.")]),
+    # 40 "(B–D) shared text. (B) own text": the shared text opens each member's text, "(B)" is no text
+    ("Imaging. (A) Radiograph. (B\u2013D) Sagittal MRI. (B) Baseline. (C) 6 months. (D) 12 months.",
+     [S(["A"], "Radiograph.", "Imaging."), S(["B"], "Sagittal MRI. Baseline.", "Imaging."),
+      S(["C"], "Sagittal MRI. 6 months.", "Imaging."), S(["D"], "Sagittal MRI. 12 months.", "Imaging.")]),
+    # 41 real (eLife 03032, Fig 2): bold letters after "in", "to" are references, not labels
+    ("Repression. (<b>A</b>) Duplex. (<b>B</b>) The reporter constructs used in <b>C</b> to <b>E</b>. "
+     "(<b>C</b>) mRNA levels. (<b>D</b>) Protein levels. (<b>E</b>) Ratios.",
+     [S(["A"], "Duplex.", "Repression."), S(["B"], "The reporter constructs used in C to E.", "Repression."),
+      S(["C"], "mRNA levels.", "Repression."), S(["D"], "Protein levels.", "Repression."),
+      S(["E"], "Ratios.", "Repression.")]),
+    # 42 real (PLOS ONE 0202746, Fig 9): bold panel numbers
+    ("SEM of foraminifera. <b>1.</b> Elphidium crispum; <b>2.</b> Textularia sp.",
+     [S(["1"], "Elphidium crispum", "SEM of foraminifera."), S(["2"], "Textularia sp.", "SEM of foraminifera.")]),
+    # 43 real (ZooKeys 466, Figs 1-12, 52-67): numbered plates, ranges, range headers, a closing "; bar" note
+    ("Bruchinae, dorsal and lateral view. <b>1\u20132</b> Spermophagus sericeus <b>3\u20134</b> Bruchus loti; "
+     "black bar = 1 mm.",
+     [S(["1", "2"], "Spermophagus sericeus", "Bruchinae, dorsal and lateral view. black bar = 1 mm."),
+      S(["3", "4"], "Bruchus loti", "Bruchinae, dorsal and lateral view. black bar = 1 mm.")]),
+    (f"Male mid legs. <b>52</b> Bruchus affinis <b>53\u201354</b> {_TH} <b>53</b> Bruchus pisorum <b>54</b> "
+     "Bruchus sibiricus",
+     [S(["52"], "Bruchus affinis", "Male mid legs."), S(["53"], f"{_TH} Bruchus pisorum", "Male mid legs."),
+      S(["54"], f"{_TH} Bruchus sibiricus", "Male mid legs.")]),
+    # 45 real (PeerJ 3360, Fig 6 and Fig 3): lists filling each other's gaps; labels repeated in a later sentence
+    ("Variation in molluscs (A, D and G), polychaetes (B, E and H), and crustaceans (C, F and I). Error bars "
+     "denote standard errors.",
+     [S(list("ADGBEHCFI"), "Variation in molluscs, polychaetes, and crustaceans.",
+        "Error bars denote standard errors.")]),
+    ("nMDS of environmental data (A) and of abundance data (B). Samples are coloured by date. Stress values are "
+     "0.10 (A) and 0.19 (B).",
+     [S(["A", "B"], "nMDS of environmental data and of abundance data. Stress values are 0.10 and 0.19.",
+        "Samples are coloured by date.")]),
+    # 47 real (PLOS ONE 0202746, Fig 2): an abbreviation list after the panels is no panel; the other panel says
+    # one sentence, so the closing sentences are about the whole figure
+    ("Reef analyses. (A) FORAM index per site. (B) Chlorophyll per site. Abundances from 128 samples. D, Darwin; "
+     "B, Baltra.",
+     [S(["A"], "FORAM index per site.", "Reef analyses. Abundances from 128 samples. D, Darwin; B, Baltra."),
+      S(["B"], "Chlorophyll per site.", "Reef analyses. Abundances from 128 samples. D, Darwin; B, Baltra.")]),
+    # 48 ... unless the closing sentence names the last panel
+    ("Fascicles. a. Short fascicles. b. Long fascicles. c. Ensemble. Colors in c show parameters.",
+     [S(["a"], "Short fascicles.", "Fascicles."), S(["b"], "Long fascicles.", "Fascicles."),
+      S(["c"], "Ensemble. Colors in c show parameters.", "Fascicles.")]),
+    # 49 real (PhytoKeys 28, Fig 3): initials do not end a sentence
+    ("SEM of fruit. <b>A, B</b>Lepidosperma inops (A. Moscal 18031) <b>C, D</b>Lepidosperma sp. (G.T. Plunkett "
+     "100). Scale bars = 0.5 mm.",
+     [S(["A", "B"], "Lepidosperma inops (A. Moscal 18031)", "SEM of fruit. Scale bars = 0.5 mm."),
+      S(["C", "D"], "Lepidosperma sp. (G.T. Plunkett 100).", "SEM of fruit. Scale bars = 0.5 mm.")]),
+]
+
 @pytest.mark.parametrize("caption, expected", CASES, ids=[f"case{i + 1}" for i in range(len(CASES))])
 def test_split_subcaptions(caption, expected):
     assert split_subcaptions(caption) == expected

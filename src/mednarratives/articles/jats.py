@@ -6,14 +6,16 @@ One parse per article (lxml, no DTD, no network, no entity expansion, no huge tr
 - figures: every <fig> in body, back (appendices) and floats-group, members of <fig-group> included (each
   member knows its group); sub-article/response figures (peer review material) are left out. The caption is
   the caption title and ALL its blocks (paragraphs, lists), text inside inline markup kept, whitespace
-  normalised; `caption_marked` is the same text with <b>...</b> around bold runs, for sub-caption label
-  detection. The graphic is the figure's own <graphic xlink:href> (inside <alternatives> too), never one of a
+  normalised, a trailing eLife "DOI: http://dx.doi.org/..." line left out; `caption_marked` is the same
+  text with <b>...</b> around bold runs, for sub-caption label detection. The graphic is the figure's own <graphic xlink:href> (inside <alternatives> too), never one of a
   nested figure, a caption or an inline-graphic.
 - citations: one pass over the top-level paragraphs of body and appendices. Figure <xref>s are marked with
   sentinel characters before the paragraph text is taken, so their spans are known in the text; plain-text
   mentions ("Fig. 2", "Figure 2B", "Figs. 1-3", "Figures 1 and 3", "Fig. 2A and C", "Figs 3, S3, and 5")
   are found with one regex per paragraph and mapped to figure ids through the figure labels; supplementary
-  figures ("Supplementary Figure 2", "Figure S1", "S1 Fig") never map to main figures. Sentences are split
+  figures ("Supplementary Figure 2", "Figure S1", "S1 Fig") never map to main figures; eLife "Figure 2—figure
+  supplement 1" and "Appendix 1—figure 1" map to those figures only, never to Figure 2 or Figure 1; "Figure 1A
+  of another article" is another paper's figure. Sentences are split
   only in paragraphs that cite a figure; "Fig.", "et al.", "e.g." and other abbreviations never end one.
 
 Unresolved entity references (entities are not expanded) come out of lxml as literal "&name;": a known

@@ -5,26 +5,35 @@ The paper prompts GPT-3.5 to (1) split a caption at its sub-figure labels ("(A)"
 each sub-caption with its label. This module does the same without a language model:
 
 1. Candidate labels are found with a few patterns: parenthesised "(A)", "(a)", "[A]", ranges "(A-C)",
-   "(A–C)", lists "(A, B)", "(A and B)"; bare "A.", "A,", "A:", "a)", "Panel A:"; bold runs
-   (<b>A</b> markers, as in jats.Figure.caption_marked, or a JATS <caption> element); roman numerals
-   "(i)", "ii)"; position words "Left:", "Top right,", "(upper panel)". The English article ("A 45-year-old
-   man ...") is no label: a bare letter needs punctuation after it, and a bare capital followed by "." and a
-   lower-case word is a genus abbreviation ("A. fumigatus", "E. coli"), not a label.
-2. A label sequence is accepted only if it is alphabetical and starts at A/a (or i / I): each next label
-   continues the sequence (a strong bold/leading label may skip one letter); labels that go backwards are
-   references inside a sub-caption ("as in (A)") and stay text. At least two labels are needed.
-3. Leading labels (at the caption start, after a sentence end, ";" or ":", or continuing a started sequence
-   in parentheses/bold) split the caption into segments: text before the first label (the caption title
-   included) is shared context; in the last segment, trailing sentences that describe the whole figure
-   ("Scale bars, 50 µm.", "Data are mean ± SD.", "*p < 0.05.", "Abbreviations: ...") move to the context,
-   as do sentences anywhere that say "all panels"/"each panel".
+   "(A–C)", lists "(A, B)", "(A and B)", primes "(B′)"; bare "A.", "A,", "A:", "a)", "Panel A:", bare ranges
+   opening a segment "B–E histopathology"; bold runs (<b>A</b> markers, as in jats.Figure.caption_marked, or a
+   JATS <caption> element), bold panel numbers "<b>1.</b>", "<b>1–2</b>" (taxonomy plates); roman numerals
+   "(i)", "ii)"; position words "Left:", "Top right,", "Upper row:", "(upper panel)". The English article ("A
+   45-year-old man ...") is no label: a bare letter needs punctuation after it, and a bare capital followed by
+   "." and a lower-case word is a genus abbreviation ("A. fumigatus", "E. coli"), not a label. A bold letter
+   after "in", "to", "as in" ("used in <b>C</b> to <b>E</b>") is a reference, unless punctuation follows it.
+2. A label sequence is accepted only if it follows the panel order from A/a (or i / I, or any first panel
+   number): each next label is the smallest one not seen yet, so lists fill each other's gaps ("(A, D and G)"
+   then "(B, E and H)"); a strong or leading label may skip one letter, but not across label forms ("(B) ...
+   D, Darwin" is an abbreviation list); the case may change at a leading label ("(A, B) ... c-d) ..."); a
+   primed label follows its panel; a range label may be followed by its own members ("(B–D) shared. (B) own",
+   "62–67 Pygidium. 62 ... 63 ..."). Labels that go backwards are references inside a sub-caption ("as in
+   (A)") and stay text. At least two labels are needed, or one leading "A." / "(A)" (a lone labelled panel).
+3. Leading labels (at the caption start, after a sentence end, ";" or ":", after "," for "B." and bare ranges,
+   or continuing a started sequence in parentheses/bold) split the caption into segments: text before the
+   first label (the caption title included) is shared context; in the last segment, trailing sentences that
+   describe the whole figure ("Scale bars, 50 µm.", "Data are mean ± SD.", "*p < 0.05.", "Abbreviations: ...",
+   "See Table 1 ...", a closing "; black bar = 1 mm") move to the context, as do sentences anywhere that say
+   "all panels"/"each panel"; when every other panel says one sentence, the last panel's further sentences
+   are about the whole figure too (unless they name that panel). A range label's own text opens the texts of
+   its members.
 4. Inline labels ("... in males (A), but not in females (B).") cannot be split into clauses reliably: each
-   sentence holding labels becomes one sub-caption for those labels (labels removed from the text) and the
-   sentences without labels are the context.
+   sentence holding labels becomes one sub-caption for those labels (labels removed from the text; sentences
+   repeating the same labels are joined) and the sentences without labels are the context.
 5. No accepted labels: a single sub-caption holding the whole caption.
 
 Output: a list of {"labels": [...], "text": specific text without the label, "context": shared text};
-letter labels keep their case as written ("A", "a"), position labels are lower-case with upper->top,
+letter labels keep their case as written ("A", "a", "B′"), panel numbers are digits ("12"), position labels are lower-case with upper->top,
 lower->bottom ("top left").
 """
 
@@ -38,7 +47,8 @@ from mednarratives.articles.jats import BOLD_CLOSE, BOLD_OPEN, normalize_ws, sen
 _ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii")
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014"
 _DASH = r"\-\u2010\u2011\u2012\u2013\u2014"  # for character classes
-_L = r"(?:[A-Za-z](?![A-Za-z])|(?:viii|vii|iii|ii|iv|vi|ix|xii|xi|VIII|VII|III|II|IV|VI|IX|XII|XI)(?![A-Za-z]))"
+_PRIMES = "\u2032\u2019'"  # B′ (B prime): a variant of panel B
+_L = rf"(?:[A-Za-z][{_PRIMES}]?(?![A-Za-z])|(?:viii|vii|iii|ii|iv|vi|ix|xii|xi|VIII|VII|III|II|IV|VI|IX|XII|XI)(?![A-Za-z]))"
 _LIST = rf"{_L}(?:\s*(?:[{_DASH}]|to)\s*{_L})?(?:\s*(?:,\s*and|,|and|&|/)\s*{_L}(?:\s*[{_DASH}]\s*{_L})?)*"
 _PANEL = r"(?:(?:sub)?panels?\s+)?"
 
@@ -46,6 +56,8 @@ _PAREN_RE = re.compile(rf"[(\[]\s*{_PANEL}(?P<inner>{_LIST})\s*[)\]]")
 _PAREN_PREFIX_RE = re.compile(rf"\(\s*{_PANEL}(?P<inner>{_L})\s*[,;:]\s")
 _BARE_RE = re.compile(
     rf"(?<![\w(\[/{_DASH}'’.])(?:(?:sub)?panels?\s+)?(?P<inner>{_LIST})\s*(?P<p>[.:,)])(?=\s|$)", re.I)
+# "B–E histopathology of ...": a bare range opening a segment needs no punctuation
+_BARE_RANGE_RE = re.compile(rf"(?<![\w(\[/{_DASH}'’.])(?P<inner>[A-Za-z]\s*[{_DASH}]\s*[A-Za-z])(?![\w{_PRIMES}])(?=\s+\w)")
 _BOLD_INNER_RE = re.compile(rf"^\s*[(\[]?\s*{_PANEL}(?P<inner>{_LIST})\s*[)\]]?\s*[.:,]?\s*$", re.I)
 _AFTER_PUNCT_RE = re.compile(r"\s*[.:,)]")
 # bold panel numbers of taxonomy plates and SEM series: "<b>1.</b> Elphidium", "<b>1–2</b> Spermophagus"
@@ -113,15 +125,15 @@ def _strip_bold(text: str) -> tuple[str, list[tuple[int, int]]]:
 
 def _expand(inner: str) -> tuple[list[str], str] | None:
     """'A-C' -> (['A','B','C'], 'letter'); 'ii, iii' -> (['ii','iii'], 'roman'); mixed case -> None."""
-    toks = [t for t in re.findall(rf"[A-Za-z]+|[{_DASH}]", re.sub(r"\s+to\s+", "-", inner))
+    toks = [t for t in re.findall(rf"[A-Za-z]+[{_PRIMES}]?|[{_DASH}]", re.sub(r"\s+to\s+", "-", inner))
             if t.lower() != "and"]
-    words = [t for t in toks if t[0] not in _DASHES]
+    words = [t.rstrip(_PRIMES) for t in toks if t[0] not in _DASHES]
     if not words:
         return None
     if len({w.isupper() for w in words}) > 1:
         return None
     roman = any(len(w) > 1 for w in words)
-    if roman and not all(w.lower() in _ROMAN for w in words):
+    if roman and (not all(w.lower() in _ROMAN for w in words) or any(t[-1] in _PRIMES for t in toks)):
         return None
     labels: list[str] = []
     i = 0
@@ -130,6 +142,8 @@ def _expand(inner: str) -> tuple[list[str], str] | None:
         if t[0] in _DASHES:
             if labels and i + 1 < len(toks) and toks[i + 1][0] not in _DASHES:
                 a, b = labels[-1], toks[i + 1]
+                if a[-1] in _PRIMES or b[-1] in _PRIMES:
+                    return None
                 if roman:
                     ia, ib = _ROMAN.index(a.lower()), _ROMAN.index(b.lower())
                     rng = [r.upper() if a.isupper() else r for r in _ROMAN[ia + 1:ib + 1]]
@@ -159,16 +173,16 @@ def _numbers(text: str) -> tuple[list[str], str] | None:
     return [str(n) for n in range(a, b + 1)], "number"
 
 
-def _segment_start(plain: str, pos: int, colon: bool = True) -> bool:
+def _segment_start(plain: str, pos: int, colon: bool = True, comma: bool = False) -> bool:
+    """Whether `pos` opens a segment: caption start, after a sentence end, ";" or ":" (unless not `colon`), or
+    after "," where `comma` ("A. Total variance, B. Loadings, C. Scores")."""
     j = pos - 1
     while j >= 0 and plain[j] == " ":
         j -= 1
     if j < 0:
         return True
     c = plain[j]
-    if c in ".!?;" or (colon and c == ":"):
-        return True
-    return False
+    return c in ".!?;" or (colon and c == ":") or (comma and c == ",")
 
 
 def _is_trailing(plain: str, end: int) -> bool:
@@ -217,9 +231,13 @@ def find_candidates(plain: str, bold_spans: list[tuple[int, int]] = ()) -> list[
             nxt = plain[m.end():m.end() + 3].lstrip()
             if nxt[:1].islower():  # "A. fumigatus", "E. coli"
                 continue
-        if not bold and not _segment_start(plain, m.start()):
+        if not bold and not _segment_start(plain, m.start(), comma=m.group("p") in ".:"):
             continue
         put(Candidate(m.start(), m.end(), ex[0], ex[1], "bold" if bold else "bare", strong=bold))
+    for m in _BARE_RANGE_RE.finditer(plain):
+        ex = _expand(m.group("inner"))
+        if ex and _segment_start(plain, m.start(), comma=True):
+            put(Candidate(m.start(), m.end(), ex[0], ex[1], "bare"))
     for s, e in bold_spans:
         inner_text = plain[s:e]
         m = _BOLD_INNER_RE.match(inner_text)
@@ -256,7 +274,8 @@ def find_candidates(plain: str, bold_spans: list[tuple[int, int]] = ()) -> list[
             continue
         kept.append(c)
     for c in kept:
-        c.leading = _segment_start(plain, c.anchor if c.anchor >= 0 else c.start, colon=c.kind != "spatial")
+        c.leading = _segment_start(plain, c.anchor if c.anchor >= 0 else c.start, colon=c.kind != "spatial",
+                                   comma=c.form == "bare" and (plain[c.end - 1] in ".:" or plain[c.end - 1].isalpha()))
         c.trailing = _is_trailing(plain, c.end) if c.form in ("paren", "spatial", "bold") else False
         c.reference = (c.form == "bold" and not c.paren and not c.leading
                        and bool(_REFERENCE_BEFORE_RE.search(plain, 0, c.start))
@@ -285,6 +304,7 @@ def _norm_spatial(s: str) -> str:
 
 def _index(label: str, kind: str) -> int | None:
     if kind == "letter":
+        label = label.rstrip(_PRIMES)
         return ord(label.lower()) - 97 if len(label) == 1 and label.isalpha() else None
     if kind == "roman":
         return _ROMAN.index(label.lower()) if label.lower() in _ROMAN else None
@@ -311,7 +331,7 @@ def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool
                 continue
         elif kind == "letter" and c.kind != "letter":
             continue
-        if any(x.isupper() != upper for x in labels):
+        if any(x.isupper() != upper for x in labels) and not (seq and c.leading):  # "(A, B) ... c-d) ..."
             continue
         idx = [_index(x, kind) for x in labels]
         if any(i is None for i in idx):
@@ -322,10 +342,14 @@ def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool
                 continue
         elif c.form == "bare":
             continue
-        if pending and labels == pending[:1]:
+        if pending and labels == pending[:len(labels)]:
             c.member = True
-            pending.pop(0)
+            del pending[:len(labels)]
             seq.append(c)
+            continue
+        if all(x[-1] in _PRIMES for x in labels):  # "(B′)" after "(B)": a variant panel of its own
+            if set(idx) <= covered and not any(x in c2.labels for c2 in seq for x in labels):
+                seq.append(c)
             continue
         first = min(idx)
         if not seq:
@@ -352,9 +376,15 @@ def _best_sequence(cands: list[Candidate], leading_mode: bool) -> list[Candidate
         for upper in ((True, False) if kind != "number" else (False,)):
             seq = _sequence(cands, kind, upper, leading_mode)
             n = sum(len(c.labels) for c in seq)
-            if n >= 2 and n > sum(len(c.labels) for c in best):
+            if n > sum(len(c.labels) for c in best) and (n >= 2 or (leading_mode and _lone_panel(seq[0]))):
                 best = seq
     return best
+
+
+def _lone_panel(c: Candidate) -> bool:
+    """A caption with one labelled panel: "Chest CT. A. Axial image ..." (the other panel unlabelled)."""
+    return (c.kind == "letter" and c.labels[0] in ("A", "a") and c.leading
+            and (c.form in ("paren", "bold") or c.end > c.start + 1))
 
 
 def _spatial_sequence(cands: list[Candidate], leading_mode: bool) -> list[Candidate]:
