@@ -7,8 +7,8 @@ One parse per article (lxml, no DTD, no network, no entity expansion, no huge tr
   member knows its group); sub-article/response figures (peer review material) are left out. The caption is
   the caption title and ALL its blocks (paragraphs, lists), text inside inline markup kept, whitespace
   normalised, a trailing eLife "DOI: http://dx.doi.org/..." line left out; `caption_marked` is the same
-  text with <b>...</b> around bold runs, for sub-caption label detection. The graphic is the figure's own <graphic xlink:href> (inside <alternatives> too), never one of a
-  nested figure, a caption or an inline-graphic.
+  text with <b>...</b> around bold runs, for sub-caption label detection. The graphic is the figure's own
+  <graphic xlink:href> (inside <alternatives> too), never one of a nested figure, a caption or an inline-graphic.
 - citations: one pass over the top-level paragraphs of body and appendices. Figure <xref>s are marked with
   sentinel characters before the paragraph text is taken, so their spans are known in the text; plain-text
   mentions ("Fig. 2", "Figure 2B", "Figs. 1-3", "Figures 1 and 3", "Fig. 2A and C", "Figs 3, S3, and 5")

@@ -33,7 +33,8 @@ each sub-caption with its label. This module does the same without a language mo
 5. No accepted labels: a single sub-caption holding the whole caption.
 
 Output: a list of {"labels": [...], "text": specific text without the label, "context": shared text};
-letter labels keep their case as written ("A", "a", "B′"), panel numbers are digits ("12"), position labels are lower-case with upper->top,
+letter labels keep their case as written ("A", "a", "B′"), panel numbers are digits ("12"), position labels
+are lower-case with upper->top,
 lower->bottom ("top left").
 """
 
@@ -48,7 +49,8 @@ _ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xi
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014"
 _DASH = r"\-\u2010\u2011\u2012\u2013\u2014"  # for character classes
 _PRIMES = "\u2032\u2019'"  # B′ (B prime): a variant of panel B
-_L = rf"(?:[A-Za-z][{_PRIMES}]?(?![A-Za-z])|(?:viii|vii|iii|ii|iv|vi|ix|xii|xi|VIII|VII|III|II|IV|VI|IX|XII|XI)(?![A-Za-z]))"
+_L = (rf"(?:[A-Za-z][{_PRIMES}]?(?![A-Za-z])"
+      r"|(?:viii|vii|iii|ii|iv|vi|ix|xii|xi|VIII|VII|III|II|IV|VI|IX|XII|XI)(?![A-Za-z]))")
 _LIST = rf"{_L}(?:\s*(?:[{_DASH}]|to)\s*{_L})?(?:\s*(?:,\s*and|,|and|&|/)\s*{_L}(?:\s*[{_DASH}]\s*{_L})?)*"
 _PANEL = r"(?:(?:sub)?panels?\s+)?"
 
@@ -57,7 +59,8 @@ _PAREN_PREFIX_RE = re.compile(rf"\(\s*{_PANEL}(?P<inner>{_L})\s*[,;:]\s")
 _BARE_RE = re.compile(
     rf"(?<![\w(\[/{_DASH}'’.])(?:(?:sub)?panels?\s+)?(?P<inner>{_LIST})\s*(?P<p>[.:,)])(?=\s|$)", re.I)
 # "B–E histopathology of ...": a bare range opening a segment needs no punctuation
-_BARE_RANGE_RE = re.compile(rf"(?<![\w(\[/{_DASH}'’.])(?P<inner>[A-Za-z]\s*[{_DASH}]\s*[A-Za-z])(?![\w{_PRIMES}])(?=\s+\w)")
+_BARE_RANGE_RE = re.compile(
+    rf"(?<![\w(\[/{_DASH}'’.])(?P<inner>[A-Za-z]\s*[{_DASH}]\s*[A-Za-z])(?![\w{_PRIMES}])(?=\s+\w)")
 _BOLD_INNER_RE = re.compile(rf"^\s*[(\[]?\s*{_PANEL}(?P<inner>{_LIST})\s*[)\]]?\s*[.:,]?\s*$", re.I)
 _AFTER_PUNCT_RE = re.compile(r"\s*[.:,)]")
 # bold panel numbers of taxonomy plates and SEM series: "<b>1.</b> Elphidium", "<b>1–2</b> Spermophagus"
@@ -71,7 +74,9 @@ _SPATIAL_LEAD_RE = re.compile(rf"(?P<inner>{_SP_CORE}){_SP_TAIL}\s*(?P<p>[:,.)]|
 _SPATIAL_PAREN_RE = re.compile(rf"\(\s*(?:in\s+(?:the\s+)?)?(?P<inner>{_SP_CORE}){_SP_TAIL}\s*(?:\)|[,;:]\s)", re.I)
 
 _SHARED_RE = re.compile(
-    r"^[\s\"'(\[]*(?:scale\s*bars?|(?:(?:white|black|red|yellow|green|blue)\s+)?bars?\s*(?:=|,|:|represent|indicate|denote)|see\s+(?:also\s+)?(?:tables?|appendi(?:x|ces)|figs?\.?|figures?|text|methods|supplementary)\b|error\s*bars?|data\s+(?:are|were|is|"
+    r"^[\s\"'(\[]*(?:scale\s*bars?|(?:(?:white|black|red|yellow|green|blue)\s+)?bars?\s*"
+    r"(?:=|,|:|represent|indicate|denote)|see\s+(?:also\s+)?(?:tables?|appendi(?:x|ces)|figs?\.?|figures?|text|"
+    r"methods|supplementary)\b|error\s*bars?|data\s+(?:are|were|is|"
     r"represent|shown)|values\s+(?:are|were|represent)|results\s+(?:are|were)|all\s+(?:data|values|images|panels|"
     r"experiments|scale)|in\s+(?:all|each|both)\s+panels?|\*|#|†|‡|n\s*=|p\s*[<>=≤]|abbreviations?|"
     r"(?:original\s+)?magnification|statistical|significan|mean\s*(?:±|\+)|means?\s+(?:±|\+/-|and)|"
