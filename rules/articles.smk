@@ -241,6 +241,7 @@ rule articles_score:
 ALL_TARGETS.append("results/articles/pairs.tsv")
 if ART_SOURCE["kind"] == "demo":
     ALL_TARGETS.append("results/articles/score.json")
+    ALL_TARGETS.append("results/articles/caption_devset_score.json")  # real captions, beside the demo score
 
 
 rule articles_caption_devset_score:
