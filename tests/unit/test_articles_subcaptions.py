@@ -238,6 +238,32 @@ CASES += [
      "100). Scale bars = 0.5 mm.",
      [S(["A", "B"], "Lepidosperma inops (A. Moscal 18031)", "SEM of fruit. Scale bars = 0.5 mm."),
       S(["C", "D"], "Lepidosperma sp. (G.T. Plunkett 100).", "SEM of fruit. Scale bars = 0.5 mm.")]),
+    # 50 real (eLife 59222, Fig 2): nested ranges: "(A–D)" opens A..D, "(B–C)" opens B and C
+    ("Duplication. (A\u2013D) SIM projections. (A) Model. (B\u2013C) Staged by Spc42. (B) Tub4. (C) Spc72. (D) Nud1. "
+     "(E) New model.",
+     [S(["A"], "SIM projections. Model.", "Duplication."),
+      S(["B"], "SIM projections. Staged by Spc42. Tub4.", "Duplication."),
+      S(["C"], "SIM projections. Staged by Spc42. Spc72.", "Duplication."),
+      S(["D"], "SIM projections. Nud1.", "Duplication."), S(["E"], "New model.", "Duplication.")]),
+    # 51 real (eLife 59222, Fig 1): "(e)" inside panel D is no panel E when "(E)" follows; a closing scale bar is
+    # the last panel's own when an earlier panel gives its own too
+    ("Spindles. (A) Schematic. (B) Average image. Scale bar, 200 nm. (C) Intensities. (D) Images: (a) one pole; "
+     "(e) symmetric. (E) Quantitation. Scale bar, 2 \u00b5m.",
+     [S(["A"], "Schematic.", "Spindles."), S(["B"], "Average image. Scale bar, 200 nm.", "Spindles."),
+      S(["C"], "Intensities.", "Spindles."), S(["D"], "Images: (a) one pole; (e) symmetric.", "Spindles."),
+      S(["E"], "Quantitation. Scale bar, 2 \u00b5m.", "Spindles.")]),
+    # 52 real (eLife 59222, Fig 1-S3): a label named again in a later sentence gets both sentences
+    ("Side and top views. SPBs in side view (a-b) and top view (c). Nud1 confirms the side view (b). Scale bar, "
+     "200 nm.",
+     [S(["a", "c"], "SPBs in side view and top view.", "Side and top views. Scale bar, 200 nm."),
+      S(["b"], "SPBs in side view and top view. Nud1 confirms the side view.",
+        "Side and top views. Scale bar, 200 nm.")]),
+    # 53 real (eLife 59222, Fig 1-S4, 2-S1): "Values are plotted" is the panel's; "In all cases" is the figure's
+    ("Ratios. (A) Images. Cells were imaged by SIM. (B) Intensities were measured. Values are plotted by stage. In "
+     "all cases, Tub4 was the reference.",
+     [S(["A"], "Images. Cells were imaged by SIM.", "Ratios. In all cases, Tub4 was the reference."),
+      S(["B"], "Intensities were measured. Values are plotted by stage.",
+        "Ratios. In all cases, Tub4 was the reference.")]),
 ]
 
 @pytest.mark.parametrize("caption, expected", CASES, ids=[f"case{i + 1}" for i in range(len(CASES))])

@@ -27,9 +27,9 @@ each sub-caption with its label. This module does the same without a language mo
    "all panels"/"each panel"; when every other panel says one sentence, the last panel's further sentences
    are about the whole figure too (unless they name that panel). A range label's own text opens the texts of
    its members.
-4. Inline labels ("... in males (A), but not in females (B).") cannot be split into clauses reliably: each
-   sentence holding labels becomes one sub-caption for those labels (labels removed from the text; sentences
-   repeating the same labels are joined) and the sentences without labels are the context.
+4. Inline labels ("... in males (A), but not in females (B).") cannot be split into clauses reliably: a label's
+   sub-caption is the sentences that name it (labels removed from the text), labels named by the same sentences
+   share one sub-caption, and the sentences without labels are the context.
 5. No accepted labels: a single sub-caption holding the whole caption.
 
 Output: a list of {"labels": [...], "text": specific text without the label, "context": shared text};
@@ -41,7 +41,7 @@ lower->bottom ("top left").
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mednarratives.articles.jats import BOLD_CLOSE, BOLD_OPEN, normalize_ws, sentence_spans
 
@@ -77,8 +77,10 @@ _SHARED_RE = re.compile(
     r"^[\s\"'(\[]*(?:scale\s*bars?|(?:(?:white|black|red|yellow|green|blue)\s+)?bars?\s*"
     r"(?:=|,|:|represent|indicate|denote)|see\s+(?:also\s+)?(?:tables?|appendi(?:x|ces)|figs?\.?|figures?|text|"
     r"methods|supplementary)\b|error\s*bars?|data\s+(?:are|were|is|"
-    r"represent|shown)|values\s+(?:are|were|represent)|results\s+(?:are|were)|all\s+(?:data|values|images|panels|"
-    r"experiments|scale)|in\s+(?:all|each|both)\s+panels?|\*|#|†|‡|n\s*=|p\s*[<>=≤]|abbreviations?|"
+    r"represent|shown)|values\s+(?:(?:are|were)\s+(?:means?|medians?|shown\s+as|expressed|given|presented|reported|"
+    r"normali[sz]ed)|represent)|results\s+(?:are|were)|all\s+(?:data|values|images|panels|"
+    r"experiments|scale)|in\s+(?:all|each|both)\s+(?:panels?|cases|experiments|conditions)|\*|#|†|‡|"
+    r"n\s*(?:=|,\s*number)|p\s*[<>=≤]|abbreviations?|"
     r"(?:original\s+)?magnification|statistical|significan|mean\s*(?:±|\+)|means?\s+(?:±|\+/-|and)|"
     r"the\s+(?:data|values|results)\s+(?:are|were|represent)|representative\s+of|ns[,:]|"
     r"images?\s+(?:are|were)\s+representative|experiments?\s+(?:were|was)\s+(?:repeated|performed)|"
@@ -89,6 +91,10 @@ _SHARED_RE = re.compile(
     r"(?:adapted|reproduced|reprinted|modified)\s+(?:with\s+permission\s+)?from\b)", re.I)
 _SHARED_ANY_RE = re.compile(r"\b(?:original\s+magnification|magnification\s*[,:=]?\s*[×x\u00d7]?\s*\d|scale\s+bars?|"
                             r"(?:haematoxylin|hematoxylin)(?:\s+and|\s*&)\s+eosin|H\s*&\s*E\s+stain)", re.I)
+# kinds of notes that captions give either once for the figure or panel by panel: a closing note of a kind that an
+# earlier panel gives too ("(D) ... Scale bar, 200 nm. (E) ... Scale bar, 200 nm.") belongs to the last panel
+_NOTE_KINDS = [re.compile(r"\b(?:scale\s*bars?|bars?\s*[,=:])", re.I), re.compile(r"\berror\s*bars?", re.I),
+               re.compile(r"\*|\bp\s*[<>=≤]", re.I)]
 _ALL_PANELS_RE = re.compile(r"\b(?:all|each|both)\s+(?:of\s+the\s+)?(?:panels?|images?|sub-?figures?)\b", re.I)
 _REFERENCE_BEFORE_RE = re.compile(
     r"\b(?:in|of|to|and|or|from|see|as|with|than|vs\.?|versus|under|for|like|panels?)\s*$", re.I)
@@ -108,7 +114,7 @@ class Candidate:
     leading: bool = False     # at a segment start
     trailing: bool = False    # followed by punctuation / a conjunction: the label closes its text
     reference: bool = False   # a bold letter after "in", "to", "as in" (not "A,"): a reference to a panel, no label
-    member: bool = False      # a member of the range label before it ("(B–D) shared. (B) own")
+    parent: "Candidate | None" = None  # in a sequence: the range label this one is a member of ("(B–D) ... (B)")
 
 
 def _strip_bold(text: str) -> tuple[str, list[tuple[int, int]]]:
@@ -322,11 +328,15 @@ def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool
     """The longest run of candidates of one kind and case that continues the panel order: each candidate's
     smallest label is the smallest one not yet seen (lists such as "(A, D and G)" then "(B, E and H)" fill the
     gaps; a strong or leading label may skip one). A range label followed by labels of its own members
-    ("(B–D) shared text. (B) own text", "62–67 Pygidium. 62 ... 63 ...") keeps them as members."""
+    ("(B–D) shared text. (B) own text", "62–67 Pygidium. 62 ... 63 ...", nested "(A–D) ... (B–C) ... (B)") keeps
+    them as members. Returns copies of the candidates, members knowing their range label (`parent`)."""
     seq: list[Candidate] = []
     covered: set[int] = set()
     base = 0
-    pending: list[str] = []  # members of the last range label not yet seen
+    open_ranges: list[tuple[Candidate, list[str]]] = []  # range labels whose members are being listed
+    # where the sequence's own case has each panel: "(e)" inside panel D is no panel E when "(E)" follows
+    own_case = [(c.start, {_index(x, kind) for x in c.labels}) for c in cands
+                if c.kind == kind and all(x.isupper() == upper for x in c.labels)]
     for c in cands:
         if c.kind == "spatial" or (kind == "number") != (c.kind == "number") or c.reference:
             continue
@@ -336,25 +346,32 @@ def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool
                 continue
         elif kind == "letter" and c.kind != "letter":
             continue
-        if any(x.isupper() != upper for x in labels) and not (seq and c.leading):  # "(A, B) ... c-d) ..."
-            continue
         idx = [_index(x, kind) for x in labels]
         if any(i is None for i in idx):
             continue
+        if any(x.isupper() != upper for x in labels):  # the case may change at a leading label: "(A, B) ... c-d)"
+            if not (seq and c.leading) or any(s > c.start and ids & set(idx) for s, ids in own_case):
+                continue
         if leading_mode:
             eligible = c.leading or (seq and c.form in ("paren", "bold") and not c.trailing)
             if not eligible:
                 continue
         elif c.form == "bare":
             continue
-        if pending and labels == pending[:len(labels)]:
-            c.member = True
-            del pending[:len(labels)]
-            seq.append(c)
+        level = next((k for k in range(len(open_ranges) - 1, -1, -1)
+                      if labels == open_ranges[k][1][:len(labels)]), None)
+        if level is not None:  # the next member of an open range (the innermost that lists these labels)
+            del open_ranges[level + 1:]
+            header, rest = open_ranges[level]
+            del rest[:len(labels)]
+            member = replace(c, parent=header)
+            seq.append(member)
+            if len(labels) > 1:
+                open_ranges.append((member, list(labels)))
             continue
         if all(x[-1] in _PRIMES for x in labels):  # "(B′)" after "(B)": a variant panel of its own
             if set(idx) <= covered and not any(x in c2.labels for c2 in seq for x in labels):
-                seq.append(c)
+                seq.append(replace(c))
             continue
         first = min(idx)
         if not seq:
@@ -369,21 +386,29 @@ def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool
                                   and c.form == seq[-1].form)
             if not ok or covered & set(idx):
                 continue
-        seq.append(c)
+        accepted = replace(c)
+        seq.append(accepted)
         covered |= set(idx)
-        pending = list(labels) if len(labels) > 1 else []
+        open_ranges = [(accepted, list(labels))] if len(labels) > 1 else []
     return seq
 
 
 def _best_sequence(cands: list[Candidate], leading_mode: bool) -> list[Candidate]:
     best: list[Candidate] = []
+    best_upper = True
     for kind in ("letter", "roman", "number"):
         for upper in ((True, False) if kind != "number" else (False,)):
             seq = _sequence(cands, kind, upper, leading_mode)
-            n = sum(len(c.labels) for c in seq)
-            if n > sum(len(c.labels) for c in best) and (n >= 2 or (leading_mode and _lone_panel(seq[0]))):
-                best = seq
+            n = len({x for c in seq for x in c.labels})
+            if _rank(seq, upper) > _rank(best, best_upper) and (n >= 2 or (leading_mode and _lone_panel(seq[0]))):
+                best, best_upper = seq, upper
     return best
+
+
+def _rank(seq: list[Candidate], upper: bool) -> tuple[int, int]:
+    """Panels in the sequence's own case first (a change of case is the exception), then all panels."""
+    labels = {x for c in seq for x in c.labels}
+    return len({x for x in labels if x.isupper() == upper or x.isdigit()}), len(labels)
 
 
 def _lone_panel(c: Candidate) -> bool:
@@ -448,8 +473,9 @@ def _split_leading(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
             sent = seg[s:e]
             if _ALL_PANELS_RE.search(sent) and k > 0:
                 shared_tail.append(sent)
-            elif last and k > 0 and (moved_rest or _SHARED_RE.match(sent) or _SHARED_ANY_RE.search(sent)
-                                     or (last_extra_shared and not own_ref.search(sent))):  # "colors in c": own
+            elif last and k > 0 and (moved_rest or (
+                    (_SHARED_RE.match(sent) or _SHARED_ANY_RE.search(sent)) and not _panel_note(sent, segs[:-1]))
+                    or (last_extra_shared and not own_ref.search(sent))):  # "colors in c": own
                 shared_tail.append(sent)
                 moved_rest = True
             else:
@@ -462,22 +488,23 @@ def _split_leading(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
                 shared_tail.insert(0, note)
         out_texts.append(_clean(" ".join(keep)) if keep else _clean(seg))
     context = _join(context_parts + [normalize_ws(s) for s in shared_tail])
+    # "(B–D) shared text. (B) own text": the range's text opens each member's text
+    full: list[str] = []
+    for i, c in enumerate(seq):
+        parent = next((j for j in range(i) if seq[j] is c.parent), None)
+        full.append(_join([full[parent], out_texts[i]]) if parent is not None else out_texts[i])
     out = []
     for i, c in enumerate(seq):
-        if c.member:
-            continue
-        members = []
-        for j in range(i + 1, len(seq)):
-            if not seq[j].member:
-                break
-            members.append(j)
-        own = [x for x in c.labels if all(x not in seq[j].labels for j in members)]
+        listed = {x for d in seq if d.parent is c for x in d.labels}
+        own = [x for x in c.labels if x not in listed]
         if own:
-            out.append({"labels": own, "text": out_texts[i], "context": context})
-        # "(B–D) shared text. (B) own text": the range's text opens each member's text
-        out.extend({"labels": list(seq[j].labels), "text": _join([out_texts[i], out_texts[j]]), "context": context}
-                   for j in members)
+            out.append({"labels": own, "text": full[i], "context": context})
     return out
+
+
+def _panel_note(sent: str, earlier: list[str]) -> bool:
+    """Whether a closing note is of a kind that earlier panels give in their own text."""
+    return any(k.search(sent) and any(k.search(seg) for seg in earlier) for k in _NOTE_KINDS)
 
 
 def _clean_context(text: str) -> str:
@@ -502,23 +529,24 @@ def _split_inline(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
         si = next((i for i, (s, e) in enumerate(spans) if s <= c.start < e), len(spans) - 1)
         by_sentence.setdefault(si, []).append(c)
     context = _join(normalize_ws(plain[s:e]) for i, (s, e) in enumerate(spans) if i not in by_sentence)
-    out: dict[tuple, dict] = {}  # sentences about the same labels make one sub-caption
+    texts, named = [], []  # per sentence holding labels: its text without them, its labels
     for si in sorted(by_sentence):
         s, e = spans[si]
-        cs = by_sentence[si]
         pieces, pos = [], s
         labels: list[str] = []
-        for c in cs:
+        for c in by_sentence[si]:
             pieces.append(plain[pos:c.start])
             pos = c.end
             labels.extend(x for x in c.labels if x not in labels)
         pieces.append(plain[pos:e])
-        text = _clean("".join(pieces))
-        if tuple(labels) in out:
-            out[tuple(labels)]["text"] = _join([out[tuple(labels)]["text"], text])
-        else:
-            out[tuple(labels)] = {"labels": labels, "text": text, "context": context}
-    return list(out.values())
+        texts.append(_clean("".join(pieces)))
+        named.append(labels)
+    # a label's sub-caption is every sentence naming it; labels named by the same sentences share one
+    groups: dict[tuple, list[str]] = {}
+    for lab in dict.fromkeys(x for labels in named for x in labels):
+        groups.setdefault(tuple(i for i, labels in enumerate(named) if lab in labels), []).append(lab)
+    return [{"labels": labs, "text": _join(texts[i] for i in sents), "context": context}
+            for sents, labs in groups.items()]
 
 
 def _caption_text(caption) -> str:
