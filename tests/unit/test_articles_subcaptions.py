@@ -167,6 +167,8 @@ CASES = [
 # issue #22: patterns seen on real captions (PMC, PLOS, eLife, Pensoft, PeerJ); "real" excerpts are from the dev set
 # devsets/articles/captions (licences and attribution in its README)
 _TH = "Tibia apical portion of Bruchus spp. hind legs"
+_NUP = "Nup98 dots. DAPI, 4',6-diamidino-2-phenylindole; EGFP, enhanced green fluorescent protein."
+_TSA = "TSA effect. mRNA, messenger RNA; TSA, trichostatin A."
 CASES += [
     # 34 letter-dot list separated by commas
     ("PCA for classification. A. Total % variance plot, B. Loadings of factor 1, C. Scores of the samples.",
@@ -264,6 +266,21 @@ CASES += [
      [S(["A"], "Images. Cells were imaged by SIM.", "Ratios. In all cases, Tub4 was the reference."),
       S(["B"], "Intensities were measured. Values are plotted by stage.",
         "Ratios. In all cases, Tub4 was the reference.")]),
+    # 54 real (eLife 09540, Figs 1, 7, 7-S2): closing abbreviation lists are the figure's, also when they start in
+    # lower case; "Data are mean ..." given panel by panel and "The values were normalized" are the panel's own
+    ("Nup98 dots. (A) Localization. Bar, 10 \u03bcm. (B) ChIP-qPCR. Data are mean values \u00b1 SEM. (C) RNAPII. Data "
+     "are mean values \u00b1 SEM. DAPI, 4',6-diamidino-2-phenylindole; EGFP, enhanced green fluorescent protein.",
+     [S(["A"], "Localization. Bar, 10 \u03bcm.", _NUP), S(["B"], "ChIP-qPCR. Data are mean values \u00b1 SEM.", _NUP),
+      S(["C"], "RNAPII. Data are mean values \u00b1 SEM.", _NUP)]),
+    ("TSA effect. (A) Immunoblot of cell extracts. Blots were cut. (B) qPCR of mRNA. The values were normalized to "
+     "GAPDH. mRNA, messenger RNA; TSA, trichostatin A.",
+     [S(["A"], "Immunoblot of cell extracts. Blots were cut.", _TSA),
+      S(["B"], "qPCR of mRNA. The values were normalized to GAPDH.", _TSA)]),
+    # 56 real (eLife 09540, Fig 6-S1): a change of case at a leading label, inline "(c)" after it is no veto
+    ("Venn diagrams. (a) Overlap in untreated cells. (b) Overlap in control cells. (C and D) Overlap in control (c) "
+     "or treated (d) cells.",
+     [S(["a"], "Overlap in untreated cells.", "Venn diagrams."), S(["b"], "Overlap in control cells.", "Venn diagrams."),
+      S(["C", "D"], "Overlap in control (c) or treated (d) cells.", "Venn diagrams.")]),
 ]
 
 @pytest.mark.parametrize("caption, expected", CASES, ids=[f"case{i + 1}" for i in range(len(CASES))])

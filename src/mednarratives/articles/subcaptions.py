@@ -77,12 +77,12 @@ _SHARED_RE = re.compile(
     r"^[\s\"'(\[]*(?:scale\s*bars?|(?:(?:white|black|red|yellow|green|blue)\s+)?bars?\s*"
     r"(?:=|,|:|represent|indicate|denote)|see\s+(?:also\s+)?(?:tables?|appendi(?:x|ces)|figs?\.?|figures?|text|"
     r"methods|supplementary)\b|error\s*bars?|data\s+(?:are|were|is|"
-    r"represent|shown)|values\s+(?:(?:are|were)\s+(?:means?|medians?|shown\s+as|expressed|given|presented|reported|"
-    r"normali[sz]ed)|represent)|results\s+(?:are|were)|all\s+(?:data|values|images|panels|"
+    r"represent|shown)|(?:the\s+|all\s+)?(?:values|data)\s+(?:(?:are|were)\s+(?:means?|medians?|shown\s+as|"
+    r"expressed|given|presented|reported|representative)|represent)|results\s+(?:are|were)|all\s+(?:data|images|panels|"
     r"experiments|scale)|in\s+(?:all|each|both)\s+(?:panels?|cases|experiments|conditions)|\*|#|†|‡|"
     r"n\s*(?:=|,\s*number)|p\s*[<>=≤]|abbreviations?|"
     r"(?:original\s+)?magnification|statistical|significan|mean\s*(?:±|\+)|means?\s+(?:±|\+/-|and)|"
-    r"the\s+(?:data|values|results)\s+(?:are|were|represent)|representative\s+of|ns[,:]|"
+    r"the\s+results\s+(?:are|were|represent)|representative\s+of|ns[,:]|"
     r"images?\s+(?:are|were)\s+representative|experiments?\s+(?:were|was)\s+(?:repeated|performed)|"
     r"(?:(?:white|black|red|yellow|green|blue|open|closed|solid)\s+)?(?:arrows?|arrowheads?|asterisks?|stars?)\b|"
     r"(?:dashed|dotted|solid)\s+lines?|(?:all\s+)?(?:images?|radiographs?|scans?|photographs?|micrographs?|"
@@ -94,7 +94,11 @@ _SHARED_ANY_RE = re.compile(r"\b(?:original\s+magnification|magnification\s*[,:=
 # kinds of notes that captions give either once for the figure or panel by panel: a closing note of a kind that an
 # earlier panel gives too ("(D) ... Scale bar, 200 nm. (E) ... Scale bar, 200 nm.") belongs to the last panel
 _NOTE_KINDS = [re.compile(r"\b(?:scale\s*bars?|bars?\s*[,=:])", re.I), re.compile(r"\berror\s*bars?", re.I),
-               re.compile(r"\*|\bp\s*[<>=≤]", re.I)]
+               re.compile(r"\*|\bp\s*[<>=≤]", re.I),
+               re.compile(r"\b(?:data|values)\s+(?:are|were)\s+(?:means?|medians?|shown\s+as)", re.I)]
+# "DAPI, 4',6-diamidino-2-phenylindole; EGFP, enhanced green fluorescent protein.": the figure's abbreviations
+_ABBREVIATIONS_RE = re.compile(r"^\s*[^\s,;]{1,20},\s[^;]+(?:;\s*[^\s,;]{1,20},\s[^;]+)+\.?\s*$")
+_ABBREVIATIONS_TAIL_RE = re.compile(r"(?<=\.)\s+([^\s,;]{1,20},\s[^;]+(?:;\s*[^\s,;]{1,20},\s[^;]+)+\.?\s*)$")
 _ALL_PANELS_RE = re.compile(r"\b(?:all|each|both)\s+(?:of\s+the\s+)?(?:panels?|images?|sub-?figures?)\b", re.I)
 _REFERENCE_BEFORE_RE = re.compile(
     r"\b(?:in|of|to|and|or|from|see|as|with|than|vs\.?|versus|under|for|like|panels?)\s*$", re.I)
@@ -336,7 +340,7 @@ def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool
     open_ranges: list[tuple[Candidate, list[str]]] = []  # range labels whose members are being listed
     # where the sequence's own case has each panel: "(e)" inside panel D is no panel E when "(E)" follows
     own_case = [(c.start, {_index(x, kind) for x in c.labels}) for c in cands
-                if c.kind == kind and all(x.isupper() == upper for x in c.labels)]
+                if c.kind == kind and c.leading and all(x.isupper() == upper for x in c.labels)]
     for c in cands:
         if c.kind == "spatial" or (kind == "number") != (c.kind == "number") or c.reference:
             continue
@@ -474,7 +478,8 @@ def _split_leading(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
             if _ALL_PANELS_RE.search(sent) and k > 0:
                 shared_tail.append(sent)
             elif last and k > 0 and (moved_rest or (
-                    (_SHARED_RE.match(sent) or _SHARED_ANY_RE.search(sent)) and not _panel_note(sent, segs[:-1]))
+                    (_SHARED_RE.match(sent) or _SHARED_ANY_RE.search(sent) or _ABBREVIATIONS_RE.match(sent))
+                    and not _panel_note(sent, segs[:-1]))
                     or (last_extra_shared and not own_ref.search(sent))):  # "colors in c": own
                 shared_tail.append(sent)
                 moved_rest = True
@@ -486,6 +491,11 @@ def _split_leading(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
                     _SHARED_RE.match(note) or _SHARED_ANY_RE.search(note)):
                 keep[-1] = head
                 shared_tail.insert(0, note)
+            # "... levels. mRNA, messenger RNA; qPCR, ...": an abbreviation list that starts in lower case
+            m = _ABBREVIATIONS_TAIL_RE.search(keep[-1])
+            if m and m.start() > 0:
+                keep[-1] = keep[-1][:m.start()]
+                shared_tail.insert(0, m.group(1))
         out_texts.append(_clean(" ".join(keep)) if keep else _clean(seg))
     context = _join(context_parts + [normalize_ws(s) for s in shared_tail])
     # "(B–D) shared text. (B) own text": the range's text opens each member's text
