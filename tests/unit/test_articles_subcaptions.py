@@ -279,7 +279,8 @@ CASES += [
     # 56 real (eLife 09540, Fig 6-S1): a change of case at a leading label, inline "(c)" after it is no veto
     ("Venn diagrams. (a) Overlap in untreated cells. (b) Overlap in control cells. (C and D) Overlap in control (c) "
      "or treated (d) cells.",
-     [S(["a"], "Overlap in untreated cells.", "Venn diagrams."), S(["b"], "Overlap in control cells.", "Venn diagrams."),
+     [S(["a"], "Overlap in untreated cells.", "Venn diagrams."),
+      S(["b"], "Overlap in control cells.", "Venn diagrams."),
       S(["C", "D"], "Overlap in control (c) or treated (d) cells.", "Venn diagrams.")]),
 ]
 
