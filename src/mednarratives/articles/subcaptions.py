@@ -293,7 +293,7 @@ def find_candidates(plain: str, bold_spans: list[tuple[int, int]] = ()) -> list[
                                    comma=c.form == "bare" and (plain[c.end - 1] in ".:" or plain[c.end - 1].isalpha()))
         c.trailing = _is_trailing(plain, c.end) if c.form in ("paren", "spatial", "bold") else False
         c.reference = (c.form == "bold" and not c.paren and not c.leading
-                       and bool(_REFERENCE_BEFORE_RE.search(plain, 0, c.start))
+                       and bool(_REFERENCE_BEFORE_RE.search(plain, max(0, c.start - 24), c.start))
                        and plain[c.end - 1:c.end] not in (",", ":"))  # "structures of <b>A</b>, THL" labels
     return kept
 
