@@ -27,11 +27,14 @@ import csv
 import fnmatch
 import functools
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
+
+TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")   # a column name in path_template (may hold spaces or dots)
 
 log = logging.getLogger(__name__)
 
@@ -135,27 +138,25 @@ def _csv(csv_path: Path, spec: Mapping[str, Any]) -> list[tuple[Any, list[str]]]
         for f in sorted(images.rglob("*")):
             if _is_image(f, None):
                 by_name.setdefault(f.name, f)
+                by_name.setdefault(f.stem, f)
     merged: dict[Path, list[str]] = {}
     with open(csv_path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
         col = spec.get("label_column", "labels" if multilabel else "label")
-        need = onehot if onehot is not None else [col]
+        need = (onehot if onehot is not None else [col]) + list(spec.get("filter") or {}) + TEMPLATE_FIELD.findall(template)
         absent = [c for c in need if c not in (reader.fieldnames or [])]
         if absent:
             raise ValueError(f"{csv_path}: columns {absent} not found (has {reader.fieldnames})")
         for row in reader:
             if not _matches(row, spec.get("filter")):
                 continue
-            try:
-                rel = template.format(**row)
-            except KeyError as err:
-                raise ValueError(f"{csv_path}: path_template {template!r} names a missing column {err}") from None
+            rel = TEMPLATE_FIELD.sub(lambda m: row[m.group(1)], template)
             if onehot is not None:
                 raw = [c for c in onehot if float(row[c] or 0) > 0]
             else:
                 raw = _parse_labels(row[col], spec, multilabel)
             labels = [str(label_map.get(x, x)) for x in raw if label_map.get(x, x) is not None]
-            path = by_name.get(Path(rel).name) if by_name else images / rel
+            path = (by_name.get(Path(rel).name) or by_name.get(Path(rel).stem)) if by_name else images / rel
             if path is None:
                 raise FileNotFoundError(f"{csv_path}: no image named {Path(rel).name!r} below {images}")
             merged.setdefault(path, [])

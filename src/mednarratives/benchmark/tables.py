@@ -23,6 +23,8 @@ from mednarratives.io import atomic_path, read_jsonl
 
 log = logging.getLogger("mednarratives.benchmark")
 
+PAPER_REGISTRY = Path(__file__).resolve().parents[3] / "config" / "benchmark" / "paper.yaml"
+
 DOMAIN_CLASSNAMES = {
     "ct": "CT scan", "mri": "MRI scan", "xray": "X-ray", "ultrasound": "ultrasound", "mammography": "mammogram",
     "surgery": "surgery", "endoscopy": "endoscopy", "dentistry": "dental image", "dermatology": "skin lesion",
