@@ -1,7 +1,7 @@
 """Tiny stand-ins for the paper benchmark's datasets, each in its publisher's on-disk format, below one
 ``data_root`` laid out as ``config/benchmark/paper.yaml`` expects (file names, folder nesting, CSV headers,
 DICOM, HDF5). For tests and for trying the paper registry without the real data:
-``python scripts/benchmark_paper_fixtures.py <data_root>``. Images are small random textures tinted by class.
+``python -m mednarratives.benchmark.fixtures <data_root> [--per-class N]``. Images are small random textures tinted by class.
 """
 
 from __future__ import annotations
@@ -252,3 +252,13 @@ def write_paper_fixtures(data_root: str | os.PathLike, per_class: int = 2, seed:
     for write in WRITERS.values():
         write(w)
     return root
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("data_root", help="folder to write the datasets into (benchmark.data_root)")
+    ap.add_argument("--per-class", type=int, default=2, help="images per class and split (default 2)")
+    args = ap.parse_args()
+    print(write_paper_fixtures(args.data_root, args.per_class))
