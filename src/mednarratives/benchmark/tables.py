@@ -118,11 +118,13 @@ def evaluate_models(models: Mapping[str, Mapping[str, Any]], registry: str | os.
     values read ``missing`` / ``failed`` and a row in ``missing`` with the reason, and is logged."""
     import torch
 
-    from mednarratives.benchmark.readers import missing_paths
+    from mednarratives.benchmark.readers import missing_paths, resolve_paths
     from mednarratives.models import evaluate as E
 
     torch.manual_seed(seed)
     entries, base = E.load_registry(registry)
+    entries = {n: {**e, "splits": {k: resolve_paths(v, base) for k, v in (e.get("splits") or {}).items()}}
+               for n, e in entries.items()}
     tdoc = E.load_templates()
     problems: list[dict] = []
 
