@@ -53,8 +53,8 @@ def _hf_clip(path):
     cfg = CLIPConfig(text_config=dict(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                                       num_attention_heads=2, max_position_embeddings=32, eos_token_id=eos,
                                       bos_token_id=eos - 1, pad_token_id=eos),
-                     vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
-                                        image_size=32, patch_size=8), projection_dim=16)
+                     vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                        num_attention_heads=2, image_size=32, patch_size=8), projection_dim=16)
     torch.manual_seed(0)
     CLIPModel(cfg).save_pretrained(path)
     CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(path)
@@ -68,7 +68,8 @@ def _read(path):
 
 def _run(tmp_path, out, data_root, baselines, shards, require_all):
     out.mkdir()
-    paper = {k: str(out / f"{k}_paper.csv") for k in ("table7", "table1", "table2")} | {"missing": str(out / "missing.csv")}
+    paper = {k: str(out / f"{k}_paper.csv") for k in ("table7", "table1", "table2")}
+    paper["missing"] = str(out / "missing.csv")
     return run_benchmark({"micro": _micro_model_cached(tmp_path)}, baselines, [PAPER_REGISTRY], out / "merged.yaml",
                          shards, [1, 50, 200], 0, None, "cpu", str(out / "t7.csv"), str(out / "t1.csv"),
                          str(out / "t2.csv"), str(out / "f3.png"), paper=paper, data_root=data_root,

@@ -94,7 +94,8 @@ def test_missing_and_failing_models_and_datasets(tmp_path):
     torch.save(open_clip.create_model("micro-arch").state_dict(), tmp_path / "micro.bin")
     (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
     models = {"arch": {"arch": "micro-arch", "checkpoint": str(tmp_path / "micro.bin")},
-              "broken": {"model_dir": str(C.write_model_dir(MICRO, tmp_path / "m")), "checkpoint": str(tmp_path / "broken.pt")},
+              "broken": {"model_dir": str(C.write_model_dir(MICRO, tmp_path / "m")),
+                         "checkpoint": str(tmp_path / "broken.pt")},
               "absent": {"model_dir": str(tmp_path / "nowhere")}}
     with pytest.raises(BenchmarkIncomplete, match=r"dataset gone missing .*data/not-there.*model absent missing"):
         evaluate_models(models, reg, [], [1], require_all=True)

@@ -1,7 +1,8 @@
 """Tiny stand-ins for the paper benchmark's datasets, each in its publisher's on-disk format, below one
 ``data_root`` laid out as ``config/benchmark/paper.yaml`` expects (file names, folder nesting, CSV headers,
 DICOM, HDF5). For tests and for trying the paper registry without the real data:
-``python -m mednarratives.benchmark.fixtures <data_root> [--per-class N]``. Images are small random textures tinted by class.
+``python -m mednarratives.benchmark.fixtures <data_root> [--per-class N]``.
+Images are small random textures tinted by class.
 """
 
 from __future__ import annotations

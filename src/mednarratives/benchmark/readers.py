@@ -94,7 +94,8 @@ def read_split(spec: Mapping[str, Any]) -> list[tuple[Any, list[str]]]:
 
 
 def _is_image(f: Path, pattern: str | None) -> bool:
-    return f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS and (pattern is None or fnmatch.fnmatch(f.name, pattern))
+    return (f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS
+            and (pattern is None or fnmatch.fnmatch(f.name, pattern)))
 
 
 def _imagefolder(root: Path, class_depth: int, pattern: str | None) -> list[tuple[Any, list[str]]]:
@@ -143,7 +144,8 @@ def _csv(csv_path: Path, spec: Mapping[str, Any]) -> list[tuple[Any, list[str]]]
     with open(csv_path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
         col = spec.get("label_column", "labels" if multilabel else "label")
-        need = (onehot if onehot is not None else [col]) + list(spec.get("filter") or {}) + TEMPLATE_FIELD.findall(template)
+        need = ((onehot if onehot is not None else [col]) + list(spec.get("filter") or {})
+                + TEMPLATE_FIELD.findall(template))
         absent = [c for c in need if c not in (reader.fieldnames or [])]
         if absent:
             raise ValueError(f"{csv_path}: columns {absent} not found (has {reader.fieldnames})")
