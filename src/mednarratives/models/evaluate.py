@@ -462,21 +462,31 @@ def linear_probe(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, t
 
 
 def linear_probe_evaluate(bundle: ClipBundle, splits: Mapping[str, LabeledImages],
-                          Cs: Sequence[float] = DEFAULT_CS, seed: int = 0) -> dict[str, Any]:
-    """Linear probe on a dataset's ``train`` [+ ``val``] and ``test`` splits (Table 1)."""
+                          Cs: Sequence[float] = DEFAULT_CS, seed: int = 0,
+                          features: Callable[[str], np.ndarray] | None = None) -> dict[str, Any]:
+    """Linear probe on a dataset's ``train`` [+ ``val``] and ``test`` splits (Table 1); ``features(split)``
+    gives a split's image features (default: encoded here)."""
     if "train" not in splits or "test" not in splits:
         raise ValueError("linear probe needs train and test splits")
+    features = features or (lambda split: encode_images(bundle, splits[split].paths))
     tr, te = splits["train"], splits["test"]
     va = splits.get("val")
-    return linear_probe(encode_images(bundle, tr.paths), tr.labels, encode_images(bundle, te.paths), te.labels,
-                        encode_images(bundle, va.paths) if va else None, va.labels if va else None,
+    return linear_probe(features("train"), tr.labels, features("test"), te.labels,
+                        features("val") if va else None, va.labels if va else None,
                         Cs=Cs, multilabel=tr.multilabel, seed=seed)
 
 
+TASKS = ("zeroshot", "linear_probe")
+
+
 def dataset_tasks(entry: Mapping[str, Any]) -> list[str]:
-    """The tasks of a registry entry: ``tasks``, else both when it has a train split, else zero-shot."""
-    return list(entry.get("tasks") or (["zeroshot", "linear_probe"] if "train" in (entry.get("splits") or {})
-                                       else ["zeroshot"]))
+    """The tasks of a registry entry in :data:`TASKS` order: ``tasks``, else both when it has a train split,
+    else zero-shot."""
+    tasks = entry.get("tasks") or (TASKS if "train" in (entry.get("splits") or {}) else ["zeroshot"])
+    unknown = set(tasks) - set(TASKS)
+    if unknown:
+        raise ValueError(f"unknown tasks {sorted(unknown)} (one of {', '.join(TASKS)})")
+    return [t for t in TASKS if t in tasks]
 
 
 def evaluate_dataset(bundle: ClipBundle, name: str, entry: Mapping[str, Any], base_dir: str | os.PathLike = ".",
@@ -486,15 +496,21 @@ def evaluate_dataset(bundle: ClipBundle, name: str, entry: Mapping[str, Any], ba
     Zero-shot uses the ``test`` split (or the only split there is)."""
     tdoc = templates or load_templates()
     splits = load_dataset(name, entry, base_dir)
+    encoded: dict[str, np.ndarray] = {}
+
+    def features(split: str) -> np.ndarray:   # each split encoded once for both tasks
+        if split not in encoded:
+            encoded[split] = encode_images(bundle, splits[split].paths)
+        return encoded[split]
+
     rows = []
     for task in dataset_tasks(entry):
         if task == "zeroshot":
-            data = splits.get("test") or next(iter(splits.values()))
-            res = zero_shot_evaluate(bundle, data, templates_for(name, tdoc, entry.get("template_group")))
-        elif task == "linear_probe":
-            res = linear_probe_evaluate(bundle, splits, Cs=Cs, seed=seed)
+            split = "test" if "test" in splits else next(iter(splits))
+            res = zero_shot_evaluate(bundle, splits[split], templates_for(name, tdoc, entry.get("template_group")),
+                                     image_features=features(split))
         else:
-            raise ValueError(f"{name}: unknown task {task!r} (zeroshot or linear_probe)")
+            res = linear_probe_evaluate(bundle, splits, Cs=Cs, seed=seed, features=features)
         rows.append({"dataset": name, "task": task, **res})
     return rows
 
