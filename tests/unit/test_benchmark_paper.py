@@ -83,7 +83,16 @@ def _micro_model_cached(tmp_path):
     return _MODELS.setdefault(str(tmp_path), _micro_model(tmp_path))
 
 
-def test_paper_benchmark_on_native_format_fixtures(tmp_path):
+@pytest.fixture
+def one_thread():
+    """Micro models: starting torch's threads costs more than the work (halves this test's time)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_paper_benchmark_on_native_format_fixtures(tmp_path, one_thread):
     data = write_paper_fixtures(tmp_path / "data")
     rng = np.random.default_rng(0)
     shards = write_shards([{"key": f"k{i}", "image": rng.integers(0, 256, (32, 32, 3), dtype=np.uint8),
