@@ -5,32 +5,33 @@ Models
     :func:`load_model` builds the architecture from a model directory written by
     :mod:`mednarratives.models.clip_configs` (``open_clip_config.json`` [+ tokenizer files]) and
     loads a local checkpoint (an open_clip_train ``epoch_N.pt``, an exported ``{"state_dict"}`` or
-    a bare state dict). Features are L2-normalised float32 numpy arrays.
+    a bare state dict); :func:`load_baseline` also loads open_clip built-in architectures with a local
+    state dict and Hugging Face ``CLIPModel`` directories. Features are L2-normalised float32 arrays.
 
 Dataset registry (YAML, paths relative to the registry file unless absolute)::
 
     datasets:
       pcam:                                   # the name picks Table 6's template group
-        format: imagefolder                   # or: csv
+        format: imagefolder                   # or: csv, hdf5 (mednarratives.benchmark.readers)
         splits:                               # any of train / val / test
           train: pcam/train
           test: pcam/test
         classes: [normal, tumor]              # optional: class order (default: sorted labels)
         classnames: {tumor: lymph node metastasis}   # optional: label -> prompt text
         template_group: histopathology        # optional: overrides the templates file mapping
-        multilabel: false                     # csv only: `labels` column, '|'-separated
+        multilabel: false                     # csv only
         tasks: [zeroshot, linear_probe]
 
-    ImageFolder layout: ``<split dir>/<label>/<image file>`` (one sub-directory per class,
-    images with extensions .png .jpg .jpeg .bmp .tif .tiff .webp, found recursively below it).
-
-    CSV layout (UTF-8, header row, image paths relative to the CSV file)::
+    ImageFolder layout: ``<split dir>/<label>/<image file>`` (one sub-directory per class, images
+    found recursively below it). CSV layout (header row, image paths relative to the CSV file)::
 
         path,label                  # single-label: one class label per row
         img/0001.png,tumor
         path,labels                 # multi-label: '|'-separated labels, empty = no finding
         img/0002.png,nodule|effusion
 
+    Both, and the publishers' own layouts (column names, one-hot labels, DICOM, HDF5), are read by
+    :mod:`mednarratives.benchmark.readers`; its docstring lists the reader options.
     Class order for a dataset is ``classes`` if given, else the sorted union of labels over its
     splits; prompt text is ``classnames[label]`` if given, else the label with '_' -> ' '.
 
