@@ -251,6 +251,8 @@ def _wide(rows: Sequence[Mapping[str, Any]], entries: Mapping[str, Mapping[str, 
     """One row per model, one column per dataset (percent, or missing/failed), the mean over the datasets
     that have a value (``summary``) and how many did (``datasets``)."""
     cols = {n: _column(n, entries[n]) for n in names}
+    if len(set(cols.values())) < len(cols):
+        raise ValueError(f"two datasets share a table column: {sorted(cols.values())}")
     out = []
     for model in sorted({r["model"] for r in rows}):
         values = {r["dataset"]: r["value"] for r in rows if r["model"] == model}
