@@ -238,3 +238,13 @@ def test_figure_devset_scores_match_one_to_one():
     assert (s["found"], s["panels"]) == (1, 2) and 0.5 < s["mean_best_iou"] < 1
     let = score_letters({"f": [([0, 0, 100, 100], "a"), ([110, 0, 210, 100], "C")]}, [fig])
     assert (let["correct"], let["letters"], let["wrong"]) == (1, 2, ["f:B->C"])
+
+
+def test_layout_detect_works_on_a_reduced_copy_and_returns_figure_pixels():
+    from mednarratives.articles.figure_devset import DevFigure, score_panels
+    from mednarratives.articles.subfigures import layout_detect
+    img, truth = _plot_grid()
+    big = img.resize((1200, 900), Image.Resampling.NEAREST)  # x3: analysed at 1000 px, boxes scaled back
+    got = layout_detect(big, ["a", "b", "c", "d"])
+    fig = DevFigure("f", big, [[v * 3 for v in t] for t in truth], list("ABCD"))
+    assert score_panels({"f": got}, [fig])["found"] == 4

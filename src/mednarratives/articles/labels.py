@@ -279,17 +279,25 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
     wanted = {_key(x) for x in label_set} if label_set else None
     reads = read_glyphs([glyph_image(gray, c, height) for c in cands])
     by_letter: dict[str, dict[tuple, float]] = {}
+    upper: set[tuple] = set()
     for c, (text, conf) in zip(cands, reads):
-        k = _key(_one_letter(text))
+        t = _one_letter(text)
+        k = _key(t)
         if not k or conf < min_conf or (wanted is not None and k not in wanted):
             continue
         seen = by_letter.setdefault(k, {})
         seen[tuple(c.box)] = max(conf, seen.get(tuple(c.box), 0.0))
+        if t.isupper():
+            upper.add(tuple(c.box))
     chosen = _choose_in_order(by_letter, disorder)
-    if len(chosen) >= 3:  # a figure's letters share one size: glyphs far from the chosen ones' height lose
+    if len(chosen) >= 3:
+        # a figure's letters share one size and one case: glyphs of another height or case than most chosen
+        # ones lose
         med = float(np.median([b[3] - b[1] for b in chosen.values()]))
-        by_letter = {k: {b: c - min(1.0, abs((b[3] - b[1]) / med - 1)) for b, c in v.items()}
-                     for k, v in by_letter.items()}
+        n_upper = sum(tuple(b) in upper for b in chosen.values())
+        case = None if 2 * n_upper == len(chosen) else 2 * n_upper > len(chosen)
+        by_letter = {k: {b: c - min(1.0, abs((b[3] - b[1]) / med - 1)) for b, c in v.items()
+                         if case is None or (b in upper) == case} for k, v in by_letter.items()}
         chosen = _choose_in_order(by_letter, disorder)
     return chosen
 

@@ -102,10 +102,31 @@ def _spatial_assign(boxes: Sequence[Sequence[float]], labels: list[str]) -> list
     return [(int(r), int(c)) for r, c in zip(rows, cols)]
 
 
+def one_case(panels: Sequence[dict], low: float = 0.8) -> list[dict]:
+    """The panels with only the OCR reads in the case a figure draws its letters in: the case of most reads at
+    or above `low` (a figure labels its panels all "A" or all "a"; a lone lower-case "a" read on a plot's text
+    is then no vote for panel A). Unchanged when no case has the majority."""
+    upper = lower = 0
+    for p in panels:
+        for c in p.get("label_candidates") or []:
+            t = str(c.get("text", ""))
+            if len(t) == 1 and t.isalpha() and c.get("conf", 0.0) >= low:
+                upper += t.isupper()
+                lower += t.islower()
+    if upper == lower:
+        return list(panels)
+    keep = str.isupper if upper > lower else str.islower
+    return [{**p, "label_candidates": [c for c in p.get("label_candidates") or []
+                                       if not (len(str(c.get("text", ""))) == 1 and str(c.get("text", "")).isalpha())
+                                       or keep(str(c.get("text", "")))]} for p in panels]
+
+
 def pair_figure(panels: Sequence[dict], subcaptions: Sequence[dict], caption: str = "",
                 thresholds: Sequence[float] = (0.95, 0.8), use_reading_order: bool = True) -> FigurePairing:
     """Pair one figure's panels (dicts with `box` and `label_candidates` [{text, conf}], in reading order)
-    with its sub-captions (dicts with `labels`, `text`, `context`)."""
+    with its sub-captions (dicts with `labels`, `text`, `context`). OCR reads count in the figure's letter case
+    only (one_case)."""
+    panels = one_case(panels, min(thresholds))
     full = whole_caption(subcaptions, caption)
     label_sub: dict[str, int] = {}
     label_text: dict[str, str] = {}
