@@ -58,9 +58,11 @@ def _key(label: str) -> str:
     return label.strip().strip("()[].,:").lower()
 
 
-def _order(label: str) -> tuple[int, str]:
+def _order(label: str, roman: bool = True) -> tuple[int, str]:
+    """Sort key of a label: its rank as a roman numeral (when `roman`: the caption's labels are all roman
+    numerals) or as a letter ("i" after "h" in A-L)."""
     k = _key(label)
-    if k in _ROMAN:
+    if roman and k in _ROMAN:
         return _ROMAN.index(k), k
     if len(k) == 1 and k.isalpha():
         return ord(k) - 97, k
@@ -140,7 +142,9 @@ def pair_figure(panels: Sequence[dict], subcaptions: Sequence[dict], caption: st
         why = "caption_not_compound"
         return FigurePairing([whole], {i: why for i in range(len(panels))} if len(panels) > 1 else
                              {i: "whole_figure" for i in range(len(panels))}, [], "not_compound")
-    labels = sorted(label_sub, key=_order)
+    roman = all(k in _ROMAN for k in label_sub)
+    order = lambda lab: _order(lab, roman)  # noqa: E731
+    labels = sorted(label_sub, key=order)
     if len(panels) <= 1:
         return FigurePairing([whole], {i: "single_panel_compound_caption" for i in range(len(panels))},
                              [label_text[k] for k in labels], "single_panel")
@@ -194,7 +198,7 @@ def pair_figure(panels: Sequence[dict], subcaptions: Sequence[dict], caption: st
                 todo.discard(pi)
         leftover_single()
     if use_reading_order and todo and len(todo) == len(free):
-        for pi, k in zip(sorted(todo), sorted(free, key=_order)):
+        for pi, k in zip(sorted(todo), sorted(free, key=order)):
             pairs[pi] = make(pi, k, "reading_order")
         todo.clear()
         free.clear()
@@ -202,7 +206,7 @@ def pair_figure(panels: Sequence[dict], subcaptions: Sequence[dict], caption: st
         return FigurePairing([whole], {i: "unpaired" for i in range(len(panels))},
                              [label_text[k] for k in labels], "letters")
     return FigurePairing([pairs[i] for i in sorted(pairs)], {i: "unpaired" for i in sorted(todo)},
-                         [label_text[k] for k in sorted(free, key=_order)], "letters")
+                         [label_text[k] for k in sorted(free, key=order)], "letters")
 
 
 def _joint_assign(panels: Sequence[dict], labels: list[str], thresholds: Sequence[float], make) -> FigurePairing:
