@@ -1,15 +1,23 @@
-"""Sub-figure detection quality and label-OCR throughput on the demo articles.
+"""Sub-figure detection quality and label-OCR throughput on the demo articles; figure / panel / letter scores
+on the real compound-figure dev set.
 
     python3 benchmarks/bench_subfigures.py --weights results/models/subfigure_yolo/weights.pt [--demo data/demo]
+        [--devset devsets/articles/figures] [--skip-ocr-throughput]
 
 1. Detection: mAP50 / recall50 of the panel boxes over every demo figure for
-     xycut      classical X-Y cut along background gaps alone (baseline; Quilt-1M style image processing)
-     yolo       the trained YOLO detector alone (the paper's method)
-     yolo+xycut the detector refined by the cut where both agree (articles.subfigures.refine: xycut)
+     xycut       classical X-Y cut along background gaps alone (baseline; Quilt-1M style image processing)
+     yolo        the trained YOLO detector alone (the paper's method)
+     yolo+xycut  the detector refined by the cut where both agree (articles.subfigures.refine: xycut)
+     yolo+layout the layout analysis guided by the caption's labels (refine: layout), the detector elsewhere
    printed as ratios against the xycut baseline measured in the same run.
 2. OCR throughput: the label glyphs of all demo figures (truth boxes) read by ONE tesseract process per batch
    (labels.read_glyphs) vs one tesseract process per glyph (baseline, what a per-crop pytesseract call does);
    glyphs per second and the ratio.
+3. Dev set (--devset, real figures, devsets/articles/figures/README.md): per method, truth panels found at
+   IoU >= 0.7 (the bar), mean best IoU, precision at 0.7, seconds per figure; then panel letters: Tesseract's
+   best read per detected panel alone ("ocr"), and the letters the pairing step gives them with the caption's
+   label set as the prior ("paired": pairing.pair_figure, the pipeline's step), scored on the truth panels.
+   Ratios against yolo+xycut (the previous default) measured in the same run.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from mednarratives.articles import labels  # noqa: E402
+from mednarratives.articles import figure_devset, labels, pairing  # noqa: E402
 from mednarratives.articles.score import average_precision  # noqa: E402
 from mednarratives.articles.subfigures import Detector, reading_order, xy_cut  # noqa: E402
 
@@ -38,31 +46,32 @@ def demo_figures(demo: Path):
         with tarfile.open(tp) as tf:
             for f in truth["figures"]:
                 img = Image.open(io.BytesIO(tf.extractfile(f["file"]).read())).convert("RGB")
-                yield f"{truth['article_id']}/{f['id']}", img, [p["box"] for p in f["panels"]]
+                yield (f"{truth['article_id']}/{f['id']}", img, [p["box"] for p in f["panels"]],
+                       [p["label"] for p in f["panels"] if p.get("label")])
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--weights", required=True)
-    ap.add_argument("--demo", default="data/demo")
-    ap.add_argument("--imgsz", type=int, default=320)
-    args = ap.parse_args()
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+METHODS = ("yolo", "yolo+xycut", "yolo+layout")
+
+
+def detectors(weights: str, imgsz: int) -> dict:
+    return {"yolo": Detector(weights, imgsz=imgsz), "yolo+xycut": Detector(weights, imgsz=imgsz, refine="xycut"),
+            "yolo+layout": Detector(weights, imgsz=imgsz, refine="layout")}
+
+
+def demo_report(args) -> None:
     figs = list(demo_figures(Path(args.demo)))
-    truth = {k: boxes for k, _, boxes in figs}
-
-    yolo = Detector(args.weights, imgsz=args.imgsz)
-    hybrid = Detector(args.weights, imgsz=args.imgsz, refine="xycut")
-    dets = {"xycut": [], "yolo": [], "yolo+xycut": []}
+    truth = {k: boxes for k, _, boxes, _ in figs}
+    dets = {"xycut": [], **{m: [] for m in METHODS}}
     times = {k: 0.0 for k in dets}
-    for key, img, _ in figs:
+    det = detectors(args.weights, args.imgsz)
+    for key, img, _, caption_labels in figs:
         t = time.perf_counter()
         cuts = xy_cut(img) or [[0, 0, img.size[0], img.size[1]]]
         times["xycut"] += time.perf_counter() - t
         dets["xycut"] += [(1.0 - 0.01 * i, key, cuts[j]) for i, j in enumerate(reading_order(cuts))]
-        for name, det in (("yolo", yolo), ("yolo+xycut", hybrid)):
+        for name in METHODS:
             t = time.perf_counter()
-            out = det.detect(img)
+            out = det[name].detect(img, caption_labels)
             times[name] += time.perf_counter() - t
             dets[name] += [(s, key, b) for b, s in out]
     base = None
@@ -72,9 +81,10 @@ def main() -> None:
         base = base if base is not None else ap50
         print(f"  {name:11s} mAP50 {ap50:.4f}  recall50 {rec:.4f}  {len(figs) / times[name]:7.1f} figures/s  "
               f"mAP50 ratio vs xycut {ap50 / base if base else float('nan'):.2f}x")
-
+    if args.skip_ocr_throughput:
+        return
     glyphs = []
-    for _, img, boxes in figs:
+    for _, img, boxes, _ in figs:
         gray = np.asarray(img.convert("L"))
         for c in labels.find_candidates(gray, boxes):
             glyphs.append(labels.glyph_image(gray, c))
@@ -89,6 +99,72 @@ def main() -> None:
     print(f"  one process per glyph (baseline) {len(glyphs) / t_single:7.1f} glyphs/s")
     print(f"  one process per batch            {len(glyphs) / t_batch:7.1f} glyphs/s   "
           f"ratio {t_single / t_batch:.1f}x")
+
+
+def letters_of(figs, images, boxes_by_fig: dict) -> tuple[dict, dict]:
+    """(OCR-only, paired) letters per detected panel: [(box, letter)] per figure id."""
+    reads = labels.read_figure_labels([(images[f.id], [b for b, _ in boxes_by_fig[f.id]]) for f in figs])
+    ocr, paired = {}, {}
+    for f, fig_reads in zip(figs, reads):
+        dets = boxes_by_fig[f.id]
+        ocr[f.id] = [(b, c[0].text if c else None) for (b, _), c in zip(dets, fig_reads)]
+        panels = [{"box": b, "score": s, "label_candidates": [{"text": x.text, "conf": x.conf} for x in c]}
+                  for (b, s), c in zip(dets, fig_reads)]
+        subs = [{"labels": [x], "text": f"panel {x}", "context": ""} for x in f.letters if x]
+        res = pairing.pair_figure(panels, subs)
+        got = {pr.panel: pr.labels[0] for pr in res.pairs if pr.panel is not None and pr.labels}
+        paired[f.id] = [(b, got.get(i)) for i, (b, _) in enumerate(dets)]
+    return ocr, paired
+
+
+def devset_report(args) -> None:
+    figs = figure_devset.load(args.devset)
+    images = {f.id: Image.open(f.image).convert("RGB") for f in figs}
+    det = detectors(args.weights, args.imgsz)
+    n_let = sum(1 for f in figs for x in f.letters if x)
+    print(f"dev set {args.devset}: {len(figs)} real figures, {sum(len(f.boxes) for f in figs)} panels, "
+          f"{n_let} panel letters")
+    rows = {}
+    for name in METHODS:
+        t = time.perf_counter()
+        out = {f.id: det[name].detect(images[f.id], [x for x in f.letters if x]) for f in figs}
+        dt = time.perf_counter() - t
+        sp = figure_devset.score_panels({k: [b for b, _ in v] for k, v in out.items()}, figs)
+        ocr, paired = letters_of(figs, images, out)
+        rows[name] = (sp, figure_devset.score_letters(ocr, figs), figure_devset.score_letters(paired, figs), dt)
+    base = rows["yolo+xycut"]
+    for name, (sp, lo, lp, dt) in rows.items():
+        print(f"  {name:11s} panels found IoU>=0.7 {sp['found']:3d}/{sp['panels']} ({sp['found_rate']:.1%}, "
+              f"{sp['found_rate'] / max(base[0]['found_rate'], 1e-9):.2f}x)  mean best IoU {sp['mean_best_iou']:.3f}"
+              f"  precision {sp['precision']:.1%}  {dt / len(figs):.2f} s/figure")
+        print(f"  {'':11s} letters ocr {lo['correct']}/{lo['letters']} ({lo['rate']:.1%})  paired {lp['correct']}/"
+              f"{lp['letters']} ({lp['rate']:.1%}, {lp['rate'] / max(base[2]['rate'], 1e-9):.2f}x)")
+    if args.verbose:
+        for name, (sp, _, lp, _) in rows.items():
+            print(name, "per figure (found, truth, predicted):", sp["per_figure"])
+            print(name, "letters wrong:", lp["wrong"])
+    # the letters alone: truth boxes, so that detection errors do not count
+    ocr, paired = letters_of(figs, images, {f.id: [(b, 1.0) for b in f.boxes] for f in figs})
+    lo, lp = figure_devset.score_letters(ocr, figs), figure_devset.score_letters(paired, figs)
+    print(f"  truth boxes letters ocr {lo['correct']}/{lo['letters']} ({lo['rate']:.1%})  paired {lp['correct']}/"
+          f"{lp['letters']} ({lp['rate']:.1%})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weights", required=True)
+    ap.add_argument("--demo", default="data/demo")
+    ap.add_argument("--devset", default="", help="a real dev set folder (devsets/articles/figures)")
+    ap.add_argument("--imgsz", type=int, default=256)
+    ap.add_argument("--skip-demo", action="store_true")
+    ap.add_argument("--skip-ocr-throughput", action="store_true")
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if not args.skip_demo:
+        demo_report(args)
+    if args.devset:
+        devset_report(args)
     print(f"load average: {os.getloadavg()[0]:.2f}")
 
 

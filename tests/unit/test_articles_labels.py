@@ -70,3 +70,21 @@ def test_read_glyphs_batch_keeps_order_and_handles_blank_pages():
     assert len(out) == 3
     assert out[0][0] == "Q" and out[2][0] == "k" and out[1] == ("", 0.0)
     assert read_glyphs([]) == []
+
+
+def test_follows_is_reading_order():
+    from mednarratives.articles.labels import _follows
+    a, right, below, above_right = [10, 10, 20, 24], [200, 12, 210, 26], [10, 200, 20, 214], [200, -40, 210, -26]
+    assert _follows(a, right) and _follows(a, below) and not _follows(a, above_right) and not _follows(right, a)
+
+
+@needs_tesseract
+def test_find_anchors_reads_the_panel_letters_of_a_figure():
+    from mednarratives.articles.labels import find_anchors
+    from mednarratives.articles.subfigures import layout_leaves
+    img, boxes = figure(["A", "B", "C", "D"], ["top_left"] * 4)
+    anchors = find_anchors(img, layout_leaves(img), ["A", "B", "C", "D"])
+    assert set(anchors) >= {"a", "b", "c", "d"}
+    for k, b in zip("abcd", boxes):  # each letter sits in its own panel
+        a = anchors[k]
+        assert b[0] <= (a[0] + a[2]) / 2 <= b[2] and b[1] <= (a[1] + a[3]) / 2 <= b[3]

@@ -123,3 +123,15 @@ def test_surplus_detections_with_the_lowest_scores_stay_unpaired():
     res = pair_figure(ps, subs("A", "B", "C", "D"))
     assert by_panel(res) == {i: ([lab], "reading_order") for i, lab in enumerate("ABCD")}
     assert res.unpaired_panels == {4: "surplus_low_score"}
+
+
+def test_letter_i_follows_h_unless_all_labels_are_roman():
+    from mednarratives.articles.pairing import pair_figure
+    boxes = [[i * 10, 0, i * 10 + 9, 9] for i in range(9)]
+    panels = [{"box": b, "label_candidates": []} for b in boxes]
+    subs = [{"labels": [x], "text": x, "context": ""} for x in "ABCDEFGHI"]
+    got = {p.panel: p.labels[0] for p in pair_figure(panels, subs).pairs}
+    assert [got[i] for i in range(9)] == list("ABCDEFGHI")
+    subs = [{"labels": [x], "text": x, "context": ""} for x in ("i", "ii", "iii")]
+    got = {p.panel: p.labels[0] for p in pair_figure(panels[:3], subs).pairs}
+    assert [got[i] for i in range(3)] == ["i", "ii", "iii"]

@@ -180,3 +180,71 @@ def test_exported_weights_do_not_depend_on_the_working_directory(tmp_path, monke
         ckpt = torch.load(wf / "weights.pt", weights_only=False)
         assert ckpt["train_args"]["project"] == "work" and ckpt["model"].args["save_dir"] == os.path.join("work", "run")
     assert digests[0] == digests[1]
+
+
+def _plot_grid(gutter_colour=(255, 255, 255), touching=False):
+    """A 2x2 figure: four 'plots' (axes lines, a curve, a legend block beside each) on `gutter_colour`;
+    with `touching`, the two top panels share an edge (no gutter). Returns (image, truth panel boxes)."""
+    from PIL import ImageDraw
+    img = Image.new("RGB", (400, 300), gutter_colour)
+    d = ImageDraw.Draw(img)
+    truth = []
+    for r in range(2):
+        for c in range(2):
+            x0 = 10 + c * (190 if not (touching and r == 0) else 180)
+            y0 = 10 + r * 145
+            d.line([(x0 + 15, y0 + 10), (x0 + 15, y0 + 110), (x0 + 130, y0 + 110)], fill=(0, 0, 0), width=2)
+            d.line([(x0 + 20, y0 + 100), (x0 + 70, y0 + 40), (x0 + 125, y0 + 60)], fill=(200, 30, 30), width=2)
+            d.rectangle([x0 + 145, y0 + 40, x0 + 170, y0 + 70], fill=(40, 90, 200))  # legend beside the plot
+            truth.append([x0 + 14, y0 + 10, x0 + 171, y0 + 112])
+    return img, truth
+
+
+def test_layout_leaves_cut_along_uniform_lines_of_any_colour():
+    from mednarratives.articles.subfigures import layout_leaves
+    from mednarratives.geometry import box_iou
+    for colour in ((255, 255, 255), (0, 0, 0), (90, 140, 90)):
+        img, truth = _plot_grid(colour)
+        leaves = layout_leaves(img)
+        for t in truth:  # every leaf lies inside one panel: the gutters were cut, whatever their colour
+            assert any(box_iou(t, leaf) > 0 for leaf in leaves)
+        assert all(any(lf[0] >= t[0] and lf[2] <= t[2] and lf[1] >= t[1] and lf[3] <= t[3] for t in truth)
+                   for lf in leaves)
+
+
+def test_layout_panels_regroup_leaves_to_the_caption_count_and_letters():
+    from mednarratives.articles.subfigures import layout_leaves, layout_panels
+    from mednarratives.articles.figure_devset import DevFigure, score_panels
+    img, truth = _plot_grid()
+    leaves = layout_leaves(img)
+    assert len(leaves) > 4  # plots and legends apart
+    fig = DevFigure("f", img, truth, ["A", "B", "C", "D"])
+    got = layout_panels(img, {}, leaves, n_panels=4)
+    assert score_panels({"f": got}, [fig])["found"] == 4
+    # touching top panels: the letters drawn above them cut the shared block
+    img, truth = _plot_grid(touching=True)
+    anchors = {"a": [24, 20, 30, 28], "b": [204, 20, 210, 28], "c": [24, 165, 30, 173], "d": [214, 165, 220, 173]}
+    got = layout_panels(img, anchors, layout_leaves(img), n_panels=4)
+    assert score_panels({"f": got}, [DevFigure("f", img, truth, list("ABCD"))])["found"] == 4
+    assert layout_panels(Image.new("RGB", (50, 50), "white"), {}, n_panels=2) == []
+
+
+def test_figure_devset_scores_match_one_to_one():
+    from mednarratives.articles.figure_devset import DevFigure, match, score_letters, score_panels
+    truth = [[0, 0, 100, 100], [110, 0, 210, 100]]
+    fig = DevFigure("f", None, truth, ["A", "B"])
+    assert [i for i, _ in match([[0, 0, 210, 100]], truth)].count(None) == 1  # one merged box finds one panel
+    s = score_panels({"f": [[0, 0, 100, 95], [0, 0, 210, 100]]}, [fig])
+    assert (s["found"], s["panels"]) == (1, 2) and 0.5 < s["mean_best_iou"] < 1
+    let = score_letters({"f": [([0, 0, 100, 100], "a"), ([110, 0, 210, 100], "C")]}, [fig])
+    assert (let["correct"], let["letters"], let["wrong"]) == (1, 2, ["f:B->C"])
+
+
+def test_layout_detect_works_on_a_reduced_copy_and_returns_figure_pixels():
+    from mednarratives.articles.figure_devset import DevFigure, score_panels
+    from mednarratives.articles.subfigures import layout_detect
+    img, truth = _plot_grid()
+    big = img.resize((1200, 900), Image.Resampling.NEAREST)  # x3: analysed at 1000 px, boxes scaled back
+    got = layout_detect(big, ["a", "b", "c", "d"])
+    fig = DevFigure("f", big, [[v * 3 for v in t] for t in truth], list("ABCD"))
+    assert score_panels({"f": got}, [fig])["found"] == 4

@@ -232,3 +232,88 @@ def read_figure_labels(figures: Sequence[tuple[Image.Image, Sequence[Sequence[in
         for lst in fig:
             lst.sort(key=lambda c: (-c.conf, c.distance))
     return out
+
+
+def _key(text: str) -> str:
+    return text.strip().strip("()[].,:").lower()
+
+
+def anchor_candidates(gray: np.ndarray, leaves: Sequence[Sequence[int]], min_h: int = 7,
+                      max_h: int = 64) -> list[LabelCandidate]:
+    """Where a figure's panel letters may be: layout leaves that are one glyph (letters stand apart from the
+    panel's title and content), and the glyph-like components at the corners of the larger leaves (letters
+    drawn inside a photo or plot)."""
+    out: list[LabelCandidate] = []
+    big = []
+    for i, (x0, y0, x1, y1) in enumerate(leaves):
+        h, w = y1 - y0, x1 - x0
+        if min_h <= h <= max_h and 0.15 * h <= w <= 1.6 * h:
+            reg = gray[y0:y1, x0:x1]
+            if reg.size and reg.max() - reg.min() >= 40:
+                t = _otsu(reg)
+                dark = reg <= t
+                edge = np.concatenate([dark[0], dark[-1], dark[:, 0], dark[:, -1]])
+                mask = dark if edge.mean() <= 0.5 else ~dark  # the glyph is what its edge is not
+                out.append(LabelCandidate(i, "leaf", "dark", [x0, y0, x1, y1], 0.0, mask=mask))
+        elif h > max_h or w > max_h:
+            big.append(list(leaves[i]))
+    out += find_candidates(gray, big, per_place=3, min_h=min_h, max_h=max_h)
+    return out
+
+
+def _follows(a: Sequence[int], b: Sequence[int]) -> bool:
+    """Glyph b comes after glyph a in reading order: to its right on the same line, or below it."""
+    h = max(a[3] - a[1], b[3] - b[1])
+    return (abs(b[1] - a[1]) <= h and b[0] > a[2]) or b[1] > a[1] + 0.5 * h
+
+
+def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set: Sequence[str] | None = None,
+                 min_conf: float = 0.3, height: int = 32, disorder: float = 1.0) -> dict[str, list[int]]:
+    """The panel letters drawn in a figure: letter (lower case; those of `label_set`, the caption's labels,
+    when given) -> glyph box. Candidate glyphs are read by Tesseract (one process per call); where a letter is
+    read on several glyphs, the labels are chosen jointly: the most confident reads whose letters follow one
+    another in reading order (A left of B on its line or above it), each break of that order costing
+    `disorder` (column-major layouts pay it once per column)."""
+    gray = np.asarray(image.convert("L"))
+    cands = anchor_candidates(gray, leaves)
+    wanted = {_key(x) for x in label_set} if label_set else None
+    reads = read_glyphs([glyph_image(gray, c, height) for c in cands])
+    by_letter: dict[str, dict[tuple, float]] = {}
+    upper: set[tuple] = set()
+    for c, (text, conf) in zip(cands, reads):
+        t = _one_letter(text)
+        k = _key(t)
+        if not k or conf < min_conf or (wanted is not None and k not in wanted):
+            continue
+        seen = by_letter.setdefault(k, {})
+        seen[tuple(c.box)] = max(conf, seen.get(tuple(c.box), 0.0))
+        if t.isupper():
+            upper.add(tuple(c.box))
+    chosen = _choose_in_order(by_letter, disorder)
+    if len(chosen) >= 3:
+        # a figure's letters share one size and one case: glyphs of another height or case than most chosen
+        # ones lose
+        med = float(np.median([b[3] - b[1] for b in chosen.values()]))
+        n_upper = sum(tuple(b) in upper for b in chosen.values())
+        case = None if 2 * n_upper == len(chosen) else 2 * n_upper > len(chosen)
+        by_letter = {k: {b: c - min(1.0, abs((b[3] - b[1]) / med - 1)) for b, c in v.items()
+                         if case is None or (b in upper) == case} for k, v in by_letter.items()}
+        chosen = _choose_in_order(by_letter, disorder)
+    return chosen
+
+
+def _choose_in_order(by_letter: dict[str, dict[tuple, float]], disorder: float) -> dict[str, list[int]]:
+    """Dynamic programme over the letters in alphabetical order (state: the last chosen glyph): one glyph or
+    none per letter, maximising the reads' scores less `disorder` per break of the reading order."""
+    states: dict[tuple | None, tuple[float, dict]] = {None: (0.0, {})}
+    for k in sorted(by_letter):
+        nxt: dict[tuple | None, tuple[float, dict]] = {}
+        for last, (score, chosen) in states.items():
+            for box, conf in by_letter[k].items():
+                gain = conf - (disorder if last is not None and not _follows(last, box) else 0.0)
+                if gain > 0 and score + gain > nxt.get(box, (-1e9, {}))[0]:
+                    nxt[box] = (score + gain, {**chosen, k: list(box)})
+            if score > nxt.get(last, (-1e9, {}))[0]:  # letter not drawn (or not read)
+                nxt[last] = (score, chosen)
+        states = nxt
+    return max(states.values(), key=lambda v: v[0])[1] if states else {}

@@ -58,9 +58,11 @@ def _key(label: str) -> str:
     return label.strip().strip("()[].,:").lower()
 
 
-def _order(label: str) -> tuple[int, str]:
+def _order(label: str, roman: bool = True) -> tuple[int, str]:
+    """Sort key of a label: its rank as a roman numeral (when `roman`: the caption's labels are all roman
+    numerals) or as a letter ("i" after "h" in A-L)."""
     k = _key(label)
-    if k in _ROMAN:
+    if roman and k in _ROMAN:
         return _ROMAN.index(k), k
     if len(k) == 1 and k.isalpha():
         return ord(k) - 97, k
@@ -102,10 +104,31 @@ def _spatial_assign(boxes: Sequence[Sequence[float]], labels: list[str]) -> list
     return [(int(r), int(c)) for r, c in zip(rows, cols)]
 
 
+def one_case(panels: Sequence[dict], low: float = 0.8) -> list[dict]:
+    """The panels with only the OCR reads in the case a figure draws its letters in: the case of most reads at
+    or above `low` (a figure labels its panels all "A" or all "a"; a lone lower-case "a" read on a plot's text
+    is then no vote for panel A). Unchanged when no case has the majority."""
+    upper = lower = 0
+    for p in panels:
+        for c in p.get("label_candidates") or []:
+            t = str(c.get("text", ""))
+            if len(t) == 1 and t.isalpha() and c.get("conf", 0.0) >= low:
+                upper += t.isupper()
+                lower += t.islower()
+    if upper == lower:
+        return list(panels)
+    keep = str.isupper if upper > lower else str.islower
+    return [{**p, "label_candidates": [c for c in p.get("label_candidates") or []
+                                       if not (len(str(c.get("text", ""))) == 1 and str(c.get("text", "")).isalpha())
+                                       or keep(str(c.get("text", "")))]} for p in panels]
+
+
 def pair_figure(panels: Sequence[dict], subcaptions: Sequence[dict], caption: str = "",
                 thresholds: Sequence[float] = (0.95, 0.8), use_reading_order: bool = True) -> FigurePairing:
     """Pair one figure's panels (dicts with `box` and `label_candidates` [{text, conf}], in reading order)
-    with its sub-captions (dicts with `labels`, `text`, `context`)."""
+    with its sub-captions (dicts with `labels`, `text`, `context`). OCR reads count in the figure's letter case
+    only (one_case)."""
+    panels = one_case(panels, min(thresholds))
     full = whole_caption(subcaptions, caption)
     label_sub: dict[str, int] = {}
     label_text: dict[str, str] = {}
@@ -119,7 +142,9 @@ def pair_figure(panels: Sequence[dict], subcaptions: Sequence[dict], caption: st
         why = "caption_not_compound"
         return FigurePairing([whole], {i: why for i in range(len(panels))} if len(panels) > 1 else
                              {i: "whole_figure" for i in range(len(panels))}, [], "not_compound")
-    labels = sorted(label_sub, key=_order)
+    roman = all(k in _ROMAN for k in label_sub)
+    order = lambda lab: _order(lab, roman)  # noqa: E731
+    labels = sorted(label_sub, key=order)
     if len(panels) <= 1:
         return FigurePairing([whole], {i: "single_panel_compound_caption" for i in range(len(panels))},
                              [label_text[k] for k in labels], "single_panel")
@@ -173,7 +198,7 @@ def pair_figure(panels: Sequence[dict], subcaptions: Sequence[dict], caption: st
                 todo.discard(pi)
         leftover_single()
     if use_reading_order and todo and len(todo) == len(free):
-        for pi, k in zip(sorted(todo), sorted(free, key=_order)):
+        for pi, k in zip(sorted(todo), sorted(free, key=order)):
             pairs[pi] = make(pi, k, "reading_order")
         todo.clear()
         free.clear()
@@ -181,7 +206,7 @@ def pair_figure(panels: Sequence[dict], subcaptions: Sequence[dict], caption: st
         return FigurePairing([whole], {i: "unpaired" for i in range(len(panels))},
                              [label_text[k] for k in labels], "letters")
     return FigurePairing([pairs[i] for i in sorted(pairs)], {i: "unpaired" for i in sorted(todo)},
-                         [label_text[k] for k in sorted(free, key=_order)], "letters")
+                         [label_text[k] for k in sorted(free, key=order)], "letters")
 
 
 def _joint_assign(panels: Sequence[dict], labels: list[str], thresholds: Sequence[float], make) -> FigurePairing:

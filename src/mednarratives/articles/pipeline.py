@@ -280,7 +280,8 @@ def subfigures_shard(parsed: str | os.PathLike, filtered: str | os.PathLike, wei
                 img = Image.open(rec["image"])
                 img.load()
                 img = img.convert("RGB")
-                dets = detector.detect(img)
+                dets = detector.detect(img, [lab for sub in rec.get("subcaptions") or []
+                                             for lab in sub.get("labels") or []])
             except Exception as e:  # noqa: BLE001
                 led.append(ledger.dropped(stage, unit, "detect_error", detail=f"{type(e).__name__}: {e}"[:300]))
                 continue

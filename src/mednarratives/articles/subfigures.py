@@ -377,13 +377,29 @@ class Detector:
         self.model = YOLO(self.weights)
         self.sha256 = file_sha256(weights)
 
-    def detect(self, image: Image.Image) -> list[tuple[list[int], float]]:
+    def detect(self, image: Image.Image, caption_labels: Sequence[str] = ()) -> list[tuple[list[int], float]]:
+        """Panels of one figure. With refine `layout` and a caption naming two or more panels
+        (`caption_labels`) that the detector does not find as many of, the layout analysis (layout_detect) gives
+        the boxes where it finds two or more panels, each scored by the detection it overlaps (IoU >= 0.5) or
+        by half the lowest detection score."""
+        boxes = self._detect(image)
+        keys = {k for k in (str(x).strip().strip("()[].,:").lower() for x in caption_labels) if k}
+        if self.refine != "layout" or len(keys) < 2 or len(boxes) == len(keys):
+            return boxes  # nothing to check the detector against, or it agrees with the caption
+        panels = layout_detect(image, sorted(keys))
+        if len(panels) < 2:
+            return boxes
+        floor = round(0.5 * min((s for _, s in boxes), default=0.5), 4)
+        scored = [(p, max((s for b, s in boxes if box_iou(p, b) >= 0.5), default=floor)) for p in panels]
+        return [scored[i] for i in reading_order(panels)]
+
+    def _detect(self, image: Image.Image) -> list[tuple[list[int], float]]:
         rgb = np.asarray(image.convert("RGB"))[:, :, ::-1]  # ultralytics takes BGR arrays
         res = self.model.predict(rgb, imgsz=self.imgsz, conf=self.conf, iou=self.iou, device=self.device,
                                  verbose=False)[0]
         dets = [(list(map(float, b)), float(s)) for b, s in zip(res.boxes.xyxy.tolist(), res.boxes.conf.tolist())]
         boxes = clean_boxes(dets, image.size[0], image.size[1])
-        cuts = xy_cut(image) if self.refine == "xycut" else []
+        cuts = xy_cut(image) if self.refine in ("xycut", "layout") else []
         if not boxes:
             if cuts:  # the detector found nothing, the layout is plainly separated by background
                 order = reading_order(cuts)
@@ -406,3 +422,239 @@ def crop(image: Image.Image, box: Sequence[int], scale: float = 4.0) -> Image.Im
     if scale and scale != 1:
         c = c.resize((max(1, round(c.size[0] * scale)), max(1, round(c.size[1] * scale))), Image.Resampling.BICUBIC)
     return c
+
+
+# ------------------------------------------------------------------------------------------ layout analysis
+#
+# Real compound figures rarely have the clean background gutters the X-Y cut above needs: panels sit on white,
+# black or grey, touch each other, share axes, carry legends and colour bars beside them and letters above.
+# `layout_leaves` cuts along one-colour lines of white or of the figure's own background; `layout_panels` regroups the
+# leaves into panels around the panel letters read in the figure (labels.find_anchors), or, without letters,
+# around the large leaves.
+
+
+def layout_leaves(image: Image.Image, tol: int = 40, min_gap: int | None = None,
+                  max_depth: int = 24) -> list[list[int]]:
+    """Recursive X-Y cut along full-length runs of uniform rows / columns of a background colour (every pixel of
+    the line within `tol` of the line's median colour, that is white or the colour of the figure's border, e.g.
+    white gutters between electron micrographs that fill the border): the layout's smallest blocks
+    [x0, y0, x1, y1], content-tight. Blocks of one non-background colour (legend swatches, header bars) stay."""
+    rgb = np.asarray(image.convert("RGB")).astype(np.int16)
+    H, W = rgb.shape[:2]
+    gap = min_gap or max(2, round(0.002 * max(W, H)))
+    big, long_line = 0.1 * max(W, H), [False]
+    backgrounds = np.array([_background(rgb), [255, 255, 255]], dtype=float)  # the figure's and white
+    out: list[list[int]] = []
+
+    def uniform(sub: np.ndarray, axis: int) -> np.ndarray:
+        """Per line along `axis` (0: rows, 1: columns): True where the line is one background colour."""
+        lines = sub if axis == 0 else sub.transpose(1, 0, 2)
+        med = np.median(lines, axis=1, keepdims=True)
+        is_bg = np.abs(med - backgrounds[None]).max(axis=2).min(axis=1) <= tol
+        return (np.abs(lines - med).max(axis=2) <= tol).all(axis=1) & is_bg
+
+    def runs(flags: np.ndarray) -> list[tuple[int, int]]:
+        idx = np.flatnonzero(~flags)
+        if idx.size == 0:
+            return []
+        # a one-pixel line of one colour across a large block is a gutter; across a small one, a text gap
+        need = 1 if flags.size and long_line[0] else gap
+        breaks = np.flatnonzero(np.diff(idx) > need)
+        starts = np.concatenate([[idx[0]], idx[breaks + 1]])
+        ends = np.concatenate([idx[breaks], [idx[-1]]]) + 1
+        return list(zip(starts.tolist(), ends.tolist()))
+
+    def rec(x0: int, y0: int, x1: int, y1: int, axis: int, depth: int) -> None:
+        sub = rgb[y0:y1, x0:x1]
+        long_line[0] = x1 - x0 >= big
+        rows = runs(uniform(sub, 0))
+        long_line[0] = y1 - y0 >= big
+        cols = runs(uniform(sub, 1))
+        if not rows or not cols:
+            # one colour (or a gradient) throughout: background, unless its colour is no background's (a legend
+            # swatch, a header bar, a colour bar)
+            fg = np.abs(sub[:, :, None, :] - backgrounds).max(3).min(2) > tol
+            fg_rows, fg_cols = np.flatnonzero(fg.any(axis=1)), np.flatnonzero(fg.any(axis=0))
+            if fg_rows.size and fg_cols.size:
+                out.append([int(x0 + fg_cols[0]), int(y0 + fg_rows[0]), int(x0 + fg_cols[-1] + 1),
+                            int(y0 + fg_rows[-1] + 1)])
+            return
+        ty0, ty1, tx0, tx1 = y0 + rows[0][0], y0 + rows[-1][1], x0 + cols[0][0], x0 + cols[-1][1]
+        if depth < max_depth:
+            for ax in (axis, 1 - axis):
+                parts = rows if ax == 0 else cols
+                if len(parts) > 1:
+                    for a, b in parts:
+                        if ax == 0:
+                            rec(tx0, y0 + a, tx1, y0 + b, 1, depth + 1)
+                        else:
+                            rec(x0 + a, ty0, x0 + b, ty1, 0, depth + 1)
+                    return
+            k = frame(tx0, ty0, tx1, ty1)
+            if k:  # a frame drawn around a group of panels: look inside it
+                n = len(out)
+                rec(tx0 + k, ty0 + k, tx1 - k, ty1 - k, axis, depth + 1)
+                if len(out) - n > 1:
+                    return
+                del out[n:]
+        out.append([int(tx0), int(ty0), int(tx1), int(ty1)])
+
+    def frame(x0: int, y0: int, x1: int, y1: int, most: int = 6) -> int:
+        """Width of a frame of one-colour lines around the block (0: none)."""
+        k = 0
+        while k < most and x1 - x0 > 2 * k + 16 and y1 - y0 > 2 * k + 16:
+            edges = (rgb[y0 + k, x0 + k:x1 - k], rgb[y1 - 1 - k, x0 + k:x1 - k], rgb[y0 + k:y1 - k, x0 + k],
+                     rgb[y0 + k:y1 - k, x1 - 1 - k])
+            if not all(np.abs(e - np.median(e, axis=0)).max() <= tol for e in edges):
+                break
+            k += 1
+        return k
+
+    rec(0, 0, W, H, 0, 0)
+    return out
+
+
+def _union(a: Sequence[int], b: Sequence[int]) -> list[int]:
+    return [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+
+
+def _area(b: Sequence[float]) -> float:
+    return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
+
+
+def _gap(a: Sequence[float], b: Sequence[float]) -> float:
+    return max(0.0, a[0] - b[2], b[0] - a[2]) + max(0.0, a[1] - b[3], b[1] - a[3])
+
+
+def _split_by_anchors(leaf: list[int], anchors: Sequence[Sequence[int]], band: float) -> list[list[int]]:
+    """A leaf that several panel letters head (letters side by side along its top, or stacked along its left
+    edge: touching panels) cut at the letters."""
+    x0, y0, x1, y1 = leaf
+    top = sorted(a[0] for a in anchors if x0 - band <= a[0] < x1 - band and y0 - band <= a[1] <= y0 + band)
+    if len(top) >= 2:
+        cuts = [x0] + [max(x0, a - 2) for a in top[1:]] + [x1]
+        return [[a, y0, b, y1] for a, b in zip(cuts, cuts[1:]) if b - a > band]
+    left = sorted(a[1] for a in anchors if y0 - band <= a[1] < y1 - band and x0 - band <= a[0] <= x0 + band)
+    if len(left) >= 2:
+        cuts = [y0] + [max(y0, a - 2) for a in left[1:]] + [y1]
+        return [[x0, a, x1, b] for a, b in zip(cuts, cuts[1:]) if b - a > band]
+    return [leaf]
+
+
+def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[str, Sequence[int]],
+                         small: float = 0.02, grow: float = 1.6) -> list[list[int]]:
+    """Every panel letter found: each leaf joins the letter it holds or, else, the nearest letter above-left of
+    its centre (panels are labelled at their top-left); leaves no letter claims stay panels when large, else
+    join the nearest panel when that does not swell it by more than `grow` (legends, colour bars, headers),
+    and are dropped otherwise (a legend or title shared by several panels)."""
+    groups: dict[str, list[int]] = {}
+    loose: list[list[int]] = []
+    for leaf in leaves:
+        cx, cy = (leaf[0] + leaf[2]) / 2, (leaf[1] + leaf[3]) / 2
+        inside = [k for k, a in anchors.items()
+                  if leaf[0] <= (a[0] + a[2]) / 2 <= leaf[2] and leaf[1] <= (a[1] + a[3]) / 2 <= leaf[3]]
+        if len(inside) == 1:
+            owner = inside[0]
+        else:
+            above = [k for k, a in anchors.items() if a[0] <= cx and a[1] <= cy]
+            owner = min(above, key=lambda k: np.hypot(leaf[0] - anchors[k][0], leaf[1] - anchors[k][1]),
+                        default=None)
+        if owner is None:
+            loose.append(leaf)
+        else:
+            groups[owner] = _union(groups[owner], leaf) if owner in groups else list(leaf)
+    for k, a in anchors.items():
+        groups[k] = _union(groups[k], a) if k in groups else [int(v) for v in a]
+    panels = list(groups.values()) + [b for b in loose if _area(b) >= small * W * H]
+    for b in sorted((b for b in loose if _area(b) < small * W * H), key=_area, reverse=True):
+        j = min(range(len(panels)), key=lambda i: _gap(panels[i], b))
+        u = _union(panels[j], b)
+        if _area(u) <= grow * _area(panels[j]):
+            panels[j] = u
+    return panels
+
+
+def layout_panels(image: Image.Image, anchors: dict[str, Sequence[int]] | None = None,
+                  leaves: list[list[int]] | None = None, n_panels: int | None = None,
+                  stop_gap: float = 0.012, small: float = 0.02) -> list[list[int]]:
+    """Panel boxes from the layout leaves by constrained agglomerative grouping: the two groups nearest to
+    each other (gap between their boxes; groups under `small` of the figure's area, i.e. legends, colour bars,
+    titles and letters, count nearer) merge first, but never two groups holding different panel letters
+    (`anchors`: letter -> glyph box, labels.find_anchors). Merging stops at `n_panels` groups (the caption's
+    label count) or, without it, when the nearest groups are `stop_gap` of the figure's size apart.
+    [] when fewer than two panels come out."""
+    W, H = image.size
+    leaves = layout_leaves(image) if leaves is None else leaves
+    anchors = dict(anchors or {})
+    band = max(6.0, 0.02 * max(W, H))
+    if len(anchors) >= 2:
+        leaves = [p for leaf in leaves for p in _split_by_anchors(leaf, list(anchors.values()), band)]
+    if n_panels and len(anchors) == n_panels:
+        return _panels_from_letters(W, H, leaves, anchors, small)
+    boxes = [list(map(float, b)) for b in leaves]
+    owner: list[str | None] = [None] * len(boxes)
+    for k, a in anchors.items():
+        cx, cy = (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
+        hit = [i for i, b in enumerate(boxes) if b[0] <= cx <= b[2] and b[1] <= cy <= b[3] and owner[i] is None]
+        if hit:
+            owner[min(hit, key=lambda i: _area(boxes[i]))] = k
+        else:
+            boxes.append(list(map(float, a)))
+            owner.append(k)
+    n = len(boxes)
+    if n < 2:
+        return []
+    B = np.array(boxes)
+    alive = np.ones(n, bool)
+    small_area = small * W * H
+
+    def dist_row(i: int) -> np.ndarray:
+        b = B[i]
+        dx = np.maximum(0.0, np.maximum(B[:, 0] - b[2], b[0] - B[:, 2]))
+        dy = np.maximum(0.0, np.maximum(B[:, 1] - b[3], b[1] - B[:, 3]))
+        area = (B[:, 2] - B[:, 0]) * (B[:, 3] - B[:, 1])
+        smaller = np.minimum(area, (b[2] - b[0]) * (b[3] - b[1]))
+        d = (dx + dy) * (0.25 + 0.75 * np.minimum(1.0, smaller / small_area))
+        d[~alive] = np.inf
+        d[i] = np.inf
+        if owner[i] is not None:
+            d[[j for j in range(n) if owner[j] is not None and owner[j] != owner[i]]] = np.inf
+        return d
+
+    D = np.stack([dist_row(i) for i in range(n)])
+    target = n_panels if n_panels and n_panels >= 2 else None
+    limit = stop_gap * max(W, H)
+    while alive.sum() > (target or 1):
+        flat = int(np.argmin(D))
+        i, j = divmod(flat, n)
+        if not np.isfinite(D[i, j]) or (target is None and D[i, j] > limit):
+            break
+        B[i] = [min(B[i, 0], B[j, 0]), min(B[i, 1], B[j, 1]), max(B[i, 2], B[j, 2]), max(B[i, 3], B[j, 3])]
+        owner[i] = owner[i] or owner[j]
+        alive[j] = False
+        D[j, :] = np.inf
+        D[:, j] = np.inf
+        D[i, :] = dist_row(i)
+        D[:, i] = D[i, :]
+        # the owners changed: rows of other owners must not reach i
+        if owner[i] is not None:
+            for k in np.flatnonzero(alive):
+                if owner[k] is not None and owner[k] != owner[i]:
+                    D[k, i] = D[i, k] = np.inf
+    out = [[int(round(v)) for v in B[i]] for i in np.flatnonzero(alive)]
+    return out if len(out) > 1 else []
+
+
+def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: int = 1000) -> list[list[int]]:
+    """Panel boxes of a figure whose caption names `caption_labels` (as many panels): layout leaves, the panel
+    letters read among them (Tesseract, when installed), then layout_panels; computed on a copy at most
+    `max_side` pixels wide or high, boxes in the figure's pixels."""
+    from mednarratives.articles import labels  # noqa: PLC0415 (labels imports nothing from here; keep it lazy)
+    s = min(1.0, max_side / max(image.size))
+    small = image if s == 1.0 else image.resize((round(image.size[0] * s), round(image.size[1] * s)),
+                                                Image.Resampling.LANCZOS)
+    leaves = layout_leaves(small)
+    letters = [k for k in caption_labels if len(k) == 1 and k.isalpha()]
+    anchors = labels.find_anchors(small, leaves, letters) if len(letters) >= 2 and labels.available() else {}
+    panels = layout_panels(small, anchors, leaves, n_panels=len(caption_labels))
+    return [[int(round(v / s)) for v in p] for p in panels]
