@@ -447,3 +447,15 @@ def test_cutting_reference_lists_changes_no_output(monkeypatch):
     assert sum(jats._drop_unused_blocks(d) is not d for d in datas) == len(datas)  # every one was cut
     monkeypatch.setattr(jats, "_drop_unused_blocks", lambda d: d)
     assert [parse_jats(d).to_dict() for d in datas] == lean
+
+
+def test_doi_trailer_cut_matches_the_regex_on_the_whole_text():
+    from mednarratives.articles import jats
+
+    tails = ["", "DOI: http://dx.doi.org/10.7554/eLife.1.003", "<b>DOI:</b> http://dx.doi.org/10.7554/eLife.1.003",
+             "<b> DOI </b> doi: 10.1234/x.y", "DOI : </b> https://doi.org/10.1000/a b", "doi 10.12/x", "10.1234/x"]
+    heads = ["", "A", "Scale bar 10. 5 um (B) cells", "x " * 12 + "DOI 10.1234/early"]
+    for head in heads:
+        for tail in tails:
+            text = jats.normalize_ws(f"{head} {tail}")
+            assert jats._drop_doi_trailer(text) == jats._DOI_TRAILER_RE.sub("", text), text
