@@ -864,12 +864,6 @@ def _outer_blocks(data: bytes, tag: bytes, start: int) -> list[tuple[int, int]] 
 
 
 def _drop_unused_blocks(data: bytes) -> bytes:
-    """The document without the blocks no output uses (parsing less is the main saving): reference lists,
-    sub-articles and tables. `data` itself when nothing could be cut."""
-    return _drop_tables(_drop_back_matter(data))
-
-
-def _drop_back_matter(data: bytes) -> bytes:
     """The document without its reference lists and sub-articles (about a third of a PMC file, more of its
     elements), which no output uses: parsing less is the main saving. Byte ranges are cut only where this is
     unambiguous (no comment or CDATA section from the first cut on, which could hold tag-like text; balanced
@@ -892,35 +886,6 @@ def _drop_back_matter(data: bytes) -> bytes:
         if a < pos:  # inside a block already cut (a ref-list of a sub-article)
             if b > pos:
                 return data
-            continue
-        out.append(data[pos:a])
-        pos = b
-    if not pos:
-        return data
-    out.append(data[pos:])
-    return b"".join(out)
-
-
-def _drop_tables(data: bytes) -> bytes:
-    """The document without its <table-wrap>s (a quarter of a body's bytes, more of its elements): no output
-    reads them (citing paragraphs exclude tables; a table inside a paragraph is taken out before its text is
-    read). A table is kept where it holds a figure or lies inside one (a caption renders it); nothing is cut
-    where a comment or CDATA section could hold tag-like text, or where the tags do not balance."""
-    first = data.find(b"<table-wrap")
-    if first < 0 or data.find(b"-->", first) >= 0 or data.find(b"]]>", first) >= 0:
-        return data
-    spans = _outer_blocks(data, b"table-wrap", first)
-    if not spans:
-        return data
-    figures = []
-    for tag in (b"fig", b"fig-group"):
-        got = _outer_blocks(data, tag, 0)
-        if got is None:
-            return data
-        figures.extend(got)
-    out, pos = [], 0
-    for a, b in spans:
-        if data.find(b"<fig", a, b) >= 0 or any(fa < a < fb for fa, fb in figures):
             continue
         out.append(data[pos:a])
         pos = b
