@@ -6,7 +6,8 @@ Default input: the 32 real JATS files of /work/shared/realdata/jats (9), devsets
 devsets/articles/speed (6). Every parser runs over the same files
 in --rounds interleaved rounds (one pass per parser and round); the fastest round of each parser gives its rate
 (the round least disturbed by other processes on a shared machine), the median round is printed too. Rates are
-files per second on one core, file reading included.
+files per CPU second of this process (process_time: on a loaded machine wall time mostly measures the other
+processes), file reading included.
 
 Floor: lxml_parse        etree.parse of the whole file with the same safe parser options (the bare XML parse
                           any extraction needs; ours parses less, its Python extraction is the rest).
@@ -95,15 +96,16 @@ def _one_pass(fn, files) -> int:
 
 
 def bench(files: list[str], work: dict, rounds: int) -> dict:
-    """Interleaved rounds, one pass over the files per parser and round; the fastest round of each parser is
-    its rate (the round least disturbed by other processes), the median round is shown too."""
+    """Interleaved rounds, one pass over the files per parser and round, timed in CPU seconds of this process;
+    the fastest round of each parser is its rate (the round least disturbed by other processes), the median
+    round is shown too."""
     errors = {name: _one_pass(fn, files) for name, fn in work.items()}  # warm-up
     times: dict[str, list[float]] = {name: [] for name in work}
     for _ in range(rounds):
         for name, fn in work.items():
-            t = time.perf_counter()
+            t = time.process_time()
             _one_pass(fn, files)
-            times[name].append((time.perf_counter() - t) / len(files))
+            times[name].append((time.process_time() - t) / len(files))
     out = {}
     for name, ts in times.items():
         ts.sort()

@@ -625,15 +625,18 @@ def _resolve_panels(ids: list[str], panels: list[str], figs: dict[str, Figure]) 
     return {i: list(panels) for i in ids}
 
 
-def _section_title(p) -> str:
+def _section_title(p, titles: dict) -> str:
+    """Title of the section (or appendix) holding `p`; `titles` keeps those already read, by section."""
     parent = p.getparent()
     while parent is not None and parent.tag not in ("sec", "app", "body", "back"):
         parent = parent.getparent()
-    if parent is not None and parent.tag in ("sec", "app"):
+    if parent is None or parent.tag not in ("sec", "app"):
+        return ""
+    title = titles.get(parent)
+    if title is None:
         t = parent.find("title")
-        if t is not None:
-            return normalize_ws(fix_entities("".join(t.itertext())))
-    return ""
+        title = titles[parent] = normalize_ws(fix_entities("".join(t.itertext()))) if t is not None else ""
+    return title
 
 
 def _remove_keep_tail(el) -> None:
@@ -677,6 +680,7 @@ def _citations(containers, xrefs, drop, figures, by_number, by_element) -> list[
             x.text += _XREF_CLOSE
 
     citations: list[Citation] = []
+    titles: dict = {}
     for c in containers:
         for p in _citing_paragraphs(c):
             raw = "".join(p.itertext())
@@ -687,7 +691,7 @@ def _citations(containers, xrefs, drop, figures, by_number, by_element) -> list[
             found = _paragraph_citations(text, xspans, xref_targets, by_number, figs)
             if not found:
                 continue
-            section = _section_title(p)
+            section = _section_title(p, titles)
             spans = sentence_spans(text)
             per_sentence: dict[int, Citation] = {}
             for pos, fmap, mtext in found:
@@ -907,11 +911,13 @@ def parse_jats(source: str | os.PathLike | bytes, *, pmcid: str | None = None,
     else:
         name = os.fspath(source)
         try:
-            size = os.path.getsize(name)
-            if size > max_bytes:
-                raise JatsParseError("too_large", f"{size} bytes > {max_bytes}", name)
             with open(name, "rb") as fh:
-                data = fh.read(max_bytes + 1)
+                size = os.fstat(fh.fileno()).st_size
+                if size > max_bytes:
+                    raise JatsParseError("too_large", f"{size} bytes > {max_bytes}", name)
+                data = fh.read(size + 1)  # not read(max_bytes + 1): that allocates max_bytes each time
+                if len(data) > size:  # the file grew meanwhile
+                    data += fh.read(max_bytes + 1 - len(data))
         except OSError as e:
             raise JatsParseError("unreadable", f"{type(e).__name__}: {e}", name) from e
     if len(data) > max_bytes:
