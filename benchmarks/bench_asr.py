@@ -13,10 +13,10 @@ faster-whisper on the same model and set.
 
 --stage: the speech stage's cost over its floor on real media. Per file, interleaved rounds of (a) raw
 faster-whisper (decode + ``WhisperModel.transcribe`` with the same model, beam, VAD, word timestamps and
-decoding options, segments consumed) and (b) the stage (``speech.stage.transcribe_video``: the same transcription plus the
-speech regions, the language check, medical correction and acoustic rescoring); the fastest round of each
-gives its time (the round least disturbed by other processes), the ratio is stage / raw, in wall and in CPU
-seconds of the process (on a loaded machine the CPU ratio is the steadier one).
+decoding options, segments consumed) and (b) the stage (``speech.stage.transcribe_video``: the same
+transcription plus the speech regions, the language check, medical correction and acoustic rescoring); the
+fastest round of each gives its time (the round least disturbed by other processes), the ratio is stage / raw,
+in wall and in CPU seconds of the process (on a loaded machine the CPU ratio is the steadier one).
 
 "dev" holds the sentences the correction was developed on; "heldout" was written before any run on it.
 The machine is shared: the load average before/after each run is printed, RTFs under load are pessimistic.
