@@ -9,6 +9,14 @@ faster-whisper on the same model and set.
     python benchmarks/bench_asr.py                                  # base (the config default), all installed backends, both sets
     python benchmarks/bench_asr.py --models tiny.en base --backends faster-whisper --sets heldout
     python benchmarks/bench_asr.py --json /tmp/bench_asr.json
+    python benchmarks/bench_asr.py --stage MEDIA [MEDIA ...] [--rounds 3] [--beam-size 10]
+
+--stage: the speech stage's cost over its floor on real media. Per file, interleaved rounds of (a) raw
+faster-whisper (decode + ``WhisperModel.transcribe`` with the same model, beam, VAD, word timestamps and
+decoding options, segments consumed) and (b) the stage (``speech.stage.transcribe_video``: the same
+transcription plus the speech regions, the language check, medical correction and acoustic rescoring); the
+fastest round of each gives its time (the round least disturbed by other processes), the ratio is stage / raw,
+in wall and in CPU seconds of the process (on a loaded machine the CPU ratio is the steadier one).
 
 "dev" holds the sentences the correction was developed on; "heldout" was written before any run on it.
 The machine is shared: the load average before/after each run is printed, RTFs under load are pessimistic.
@@ -156,6 +164,49 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def stage_overhead(media: list[str], model: str, beam_size: int, threads: int, rounds: int, cache: Path) -> list[dict]:
+    """Fastest-round seconds of raw faster-whisper and of the speech stage on each media file (see --stage)."""
+    from faster_whisper.audio import decode_audio
+
+    from mednarratives.speech import stage
+
+    cfg = {**stage.DEFAULTS, "model": model, "beam_size": beam_size, "cpu_threads": threads, "device": "cpu",
+           "cache_dir": str(cache)}
+    fw = asr._faster_whisper_model(str(models.resolve_model(model, cache_dir=cache)), cfg["compute_type"], threads)
+
+    def raw(path):
+        segs, _ = fw.transcribe(decode_audio(path, sampling_rate=asr.SAMPLE_RATE), language=cfg["language"],
+                                beam_size=beam_size, best_of=1, temperature=[0.0], word_timestamps=True,
+                                vad_filter=cfg["vad_filter"], condition_on_previous_text=False)  # as the stage
+        return [w for s in segs for w in (s.words or [])]
+
+    rows = []
+    for path in media:
+        stage.transcribe_video("warm-up", path, cfg)  # one-time costs (first ONNX / oneDNN calls) out of the timing
+        t_raw, t_stage = [], []  # (wall, CPU) seconds per round
+        for _ in range(rounds):
+            t, c = time.perf_counter(), time.process_time()
+            n_raw = len(raw(path))
+            t_raw.append((time.perf_counter() - t, time.process_time() - c))
+            t, c = time.perf_counter(), time.process_time()
+            rec, _ = stage.transcribe_video(Path(path).stem, path, cfg)
+            t_stage.append((time.perf_counter() - t, time.process_time() - c))
+        best = {k: [round(min(x[i] for x in ts), 2) for i in (0, 1)] for k, ts in (("raw", t_raw), ("stage", t_stage))}
+        row = {"media": Path(path).name, "audio_s": rec["duration"], "raw_s": best["raw"][0],
+               "stage_s": best["stage"][0], "raw_cpu_s": best["raw"][1], "stage_cpu_s": best["stage"][1],
+               "ratio": round(best["stage"][0] / best["raw"][0], 3),
+               "cpu_ratio": round(best["stage"][1] / best["raw"][1], 3), "raw_words": n_raw,
+               "stage_words": len(rec["words"]), "corrections": len(rec["corrections"]),
+               "loadavg": round(os.getloadavg()[0], 1)}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    for kind, a, b in (("wall", "stage_s", "raw_s"), ("CPU", "stage_cpu_s", "raw_cpu_s")):
+        st, rw = sum(r[a] for r in rows), sum(r[b] for r in rows)
+        print(f"stage / raw faster-whisper ({model}, beam {beam_size}, {threads} thread(s), best of {rounds}), "
+              f"{kind}: {st:.1f} s / {rw:.1f} s = {st / rw:.3f} ({100 * (st / rw - 1):+.1f}%)")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", nargs="+", default=["base"])
@@ -166,7 +217,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="CPU threads per backend (1: on a shared 2-core machine torch with 2 threads thrashed)")
     ap.add_argument("--cache-dir", default=None, help="assembled/converted models (default: a temporary folder)")
     ap.add_argument("--json", default=None, help="write all rows (with transcripts and corrections) here")
+    ap.add_argument("--stage", nargs="+", default=None, metavar="MEDIA",
+                    help="time the speech stage against raw faster-whisper on these media files (see above)")
+    ap.add_argument("--rounds", type=int, default=3, help="--stage: interleaved rounds per file")
     args = ap.parse_args(argv)
+    if args.stage:
+        cache = Path(args.cache_dir or tempfile.mkdtemp(prefix="bench-asr-cache-"))
+        rows = stage_overhead(args.stage, args.models[0], args.beam_size, args.threads, args.rounds, cache)
+        if args.json:
+            Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
+        return 0
     args.backends = args.backends or available_backends()
     if not synth.espeak_available():
         print("espeak-ng is required", file=sys.stderr)

@@ -2,11 +2,15 @@
 
     python3 benchmarks/bench_jats_parse.py [FOLDER_OR_FILES ...] [--rounds 100]
 
-Default input: /work/shared/realdata/jats (9 real PMC/PLOS JATS files). Every parser runs over the same files
+Default input: the 32 real JATS files of /work/shared/realdata/jats (9), devsets/articles/captions (17) and
+devsets/articles/speed (6). Every parser runs over the same files
 in --rounds interleaved rounds (one pass per parser and round); the fastest round of each parser gives its rate
 (the round least disturbed by other processes on a shared machine), the median round is printed too. Rates are
-files per second on one core, file reading included.
+files per CPU second of this process (process_time: on a loaded machine wall time mostly measures the other
+processes), file reading included.
 
+Floor: lxml_parse        etree.parse of the whole file with the same safe parser options (the bare XML parse
+                          any extraction needs; ours parses less, its Python extraction is the rest).
 Peer workloads (pubmed_parser re-parses the file in each call):
   pp_captions        parse_pubmed_caption                          (figure captions only)
   pp_fig+paragraphs  parse_pubmed_caption + parse_pubmed_paragraph (captions + paragraphs with xref ids)
@@ -33,17 +37,19 @@ from pathlib import Path
 
 from lxml import etree
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
 from mednarratives.articles.jats import SAFE_PARSER_OPTIONS, parse_jats  # noqa: E402
 
-DEFAULT_INPUT = "/work/shared/realdata/jats"
+DEFAULT_INPUTS = ["/work/shared/realdata/jats", str(REPO / "devsets/articles/captions"),
+                  str(REPO / "devsets/articles/speed")]
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 WORD = re.compile(r"\w+")
 
 
 def list_files(args: list[str]) -> list[str]:
     out = []
-    for a in args or [DEFAULT_INPUT]:
+    for a in args or DEFAULT_INPUTS:
         p = Path(a)
         if p.is_dir():
             out.extend(str(q) for q in sorted(p.iterdir()) if q.suffix.lower() in (".xml", ".nxml"))
@@ -69,7 +75,8 @@ def _dist_version(name: str) -> str:
 
 
 def workloads(pp) -> dict:
-    w = {"ours": lambda f: parse_jats(f)}
+    safe = etree.XMLParser(**SAFE_PARSER_OPTIONS)
+    w = {"ours": lambda f: parse_jats(f), "lxml_parse": lambda f: etree.parse(f, safe)}
     if pp is not None:
         w["pp_captions"] = lambda f: pp.parse_pubmed_caption(f)
         w["pp_fig+paragraphs"] = lambda f: (pp.parse_pubmed_caption(f), pp.parse_pubmed_paragraph(f))
@@ -89,15 +96,16 @@ def _one_pass(fn, files) -> int:
 
 
 def bench(files: list[str], work: dict, rounds: int) -> dict:
-    """Interleaved rounds, one pass over the files per parser and round; the fastest round of each parser is
-    its rate (the round least disturbed by other processes), the median round is shown too."""
+    """Interleaved rounds, one pass over the files per parser and round, timed in CPU seconds of this process;
+    the fastest round of each parser is its rate (the round least disturbed by other processes), the median
+    round is shown too."""
     errors = {name: _one_pass(fn, files) for name, fn in work.items()}  # warm-up
     times: dict[str, list[float]] = {name: [] for name in work}
     for _ in range(rounds):
         for name, fn in work.items():
-            t = time.perf_counter()
+            t = time.process_time()
             _one_pass(fn, files)
-            times[name].append((time.perf_counter() - t) / len(files))
+            times[name].append((time.process_time() - t) / len(files))
     out = {}
     for name, ts in times.items():
         ts.sort()
@@ -166,7 +174,7 @@ def compare(files: list[str], pp) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("inputs", nargs="*", help=f"folders or files (default {DEFAULT_INPUT})")
+    ap.add_argument("inputs", nargs="*", help=f"folders or files (default {DEFAULT_INPUTS})")
     ap.add_argument("--rounds", type=int, default=100, help="interleaved rounds (one pass over the files each)")
     a = ap.parse_args(argv)
     files = list_files(a.inputs)
@@ -200,9 +208,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{tot['ours_sentences']:>5} | {tot['pp_figures']:>20}{tot['pp_full']:>5}{tot['pp_graphic']:>8}"
           f"{tot['pp_cited']:>6}{tot['pp_paragraphs']:>6}")
     if pp is not None:
-        print(f"\nsummary: ours {res['ours']['files_per_s']:.0f} files/s; "
+        print(f"\nsummary: ours {res['ours']['files_per_s']:.0f} files/s, "
+              f"{res['lxml_parse']['files_per_s'] / res['ours']['files_per_s']:.2f}x the time of lxml_parse; "
               + "; ".join(f"{res['ours']['files_per_s'] / res[k]['files_per_s']:.2f}x vs {k}"
-                          for k in res if k != "ours"))
+                          for k in res if k not in ("ours", "lxml_parse")))
         print(f"figures with full caption: ours {tot['ours_full']}/{tot['figures']}, "
               f"pubmed_parser {tot['pp_full']}/{tot['figures']}; correct graphic: ours {tot['ours_graphic']}, "
               f"pubmed_parser {tot['pp_graphic']}; cited figures: ours {tot['ours_cited']}, "

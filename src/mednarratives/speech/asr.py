@@ -26,6 +26,7 @@ downloaded.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import os
@@ -163,24 +164,56 @@ def _run_faster_whisper(audio: np.ndarray, model_dir: str, p: dict) -> dict:
         speech = speech_regions(audio, p["vad_parameters"])
     if p["vad_filter"] and not speech:
         return {"language": p["language"] or "en", "language_probability": None, "segments": [], "speech": []}
-    if p["language"] and model.model.is_multilingual:  # a forced language would turn other speech into confident nonsense: check it first
-        found, prob, _ = model.detect_language(audio, vad_filter=p["vad_filter"])
-        if found != p["language"] and prob >= LANGUAGE_MIN_P:
-            return {"language": found, "language_probability": round(float(prob), 4), "segments": [],
-                    "speech": [[_round(a), _round(b)] for a, b in speech] if speech is not None else None}
-    segments, info = model.transcribe(
+    segments, info = model.transcribe(  # lazy: nothing is encoded or decoded before the first segment is asked for
         audio, language=p["language"], task="transcribe", beam_size=p["beam_size"], best_of=1,
         temperature=[0.0], word_timestamps=True, vad_filter=p["vad_filter"],
         vad_parameters=p["vad_parameters"] or None, condition_on_previous_text=p["condition_on_previous_text"],
         initial_prompt=p["initial_prompt"])
+    regions = [[_round(a), _round(b)] for a, b in speech] if speech is not None else None
     out = []
-    for seg in segments:
-        words = [_word(w.word, w.start, w.end, w.probability) for w in (seg.words or []) if w.word.strip()]
-        if not words:
-            continue
-        out.append({"start": _round(seg.start), "end": _round(seg.end), "text": seg.text.strip(), "words": words})
+    try:
+        with _language_check(model, p["language"]):
+            for seg in segments:
+                words = [_word(w.word, w.start, w.end, w.probability) for w in (seg.words or []) if w.word.strip()]
+                if words:
+                    out.append({"start": _round(seg.start), "end": _round(seg.end), "text": seg.text.strip(),
+                                "words": words})
+    except _OtherLanguage as e:
+        return {"language": e.language, "language_probability": round(e.probability, 4), "segments": [],
+                "speech": regions}
     return {"language": info.language, "language_probability": round(float(info.language_probability), 4),
-            "segments": out, "speech": [[_round(a), _round(b)] for a, b in speech] if speech is not None else None}
+            "segments": out, "speech": regions}
+
+
+class _OtherLanguage(Exception):
+    def __init__(self, language: str, probability: float):
+        super().__init__(language)
+        self.language, self.probability = language, probability
+
+
+@contextlib.contextmanager
+def _language_check(model, language: str | None):
+    """A forced language would turn other speech into confident nonsense: Whisper's language scores on the
+    transcription's first 30 s window (its own encoder pass, so the check costs no second one) stop the
+    transcription with ``_OtherLanguage`` when that window is surely another language."""
+    if not language or not model.model.is_multilingual:
+        yield
+        return
+    encode = model.encode
+
+    def checked_encode(features):
+        del model.encode  # only the first window is checked
+        encoded = encode(features)
+        token, prob = model.model.detect_language(encoded)[0][0]
+        if token[2:-2] != language and prob >= LANGUAGE_MIN_P:
+            raise _OtherLanguage(token[2:-2], float(prob))
+        return encoded
+
+    model.encode = checked_encode
+    try:
+        yield
+    finally:
+        model.__dict__.pop("encode", None)
 
 
 def _run_openai(audio: np.ndarray, model_dir: Path, cache: Path, backend: str, p: dict) -> dict:
