@@ -26,8 +26,8 @@ def test_a_corrupt_whisper_model_fails_the_run_naming_the_cause(demo_run, tmp_pa
     shard = next(p.name for p in sorted((demo_run / "results/videos/full").iterdir()) if list(p.glob("*.mp4")))
     config = tmp_path / "corrupt.yaml"
     config.write_text(yaml.safe_dump({"speech": {"model": str(model), "cache_dir": str(tmp_path / "cache")}}))
-    proc = run_snakemake(workdir, "--cores", "1", "--allowed-rules", "speech_asr", "--configfile", str(config),
-                         f"results/speech/{shard}.jsonl", check=False)
+    proc = run_snakemake(workdir, f"results/speech/{shard}.jsonl", "--cores", "1", "--allowed-rules", "speech_asr",
+                         "--configfile", str(config), check=False)  # target first: both options take lists
     assert proc.returncode != 0
     log = (workdir / f"logs/speech/{shard}.log").read_text()
     cause = next(line for line in log.splitlines() if line.startswith(("RuntimeError", "ValueError", "OSError")))
