@@ -16,6 +16,9 @@ install_profiles() {
     target="$PWD/profiles/$name"
     if [ "$(readlink "$dir/$name" 2>/dev/null)" = "$target" ]; then
       echo "profile $name: already installed ($dir/$name -> $target)"
+    elif [ -L "$dir/$name" ] && [ ! -e "$dir/$name" ]; then  # a link to a checkout that is gone: no profile
+      ln -sfn "$target" "$dir/$name"
+      echo "profile $name: replaced a broken link, $dir/$name -> $target"
     elif [ -e "$dir/$name" ] || [ -L "$dir/$name" ]; then
       echo "profile $name: $dir/$name exists and is not this repository's; left as it is" \
            "(use --workflow-profile profiles/$name)"

@@ -19,6 +19,10 @@ def test_profile_install_is_idempotent_and_never_replaces_a_users_profile(tmp_pa
     assert "installed" in install_profiles(mine)
     assert (mine / "snakemake/slurm").resolve() == REPO / "profiles/slurm"
     assert "already installed" in install_profiles(mine)
+    (mine / "snakemake/slurm").unlink()
+    (mine / "snakemake/slurm").symlink_to(tmp_path / "a-deleted-checkout/profiles/slurm")
+    assert "replaced a broken link" in install_profiles(mine)
+    assert (mine / "snakemake/slurm").resolve() == REPO / "profiles/slurm"
     theirs = tmp_path / "theirs"
     (theirs / "snakemake/slurm").mkdir(parents=True)
     (theirs / "snakemake/slurm/config.yaml").write_text("executor: slurm\njobs: 7\n")
