@@ -241,3 +241,24 @@ rule articles_score:
 ALL_TARGETS.append("results/articles/pairs.tsv")
 if ART_SOURCE["kind"] == "demo":
     ALL_TARGETS.append("results/articles/score.json")
+    ALL_TARGETS.append("results/articles/caption_devset_score.json")  # real captions, beside the demo score
+
+
+rule articles_caption_devset_score:
+    """Caption/citation scoring only: figures, citing-sentence counts and sub-caption splits of the real caption
+    dev set (devsets/articles/captions) against its hand-checked truth."""
+    input:
+        truth="devsets/articles/captions/truth.json",
+        xml=sorted(glob.glob("devsets/articles/captions/*.xml")),
+    output:
+        score="results/articles/caption_devset_score.json",
+    log:
+        "logs/articles/caption_devset_score.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/articles.yaml"
+    script:
+        "../scripts/articles_caption_devset.py"

@@ -1,5 +1,6 @@
 # Shared settings for all rule files.
 
+import glob
 import os
 
 

@@ -203,11 +203,54 @@ def test_parse_figure_list(text, expected):
     ("Supplemental Fig. 3", {}, True),
     ("Additional file 1: Figure 4", {}, True),
     ("Figure S1", {}, True),
+    # eLife figure supplements and appendix figures are figures of their own (issue #22)
+    ("Figure 2\u2014figure supplement 1A,B", {"2-SUPPLEMENT-1": ["A", "B"]}, False),
+    ("Figure 2\u2014figure supplements 1 and 2", {"2-SUPPLEMENT-1": [], "2-SUPPLEMENT-2": []}, False),
+    ("in Appendix 1\u2014figure 3", {"APPENDIX1-3": []}, False),
+    ("(Fig. 7, left)", {"7": ["left"]}, False),
 ])
 def test_find_figure_mentions(text, numbers, supplementary):
     (m,) = find_figure_mentions(text)
     assert m.numbers == numbers
     assert m.supplementary is supplementary
+
+
+def test_another_articles_figure_is_external():
+    (m,) = find_figure_mentions("as in Figure 1A of another article (not linked here)")
+    assert m.external
+    (m,) = find_figure_mentions("as in Figure 1A of our previous study")
+    assert m.external
+
+
+ELIFE = f"""<article {NS}><front><article-meta><article-id pub-id-type="doi">10.7554/eLife.1</article-id>
+</article-meta></front><body><sec><title>Results</title>
+<p>Cells divide (<xref ref-type="fig" rid="fig1">Figure 1A</xref>). The supplement shows more
+(<xref ref-type="fig" rid="fig1s1">Figure 1\u2014figure supplement 1B</xref>). Both supplements agree
+(Figure 1\u2014figure supplements 1 and 2). Appendix data differ (Appendix 1\u2014figure 1). Unlinked work
+differs (Figure 1A of another article). Left and right (Fig. 2, left) are compared.</p>
+<fig-group><fig id="fig1"><label>Figure 1.</label><caption><title>Division.</title><p>(<bold>A</bold>) Cells.
+(<bold>B</bold>) Nuclei.</p><p><bold>DOI:</bold> <ext-link ext-link-type="doi" xlink:href="10.7554/eLife.1.003">
+http://dx.doi.org/10.7554/eLife.1.003</ext-link></p></caption><graphic xlink:href="f1.tif"/></fig>
+<fig id="fig1s1"><label>Figure 1\u2014figure supplement 1.</label><caption><title>More.</title></caption>
+<graphic xlink:href="f1s1.tif"/></fig>
+<fig id="fig1s2"><label>Figure 1\u2014figure supplement 2.</label><caption><title>Even more.</title></caption>
+<graphic xlink:href="f1s2.tif"/></fig></fig-group>
+<fig id="fig2"><label>Figure 2.</label><caption><title>Two.</title></caption><graphic xlink:href="f2.tif"/></fig>
+</sec></body><back><app-group><app id="appendix-1"><title>Appendix 1</title>
+<fig id="app1fig1"><label>Appendix 1\u2014figure 1.</label><caption><title>Appendix.</title></caption>
+<graphic xlink:href="a1.tif"/></fig></app></app-group></back></article>"""
+
+
+def test_elife_supplements_appendix_figures_and_doi_trailer():
+    art = parse_jats(ELIFE.encode())
+    cited = {f.id: [(c.sentence.split()[0], c.panels) for c in f.citations] for f in art.figures}
+    assert cited == {"fig1": [("Cells", ["A"])],
+                     "fig1s1": [("The", ["B"]), ("Both", [])],
+                     "fig1s2": [("Both", [])],
+                     "fig2": [("Left", ["left"])],
+                     "app1fig1": [("Appendix", [])]}
+    assert art.figure("fig1").caption == "Division. (A) Cells. (B) Nuclei."
+    assert "DOI" not in art.figure("fig1").caption_marked
 
 
 def test_no_mention_in_configuration_or_figure_legends():

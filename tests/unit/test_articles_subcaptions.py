@@ -20,6 +20,8 @@ def S(labels, text, context=""):
     return {"labels": labels, "text": text, "context": context}
 
 
+_HNSCC = "Relation of intra-tumor heterogeneity to overall survival in HNSCC. Corresponding HRs are in the main text."
+
 CASES = [
     # 1 parenthesised capitals after a title
     ("Brain MRI of a 45-year-old man. (A) Axial T2 image shows a lesion. (B) Coronal FLAIR image.",
@@ -147,9 +149,8 @@ CASES = [
     # 30 real (PLOS Medicine, Fig 4): "Left," / "Right,"
     ("Relation of intra-tumor heterogeneity to overall survival in HNSCC. Left, for all 305 patients. Right, for "
      "78 patients receiving chemoradiation. Corresponding HRs are in the main text.",
-     [S(["left"], "for all 305 patients.", "Relation of intra-tumor heterogeneity to overall survival in HNSCC."),
-      S(["right"], "for 78 patients receiving chemoradiation. Corresponding HRs are in the main text.",
-        "Relation of intra-tumor heterogeneity to overall survival in HNSCC.")]),
+     # the left panel says one sentence: the closing sentence is about both panels' HRs (issue #22)
+     [S(["left"], "for all 305 patients.", _HNSCC), S(["right"], "for 78 patients receiving chemoradiation.", _HNSCC)]),
     # 31 a panel missing from the caption: the sequence may skip one letter at a leading label
     ("(A) Axial CT. (C) Coronal CT.", [S(["A"], "Axial CT."), S(["C"], "Coronal CT.")]),
     # 32 roman numerals inside a lettered panel stay text; parentheses that are not labels stay text
@@ -162,6 +163,126 @@ CASES = [
       S(["b"], "after drainage.", "CT of the chest (compare Fig. 2B).")]),
 ]
 
+
+# issue #22: patterns seen on real captions (PMC, PLOS, eLife, Pensoft, PeerJ); "real" excerpts are from the dev set
+# devsets/articles/captions (licences and attribution in its README)
+_TH = "Tibia apical portion of Bruchus spp. hind legs"
+_NUP = "Nup98 dots. DAPI, 4',6-diamidino-2-phenylindole; EGFP, enhanced green fluorescent protein."
+_TSA = "TSA effect. mRNA, messenger RNA; TSA, trichostatin A."
+CASES += [
+    # 34 letter-dot list separated by commas
+    ("PCA for classification. A. Total % variance plot, B. Loadings of factor 1, C. Scores of the samples.",
+     [S(["A"], "Total % variance plot", "PCA for classification."),
+      S(["B"], "Loadings of factor 1", "PCA for classification."),
+      S(["C"], "Scores of the samples.", "PCA for classification.")]),
+    # 35 a single labelled panel
+    ("Chest CT of the patient. A. Axial image shows a nodule.",
+     [S(["A"], "Axial image shows a nodule.", "Chest CT of the patient.")]),
+    # 36 rows
+    ("Serial MRI. Upper row: T1-weighted images. Lower row: T2-weighted images.",
+     [S(["top"], "T1-weighted images.", "Serial MRI."), S(["bottom"], "T2-weighted images.", "Serial MRI.")]),
+    # 37 bare ranges without brackets, a range followed by its members
+    ("Liver model. A. Gross liver. B\u2013E histopathology, B and C. H&E sections, D and E. trichrome stain. "
+     "F\u2013H immunohistochemistry.",
+     [S(["A"], "Gross liver.", "Liver model."), S(["B", "C"], "histopathology H&E sections", "Liver model."),
+      S(["D", "E"], "histopathology trichrome stain.", "Liver model."),
+      S(["F", "G", "H"], "immunohistochemistry.", "Liver model.")]),
+    # 38 the case changes half-way
+    ("Tumour sections. (A, B) H&E staining. c-d) Ki-67 staining.",
+     [S(["A", "B"], "H&E staining.", "Tumour sections."), S(["c", "d"], "Ki-67 staining.", "Tumour sections.")]),
+    # 39 primes
+    ("Knock-down. (A) Control. (B) siRNA. (B\u2032) Higher magnification of B. (C) Rescue.",
+     [S(["A"], "Control.", "Knock-down."), S(["B"], "siRNA.", "Knock-down."),
+      S(["B\u2032"], "Higher magnification of B.", "Knock-down."), S(["C"], "Rescue.", "Knock-down.")]),
+    # 40 "(B–D) shared text. (B) own text": the shared text opens each member's text, "(B)" is no text
+    ("Imaging. (A) Radiograph. (B\u2013D) Sagittal MRI. (B) Baseline. (C) 6 months. (D) 12 months.",
+     [S(["A"], "Radiograph.", "Imaging."), S(["B"], "Sagittal MRI. Baseline.", "Imaging."),
+      S(["C"], "Sagittal MRI. 6 months.", "Imaging."), S(["D"], "Sagittal MRI. 12 months.", "Imaging.")]),
+    # 41 real (eLife 03032, Fig 2): bold letters after "in", "to" are references, not labels
+    ("Repression. (<b>A</b>) Duplex. (<b>B</b>) The reporter constructs used in <b>C</b> to <b>E</b>. "
+     "(<b>C</b>) mRNA levels. (<b>D</b>) Protein levels. (<b>E</b>) Ratios.",
+     [S(["A"], "Duplex.", "Repression."), S(["B"], "The reporter constructs used in C to E.", "Repression."),
+      S(["C"], "mRNA levels.", "Repression."), S(["D"], "Protein levels.", "Repression."),
+      S(["E"], "Ratios.", "Repression.")]),
+    # 42 real (PLOS ONE 0202746, Fig 9): bold panel numbers
+    ("SEM of foraminifera. <b>1.</b> Elphidium crispum; <b>2.</b> Textularia sp.",
+     [S(["1"], "Elphidium crispum", "SEM of foraminifera."), S(["2"], "Textularia sp.", "SEM of foraminifera.")]),
+    # 43 real (ZooKeys 466, Figs 1-12, 52-67): numbered plates, ranges, range headers, a closing "; bar" note
+    ("Bruchinae, dorsal and lateral view. <b>1\u20132</b> Spermophagus sericeus <b>3\u20134</b> Bruchus loti; "
+     "black bar = 1 mm.",
+     [S(["1", "2"], "Spermophagus sericeus", "Bruchinae, dorsal and lateral view. black bar = 1 mm."),
+      S(["3", "4"], "Bruchus loti", "Bruchinae, dorsal and lateral view. black bar = 1 mm.")]),
+    (f"Male mid legs. <b>52</b> Bruchus affinis <b>53\u201354</b> {_TH} <b>53</b> Bruchus pisorum <b>54</b> "
+     "Bruchus sibiricus",
+     [S(["52"], "Bruchus affinis", "Male mid legs."), S(["53"], f"{_TH} Bruchus pisorum", "Male mid legs."),
+      S(["54"], f"{_TH} Bruchus sibiricus", "Male mid legs.")]),
+    # 45 real (PeerJ 3360, Fig 6 and Fig 3): lists filling each other's gaps; labels repeated in a later sentence
+    ("Variation in molluscs (A, D and G), polychaetes (B, E and H), and crustaceans (C, F and I). Error bars "
+     "denote standard errors.",
+     [S(list("ADGBEHCFI"), "Variation in molluscs, polychaetes, and crustaceans.",
+        "Error bars denote standard errors.")]),
+    ("nMDS of environmental data (A) and of abundance data (B). Samples are coloured by date. Stress values are "
+     "0.10 (A) and 0.19 (B).",
+     [S(["A", "B"], "nMDS of environmental data and of abundance data. Stress values are 0.10 and 0.19.",
+        "Samples are coloured by date.")]),
+    # 47 real (PLOS ONE 0202746, Fig 2): an abbreviation list after the panels is no panel; the other panel says
+    # one sentence, so the closing sentences are about the whole figure
+    ("Reef analyses. (A) FORAM index per site. (B) Chlorophyll per site. Abundances from 128 samples. D, Darwin; "
+     "B, Baltra.",
+     [S(["A"], "FORAM index per site.", "Reef analyses. Abundances from 128 samples. D, Darwin; B, Baltra."),
+      S(["B"], "Chlorophyll per site.", "Reef analyses. Abundances from 128 samples. D, Darwin; B, Baltra.")]),
+    # 48 ... unless the closing sentence names the last panel
+    ("Fascicles. a. Short fascicles. b. Long fascicles. c. Ensemble. Colors in c show parameters.",
+     [S(["a"], "Short fascicles.", "Fascicles."), S(["b"], "Long fascicles.", "Fascicles."),
+      S(["c"], "Ensemble. Colors in c show parameters.", "Fascicles.")]),
+    # 49 real (PhytoKeys 28, Fig 3): initials do not end a sentence
+    ("SEM of fruit. <b>A, B</b>Lepidosperma inops (A. Moscal 18031) <b>C, D</b>Lepidosperma sp. (G.T. Plunkett "
+     "100). Scale bars = 0.5 mm.",
+     [S(["A", "B"], "Lepidosperma inops (A. Moscal 18031)", "SEM of fruit. Scale bars = 0.5 mm."),
+      S(["C", "D"], "Lepidosperma sp. (G.T. Plunkett 100).", "SEM of fruit. Scale bars = 0.5 mm.")]),
+    # 50 real (eLife 59222, Fig 2): nested ranges: "(A–D)" opens A..D, "(B–C)" opens B and C
+    ("Duplication. (A\u2013D) SIM projections. (A) Model. (B\u2013C) Staged by Spc42. (B) Tub4. (C) Spc72. (D) Nud1. "
+     "(E) New model.",
+     [S(["A"], "SIM projections. Model.", "Duplication."),
+      S(["B"], "SIM projections. Staged by Spc42. Tub4.", "Duplication."),
+      S(["C"], "SIM projections. Staged by Spc42. Spc72.", "Duplication."),
+      S(["D"], "SIM projections. Nud1.", "Duplication."), S(["E"], "New model.", "Duplication.")]),
+    # 51 real (eLife 59222, Fig 1): "(e)" inside panel D is no panel E when "(E)" follows; a closing scale bar is
+    # the last panel's own when an earlier panel gives its own too
+    ("Spindles. (A) Schematic. (B) Average image. Scale bar, 200 nm. (C) Intensities. (D) Images: (a) one pole; "
+     "(e) symmetric. (E) Quantitation. Scale bar, 2 \u00b5m.",
+     [S(["A"], "Schematic.", "Spindles."), S(["B"], "Average image. Scale bar, 200 nm.", "Spindles."),
+      S(["C"], "Intensities.", "Spindles."), S(["D"], "Images: (a) one pole; (e) symmetric.", "Spindles."),
+      S(["E"], "Quantitation. Scale bar, 2 \u00b5m.", "Spindles.")]),
+    # 52 real (eLife 59222, Fig 1-S3): a label named again in a later sentence gets both sentences
+    ("Side and top views. SPBs in side view (a-b) and top view (c). Nud1 confirms the side view (b). Scale bar, "
+     "200 nm.",
+     [S(["a", "c"], "SPBs in side view and top view.", "Side and top views. Scale bar, 200 nm."),
+      S(["b"], "SPBs in side view and top view. Nud1 confirms the side view.",
+        "Side and top views. Scale bar, 200 nm.")]),
+    # 53 real (eLife 59222, Fig 1-S4, 2-S1): "Values are plotted" is the panel's; "In all cases" is the figure's
+    ("Ratios. (A) Images. Cells were imaged by SIM. (B) Intensities were measured. Values are plotted by stage. In "
+     "all cases, Tub4 was the reference.",
+     [S(["A"], "Images. Cells were imaged by SIM.", "Ratios. In all cases, Tub4 was the reference."),
+      S(["B"], "Intensities were measured. Values are plotted by stage.",
+        "Ratios. In all cases, Tub4 was the reference.")]),
+    # 54 real (eLife 09540, Figs 1, 7, 7-S2): closing abbreviation lists are the figure's, also when they start in
+    # lower case; "Data are mean ..." given panel by panel and "The values were normalized" are the panel's own
+    ("Nup98 dots. (A) Localization. Bar, 10 \u03bcm. (B) ChIP-qPCR. Data are mean values \u00b1 SEM. (C) RNAPII. Data "
+     "are mean values \u00b1 SEM. DAPI, 4',6-diamidino-2-phenylindole; EGFP, enhanced green fluorescent protein.",
+     [S(["A"], "Localization. Bar, 10 \u03bcm.", _NUP), S(["B"], "ChIP-qPCR. Data are mean values \u00b1 SEM.", _NUP),
+      S(["C"], "RNAPII. Data are mean values \u00b1 SEM.", _NUP)]),
+    ("TSA effect. (A) Immunoblot of cell extracts. Blots were cut. (B) qPCR of mRNA. The values were normalized to "
+     "GAPDH. mRNA, messenger RNA; TSA, trichostatin A.",
+     [S(["A"], "Immunoblot of cell extracts. Blots were cut.", _TSA),
+      S(["B"], "qPCR of mRNA. The values were normalized to GAPDH.", _TSA)]),
+    # 56 real (eLife 09540, Fig 6-S1): a change of case at a leading label, inline "(c)" after it is no veto
+    ("Venn diagrams. (a) Overlap in untreated cells. (b) Overlap in control cells. (C and D) Overlap in control (c) "
+     "or treated (d) cells.",
+     [S(["a"], "Overlap in untreated cells.", "Venn diagrams."),
+      S(["b"], "Overlap in control cells.", "Venn diagrams."),
+      S(["C", "D"], "Overlap in control (c) or treated (d) cells.", "Venn diagrams.")]),
+]
 
 @pytest.mark.parametrize("caption, expected", CASES, ids=[f"case{i + 1}" for i in range(len(CASES))])
 def test_split_subcaptions(caption, expected):

@@ -6,14 +6,16 @@ One parse per article (lxml, no DTD, no network, no entity expansion, no huge tr
 - figures: every <fig> in body, back (appendices) and floats-group, members of <fig-group> included (each
   member knows its group); sub-article/response figures (peer review material) are left out. The caption is
   the caption title and ALL its blocks (paragraphs, lists), text inside inline markup kept, whitespace
-  normalised; `caption_marked` is the same text with <b>...</b> around bold runs, for sub-caption label
-  detection. The graphic is the figure's own <graphic xlink:href> (inside <alternatives> too), never one of a
-  nested figure, a caption or an inline-graphic.
+  normalised, a trailing eLife "DOI: http://dx.doi.org/..." line left out; `caption_marked` is the same
+  text with <b>...</b> around bold runs, for sub-caption label detection. The graphic is the figure's own
+  <graphic xlink:href> (inside <alternatives> too), never one of a nested figure, a caption or an inline-graphic.
 - citations: one pass over the top-level paragraphs of body and appendices. Figure <xref>s are marked with
   sentinel characters before the paragraph text is taken, so their spans are known in the text; plain-text
   mentions ("Fig. 2", "Figure 2B", "Figs. 1-3", "Figures 1 and 3", "Fig. 2A and C", "Figs 3, S3, and 5")
   are found with one regex per paragraph and mapped to figure ids through the figure labels; supplementary
-  figures ("Supplementary Figure 2", "Figure S1", "S1 Fig") never map to main figures. Sentences are split
+  figures ("Supplementary Figure 2", "Figure S1", "S1 Fig") never map to main figures; eLife "Figure 2—figure
+  supplement 1" and "Appendix 1—figure 1" map to those figures only, never to Figure 2 or Figure 1; "Figure 1A
+  of another article" is another paper's figure. Sentences are split
   only in paragraphs that cite a figure; "Fig.", "et al.", "e.g." and other abbreviations never end one.
 
 Unresolved entity references (entities are not expanded) come out of lxml as literal "&name;": a known
@@ -215,6 +217,11 @@ def _join_title(title: str, rest: str) -> str:
     return f"{title} {rest}"
 
 
+# a trailing "DOI: http://dx.doi.org/10.7554/eLife.03032.003" line (eLife) identifies the figure, it is no caption text
+_DOI_TRAILER_RE = re.compile(
+    r"\s*(?:<b>)?\s*DOI\s*:?\s*(?:</b>)?\s*(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?10\.\d{4,9}/\S+$", re.I)
+
+
 def _caption_parts(caption, marks: bool) -> tuple[str, str]:
     """(title, full caption) of a <caption>; the full caption is the title plus all other blocks."""
     if caption is None:
@@ -222,7 +229,7 @@ def _caption_parts(caption, marks: bool) -> tuple[str, str]:
     title_el = caption.find("title")
     title = render_text(title_el, marks)
     if title_el is None:
-        return "", render_text(caption, marks)
+        return "", _DOI_TRAILER_RE.sub("", render_text(caption, marks))
     out: list[str] = []
     if caption.text:
         out.append(caption.text)
@@ -235,7 +242,7 @@ def _caption_parts(caption, marks: bool) -> tuple[str, str]:
     rest = normalize_ws(_SEP_RE.sub(" ", fix_entities("".join(out))))
     if marks:
         rest = _EMPTY_BOLD_RE.sub(r"\1", rest)
-    return title, _join_title(title, rest)
+    return title, _join_title(title, _DOI_TRAILER_RE.sub("", rest))
 
 
 # ----------------------------------------------------------------------------------------- sentences
@@ -246,6 +253,9 @@ prof st sp spp var subsp suppl sect sec ch ed eds resp incl viz est inc ltd co c
 apr jun jul aug sep sept oct nov dec tab tabs u.s u.k ph.d m.d p.o i.v i.p s.c i.m b.i.d t.i.d q.d
 """.split())
 _BOUNDARY_RE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9*\u2020\u2021\u00a7#])")
+
+
+_INITIALS_RE = re.compile(r"(?:[A-Z]\.)+[A-Z]$")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -259,7 +269,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             while j > 0 and (text[j - 1].isalpha() or text[j - 1] == "."):
                 j -= 1
             if j < i and (text[j:i].lower().rstrip(".") in _ABBREV
-                          or (i - j == 1 and j > 0 and text[j - 1] in "([")):  # "(a. U-fiber; b. ILF)"
+                          or (i - j == 1 and j > 0 and text[j - 1] in "([")  # "(a. U-fiber; b. ILF)"
+                          or _INITIALS_RE.match(text, j, i)):  # "G.T. Plunkett"
                 continue
         spans.append((start, i + 1))
         start = m.end()
@@ -288,7 +299,28 @@ _SUPPL_BEFORE_RE = re.compile(
     r"additional(?:\s+file\s*\d*\s*[:,]?)?)\s*$", re.I)
 _EXTERNAL_AFTER_RE = re.compile(
     r"\s+(?:of|in|from)\s+(?:refs?\b|\[|ref\.|references?\b|their\b|the\s+(?:original|cited|previous)\b|"
-    r"(?:a\s+)?previous\b|\(?[A-Z][A-Za-z-]+\s+(?:et\s+al|and\s+[A-Z]))")
+    r"(?:a\s+)?previous\b|another\b|other\b|our\s+(?:previous|earlier|recent)\b|"
+    r"an?\s+(?:earlier|recent|related|companion|separate)\b|\(?[A-Z][A-Za-z-]+\s+(?:et\s+al|and\s+[A-Z]))")
+# eLife-style qualified figures: "Figure 2—figure supplement 1" (a figure of its own, not Figure 2) and
+# "Appendix 1—figure 1" / "Box 2—figure 1" (not Figure 1). Their numbers are keys such as "2-SUPPLEMENT-1",
+# "APPENDIX1-1", the same for labels and mentions.
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014"
+_SUPPLEMENT_AFTER_RE = re.compile(
+    rf"\s*[{_DASHES}]\s*figure\s+supplements?\s*(?P<list>\d+[A-Za-z]?(?:\s*(?:,\s*and|,|and|&|[{_DASHES}])\s*"
+    rf"(?:\d+[A-Za-z]?|[A-Za-z](?![A-Za-z0-9])))*)", re.I)
+_QUALIFIER_BEFORE_RE = re.compile(rf"\b(?P<q>appendix|box|annex)\s*(?P<n>\d+|[A-Z])\s*[{_DASHES}]\s*$", re.I)
+_QUALIFIED_LABEL_RE = re.compile(
+    rf"^\s*(?:(?P<q>appendix|box|annex)\s*(?P<n>\d+|[A-Z])\s*[{_DASHES}]\s*)?fig(?:ure)?\.?\s*(?P<fig>\d+)"
+    rf"(?:\s*[{_DASHES}]\s*figure\s+supplement\s*(?P<supp>\d+))?", re.I)
+
+
+def _qualified_key(number: str, qualifier: str = "", qualifier_number: str = "", supplement: str = "") -> str:
+    key = number.upper()
+    if supplement:
+        key = f"{key}-SUPPLEMENT-{supplement}"
+    if qualifier:
+        key = f"{qualifier.upper()}{qualifier_number.upper()}-{key}"
+    return key
 _SPATIAL = r"(?:top|bottom|upper|lower|middle|left|right|centre|center)(?:[\s-](?:left|right|middle|centre|center))?"
 _SPATIAL_AFTER_RE = re.compile(
     rf"(?:,\s*|\s*\()(?P<sp>{_SPATIAL})(?:\s+(?:panels?|rows?|columns?|images?))?(?=\s*[),;.]|\s*$)", re.I)
@@ -407,6 +439,16 @@ def find_figure_mentions(text: str) -> list[Mention]:
             word = normalize_ws(sp.group("sp").lower().replace("-", " "))
             if word not in numbers[last]:
                 numbers[last].append(word)
+        q = _QUALIFIER_BEFORE_RE.search(before)
+        if q and numbers:  # "Appendix 1—figure 2": not Figure 2
+            numbers = {_qualified_key(n, q.group("q"), q.group("n")): pl for n, pl in numbers.items()}
+            start = start - (len(before) - q.start())
+        sm = _SUPPLEMENT_AFTER_RE.match(text, m.start("list") + used) if len(numbers) == 1 else None
+        if sm:  # "Figure 2—figure supplement 1A": the supplement only
+            fig = next(iter(numbers))
+            numbers = {_qualified_key(fig, supplement=k): pl for k, pl in parse_figure_list(sm.group("list")).items()}
+            end = sm.end()
+            i = low.find("fig", end)
         mtext = text[start:end]
         external = bool(_EXTERNAL_AFTER_RE.match(text, end))
         found.append(Mention(start, end, mtext, numbers, supplementary=supp or not numbers, external=external))
@@ -434,6 +476,9 @@ def _label_number(label: str) -> tuple[str | None, str | None]:
     m = _PANEL_LABEL_RE.match(lab)
     if m:
         return None, m.group(1)
+    m = _QUALIFIED_LABEL_RE.match(lab)
+    if m and (m.group("q") or m.group("supp")):
+        return _qualified_key(m.group("fig"), m.group("q") or "", m.group("n") or "", m.group("supp") or ""), None
     m = _LABEL_NUM_RE.search(lab)
     if not m:
         return None, None

@@ -186,3 +186,96 @@ def summary_lines(result: dict) -> list[str]:
         lines.append(f"{name:12s} {key:12s} {v if v is not None else 'n/a':>8} (bar {bar}) "
                      f"{'PASS' if v is not None and v >= bar else 'FAIL'}")
     return lines
+
+
+# ------------------------------------------------------------------ real caption dev set (devsets/articles/captions)
+
+def _panel_texts(subs: list[dict]) -> dict[str, str]:
+    """label -> full sub-caption (context + text) of the first sub-caption that carries the label."""
+    out: dict[str, str] = {}
+    for s in subs:
+        for x in s["labels"]:
+            out.setdefault(_k(x), normalize_ws(f"{s['context']} {s['text']}"))
+    return out
+
+
+def score_caption_devset(directory: str | os.PathLike) -> dict:
+    """Figures, citing-sentence counts and sub-caption splits of real articles against hand-checked truth
+    (devsets/articles/captions/truth.json: per article file, per figure id: label, graphic, citing_sentences and,
+    for the captions that were labelled, the expected sub-captions with their full text, context included).
+
+    A caption is an exact match when its set of labels is the truth's and every label's full text is the
+    truth's; an unlabelled caption must come back as one unlabelled sub-caption with the whole text."""
+    from mednarratives.articles.jats import parse_jats
+    from mednarratives.articles.subcaptions import split_subcaptions
+
+    truth = read_json(os.path.join(directory, "truth.json"))
+    fig_ok = fig_n = cit_ok = cit_n = cap_ok = cap_n = pan_ok = pan_n = 0
+    errors: dict[str, list] = defaultdict(list)
+    for name in sorted(truth):
+        art = parse_jats(os.path.join(directory, name))
+        figs = {f.id: f for f in art.figures}
+        for tf in truth[name]:
+            unit = f"{name}/{tf['id']}"
+            f = figs.get(tf["id"])
+            fig_n += 1
+            cit_n += 1
+            if f is None:
+                errors["figures"].append(f"{unit}: not parsed")
+                continue
+            if f.label == tf["label"] and f.graphic == tf["graphic"]:
+                fig_ok += 1
+            else:
+                errors["figures"].append(f"{unit}: label/graphic {f.label!r} {f.graphic!r}")
+            if len(f.citations) == tf["citing_sentences"]:
+                cit_ok += 1
+            else:
+                errors["citations"].append(f"{unit}: {len(f.citations)} citing sentences != {tf['citing_sentences']}")
+            want = tf.get("subcaptions")
+            if not want:  # not labelled, or an empty caption
+                continue
+            cap_n += 1
+            got = split_subcaptions(f)
+            if not want[0]["labels"]:
+                pan_n += 1
+                ok = (len(got) == 1 and not got[0]["labels"]
+                      and normalize_ws(f"{got[0]['context']} {got[0]['text']}") == normalize_ws(want[0]["text"]))
+                pan_ok += ok
+                cap_ok += ok
+                if not ok:
+                    errors["subcaptions"].append(f"{unit}: whole caption not kept as one: {got!r}")
+                continue
+            texts = _panel_texts(got)
+            wanted = {_k(x): normalize_ws(w["text"]) for w in want for x in w["labels"]}
+            ok_all = set(texts) == set(wanted)
+            if not ok_all:
+                errors["subcaptions"].append(f"{unit}: labels {sorted(texts)} != {sorted(wanted)}")
+            for lab, w in wanted.items():
+                pan_n += 1
+                ok = texts.get(lab) == w
+                pan_ok += ok
+                ok_all &= ok
+                if not ok:
+                    errors["subcaptions"].append(f"{unit}/{lab}: {texts.get(lab)!r} != {w!r}")
+            cap_ok += ok_all
+    ratio = lambda a, b: round(a / b, 4) if b else None  # noqa: E731
+    return {
+        "figures": {"correct": fig_ok, "total": fig_n, "accuracy": ratio(fig_ok, fig_n)},
+        "citations": {"correct": cit_ok, "total": cit_n, "accuracy": ratio(cit_ok, cit_n)},
+        "subcaptions": {"correct": cap_ok, "total": cap_n, "exact_match": ratio(cap_ok, cap_n),
+                        "panels_correct": pan_ok, "panels_total": pan_n, "panel_exact_match": ratio(pan_ok, pan_n)},
+        "errors": {k: v for k, v in sorted(errors.items())},
+    }
+
+
+DEVSET_BARS = {"figures": ("accuracy", 1.0), "citations": ("accuracy", 0.98), "subcaptions": ("exact_match", 0.95)}
+
+
+def devset_summary_lines(result: dict) -> list[str]:
+    lines = []
+    for name, (key, bar) in DEVSET_BARS.items():
+        v = result[name][key]
+        lines.append(f"real captions {name:12s} {key:12s} {v if v is not None else 'n/a':>8} "
+                     f"({result[name]['correct']}/{result[name]['total']}, bar {bar}) "
+                     f"{'PASS' if v is not None and v >= bar else 'FAIL'}")
+    return lines

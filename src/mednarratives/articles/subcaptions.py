@@ -5,40 +5,52 @@ The paper prompts GPT-3.5 to (1) split a caption at its sub-figure labels ("(A)"
 each sub-caption with its label. This module does the same without a language model:
 
 1. Candidate labels are found with a few patterns: parenthesised "(A)", "(a)", "[A]", ranges "(A-C)",
-   "(A–C)", lists "(A, B)", "(A and B)"; bare "A.", "A,", "A:", "a)", "Panel A:"; bold runs
-   (<b>A</b> markers, as in jats.Figure.caption_marked, or a JATS <caption> element); roman numerals
-   "(i)", "ii)"; position words "Left:", "Top right,", "(upper panel)". The English article ("A 45-year-old
-   man ...") is no label: a bare letter needs punctuation after it, and a bare capital followed by "." and a
-   lower-case word is a genus abbreviation ("A. fumigatus", "E. coli"), not a label.
-2. A label sequence is accepted only if it is alphabetical and starts at A/a (or i / I): each next label
-   continues the sequence (a strong bold/leading label may skip one letter); labels that go backwards are
-   references inside a sub-caption ("as in (A)") and stay text. At least two labels are needed.
-3. Leading labels (at the caption start, after a sentence end, ";" or ":", or continuing a started sequence
-   in parentheses/bold) split the caption into segments: text before the first label (the caption title
-   included) is shared context; in the last segment, trailing sentences that describe the whole figure
-   ("Scale bars, 50 µm.", "Data are mean ± SD.", "*p < 0.05.", "Abbreviations: ...") move to the context,
-   as do sentences anywhere that say "all panels"/"each panel".
-4. Inline labels ("... in males (A), but not in females (B).") cannot be split into clauses reliably: each
-   sentence holding labels becomes one sub-caption for those labels (labels removed from the text) and the
-   sentences without labels are the context.
+   "(A–C)", lists "(A, B)", "(A and B)", primes "(B′)"; bare "A.", "A,", "A:", "a)", "Panel A:", bare ranges
+   opening a segment "B–E histopathology"; bold runs (<b>A</b> markers, as in jats.Figure.caption_marked, or a
+   JATS <caption> element), bold panel numbers "<b>1.</b>", "<b>1–2</b>" (taxonomy plates); roman numerals
+   "(i)", "ii)"; position words "Left:", "Top right,", "Upper row:", "(upper panel)". The English article ("A
+   45-year-old man ...") is no label: a bare letter needs punctuation after it, and a bare capital followed by
+   "." and a lower-case word is a genus abbreviation ("A. fumigatus", "E. coli"), not a label. A bold letter
+   after "in", "to", "as in" ("used in <b>C</b> to <b>E</b>") is a reference, unless punctuation follows it.
+2. A label sequence is accepted only if it follows the panel order from A/a (or i / I, or any first panel
+   number): each next label is the smallest one not seen yet, so lists fill each other's gaps ("(A, D and G)"
+   then "(B, E and H)"); a strong or leading label may skip one letter, but not across label forms ("(B) ...
+   D, Darwin" is an abbreviation list); the case may change at a leading label ("(A, B) ... c-d) ..."); a
+   primed label follows its panel; a range label may be followed by its own members ("(B–D) shared. (B) own",
+   "62–67 Pygidium. 62 ... 63 ..."). Labels that go backwards are references inside a sub-caption ("as in
+   (A)") and stay text. At least two labels are needed, or one leading "A." / "(A)" (a lone labelled panel).
+3. Leading labels (at the caption start, after a sentence end, ";" or ":", after "," for "B." and bare ranges,
+   or continuing a started sequence in parentheses/bold) split the caption into segments: text before the
+   first label (the caption title included) is shared context; in the last segment, trailing sentences that
+   describe the whole figure ("Scale bars, 50 µm.", "Data are mean ± SD.", "*p < 0.05.", "Abbreviations: ...",
+   "See Table 1 ...", a closing "; black bar = 1 mm") move to the context, as do sentences anywhere that say
+   "all panels"/"each panel"; when every other panel says one sentence, the last panel's further sentences
+   are about the whole figure too (unless they name that panel). A range label's own text opens the texts of
+   its members.
+4. Inline labels ("... in males (A), but not in females (B).") cannot be split into clauses reliably: a label's
+   sub-caption is the sentences that name it (labels removed from the text), labels named by the same sentences
+   share one sub-caption, and the sentences without labels are the context.
 5. No accepted labels: a single sub-caption holding the whole caption.
 
 Output: a list of {"labels": [...], "text": specific text without the label, "context": shared text};
-letter labels keep their case as written ("A", "a"), position labels are lower-case with upper->top,
+letter labels keep their case as written ("A", "a", "B′"), panel numbers are digits ("12"), position labels
+are lower-case with upper->top,
 lower->bottom ("top left").
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mednarratives.articles.jats import BOLD_CLOSE, BOLD_OPEN, normalize_ws, sentence_spans
 
 _ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii")
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014"
 _DASH = r"\-\u2010\u2011\u2012\u2013\u2014"  # for character classes
-_L = r"(?:[A-Za-z](?![A-Za-z])|(?:viii|vii|iii|ii|iv|vi|ix|xii|xi|VIII|VII|III|II|IV|VI|IX|XII|XI)(?![A-Za-z]))"
+_PRIMES = "\u2032\u2019'"  # B′ (B prime): a variant of panel B
+_L = (rf"(?:[A-Za-z][{_PRIMES}]?(?![A-Za-z])"
+      r"|(?:viii|vii|iii|ii|iv|vi|ix|xii|xi|VIII|VII|III|II|IV|VI|IX|XII|XI)(?![A-Za-z]))")
 _LIST = rf"{_L}(?:\s*(?:[{_DASH}]|to)\s*{_L})?(?:\s*(?:,\s*and|,|and|&|/)\s*{_L}(?:\s*[{_DASH}]\s*{_L})?)*"
 _PANEL = r"(?:(?:sub)?panels?\s+)?"
 
@@ -46,8 +58,14 @@ _PAREN_RE = re.compile(rf"[(\[]\s*{_PANEL}(?P<inner>{_LIST})\s*[)\]]")
 _PAREN_PREFIX_RE = re.compile(rf"\(\s*{_PANEL}(?P<inner>{_L})\s*[,;:]\s")
 _BARE_RE = re.compile(
     rf"(?<![\w(\[/{_DASH}'’.])(?:(?:sub)?panels?\s+)?(?P<inner>{_LIST})\s*(?P<p>[.:,)])(?=\s|$)", re.I)
+# "B–E histopathology of ...": a bare range opening a segment needs no punctuation
+_BARE_RANGE_RE = re.compile(
+    rf"(?<![\w(\[/{_DASH}'’.])(?P<inner>[A-Za-z]\s*[{_DASH}]\s*[A-Za-z])(?![\w{_PRIMES}])(?=\s+\w)")
 _BOLD_INNER_RE = re.compile(rf"^\s*[(\[]?\s*{_PANEL}(?P<inner>{_LIST})\s*[)\]]?\s*[.:,]?\s*$", re.I)
 _AFTER_PUNCT_RE = re.compile(r"\s*[.:,)]")
+# bold panel numbers of taxonomy plates and SEM series: "<b>1.</b> Elphidium", "<b>1–2</b> Spermophagus"
+_BOLD_NUMBER_RE = re.compile(rf"^\s*(?P<a>\d{{1,3}})(?:\s*[{_DASH}]\s*(?P<b>\d{{1,3}}))?\s*[.:,]?\s*$")
+_MAX_RANGE = 30
 
 _SP_CORE = (r"(?:(?:top|bottom|upper|lower|middle|centre|center)(?:[\s-]+(?:left|right|middle|centre|center))?"
             r"|far[\s-]+(?:left|right)|left|right)")
@@ -56,11 +74,15 @@ _SPATIAL_LEAD_RE = re.compile(rf"(?P<inner>{_SP_CORE}){_SP_TAIL}\s*(?P<p>[:,.)]|
 _SPATIAL_PAREN_RE = re.compile(rf"\(\s*(?:in\s+(?:the\s+)?)?(?P<inner>{_SP_CORE}){_SP_TAIL}\s*(?:\)|[,;:]\s)", re.I)
 
 _SHARED_RE = re.compile(
-    r"^[\s\"'(\[]*(?:scale\s*bars?|bars?\s*(?:=|,|:|represent|indicate|denote)|error\s*bars?|data\s+(?:are|were|is|"
-    r"represent|shown)|values\s+(?:are|were|represent)|results\s+(?:are|were)|all\s+(?:data|values|images|panels|"
-    r"experiments|scale)|in\s+(?:all|each|both)\s+panels?|\*|#|†|‡|n\s*=|p\s*[<>=≤]|abbreviations?|"
+    r"^[\s\"'(\[]*(?:scale\s*bars?|(?:(?:white|black|red|yellow|green|blue)\s+)?bars?\s*"
+    r"(?:=|,|:|represent|indicate|denote)|see\s+(?:also\s+)?(?:tables?|appendi(?:x|ces)|figs?\.?|figures?|text|"
+    r"methods|supplementary)\b|error\s*bars?|data\s+(?:are|were|is|"
+    r"represent|shown)|(?:the\s+|all\s+)?(?:values|data)\s+(?:(?:are|were)\s+(?:means?|medians?|shown\s+as|"
+    r"expressed|given|presented|reported|representative)|represent)|results\s+(?:are|were)|all\s+(?:data|images|panels|"
+    r"experiments|scale)|in\s+(?:all|each|both)\s+(?:panels?|cases|experiments|conditions)|\*|#|†|‡|"
+    r"n\s*(?:=|,\s*number)|p\s*[<>=≤]|abbreviations?|"
     r"(?:original\s+)?magnification|statistical|significan|mean\s*(?:±|\+)|means?\s+(?:±|\+/-|and)|"
-    r"the\s+(?:data|values|results)\s+(?:are|were|represent)|representative\s+of|ns[,:]|"
+    r"the\s+results\s+(?:are|were|represent)|representative\s+of|ns[,:]|"
     r"images?\s+(?:are|were)\s+representative|experiments?\s+(?:were|was)\s+(?:repeated|performed)|"
     r"(?:(?:white|black|red|yellow|green|blue|open|closed|solid)\s+)?(?:arrows?|arrowheads?|asterisks?|stars?)\b|"
     r"(?:dashed|dotted|solid)\s+lines?|(?:all\s+)?(?:images?|radiographs?|scans?|photographs?|micrographs?|"
@@ -69,7 +91,17 @@ _SHARED_RE = re.compile(
     r"(?:adapted|reproduced|reprinted|modified)\s+(?:with\s+permission\s+)?from\b)", re.I)
 _SHARED_ANY_RE = re.compile(r"\b(?:original\s+magnification|magnification\s*[,:=]?\s*[×x\u00d7]?\s*\d|scale\s+bars?|"
                             r"(?:haematoxylin|hematoxylin)(?:\s+and|\s*&)\s+eosin|H\s*&\s*E\s+stain)", re.I)
+# kinds of notes that captions give either once for the figure or panel by panel: a closing note of a kind that an
+# earlier panel gives too ("(D) ... Scale bar, 200 nm. (E) ... Scale bar, 200 nm.") belongs to the last panel
+_NOTE_KINDS = [re.compile(r"\b(?:scale\s*bars?|bars?\s*[,=:])", re.I), re.compile(r"\berror\s*bars?", re.I),
+               re.compile(r"\*|\bp\s*[<>=≤]", re.I),
+               re.compile(r"\b(?:data|values)\s+(?:are|were)\s+(?:means?|medians?|shown\s+as)", re.I)]
+# "DAPI, 4',6-diamidino-2-phenylindole; EGFP, enhanced green fluorescent protein.": the figure's abbreviations
+_ABBREVIATIONS_RE = re.compile(r"^\s*[^\s,;]{1,20},\s[^;]+(?:;\s*[^\s,;]{1,20},\s[^;]+)+\.?\s*$")
+_ABBREVIATIONS_TAIL_RE = re.compile(r"(?<=\.)\s+([^\s,;]{1,20},\s[^;]+(?:;\s*[^\s,;]{1,20},\s[^;]+)+\.?\s*)$")
 _ALL_PANELS_RE = re.compile(r"\b(?:all|each|both)\s+(?:of\s+the\s+)?(?:panels?|images?|sub-?figures?)\b", re.I)
+_REFERENCE_BEFORE_RE = re.compile(
+    r"\b(?:in|of|to|and|or|from|see|as|with|than|vs\.?|versus|under|for|like|panels?)\s*$", re.I)
 _TRAIL_WORD_RE = re.compile(r"\s*(?:and|or|but|whereas|while|respectively|vs\.?|versus)\b", re.I)
 
 
@@ -78,13 +110,15 @@ class Candidate:
     start: int
     end: int                  # end of the label token, punctuation included
     labels: list[str]
-    kind: str                 # letter | roman | spatial
+    kind: str                 # letter | roman | number | spatial
     form: str                 # paren | prefix | bare | bold | spatial
     strong: bool = False      # bold
     paren: bool = False       # written inside parentheses
     anchor: int = -1          # where the label token starts in the text ("(" of "(a, 0.25 mm)"); -1 = start
     leading: bool = False     # at a segment start
     trailing: bool = False    # followed by punctuation / a conjunction: the label closes its text
+    reference: bool = False   # a bold letter after "in", "to", "as in" (not "A,"): a reference to a panel, no label
+    parent: "Candidate | None" = None  # in a sequence: the range label this one is a member of ("(B–D) ... (B)")
 
 
 def _strip_bold(text: str) -> tuple[str, list[tuple[int, int]]]:
@@ -106,15 +140,15 @@ def _strip_bold(text: str) -> tuple[str, list[tuple[int, int]]]:
 
 def _expand(inner: str) -> tuple[list[str], str] | None:
     """'A-C' -> (['A','B','C'], 'letter'); 'ii, iii' -> (['ii','iii'], 'roman'); mixed case -> None."""
-    toks = [t for t in re.findall(rf"[A-Za-z]+|[{_DASH}]", re.sub(r"\s+to\s+", "-", inner))
+    toks = [t for t in re.findall(rf"[A-Za-z]+[{_PRIMES}]?|[{_DASH}]", re.sub(r"\s+to\s+", "-", inner))
             if t.lower() != "and"]
-    words = [t for t in toks if t[0] not in _DASHES]
+    words = [t.rstrip(_PRIMES) for t in toks if t[0] not in _DASHES]
     if not words:
         return None
     if len({w.isupper() for w in words}) > 1:
         return None
     roman = any(len(w) > 1 for w in words)
-    if roman and not all(w.lower() in _ROMAN for w in words):
+    if roman and (not all(w.lower() in _ROMAN for w in words) or any(t[-1] in _PRIMES for t in toks)):
         return None
     labels: list[str] = []
     i = 0
@@ -123,6 +157,8 @@ def _expand(inner: str) -> tuple[list[str], str] | None:
         if t[0] in _DASHES:
             if labels and i + 1 < len(toks) and toks[i + 1][0] not in _DASHES:
                 a, b = labels[-1], toks[i + 1]
+                if a[-1] in _PRIMES or b[-1] in _PRIMES:
+                    return None
                 if roman:
                     ia, ib = _ROMAN.index(a.lower()), _ROMAN.index(b.lower())
                     rng = [r.upper() if a.isupper() else r for r in _ROMAN[ia + 1:ib + 1]]
@@ -140,16 +176,28 @@ def _expand(inner: str) -> tuple[list[str], str] | None:
     return labels, ("roman" if roman else "letter")
 
 
-def _segment_start(plain: str, pos: int, colon: bool = True) -> bool:
+def _numbers(text: str) -> tuple[list[str], str] | None:
+    """'1–2' -> (['1', '2'], 'number') for a bold run that is only a panel number or a range of them."""
+    m = _BOLD_NUMBER_RE.match(text)
+    if not m:
+        return None
+    a = int(m.group("a"))
+    b = int(m.group("b") or a)
+    if not a <= b < a + _MAX_RANGE:
+        return None
+    return [str(n) for n in range(a, b + 1)], "number"
+
+
+def _segment_start(plain: str, pos: int, colon: bool = True, comma: bool = False) -> bool:
+    """Whether `pos` opens a segment: caption start, after a sentence end, ";" or ":" (unless not `colon`), or
+    after "," where `comma` ("A. Total variance, B. Loadings, C. Scores")."""
     j = pos - 1
     while j >= 0 and plain[j] == " ":
         j -= 1
     if j < 0:
         return True
     c = plain[j]
-    if c in ".!?;" or (colon and c == ":"):
-        return True
-    return False
+    return c in ".!?;" or (colon and c == ":") or (comma and c == ",")
 
 
 def _is_trailing(plain: str, end: int) -> bool:
@@ -198,15 +246,17 @@ def find_candidates(plain: str, bold_spans: list[tuple[int, int]] = ()) -> list[
             nxt = plain[m.end():m.end() + 3].lstrip()
             if nxt[:1].islower():  # "A. fumigatus", "E. coli"
                 continue
-        if not bold and not _segment_start(plain, m.start()):
+        if not bold and not _segment_start(plain, m.start(), comma=m.group("p") in ".:"):
             continue
         put(Candidate(m.start(), m.end(), ex[0], ex[1], "bold" if bold else "bare", strong=bold))
+    for m in _BARE_RANGE_RE.finditer(plain):
+        ex = _expand(m.group("inner"))
+        if ex and _segment_start(plain, m.start(), comma=True):
+            put(Candidate(m.start(), m.end(), ex[0], ex[1], "bare"))
     for s, e in bold_spans:
         inner_text = plain[s:e]
         m = _BOLD_INNER_RE.match(inner_text)
-        if not m:
-            continue
-        ex = _expand(m.group("inner"))
+        ex = _expand(m.group("inner")) if m else _numbers(inner_text)
         if not ex:
             continue
         end = e
@@ -239,8 +289,12 @@ def find_candidates(plain: str, bold_spans: list[tuple[int, int]] = ()) -> list[
             continue
         kept.append(c)
     for c in kept:
-        c.leading = _segment_start(plain, c.anchor if c.anchor >= 0 else c.start, colon=c.kind != "spatial")
+        c.leading = _segment_start(plain, c.anchor if c.anchor >= 0 else c.start, colon=c.kind != "spatial",
+                                   comma=c.form == "bare" and (plain[c.end - 1] in ".:" or plain[c.end - 1].isalpha()))
         c.trailing = _is_trailing(plain, c.end) if c.form in ("paren", "spatial", "bold") else False
+        c.reference = (c.form == "bold" and not c.paren and not c.leading
+                       and bool(_REFERENCE_BEFORE_RE.search(plain, max(0, c.start - 24), c.start))
+                       and plain[c.end - 1:c.end] not in (",", ":"))  # "structures of <b>A</b>, THL" labels
     return kept
 
 
@@ -265,17 +319,30 @@ def _norm_spatial(s: str) -> str:
 
 def _index(label: str, kind: str) -> int | None:
     if kind == "letter":
+        label = label.rstrip(_PRIMES)
         return ord(label.lower()) - 97 if len(label) == 1 and label.isalpha() else None
     if kind == "roman":
         return _ROMAN.index(label.lower()) if label.lower() in _ROMAN else None
+    if kind == "number":
+        return int(label) if label.isdigit() else None
     return None
 
 
 def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool) -> list[Candidate]:
+    """The longest run of candidates of one kind and case that continues the panel order: each candidate's
+    smallest label is the smallest one not yet seen (lists such as "(A, D and G)" then "(B, E and H)" fill the
+    gaps; a strong or leading label may skip one). A range label followed by labels of its own members
+    ("(B–D) shared text. (B) own text", "62–67 Pygidium. 62 ... 63 ...", nested "(A–D) ... (B–C) ... (B)") keeps
+    them as members. Returns copies of the candidates, members knowing their range label (`parent`)."""
     seq: list[Candidate] = []
-    nxt = 0
+    covered: set[int] = set()
+    base = 0
+    open_ranges: list[tuple[Candidate, list[str]]] = []  # range labels whose members are being listed
+    # where the sequence's own case has each panel: "(e)" inside panel D is no panel E when "(E)" follows
+    own_case = [(c.start, {_index(x, kind) for x in c.labels}) for c in cands
+                if c.kind == kind and c.leading and all(x.isupper() == upper for x in c.labels)]
     for c in cands:
-        if c.kind == "spatial":
+        if c.kind == "spatial" or (kind == "number") != (c.kind == "number") or c.reference:
             continue
         labels = c.labels
         if kind == "roman" and c.kind == "letter":
@@ -283,38 +350,75 @@ def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool
                 continue
         elif kind == "letter" and c.kind != "letter":
             continue
-        if any(x.isupper() != upper for x in labels):
-            continue
         idx = [_index(x, kind) for x in labels]
         if any(i is None for i in idx):
             continue
-        first, last = min(idx), max(idx)
+        if any(x.isupper() != upper for x in labels):  # the case may change at a leading label: "(A, B) ... c-d)"
+            if not (seq and c.leading) or any(s > c.start and ids & set(idx) for s, ids in own_case):
+                continue
         if leading_mode:
             eligible = c.leading or (seq and c.form in ("paren", "bold") and not c.trailing)
             if not eligible:
                 continue
         elif c.form == "bare":
             continue
+        level = next((k for k in range(len(open_ranges) - 1, -1, -1)
+                      if labels == open_ranges[k][1][:len(labels)]), None)
+        if level is not None:  # the next member of an open range (the innermost that lists these labels)
+            del open_ranges[level + 1:]
+            header, rest = open_ranges[level]
+            del rest[:len(labels)]
+            member = replace(c, parent=header)
+            seq.append(member)
+            if len(labels) > 1:
+                open_ranges.append((member, list(labels)))
+            continue
+        if all(x[-1] in _PRIMES for x in labels):  # "(B′)" after "(B)": a variant panel of its own
+            if set(idx) <= covered and not any(x in c2.labels for c2 in seq for x in labels):
+                seq.append(replace(c))
+            continue
+        first = min(idx)
         if not seq:
-            if first == 0:
-                seq.append(c)
-                nxt = last + 1
-        elif first == nxt or (c.strong and nxt < first <= nxt + 1) or (leading_mode and c.leading
-                                                                          and nxt < first <= nxt + 1):
-            seq.append(c)
-            nxt = last + 1
+            if first != 0 and kind != "number":  # numbered plates may start anywhere ("Figures 13–26")
+                continue
+            base = first
+        else:
+            nxt = min(set(range(base, max(covered) + 2)) - covered)
+            # a panel may be missing ("(A) ... (C)"), but not between labels of different forms: "(A) ... (B) ...
+            # D, Darwin; B, Baltra" is an abbreviation list
+            ok = first == nxt or ((c.strong or (leading_mode and c.leading)) and first == nxt + 1
+                                  and c.form == seq[-1].form)
+            if not ok or covered & set(idx):
+                continue
+        accepted = replace(c)
+        seq.append(accepted)
+        covered |= set(idx)
+        open_ranges = [(accepted, list(labels))] if len(labels) > 1 else []
     return seq
 
 
 def _best_sequence(cands: list[Candidate], leading_mode: bool) -> list[Candidate]:
     best: list[Candidate] = []
-    for kind in ("letter", "roman"):
-        for upper in (True, False):
+    best_upper = True
+    for kind in ("letter", "roman", "number"):
+        for upper in ((True, False) if kind != "number" else (False,)):
             seq = _sequence(cands, kind, upper, leading_mode)
-            n = sum(len(c.labels) for c in seq)
-            if n >= 2 and n > sum(len(c.labels) for c in best):
-                best = seq
+            n = len({x for c in seq for x in c.labels})
+            if _rank(seq, upper) > _rank(best, best_upper) and (n >= 2 or (leading_mode and _lone_panel(seq[0]))):
+                best, best_upper = seq, upper
     return best
+
+
+def _rank(seq: list[Candidate], upper: bool) -> tuple[int, int]:
+    """Panels in the sequence's own case first (a change of case is the exception), then all panels."""
+    labels = {x for c in seq for x in c.labels}
+    return len({x for x in labels if x.isupper() == upper or x.isdigit()}), len(labels)
+
+
+def _lone_panel(c: Candidate) -> bool:
+    """A caption with one labelled panel: "Chest CT. A. Axial image ..." (the other panel unlabelled)."""
+    return (c.kind == "letter" and c.labels[0] in ("A", "a") and c.leading
+            and (c.form in ("paren", "bold") or c.end > c.start + 1))
 
 
 def _spatial_sequence(cands: list[Candidate], leading_mode: bool) -> list[Candidate]:
@@ -358,32 +462,74 @@ def _split_leading(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
         end = seq[i + 1].start if i + 1 < len(seq) else len(plain)
         segs.append(plain[c.end:end])
         msegs.append(masked[c.end:end])
+    spans = [sentence_spans(m) for m in msegs]
+    # every other panel says one sentence: the last panel's further sentences describe the whole figure
+    last_extra_shared = len(segs) > 1 and all(len(sp) == 1 for sp in spans[:-1])
+    own_ref = re.compile(rf"\b(?:{'|'.join(map(re.escape, seq[-1].labels))})\b") if last_extra_shared else None
     # shared sentences: "all panels" anywhere; notes at the end of the last segment
     shared_tail: list[str] = []
     out_texts = []
     for i, seg in enumerate(segs):
-        spans = sentence_spans(msegs[i])
         keep = []
         moved_rest = False
-        for k, (s, e) in enumerate(spans):
+        last = i == len(segs) - 1
+        for k, (s, e) in enumerate(spans[i]):
             sent = seg[s:e]
             if _ALL_PANELS_RE.search(sent) and k > 0:
                 shared_tail.append(sent)
-            elif i == len(segs) - 1 and k > 0 and (moved_rest or _SHARED_RE.match(sent)
-                                                   or _SHARED_ANY_RE.search(sent)):
+            elif last and k > 0 and (moved_rest or (
+                    (_SHARED_RE.match(sent) or _SHARED_ANY_RE.search(sent) or _ABBREVIATIONS_RE.match(sent))
+                    and not _panel_note(sent, segs[:-1]))
+                    or (last_extra_shared and not own_ref.search(sent))):  # "colors in c": own
                 shared_tail.append(sent)
                 moved_rest = True
             else:
                 keep.append(sent)
+        if last and keep:  # "...; black bar = 1 mm.": a shared note closing the last panel's sentence
+            head, sep, note = keep[-1].rpartition(";")
+            if sep and head.strip() and note.count("(") >= note.count(")") and (
+                    _SHARED_RE.match(note) or _SHARED_ANY_RE.search(note)):
+                keep[-1] = head
+                shared_tail.insert(0, note)
+            # "... levels. mRNA, messenger RNA; qPCR, ...": an abbreviation list that starts in lower case
+            m = _ABBREVIATIONS_TAIL_RE.search(keep[-1])
+            if m and m.start() > 0:
+                keep[-1] = keep[-1][:m.start()]
+                shared_tail.insert(0, m.group(1))
         out_texts.append(_clean(" ".join(keep)) if keep else _clean(seg))
     context = _join(context_parts + [normalize_ws(s) for s in shared_tail])
-    return [{"labels": list(c.labels), "text": t, "context": context} for c, t in zip(seq, out_texts, strict=True)]
+    # "(B–D) shared text. (B) own text": the range's text opens each member's text
+    full: list[str] = []
+    for i, c in enumerate(seq):
+        parent = next((j for j in range(i) if seq[j] is c.parent), None)
+        full.append(_join([full[parent], out_texts[i]]) if parent is not None else out_texts[i])
+    out = []
+    for i, c in enumerate(seq):
+        listed = {x for d in seq if d.parent is c for x in d.labels}
+        own = [x for x in c.labels if x not in listed]
+        if own:
+            out.append({"labels": own, "text": full[i], "context": context})
+    return out
+
+
+def _panel_note(sent: str, earlier: list[str]) -> bool:
+    """Whether a closing note is of a kind that earlier panels give in their own text."""
+    return any(k.search(sent) and any(k.search(seg) for seg in earlier) for k in _NOTE_KINDS)
 
 
 def _clean_context(text: str) -> str:
     text = normalize_ws(text)
     text = re.sub(r"[\s,;(\[]+$", "", text)
     return text
+
+
+def _with_repeats(seq: list[Candidate], cands: list[Candidate]) -> list[Candidate]:
+    """Inline labels repeated in a later sentence ("... data (A) and ... data (B). Stress values are 0.10 (A) and
+    0.19 (B).") join the sequence: that sentence describes the same panels."""
+    known = {x for c in seq for x in c.labels}
+    forms = {(c.kind, c.form) for c in seq}
+    extra = [c for c in cands if c not in seq and (c.kind, c.form) in forms and c.paren and set(c.labels) <= known]
+    return sorted(seq + extra, key=lambda c: c.start) if extra else seq
 
 
 def _split_inline(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
@@ -393,19 +539,24 @@ def _split_inline(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
         si = next((i for i, (s, e) in enumerate(spans) if s <= c.start < e), len(spans) - 1)
         by_sentence.setdefault(si, []).append(c)
     context = _join(normalize_ws(plain[s:e]) for i, (s, e) in enumerate(spans) if i not in by_sentence)
-    out = []
+    texts, named = [], []  # per sentence holding labels: its text without them, its labels
     for si in sorted(by_sentence):
         s, e = spans[si]
-        cs = by_sentence[si]
         pieces, pos = [], s
         labels: list[str] = []
-        for c in cs:
+        for c in by_sentence[si]:
             pieces.append(plain[pos:c.start])
             pos = c.end
             labels.extend(x for x in c.labels if x not in labels)
         pieces.append(plain[pos:e])
-        out.append({"labels": labels, "text": _clean("".join(pieces)), "context": context})
-    return out
+        texts.append(_clean("".join(pieces)))
+        named.append(labels)
+    # a label's sub-caption is every sentence naming it; labels named by the same sentences share one
+    groups: dict[tuple, list[str]] = {}
+    for lab in dict.fromkeys(x for labels in named for x in labels):
+        groups.setdefault(tuple(i for i, labels in enumerate(named) if lab in labels), []).append(lab)
+    return [{"labels": labs, "text": _join(texts[i] for i in sents), "context": context}
+            for sents, labs in groups.items()]
 
 
 def _caption_text(caption) -> str:
@@ -437,6 +588,8 @@ def detect(caption, title: str | None = None) -> tuple[str, list[Candidate], str
                      ("spatial-leading", lambda: _spatial_sequence(cands, True)),
                      ("spatial-inline", lambda: _spatial_sequence(cands, False))):
         seq = fn()
+        if seq and mode == "inline":
+            seq = _with_repeats(seq, cands)
         if seq:
             return mode, seq, plain, _masked(plain, cands)
     return "none", [], plain, plain
