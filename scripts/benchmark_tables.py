@@ -12,4 +12,7 @@ with logged(snakemake.log[0]):
                   baselines=p.baselines, registries=list(snakemake.input.registries), merged_registry=p.merged_registry,
                   heldout_shards=splits["shards"]["heldout"], ks=p.ks, seed=p.seed, retrieval_limit=p.retrieval_limit,
                   device=p.device, table7=snakemake.output.table7, table1=snakemake.output.table1,
-                  table2=snakemake.output.table2, figure3=snakemake.output.figure3)
+                  table2=snakemake.output.table2, figure3=snakemake.output.figure3,
+                  paper={"table7": snakemake.output.table7_paper, "table1": snakemake.output.table1_paper,
+                         "table2": snakemake.output.table2_paper, "missing": snakemake.output.missing},
+                  data_root=p.data_root or None, require_all=p.require_all)

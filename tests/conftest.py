@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-WORKFLOW_ENTRIES = ("Snakefile", "config", "rules", "scripts", "resources", "envs", "profiles", "src")
+WORKFLOW_ENTRIES = ("Snakefile", "config", "rules", "scripts", "resources", "envs", "profiles", "src", "devsets")
 
 
 def make_workflow_dir(path: Path) -> Path:

@@ -65,3 +65,46 @@ def test_assembled_shards_train_and_benchmark(tmp_path):
     assert (bench / "f3.png").read_bytes()[:4] == b"\x89PNG"
     t2 = list(csv.DictReader(open(bench / "t2.csv")))
     assert int(t2[0]["n"]) == summary["counts"]["heldout"] and "t2i_R@5" in t2[0]
+
+
+def _tiny_registry(tmp_path):
+    for split in ("train", "test"):
+        for cls, value in (("ct", 60), ("histopathology", 200)):
+            for i in range(3):
+                path = tmp_path / "data" / split / cls / f"{i}.png"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                Image.fromarray(np.full((16, 16, 3), value + 10 * i, np.uint8)).save(path)
+    reg = tmp_path / "registry.yaml"
+    reg.write_text("datasets:\n  domains: {format: imagefolder, splits: {train: data/train, test: data/test}}\n"
+                   "  gone: {format: imagefolder, splits: {test: data/not-there}}\n")
+    return reg
+
+
+def test_missing_and_failing_models_and_datasets(tmp_path):
+    import open_clip
+    import pytest
+    import torch
+
+    from mednarratives.benchmark.tables import BenchmarkIncomplete, evaluate_models
+    from mednarratives.models import clip_configs as C
+
+    reg = _tiny_registry(tmp_path)
+    (tmp_path / "micro-arch.json").write_text(json.dumps(MICRO["model_cfg"]))
+    open_clip.add_model_config(tmp_path / "micro-arch.json")     # a built-in-style architecture name
+    torch.save(open_clip.create_model("micro-arch").state_dict(), tmp_path / "micro.bin")
+    (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
+    models = {"arch": {"arch": "micro-arch", "checkpoint": str(tmp_path / "micro.bin")},
+              "broken": {"model_dir": str(C.write_model_dir(MICRO, tmp_path / "m")),
+                         "checkpoint": str(tmp_path / "broken.pt")},
+              "absent": {"model_dir": str(tmp_path / "nowhere")}}
+    with pytest.raises(BenchmarkIncomplete, match=r"dataset gone missing .*data/not-there.*model absent missing"):
+        evaluate_models(models, reg, [], [1], require_all=True)
+    tables = evaluate_models(models, reg, [], [1], require_all=False)
+    t7 = {(r["model"], r["dataset"]): r["value"] for r in tables["table7"]}
+    assert isinstance(t7[("arch", "domains")], float) and t7[("arch", "gone")] == "missing"
+    assert t7[("broken", "domains")] == "failed" and t7[("absent", "domains")] == "missing"
+    assert [(r["model"], r["dataset"], r["value"]) for r in tables["table1"]] == [
+        ("absent", "domains", "missing"), ("arch", "domains", tables["table1"][1]["value"]),
+        ("broken", "domains", "failed")]
+    assert [(p["kind"], p["name"], p["status"]) for p in tables["missing"]] == [
+        ("dataset", "gone", "missing"), ("model", "absent", "missing"), ("model", "broken", "failed")]

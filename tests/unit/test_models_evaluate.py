@@ -189,10 +189,12 @@ def test_retrieval_from_shards_with_a_real_model(tmp_path):
 
     rng = np.random.default_rng(0)
     samples = [{"key": f"k{i}", "image": rng.integers(0, 256, (32, 32, 3), dtype=np.uint8),
-                "caption": f"caption number {i}"} for i in range(12)]
+                "caption": f"caption number {i}", "meta": {"domain": "ct" if i < 4 else "mri"}} for i in range(12)]
     shards = write_shards(samples, tmp_path / "heldout", "test", maxcount=5)
     bundle = E.load_model(C.write_model_dir(MICRO, tmp_path / "model"))
     r = E.retrieval_from_shards(bundle, shards)
     assert r["n"] == 12 and r["k_effective"] == {"R@5": 5, "R@50": 12, "R@200": 12}
     assert r["image_to_text"]["R@50"] == 1.0 and r["text_to_image"]["R@200"] == 1.0
+    assert {d: g["n"] for d, g in r["by_group"].items()} == {"ct": 4, "mri": 8}
+    assert r["by_group"]["ct"]["k_effective"]["R@5"] == 4 and r["by_group"]["ct"]["image_to_text"]["R@5"] == 1.0
     assert E.encode_images(bundle, [s["image"] for s in samples[:3]]).shape == (3, 32)

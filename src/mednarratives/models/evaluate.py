@@ -5,32 +5,33 @@ Models
     :func:`load_model` builds the architecture from a model directory written by
     :mod:`mednarratives.models.clip_configs` (``open_clip_config.json`` [+ tokenizer files]) and
     loads a local checkpoint (an open_clip_train ``epoch_N.pt``, an exported ``{"state_dict"}`` or
-    a bare state dict). Features are L2-normalised float32 numpy arrays.
+    a bare state dict); :func:`load_baseline` also loads open_clip built-in architectures with a local
+    state dict and Hugging Face ``CLIPModel`` directories. Features are L2-normalised float32 arrays.
 
 Dataset registry (YAML, paths relative to the registry file unless absolute)::
 
     datasets:
       pcam:                                   # the name picks Table 6's template group
-        format: imagefolder                   # or: csv
+        format: imagefolder                   # or: csv, hdf5 (mednarratives.benchmark.readers)
         splits:                               # any of train / val / test
           train: pcam/train
           test: pcam/test
         classes: [normal, tumor]              # optional: class order (default: sorted labels)
         classnames: {tumor: lymph node metastasis}   # optional: label -> prompt text
         template_group: histopathology        # optional: overrides the templates file mapping
-        multilabel: false                     # csv only: `labels` column, '|'-separated
+        multilabel: false                     # csv only
         tasks: [zeroshot, linear_probe]
 
-    ImageFolder layout: ``<split dir>/<label>/<image file>`` (one sub-directory per class,
-    images with extensions .png .jpg .jpeg .bmp .tif .tiff .webp, found recursively below it).
-
-    CSV layout (UTF-8, header row, image paths relative to the CSV file)::
+    ImageFolder layout: ``<split dir>/<label>/<image file>`` (one sub-directory per class, images
+    found recursively below it). CSV layout (header row, image paths relative to the CSV file)::
 
         path,label                  # single-label: one class label per row
         img/0001.png,tumor
         path,labels                 # multi-label: '|'-separated labels, empty = no finding
         img/0002.png,nodule|effusion
 
+    Both, and the publishers' own layouts (column names, one-hot labels, DICOM, HDF5), are read by
+    :mod:`mednarratives.benchmark.readers`; its docstring lists the reader options.
     Class order for a dataset is ``classes`` if given, else the sorted union of labels over its
     splits; prompt text is ``classnames[label]`` if given, else the label with '_' -> ' '.
 
@@ -61,7 +62,6 @@ from mednarratives.models.clip_configs import DEFAULT_TEMPLATES, model_name
 
 log = logging.getLogger(__name__)
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 DEFAULT_KS = (5, 50, 200)
 DEFAULT_CS = (1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0)
 
@@ -98,8 +98,87 @@ def load_model(model_dir: str | os.PathLike, checkpoint: str | os.PathLike | Non
     return ClipBundle(model=model, preprocess=preprocess, tokenizer=tokenizer, device=device)
 
 
+BASELINE_FORMATS = ("open_clip", "hf_clip")
+
+
+def baseline_paths(spec: Mapping[str, Any]) -> list[str]:
+    """The local files and folders a baseline spec (``benchmark.baselines`` entry) names."""
+    return [str(spec[k]) for k in ("model_dir", "checkpoint") if spec.get(k)]
+
+
+def load_baseline(spec: Mapping[str, Any], device: str = "cpu") -> ClipBundle:
+    """A baseline from local files only (nothing is downloaded):
+
+    * ``{format: open_clip, model_dir: D}``: an open_clip ``local-dir`` model (``open_clip_config.json``,
+      weights ``open_clip_pytorch_model.bin`` in D or ``checkpoint``), e.g. a BiomedCLIP snapshot;
+    * ``{format: open_clip, arch: ViT-B-32, checkpoint: F}``: an open_clip built-in architecture with
+      an open_clip state dict file F (e.g. CLIP ViT-B/32 or B/16);
+    * ``{format: hf_clip, model_dir: D}``: a Hugging Face ``CLIPModel`` directory (``config.json``,
+      weights, tokenizer and preprocessor files), e.g. PubMedCLIP.
+    """
+    fmt = spec.get("format", "open_clip")
+    if fmt == "hf_clip":
+        return _load_hf_clip(spec["model_dir"], device)
+    if fmt != "open_clip":
+        raise ValueError(f"unknown baseline format {fmt!r} (one of {', '.join(BASELINE_FORMATS)})")
+    if spec.get("arch"):
+        import open_clip
+
+        if not spec.get("checkpoint"):
+            raise ValueError(f"baseline arch {spec['arch']!r} needs a local checkpoint")
+        model, _, preprocess = open_clip.create_model_and_transforms(
+            spec["arch"], pretrained=os.fspath(spec["checkpoint"]), device=device)
+        model.eval()
+        return ClipBundle(model=model, preprocess=preprocess, tokenizer=open_clip.get_tokenizer(spec["arch"]),
+                          device=device)
+    return load_model(spec["model_dir"], spec.get("checkpoint") or None, device=device)
+
+
+class _HFClipModel:
+    """open_clip's ``encode_image`` / ``encode_text`` interface over a transformers ``CLIPModel``."""
+
+    def __init__(self, model):
+        import types
+
+        self.model = model
+        self.visual = types.SimpleNamespace(output_dim=int(model.config.projection_dim))
+
+    @staticmethod
+    def _out(features, normalize: bool):
+        import torch.nn.functional as F
+
+        return F.normalize(features, dim=-1) if normalize else features
+
+    def encode_image(self, pixel_values, normalize: bool = False):
+        return self._out(self.model.get_image_features(pixel_values=pixel_values).pooler_output, normalize)
+
+    def encode_text(self, input_ids, normalize: bool = False):
+        # causal text attention pools at the first end-of-text token, so padding after it needs no mask
+        return self._out(self.model.get_text_features(input_ids=input_ids).pooler_output, normalize)
+
+
+def _load_hf_clip(model_dir: str | os.PathLike, device: str) -> ClipBundle:
+    from transformers import AutoTokenizer, CLIPImageProcessor, CLIPModel
+
+    model = CLIPModel.from_pretrained(os.fspath(model_dir), local_files_only=True).to(device).eval()
+    processor = CLIPImageProcessor.from_pretrained(os.fspath(model_dir), local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(os.fspath(model_dir), local_files_only=True)
+    context = int(model.config.text_config.max_position_embeddings)
+
+    def preprocess(image):
+        return processor(images=image, return_tensors="pt")["pixel_values"][0]
+
+    def tokenize(texts):
+        return tokenizer(list(texts), padding="max_length", truncation=True, max_length=context,
+                         return_tensors="pt")["input_ids"]
+
+    return ClipBundle(model=_HFClipModel(model), preprocess=preprocess, tokenizer=tokenize, device=device)
+
+
 def _open_image(image: Any):
     from PIL import Image
+
+    from mednarratives.benchmark.readers import open_image
 
     if isinstance(image, Image.Image):
         return image.convert("RGB")
@@ -108,8 +187,7 @@ def _open_image(image: Any):
             return im.convert("RGB")
     if isinstance(image, np.ndarray):
         return Image.fromarray(image).convert("RGB")
-    with Image.open(image) as im:
-        return im.convert("RGB")
+    return open_image(image)
 
 
 def encode_images(bundle: ClipBundle, images: Sequence[Any], batch_size: int = 64) -> np.ndarray:
@@ -219,30 +297,39 @@ def recall_at_k(similarity: np.ndarray, ks: Iterable[int] = DEFAULT_KS) -> dict[
 
 
 def retrieval_evaluate(bundle: ClipBundle, images: Sequence[Any], captions: Sequence[str],
-                       ks: Iterable[int] = DEFAULT_KS, batch_size: int = 64) -> dict[str, Any]:
-    """Zero-shot image->text and text->image Recall@K on paired images and captions (Table 2)."""
+                       ks: Iterable[int] = DEFAULT_KS, batch_size: int = 64,
+                       groups: Sequence[str] | None = None) -> dict[str, Any]:
+    """Zero-shot image->text and text->image Recall@K on paired images and captions (Table 2).
+    With ``groups`` (one per pair), ``by_group`` holds Recall@K within each group as well."""
     if len(images) != len(captions):
         raise ValueError("images and captions must pair up")
+    ks = list(ks)
     img = encode_images(bundle, images, batch_size=batch_size)
     txt = encode_texts(bundle, captions)
-    return recall_at_k(img @ txt.T, ks)
+    out = recall_at_k(img @ txt.T, ks)
+    if groups is not None:
+        labels = np.asarray(groups)
+        out["by_group"] = {g: recall_at_k(img[labels == g] @ txt[labels == g].T, ks) for g in sorted(set(groups))}
+    return out
 
 
 def retrieval_from_shards(bundle: ClipBundle, shards: Sequence[str | os.PathLike],
                           ks: Iterable[int] = DEFAULT_KS, limit: int | None = None) -> dict[str, Any]:
-    """Retrieval on held-out WebDataset shards (``jpg`` + ``txt`` per sample)."""
+    """Retrieval on held-out WebDataset shards (``jpg`` + ``txt`` per sample), over all pairs and, in
+    ``by_group``, within each domain (the sample's ``json`` ``domain``; Table 2 per modality)."""
     from mednarratives.dataset.webdataset_io import read_shards
 
-    images, captions = [], []
+    images, captions, domains = [], [], []
     for sample in read_shards(shards):
         img = sample.get("jpg") or sample.get("png") or sample.get("jpeg") or sample.get("webp")
         if img is None or "txt" not in sample:
             continue
         images.append(img)
         captions.append(sample["txt"])
+        domains.append(str((sample.get("json") or {}).get("domain") or "unknown"))
         if limit is not None and len(images) >= limit:
             break
-    return retrieval_evaluate(bundle, images, captions, ks)
+    return retrieval_evaluate(bundle, images, captions, ks, groups=domains)
 
 
 # --------------------------------------------------------------------------- datasets
@@ -250,66 +337,27 @@ def retrieval_from_shards(bundle: ClipBundle, shards: Sequence[str | os.PathLike
 
 @dataclass
 class LabeledImages:
-    """Images with labels: ``labels`` is (N,) class indices, or (N, C) 0/1 when ``multilabel``."""
+    """Images with labels: ``labels`` is (N,) class indices, or (N, C) 0/1 when ``multilabel``;
+    ``paths`` are image references (file paths or :class:`mednarratives.benchmark.readers.H5Image`)."""
 
     name: str
-    paths: list[Path]
+    paths: list[Any]
     labels: np.ndarray
     classes: list[str]
     classnames: list[str]
     multilabel: bool = False
 
 
-def _norm_label(label: str) -> str:
-    return str(label).strip()
-
-
-def _imagefolder_items(root: Path) -> list[tuple[Path, list[str]]]:
-    if not root.is_dir():
-        raise FileNotFoundError(f"ImageFolder root {root} not found")
-    items = []
-    for class_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        for f in sorted(class_dir.rglob("*")):
-            if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS:
-                items.append((f, [class_dir.name]))
-    return items
-
-
-def _csv_items(csv_path: Path, multilabel: bool) -> list[tuple[Path, list[str]]]:
-    import csv
-
-    items = []
-    with open(csv_path, encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        col = "labels" if multilabel else "label"
-        if reader.fieldnames is None or "path" not in reader.fieldnames or col not in reader.fieldnames:
-            raise ValueError(f"{csv_path}: need columns 'path' and '{col}', got {reader.fieldnames}")
-        for row in reader:
-            path = Path(row["path"])
-            if not path.is_absolute():
-                path = csv_path.parent / path
-            raw = row[col] or ""
-            labels = [_norm_label(x) for x in raw.split("|") if x.strip()] if multilabel else [_norm_label(raw)]
-            items.append((path, labels))
-    return items
-
-
 def load_dataset(name: str, entry: Mapping[str, Any], base_dir: str | os.PathLike = ".") -> dict[str, LabeledImages]:
-    """All splits of one registry entry (see the module docstring), sharing one class list."""
-    base = Path(base_dir)
-    fmt = entry.get("format", "imagefolder")
+    """All splits of one registry entry (see the module docstring and
+    :mod:`mednarratives.benchmark.readers`), sharing one class list."""
+    from mednarratives.benchmark.readers import read_split, resolve_paths, split_spec
+
     multilabel = bool(entry.get("multilabel", False))
-    if fmt == "imagefolder" and multilabel:
+    if entry.get("format", "imagefolder") == "imagefolder" and multilabel:
         raise ValueError(f"{name}: multi-label datasets must be CSV")
-    raw: dict[str, list[tuple[Path, list[str]]]] = {}
-    for split, rel in (entry.get("splits") or {}).items():
-        path = Path(rel) if Path(rel).is_absolute() else base / rel
-        if fmt == "imagefolder":
-            raw[split] = _imagefolder_items(path)
-        elif fmt == "csv":
-            raw[split] = _csv_items(path, multilabel)
-        else:
-            raise ValueError(f"{name}: unknown format {fmt!r} (imagefolder or csv)")
+    entry = {**entry, "splits": {k: resolve_paths(v, Path(base_dir)) for k, v in (entry.get("splits") or {}).items()}}
+    raw = {split: read_split(split_spec(entry, split)) for split in entry["splits"]}
     classes = [str(c) for c in entry["classes"]] if entry.get("classes") else sorted(
         {lab for items in raw.values() for _, labs in items for lab in labs})
     index = {c: i for i, c in enumerate(classes)}
@@ -318,8 +366,18 @@ def load_dataset(name: str, entry: Mapping[str, Any], base_dir: str | os.PathLik
     out = {}
     for split, items in raw.items():
         unknown = {lab for _, labs in items for lab in labs if lab not in index}
-        if unknown:
+        if unknown and entry.get("drop_other_classes"):
+            items = [(p, [lab for lab in labs if lab in index]) for p, labs in items]
+        elif unknown:
             raise ValueError(f"{name}/{split}: labels not in classes: {sorted(unknown)}")
+        if not multilabel:
+            unlabeled = sum(1 for _, labs in items if not labs)
+            if unlabeled:
+                log.info("%s/%s: %d images without a class left out", name, split, unlabeled)
+            items = [(p, labs) for p, labs in items if labs]
+            several = [str(p) for p, labs in items if len(labs) > 1]
+            if several:
+                raise ValueError(f"{name}/{split}: several labels for single-label images, e.g. {several[0]}")
         if multilabel:
             labels = np.zeros((len(items), len(classes)), np.int64)
             for row, (_, labs) in enumerate(items):
@@ -405,34 +463,64 @@ def linear_probe(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, t
 
 
 def linear_probe_evaluate(bundle: ClipBundle, splits: Mapping[str, LabeledImages],
-                          Cs: Sequence[float] = DEFAULT_CS, seed: int = 0) -> dict[str, Any]:
-    """Linear probe on a dataset's ``train`` [+ ``val``] and ``test`` splits (Table 1)."""
+                          Cs: Sequence[float] = DEFAULT_CS, seed: int = 0,
+                          features: Callable[[str], np.ndarray] | None = None) -> dict[str, Any]:
+    """Linear probe on a dataset's ``train`` [+ ``val``] and ``test`` splits (Table 1); ``features(split)``
+    gives a split's image features (default: encoded here)."""
     if "train" not in splits or "test" not in splits:
         raise ValueError("linear probe needs train and test splits")
+    features = features or (lambda split: encode_images(bundle, splits[split].paths))
     tr, te = splits["train"], splits["test"]
     va = splits.get("val")
-    return linear_probe(encode_images(bundle, tr.paths), tr.labels, encode_images(bundle, te.paths), te.labels,
-                        encode_images(bundle, va.paths) if va else None, va.labels if va else None,
+    return linear_probe(features("train"), tr.labels, features("test"), te.labels,
+                        features("val") if va else None, va.labels if va else None,
                         Cs=Cs, multilabel=tr.multilabel, seed=seed)
+
+
+TASKS = ("zeroshot", "linear_probe")
+
+
+def dataset_tasks(entry: Mapping[str, Any]) -> list[str]:
+    """The tasks of a registry entry in :data:`TASKS` order: ``tasks``, else both when it has a train split,
+    else zero-shot."""
+    tasks = entry.get("tasks") or (TASKS if "train" in (entry.get("splits") or {}) else ["zeroshot"])
+    unknown = set(tasks) - set(TASKS)
+    if unknown:
+        raise ValueError(f"unknown tasks {sorted(unknown)} (one of {', '.join(TASKS)})")
+    return [t for t in TASKS if t in tasks]
+
+
+def evaluate_dataset(bundle: ClipBundle, name: str, entry: Mapping[str, Any], base_dir: str | os.PathLike = ".",
+                     templates: Mapping[str, Any] | None = None, Cs: Sequence[float] = DEFAULT_CS,
+                     seed: int = 0) -> list[dict[str, Any]]:
+    """Every task of one registry dataset -> rows ``{"dataset", "task", "metric", "value", ...}``.
+    Zero-shot uses the ``test`` split (or the only split there is)."""
+    tdoc = templates or load_templates()
+    splits = load_dataset(name, entry, base_dir)
+    encoded: dict[str, np.ndarray] = {}
+
+    def features(split: str) -> np.ndarray:   # each split encoded once for both tasks
+        if split not in encoded:
+            encoded[split] = encode_images(bundle, splits[split].paths)
+        return encoded[split]
+
+    rows = []
+    for task in dataset_tasks(entry):
+        if task == "zeroshot":
+            split = "test" if "test" in splits else next(iter(splits))
+            res = zero_shot_evaluate(bundle, splits[split], templates_for(name, tdoc, entry.get("template_group")),
+                                     image_features=features(split))
+        else:
+            res = linear_probe_evaluate(bundle, splits, Cs=Cs, seed=seed, features=features)
+        rows.append({"dataset": name, "task": task, **res})
+    return rows
 
 
 def evaluate_registry(bundle: ClipBundle, registry_path: str | os.PathLike,
                       templates_path: str | os.PathLike | None = None,
                       Cs: Sequence[float] = DEFAULT_CS, seed: int = 0) -> list[dict[str, Any]]:
-    """Every task of every registry dataset -> rows ``{"dataset", "task", "metric", "value", ...}``.
-    Zero-shot uses the ``test`` split (or the only split there is)."""
+    """:func:`evaluate_dataset` over every dataset of a registry file, by name."""
     entries, base = load_registry(registry_path)
     tdoc = load_templates(templates_path)
-    rows = []
-    for name in sorted(entries):
-        entry = entries[name]
-        splits = load_dataset(name, entry, base)
-        tasks = entry.get("tasks") or (["zeroshot", "linear_probe"] if "train" in splits else ["zeroshot"])
-        if "zeroshot" in tasks:
-            data = splits.get("test") or next(iter(splits.values()))
-            res = zero_shot_evaluate(bundle, data, templates_for(name, tdoc, entry.get("template_group")))
-            rows.append({"dataset": name, "task": "zeroshot", **res})
-        if "linear_probe" in tasks:
-            res = linear_probe_evaluate(bundle, splits, Cs=Cs, seed=seed)
-            rows.append({"dataset": name, "task": "linear_probe", **res})
-    return rows
+    return [row for name in sorted(entries)
+            for row in evaluate_dataset(bundle, name, entries[name], base, tdoc, Cs=Cs, seed=seed)]
