@@ -49,12 +49,12 @@ class _Module:
         self.package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         self.defs = {n.name: n for n in self.tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
         self.aliases: dict[str, tuple[str, str | None]] = {}  # local name -> (internal module, attribute or None)
-        for node in self._top_level():
+        for node in self.top_level():
             for module, attr, local in self.imported(node):
                 if module.startswith("mednarratives"):
                     self.aliases[local] = (module, attr)
 
-    def _top_level(self):
+    def top_level(self):
         """Nodes run when the module is imported (function bodies are not)."""
         todo = list(self.tree.body)
         while todo:
@@ -119,7 +119,7 @@ def imports(script: str) -> frozenset[str]:
                     todo.append((target, None))
                     todo.append((target, attr))
                 elif target and target.split(".")[0] not in sys.stdlib_module_names | {"snakemake", "__future__"}:
-                    found.add(target if attr is None or "." in target else target)
+                    found.add(target)
                     if attr is not None:
                         found.add(f"{target}.{attr}")
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and _runnable_module(node.value):
@@ -144,7 +144,7 @@ def imports(script: str) -> frozenset[str]:
         if mod is None:  # `from package import name` where name is a submodule or not ours
             continue
         if attr is None:
-            visit(mod, mod._top_level())
+            visit(mod, mod.top_level())
         elif attr in mod.defs:
             visit(mod, ast.walk(mod.defs[attr]))
         elif _source(f"{name}.{attr}"):
