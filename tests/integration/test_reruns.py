@@ -37,7 +37,8 @@ def test_keys_that_do_not_change_results_rerun_nothing(demo_run, tmp_path):
     ({"traces": {"score_edge_s": 0.5}}, {"traces_score", "all"}),
     ({"articles": {"pairing": {"reading_order": False}}},
      {"articles_pairs", "articles_index", "articles_score"} | DATASET_ON),
-], ids=lambda o: next(iter(o)) + "." + next(iter(next(iter(o.values())))) if isinstance(o, dict) else "")
+], ids=["speech.beam_size", "text.vocabulary", "frames.pad_time", "traces.cursor", "traces.max_gap_s",
+        "traces.score_edge_s", "articles.pairing"])
 def test_a_stage_key_reruns_that_stage_and_what_follows(demo_run, tmp_path, override, rules):
     assert set(dry_run_with(demo_run, tmp_path, override)) == rules
 
