@@ -67,7 +67,8 @@ def test_each_env_installs_in_a_fresh_venv_and_its_rules_modules_import(env, tmp
     """The env's pip part and its conda Python packages (same names on PyPI), then its post-deploy script, into a
     fresh venv; then every rule of the env imports its third-party modules and its script's project modules."""
     if needs_torch(env) and not os.environ.get("MEDNARRATIVES_ENV_INSTALL"):
-        pytest.skip("torch envs download ~5 GB of wheels each (11 min measured here): MEDNARRATIVES_ENV_INSTALL=1")
+        pytest.skip("an env with torch installs ~5 GB of wheels (3.5-6 min each on 2 cores, 11 min on a cold "
+                    "download): run with MEDNARRATIVES_ENV_INSTALL=1")
     spec = env_spec(env)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
