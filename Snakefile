@@ -1,5 +1,8 @@
 # MedNarratives: narrated medical videos + PMC figures -> localized narratives -> GenMedCLIP -> benchmark.
 # Default run: the embedded demo corpus (config/config.yaml). See README.md and docs/data_contract.md.
+import os
+import sys
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -9,6 +12,10 @@ configfile: "config/config.yaml"
 
 
 validate(config, "config/schema.yaml")
+
+# The rules' scripts (and this file) import the project's package from src/: a conda env (--use-conda) needs only
+# the third-party packages of envs/*.yaml, not the project installed into it.
+sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 
 # Each rules/*.smk appends the final targets of its stage; `rule all` builds them all.
 ALL_TARGETS = []
@@ -27,5 +34,4 @@ include: "rules/ledger.smk"
 rule all:
     default_target: True
     input:
-        rules.demo_corpus.output,
         ALL_TARGETS,

@@ -1,9 +1,34 @@
 #!/usr/bin/env bash
 # Installs everything MedNarratives needs on a Debian/Ubuntu machine:
 #   Debian packages (ffmpeg, espeak-ng, ...) and a virtual environment with the pinned Python packages.
+#   and the cluster profile under its name, so `snakemake --profile slurm all` works.
 # Usage: bash install.sh            (venv in ./.venv; set MEDNARRATIVES_VENV=/path to put it elsewhere)
+#        bash install.sh --profiles  (only the named profiles)
 set -euo pipefail
 cd "$(dirname "$0")"
+
+# Named profiles: `snakemake --profile NAME` looks in $XDG_CONFIG_HOME/snakemake/NAME (default ~/.config).
+# A link to profiles/NAME is made there; a profile the user already has under that name is never touched.
+install_profiles() {
+  local dir="${XDG_CONFIG_HOME:-$HOME/.config}/snakemake" name target
+  mkdir -p "$dir"
+  for name in slurm; do
+    target="$PWD/profiles/$name"
+    if [ "$(readlink "$dir/$name" 2>/dev/null)" = "$target" ]; then
+      echo "profile $name: already installed ($dir/$name -> $target)"
+    elif [ -L "$dir/$name" ] && [ ! -e "$dir/$name" ]; then  # a link to a checkout that is gone: no profile
+      ln -sfn "$target" "$dir/$name"
+      echo "profile $name: replaced a broken link, $dir/$name -> $target"
+    elif [ -e "$dir/$name" ] || [ -L "$dir/$name" ]; then
+      echo "profile $name: $dir/$name exists and is not this repository's; left as it is" \
+           "(use --workflow-profile profiles/$name)"
+    else
+      ln -s "$target" "$dir/$name"
+      echo "profile $name: installed $dir/$name -> $target"
+    fi
+  done
+}
+if [ "${1:-}" = "--profiles" ]; then install_profiles; exit 0; fi
 
 APT_PACKAGES=(ffmpeg espeak-ng libespeak-ng1 sox fonts-dejavu-core python3-venv tesseract-ocr tesseract-ocr-eng)
 missing=()
@@ -28,4 +53,5 @@ PYTHON="${PYTHON:-python3}"
 # scenedetect asks for GUI opencv-python as well (PySceneDetect AdaptiveDetector, video key-frames).
 "$VENV/bin/python" -m pip install -q --no-deps scenedetect==0.7.2
 "$VENV/bin/python" -m pip install -q --no-deps -e .
+install_profiles
 echo "MedNarratives installed in $VENV"

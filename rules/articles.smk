@@ -52,8 +52,8 @@ rule articles_parse:
         ledger="results/ledger/articles_parse/{shard}.jsonl",
     params:
         kind=ART_SOURCE["kind"],
-        base_url=ART_SOURCE["base_url"],
-        media=ART_SOURCE["media"],
+        base_url=ART_SOURCE["base_url"] if ART_SOURCE["kind"] == "pmc" else "",  # only pmc downloads
+        media=ART_SOURCE["media"] if ART_SOURCE["kind"] == "pmc" else "",
         max_xml_bytes=ART["max_xml_bytes"],
     log:
         "logs/articles/parse/{shard}.log",

@@ -12,6 +12,11 @@ wildcard_constraints:
 
 
 DEMO_DIR = config["demo"]["dir"]
+
+# Rule params are a rerun trigger (Snakemake's default): each rule's params hold exactly the config keys its
+# results depend on. Keys that only say where caches live or how to reach a server stay out (the scripts read
+# them from snakemake.config), so changing them reruns nothing.
+pick = lambda section, *keys: {k: section[k] for k in keys}
 VIDEO_SOURCE = config["videos"]["source"]
 
 # The shard names (s00000, ...) a manifest checkpoint wrote: every video and article stage runs once per shard.

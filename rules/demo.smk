@@ -69,3 +69,8 @@ rule demo_corpus:
         "../envs/demo.yaml"
     script:
         "../scripts/demo_corpus.py"
+
+
+# Built only when a source is the demo: local, YouTube and PMC runs never plan it.
+if config["videos"]["source"]["kind"] == "demo" or config["articles"]["source"]["kind"] == "demo":
+    ALL_TARGETS.append(rules.demo_corpus.output)

@@ -18,7 +18,7 @@ rule frames_video:
         ledger="results/ledger/frames/{shard}.jsonl",
     params:
         frames=FRAMES,
-        traces=TRACES,
+        traces=pick(TRACES, "face_detector", "face_min_prob", "cursor"),
     log:
         "logs/frames/{shard}.log",
     benchmark:
@@ -41,7 +41,7 @@ rule traces_video:
     output:
         traces="results/traces/{shard}.jsonl",
     params:
-        traces=TRACES,
+        traces=pick(TRACES, "max_gap_s", "max_jump_px", "cluster_eps_px", "min_utterance_points"),
     log:
         "logs/traces/{shard}.log",
     threads: 1

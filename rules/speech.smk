@@ -13,7 +13,7 @@ rule speech_asr:
         records="results/speech/{shard}.jsonl",
         ledger="results/ledger/speech/{shard}.jsonl",
     params:
-        speech=SPEECH,
+        speech={k: v for k, v in SPEECH.items() if k != "cache_dir"},  # the script reads cache_dir from the config
     log:
         "logs/speech/{shard}.log",
     benchmark:
@@ -35,7 +35,7 @@ rule text_video:
         records="results/text/{shard}.jsonl",
         ledger="results/ledger/text/{shard}.jsonl",
     params:
-        text=TEXT,
+        text=pick(TEXT, "backend", "vocabulary", *(["llm"] if TEXT["backend"] == "llm" else [])),
     log:
         "logs/text/{shard}.log",
     threads: 1

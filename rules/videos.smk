@@ -7,6 +7,8 @@ VID = config["videos"]
 VID_CLF = VID["classifier"]
 VID_CLF_MODEL = VID_CLF["model"] or f"results/models/domain/{VID_CLF['arch']}/model.pt"
 VID_CLF_DATA = VID_CLF["data"] or "results/videos/domain_data"
+# yt-dlp options: only the youtube source downloads.
+YOUTUBE_DOWNLOAD = VID["download"] if VIDEO_SOURCE["kind"] == "youtube" else {}
 
 
 # The manifest's input: the demo index, the local folder / manifest, or the YouTube keyword file.
@@ -112,7 +114,7 @@ rule videos_filter:
         classify_threshold=VID_CLF["threshold"],
         keep_near_positive=VID["keep_near_positive"],
         lowres_dir="results/videos/lowres",
-        download=VID["download"],
+        download=YOUTUBE_DOWNLOAD,
     log:
         "logs/videos/filter/{shard}.log",
     benchmark:
@@ -153,7 +155,7 @@ rule videos_full:
         ledger="results/ledger/videos_full/{shard}.jsonl",
     params:
         kind=VIDEO_SOURCE["kind"],
-        download=VID["download"],
+        download=YOUTUBE_DOWNLOAD,
     log:
         "logs/videos/full/{shard}.log",
     threads: 1

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-WORKFLOW_ENTRIES = ("Snakefile", "config", "rules", "scripts", "resources", "envs", "profiles")
+WORKFLOW_ENTRIES = ("Snakefile", "config", "rules", "scripts", "resources", "envs", "profiles", "src", "devsets")
 
 
 def make_workflow_dir(path: Path) -> Path:
@@ -22,10 +22,12 @@ def make_workflow_dir(path: Path) -> Path:
     return path
 
 
-def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 1800) -> subprocess.CompletedProcess:
+def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 1800,
+                  env: dict | None = None) -> subprocess.CompletedProcess:
+    """`snakemake ARGS` in `workdir`; `env` is laid over the current environment."""
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", *args],
-        cwd=workdir, capture_output=True, text=True, timeout=timeout,
+        cwd=workdir, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")

@@ -7,6 +7,7 @@ into a file next to its outputs, and a final rule collects them.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -35,6 +36,29 @@ def dropped(stage: str, unit: str, reason: str, **detail: Any) -> dict:
 
 def write(path: str | os.PathLike, rows: Iterable[dict]) -> None:
     write_jsonl(path, sorted(rows, key=lambda r: (r["stage"], r["unit"])))
+
+
+class SystematicFailure(RuntimeError):
+    """Most units of a shard failed with the same error: a broken model, tool, device or library, not bad input."""
+
+
+def fail_if_systematic(rows: Iterable[dict], reason: str) -> None:
+    """Raise SystematicFailure when more than half of a shard's units (and at least two) were dropped with `reason`
+    (a stage's catch-all for unexpected errors) and the same error class ('ValueError: ...' -> ValueError).
+    Units are counted at the level of the failed ones ('VID' when chunk rows 'VID/0003' are kept). One bad unit
+    among good ones stays a ledger row; a fault that hits most units stops the job, and with it the run."""
+    rows = list(rows)
+    failed = [r for r in rows if r["decision"] == DROPPED and r["reason"] == reason]
+    if not failed:
+        return
+    depth = failed[0]["unit"].count("/") + 1
+    units = {"/".join(r["unit"].split("/")[:depth]) for r in rows if r["unit"].count("/") + 1 >= depth}
+    errors = [str(r["detail"].get("error") or r["detail"].get("detail") or "") for r in failed]
+    name, count = Counter(e.split(":", 1)[0].strip() for e in errors).most_common(1)[0]
+    if count >= 2 and 2 * count > len(units):
+        first = next(e for e in errors if e.split(":", 1)[0].strip() == name)
+        raise SystematicFailure(f"{count} of {len(units)} units dropped as {reason} with {name}: a systematic fault, "
+                                f"not bad input. First error: {first}")
 
 
 def read(paths: Iterable[str | os.PathLike]) -> list[dict]:

@@ -51,3 +51,25 @@ def test_funnel_counts_in_flow_order():
     assert [(t["stage"], t["level"]) for t in table] == [("manifest", 1), ("parse", 1), ("parse", 2), ("panels", 3)]
     assert table[0] == {"stage": "manifest", "level": 1, "parent": None, "in": 3, "kept": 2, "dropped": 1, "reasons": {"bad_tar": 1}}
     assert table[1]["reasons"] == {"no_figures": 1} and table[2]["reasons"] == {"missing_graphic": 1}
+
+
+def failed(unit, error):
+    return ledger.dropped("frames", unit, "decode_error", error=error)
+
+
+def test_one_failed_unit_among_good_ones_is_not_systematic():
+    rows = [failed("a", "OSError: truncated"), ledger.kept("frames", "b/0000"), ledger.kept("frames", "c/0000")]
+    ledger.fail_if_systematic(rows, "decode_error")
+    ledger.fail_if_systematic([failed("a", "OSError: truncated")], "decode_error")  # a one-video shard
+    ledger.fail_if_systematic([failed("a", "OSError: x"), failed("b", "ValueError: y"), ledger.kept("frames", "c")],
+                              "decode_error")  # different causes
+
+
+def test_most_units_failing_with_one_error_class_is_systematic():
+    rows = [failed("a", "RuntimeError: CUDA unavailable"), failed("b", "RuntimeError: CUDA unavailable"),
+            *(ledger.kept("frames", f"c/{i:04d}") for i in range(5))]  # chunk rows of one good video count once
+    with pytest.raises(ledger.SystematicFailure, match="2 of 3 units dropped as decode_error with RuntimeError"):
+        ledger.fail_if_systematic(rows, "decode_error")
+    half = [failed("a", "RuntimeError: x"), failed("b", "RuntimeError: x"), ledger.kept("frames", "c"),
+            ledger.kept("frames", "d")]
+    ledger.fail_if_systematic(half, "decode_error")  # half is not most

@@ -5,6 +5,7 @@ import importlib.util
 import numpy as np
 import pytest
 
+from mednarratives import ledger
 from mednarratives.io import read_jsonl
 from mednarratives.speech import metrics, synth
 from mednarratives.speech.stage import run_shard, to_record, transcribe_video
@@ -33,16 +34,44 @@ def test_to_record_shape():
     assert rec["corrections"][0]["replacement"] == "liver" and rec["error"] == ""
 
 
-def test_bad_media_is_ledgered_not_raised(tmp_path):
+def media_dir(tmp_path, **videos: bytes):
     (tmp_path / "media").mkdir()
-    for vid in ("bad1", "bad2"):
-        (tmp_path / "media" / f"{vid}.mp4").write_bytes(b"not a video")
-    recs = run_shard(str(tmp_path / "media"), str(tmp_path / "s.jsonl"), str(tmp_path / "l.jsonl"),
-                     {"model": "/nonexistent/model", "cache_dir": str(tmp_path / "cache")})
+    for vid, data in videos.items():
+        (tmp_path / "media" / f"{vid}.mp4").write_bytes(data)
+    return str(tmp_path / "media")
+
+
+def test_a_model_that_cannot_load_fails_the_shard(tmp_path):
+    corrupt = tmp_path / "model"
+    corrupt.mkdir()
+    for name in ("config.json", "model.bin", "tokenizer.json", "vocabulary.txt"):
+        (corrupt / name).write_bytes(b"\x00garbage")
+    with pytest.raises(Exception, match="model|json|parse|open") as err:
+        run_shard(media_dir(tmp_path, v1=b"not a video"), str(tmp_path / "s.jsonl"), str(tmp_path / "l.jsonl"),
+                  {"model": str(corrupt), "cache_dir": str(tmp_path / "cache")})
+    assert not (tmp_path / "l.jsonl").exists(), err.value
+
+
+@needs_asr[1]
+def test_most_videos_failing_alike_fails_the_shard(tmp_path):
+    media = media_dir(tmp_path, bad1=b"not a video", bad2=b"not a video either")
+    with pytest.raises(ledger.SystematicFailure, match="2 of 2 units dropped as asr_failed"):
+        run_shard(media, str(tmp_path / "s.jsonl"), str(tmp_path / "l.jsonl"),
+                  {"model": "base", "cache_dir": str(tmp_path / "cache")})
+
+
+@needs_asr[0]
+@needs_asr[1]
+def test_one_corrupt_video_among_good_ones_is_one_ledger_row(tmp_path):
+    narr = synth.synthesize(SENTENCES[:1], pause=0.5, lead=0.3)
+    wav = synth.write_wav(tmp_path / "n.wav", narr.audio, narr.sample_rate).read_bytes()  # decoded by content
+    media = media_dir(tmp_path, good=wav, bad=b"not a video")
+    recs = run_shard(media, str(tmp_path / "s.jsonl"), str(tmp_path / "l.jsonl"),
+                     {"model": "base", "cache_dir": str(tmp_path / "cache"), "rescore": False})
     rows = read_jsonl(tmp_path / "l.jsonl")
-    assert [(r["unit"], r["decision"], r["reason"]) for r in rows] == [("bad1", "dropped", "asr_failed"),
-                                                                        ("bad2", "dropped", "asr_failed")]
-    assert all(rec["words"] == [] and rec["error"] for rec in recs) and read_jsonl(tmp_path / "s.jsonl") == recs
+    assert [(r["unit"], r["decision"], r["reason"]) for r in rows] == [
+        ("bad", "dropped", "asr_failed"), ("good", "kept", "")]
+    assert recs[0]["error"] and recs[0]["words"] == [] and read_jsonl(tmp_path / "s.jsonl") == recs
 
 
 @needs_asr[0]

@@ -307,6 +307,7 @@ def subfigures_shard(parsed: str | os.PathLike, filtered: str | os.PathLike, wei
                                           "box": x.box} for x in cands[:4]],
                 })
                 led.append(ledger.kept(stage, f"{aid}/{fid}/{panel}", score=score))
+    ledger.fail_if_systematic(led, "detect_error")  # a broken detector fails the shard
     write_jsonl(out_jsonl, records)
     ledger.write(ledger_path, led)
     prov = detector.provenance()

@@ -181,6 +181,7 @@ def run_shard(media_dir: str, filter_jsonl: str, out_jsonl: str, image_dir: str,
         points.append(pts)
         rows += video_rows
         log.info("%s: %d chunks", vid, len(record["chunks"]))
+    ledger.fail_if_systematic(rows, "decode_error")
     write_jsonl(out_jsonl, records)
     write_jsonl(points_jsonl, points)
     ledger.write(out_ledger, rows)

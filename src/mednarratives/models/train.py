@@ -172,10 +172,13 @@ def checkpoint_path(logs_dir: str | os.PathLike, name: str, epoch: int) -> Path:
 
 
 def offline_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Environment for the training subprocess: HF hub and transformers forced offline."""
+    """Environment for the training subprocess: HF hub and transformers forced offline; this package importable
+    (`-m mednarratives.models.oc_launch`) where it is not installed, as in the workflow's conda envs."""
     env = dict(os.environ if base is None else base)
     env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
                 "TOKENIZERS_PARALLELISM": "false"})
+    src = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
     return env
 
 

@@ -104,6 +104,17 @@ def load_openai_whisper(checkpoint: str):
     return model.eval()
 
 
+def load_model(model_dir: str | os.PathLike, backend: str = "faster-whisper", *, compute_type: str = "int8",
+               cpu_threads: int = 0, cache_dir: str | os.PathLike | None = None, device: str = "cpu"):
+    """The model ``transcribe`` will use with these arguments, loaded (and cached) now: raises when it cannot load
+    (a missing or corrupt model, a wrong device), so that a stage fails at once instead of per video."""
+    cache = Path(cache_dir) if cache_dir is not None else _models.default_cache_dir()
+    mdir = _models.resolve_model(model_dir, cache_dir=cache)
+    if backend == "faster-whisper":
+        return _faster_whisper_model(str(mdir), compute_type, int(cpu_threads), resolve_device(device))
+    return load_openai_whisper(str(_models.convert_ct2_to_openai(mdir, cache)))
+
+
 def _round(x: float) -> float:
     return round(float(x), 3)
 

@@ -10,7 +10,8 @@ Record (docs/data_contract.md, one line of ``results/speech/{shard}.jsonl`` per 
      "corrections": [{word, replacement, evidence, ...}], "error": "" | "<why the transcript is empty>"}
 
 A failing video never crashes the run: the record is written with no words and ``error`` set, and the
-ledger row says ``dropped`` with the reason (``asr_failed`` / ``no_words``).
+ledger row says ``dropped`` with the reason (``asr_failed`` / ``no_words``). A systematic fault fails the shard:
+a model that cannot load, or most videos failing with the same error (``ledger.fail_if_systematic``).
 """
 
 from __future__ import annotations
@@ -86,10 +87,18 @@ def transcribe_video(video_id: str, media: str, cfg: dict | None = None) -> tupl
 
 
 def run_shard(media_dir: str, out_jsonl: str, out_ledger: str, cfg: dict | None = None) -> list[dict]:
-    """Transcribe every video of a shard's media folder (the model loads once per process)."""
+    """Transcribe every video of a shard's media folder (the model loads once per process, before the first video:
+    a model that cannot load fails the shard)."""
     from ..videos.manifest import media_files
+    from .asr import load_model
 
-    done = [transcribe_video(vid, path, cfg) for vid, path in media_files(media_dir)]
+    p = {**DEFAULTS, **(cfg or {})}
+    videos = media_files(media_dir)
+    if videos:
+        load_model(p["model"], p["backend"], compute_type=p["compute_type"], cpu_threads=int(p["cpu_threads"]),
+                   cache_dir=Path(p["cache_dir"]), device=p["device"])
+    done = [transcribe_video(vid, path, cfg) for vid, path in videos]
+    ledger.fail_if_systematic([row for _, row in done], "asr_failed")
     write_jsonl(out_jsonl, [rec for rec, _ in done])
     ledger.write(out_ledger, [row for _, row in done])
     return [rec for rec, _ in done]

@@ -35,6 +35,7 @@ def extract_video(speech: dict, cfg: dict | None = None) -> tuple[dict, list[dic
 def run_shard(speech_jsonl: str, out_jsonl: str, out_ledger: str, cfg: dict | None = None) -> list[dict]:
     """The text record of every video of a shard's speech records."""
     done = [extract_video(speech, cfg) for speech in read_jsonl(speech_jsonl)]
+    ledger.fail_if_systematic([row for _, rows in done for row in rows], "text_failed")
     write_jsonl(out_jsonl, [rec for rec, _ in done])
     ledger.write(out_ledger, [row for _, rows in done for row in rows])
     return [rec for rec, _ in done]

@@ -270,6 +270,7 @@ def filter_shard(manifest: str, out_jsonl: str, out_ledger: str, classifier: Any
         log.info("%s: %s %s", vid, rec["decision"], rec.get("reason", ""))
         records.append(rec)
         rows.append(lrow)
+    ledger.fail_if_systematic(rows, "filter_failed")
     write_jsonl(out_jsonl, records)
     ledger.write(out_ledger, rows)
     return records
