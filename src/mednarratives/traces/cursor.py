@@ -14,13 +14,15 @@ Steps, all on the chunk's gray frames:
 4. UI changes are not the cursor: pixels that toggle many times at one place (counters, live read-outs,
    hover highlights flipping back and forth) are masked with the flicker, and blobs larger than
    `max_blob_px` (a scrolled stack, a playing video inside a slide) are never candidates;
-5. per frame, among the blobs whose area is within `area_ratio` of the cursor's usual area (the median of
-   the blobs picked so far; at first the commonest blob area of the chunk), and among those the moving ones
-   when there are any (a still blob while something else moves is a UI element that changed once, like a
-   slice counter; the cursor at rest is the only blob), the one nearest the previous
-   position (else the largest; ties: the first tip in raster order) is the cursor. Its hot spot follows its
-   shape (`hotspot`): the centre of a highlight disc or ring, the middle of an I-beam, else the tip, the
-   topmost pixel (leftmost among ties): the hot spot of arrow and hand pointers.
+5. per frame, among the blobs whose area is within `area_ratio` of the cursor's recent area (the median of
+   the last blobs picked, once there are 5) and which lie within `max_step_px` per elapsed frame of the last
+   cursor position (none: no point rather than a UI change; none for more than `lost_frames` frames: the
+   cursor is looked for afresh), and among those the moving ones when there are any (a still blob while
+   something else moves is a UI element that changed once, like a slice counter; the cursor at rest is the
+   only blob), the one nearest the previous position (else the largest; ties: the first tip in raster
+   order) is the cursor. Its hot spot follows its shape (`hotspot`): the centre of a highlight disc or ring,
+   the middle of an I-beam, else the tip, the topmost pixel (leftmost among ties): the hot spot of arrow and
+   hand pointers.
 """
 
 from __future__ import annotations
@@ -61,7 +63,9 @@ class TraceParams:
     busy_min_toggles: int = 8        # changing UI element (counter, read-out), masked
     join_px: int = 1               # foreground pixels up to 2 x join_px apart are one blob (broken rings)
     max_blob_px: int = 1500        # larger blobs are UI changes (scrolls, videos), never the cursor
-    area_ratio: float = 3.0        # candidates: area within this factor of the cursor's usual area
+    area_ratio: float = 3.0        # candidates: area within this factor of the cursor's recent area ...
+    max_step_px: float = 120.0     # ... and at most this far per frame from the last cursor position
+    lost_frames: int = 3           # after this many frames without a candidate in reach, re-acquire
     disc_radius_px: float = 5.0    # a round blob of at least this radius is a highlight disc / ring
 
 
@@ -392,20 +396,6 @@ def _blob_at(frame_pixels: tuple[np.ndarray, np.ndarray], tip: tuple[int, int], 
     return blob[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1], int(x0 + cols[0]), int(y0 + rows[0])
 
 
-def _usual_area(per_frame: Sequence[Sequence[tuple[int, int, int]]]) -> float | None:
-    """The commonest blob area over the frames (log2 bins of 1/4 octave, counted once per frame): the cursor
-    is the one object seen in most frames with the same size."""
-    bins: dict[int, set] = {}
-    for i, blobs in enumerate(per_frame):
-        for _, _, area in blobs:
-            bins.setdefault(int(np.floor(4 * np.log2(area))), set()).add(i)
-    if not bins:
-        return None
-    best = max(bins, key=lambda b: (len(bins[b]) + len(bins.get(b - 1, ())) + len(bins.get(b + 1, ())), -b))
-    areas = [a for blobs in per_frame for _, _, a in blobs if abs(np.floor(4 * np.log2(a)) - best) <= 1]
-    return float(np.median(areas))
-
-
 def diff_threshold(params: TraceParams, luma_span: int = 255) -> int:
     """The foreground threshold in the codes of gray frames whose black-to-white span is `luma_span`."""
     return int(luma_levels(params.diff_threshold, luma_span))  # differences are whole codes: '> 34.4' is '> 34'
@@ -451,23 +441,29 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
     frames = np.flatnonzero(fg.values.sum(axis=1) >= p.min_blob_px)
     per_frame = [[b for b in blob_tips(pixel_y[fg.values[i]], pixel_x[fg.values[i]], p.min_blob_px, p.join_px)
                   if b[2] <= p.max_blob_px] for i in frames]
-    usual = _usual_area(per_frame)
     final = activity(fg)
     still = dilate((final.frequency >= p.ghost_fraction) & (final.toggles <= 4), 1)
     picked_areas: list[int] = []
-    previous = None
+    previous, previous_i = None, 0
     for i, blobs in zip(frames, per_frame):
+        reference = float(np.median(picked_areas[-25:])) if len(picked_areas) >= 5 else None
+        if reference is not None:
+            blobs = [b for b in blobs if reference / p.area_ratio <= b[2] <= reference * p.area_ratio]
+        if previous is not None:  # no teleporting: the cursor moves at most max_step_px per frame
+            near = [b for b in blobs if np.hypot(b[0] - previous[0], b[1] - previous[1]) <= p.max_step_px * (i - previous_i)]
+            if near or i - previous_i <= p.lost_frames:
+                blobs = near
+            else:
+                previous = None  # lost for longer: look for it afresh
         if not blobs:
-            continue
-        reference = float(np.median(picked_areas[-25:])) if len(picked_areas) >= 5 else usual
-        fitting = [b for b in blobs if reference / p.area_ratio <= b[2] <= reference * p.area_ratio] or blobs
-        moving = [b for b in fitting if not still[b[1], b[0]]]  # a still blob beside a moving one: a UI change
-        blobs = moving or fitting
+            continue  # the cursor merged with a UI change, or hidden: no point rather than a wrong one
+        moving = [b for b in blobs if not still[b[1], b[0]]]  # a still blob beside a moving one: a UI change
+        blobs = moving or blobs
         if previous is not None:
             best = min(blobs, key=lambda b: np.hypot(b[0] - previous[0], b[1] - previous[1]))
-        else:
+        else:  # (re)acquired: the largest
             best = max(blobs, key=lambda b: b[2])
-        previous = best[:2]
+        previous, previous_i = best[:2], i
         picked_areas.append(best[2])
         on = fg.values[i]
         blob, x0, y0 = _blob_at((pixel_y[on], pixel_x[on]), previous, int(np.sqrt(p.max_blob_px)) + 2, p.join_px)
