@@ -329,16 +329,16 @@ def _groups(ys: np.ndarray, xs: np.ndarray) -> Iterator[tuple[np.ndarray, np.nda
 
 
 def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int, join: int = 0) -> list[tuple[int, int, int]]:
-    """(tip x, tip y, area) of the 8-connected blobs of at least `min_px` of the pixels (ys, xs), in raster
-    order of their tips; the tip is the topmost pixel, leftmost among ties. `join` > 0: pixels up to 2 x join
+    """(tip x, tip y, area) of the 8-connected blobs of at least `min_px` of the pixels (ys, xs) (in raster
+    order, as np.nonzero gives them), in raster order of their tips; the tip is the topmost pixel, leftmost among ties. `join` > 0: pixels up to 2 x join
     apart belong to one blob (a highlight ring broken where it matches the background); area and tip count
     the pixels themselves. Labelling costs the area of the pixels' box: a box larger than SPLIT_AREA (a
     cursor and a far webcam) is cut into groups labelled in their own boxes."""
     large = (np.ptp(ys) + 1) * (np.ptp(xs) + 1) > SPLIT_AREA
     blobs = []
     for gy, gx in _groups(ys, xs) if large else [(ys, xs)]:
-        y0, x0 = gy.min(), gx.min()
-        group = np.zeros((gy.max() - y0 + 1, gx.max() - x0 + 1), np.uint8)
+        y0, x0 = gy.min() - join, gx.min() - join  # a margin of `join` for the dilation
+        group = np.zeros((gy.max() - y0 + 1 + join, gx.max() - x0 + 1 + join), np.uint8)
         group[gy - y0, gx - x0] = 1
         if not join:
             _, labels, stats, _ = cv2.connectedComponentsWithStats(group, connectivity=8)
@@ -347,15 +347,14 @@ def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int, join: int = 0) -> lis
                 row = labels[top, left:left + stats[k, cv2.CC_STAT_WIDTH]]
                 blobs.append((int(x0 + left + np.argmax(row == k)), int(y0 + top), int(stats[k, cv2.CC_STAT_AREA])))
             continue
-        grown = cv2.dilate(np.pad(group, join), np.ones((2 * join + 1, 2 * join + 1), np.uint8))
-        _, labels = cv2.connectedComponents(grown, connectivity=8)
-        of = labels[gy - y0 + join, gx - x0 + join]
-        order = np.lexsort((gx, gy))  # raster order: the first pixel of each label is its tip
-        first = np.unique(of[order], return_index=True)[1]
+        _, labels = cv2.connectedComponents(cv2.dilate(group, np.ones((2 * join + 1, 2 * join + 1), np.uint8)),
+                                            connectivity=8)
+        of = labels[gy - y0, gx - x0]
         areas = np.bincount(of)
-        for i in order[first]:
-            if areas[of[i]] >= min_px:
-                blobs.append((int(gx[i]), int(gy[i]), int(areas[of[i]])))
+        first = np.empty(len(areas), np.intp)
+        first[of[::-1]] = np.arange(len(of) - 1, -1, -1)  # raster order: each label's first pixel is its tip
+        for k in np.flatnonzero(areas >= min_px):
+            blobs.append((int(gx[first[k]]), int(gy[first[k]]), int(areas[k])))
     return sorted(blobs, key=lambda b: (b[1], b[0]))
 
 
@@ -386,11 +385,10 @@ def _blob_at(frame_pixels: tuple[np.ndarray, np.ndarray], tip: tuple[int, int], 
     ys, xs = frame_pixels
     near = (np.abs(xs - tip[0]) <= reach) & (ys >= tip[1]) & (ys <= tip[1] + 2 * reach)
     ys, xs = ys[near], xs[near]
-    y0, x0 = ys.min(), xs.min()
-    grid = np.zeros((ys.max() - y0 + 1, xs.max() - x0 + 1), np.uint8)
+    y0, x0 = ys.min() - join, xs.min() - join  # a margin of `join` for the dilation
+    grid = np.zeros((ys.max() - y0 + 1 + join, xs.max() - x0 + 1 + join), np.uint8)
     grid[ys - y0, xs - x0] = 1
-    grown = cv2.dilate(np.pad(grid, join), np.ones((2 * join + 1, 2 * join + 1), np.uint8))[join:-join or None, join:-join or None]
-    _, labels = cv2.connectedComponents(grown, connectivity=8)
+    _, labels = cv2.connectedComponents(cv2.dilate(grid, np.ones((2 * join + 1, 2 * join + 1), np.uint8)), connectivity=8)
     blob = (labels == labels[tip[1] - y0, tip[0] - x0]) & (grid > 0)
     rows, cols = np.flatnonzero(blob.any(axis=1)), np.flatnonzero(blob.any(axis=0))
     return blob[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1], int(x0 + cols[0]), int(y0 + rows[0])
