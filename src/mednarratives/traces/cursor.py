@@ -330,10 +330,11 @@ def _groups(ys: np.ndarray, xs: np.ndarray) -> Iterator[tuple[np.ndarray, np.nda
 
 def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int, join: int = 0) -> list[tuple[int, int, int]]:
     """(tip x, tip y, area) of the 8-connected blobs of at least `min_px` of the pixels (ys, xs) (in raster
-    order, as np.nonzero gives them), in raster order of their tips; the tip is the topmost pixel, leftmost among ties. `join` > 0: pixels up to 2 x join
-    apart belong to one blob (a highlight ring broken where it matches the background); area and tip count
-    the pixels themselves. Labelling costs the area of the pixels' box: a box larger than SPLIT_AREA (a
-    cursor and a far webcam) is cut into groups labelled in their own boxes."""
+    order, as np.nonzero gives them), in raster order of their tips; the tip is the topmost pixel, leftmost
+    among ties. `join` > 0: pixels up to 2 x join apart belong to one blob (a highlight ring broken where it
+    matches the background); area and tip count the pixels themselves. Labelling costs the area of the
+    pixels' box: a box larger than SPLIT_AREA (a cursor and a far webcam) is cut into groups labelled in
+    their own boxes."""
     large = (np.ptp(ys) + 1) * (np.ptp(xs) + 1) > SPLIT_AREA
     blobs = []
     for gy, gx in _groups(ys, xs) if large else [(ys, xs)]:
@@ -388,7 +389,8 @@ def _blob_at(frame_pixels: tuple[np.ndarray, np.ndarray], tip: tuple[int, int], 
     y0, x0 = ys.min() - join, xs.min() - join  # a margin of `join` for the dilation
     grid = np.zeros((ys.max() - y0 + 1 + join, xs.max() - x0 + 1 + join), np.uint8)
     grid[ys - y0, xs - x0] = 1
-    _, labels = cv2.connectedComponents(cv2.dilate(grid, np.ones((2 * join + 1, 2 * join + 1), np.uint8)), connectivity=8)
+    _, labels = cv2.connectedComponents(cv2.dilate(grid, np.ones((2 * join + 1, 2 * join + 1), np.uint8)),
+                                        connectivity=8)
     blob = (labels == labels[tip[1] - y0, tip[0] - x0]) & (grid > 0)
     rows, cols = np.flatnonzero(blob.any(axis=1)), np.flatnonzero(blob.any(axis=0))
     return blob[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1], int(x0 + cols[0]), int(y0 + rows[0])
@@ -448,7 +450,8 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
         if reference is not None:
             blobs = [b for b in blobs if reference / p.area_ratio <= b[2] <= reference * p.area_ratio]
         if previous is not None:  # no teleporting: the cursor moves at most max_step_px per frame
-            near = [b for b in blobs if np.hypot(b[0] - previous[0], b[1] - previous[1]) <= p.max_step_px * (i - previous_i)]
+            reach = p.max_step_px * (i - previous_i)
+            near = [b for b in blobs if np.hypot(b[0] - previous[0], b[1] - previous[1]) <= reach]
             if near or i - previous_i <= p.lost_frames:
                 blobs = near
             else:
