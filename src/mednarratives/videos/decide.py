@@ -110,6 +110,15 @@ def narrated_seconds(segments: Sequence[Sequence[float]], start: float, end: flo
     return float(sum(max(0.0, min(e, end) - max(s, start)) for s, e in segments))
 
 
+def keyframe_domain(probs: Sequence[Mapping[str, float]], domains: Sequence[str], thresholds: Thresholds,
+                    classify_threshold: float, hint: str = "") -> tuple[str, dict[str, float]]:
+    """(domain, share of key-frames per domain): the hint, else the domain whose share is largest relative to
+    its threshold (ties: the earlier domain)."""
+    shares = {d: sum(p.get(d, 0.0) >= classify_threshold for p in probs) / len(probs) for d in domains}
+    domain = hint or max(domains, key=lambda d: (shares[d] / thresholds.share_for(d), -list(domains).index(d)))
+    return domain, shares
+
+
 # ---------------------------------------------------------------------------------------------- one video
 
 
@@ -175,14 +184,10 @@ def filter_video(row: Mapping[str, str], media: str, classifier: Any, cfg: Filte
         return drop("keyframes_failed", error=str(exc)[:500])
     if not len(kf.times):
         return drop("keyframes_failed", error="no key-frames")
-    probs = classifier.predict(list(kf.images))
-    shares = {d: sum(p.get(d, 0.0) >= cfg.classify_threshold for p in probs) / len(probs) for d in domains}
-    if hint and hint in domains:
-        domain = hint
-    elif hint:
+    if hint and hint not in domains:
         return drop("no_classifier_for_domain", domain=hint, available=domains)
-    else:   # no query domain (local folder): the domain with the largest share, relative to its threshold
-        domain = max(domains, key=lambda d: (shares[d] / cfg.thresholds.share_for(d), -domains.index(d)))
+    probs = classifier.predict(list(kf.images))
+    domain, shares = keyframe_domain(probs, domains, cfg.thresholds, cfg.classify_threshold, hint)
     rec["domain"] = domain
     rec["keyframes"] = [{"t": t, "domain": max((d for d in domains), key=lambda d: (p[d], d))
                          if max(p[d] for d in domains) >= cfg.classify_threshold else "non_medical",

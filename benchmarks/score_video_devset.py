@@ -1,0 +1,137 @@
+"""Score the video domain filter and the cursor tracker on the real video dev set (devsets/videos).
+
+Domain filter: per clip, key-frames as the filter stage takes them (no query domain: "illustration"
+parameters), the classifier's probabilities, the domain with the largest share relative to its Table 3
+threshold, and that share's category (positive keeps; near_positive and negative drop, as by default). The
+duration and speech checks are not applied (the clips are short and most are silent): this scores the
+key-frame decision alone. Bars: non-medical clips rejected >= 90%; medical clips kept with the right domain
+>= 90%.
+
+Cursor tracker: every recording with per-frame hotspot truth (devsets/videos/cursor/*.json) goes through
+`trace_video` with the config's parameters and MTCNN; points are mapped back to full-resolution pixels.
+within_10px is over ALL labelled frames (a frame without a point is a miss); far_100px is the share of
+points more than 100 px off. Bars: within_10px >= 0.9, far_100px < 0.02.
+
+    PYTHONPATH=src python benchmarks/score_video_devset.py --model results/models/domain/effnet_lite0/model.pt \
+        [--out results/videos/devset_score.json] [--skip-domain | --skip-cursor]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import yaml  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def score_domain(devset: Path, model: str, config: dict) -> dict:
+    from mednarratives.videos import keyframes as kfmod
+    from mednarratives.videos.classify import load_classifier
+    from mednarratives.videos.decide import Thresholds, categorize, keyframe_domain
+
+    vid = config["videos"]
+    clf = load_classifier(model)
+    thresholds = Thresholds.load(ROOT / vid["thresholds"], vid["threshold_overrides"])
+    rows = list(csv.DictReader(open(devset / "labels.tsv", encoding="utf-8"), delimiter="\t"))
+    clips = []
+    for r in rows:
+        kf = kfmod.extract(devset / r["file"], "illustration", vid["keyframes"])
+        probs = clf.predict(list(kf.images))
+        domain, shares = keyframe_domain(probs, clf.domains, thresholds, vid["classifier"]["threshold"])
+        category = categorize(shares[domain], thresholds.share_for(domain), thresholds.near_factor)
+        kept = category == "positive" or (category == "near_positive" and vid["keep_near_positive"])
+        ok = (not kept) if r["label"] == "non_medical" else (kept and domain == r["domain"])
+        top = [max(p, key=p.get) for p in probs]
+        clips.append({"name": r["name"], "label": r["label"], "truth_domain": r["domain"], "kept": kept,
+                      "domain": domain, "share": round(shares[domain], 3), "category": category, "correct": ok,
+                      "keyframes": len(probs), "top_classes": {c: top.count(c) for c in sorted(set(top))}})
+    med = [c for c in clips if c["label"] == "medical"]
+    non = [c for c in clips if c["label"] == "non_medical"]
+    return {"clips": clips, "n_medical": len(med), "n_non_medical": len(non),
+            "medical_kept_right_domain": round(sum(c["correct"] for c in med) / max(1, len(med)), 4),
+            "non_medical_rejected": round(sum(c["correct"] for c in non) / max(1, len(non)), 4)}
+
+
+def score_cursor(devset: Path, config: dict) -> dict:
+    from mednarratives.frames.stage import params_from_config
+    from mednarratives.traces.evaluate import to_video_pixels
+    from mednarratives.traces.video import trace_video
+
+    _, params, detector = params_from_config(config["frames"], config["traces"])
+    out, all_err, all_best = [], [], []
+    for path in sorted((devset / "cursor").glob("*.json")):
+        truth = json.loads(path.read_text())
+        res = trace_video(str(devset / truth["video"]), params, detector)
+        pts = []
+        for c in res["chunks"]:
+            pts += to_video_pixels(c.trace, res["work_size"], (res["width"], res["height"]))
+        hot = np.asarray(truth["hotspot"], float)
+        pts = np.asarray(pts, float).reshape(-1, 3)
+        frames = np.clip(np.round(pts[:, 2] * res["fps"]).astype(int), 0, len(hot) - 1)
+        err = np.hypot(pts[:, 0] - hot[frames, 0], pts[:, 1] - hot[frames, 1])
+        best = np.full(len(hot), np.inf)
+        np.minimum.at(best, frames, err)
+        in_chunk = np.zeros(len(hot), bool)
+        for c in res["chunks"]:
+            in_chunk[c.start:c.end] = True
+        all_err.append(err)
+        all_best.append(best)
+        out.append({"name": path.stem, "cursor": truth["cursor"], "highlight": truth["highlight"],
+                    "labelled_frames": len(hot), "frames_in_stable_chunks": int(in_chunk.sum()), "points": len(pts),
+                    "within_10px": round(float((best <= 10).mean()), 4),
+                    "within_10px_in_chunks": round(float((best[in_chunk] <= 10).mean()), 4) if in_chunk.any() else None,
+                    "median_error_px": round(float(np.median(err)), 2) if len(err) else None,
+                    "far_100px": round(float((err > 100).mean()), 4) if len(err) else None})
+    err, best = np.concatenate(all_err), np.concatenate(all_best)
+    return {"recordings": out, "labelled_frames": int(len(best)), "points": int(len(err)),
+            "within_10px": round(float((best <= 10).mean()), 4),
+            "far_100px": round(float((err > 100).mean()), 4) if len(err) else None}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="results/models/domain/effnet_lite0/model.pt")
+    ap.add_argument("--devset", default=str(ROOT / "devsets" / "videos"))
+    ap.add_argument("--config", default=str(ROOT / "config" / "config.yaml"))
+    ap.add_argument("--out", default="")
+    ap.add_argument("--skip-domain", action="store_true")
+    ap.add_argument("--skip-cursor", action="store_true")
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    config = yaml.safe_load(open(args.config, encoding="utf-8"))
+    devset = Path(args.devset)
+    result = {}
+    if not args.skip_domain:
+        result["domain"] = d = score_domain(devset, args.model, config)
+        for c in d["clips"]:
+            print(f"{c['name']:36s} {c['label']:11s} {c['truth_domain'] or '-':14s} -> "
+                  f"{'KEEP' if c['kept'] else 'drop'} {c['domain']:14s} share {c['share']:.2f} "
+                  f"{'ok' if c['correct'] else 'WRONG'}  {c['top_classes']}")
+        print(f"domain filter: non-medical rejected {d['non_medical_rejected']:.2%} of {d['n_non_medical']} (bar 90%); "
+              f"medical kept with the right domain {d['medical_kept_right_domain']:.2%} of {d['n_medical']} (bar 90%)")
+    if not args.skip_cursor:
+        result["cursor"] = c = score_cursor(devset, config)
+        for r in c["recordings"]:
+            print(f"{r['name']:24s} {r['cursor']:9s} {str(r['highlight']):6s} frames {r['labelled_frames']:4d} "
+                  f"in chunks {r['frames_in_stable_chunks']:4d} points {r['points']:4d} within 10 px "
+                  f"{r['within_10px']:.3f} (in chunks {r['within_10px_in_chunks']}) median {r['median_error_px']} px, "
+                  f">100 px {r['far_100px']}")
+        print(f"cursor: within 10 px on {c['within_10px']:.2%} of {c['labelled_frames']} labelled frames (bar 90%); "
+              f"{c['far_100px']:.2%} of {c['points']} points > 100 px off (bar < 2%)")
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
