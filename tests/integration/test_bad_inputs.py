@@ -45,10 +45,11 @@ def bad_run(demo_run, tmp_path_factory):
     good_article = "PMC9000012"  # the bad cases use PMC9000001-8
     shutil.copy(demo_run / f"data/demo/articles/{good_article}.tar.gz", articles / f"{good_article}.tar.gz")
     workdir = make_workflow_dir(root / "wf")
+    arch = yaml.safe_load((workdir / "config/config.yaml").read_text())["videos"]["classifier"]["arch"]
     override = root / "bad.yaml"
     override.write_text(yaml.safe_dump({
         "videos": {"source": {"kind": "local", "path": str(videos)},  # trained models of the demo run: no retraining
-                   "classifier": {"model": str(demo_run / "results/models/domain/tiny_cnn/model.pt")}},
+                   "classifier": {"model": str(demo_run / f"results/models/domain/{arch}/model.pt")}},
         "articles": {"source": {"kind": "local", "path": str(articles)},
                      "subfigures": {"weights": str(demo_run / "results/models/subfigure_yolo/weights.pt")}},
     }))
