@@ -13,8 +13,9 @@ import pytest
 from lxml import etree
 from PIL import Image
 
-from mednarratives.demo import articles
-from mednarratives.demo.articles import article_ids, build_article, panel_pixels, plan_article
+from mednarratives.articles import synthetic as articles
+from mednarratives.articles.synthetic import panel_pixels, plan_article
+from mednarratives_demo.articles import article_ids, build_article
 
 SEED = 20250107
 N = 12  # the default corpus: two passes over FIGURE_CYCLE

@@ -1,6 +1,8 @@
-"""Real images that ship inside installed packages (pydicom, pydicom-data, scikit-image).
+"""Assets for synthetic training images: real images that ship inside installed packages (pydicom, pydicom-data,
+scikit-image) and the DejaVu fonts (Debian fonts-dejavu-core).
 
-Every demo video frame and article figure is built from these, so the demo needs no download.
+The domain classifier's training set, the sub-figure detector's synthetic figures and the demo corpus are built
+from these, so nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -130,3 +132,21 @@ def load_face() -> np.ndarray:
     img = np.asarray(Image.open(path).convert("RGB"))
     img.setflags(write=False)
     return img
+
+
+@functools.lru_cache(maxsize=None)
+def _font_path(name: str) -> str:
+    from PIL import ImageFont
+
+    try:  # Pillow looks the file name up in the system font folders (XDG_DATA_DIRS/fonts on Linux)
+        return ImageFont.truetype(name, 10).path
+    except OSError:
+        raise FileNotFoundError(f"font {name} not found: install the Debian package fonts-dejavu-core") from None
+
+
+@functools.lru_cache(maxsize=4096)
+def dejavu_font(name: str, size: int):
+    """A DejaVu font file (e.g. "DejaVuSans-Bold.ttf") at `size` px, from the system's font folders."""
+    from PIL import ImageFont
+
+    return ImageFont.truetype(_font_path(name), size)
