@@ -54,7 +54,7 @@ def by_domain(domain: str) -> list[SourceImage]:
     return [s for s in CATALOG if s.domain == domain]
 
 
-def _package_file(package: str, file: str) -> Path:
+def package_file(package: str, file: str) -> Path:
     if package == "pydicom":
         from pydicom.data import get_testdata_file
 
@@ -86,7 +86,7 @@ def _to_rgb8(pixels: np.ndarray, invert: bool = False) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def _dicom_frames(path: Path) -> np.ndarray:
+def dicom_frames(path: Path) -> np.ndarray:
     import pydicom
     from pydicom.pixels import apply_color_lut
 
@@ -107,9 +107,9 @@ def _dicom_frames(path: Path) -> np.ndarray:
 def load_cine(name: str) -> np.ndarray:
     """All frames of a source as uint8 array (frames, H, W, 3); single images give one frame."""
     src = BY_NAME[name]
-    path = _package_file(src.package, src.file)
+    path = package_file(src.package, src.file)
     if src.package == "pydicom":
-        frames = _dicom_frames(path)
+        frames = dicom_frames(path)
     else:
         from PIL import Image
 
@@ -128,7 +128,7 @@ def load_image(name: str) -> np.ndarray:
 def load_face() -> np.ndarray:
     from PIL import Image
 
-    path = _package_file("skimage", FACE_IMAGE)
+    path = package_file("skimage", FACE_IMAGE)
     img = np.asarray(Image.open(path).convert("RGB"))
     img.setflags(write=False)
     return img

@@ -538,7 +538,7 @@ CLASSIFIER_EXTRA = (("ct", "J2K_pixelrep_mismatch.dcm", 0), ("ct", "explicit_VR-
 
 
 def _extra_image(file: str, frame: int) -> np.ndarray:
-    return assets._dicom_frames(assets._package_file("pydicom", file))[frame]
+    return assets.dicom_frames(assets.package_file("pydicom", file))[frame]
 
 
 def build_demo_imagefolder(out_dir: str | Path, seed: int, per_class: int = 60, val_share: float = 0.25,
