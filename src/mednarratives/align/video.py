@@ -16,7 +16,7 @@ traces stage's `utterance_boxes`), else the chunk's trace box. Chunks with nothi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from mednarratives import ledger
 from mednarratives.domains import DOMAINS

@@ -27,7 +27,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 import yaml
 from lxml import etree
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from mednarratives.assets import BY_NAME, CATALOG, dejavu_font, load_image
 
