@@ -13,9 +13,10 @@ configfile: "config/config.yaml"
 
 validate(config, "config/schema.yaml")
 
-# The rules' scripts (and this file) import the project's package from src/: a conda env (--use-conda) needs only
-# the third-party packages of envs/*.yaml, not the project installed into it.
-sys.path.insert(0, os.path.join(workflow.basedir, "src"))
+# The rules' scripts (and this file) import the project's packages (mednarratives, mednarratives_demo): installed
+# ones (`pip install .`) first, else src/ beside this file, so a conda env (--use-conda) needs only the third-party
+# packages of envs/*.yaml, not the project installed into it.
+sys.path.append(os.path.join(workflow.basedir, "src"))
 
 # Each rules/*.smk appends the final targets of its stage; `rule all` builds them all.
 ALL_TARGETS = []

@@ -1,6 +1,6 @@
 # The embedded demo corpus: narrated videos and PMC-style article packages with exact ground truth.
-from mednarratives.demo.articles import article_ids
-from mednarratives.demo.video import load_plan
+from mednarratives_demo.articles import article_ids
+from mednarratives_demo.video import load_plan
 
 DEMO = config["demo"]
 
@@ -34,8 +34,6 @@ rule demo_video:
 
 
 rule demo_article:
-    input:
-        text="resources/demo/article_text.yaml",
     output:
         package=f"{DEMO_DIR}/articles/{{article_id}}.tar.gz",
         truth=f"{DEMO_DIR}/articles/{{article_id}}.truth.json",

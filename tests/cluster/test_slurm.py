@@ -95,7 +95,7 @@ class SnakemakeRun:
 def demo_article_targets(workdir: Path, n: int) -> list[str]:
     """n demo article packages: ids from the list API, else from the dry run's job list."""
     try:
-        from mednarratives.demo.articles import article_ids
+        from mednarratives_demo.articles import article_ids
 
         ids = list(article_ids(DEMO["n_articles"], DEMO["seed"]))
     except ImportError:

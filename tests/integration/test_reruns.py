@@ -30,7 +30,7 @@ def test_keys_that_do_not_change_results_rerun_nothing(demo_run, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("override, rules", [
     ({"speech": {"beam_size": 5}}, {"speech_asr"} | AFTER_SPEECH),
-    ({"text": {"vocabulary": "resources/vocabulary"}}, {"text_video"} | AFTER_FRAMES),
+    ({"text": {"vocabulary": "src/mednarratives/speech/data/vocabulary"}}, {"text_video"} | AFTER_FRAMES),
     ({"frames": {"pad_time": 0.5}}, {"frames_video"} | AFTER_FRAMES),
     ({"traces": {"cursor": {"diff_threshold": 30}}}, {"frames_video"} | AFTER_FRAMES),
     ({"traces": {"max_gap_s": 0.3}}, AFTER_FRAMES),  # not frames_video: cursor points are raw

@@ -20,7 +20,7 @@ from mednarratives.articles.subfigures import (
     synthetic_dataset,
     synthetic_figures,
 )
-from mednarratives.demo.articles import article_ids
+from mednarratives_demo.articles import article_ids
 
 HAS_YOLO = importlib.util.find_spec("ultralytics") is not None
 

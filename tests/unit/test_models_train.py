@@ -85,7 +85,7 @@ def test_open_clip_train_runs_one_epoch_on_our_shards(tmp_path):
     assert trained.keys() == random_sd.keys()
     assert not torch.equal(trained["visual.conv1.weight"], random_sd["visual.conv1.weight"])
 
-    from mednarratives.models.evaluate import encode_texts, load_model
+    from mednarratives.benchmark.evaluate import encode_texts, load_model
 
     bundle = load_model(model_dir, weights)
     assert encode_texts(bundle, ["ct scan of the liver"]).shape == (1, 32)

@@ -85,7 +85,7 @@ def _write_data_yaml(root: Path, meta: dict) -> Path:
 def synthetic_figures(n: int, seed: int, id_prefix: str = "SYN") -> Iterable[tuple[str, Image.Image, list]]:
     """(name, image, panel boxes) of n synthetic compound figures from the demo generator's layout and
     rendering code, with `seed` and ids that never name a demo article (PMC9000001...)."""
-    from mednarratives.demo.articles import plan_article, render_figure
+    from mednarratives.articles.synthetic import plan_article, render_figure
     made, k = 0, 0
     while made < n:
         art_id = f"{id_prefix}{k:06d}"

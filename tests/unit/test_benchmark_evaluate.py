@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from mednarratives.models import clip_configs as C
-from mednarratives.models import evaluate as E
+from mednarratives.benchmark import evaluate as E
 
 MICRO = {"name": "micro", "model_cfg": {
     "embed_dim": 32,

@@ -13,10 +13,10 @@ from typing import Sequence
 import numpy as np
 
 from mednarratives.frames.chunks import Chunk, ChunkParams, StableChunker
-from mednarratives.frames.decode import (LIMITED_LUMA_SPAN, StreamInfo, i420_luma, i420_to_rgb, iter_batches, scaled_size,
+from mednarratives.videos.decode import (LIMITED_LUMA_SPAN, StreamInfo, i420_luma, i420_to_rgb, iter_batches, scaled_size,
                                          stream_info)
 from mednarratives.frames.median import median_u8
-from mednarratives.traces.cursor import FaceDetector, TraceParams, diff_threshold, faces_in_regions, foreground, track
+from mednarratives.frames.cursor import FaceDetector, TraceParams, diff_threshold, faces_in_regions, foreground, track
 
 
 @dataclass(frozen=True)

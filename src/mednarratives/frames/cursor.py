@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from mednarratives.frames.decode import luma_levels
+from mednarratives.videos.decode import luma_levels
 from mednarratives.frames.median import median_u8
 
 EIGHT = np.ones((3, 3), bool)  # 8-connectivity: a 1-px diagonal cursor outline stays one blob
