@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import importlib.util
 import json
 import os
@@ -76,6 +77,7 @@ class Vocabulary:
     terms: dict[tuple[str, ...], int]
     stopwords: frozenset[str] = STOPWORDS
     path: str = ""
+    sha256: str = ""  # of LIST_FILES, in that order
 
     def is_known(self, word: str) -> bool:
         return word in self.english or word in self.medical or word in self.stopwords
@@ -92,8 +94,10 @@ class Vocabulary:
         return len(gram) >= 2 and tuple(gram) in self.terms
 
     def summary(self) -> dict:
+        """Provenance for records: sizes, the folder's name and the digest of its lists (no machine path)."""
         return {"english_words": len(self.english), "medical_words": len(self.medical),
-                "ngrams": len(self.ngrams), "terms": len(self.terms), "path": self.path}
+                "ngrams": len(self.ngrams), "terms": len(self.terms), "name": Path(self.path).name,
+                "sha256": self.sha256}
 
 
 def _read_counts(path: Path) -> Iterator[tuple[str, int]]:
@@ -113,6 +117,9 @@ def _read_lines(path: Path) -> Iterator[str]:
                 yield line
 
 
+LIST_FILES = ("english_words.txt", "medical_words.tsv", "medical_ngrams.tsv", "medical_terms.tsv", "imaging_terms.txt")
+
+
 @functools.lru_cache(maxsize=4)
 def _load(path: str) -> Vocabulary:
     d = Path(path)
@@ -120,7 +127,14 @@ def _load(path: str) -> Vocabulary:
     medical = dict(_read_counts(d / "medical_words.tsv"))
     ngrams = {tuple(k.split()): c for k, c in _read_counts(d / "medical_ngrams.tsv")}
     terms = {tuple(k.split()): c for k, c in _read_counts(d / "medical_terms.tsv")}
-    return Vocabulary(english=english, medical=medical, ngrams=ngrams, terms=terms, path=str(d))
+    digest = hashlib.sha256()
+    for name in LIST_FILES:
+        f = d / name
+        digest.update(f"{name}\0{f.stat().st_size if f.is_file() else -1}\0".encode())
+        if f.is_file():
+            digest.update(f.read_bytes())
+    return Vocabulary(english=english, medical=medical, ngrams=ngrams, terms=terms, path=str(d),
+                      sha256=digest.hexdigest())
 
 
 def load_vocabulary(path: str | os.PathLike | None = None) -> Vocabulary:
