@@ -341,6 +341,11 @@ def ct2_to_openai_state_dict(model_dir: str | os.PathLike) -> tuple[dict, dict[s
             if name != "key":  # Whisper's key projections have no bias (CTranslate2 stores zeros)
                 sd[f"{dst}.{name}.bias"] = np.ascontiguousarray(bi)
 
+    def self_attention(dst: str, src: str):
+        split_linear(f"{src}/self_attention/linear_0", ["query", "key", "value"], f"{dst}.attn")
+        lin(f"{dst}.attn.out", f"{src}/self_attention/linear_1")
+        ln(f"{dst}.attn_ln", f"{src}/self_attention/layer_norm")
+
     def mlp(dst: str, src: str):
         lin(f"{dst}.mlp.0", f"{src}/ffn/linear_0")
         lin(f"{dst}.mlp.2", f"{src}/ffn/linear_1")
@@ -351,9 +356,7 @@ def ct2_to_openai_state_dict(model_dir: str | os.PathLike) -> tuple[dict, dict[s
     sd["encoder.positional_embedding"] = _float(v, "encoder/position_encodings/encodings")
     for i in range(n_audio_layer):
         src, dst = f"encoder/layer_{i}", f"encoder.blocks.{i}"
-        split_linear(f"{src}/self_attention/linear_0", ["query", "key", "value"], f"{dst}.attn")
-        lin(f"{dst}.attn.out", f"{src}/self_attention/linear_1")
-        ln(f"{dst}.attn_ln", f"{src}/self_attention/layer_norm")
+        self_attention(dst, src)
         mlp(dst, src)
     ln("encoder.ln_post", "encoder/layer_norm")
 
@@ -361,9 +364,7 @@ def ct2_to_openai_state_dict(model_dir: str | os.PathLike) -> tuple[dict, dict[s
     sd["decoder.positional_embedding"] = _float(v, "decoder/position_encodings/encodings")
     for i in range(n_text_layer):
         src, dst = f"decoder/layer_{i}", f"decoder.blocks.{i}"
-        split_linear(f"{src}/self_attention/linear_0", ["query", "key", "value"], f"{dst}.attn")
-        lin(f"{dst}.attn.out", f"{src}/self_attention/linear_1")
-        ln(f"{dst}.attn_ln", f"{src}/self_attention/layer_norm")
+        self_attention(dst, src)
         lin(f"{dst}.cross_attn.query", f"{src}/attention/linear_0")
         split_linear(f"{src}/attention/linear_1", ["key", "value"], f"{dst}.cross_attn")
         lin(f"{dst}.cross_attn.out", f"{src}/attention/linear_2")
