@@ -49,7 +49,7 @@ from typing import Callable, Iterable, Iterator
 from lxml import etree
 
 from mednarratives import ledger
-from mednarratives.io import atomic_path
+from mednarratives.io import atomic_path, file_digest
 
 PMC_CLOUD_BASE = "https://pmc-oa-opendata.s3.amazonaws.com/"
 PMC_BUCKET = "pmc-oa-opendata"
@@ -425,14 +425,6 @@ def _fetch_bytes(url: str, opt: FetchOptions, sleep: Callable[[float], None]) ->
         return p.read_bytes()
 
 
-def _md5_file(path: Path) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _safe_file_name(name: str) -> str | None:
     name = urllib.parse.unquote(name)
     return name if _SAFE_NAME_RE.match(name) and ".." not in name else None
@@ -545,7 +537,7 @@ class HttpSource:
                     skipped.append((safe, f"media={media}"))
                     continue
                 target = dest / safe
-                if md5 and target.is_file() and _md5_file(target) == md5.lower():
+                if md5 and target.is_file() and file_digest(target, "md5") == md5.lower():
                     got[safe] = target  # complete from an earlier run
                     continue
                 try:

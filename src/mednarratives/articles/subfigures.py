@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 from mednarratives.geometry import box_iou
-from mednarratives.io import atomic_path, write_json
+from mednarratives.io import atomic_path, file_digest, write_json
 
 CLASS_NAMES = ("subfigure",)
 
@@ -192,7 +192,7 @@ def train(data_yaml: str | os.PathLike, out_weights: str | os.PathLike, options:
         best = run_dir / "weights" / "last.pt"
     export_weights(best, out_weights)
     metrics = validate(out_weights, data_yaml, options.imgsz, options.device, work_dir)
-    metrics.update(options=options.__dict__, weights_sha256=file_sha256(out_weights))
+    metrics.update(options=options.__dict__, weights_sha256=file_digest(out_weights))
     if metrics_path:
         write_json(metrics_path, metrics)
     return metrics
@@ -226,14 +226,6 @@ def validate(weights, data_yaml, imgsz: int, device: str, work_dir) -> dict:
                                  project=str(Path(work_dir).resolve()), name="val", exist_ok=True, workers=0)
     return {"map50": float(res.box.map50), "map50_95": float(res.box.map), "precision": float(res.box.mp),
             "recall": float(res.box.mr)}
-
-
-def file_sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # ------------------------------------------------------------------------------------------ inference
@@ -400,7 +392,7 @@ class Detector:
         self.weights, self.imgsz, self.conf, self.iou, self.device = str(weights), imgsz, conf, iou, device
         self.refine = refine
         self.model = YOLO(self.weights)
-        self.sha256 = file_sha256(weights)
+        self.sha256 = file_digest(weights)
 
     def detect(self, image: Image.Image, caption_labels: Sequence[str] = ()) -> list[tuple[list[int], float]]:
         """Panels of one figure. With refine `layout` and a caption naming two or more panels

@@ -40,6 +40,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ..io import file_digest
+
 __all__ = [
     "PACKAGED_MODELS",
     "ModelNotAvailable",
@@ -128,14 +130,6 @@ def _package_dir(module: str) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ModelNotAvailable(f"Python package {module!r} is not installed")
     return Path(list(spec.submodule_search_locations)[0])
-
-
-def _sha256(path: Path, chunk: int = 1 << 22) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _pip_hint(pm: PackagedModel) -> str:
@@ -393,7 +387,7 @@ def convert_ct2_to_openai(model_dir: str | os.PathLike, cache_dir: str | os.Path
     import torch
 
     model_dir = Path(model_dir)
-    digest = _sha256(model_dir / "model.bin")
+    digest = file_digest(model_dir / "model.bin")
     cache_dir = Path(cache_dir)
     out = cache_dir / f"openai-whisper-{digest[:16]}.pt"
     if out.is_file():
