@@ -19,9 +19,8 @@ Tar packages: each member passes tarfile's "data" extraction filter (nothing out
 special files) and the package's own rules before it is written: no absolute names, no backslashes or NUL,
 no links (only regular files and directories), no duplicates, at most `max_members` members,
 `max_member_bytes` per member and `max_total_bytes` in all. The package is extracted into a temporary
-folder renamed into place at the end. Problems raise
-UnsafeArchiveError / PackageError / FetchError (all PackageError, with a short `reason` and
-`.ledger_row(stage)`), which a caller turns into a ledger row.
+folder renamed into place at the end. Problems raise UnsafeArchiveError / PackageError / FetchError (all
+PackageError, with a short `reason` and `.ledger_row(stage)`), which a caller turns into a ledger row.
 """
 
 from __future__ import annotations
