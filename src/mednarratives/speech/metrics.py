@@ -13,6 +13,8 @@ import re
 
 import jiwer
 
+from .vocabulary import split_span
+
 __all__ = ["normalize_words", "align", "wer", "flatten_words", "timestamp_agreement", "transcript_words"]
 
 _SPLIT = re.compile(r"[\s\-/–—]+")
@@ -88,13 +90,8 @@ def flatten_words(words: list[dict]) -> list[dict]:
         toks = normalize_words(w["word"])
         if not toks:
             continue
-        start, end = float(w["start"]), float(w["end"])
-        total = sum(len(t) for t in toks)
-        pos = 0
-        for t in toks:
-            a = start + (end - start) * pos / total
-            pos += len(t)
-            out.append({"word": t, "start": a, "end": start + (end - start) * pos / total})
+        for t, (a, b) in zip(toks, split_span(float(w["start"]), float(w["end"]), toks)):
+            out.append({"word": t, "start": a, "end": b})
     return out
 
 

@@ -64,6 +64,18 @@ def chunks(text: str) -> list[list[str]]:
     return out
 
 
+def split_span(start: float, end: float, parts: list[str]) -> list[tuple[float, float]]:
+    """(start, end) of each of `parts` sharing the time span [start, end] in proportion to their lengths (a word
+    split into tokens, a corrected span into its replacement words)."""
+    total = sum(len(p) for p in parts)
+    out, pos = [], 0
+    for p in parts:
+        a = start + (end - start) * pos / total
+        pos += len(p)
+        out.append((a, start + (end - start) * pos / total))
+    return out
+
+
 def default_vocabulary_dir() -> Path:
     env = os.environ.get("MEDNARRATIVES_VOCABULARY")
     return Path(env) if env else Path(__file__).resolve().parents[3] / "resources" / "vocabulary"
