@@ -1,0 +1,87 @@
+"""The workflow configuration's JSON schema, shipped in the package (``mednarratives/schema.yaml``): the one home
+of every default. Snakemake validates the config against it and fills in every key a config leaves out
+(``validate(config, ...)`` in the Snakefile); code run without a workflow (tests, benchmarks) reads the same
+defaults here. Dataclasses of stage parameters take their field defaults from it (``schema_defaults``)."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+from importlib import resources
+from typing import Any, Callable, Mapping, TypeVar
+
+import yaml
+
+SCHEMA = "schema.yaml"
+T = TypeVar("T")
+
+
+@functools.cache
+def schema() -> dict:
+    return yaml.safe_load(resources.files("mednarratives").joinpath(SCHEMA).read_text(encoding="utf-8"))
+
+
+def node(*path: str) -> dict:
+    """The schema of the config key at `path`, e.g. node("speech", "beam_size")."""
+    out = schema()
+    for i, key in enumerate(path):
+        try:
+            out = out["properties"][key]
+        except KeyError:
+            raise KeyError(f"config key {'.'.join(path[:i + 1])} is not in the schema") from None
+    return out
+
+
+def _default(sub: Mapping[str, Any]) -> Any:
+    """A key's `default`; a section's is its own `default` (if any) with its keys' defaults laid over."""
+    children = {k: _default(v) for k, v in (sub.get("properties") or {}).items()}
+    children = {k: v for k, v in children.items() if v is not _NONE}
+    if "default" in sub:
+        return {**sub["default"], **children} if children else sub["default"]
+    return children or _NONE
+
+
+_NONE = object()
+
+
+def defaults(*path: str) -> Any:
+    """The default of the config key at `path` (a fresh copy): a section's is the dict of its keys' defaults."""
+    value = _default(node(*path))
+    if value is _NONE:
+        raise KeyError(f"config key {'.'.join(path)} has no default in the schema")
+    return copy.deepcopy(value)
+
+
+def merged(config: Mapping[str, Any] | None, *path: str) -> dict:
+    """The section at `path`: its schema defaults with `config` (the section's values, possibly partial) laid over,
+    nested sections merged key by key."""
+    def merge(base: dict, over: Mapping[str, Any]) -> dict:
+        for k, v in over.items():
+            base[k] = merge(base[k], v) if isinstance(v, Mapping) and isinstance(base.get(k), dict) else v
+        return base
+    return merge(defaults(*path), config or {})
+
+
+def schema_defaults(*path: str, **elsewhere: tuple[str, ...]) -> Callable[[type[T]], type[T]]:
+    """Class decorator, placed below ``@dataclass``: every annotated field's default is the schema default of the
+    config key ``path + (field,)`` (or of the key ``elsewhere[field]``). A field the class gives a default itself
+    is an error (the schema holds it), except a ``dataclasses.field`` (a nested parameter dataclass's factory)."""
+    def decorate(cls: type[T]) -> type[T]:
+        for name in cls.__dict__.get("__annotations__", {}):
+            if isinstance(cls.__dict__.get(name), dataclasses.Field):  # e.g. a nested parameter dataclass
+                continue
+            if name in cls.__dict__:
+                raise TypeError(f"{cls.__name__}.{name} has a default of its own; the config schema holds it")
+            value = defaults(*elsewhere.get(name, (*path, name)))
+            setattr(cls, name, dataclasses.field(default_factory=functools.partial(copy.deepcopy, value))
+                    if isinstance(value, (dict, list)) else value)
+        cls.__schema_path__ = path
+        return cls
+    return decorate
+
+
+def from_config(cls: type[T], config: Mapping[str, Any] | None = None, **extra: Any) -> T:
+    """`cls` (a ``schema_defaults`` dataclass) from a config section: the keys that are its fields, plus `extra`."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in (config or {}).items() if k in names}, **extra)
