@@ -11,7 +11,7 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-validate(config, "config/schema.yaml")
+validate(config, "src/mednarratives/schema.yaml")  # shipped in the package: code reads the same defaults
 
 # The rules' scripts (and this file) import the project's package from src/: a conda env (--use-conda) needs only
 # the third-party packages of envs/*.yaml, not the project installed into it.
