@@ -48,8 +48,11 @@ _NONE = object()
 def defaults(*path: str) -> Any:
     """The default of the config key at `path` (a fresh copy): a section's is the dict of its keys' defaults."""
     value = _default(node(*path))
-    if value is _NONE:
-        raise KeyError(f"config key {'.'.join(path)} has no default in the schema")
+    if value is _NONE:  # a key inside a section whose default is given whole (videos.keyframes.default)
+        parent = defaults(*path[:-1]) if len(path) > 1 else {}
+        if not isinstance(parent, dict) or path[-1] not in parent:
+            raise KeyError(f"config key {'.'.join(path)} has no default in the schema")
+        return parent[path[-1]]
     return copy.deepcopy(value)
 
 
@@ -85,3 +88,8 @@ def from_config(cls: type[T], config: Mapping[str, Any] | None = None, **extra: 
     """`cls` (a ``schema_defaults`` dataclass) from a config section: the keys that are its fields, plus `extra`."""
     names = {f.name for f in dataclasses.fields(cls)}
     return cls(**{k: v for k, v in (config or {}).items() if k in names}, **extra)
+
+
+def defaults_of_all() -> dict:
+    """The whole config of schema defaults (what an empty config file becomes)."""
+    return copy.deepcopy(_default(schema()))

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from mednarratives import settings
 from mednarratives import ledger
 from mednarratives.domains import DOMAINS
 from mednarratives.frames.stage import chunk_unit
@@ -35,10 +36,11 @@ WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]*")
 
 
 @dataclass(frozen=True)
+@settings.schema_defaults("align")
 class AlignParams:
-    lead_s: float = 1.0        # raw text may start this long before the image's chunk ...
-    lag_s: float = 2.0         # ... and end this long after it
-    min_overlap: float = 0.5   # share of an utterance's duration inside the window
+    lead_s: float  # raw text may start this long before the image's chunk ...
+    lag_s: float  # ... and end this long after it
+    min_overlap: float  # share of an utterance's duration inside the window
 
 
 def rake_keywords(text: str, max_words: int = 3) -> list[str]:

@@ -27,6 +27,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from PIL import Image
 
+from mednarratives import settings
 from mednarratives.geometry import box_iou
 from mednarratives.io import atomic_path, write_json
 
@@ -160,17 +161,18 @@ def dataset_from_annotations(annotation_files: Sequence[str | os.PathLike], out_
 # ------------------------------------------------------------------------------------------ training
 
 @dataclass(frozen=True)
+@settings.schema_defaults("articles", "subfigures", "train")
 class TrainOptions:
-    architecture: str = "yolov8n.yaml"
-    epochs: int = 15
-    imgsz: int = 320
-    batch: int = 16
-    seed: int = 0
-    workers: int = 0
-    device: str = "cpu"
-    patience: int = 100
-    mosaic: float = 1.0
-    close_mosaic: int = 3
+    architecture: str
+    epochs: int
+    imgsz: int
+    batch: int
+    seed: int
+    workers: int
+    device: str
+    patience: int
+    mosaic: float
+    close_mosaic: int
 
 
 def train(data_yaml: str | os.PathLike, out_weights: str | os.PathLike, options: TrainOptions,
