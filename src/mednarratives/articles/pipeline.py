@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 
 from PIL import Image, UnidentifiedImageError
 
-from mednarratives import ledger
+from mednarratives import ledger, settings
 from mednarratives.articles import fetch, figure_filter, jats, pairing
 from mednarratives.articles.subcaptions import split_subcaptions
 from mednarratives.io import atomic_path, read_jsonl, write_jsonl
@@ -32,6 +32,8 @@ log = logging.getLogger("mednarratives.articles")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 PASS_SUFFIXES = (".jpg", ".jpeg", ".png")
 Image.MAX_IMAGE_PIXELS = 200_000_000  # PMC figures can be large; refuse decompression bombs beyond this
+
+FILTER, SUBFIGURES, PAIRING = (settings.defaults("articles", key) for key in ("filter", "subfigures", "pairing"))
 
 
 def shard_name(i: int) -> str:
@@ -224,8 +226,8 @@ def parse_shard(manifest: str | os.PathLike, out_jsonl: str | os.PathLike, figur
 # ------------------------------------------------------------------------------------------ filter
 
 def filter_shard(parsed: str | os.PathLike, out_jsonl: str | os.PathLike, ledger_path: str | os.PathLike,
-                 keywords_path: str, classifier_path: str = "", classifier_loader: str = "",
-                 threshold: float = 0.5) -> None:
+                 keywords_path: str, classifier_path: str = "", classifier_loader: str = FILTER["classifier_loader"],
+                 threshold: float = FILTER["threshold"]) -> None:
     stage = "articles_filter"
     keywords = figure_filter.load_keywords(keywords_path)
     clf = None
@@ -255,8 +257,9 @@ def filter_shard(parsed: str | os.PathLike, out_jsonl: str | os.PathLike, ledger
 
 def subfigures_shard(parsed: str | os.PathLike, filtered: str | os.PathLike, weights: str | os.PathLike,
                      out_jsonl: str | os.PathLike, crops_dir: str | os.PathLike, ledger_path: str | os.PathLike,
-                     imgsz: int = 320, conf: float = 0.25, iou: float = 0.5, crop_scale: float = 4.0,
-                     ocr: str = "tesseract", batch_figures: int = 32, refine: str = "none") -> None:
+                     imgsz: int = SUBFIGURES["imgsz"], conf: float = SUBFIGURES["conf"], iou: float = SUBFIGURES["iou"],
+                     crop_scale: float = SUBFIGURES["crop_scale"], ocr: str = PAIRING["ocr"], batch_figures: int = 32,
+                     refine: str = SUBFIGURES["refine"]) -> None:
     from mednarratives.articles import labels as label_ocr
     from mednarratives.articles.subfigures import Detector, crop
 

@@ -36,7 +36,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import settings
 from . import models as _models
+
+CONFIG = settings.defaults("speech")  # the defaults of the keyword arguments below
 
 __all__ = ["BACKENDS", "SAMPLE_RATE", "load_audio", "speech_regions", "transcribe", "load_openai_whisper",
            "transcript_text"]
@@ -104,8 +107,9 @@ def load_openai_whisper(checkpoint: str):
     return model.eval()
 
 
-def load_model(model_dir: str | os.PathLike, backend: str = "faster-whisper", *, compute_type: str = "int8",
-               cpu_threads: int = 0, cache_dir: str | os.PathLike | None = None, device: str = "cpu"):
+def load_model(model_dir: str | os.PathLike, backend: str = CONFIG["backend"], *,
+               compute_type: str = CONFIG["compute_type"], cpu_threads: int = 0,
+               cache_dir: str | os.PathLike | None = None, device: str = CONFIG["device"]):
     """The model ``transcribe`` will use with these arguments, loaded (and cached) now: raises when it cannot load
     (a missing or corrupt model, a wrong device), so that a stage fails at once instead of per video."""
     cache = Path(cache_dir) if cache_dir is not None else _models.default_cache_dir()
@@ -132,10 +136,11 @@ LANGUAGE_MIN_P = 0.5  # faster-whisper: speech detected as another language this
 
 
 def transcribe(audio_path: str | os.PathLike | np.ndarray, model_dir: str | os.PathLike,
-               backend: str = "faster-whisper", *, language: str | None = "en", beam_size: int = 5,
-               vad_filter: bool = True, vad_parameters: dict | None = None, compute_type: str = "int8",
-               cpu_threads: int = 0, condition_on_previous_text: bool = False, initial_prompt: str | None = None,
-               cache_dir: str | os.PathLike | None = None, device: str = "cpu") -> dict:
+               backend: str = CONFIG["backend"], *, language: str | None = CONFIG["language"],
+               beam_size: int = CONFIG["beam_size"], vad_filter: bool = CONFIG["vad_filter"],
+               vad_parameters: dict | None = None, compute_type: str = CONFIG["compute_type"], cpu_threads: int = 0,
+               condition_on_previous_text: bool = False, initial_prompt: str | None = CONFIG["initial_prompt"],
+               cache_dir: str | os.PathLike | None = None, device: str = CONFIG["device"]) -> dict:
     """Transcribe one audio file (or a 16 kHz float32 array) with word-level timestamps; see module doc.
 
     ``cache_dir`` holds assembled packaged models and converted openai-whisper checkpoints
@@ -285,8 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Offline Whisper ASR with word timestamps (JSON to stdout or --out)")
     ap.add_argument("audio")
     ap.add_argument("--model", default="tiny.en", help="CTranslate2 model dir or packaged name (tiny.en, base)")
-    ap.add_argument("--backend", default="faster-whisper", choices=BACKENDS)
-    ap.add_argument("--beam-size", type=int, default=5)
+    ap.add_argument("--backend", default=CONFIG["backend"], choices=BACKENDS)
+    ap.add_argument("--beam-size", type=int, default=CONFIG["beam_size"])
     ap.add_argument("--no-vad", action="store_true")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--cache-dir", default=None)
