@@ -67,15 +67,18 @@ def merged(config: Mapping[str, Any] | None, *path: str) -> dict:
 
 
 def schema_defaults(*path: str, **elsewhere: tuple[str, ...]) -> Callable[[type[T]], type[T]]:
-    """Class decorator, placed below ``@dataclass``: every annotated field's default is the schema default of the
-    config key ``path + (field,)`` (or of the key ``elsewhere[field]``). A field the class gives a default itself
-    is an error (the schema holds it), except a ``dataclasses.field`` (a nested parameter dataclass's factory)."""
+    """Class decorator, placed below ``@dataclass``: the default of every field that is a key of the config section
+    at `path` (or is named in `elsewhere`: field -> key path) is the schema's default of that key; a literal default
+    of its own for such a field is an error. Fields that are no config key keep their own."""
     def decorate(cls: type[T]) -> type[T]:
+        section = node(*path).get("properties") or {}
         for name in cls.__dict__.get("__annotations__", {}):
-            if isinstance(cls.__dict__.get(name), dataclasses.Field):  # e.g. a nested parameter dataclass
+            if name not in section and name not in elsewhere:  # not a config key: the class's own field
                 continue
-            if name in cls.__dict__:
+            if name in cls.__dict__ and not isinstance(cls.__dict__[name], dataclasses.Field):
                 raise TypeError(f"{cls.__name__}.{name} has a default of its own; the config schema holds it")
+            if name in cls.__dict__:  # a dataclasses.field (e.g. a nested parameter dataclass's factory)
+                continue
             value = defaults(*elsewhere.get(name, (*path, name)))
             setattr(cls, name, dataclasses.field(default_factory=functools.partial(copy.deepcopy, value))
                     if isinstance(value, (dict, list)) else value)

@@ -25,7 +25,8 @@ NO_DEFAULT = {"videos.youtube.priority_words"}  # read from the keyword file whe
 PARAMS = ["mednarratives.frames.chunks:ChunkParams", "mednarratives.frames.stage:FramesParams",
           "mednarratives.traces.cursor:TraceParams", "mednarratives.traces.video:VideoTraceParams",
           "mednarratives.traces.stage:TracesParams", "mednarratives.align.video:AlignParams",
-          "mednarratives.articles.subfigures:TrainOptions", "mednarratives.videos.decide:FilterConfig"]
+          "mednarratives.articles.subfigures:TrainOptions", "mednarratives.videos.decide:FilterConfig",
+          "mednarratives.videos.download:DownloadOptions", "mednarratives.articles.fetch:FetchOptions"]
 
 
 def keys(node: dict, path: tuple = ()):
@@ -101,6 +102,16 @@ def test_a_second_default_is_refused():
             lead_s: float = 3.0
 
 
+def test_fields_that_are_no_config_key_keep_their_own_default():
+    @dataclasses.dataclass
+    @settings.schema_defaults("align")
+    class Mixed:
+        lag_s: float
+        label: str = "x"
+
+    assert Mixed() == Mixed(lag_s=2.0, label="x")
+
+
 def test_no_dataclass_in_the_package_has_a_literal_default_for_a_config_key():
     """A dataclass field named like a config key with a literal default is a second home of that default."""
     names = {p[-1] for p, _ in keys(settings.schema())}
@@ -126,12 +137,8 @@ ALLOWED = ["videos/speech_presence.py:SileroVad.threshold", "videos/candidates.p
            "articles/labels.py:LabelCandidate.text", "articles/labels.py:LabelCandidate.conf",
            "speech/vocabulary.py:Vocabulary.path", "speech/models.py:PackagedModel.source",
            "models/evaluate.py:ClipBundle.device",
-           # ... and defaults not yet read from the schema (the config's values are laid over them in every run):
-           # yt-dlp options (videos.download), PMC fetch options, GenMedCLIP's Table 4 (models.genmedclip.settings).
-           "videos/download.py:DownloadOptions.attempts", "videos/download.py:DownloadOptions.backoff_s",
-           "videos/download.py:DownloadOptions.socket_timeout", "videos/download.py:DownloadOptions.ratelimit",
-           "videos/download.py:DownloadOptions.max_seconds", "videos/download.py:DownloadOptions.max_filesize",
-           "articles/fetch.py:FetchOptions.timeout_s", "articles/fetch.py:FetchOptions.attempts",
-           "articles/fetch.py:FetchOptions.backoff_s", "models/train.py:TrainParams.batch_size",
+           # ... and GenMedCLIP's training parameters: Table 4 per variant (resources/clip/variants.yaml), which
+           # models.genmedclip.settings overrides where not null.
+           "models/train.py:TrainParams.batch_size",
            "models/train.py:TrainParams.epochs", "models/train.py:TrainParams.lr", "models/train.py:TrainParams.seed",
            "models/train.py:TrainParams.workers", "models/train.py:TrainParams.device"]

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from collections import defaultdict
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from PIL import Image, UnidentifiedImageError
 
@@ -33,7 +33,8 @@ ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 PASS_SUFFIXES = (".jpg", ".jpeg", ".png")
 Image.MAX_IMAGE_PIXELS = 200_000_000  # PMC figures can be large; refuse decompression bombs beyond this
 
-FILTER, SUBFIGURES, PAIRING = (settings.defaults("articles", key) for key in ("filter", "subfigures", "pairing"))
+SOURCE, FILTER, SUBFIGURES, PAIRING = (settings.defaults("articles", key)
+                                      for key in ("source", "filter", "subfigures", "pairing"))
 
 
 def shard_name(i: int) -> str:
@@ -127,9 +128,10 @@ def read_manifest(path: str | os.PathLike) -> list[tuple[str, str]]:
 
 # ------------------------------------------------------------------------------------------ parse
 
-def _open_package(kind: str, aid: str, path: str, tmp: Path, base_url: str, media: str) -> fetch.ArticlePackage:
+def _open_package(kind: str, aid: str, path: str, tmp: Path, base_url: str, media: str,
+                  options: fetch.FetchOptions) -> fetch.ArticlePackage:
     if kind == "pmc":
-        return fetch.HttpSource(base_url=base_url).fetch(path, tmp, media=media)
+        return fetch.HttpSource(base_url=base_url, options=options).fetch(path, tmp, media=media)
     p = Path(path)
     if p.is_file() and p.name.lower().endswith((".tar.gz", ".tgz", ".tar")):
         return fetch.package_from_tar(p, tmp, pmcid=aid)
@@ -161,10 +163,13 @@ def _save_figure_image(src: Path, dest_stem: Path) -> tuple[str, int, int]:
 
 
 def parse_shard(manifest: str | os.PathLike, out_jsonl: str | os.PathLike, figures_dir: str | os.PathLike,
-                ledger_path: str | os.PathLike, kind: str = "demo", base_url: str = fetch.PMC_CLOUD_BASE,
-                media: str = "figures", max_xml_bytes: int = jats.MAX_XML_BYTES) -> None:
-    """One record per figure (docs/data_contract.md: parse) + the figure images under figures_dir/<article>/."""
+                ledger_path: str | os.PathLike, kind: str = SOURCE["kind"], base_url: str = SOURCE["base_url"],
+                media: str = SOURCE["media"], max_xml_bytes: int = jats.MAX_XML_BYTES,
+                fetch_options: Mapping[str, Any] | None = None) -> None:
+    """One record per figure (docs/data_contract.md: parse) + the figure images under figures_dir/<article>/;
+    `fetch_options`: the `articles.source.fetch` config section (pmc)."""
     stage = "articles_parse"
+    options = settings.from_config(fetch.FetchOptions, fetch_options)
     records, led = [], []
     figures_dir = Path(figures_dir)
     if figures_dir.exists():
@@ -173,7 +178,7 @@ def parse_shard(manifest: str | os.PathLike, out_jsonl: str | os.PathLike, figur
     for aid, path in read_manifest(manifest):
         with tempfile.TemporaryDirectory(prefix=f"mn-{aid}-") as tmpd:
             try:
-                pkg = _open_package(kind, aid, path, Path(tmpd), base_url, media)
+                pkg = _open_package(kind, aid, path, Path(tmpd), base_url, media, options)
                 art = jats.parse_jats(pkg.xml_path, pmcid=aid, max_bytes=max_xml_bytes)
             except fetch.PackageError as e:
                 led.append(ledger.dropped(stage, aid, e.reason, detail=e.detail[:300]))
