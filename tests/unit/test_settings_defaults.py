@@ -27,6 +27,7 @@ PARAMS = ["mednarratives.frames.chunks:ChunkParams", "mednarratives.frames.stage
           "mednarratives.traces.stage:TracesParams", "mednarratives.align.video:AlignParams",
           "mednarratives.articles.subfigures:TrainOptions", "mednarratives.videos.decide:FilterConfig",
           "mednarratives.videos.download:DownloadOptions", "mednarratives.articles.fetch:FetchOptions"]
+# (models.train.TrainParams: seed and device from the schema, Table 4 from resources/clip/variants.yaml.)
 
 
 def keys(node: dict, path: tuple = ()):
@@ -137,8 +138,4 @@ ALLOWED = ["videos/speech_presence.py:SileroVad.threshold", "videos/candidates.p
            "articles/labels.py:LabelCandidate.text", "articles/labels.py:LabelCandidate.conf",
            "speech/vocabulary.py:Vocabulary.path", "speech/models.py:PackagedModel.source",
            "models/evaluate.py:ClipBundle.device",
-           # ... and GenMedCLIP's training parameters: Table 4 per variant (resources/clip/variants.yaml), which
-           # models.genmedclip.settings overrides where not null.
-           "models/train.py:TrainParams.batch_size",
-           "models/train.py:TrainParams.epochs", "models/train.py:TrainParams.lr", "models/train.py:TrainParams.seed",
-           "models/train.py:TrainParams.workers", "models/train.py:TrainParams.device"]
+           "models/train.py:TrainParams.workers"]  # data-loader processes, not the YOLO trainer's (no config key)
