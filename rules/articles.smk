@@ -191,6 +191,7 @@ rule articles_pairs:
     params:
         thresholds=ART["pairing"]["thresholds"],
         reading_order=ART["pairing"]["reading_order"],
+        prior=ART["pairing"]["prior"],
     log:
         "logs/articles/pairs/{shard}.log",
     threads: 1

@@ -164,7 +164,7 @@ def _save_figure_image(src: Path, dest_stem: Path) -> tuple[str, int, int]:
 
 def parse_shard(manifest: str | os.PathLike, out_jsonl: str | os.PathLike, figures_dir: str | os.PathLike,
                 ledger_path: str | os.PathLike, kind: str = SOURCE["kind"], base_url: str = SOURCE["base_url"],
-                media: str = SOURCE["media"], max_xml_bytes: int = jats.MAX_XML_BYTES,
+                media: str = SOURCE["media"], max_xml_bytes: int = settings.defaults("articles", "max_xml_bytes"),
                 fetch_options: Mapping[str, Any] | None = None) -> None:
     """One record per figure (docs/data_contract.md: parse) + the figure images under figures_dir/<article>/;
     `fetch_options`: the `articles.source.fetch` config section (pmc)."""
@@ -327,8 +327,8 @@ def subfigures_shard(parsed: str | os.PathLike, filtered: str | os.PathLike, wei
 
 def pairs_shard(parsed: str | os.PathLike, filtered: str | os.PathLike, subfigs: str | os.PathLike,
                 out_jsonl: str | os.PathLike, ledger_path: str | os.PathLike,
-                thresholds: Sequence[float] = (0.95, 0.8), use_reading_order: bool = True,
-                models: dict | None = None, keywords_path: str = "") -> None:
+                thresholds: Sequence[float] = PAIRING["thresholds"], use_reading_order: bool = PAIRING["reading_order"],
+                prior: float = PAIRING["prior"], models: dict | None = None, keywords_path: str = "") -> None:
     """One sample (docs/data_contract.md) per sub-figure/sub-caption pair, or per whole figure. Where the figure's
     domain came from caption keywords, a sub-caption with keyword hits of its own gives its sample's domain
     (multimodality figures)."""
@@ -348,7 +348,7 @@ def pairs_shard(parsed: str | os.PathLike, filtered: str | os.PathLike, subfigs:
         panels = sorted(panels_by_fig[key], key=lambda p: int(p["panel"][1:]))
         try:
             res = pairing.pair_figure(panels, rec.get("subcaptions") or [], rec.get("caption", ""),
-                                      thresholds, use_reading_order)
+                                      thresholds, use_reading_order, prior)
         except Exception as e:  # noqa: BLE001
             for p in panels:
                 led.append(ledger.dropped(stage, f"{unit}/{p['panel']}", "pairing_error",

@@ -132,7 +132,6 @@ def _inside(t0: float, t1: float, regions: list[tuple[float, float]], pad: float
     return any(a - pad <= mid <= b + pad for a, b in regions)
 
 
-LANGUAGE_MIN_P = 0.5  # faster-whisper: speech detected as another language this surely is not transcribed
 
 
 def transcribe(audio_path: str | os.PathLike | np.ndarray, model_dir: str | os.PathLike,
@@ -140,7 +139,8 @@ def transcribe(audio_path: str | os.PathLike | np.ndarray, model_dir: str | os.P
                beam_size: int = CONFIG["beam_size"], vad_filter: bool = CONFIG["vad_filter"],
                vad_parameters: dict | None = None, compute_type: str = CONFIG["compute_type"], cpu_threads: int = 0,
                condition_on_previous_text: bool = False, initial_prompt: str | None = CONFIG["initial_prompt"],
-               cache_dir: str | os.PathLike | None = None, device: str = CONFIG["device"]) -> dict:
+               cache_dir: str | os.PathLike | None = None, device: str = CONFIG["device"],
+               language_min_p: float = CONFIG["language_min_p"]) -> dict:
     """Transcribe one audio file (or a 16 kHz float32 array) with word-level timestamps; see module doc.
 
     ``cache_dir`` holds assembled packaged models and converted openai-whisper checkpoints
@@ -163,7 +163,7 @@ def transcribe(audio_path: str | os.PathLike | np.ndarray, model_dir: str | os.P
 
     if backend == "faster-whisper":
         params.update(compute_type=compute_type, cpu_threads=cpu_threads, device=resolve_device(device))
-        result = _run_faster_whisper(audio, str(mdir), params)
+        result = _run_faster_whisper(audio, str(mdir), params, language_min_p)
     else:
         params.update(compute_type="float32", cpu_threads=cpu_threads)
         result = _run_openai(audio, mdir, cache, backend, params)
@@ -173,7 +173,7 @@ def transcribe(audio_path: str | os.PathLike | np.ndarray, model_dir: str | os.P
             "model": model_block}
 
 
-def _run_faster_whisper(audio: np.ndarray, model_dir: str, p: dict) -> dict:
+def _run_faster_whisper(audio: np.ndarray, model_dir: str, p: dict, language_min_p: float) -> dict:
     model = _faster_whisper_model(model_dir, p["compute_type"], int(p["cpu_threads"]), p.get("device", "cpu"))
     speech = None
     if p["vad_filter"]:
@@ -188,7 +188,7 @@ def _run_faster_whisper(audio: np.ndarray, model_dir: str, p: dict) -> dict:
     regions = [[_round(a), _round(b)] for a, b in speech] if speech is not None else None
     out = []
     try:
-        with _language_check(model, p["language"]):
+        with _language_check(model, p["language"], language_min_p):
             for seg in segments:
                 words = [_word(w.word, w.start, w.end, w.probability) for w in (seg.words or []) if w.word.strip()]
                 if words:
@@ -208,10 +208,10 @@ class _OtherLanguage(Exception):
 
 
 @contextlib.contextmanager
-def _language_check(model, language: str | None):
+def _language_check(model, language: str | None, min_p: float):
     """A forced language would turn other speech into confident nonsense: Whisper's language scores on the
     transcription's first 30 s window (its own encoder pass, so the check costs no second one) stop the
-    transcription with ``_OtherLanguage`` when that window is surely another language."""
+    transcription with ``_OtherLanguage`` when that window is another language with probability >= min_p."""
     if not language or not model.model.is_multilingual:
         yield
         return
@@ -221,7 +221,7 @@ def _language_check(model, language: str | None):
         del model.encode  # only the first window is checked
         encoded = encode(features)
         token, prob = model.model.detect_language(encoded)[0][0]
-        if token[2:-2] != language and prob >= LANGUAGE_MIN_P:
+        if token[2:-2] != language and prob >= min_p:
             raise _OtherLanguage(token[2:-2], float(prob))
         return encoded
 

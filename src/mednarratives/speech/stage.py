@@ -58,7 +58,7 @@ def transcribe_video(video_id: str, media: str, cfg: dict | None = None, cpu_thr
         tr = transcribe(audio, p["model"], p["backend"], language=p["language"], beam_size=int(p["beam_size"]),
                         vad_filter=bool(p["vad_filter"]), compute_type=p["compute_type"],
                         cpu_threads=cpu_threads, cache_dir=Path(p["cache_dir"]), device=p["device"],
-                        initial_prompt=p["initial_prompt"] or None)
+                        initial_prompt=p["initial_prompt"] or None, language_min_p=p["language_min_p"])
         if p["correction"]:
             scorer = None
             if p["rescore"] and tr["segments"]:
