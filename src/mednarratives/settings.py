@@ -15,6 +15,7 @@ import yaml
 
 SCHEMA = "schema.yaml"
 T = TypeVar("T")
+_NONE = object()  # no default
 
 
 @functools.cache
@@ -40,9 +41,6 @@ def _default(sub: Mapping[str, Any]) -> Any:
     if "default" in sub:
         return {**sub["default"], **children} if children else sub["default"]
     return children or _NONE
-
-
-_NONE = object()
 
 
 def defaults(*path: str) -> Any:
@@ -72,6 +70,7 @@ def schema_defaults(*path: str, **elsewhere: tuple[str, ...]) -> Callable[[type[
     of its own for such a field is an error. Fields that are no config key keep their own."""
     def decorate(cls: type[T]) -> type[T]:
         section = node(*path).get("properties") or {}
+        cls.__config_keys__ = {}  # field -> config key path
         for name in cls.__dict__.get("__annotations__", {}):
             if name not in section and name not in elsewhere:  # not a config key: the class's own field
                 continue
@@ -79,10 +78,10 @@ def schema_defaults(*path: str, **elsewhere: tuple[str, ...]) -> Callable[[type[
                 raise TypeError(f"{cls.__name__}.{name} has a default of its own; the config schema holds it")
             if name in cls.__dict__:  # a dataclasses.field (e.g. a nested parameter dataclass's factory)
                 continue
-            value = defaults(*elsewhere.get(name, (*path, name)))
+            cls.__config_keys__[name] = elsewhere.get(name, (*path, name))
+            value = defaults(*cls.__config_keys__[name])
             setattr(cls, name, dataclasses.field(default_factory=functools.partial(copy.deepcopy, value))
                     if isinstance(value, (dict, list)) else value)
-        cls.__schema_path__ = path
         return cls
     return decorate
 
