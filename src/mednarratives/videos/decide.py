@@ -37,8 +37,8 @@ log = logging.getLogger("mednarratives.videos.decide")
 @dataclass
 class Thresholds:
     """The `videos.thresholds` config section (Table 3 shares, near-positive factor, narrative thresholds)."""
-    near_factor: float
     share: dict[str, float]
+    near_factor: float
     streak_share: dict[str, float]
     speech_seconds: dict[str, float]
 
@@ -49,8 +49,9 @@ class Thresholds:
         unknown = sorted(set(data["share"]) - set(DOMAINS))
         if unknown:
             raise ValueError(f"thresholds: unknown domains {unknown}")
-        return cls(float(data["near_factor"]), *({k: float(v) for k, v in data[key].items()}
-                                                 for key in ("share", "streak_share", "speech_seconds")))
+        share, streak_share, speech_seconds = ({k: float(v) for k, v in data[key].items()}
+                                               for key in ("share", "streak_share", "speech_seconds"))
+        return cls(share, float(data["near_factor"]), streak_share, speech_seconds)
 
     def share_for(self, domain: str) -> float:
         return self.share.get(domain, self.share["illustration"])  # a domain hint outside Table 3
