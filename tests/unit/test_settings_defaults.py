@@ -1,5 +1,5 @@
-"""The config schema (mednarratives/schema.yaml) is the one home of every default: every key has one, the demo
-config repeats none differently, Snakemake fills in what a config leaves out, and no stage dataclass carries a
+"""The config schema (mednarratives/schema.yaml) is the one home of every default: every key has one and a
+description, the demo config repeats none differently, Snakemake fills in what a config leaves out, and no stage dataclass carries a
 default of its own."""
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ def test_every_key_has_a_default_and_the_defaults_are_valid():
                if ".".join(p) not in NO_DEFAULT and not _has_default(p)]
     assert missing == []
     Draft202012Validator(settings.schema()).validate(settings.defaults_of_all())
+
+
+def test_every_key_is_described():
+    assert [".".join(p) for p, sub in keys(settings.schema()) if not sub.get("description")] == []
 
 
 def _has_default(path: tuple) -> bool:
