@@ -19,8 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from mednarratives import settings
-from mednarratives import ledger
+from mednarratives import ledger, settings
 from mednarratives.domains import DOMAINS
 from mednarratives.frames.stage import chunk_unit
 from mednarratives.io import read_jsonl, read_jsonl_by, write_jsonl

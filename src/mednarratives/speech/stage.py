@@ -26,7 +26,6 @@ STAGE = "speech"
 log = logging.getLogger(__name__)
 
 
-
 def to_record(video_id: str, transcript: dict) -> dict:
     """Reshape an ``asr.transcribe`` (+ ``correct_transcript``) result into the contract record."""
     words, segments = [], []
