@@ -231,8 +231,9 @@ def export_weights(train_checkpoint: str | os.PathLike, out_path: str | os.PathL
     if next(iter(sd)).startswith("module."):
         sd = {k[len("module."):]: v for k, v in sd.items()}
     out = {"state_dict": sd, "epoch": ckpt.get("epoch"), "name": ckpt.get("name")}
-    with atomic_path(out_path) as tmp:
-        torch.save(out, tmp)
+    # saved to a file object: the archive's inner folder is then "archive", not the random temporary name
+    with atomic_path(out_path) as tmp, open(tmp, "wb") as f:
+        torch.save(out, f)
     return Path(out_path)
 
 
@@ -248,6 +249,7 @@ def random_init_checkpoint(model_dir: str | os.PathLike, out_path: str | os.Path
     torch.manual_seed(seed)
     model = open_clip.create_model(model_name(model_dir), load_weights=False, pretrained_text=False)
     out = {"state_dict": model.state_dict(), "epoch": 0, "name": f"random-init-seed{seed}"}
-    with atomic_path(out_path) as tmp:
-        torch.save(out, tmp)
+    # saved to a file object: the archive's inner folder is then "archive", not the random temporary name
+    with atomic_path(out_path) as tmp, open(tmp, "wb") as f:
+        torch.save(out, f)
     return Path(out_path)

@@ -322,8 +322,9 @@ def train(data_dir: str | Path, out_model: str | Path, out_metrics: str | Path, 
         head, metrics = train_feature_head({c: v for c, v in classes.items() if c in keep}, hp, seed, val, log=log)
         bundle = {"format": 2, "arch": arch, "hparams": hp, "img_size": int(hp["img_size"]), "head": head}
         metrics = {"arch": arch, "hparams": hp, **metrics}
-        with atomic_path(out_model) as tmp:
-            torch.save(bundle, tmp)
+        # saved to a file object: the archive's inner folder is then "archive", not the random temporary name
+        with atomic_path(out_model) as tmp, open(tmp, "wb") as f:
+            torch.save(bundle, f)
         write_json(out_metrics, metrics)
         return metrics
     bundle = {"format": 1, "arch": arch, "hparams": hp, "img_size": int(hp["img_size"]), "domains": {}}
@@ -332,8 +333,8 @@ def train(data_dir: str | Path, out_model: str | Path, out_metrics: str | Path, 
         state, m = train_domain(d, classes, hp, seed, val, log=log)
         bundle["domains"][d] = state
         metrics["domains"][d] = m
-    with atomic_path(out_model) as tmp:
-        torch.save(bundle, tmp)
+    with atomic_path(out_model) as tmp, open(tmp, "wb") as f:
+        torch.save(bundle, f)
     write_json(out_metrics, metrics)
     return metrics
 
