@@ -11,7 +11,7 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-validate(config, "config/schema.yaml")
+validate(config, "src/mednarratives/schema.yaml")  # shipped in the package: code reads the same defaults
 
 # The rules' scripts (and this file) import the project's packages (mednarratives, mednarratives_demo): installed
 # ones (`pip install .`) first, else src/ beside this file, so a conda env (--use-conda) needs only the third-party

@@ -39,7 +39,7 @@ def score_domain(devset: Path, model: str, config: dict) -> dict:
 
     vid = config["videos"]
     clf = load_classifier(model)
-    thresholds = Thresholds.load(ROOT / vid["thresholds"], vid["threshold_overrides"])
+    thresholds = Thresholds.from_config(vid.get("thresholds"))
     rows = list(csv.DictReader(open(devset / "labels.tsv", encoding="utf-8"), delimiter="\t"))
     clips = []
     for r in rows:

@@ -127,6 +127,9 @@ rule articles_subfigure_train:
         imgsz=SUBFIG_TRAIN["imgsz"],
         batch=SUBFIG_TRAIN["batch"],
         close_mosaic=SUBFIG_TRAIN["close_mosaic"],
+        mosaic=SUBFIG_TRAIN["mosaic"],
+        patience=SUBFIG_TRAIN["patience"],
+        workers=SUBFIG_TRAIN["workers"],
         seed=SUBFIG_TRAIN["seed"],
         device=SUBFIG_TRAIN["device"],
         work="results/models/subfigure_yolo/work",
@@ -188,6 +191,7 @@ rule articles_pairs:
     params:
         thresholds=ART["pairing"]["thresholds"],
         reading_order=ART["pairing"]["reading_order"],
+        prior=ART["pairing"]["prior"],
     log:
         "logs/articles/pairs/{shard}.log",
     threads: 1

@@ -13,7 +13,8 @@ rule speech_asr:
         records="results/speech/{shard}.jsonl",
         ledger="results/ledger/speech/{shard}.jsonl",
     params:
-        speech={k: v for k, v in SPEECH.items() if k != "cache_dir"},  # the script reads cache_dir from the config
+        # the script reads cache_dir from the config; score_tolerance_s is speech_score's
+        speech={k: v for k, v in SPEECH.items() if k not in ("cache_dir", "score_tolerance_s")},
     log:
         "logs/speech/{shard}.log",
     benchmark:
@@ -57,7 +58,7 @@ rule speech_score:
         json="results/speech/score.json",
         tsv="results/speech/score.tsv",
     params:
-        tolerance=0.5,
+        tolerance=SPEECH["score_tolerance_s"],
     log:
         "logs/speech/score.log",
     conda:

@@ -71,12 +71,12 @@ rule videos_domain_data:
 rule videos_domain_train:
     input:
         data=VID_CLF_DATA,
-        hparams="resources/videos/domain_classifier.yaml",
     output:
         model="results/models/domain/{arch}/model.pt",
         metrics="results/models/domain/{arch}/metrics.json",
     params:
         arch=lambda wc: wc.arch,
+        preset=lambda wc: VID_CLF["architectures"].get(wc.arch, {}),
         seed=VID_CLF["seed"],
         overrides={k: VID_CLF[k] for k in ("epochs", "img_size", "device") if VID_CLF.get(k)},
     log:
@@ -99,14 +99,13 @@ rule videos_filter:
     input:
         manifest="results/videos/manifest/{shard}.tsv",
         model=VID_CLF_MODEL,
-        thresholds=VID["thresholds"],
     output:
         records="results/videos/filter/{shard}.jsonl",
         ledger="results/ledger/videos_filter/{shard}.jsonl",
     params:
         kind=VIDEO_SOURCE["kind"],
         keyframes=VID["keyframes"],
-        threshold_overrides=VID["threshold_overrides"],
+        thresholds=VID["thresholds"],
         duration=VID["duration"],
         max_subscribers=VID["max_subscribers"],
         speech=VID["speech"],

@@ -9,5 +9,5 @@ with logged(snakemake.log[0]):
               "ocr": tesseract_version()}
     pairs_shard(snakemake.input.parsed, snakemake.input.filtered, snakemake.input.subfigures,
                 snakemake.output.pairs, snakemake.output.ledger, thresholds=p.thresholds,
-                use_reading_order=p.reading_order, models=models,
+                use_reading_order=p.reading_order, prior=p.prior, models=models,
                 keywords_path=snakemake.input.keywords)

@@ -8,7 +8,7 @@ with logged(snakemake.log[0]) as log:
 
     torch.set_num_threads(max(1, snakemake.threads))
     p = snakemake.params
-    cfg = FilterConfig(keyframes=p.keyframes, thresholds=Thresholds.load(snakemake.input.thresholds, p.threshold_overrides),
+    cfg = FilterConfig(keyframes=p.keyframes, thresholds=Thresholds.from_config(p.thresholds),
                        min_duration=p.duration["min_s"], max_duration=p.duration["max_s"],
                        max_subscribers=p.max_subscribers, speech_backend=p.speech["backend"],
                        speech_window_s=p.speech["window_s"], speech_min_ratio=p.speech["min_ratio"],

@@ -19,9 +19,6 @@ STAGES = ("videos", "speech", "text", "frames", "traces", "align", "articles", "
 # The common modules every stage may use; they import no stage package.
 COMMON = ("assets", "domains", "geometry", "io", "ledger", "smk")
 # Repository paths still read by the package, each turned into config by issue #20's defaults part (i20b).
-REPO_PATHS_LEFT = {"mednarratives/videos/classify.py": 1, "mednarratives/videos/decide.py": 1}
-
-
 def modules(package: str) -> list[tuple[str, Path]]:
     return [(".".join(p.relative_to(SRC).with_suffix("").parts).removesuffix(".__init__"), p)
             for p in sorted((SRC / package).rglob("*.py"))]
@@ -114,7 +111,7 @@ def test_no_repository_or_fixed_system_paths(package):
         if n := len(re.findall(r"\bparents\[", text)):
             climbs[rel] = n
         system += [f"{rel}:{i}" for i, line in enumerate(text.splitlines(), 1) if "/usr/share" in line]
-    assert {k: v for k, v in climbs.items() if REPO_PATHS_LEFT.get(k) != v} == {}
+    assert climbs == {}
     assert not system
 
 

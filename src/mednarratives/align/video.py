@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from mednarratives import ledger
+from mednarratives import ledger, settings
 from mednarratives.domains import DOMAINS
 from mednarratives.frames.stage import chunk_unit
 from mednarratives.io import read_jsonl, read_jsonl_by, write_jsonl
@@ -28,10 +28,11 @@ STAGE = "align"
 
 
 @dataclass(frozen=True)
+@settings.schema_defaults("align")
 class AlignParams:
-    lead_s: float = 1.0        # raw text may start this long before the image's chunk ...
-    lag_s: float = 2.0         # ... and end this long after it
-    min_overlap: float = 0.5   # share of an utterance's duration inside the window
+    lead_s: float  # raw text may start this long before the image's chunk ...
+    lag_s: float  # ... and end this long after it
+    min_overlap: float  # share of an utterance's duration inside the window
 
 
 def content_words(phrases: Iterable[str]) -> set[str]:

@@ -47,10 +47,10 @@ from typing import Callable, Iterable, Iterator
 
 from lxml import etree
 
-from mednarratives import ledger
+from mednarratives import ledger, settings
 from mednarratives.io import atomic_path, file_digest
 
-PMC_CLOUD_BASE = "https://pmc-oa-opendata.s3.amazonaws.com/"
+PMC_CLOUD_BASE = settings.defaults("articles", "source", "base_url")
 PMC_BUCKET = "pmc-oa-opendata"
 XML_SUFFIXES = (".nxml", ".xml")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".webp", ".bmp")
@@ -321,12 +321,13 @@ _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
+@settings.schema_defaults("articles", "source", "fetch")
 class FetchOptions:
-    timeout_s: float = 30.0           # socket timeout (connect and each read)
-    attempts: int = 4                 # total tries per file
-    backoff_s: float = 1.0            # sleep backoff_s * 2**k after failed try k (capped), or Retry-After
-    max_backoff_s: float = 60.0
-    max_bytes: int = 512 * 2**20      # per file
+    timeout_s: float              # socket timeout (connect and each read)
+    attempts: int                 # total tries per file
+    backoff_s: float              # sleep backoff_s * 2**k after failed try k (capped), or Retry-After
+    max_backoff_s: float
+    max_bytes: int                # per file
     user_agent: str = USER_AGENT
     chunk_bytes: int = 1 << 16
 

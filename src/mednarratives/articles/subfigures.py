@@ -27,9 +27,11 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 from PIL import Image
 
+from mednarratives import settings
 from mednarratives.geometry import box_iou
 from mednarratives.io import atomic_path, file_digest, write_json
 
+CONFIG = settings.defaults("articles", "subfigures")  # the defaults of the keyword arguments below
 CLASS_NAMES = ("subfigure",)
 
 
@@ -99,7 +101,8 @@ def synthetic_figures(n: int, seed: int, id_prefix: str = "SYN") -> Iterable[tup
             made += 1
 
 
-def synthetic_dataset(out_dir: str | os.PathLike, n_figures: int, seed: int, val_fraction: float = 0.2) -> Path:
+def synthetic_dataset(out_dir: str | os.PathLike, n_figures: int, seed: int,
+                      val_fraction: float = CONFIG["train"]["val_fraction"]) -> Path:
     """A YOLO dataset of synthetic compound figures in out_dir (replaced); returns data.yaml."""
     root = Path(out_dir)
     if root.exists():
@@ -116,7 +119,7 @@ def synthetic_dataset(out_dir: str | os.PathLike, n_figures: int, seed: int, val
 
 
 def dataset_from_annotations(annotation_files: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
-                             seed: int, val_fraction: float = 0.2, max_side: int = 1280) -> Path:
+                             seed: int, val_fraction: float = CONFIG["train"]["val_fraction"], max_side: int = 1280) -> Path:
     """A YOLO dataset from JSON-lines box annotations (MedICaT / ImageCLEF 2016 figure separation converted to
     {"image": path (relative to the file's folder or absolute), "boxes": [[x0, y0, x1, y1], ...]}).
     Unreadable images or lines without boxes are skipped and counted in meta.json."""
@@ -160,17 +163,18 @@ def dataset_from_annotations(annotation_files: Sequence[str | os.PathLike], out_
 # ------------------------------------------------------------------------------------------ training
 
 @dataclass(frozen=True)
+@settings.schema_defaults("articles", "subfigures", "train")
 class TrainOptions:
-    architecture: str = "yolov8n.yaml"
-    epochs: int = 15
-    imgsz: int = 320
-    batch: int = 16
-    seed: int = 0
-    workers: int = 0
-    device: str = "cpu"
-    patience: int = 100
-    mosaic: float = 1.0
-    close_mosaic: int = 3
+    architecture: str
+    epochs: int
+    imgsz: int
+    batch: int
+    seed: int
+    workers: int
+    device: str
+    patience: int
+    mosaic: float
+    close_mosaic: int
 
 
 def train(data_yaml: str | os.PathLike, out_weights: str | os.PathLike, options: TrainOptions,
@@ -386,8 +390,8 @@ class Detector:
     """A trained sub-figure detector; `detect(image)` -> [(box [x0, y0, x1, y1] int pixels, score)] in
     reading order. No box: the whole figure is one panel."""
 
-    def __init__(self, weights: str | os.PathLike, imgsz: int = 320, conf: float = 0.25, iou: float = 0.5,
-                 device: str = "cpu", refine: str = "none"):
+    def __init__(self, weights: str | os.PathLike, imgsz: int = CONFIG["imgsz"], conf: float = CONFIG["conf"],
+                 iou: float = CONFIG["iou"], device: str = "cpu", refine: str = CONFIG["refine"]):
         YOLO = _yolo()
         self.weights, self.imgsz, self.conf, self.iou, self.device = str(weights), imgsz, conf, iou, device
         self.refine = refine
@@ -433,7 +437,7 @@ class Detector:
                 "conf": self.conf, "iou": self.iou, "refine": self.refine}
 
 
-def crop(image: Image.Image, box: Sequence[int], scale: float = 4.0) -> Image.Image:
+def crop(image: Image.Image, box: Sequence[int], scale: float = CONFIG["crop_scale"]) -> Image.Image:
     """The panel cut out of the figure, upscaled by `scale` (bicubic)."""
     c = image.crop(tuple(int(v) for v in box))
     if scale and scale != 1:

@@ -18,8 +18,11 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
+from mednarratives import settings
 from mednarratives.dataset.assemble import write_csv
 from mednarratives.io import atomic_path, read_jsonl
+
+CONFIG = settings.defaults("benchmark")  # the defaults of the keyword arguments below
 
 log = logging.getLogger("mednarratives.benchmark")
 
@@ -104,9 +107,9 @@ def _entry_metric(entry: Mapping[str, Any]) -> str:
 
 
 def evaluate_models(models: Mapping[str, Mapping[str, Any]], registry: str | os.PathLike,
-                    heldout_shards: Sequence[str | os.PathLike], ks: Sequence[int], seed: int = 0,
-                    retrieval_limit: int | None = None, device: str = "cpu",
-                    require_all: bool = True) -> dict[str, list[dict]]:
+                    heldout_shards: Sequence[str | os.PathLike], ks: Sequence[int], seed: int = CONFIG["seed"],
+                    retrieval_limit: int | None = CONFIG["retrieval_limit"], device: str = CONFIG["device"],
+                    require_all: bool = CONFIG["require_all"]) -> dict[str, list[dict]]:
     """``models``: {label: baseline spec (:func:`mednarratives.benchmark.evaluate.load_baseline`)}.
     Returns {"table7", "table1", "table2", "retrieval_by_domain", "missing"} rows.
 
@@ -328,7 +331,7 @@ def run_benchmark(trained: Mapping[str, tuple[str, str, str]], baselines: Mappin
                   heldout_shards: Sequence[str], ks: Sequence[int], seed: int, retrieval_limit: int | None,
                   device: str, table7: str, table1: str, table2: str, figure3: str,
                   paper: Mapping[str, str] | None = None, data_root: str | os.PathLike | None = None,
-                  require_all: bool = True) -> dict[str, list[dict]]:
+                  require_all: bool = CONFIG["require_all"]) -> dict[str, list[dict]]:
     """trained: {variant: (model_config, weights, random_init)} -> rows "genmedclip-<v>" and "random-init-<v>";
     baselines: {label: spec} (:func:`mednarratives.benchmark.evaluate.load_baseline`; local files only).
     ``paper``: {"table7", "table1", "table2", "missing"} paths of the paper-layout tables."""
