@@ -17,8 +17,9 @@ PRODUCT, DEMO = "mednarratives", "mednarratives_demo"
 STAGES = ("videos", "speech", "text", "frames", "traces", "align", "articles", "narratives", "dataset", "models",
           "benchmark")
 # The common modules every stage may use; they import no stage package.
-COMMON = ("assets", "domains", "geometry", "io", "ledger", "smk")
-# Repository paths still read by the package, each turned into config by issue #20's defaults part (i20b).
+COMMON = ("assets", "domains", "geometry", "io", "ledger", "settings", "smk")
+
+
 def modules(package: str) -> list[tuple[str, Path]]:
     return [(".".join(p.relative_to(SRC).with_suffix("").parts).removesuffix(".__init__"), p)
             for p in sorted((SRC / package).rglob("*.py"))]

@@ -134,5 +134,5 @@ ALLOWED = ["videos/speech_presence.py:SileroVad.threshold", "videos/candidates.p
            "articles/jats.py:Article.source", "articles/fetch.py:ArticlePackage.source",
            "articles/labels.py:LabelCandidate.text", "articles/labels.py:LabelCandidate.conf",
            "speech/vocabulary.py:Vocabulary.path", "speech/models.py:PackagedModel.source",
-           "models/evaluate.py:ClipBundle.device",
+           "benchmark/evaluate.py:ClipBundle.device",
            "models/train.py:TrainParams.workers"]  # data-loader processes, not the YOLO trainer's (no config key)
