@@ -211,7 +211,7 @@ rule articles_score:
 
 rule articles_caption_devset_score:
     """Caption/citation scoring only: figures, citing-sentence counts and sub-caption splits of the real caption
-    dev set (devsets/articles/captions) against its hand-checked truth (planned beside the demo score)."""
+    dev set (devsets/articles/captions) against its hand-checked truth."""
     input:
         truth="devsets/articles/captions/truth.json",
         xml=caption_devset_xml,
