@@ -5,14 +5,14 @@
 
 checkpoint articles_manifest:
     input:
-        articles_source,
+        articles_source(),
     output:
         manifest=directory("results/articles/manifest"),
         ledger="results/ledger/articles_manifest/all.jsonl",
     params:
         kind=cfg("articles/source/kind"),
         path=cfg("articles/source/path"),
-        demo_ids=articles_demo_ids,
+        demo_ids=demo_article_ids() if is_demo("articles") else [],
         shard_size=cfg("articles/shard_size"),
     log:
         "logs/articles/manifest.log",
@@ -35,7 +35,7 @@ rule articles_parse:
         ledger="results/ledger/articles_parse/{shard}.jsonl",
     params:
         kind=cfg("articles/source/kind"),
-        base_url=articles_pmc("base_url"),
+        base_url=articles_pmc("base_url"),  # only pmc downloads
         media=articles_pmc("media"),
         max_xml_bytes=cfg("articles/max_xml_bytes"),
     log:
@@ -56,7 +56,7 @@ rule articles_filter:
     input:
         parsed="results/articles/parsed/{shard}.jsonl",
         keywords=cfg("articles/filter/keywords"),
-        classifier=articles_classifier,
+        classifier=articles_classifier(),
     output:
         filtered="results/articles/filter/{shard}.jsonl",
         ledger="results/ledger/articles_filter/{shard}.jsonl",
@@ -123,7 +123,7 @@ rule articles_subfigures:
     input:
         parsed="results/articles/parsed/{shard}.jsonl",
         filtered="results/articles/filter/{shard}.jsonl",
-        weights=subfigure_weights,
+        weights=subfigure_weights(),
     output:
         subfigures="results/articles/subfigures/{shard}.jsonl",
         crops=directory("results/articles/subfigures/{shard}"),
@@ -150,7 +150,7 @@ rule articles_pairs:
         parsed="results/articles/parsed/{shard}.jsonl",
         filtered="results/articles/filter/{shard}.jsonl",
         subfigures="results/articles/subfigures/{shard}.jsonl",
-        weights=subfigure_weights,
+        weights=subfigure_weights(),
         keywords=cfg("articles/filter/keywords"),
     output:
         pairs="results/articles/pairs/{shard}.jsonl",
@@ -214,7 +214,7 @@ rule articles_caption_devset_score:
     dev set (devsets/articles/captions) against its hand-checked truth."""
     input:
         truth="devsets/articles/captions/truth.json",
-        xml=caption_devset_xml,
+        xml=sorted(glob.glob("devsets/articles/captions/*.xml")),
     output:
         score="results/articles/caption_devset_score.json",
     log:

@@ -26,7 +26,7 @@ rule benchmark_tables:
         model_configs=genmedclip_files("open_clip_config.json"),
         weights=genmedclip_files("weights.pt"),
         random_inits=genmedclip_files("random_init.pt"),
-        registries=benchmark_registries,
+        registries=benchmark_registries(),
     output:
         table7=report("results/benchmark/table7.csv", category="Benchmark", caption="../docs/report/table7.rst"),
         table1=report("results/benchmark/table1.csv", category="Benchmark", caption="../docs/report/table1.rst"),

@@ -54,12 +54,17 @@ def demo_article_ids():
     return article_ids(cfg("demo/n_articles"), cfg("demo/seed"))
 
 
+def demo_paths(stage, suffix):
+    """Every demo `stage` (videos | articles) file `<id><suffix>`."""
+    ids = demo_video_ids() if stage == "videos" else demo_article_ids()
+    return expand(f"{demo_dir()}/{stage}/{{id}}{suffix}", id=ids)
+
+
 def demo_files(stage, suffix):
-    """Input function: every demo `stage` (videos | articles) file `<id><suffix>`."""
+    """Input function: demo_paths, listed only when a job needs them (local runs never load the demo plans)."""
 
     def files(wildcards):
-        ids = demo_video_ids() if stage == "videos" else demo_article_ids()
-        return expand(f"{demo_dir()}/{stage}/{{id}}{suffix}", id=ids)
+        return demo_paths(stage, suffix)
 
     return files
 
@@ -81,8 +86,13 @@ def per_shard(stage, pattern):
     return files
 
 
+# Config-derived inputs and params: plain functions called when the rule is defined (once, not per job).
 # ---- videos ----------------------------------------------------------------------------------------------------
-def videos_source(wildcards):
+def is_youtube():
+    return cfg("videos/source/kind") == "youtube"
+
+
+def videos_source():
     """The video manifest's input: the demo index, the local folder / manifest, or the YouTube keyword file."""
     kind = cfg("videos/source/kind")
     if kind == "demo":
@@ -91,68 +101,48 @@ def videos_source(wildcards):
 
 
 def videos_source_path(wildcards, input):
+    """Params function (derived from the input: not a rerun trigger of its own): the demo / local source."""
     return input[0] if cfg("videos/source/kind") in ("demo", "local") else ""
 
 
-def videos_youtube(wildcards):
-    return cfg("videos/youtube") if cfg("videos/source/kind") == "youtube" else {}
-
-
-def videos_download(wildcards):
-    """yt-dlp options: only the youtube source downloads."""
-    return cfg("videos/download") if cfg("videos/source/kind") == "youtube" else {}
-
-
-def videos_classifier_data(wildcards):
+def videos_classifier_data():
     return cfg("videos/classifier/data") or "results/videos/domain_data"
 
 
-def videos_classifier_model(wildcards):
+def videos_classifier_model():
     return cfg("videos/classifier/model") or f"results/models/domain/{cfg('videos/classifier/arch')}/model.pt"
 
 
-def videos_classifier_overrides(wildcards):
+def videos_classifier_overrides():
     return {key: cfg(f"videos/classifier/{key}") for key in ("epochs", "img_size", "device") if cfg(f"videos/classifier/{key}")}
 
 
 # ---- speech, text ----------------------------------------------------------------------------------------------
-def speech_params(wildcards):
+def speech_params():
     return {key: value for key, value in cfg("speech").items() if key != "cache_dir"}  # the script reads cache_dir
 
 
-def text_params(wildcards):
+def text_params():
     return pick("text", "backend", "vocabulary", *(["llm"] if cfg("text/backend") == "llm" else []))
 
 
 # ---- articles --------------------------------------------------------------------------------------------------
-def articles_source(wildcards):
+def articles_source():
     """The article manifest's input: the demo packages, or the local folder / PMC id list named in the config."""
-    return demo_files("articles", ".tar.gz")(wildcards) if is_demo("articles") else [cfg("articles/source/path")]
-
-
-def articles_demo_ids(wildcards):
-    return demo_article_ids() if is_demo("articles") else []
+    return demo_paths("articles", ".tar.gz") if is_demo("articles") else [cfg("articles/source/path")]
 
 
 def articles_pmc(key):
     """A pmc-only source key ("" for the other sources: only pmc downloads)."""
-
-    def value(wildcards):
-        return cfg(f"articles/source/{key}") if cfg("articles/source/kind") == "pmc" else ""
-
-    return value
+    return cfg(f"articles/source/{key}") if cfg("articles/source/kind") == "pmc" else ""
 
 
-def articles_classifier(wildcards):
+def articles_classifier():
     return [cfg("articles/filter/classifier")] if cfg("articles/filter/classifier") else []
 
 
-def subfigure_weights(wildcards):
+def subfigure_weights():
     return cfg("articles/subfigures/weights") or "results/models/subfigure_yolo/weights.pt"
-
-
-def caption_devset_xml(wildcards):
-    return sorted(glob.glob("devsets/articles/captions/*.xml"))
 
 
 # ---- models, benchmark -----------------------------------------------------------------------------------------
@@ -161,16 +151,12 @@ def genmedclip_settings(wildcards):
 
 
 def genmedclip_files(name):
-    """Input function: the trained variants' `name` (open_clip_config.json, weights.pt, random_init.pt)."""
-
-    def files(wildcards):
-        folder = "{variant}/model" if name == "open_clip_config.json" else "{variant}"
-        return expand(f"results/models/genmedclip/{folder}/{name}", variant=cfg("models/genmedclip/variants"))
-
-    return files
+    """The trained variants' `name` (open_clip_config.json, weights.pt, random_init.pt)."""
+    folder = "{variant}/model" if name == "open_clip_config.json" else "{variant}"
+    return expand(f"results/models/genmedclip/{folder}/{name}", variant=cfg("models/genmedclip/variants"))
 
 
-def benchmark_registries(wildcards):
+def benchmark_registries():
     return (["results/benchmark/demo_registry/registry.yaml"] if cfg("benchmark/demo_registry") else []) + (
         [cfg("benchmark/registry")] if cfg("benchmark/registry") else []
     )

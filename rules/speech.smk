@@ -10,7 +10,7 @@ rule speech_asr:
         records="results/speech/{shard}.jsonl",
         ledger="results/ledger/speech/{shard}.jsonl",
     params:
-        speech=speech_params,
+        speech=speech_params(),
     log:
         "logs/speech/{shard}.log",
     benchmark:

@@ -10,7 +10,7 @@ rule text_video:
         records="results/text/{shard}.jsonl",
         ledger="results/ledger/text/{shard}.jsonl",
     params:
-        text=text_params,
+        text=text_params(),
     log:
         "logs/text/{shard}.log",
     threads: 1

@@ -6,7 +6,7 @@
 
 checkpoint videos_manifest:
     input:
-        videos_source,
+        videos_source(),
     output:
         manifest=directory("results/videos/manifest"),
         ledger="results/ledger/videos_manifest/all.jsonl",
@@ -14,14 +14,14 @@ checkpoint videos_manifest:
         kind=cfg("videos/source/kind"),
         path=videos_source_path,
         domain_hint=lookup("videos/source/domain_hint", within=config, default=""),
-        youtube=videos_youtube,
+        youtube=cfg("videos/youtube") if is_youtube() else {},
         shard_size=cfg("videos/shard_size"),
     log:
         "logs/videos/manifest.log",
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=24 * 60 if cfg("videos/source/kind") == "youtube" else 10,  # youtube: a network-bound search
+        runtime=24 * 60 if is_youtube() else 10,  # youtube: a network-bound search
     conda:
         "../envs/videos.yaml"
     script:
@@ -48,7 +48,7 @@ rule videos_domain_data:
 
 rule videos_domain_train:
     input:
-        data=videos_classifier_data,
+        data=videos_classifier_data(),
         hparams="resources/videos/domain_classifier.yaml",
     output:
         model="results/models/domain/{arch}/model.pt",
@@ -56,7 +56,7 @@ rule videos_domain_train:
     params:
         arch="{arch}",
         seed=cfg("videos/classifier/seed"),
-        overrides=videos_classifier_overrides,
+        overrides=videos_classifier_overrides(),
     log:
         "logs/videos/domain_train_{arch}.log",
     benchmark:
@@ -76,7 +76,7 @@ rule videos_domain_train:
 rule videos_filter:
     input:
         manifest="results/videos/manifest/{shard}.tsv",
-        model=videos_classifier_model,
+        model=videos_classifier_model(),
         thresholds=cfg("videos/thresholds"),
     output:
         records="results/videos/filter/{shard}.jsonl",
@@ -94,7 +94,7 @@ rule videos_filter:
         narrative=cfg("videos/narrative"),
         classify_threshold=cfg("videos/classifier/threshold"),
         keep_near_positive=cfg("videos/keep_near_positive"),
-        download=videos_download,
+        download=cfg("videos/download") if is_youtube() else {},  # yt-dlp options: only youtube downloads
     log:
         "logs/videos/filter/{shard}.log",
     benchmark:
@@ -135,13 +135,13 @@ rule videos_full:
         ledger="results/ledger/videos_full/{shard}.jsonl",
     params:
         kind=cfg("videos/source/kind"),
-        download=videos_download,
+        download=cfg("videos/download") if is_youtube() else {},  # yt-dlp options: only youtube downloads
     log:
         "logs/videos/full/{shard}.log",
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=12 * 60 if cfg("videos/source/kind") == "youtube" else 10,  # youtube: full-resolution downloads
+        runtime=12 * 60 if is_youtube() else 10,  # youtube: full-resolution downloads
     conda:
         "../envs/videos.yaml"
     script:
