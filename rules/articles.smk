@@ -1,6 +1,7 @@
 # Stage articles (mednarratives.articles; paper 3.2, appendix 8): PubMed Central articles -> manifest in shards
 # (checkpoint) -> parse -> medical filter -> sub-figures (YOLO, crops x4, label OCR) -> pairs (samples);
 # sub-figure detector training; demo and caption dev-set scoring. Records: docs/data_contract.md.
+import glob
 
 
 checkpoint articles_manifest:

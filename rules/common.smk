@@ -9,7 +9,6 @@
 # (the SLURM plugin turns threads into cpus_per_task): what a job needs follows from the data and the config,
 # which the rule sees. profiles/slurm only says where jobs go (partition, account), which is the cluster's.
 import functools
-import glob
 import os
 
 
