@@ -11,6 +11,6 @@ with logged(snakemake.log[0]) as log:
     opts = TrainOptions(architecture=p.architecture, epochs=p.epochs, imgsz=p.imgsz, batch=p.batch, seed=p.seed,
                         device=str(p.device), close_mosaic=p.close_mosaic, mosaic=p.mosaic, patience=p.patience,
                         workers=p.workers)
-    metrics = train(os.path.join(snakemake.input.data, "data.yaml"), snakemake.output.weights, opts, p.work,
+    metrics = train(os.path.join(snakemake.input.data, "data.yaml"), snakemake.output.weights, opts, snakemake.output.work,
                     snakemake.output.metrics)
     log.info("sub-figure detector: %s", metrics)

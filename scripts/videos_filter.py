@@ -1,3 +1,5 @@
+import os
+
 from mednarratives.smk import logged
 from mednarratives.videos.classify import load_classifier
 from mednarratives.videos.decide import FilterConfig, Thresholds, filter_shard
@@ -16,6 +18,7 @@ with logged(snakemake.log[0]) as log:
                        streak_gap_s=p.narrative["streak_gap_s"], classify_threshold=p.classify_threshold,
                        keep_near_positive=p.keep_near_positive)
     clf = load_classifier(snakemake.input.model)
+    os.makedirs(snakemake.output.lowres, exist_ok=True)
     recs = filter_shard(snakemake.input.manifest, snakemake.output.records, snakemake.output.ledger, clf, cfg,
-                        make_media_for(p.kind, p.lowres_dir, p.download))
+                        make_media_for(p.kind, snakemake.output.lowres, p.download))
     log.info("%d videos, %d kept", len(recs), sum(r["decision"] in ("positive", "near_positive") for r in recs))
