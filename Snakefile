@@ -14,12 +14,14 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-validate(config, "src/mednarratives/schema.yaml")  # shipped in the package: code reads the same defaults
-
 # The rules' scripts (and this file) import the project's packages (mednarratives, mednarratives_demo): installed
 # ones (`pip install .`) first, else src/ beside this file, so a conda env (--use-conda) needs only the third-party
 # packages of envs/*.yaml, not the project installed into it.
 sys.path.append(os.path.join(workflow.basedir, "src"))
+
+from mednarratives.settings import schema_path
+
+validate(config, schema_path())  # src/mednarratives/schema.yaml, shipped in the package: code reads the same defaults
 
 
 include: "rules/common.smk"

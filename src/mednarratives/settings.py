@@ -18,6 +18,11 @@ T = TypeVar("T")
 _NONE = object()  # no default
 
 
+def schema_path() -> str:
+    """The schema file of the imported package (the Snakefile validates the config against it)."""
+    return str(resources.files("mednarratives").joinpath(SCHEMA))
+
+
 @functools.cache
 def schema() -> dict:
     return yaml.safe_load(resources.files("mednarratives").joinpath(SCHEMA).read_text(encoding="utf-8"))
