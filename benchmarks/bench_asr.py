@@ -168,10 +168,10 @@ def stage_overhead(media: list[str], model: str, beam_size: int, threads: int, r
     """Fastest-round seconds of raw faster-whisper and of the speech stage on each media file (see --stage)."""
     from faster_whisper.audio import decode_audio
 
+    from mednarratives import settings
     from mednarratives.speech import stage
 
-    cfg = {**stage.DEFAULTS, "model": model, "beam_size": beam_size, "cpu_threads": threads, "device": "cpu",
-           "cache_dir": str(cache)}
+    cfg = settings.merged({"model": model, "beam_size": beam_size, "device": "cpu", "cache_dir": str(cache)}, "speech")
     fw = asr._faster_whisper_model(str(models.resolve_model(model, cache_dir=cache)), cfg["compute_type"], threads)
 
     def raw(path):
@@ -182,14 +182,14 @@ def stage_overhead(media: list[str], model: str, beam_size: int, threads: int, r
 
     rows = []
     for path in media:
-        stage.transcribe_video("warm-up", path, cfg)  # one-time costs (first ONNX / oneDNN calls) out of the timing
+        stage.transcribe_video("warm-up", path, cfg, threads)  # one-time costs (first ONNX / oneDNN calls) out of the timing
         t_raw, t_stage = [], []  # (wall, CPU) seconds per round
         for _ in range(rounds):
             t, c = time.perf_counter(), time.process_time()
             n_raw = len(raw(path))
             t_raw.append((time.perf_counter() - t, time.process_time() - c))
             t, c = time.perf_counter(), time.process_time()
-            rec, _ = stage.transcribe_video(Path(path).stem, path, cfg)
+            rec, _ = stage.transcribe_video(Path(path).stem, path, cfg, threads)
             t_stage.append((time.perf_counter() - t, time.process_time() - c))
         best = {k: [round(min(x[i] for x in ts), 2) for i in (0, 1)] for k, ts in (("raw", t_raw), ("stage", t_stage))}
         row = {"media": Path(path).name, "audio_s": rec["duration"], "raw_s": best["raw"][0],

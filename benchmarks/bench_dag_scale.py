@@ -58,7 +58,7 @@ rule bench:
     input:
 {inputs}
 """
-VIDEO_TARGETS = ['"results/videos/kept.tsv"', 'PER_VIDEO_SHARD("results/narratives/{shard}.jsonl")']
+VIDEO_TARGETS = ['"results/videos/kept.tsv"', 'per_shard("videos", "results/narratives/{shard}.jsonl")']
 ARTICLE_TARGETS = ['"results/articles/pairs.tsv"']
 
 

@@ -54,7 +54,7 @@ METHODS = ("yolo", "yolo+xycut", "yolo+layout")
 
 
 def detectors(weights: str, imgsz: int) -> dict:
-    return {"yolo": Detector(weights, imgsz=imgsz), "yolo+xycut": Detector(weights, imgsz=imgsz, refine="xycut"),
+    return {"yolo": Detector(weights, imgsz=imgsz, refine="none"), "yolo+xycut": Detector(weights, imgsz=imgsz, refine="xycut"),
             "yolo+layout": Detector(weights, imgsz=imgsz, refine="layout")}
 
 

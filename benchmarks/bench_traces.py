@@ -37,8 +37,8 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
-    from mednarratives.traces.cursor import mtcnn_face_detector
-    from mednarratives.traces.video import VideoTraceParams, trace_video
+    from mednarratives.frames.cursor import mtcnn_face_detector
+    from mednarratives.frames.video import VideoTraceParams, trace_video
 
     detector = mtcnn_face_detector()
     params = dataclasses.replace(VideoTraceParams(), loop_filter=args.loop_filter)

@@ -1,5 +1,5 @@
 """Cost model: per-unit CPU cost of each stage, measured by the `benchmark:` files of a finished demo run
-(logs/benchmark/), and extrapolated to the paper's scale (738K candidate videos, 74K kept = 4526 h;
+(logs/timings/<rule>/), and extrapolated to the paper's scale (738K candidate videos, 74K kept = 4526 h;
 5.4M articles, 1.03M medical figures; 4.7M samples). Baseline: real time for the video stages (CPU seconds
 per second of video), so each row also reads as a real-time factor.
 
@@ -46,13 +46,13 @@ def main() -> None:
     samples = sum(1 for _ in open(root / "results/dataset/localized_narratives.jsonl"))
     units = {"candidate video-h": video_hours(root, all_ids, args.demo_dir), "kept video-h": video_hours(root, kept, args.demo_dir),
              "article": articles, "figure": figures, "sample": samples}
-    stages = [  # stage, benchmark files, unit
-        ("videos_filter", "logs/benchmark/videos/filter/*.tsv", "candidate video-h"),
-        ("speech_asr", "logs/benchmark/speech/*.tsv", "kept video-h"),
-        ("frames_video", "logs/benchmark/frames/*.tsv", "kept video-h"),
-        ("articles_parse", "logs/benchmark/articles/parse/*.tsv", "article"),
-        ("articles_subfigures", "logs/benchmark/articles/subfigures/*.tsv", "figure"),
-        ("dataset_assemble", "logs/benchmark/dataset_assemble.tsv", "sample"),
+    stages = [  # stage, timing files, unit
+        ("videos_filter", "logs/timings/videos_filter/*.tsv", "candidate video-h"),
+        ("speech_asr", "logs/timings/speech_asr/*.tsv", "kept video-h"),
+        ("frames_video", "logs/timings/frames_video/*.tsv", "kept video-h"),
+        ("articles_parse", "logs/timings/articles_parse/*.tsv", "article"),
+        ("articles_subfigures", "logs/timings/articles_subfigures/*.tsv", "figure"),
+        ("dataset_assemble", "logs/timings/dataset_assemble/all.tsv", "sample"),
     ]
     print(f"{'stage':20} {'unit':18} {'demo units':>10} {'CPU s/unit':>11} {'x real time':>11} {'max RSS MiB':>11} "
           f"{'paper units':>12} {'paper CPU-h':>12}")
@@ -60,7 +60,7 @@ def main() -> None:
     for stage, pattern, unit in stages:
         rows = bench_rows(root, pattern)
         if not rows:
-            print(f"{stage:20} (no benchmark files under {pattern})")
+            print(f"{stage:20} (no timing files under {pattern})")
             continue
         cpu = sum(r["cpu_time"] for r in rows)
         per_unit = cpu / units[unit]

@@ -39,7 +39,7 @@ def score_domain(devset: Path, model: str, config: dict) -> dict:
 
     vid = config["videos"]
     clf = load_classifier(model)
-    thresholds = Thresholds.load(ROOT / vid["thresholds"], vid["threshold_overrides"])
+    thresholds = Thresholds.from_config(vid.get("thresholds"))
     rows = list(csv.DictReader(open(devset / "labels.tsv", encoding="utf-8"), delimiter="\t"))
     clips = []
     for r in rows:
@@ -63,7 +63,7 @@ def score_domain(devset: Path, model: str, config: dict) -> dict:
 def score_cursor(devset: Path, config: dict) -> dict:
     from mednarratives.frames.stage import params_from_config
     from mednarratives.traces.evaluate import to_video_pixels
-    from mednarratives.traces.video import trace_video
+    from mednarratives.frames.video import trace_video
 
     _, params, detector = params_from_config(config["frames"], config["traces"])
     out, all_err, all_best = [], [], []

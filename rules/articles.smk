@@ -1,36 +1,20 @@
-# Stage rules: see docs/data_contract.md
-# PubMed Central articles (paper 3.2, appendix 8): manifest in shards (checkpoint) -> parse -> medical filter
-# -> sub-figures (YOLO, crops x4, label OCR) -> pairs (samples); sub-figure detector training; demo scoring.
-ART = config["articles"]
-ART_SOURCE = ART["source"]
-SUBFIG = ART["subfigures"]
-SUBFIG_TRAIN = SUBFIG["train"]
-SUBFIG_WEIGHTS = SUBFIG["weights"] or "results/models/subfigure_yolo/weights.pt"
-ART_CLASSIFIER = ART["filter"]["classifier"]
-
-
-# The manifest's input: the demo packages, or the local folder / PMC id list named in the config.
-ARTICLES_SOURCE_INPUT = (
-    expand(f"{DEMO_DIR}/articles/{{article_id}}.tar.gz", article_id=DEMO_ARTICLE_IDS)
-    if ART_SOURCE["kind"] == "demo"
-    else [ART_SOURCE["path"]]
-)
-# An input function: `pattern` expanded over the article shards (inputs of the aggregating rules).
-ARTICLE_SHARDS = lambda: manifest_shards(checkpoints.articles_manifest)
-PER_ARTICLE_SHARD = lambda pattern: lambda wildcards: expand(pattern, shard=ARTICLE_SHARDS())
+# Stage articles (mednarratives.articles; paper 3.2, appendix 8): PubMed Central articles -> manifest in shards
+# (checkpoint) -> parse -> medical filter -> sub-figures (YOLO, crops x4, label OCR) -> pairs (samples);
+# sub-figure detector training; demo and caption dev-set scoring. Records: docs/data_contract.md.
+import glob
 
 
 checkpoint articles_manifest:
     input:
-        ARTICLES_SOURCE_INPUT,
+        articles_source(),
     output:
         manifest=directory("results/articles/manifest"),
         ledger="results/ledger/articles_manifest/all.jsonl",
     params:
-        kind=ART_SOURCE["kind"],
-        path=ART_SOURCE["path"],
-        demo_ids=DEMO_ARTICLE_IDS if ART_SOURCE["kind"] == "demo" else [],
-        shard_size=ART["shard_size"],
+        kind=cfg("articles/source/kind"),
+        path=cfg("articles/source/path"),
+        demo_ids=demo_article_ids() if is_demo("articles") else [],
+        shard_size=cfg("articles/shard_size"),
     log:
         "logs/articles/manifest.log",
     threads: 1
@@ -51,14 +35,14 @@ rule articles_parse:
         figures=directory("results/articles/figures/{shard}"),
         ledger="results/ledger/articles_parse/{shard}.jsonl",
     params:
-        kind=ART_SOURCE["kind"],
-        base_url=ART_SOURCE["base_url"] if ART_SOURCE["kind"] == "pmc" else "",  # only pmc downloads
-        media=ART_SOURCE["media"] if ART_SOURCE["kind"] == "pmc" else "",
-        max_xml_bytes=ART["max_xml_bytes"],
+        kind=cfg("articles/source/kind"),
+        base_url=articles_pmc("base_url"),  # only pmc downloads
+        media=articles_pmc("media"),
+        max_xml_bytes=cfg("articles/max_xml_bytes"),
     log:
         "logs/articles/parse/{shard}.log",
     benchmark:
-        "logs/benchmark/articles/parse/{shard}.tsv"
+        "logs/timings/articles_parse/{shard}.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -72,15 +56,15 @@ rule articles_parse:
 rule articles_filter:
     input:
         parsed="results/articles/parsed/{shard}.jsonl",
-        keywords=ART["filter"]["keywords"],
-        classifier=[ART_CLASSIFIER] if ART_CLASSIFIER else [],
+        keywords=cfg("articles/filter/keywords"),
+        classifier=articles_classifier(),
     output:
         filtered="results/articles/filter/{shard}.jsonl",
         ledger="results/ledger/articles_filter/{shard}.jsonl",
     params:
-        classifier=ART_CLASSIFIER,
-        loader=ART["filter"]["classifier_loader"],
-        threshold=ART["filter"]["threshold"],
+        classifier=cfg("articles/filter/classifier"),
+        loader=cfg("articles/filter/classifier_loader"),
+        threshold=cfg("articles/filter/threshold"),
     log:
         "logs/articles/filter/{shard}.log",
     threads: 1
@@ -95,14 +79,11 @@ rule articles_filter:
 
 rule articles_subfigure_data:
     input:
-        annotations=SUBFIG_TRAIN["annotations"],
+        annotations=cfg("articles/subfigures/train/annotations"),
     output:
         data=directory("results/models/subfigure_yolo/data"),
     params:
-        source=SUBFIG_TRAIN["source"],
-        n_figures=SUBFIG_TRAIN["n_figures"],
-        seed=SUBFIG_TRAIN["seed"],
-        val_fraction=SUBFIG_TRAIN["val_fraction"],
+        **pick("articles/subfigures/train", "source", "n_figures", "seed", "val_fraction"),
     log:
         "logs/articles/subfigure_data.log",
     threads: 1
@@ -121,24 +102,19 @@ rule articles_subfigure_train:
     output:
         weights="results/models/subfigure_yolo/weights.pt",
         metrics="results/models/subfigure_yolo/metrics.json",
+        work=directory("results/models/subfigure_yolo/work"),  # the ultralytics run: per-epoch results, args
     params:
-        architecture=SUBFIG_TRAIN["architecture"],
-        epochs=SUBFIG_TRAIN["epochs"],
-        imgsz=SUBFIG_TRAIN["imgsz"],
-        batch=SUBFIG_TRAIN["batch"],
-        close_mosaic=SUBFIG_TRAIN["close_mosaic"],
-        seed=SUBFIG_TRAIN["seed"],
-        device=SUBFIG_TRAIN["device"],
-        work="results/models/subfigure_yolo/work",
+        **pick("articles/subfigures/train", "architecture", "epochs", "imgsz", "batch", "close_mosaic", "mosaic",
+               "patience", "workers", "seed", "device"),
     log:
         "logs/articles/subfigure_train.log",
     benchmark:
-        "logs/benchmark/articles/subfigure_train.tsv"
-    threads: 2
+        "logs/timings/articles_subfigure_train/all.tsv"
+    threads: 2 if cfg("articles/subfigures/train/device") == "cpu" else 8
     resources:
-        mem_mb=6000,
-        runtime=120,
-        gpu=0 if SUBFIG_TRAIN["device"] == "cpu" else 1,
+        mem_mb=16000,
+        runtime=4 * 60,
+        gpu=0 if cfg("articles/subfigures/train/device") == "cpu" else 1,
     conda:
         "../envs/articles.yaml"
     script:
@@ -149,26 +125,22 @@ rule articles_subfigures:
     input:
         parsed="results/articles/parsed/{shard}.jsonl",
         filtered="results/articles/filter/{shard}.jsonl",
-        weights=SUBFIG_WEIGHTS,
+        weights=subfigure_weights(),
     output:
         subfigures="results/articles/subfigures/{shard}.jsonl",
         crops=directory("results/articles/subfigures/{shard}"),
         ledger="results/ledger/articles_subfigures/{shard}.jsonl",
     params:
-        imgsz=SUBFIG["imgsz"],
-        conf=SUBFIG["conf"],
-        iou=SUBFIG["iou"],
-        crop_scale=SUBFIG["crop_scale"],
-        refine=SUBFIG["refine"],
-        ocr=ART["pairing"]["ocr"],
+        **pick("articles/subfigures", "imgsz", "conf", "iou", "crop_scale", "refine"),
+        ocr=cfg("articles/pairing/ocr"),
     log:
         "logs/articles/subfigures/{shard}.log",
     benchmark:
-        "logs/benchmark/articles/subfigures/{shard}.tsv"
+        "logs/timings/articles_subfigures/{shard}.tsv"
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=60,
+        runtime=2 * 60,
     conda:
         "../envs/articles.yaml"
     script:
@@ -180,14 +152,15 @@ rule articles_pairs:
         parsed="results/articles/parsed/{shard}.jsonl",
         filtered="results/articles/filter/{shard}.jsonl",
         subfigures="results/articles/subfigures/{shard}.jsonl",
-        weights=SUBFIG_WEIGHTS,
-        keywords=ART["filter"]["keywords"],
+        weights=subfigure_weights(),
+        keywords=cfg("articles/filter/keywords"),
     output:
         pairs="results/articles/pairs/{shard}.jsonl",
         ledger="results/ledger/articles_pairs/{shard}.jsonl",
     params:
-        thresholds=ART["pairing"]["thresholds"],
-        reading_order=ART["pairing"]["reading_order"],
+        thresholds=cfg("articles/pairing/thresholds"),
+        reading_order=cfg("articles/pairing/reading_order"),
+        prior=cfg("articles/pairing/prior"),
     log:
         "logs/articles/pairs/{shard}.log",
     threads: 1
@@ -202,7 +175,7 @@ rule articles_pairs:
 
 rule articles_index:
     input:
-        pairs=PER_ARTICLE_SHARD("results/articles/pairs/{shard}.jsonl"),
+        pairs=per_shard("articles", "results/articles/pairs/{shard}.jsonl"),
     output:
         index="results/articles/pairs.tsv",
     log:
@@ -218,12 +191,13 @@ rule articles_index:
 
 
 rule articles_score:
+    """Demo only: parse, filter, sub-figures and pairs against the demo truth."""
     input:
-        truth=expand(f"{DEMO_DIR}/articles/{{article_id}}.truth.json", article_id=DEMO_ARTICLE_IDS),
-        parsed=PER_ARTICLE_SHARD("results/articles/parsed/{shard}.jsonl"),
-        filtered=PER_ARTICLE_SHARD("results/articles/filter/{shard}.jsonl"),
-        subfigures=PER_ARTICLE_SHARD("results/articles/subfigures/{shard}.jsonl"),
-        pairs=PER_ARTICLE_SHARD("results/articles/pairs/{shard}.jsonl"),
+        truth=demo_files("articles", ".truth.json"),
+        parsed=per_shard("articles", "results/articles/parsed/{shard}.jsonl"),
+        filtered=per_shard("articles", "results/articles/filter/{shard}.jsonl"),
+        subfigures=per_shard("articles", "results/articles/subfigures/{shard}.jsonl"),
+        pairs=per_shard("articles", "results/articles/pairs/{shard}.jsonl"),
     output:
         score="results/articles/score.json",
     log:
@@ -236,12 +210,6 @@ rule articles_score:
         "../envs/articles.yaml"
     script:
         "../scripts/articles_score.py"
-
-
-ALL_TARGETS.append("results/articles/pairs.tsv")
-if ART_SOURCE["kind"] == "demo":
-    ALL_TARGETS.append("results/articles/score.json")
-    ALL_TARGETS.append("results/articles/caption_devset_score.json")  # real captions, beside the demo score
 
 
 rule articles_caption_devset_score:

@@ -1,28 +1,22 @@
-# The embedded demo corpus: narrated videos and PMC-style article packages with exact ground truth.
-from mednarratives.demo.articles import article_ids
-from mednarratives.demo.video import load_plan
-
-DEMO = config["demo"]
-
-DEMO_VIDEO_IDS = [spec["id"] for spec in load_plan(DEMO["video_plan"], DEMO["narration"])]
-DEMO_ARTICLE_IDS = article_ids(DEMO["n_articles"], DEMO["seed"])
+# The embedded demo corpus (mednarratives_demo): narrated videos and PMC-style article packages with exact ground
+# truth. Planned only when a source is the demo (see final_targets in common.smk).
 
 
 rule demo_video:
     input:
-        plan=DEMO["video_plan"],
-        narration=DEMO["narration"],
+        plan=cfg("demo/video_plan"),
+        narration=cfg("demo/narration"),
     output:
-        video=f"{DEMO_DIR}/videos/{{video_id}}.mp4",
-        truth=f"{DEMO_DIR}/videos/{{video_id}}.truth.json",
+        video=f"{demo_dir()}/videos/{{video_id}}.mp4",
+        truth=f"{demo_dir()}/videos/{{video_id}}.truth.json",
     params:
-        seed=DEMO["seed"],
-        fps=DEMO["video_fps"],
-        size=DEMO["video_size"],
+        seed=cfg("demo/seed"),
+        fps=cfg("demo/video_fps"),
+        size=cfg("demo/video_size"),
     log:
         "logs/demo/video/{video_id}.log",
     benchmark:
-        "logs/benchmark/demo/video/{video_id}.tsv"
+        "logs/timings/demo_video/{video_id}.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -34,13 +28,11 @@ rule demo_video:
 
 
 rule demo_article:
-    input:
-        text="resources/demo/article_text.yaml",
     output:
-        package=f"{DEMO_DIR}/articles/{{article_id}}.tar.gz",
-        truth=f"{DEMO_DIR}/articles/{{article_id}}.truth.json",
+        package=f"{demo_dir()}/articles/{{article_id}}.tar.gz",
+        truth=f"{demo_dir()}/articles/{{article_id}}.truth.json",
     params:
-        seed=DEMO["seed"],
+        seed=cfg("demo/seed"),
     log:
         "logs/demo/article/{article_id}.log",
     threads: 1
@@ -55,22 +47,21 @@ rule demo_article:
 
 rule demo_corpus:
     input:
-        videos=expand(f"{DEMO_DIR}/videos/{{video_id}}.mp4", video_id=DEMO_VIDEO_IDS),
-        video_truth=expand(f"{DEMO_DIR}/videos/{{video_id}}.truth.json", video_id=DEMO_VIDEO_IDS),
-        articles=expand(f"{DEMO_DIR}/articles/{{article_id}}.tar.gz", article_id=DEMO_ARTICLE_IDS),
-        article_truth=expand(f"{DEMO_DIR}/articles/{{article_id}}.truth.json", article_id=DEMO_ARTICLE_IDS),
+        videos=demo_files("videos", ".mp4"),
+        video_truth=demo_files("videos", ".truth.json"),
+        articles=demo_files("articles", ".tar.gz"),
+        article_truth=demo_files("articles", ".truth.json"),
     output:
-        videos=f"{DEMO_DIR}/videos.tsv",
-        articles=f"{DEMO_DIR}/articles.tsv",
-        summary=f"{DEMO_DIR}/corpus.json",
+        videos=f"{demo_dir()}/videos.tsv",
+        articles=f"{demo_dir()}/articles.tsv",
+        summary=f"{demo_dir()}/corpus.json",
     log:
         "logs/demo/corpus.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     conda:
         "../envs/demo.yaml"
     script:
         "../scripts/demo_corpus.py"
-
-
-# Built only when a source is the demo: local, YouTube and PMC runs never plan it.
-if config["videos"]["source"]["kind"] == "demo" or config["articles"]["source"]["kind"] == "demo":
-    ALL_TARGETS.append(rules.demo_corpus.output)

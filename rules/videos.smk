@@ -1,49 +1,27 @@
-# Stage rules: see docs/data_contract.md
-# Video acquisition and filtering (paper 3.2.1-3.2.2, appendix 7.1-7.3): manifest shards (checkpoint) ->
+# Stage videos (mednarratives.videos; paper 3.2.1-3.2.2, appendix 7.1-7.3): manifest shards (checkpoint) ->
 # per-shard filter (duration, speech, key-frames + domain classifiers, Table 3 thresholds, narrative check)
 # -> per shard, the media of its kept videos (youtube: full-resolution download; demo, local: a symlink), which
-# the per-shard speech/frames stages read; kept.tsv lists every kept video.
-VID = config["videos"]
-VID_CLF = VID["classifier"]
-VID_CLF_MODEL = VID_CLF["model"] or f"results/models/domain/{VID_CLF['arch']}/model.pt"
-VID_CLF_DATA = VID_CLF["data"] or "results/videos/domain_data"
-# yt-dlp options: only the youtube source downloads.
-YOUTUBE_DOWNLOAD = VID["download"] if VIDEO_SOURCE["kind"] == "youtube" else {}
-
-
-# The manifest's input: the demo index, the local folder / manifest, or the YouTube keyword file.
-if VIDEO_SOURCE["kind"] == "demo":
-    VIDEOS_SOURCE_INPUT = [f"{DEMO_DIR}/videos.tsv"]
-elif VIDEO_SOURCE["kind"] == "local":
-    VIDEOS_SOURCE_INPUT = [VIDEO_SOURCE["path"]]
-else:
-    VIDEOS_SOURCE_INPUT = [VID["youtube"]["keywords"]]
-
-
-# An input function: `pattern` expanded over the video shards. The per-video stages run per shard on the videos
-# the shard's filter kept, so the DAG is planned right after the manifest checkpoint, a few jobs per shard.
-VIDEO_SHARDS = lambda: manifest_shards(checkpoints.videos_manifest)
-PER_VIDEO_SHARD = lambda pattern: lambda wildcards: expand(pattern, shard=VIDEO_SHARDS())
+# the per-shard speech and frames stages read; kept.tsv lists every kept video. Records: docs/data_contract.md.
 
 
 checkpoint videos_manifest:
     input:
-        VIDEOS_SOURCE_INPUT,
+        videos_source(),
     output:
         manifest=directory("results/videos/manifest"),
         ledger="results/ledger/videos_manifest/all.jsonl",
     params:
-        kind=VIDEO_SOURCE["kind"],
-        path=lambda wc, input: input[0] if VIDEO_SOURCE["kind"] in ("demo", "local") else "",
-        domain_hint=VIDEO_SOURCE.get("domain_hint", ""),
-        youtube=VID["youtube"] if VIDEO_SOURCE["kind"] == "youtube" else {},
-        shard_size=VID["shard_size"],
+        kind=cfg("videos/source/kind"),
+        path=videos_source_path,
+        domain_hint=lookup("videos/source/domain_hint", within=config, default=""),
+        youtube=cfg("videos/youtube") if is_youtube() else {},
+        shard_size=cfg("videos/shard_size"),
     log:
         "logs/videos/manifest.log",
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=24 * 60 if VIDEO_SOURCE["kind"] == "youtube" else 10,
+        runtime=24 * 60 if is_youtube() else 10,  # youtube: a network-bound search
     conda:
         "../envs/videos.yaml"
     script:
@@ -54,8 +32,8 @@ rule videos_domain_data:
     output:
         data=directory("results/videos/domain_data"),
     params:
-        seed=VID_CLF["seed"],
-        per_class=VID_CLF["demo_per_class"],
+        seed=cfg("videos/classifier/seed"),
+        per_class=cfg("videos/classifier/demo_per_class"),
     log:
         "logs/videos/domain_data.log",
     threads: 1
@@ -70,25 +48,25 @@ rule videos_domain_data:
 
 rule videos_domain_train:
     input:
-        data=VID_CLF_DATA,
-        hparams="resources/videos/domain_classifier.yaml",
+        data=videos_classifier_data(),
     output:
         model="results/models/domain/{arch}/model.pt",
         metrics="results/models/domain/{arch}/metrics.json",
     params:
-        arch=lambda wc: wc.arch,
-        seed=VID_CLF["seed"],
-        overrides={k: VID_CLF[k] for k in ("epochs", "img_size", "device") if VID_CLF.get(k)},
+        arch="{arch}",
+        preset=videos_classifier_preset,
+        seed=cfg("videos/classifier/seed"),
+        overrides=videos_classifier_overrides(),
     log:
         "logs/videos/domain_train_{arch}.log",
     benchmark:
-        "logs/benchmark/videos/domain_train_{arch}.tsv"
+        "logs/timings/videos_domain_train/{arch}.tsv"
     # CPU (demo): one thread; torch's extra threads spin against other jobs on a shared machine (10x slower)
-    threads: 1 if VID_CLF["device"] == "cpu" else 8
+    threads: 1 if cfg("videos/classifier/device") == "cpu" else 8
     resources:
         mem_mb=16000,
         runtime=12 * 60,
-        gpu=0 if VID_CLF["device"] == "cpu" else 1,
+        gpu=0 if cfg("videos/classifier/device") == "cpu" else 1,
     conda:
         "../envs/videos.yaml"
     script:
@@ -98,27 +76,28 @@ rule videos_domain_train:
 rule videos_filter:
     input:
         manifest="results/videos/manifest/{shard}.tsv",
-        model=VID_CLF_MODEL,
-        thresholds=VID["thresholds"],
+        model=videos_classifier_model(),
     output:
         records="results/videos/filter/{shard}.jsonl",
         ledger="results/ledger/videos_filter/{shard}.jsonl",
+        # youtube: the low-resolution downloads the filter decides on (demo, local: empty); the kept videos are
+        # downloaded again at full resolution by videos_full, so these go when the job is done
+        lowres=temp(directory("results/videos/lowres/{shard}")),
     params:
-        kind=VIDEO_SOURCE["kind"],
-        keyframes=VID["keyframes"],
-        threshold_overrides=VID["threshold_overrides"],
-        duration=VID["duration"],
-        max_subscribers=VID["max_subscribers"],
-        speech=VID["speech"],
-        narrative=VID["narrative"],
-        classify_threshold=VID_CLF["threshold"],
-        keep_near_positive=VID["keep_near_positive"],
-        lowres_dir="results/videos/lowres",
-        download=YOUTUBE_DOWNLOAD,
+        kind=cfg("videos/source/kind"),
+        keyframes=cfg("videos/keyframes"),
+        thresholds=cfg("videos/thresholds"),
+        duration=cfg("videos/duration"),
+        max_subscribers=cfg("videos/max_subscribers"),
+        speech=cfg("videos/speech"),
+        narrative=cfg("videos/narrative"),
+        classify_threshold=cfg("videos/classifier/threshold"),
+        keep_near_positive=cfg("videos/keep_near_positive"),
+        download=cfg("videos/download") if is_youtube() else {},  # yt-dlp options: only youtube downloads
     log:
         "logs/videos/filter/{shard}.log",
     benchmark:
-        "logs/benchmark/videos/filter/{shard}.tsv"
+        "logs/timings/videos_filter/{shard}.tsv"
     threads: 1
     resources:
         mem_mb=4000,
@@ -131,7 +110,7 @@ rule videos_filter:
 
 rule videos_kept:
     input:
-        records=PER_VIDEO_SHARD("results/videos/filter/{shard}.jsonl"),
+        records=per_shard("videos", "results/videos/filter/{shard}.jsonl"),
     output:
         kept="results/videos/kept.tsv",
     log:
@@ -154,14 +133,14 @@ rule videos_full:
         media=directory("results/videos/full/{shard}"),
         ledger="results/ledger/videos_full/{shard}.jsonl",
     params:
-        kind=VIDEO_SOURCE["kind"],
-        download=YOUTUBE_DOWNLOAD,
+        kind=cfg("videos/source/kind"),
+        download=cfg("videos/download") if is_youtube() else {},  # yt-dlp options: only youtube downloads
     log:
         "logs/videos/full/{shard}.log",
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=12 * 60 if VIDEO_SOURCE["kind"] == "youtube" else 10,
+        runtime=12 * 60 if is_youtube() else 10,  # youtube: full-resolution downloads
     conda:
         "../envs/videos.yaml"
     script:
@@ -171,9 +150,9 @@ rule videos_full:
 rule videos_score:
     """Demo only: decisions and key-frame recall against the demo truth."""
     input:
-        records=PER_VIDEO_SHARD("results/videos/filter/{shard}.jsonl"),
-        ledgers=PER_VIDEO_SHARD("results/ledger/videos_filter/{shard}.jsonl"),
-        truth=expand(f"{DEMO_DIR}/videos/{{video_id}}.truth.json", video_id=DEMO_VIDEO_IDS),
+        records=per_shard("videos", "results/videos/filter/{shard}.jsonl"),
+        ledgers=per_shard("videos", "results/ledger/videos_filter/{shard}.jsonl"),
+        truth=demo_files("videos", ".truth.json"),
     output:
         score="results/videos/score.json",
     log:
@@ -186,8 +165,3 @@ rule videos_score:
         "../envs/videos.yaml"
     script:
         "../scripts/videos_score.py"
-
-
-ALL_TARGETS.append("results/videos/kept.tsv")
-if VIDEO_SOURCE["kind"] == "demo":
-    ALL_TARGETS.append("results/videos/score.json")

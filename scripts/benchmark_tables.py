@@ -9,7 +9,7 @@ with logged(snakemake.log[0]):
     splits = json.loads(Path(snakemake.input.splits).read_text())
     run_benchmark(trained=dict(zip(p.variants, zip(snakemake.input.model_configs, snakemake.input.weights,
                                                       snakemake.input.random_inits))),
-                  baselines=p.baselines, registries=list(snakemake.input.registries), merged_registry=p.merged_registry,
+                  baselines=p.baselines, registries=list(snakemake.input.registries), merged_registry=snakemake.output.merged_registry,
                   heldout_shards=splits["shards"]["heldout"], ks=p.ks, seed=p.seed, retrieval_limit=p.retrieval_limit,
                   device=p.device, table7=snakemake.output.table7, table1=snakemake.output.table1,
                   table2=snakemake.output.table2, figure3=snakemake.output.figure3,

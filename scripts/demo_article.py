@@ -1,4 +1,4 @@
-from mednarratives.demo.articles import build_article
+from mednarratives_demo.articles import build_article
 from mednarratives.smk import logged
 
 with logged(snakemake.log[0]):
@@ -7,5 +7,4 @@ with logged(snakemake.log[0]):
         seed=snakemake.params.seed,
         out_tar=snakemake.output.package,
         out_truth=snakemake.output.truth,
-        text_path=snakemake.input.text,
     )

@@ -1,4 +1,4 @@
-from mednarratives.demo.corpus import write_index
+from mednarratives_demo.corpus import write_index
 from mednarratives.smk import logged
 
 with logged(snakemake.log[0]):

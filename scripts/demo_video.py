@@ -1,4 +1,4 @@
-from mednarratives.demo.video import build_video, load_plan
+from mednarratives_demo.video import build_video, load_plan
 from mednarratives.smk import logged
 
 with logged(snakemake.log[0]):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+PAPER_REGISTRY = REPO / "config" / "benchmark" / "paper.yaml"  # the paper benchmark's registry (docs/benchmark.md)
 WORKFLOW_ENTRIES = ("Snakefile", "config", "rules", "scripts", "resources", "envs", "profiles", "src", "devsets")
 
 

@@ -1,8 +1,9 @@
-"""Atomic, deterministic file output shared by every stage."""
+"""Atomic, deterministic file output and file digests shared by every stage."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -49,6 +50,12 @@ def read_json(path: str | os.PathLike) -> Any:
 def read_jsonl(path: str | os.PathLike) -> list[Any]:
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
+    """Hex digest of a file's bytes (hashlib.file_digest; `algorithm` as hashlib names it)."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, algorithm).hexdigest()
 
 
 def read_jsonl_by(path: str | os.PathLike, key: str = "video_id") -> dict[Any, Any]:

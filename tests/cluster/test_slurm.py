@@ -95,7 +95,7 @@ class SnakemakeRun:
 def demo_article_targets(workdir: Path, n: int) -> list[str]:
     """n demo article packages: ids from the list API, else from the dry run's job list."""
     try:
-        from mednarratives.demo.articles import article_ids
+        from mednarratives_demo.articles import article_ids
 
         ids = list(article_ids(DEMO["n_articles"], DEMO["seed"]))
     except ImportError:
@@ -156,13 +156,13 @@ def test_demo_articles_run_through_sbatch(slurm_cluster, slurm_runs):
         for path in (run.workdir / target, run.workdir / target.replace(".tar.gz", ".truth.json")):
             assert path.stat().st_size > 0, path
     assert_went_through_sbatch(slurm_cluster, jobs, run.workdir)
-    # No MEDNARRATIVES_SLURM_PARTITION: the cluster's default partition; the profile's per-rule resources.
+    # No MEDNARRATIVES_SLURM_PARTITION: the cluster's default partition; the rule's resources.
     partition = default_partition(slurm_cluster)
     for _, slurm_id, _ in jobs:
         job = slurm_cluster.show_job(slurm_id)
         assert job["Partition"] == partition, job
         assert job["NumCPUs"] == "1", job
-        assert "mem=1000M" in job["TRES"], job  # set-resources: demo_article: mem_mb: 1000
+        assert "mem=1000M" in job["TRES"], job  # the rule's resources: mem_mb=1000
         assert job["TimeLimit"] == "00:05:00", job  # runtime: 5
         assert "gpu" not in job.get("TresPerJob", ""), job
 

@@ -30,15 +30,20 @@ def test_keys_that_do_not_change_results_rerun_nothing(demo_run, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("override, rules", [
     ({"speech": {"beam_size": 5}}, {"speech_asr"} | AFTER_SPEECH),
-    ({"text": {"vocabulary": "resources/vocabulary"}}, {"text_video"} | AFTER_FRAMES),
+    ({"text": {"vocabulary": "src/mednarratives/speech/data/vocabulary"}}, {"text_video"} | AFTER_FRAMES),
     ({"frames": {"pad_time": 0.5}}, {"frames_video"} | AFTER_FRAMES),
     ({"traces": {"cursor": {"diff_threshold": 30}}}, {"frames_video"} | AFTER_FRAMES),
     ({"traces": {"max_gap_s": 0.3}}, AFTER_FRAMES),  # not frames_video: cursor points are raw
     ({"traces": {"score_edge_s": 0.5}}, {"traces_score", "all"}),
     ({"articles": {"pairing": {"reading_order": False}}},
      {"articles_pairs", "articles_index", "articles_score"} | DATASET_ON),
+    # keys that only the schema lists (their defaults fill the config): rule params hold them too
+    ({"speech": {"corrector": {"min_score": 0.65}}}, {"speech_asr"} | AFTER_SPEECH),
+    ({"speech": {"score_tolerance_s": 0.3}}, {"speech_score", "all"}),
+    ({"articles": {"pairing": {"prior": 0.8}}}, {"articles_pairs", "articles_index", "articles_score"} | DATASET_ON),
 ], ids=["speech.beam_size", "text.vocabulary", "frames.pad_time", "traces.cursor", "traces.max_gap_s",
-        "traces.score_edge_s", "articles.pairing"])
+        "traces.score_edge_s", "articles.pairing", "speech.corrector", "speech.score_tolerance_s",
+        "articles.pairing.prior"])
 def test_a_stage_key_reruns_that_stage_and_what_follows(demo_run, tmp_path, override, rules):
     assert set(dry_run_with(demo_run, tmp_path, override)) == rules
 

@@ -115,6 +115,17 @@ def test_unsafe_members_are_rejected(tmp_path, members, reason):
     assert not (tmp_path / "evil.txt").exists()
 
 
+def test_members_pass_the_data_filter(tmp_path):
+    """tarfile's "data" filter: a ".." that stays inside is resolved, setuid and group/other write bits go."""
+    setuid = tarfile.TarInfo("PMC1/x/../b.jpg")
+    setuid.size, setuid.mode = 3, 0o6777
+    archive = make_tar(tmp_path / "ok.tar.gz", [("PMC1/a.nxml", NXML), (setuid, b"abc")])
+    out = safe_extract_tar(archive, tmp_path / "out" / "PMC1")
+    assert sorted(out) == ["PMC1/a.nxml", "PMC1/b.jpg"]
+    assert out["PMC1/b.jpg"].read_bytes() == b"abc"
+    assert out["PMC1/b.jpg"].stat().st_mode & 0o7777 == 0o755
+
+
 @pytest.mark.parametrize("limits, reason", [
     (TarLimits(max_members=2), "too_many_members"),
     (TarLimits(max_member_bytes=100), "member_too_large"),

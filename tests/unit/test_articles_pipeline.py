@@ -11,7 +11,7 @@ import pytest
 from mednarratives import ledger
 from mednarratives.articles import pipeline, subfigures
 from mednarratives.articles.score import average_precision, score
-from mednarratives.demo.articles import build_article
+from mednarratives_demo.articles import build_article
 from mednarratives.io import read_json, read_jsonl
 
 FLOW = {"articles_manifest": None, "articles_parse": "articles_manifest", "articles_filter": "articles_parse",

@@ -20,7 +20,7 @@ from mednarratives.articles.subfigures import (
     synthetic_dataset,
     synthetic_figures,
 )
-from mednarratives.demo.articles import article_ids
+from mednarratives_demo.articles import article_ids
 
 HAS_YOLO = importlib.util.find_spec("ultralytics") is not None
 
@@ -114,9 +114,10 @@ print(json.dumps({{"metrics": m, "dets": dets, "size": img.size}}))
         assert 0 <= box[0] < box[2] <= w and 0 <= box[1] < box[3] <= h and 0.0 <= score <= 1.0
     assert (tmp_path / "metrics.json").exists() and (tmp_path / "w.pt").stat().st_size > 100_000
     # the exported weights carry no date or temp-file name: exporting again gives the same bytes
-    from mednarratives.articles.subfigures import export_weights, file_sha256
+    from mednarratives.articles.subfigures import export_weights
+    from mednarratives.io import file_digest
     export_weights(tmp_path / "w.pt", tmp_path / "again.pt")
-    assert file_sha256(tmp_path / "again.pt") == file_sha256(tmp_path / "w.pt")
+    assert file_digest(tmp_path / "again.pt") == file_digest(tmp_path / "w.pt")
 
 
 def _grid_figure(gap=8, bg=(255, 255, 255)):
@@ -165,7 +166,8 @@ def test_exported_weights_do_not_depend_on_the_working_directory(tmp_path, monke
     same bytes (the determinism test compares runs in different folders)."""
     import torch
 
-    from mednarratives.articles.subfigures import export_weights, file_sha256
+    from mednarratives.articles.subfigures import export_weights
+    from mednarratives.io import file_digest
 
     digests = []
     for name in ("first", "second"):
@@ -176,7 +178,7 @@ def test_exported_weights_do_not_depend_on_the_working_directory(tmp_path, monke
         torch.save({"date": name, "train_args": dict(args), "model": _ModelWithArgs(dict(args)), "ema": None,
                     "optimizer": {"lr": 0.01}, "weights": torch.arange(6.0)}, wf / "best.pt")
         export_weights(wf / "best.pt", wf / "weights.pt")
-        digests.append(file_sha256(wf / "weights.pt"))
+        digests.append(file_digest(wf / "weights.pt"))
         ckpt = torch.load(wf / "weights.pt", weights_only=False)
         assert ckpt["train_args"]["project"] == "work" and ckpt["model"].args["save_dir"] == os.path.join("work", "run")
     assert digests[0] == digests[1]

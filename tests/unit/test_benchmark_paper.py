@@ -11,16 +11,14 @@ import pytest
 import torch
 import yaml
 
+from conftest import PAPER_REGISTRY
 from mednarratives.benchmark.fixtures import write_paper_fixtures
-from mednarratives.benchmark.tables import PAPER_REGISTRY, BenchmarkIncomplete, run_benchmark
+from mednarratives.benchmark.tables import BenchmarkIncomplete, run_benchmark
 from mednarratives.dataset import write_shards
 from mednarratives.models import clip_configs as C
+from micro_clip import micro_clip_spec
 
-MICRO = {"name": "micro", "model_cfg": {
-    "embed_dim": 16,
-    "vision_cfg": {"image_size": 32, "patch_size": 8, "width": 32, "layers": 1, "head_width": 16},
-    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 32, "heads": 1, "layers": 1}},
-    "tokenizer": {"kind": "simple", "context_length": 32}, "image_size": 32}
+MICRO = micro_clip_spec()
 
 
 def _micro_model(tmp_path):
@@ -93,7 +91,7 @@ def one_thread():
 
 
 def test_paper_benchmark_on_native_format_fixtures(tmp_path, one_thread):
-    data = write_paper_fixtures(tmp_path / "data")
+    data = write_paper_fixtures(tmp_path / "data", PAPER_REGISTRY)
     rng = np.random.default_rng(0)
     shards = write_shards([{"key": f"k{i}", "image": rng.integers(0, 256, (32, 32, 3), dtype=np.uint8),
                             "caption": f"caption {i}", "meta": {"domain": ("ct", "histopathology")[i % 2]}}

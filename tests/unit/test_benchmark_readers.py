@@ -7,15 +7,16 @@ import numpy as np
 import pytest
 import yaml
 
+from conftest import PAPER_REGISTRY
+from mednarratives.benchmark import evaluate as E
 from mednarratives.benchmark import fixtures as F
 from mednarratives.benchmark.readers import H5Image, missing_paths, open_image
-from mednarratives.benchmark.tables import PAPER_REGISTRY, merge_registries
-from mednarratives.models import evaluate as E
+from mednarratives.benchmark.tables import merge_registries
 
 
 def _load(tmp_path, writer, *names, per_class=2):
     root = tmp_path / "data"
-    F.WRITERS[writer](F._Writer(root, per_class, 0))
+    F.WRITERS[writer](F._Writer(root, PAPER_REGISTRY, per_class, 0))
     reg = merge_registries([PAPER_REGISTRY], tmp_path / "merged.yaml", root)
     entries, base = E.load_registry(reg)
     return root, [E.load_dataset(n, entries[n], base) for n in names]
@@ -104,7 +105,7 @@ def test_hdf5_pcam(tmp_path):
 
 
 def test_every_paper_dataset_reads_and_missing_files_are_named(tmp_path):
-    root = F.write_paper_fixtures(tmp_path / "data")
+    root = F.write_paper_fixtures(tmp_path / "data", PAPER_REGISTRY)
     reg = merge_registries([PAPER_REGISTRY], tmp_path / "merged.yaml", root)
     entries, base = E.load_registry(reg)
     assert len(entries) == 29 and not any(missing_paths(e) for e in entries.values())

@@ -10,12 +10,9 @@ from mednarratives.benchmark.tables import build_demo_registry, run_benchmark
 from mednarratives.dataset.assemble import assemble
 from mednarratives.io import write_jsonl
 from mednarratives.models.genmedclip import train_variant
+from micro_clip import micro_clip_spec
 
-MICRO = {"name": "micro", "model_cfg": {
-    "embed_dim": 32,
-    "vision_cfg": {"image_size": 32, "patch_size": 8, "width": 64, "layers": 1, "head_width": 32},
-    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 32, "heads": 1, "layers": 1}},
-    "tokenizer": {"kind": "simple", "context_length": 32}, "image_size": 32}
+MICRO = micro_clip_spec()
 
 
 def _corpus(tmp_path, n_groups=10):

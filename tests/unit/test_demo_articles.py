@@ -13,8 +13,10 @@ import pytest
 from lxml import etree
 from PIL import Image
 
-from mednarratives.demo import articles
-from mednarratives.demo.articles import article_ids, build_article, panel_pixels, plan_article
+from mednarratives.articles import synthetic as articles
+from mednarratives.articles.synthetic import panel_pixels, plan_article
+from mednarratives_demo import articles as demo_articles
+from mednarratives_demo.articles import article_ids, build_article
 
 SEED = 20250107
 N = 12  # the default corpus: two passes over FIGURE_CYCLE
@@ -245,7 +247,7 @@ def test_outputs_are_atomic(tmp_path, monkeypatch):
     def boom(fig):
         raise RuntimeError("render failed")
 
-    monkeypatch.setattr(articles, "render_figure", boom)
+    monkeypatch.setattr(demo_articles, "render_figure", boom)
     with pytest.raises(RuntimeError):
         build_article("PMC9000001", SEED, str(tmp_path / "x.tar.gz"), str(tmp_path / "x.json"))
     assert list(tmp_path.iterdir()) == []

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from mednarratives.demo import speech
+from mednarratives.speech import espeak as speech
 
 REPO = Path(__file__).resolve().parents[2]
 TEXT = "Look here at the lesion in the right lobe of the liver, suspicious for hepatocellular carcinoma."

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mednarratives.demo import video
+from mednarratives_demo import video
 from mednarratives.domains import DOMAINS
 from mednarratives.io import read_json
 

@@ -3,9 +3,9 @@ import subprocess
 import numpy as np
 import pytest
 
-from mednarratives.demo.sources import load_cine, load_image
+from mednarratives.assets import load_cine, load_image
 from mednarratives.frames.chunks import ChunkParams, StableChunker, thumbnail, to_gray
-from mednarratives.frames.decode import (LIMITED_LUMA_SPAN, DecodeError, i420_luma, i420_to_rgb, iter_batches, read_all, scaled_size,
+from mednarratives.videos.decode import (LIMITED_LUMA_SPAN, DecodeError, i420_luma, i420_to_rgb, iter_batches, read_all, scaled_size,
                                          stream_info)
 
 FPS = 15

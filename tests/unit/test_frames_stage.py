@@ -7,7 +7,7 @@ import pytest
 from mednarratives.frames.chunks import ChunkParams
 from mednarratives.frames.stage import FramesParams, assign_scene, dedup_images, run_frames, run_shard, scene_chunks
 from mednarratives.io import read_jsonl, write_jsonl
-from mednarratives.traces.video import VideoTraceParams
+from mednarratives.frames.video import VideoTraceParams
 
 
 def test_scene_chunks_from_medical_keyframes_padded():

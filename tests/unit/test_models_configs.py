@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from mednarratives.models import clip_configs as C
+from micro_clip import micro_clip_spec
 
 WORDS = ["ct", "mri", "scan", "shows", "a", "lesion", "in", "the", "liver", "lung", "nodule", "image", "of"]
 
@@ -26,14 +27,6 @@ def bert_tokenizer_dir(tmp_path):
     (out / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]) + "\n")
     (out / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "BertTokenizer", "do_lower_case": True}))
     return out
-
-
-def _micro_spec(tokenizer):
-    return {"name": "micro", "model_cfg": {
-        "embed_dim": 32,
-        "vision_cfg": {"image_size": 32, "patch_size": 8, "width": 64, "layers": 1, "head_width": 32},
-        "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 1, "layers": 1}},
-        "tokenizer": tokenizer, "image_size": 32}
 
 
 def test_paper_variants_match_the_paper(tmp_path):
@@ -67,7 +60,7 @@ def test_tiny_variant_is_small(tmp_path):
 def test_local_hf_tokenizer_is_copied_and_used(tmp_path, bert_tokenizer_dir):
     import open_clip
 
-    spec = _micro_spec({"kind": "hf", "context_length": 24})
+    spec = micro_clip_spec(16, {"kind": "hf", "context_length": 24})
     d = C.write_model_dir(spec, tmp_path / "m", tokenizer_dir=bert_tokenizer_dir)
     prov = json.loads((d / C.PROVENANCE_NAME).read_text())
     assert prov["tokenizer_used"] == "hf" and prov["tokenizer"]["files"] == ["tokenizer_config.json", "vocab.txt"]
@@ -92,7 +85,7 @@ def test_local_hf_text_tower(tmp_path, bert_tokenizer_dir):
     cfg = BertConfig(vocab_size=5 + len(WORDS), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
                      intermediate_size=64, max_position_embeddings=64)
     BertModel(cfg).save_pretrained(str(hf_dir))
-    spec = _micro_spec({"kind": "hf", "context_length": 24})
+    spec = micro_clip_spec(16, {"kind": "hf", "context_length": 24})
     d = C.write_model_dir(spec, tmp_path / "m", tokenizer_dir=bert_tokenizer_dir, text_model_dir=hf_dir)
     text_cfg = C.read_model_config(d)["model_cfg"]["text_cfg"]
     assert text_cfg["hf_model_name"] == str(hf_dir.resolve())

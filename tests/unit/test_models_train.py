@@ -11,12 +11,9 @@ import torch
 from mednarratives.dataset import write_shards
 from mednarratives.models import clip_configs as C
 from mednarratives.models import train as T
+from micro_clip import micro_clip_spec
 
-MICRO = {"name": "micro", "model_cfg": {
-    "embed_dim": 32,
-    "vision_cfg": {"image_size": 32, "patch_size": 8, "width": 64, "layers": 1, "head_width": 32},
-    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 32, "heads": 1, "layers": 1}},
-    "tokenizer": {"kind": "simple", "context_length": 32}, "image_size": 32}
+MICRO = micro_clip_spec()
 
 
 def _samples(n):
@@ -85,7 +82,7 @@ def test_open_clip_train_runs_one_epoch_on_our_shards(tmp_path):
     assert trained.keys() == random_sd.keys()
     assert not torch.equal(trained["visual.conv1.weight"], random_sd["visual.conv1.weight"])
 
-    from mednarratives.models.evaluate import encode_texts, load_model
+    from mednarratives.benchmark.evaluate import encode_texts, load_model
 
     bundle = load_model(model_dir, weights)
     assert encode_texts(bundle, ["ct scan of the liver"]).shape == (1, 32)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mednarratives.demo import sources
+from mednarratives import assets as sources
 from mednarratives.domains import DOMAINS
 
 

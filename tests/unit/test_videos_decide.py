@@ -60,17 +60,17 @@ def speech_ok(monkeypatch):
 
 
 def cfg(**kw):
-    return D.FilterConfig(thresholds=D.Thresholds.load(), min_duration=kw.pop("min_duration", 10.0),
+    return D.FilterConfig(thresholds=D.Thresholds.from_config(), min_duration=kw.pop("min_duration", 10.0),
                           keyframes={"default": {"width": 96, "min_scene_s": 0.5}}, streak_gap_s=1.0, **kw)
 
 
 def test_table3_thresholds_loaded():
-    t = D.Thresholds.load()
+    t = D.Thresholds.from_config()
     assert t.share_for("ct") == 0.10 and t.share_for("xray") == 0.10 and t.share_for("mri") == 0.05
     assert t.share_for("endoscopy") == 0.50 and t.share_for("ultrasound") == 0.40
     assert t.share_for("ophthalmology") == 0.35 and t.share_for("mammography") == 0.25
     assert t.share_for("dermatology") == 0.30 and t.share_for("illustration") == 0.20
-    assert D.Thresholds.load(overrides={"share": {"mri": 0.2}}).share_for("mri") == 0.2
+    assert D.Thresholds.from_config({"share": {"mri": 0.2}}).share_for("mri") == 0.2
 
 
 def test_categorize():

@@ -15,12 +15,12 @@ against Content-Length and while streaming, retries with exponential backoff (+ 
 errors, timeouts, truncated bodies, 408/425/429/5xx and MD5 mismatches, none for other 4xx; every file is
 written to a temporary name and renamed on success, so a path exists only when complete.
 
-Tar packages: members are checked before anything is written: no absolute paths, no "..", no backslashes or
-NUL, no links or devices (only regular files and directories), no duplicates, at most `max_members`
-members, `max_member_bytes` per member and `max_total_bytes` in all (also counted while copying). The
-package is extracted into a temporary folder renamed into place at the end. Problems raise
-UnsafeArchiveError / PackageError / FetchError (all PackageError, with a short `reason` and
-`.ledger_row(stage)`), which a caller turns into a ledger row.
+Tar packages: each member passes tarfile's "data" extraction filter (nothing outside the destination, no
+special files) and the package's own rules before it is written: no absolute names, no backslashes or NUL,
+no links (only regular files and directories), no duplicates, at most `max_members` members,
+`max_member_bytes` per member and `max_total_bytes` in all. The package is extracted into a temporary
+folder renamed into place at the end. Problems raise UnsafeArchiveError / PackageError / FetchError (all
+PackageError, with a short `reason` and `.ledger_row(stage)`), which a caller turns into a ledger row.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import hashlib
 import http.client
 import json
 import os
+import posixpath
 import re
 import shutil
 import socket
@@ -46,10 +47,10 @@ from typing import Callable, Iterable, Iterator
 
 from lxml import etree
 
-from mednarratives import ledger
-from mednarratives.io import atomic_path
+from mednarratives import ledger, settings
+from mednarratives.io import atomic_path, file_digest
 
-PMC_CLOUD_BASE = "https://pmc-oa-opendata.s3.amazonaws.com/"
+PMC_CLOUD_BASE = settings.defaults("articles", "source", "base_url")
 PMC_BUCKET = "pmc-oa-opendata"
 XML_SUFFIXES = (".nxml", ".xml")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".webp", ".bmp")
@@ -189,21 +190,6 @@ class TarLimits:
     max_total_bytes: int = 1 * 2**30
 
 
-def _check_member_name(name: str) -> str:
-    if not name or "\x00" in name:
-        raise UnsafeArchiveError("bad_name", repr(name))
-    if "\\" in name:
-        raise UnsafeArchiveError("backslash_path", name)
-    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        raise UnsafeArchiveError("absolute_path", name)
-    parts = [p for p in name.split("/") if p not in ("", ".")]
-    if any(p == ".." for p in parts):
-        raise UnsafeArchiveError("path_traversal", name)
-    if not parts:
-        raise UnsafeArchiveError("bad_name", repr(name))
-    return "/".join(parts)
-
-
 def _member_kind(m: tarfile.TarInfo) -> str:
     if m.issym():
         return "symlink"
@@ -218,6 +204,35 @@ def _member_kind(m: tarfile.TarInfo) -> str:
     if m.isreg():
         return "file"
     return "other"
+
+
+def _checked_member(m: tarfile.TarInfo, dest: Path, archive: str) -> tuple[str, tarfile.TarInfo]:
+    """(normalised name, filtered member) of a member that may be written under `dest`.
+
+    tarfile's "data" extraction filter (PEP 706) refuses what would land outside `dest` and special files;
+    on top of it the package takes only regular files and folders with POSIX names, and refuses an absolute
+    name, which the filter would silently make relative."""
+    kind = _member_kind(m)
+    if not m.name or "\x00" in m.name:
+        raise UnsafeArchiveError("bad_name", repr(m.name), archive)
+    if "\\" in m.name:
+        raise UnsafeArchiveError("backslash_path", m.name, archive)
+    try:
+        filtered = tarfile.data_filter(m, str(dest))
+    except tarfile.OutsideDestinationError:
+        raise UnsafeArchiveError("path_traversal", m.name, archive) from None
+    except tarfile.AbsolutePathError:
+        raise UnsafeArchiveError("absolute_path", m.name, archive) from None
+    except tarfile.FilterError:  # a special file, or a link that leaves dest
+        raise UnsafeArchiveError(kind, f"{m.name} ({kind})", archive) from None
+    if filtered.name != m.name:
+        raise UnsafeArchiveError("absolute_path", m.name, archive)
+    if kind not in ("file", "dir"):
+        raise UnsafeArchiveError(kind, f"{m.name} ({kind})", archive)
+    name = posixpath.normpath(m.name)
+    if name == "." and kind == "file":
+        raise UnsafeArchiveError("bad_name", repr(m.name), archive)
+    return name, filtered
 
 
 def safe_extract_tar(archive: str | os.PathLike, dest: str | os.PathLike,
@@ -244,40 +259,18 @@ def safe_extract_tar(archive: str | os.PathLike, dest: str | os.PathLike,
                     count += 1
                     if count > limits.max_members:
                         raise UnsafeArchiveError("too_many_members", f"> {limits.max_members}", archive.name)
-                    name = _check_member_name(m.name)
-                    kind = _member_kind(m)
-                    if kind not in ("file", "dir"):
-                        raise UnsafeArchiveError(kind, f"{m.name} ({kind})", archive.name)
-                    if kind == "dir":
-                        (tmp / name).mkdir(parents=True, exist_ok=True)
-                        continue
-                    if name in out:
-                        raise UnsafeArchiveError("duplicate_member", name, archive.name)
-                    if m.size > limits.max_member_bytes:
-                        raise UnsafeArchiveError("member_too_large", f"{name}: {m.size} bytes", archive.name)
-                    total += m.size
-                    if total > limits.max_total_bytes:
-                        raise UnsafeArchiveError("archive_too_large", f"> {limits.max_total_bytes} bytes",
-                                                 archive.name)
-                    target = tmp / name
-                    if tmp.resolve() not in target.resolve().parents:
-                        raise UnsafeArchiveError("path_traversal", name, archive.name)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    src = tf.extractfile(m)
-                    if src is None:
-                        raise UnsafeArchiveError("other", name, archive.name)
-                    written = 0
-                    with src, open(target, "wb") as fh:
-                        while True:
-                            chunk = src.read(1 << 20)
-                            if not chunk:
-                                break
-                            written += len(chunk)
-                            if written > m.size or written > limits.max_member_bytes:
-                                raise UnsafeArchiveError("member_too_large", name, archive.name)
-                            fh.write(chunk)
-                    os.chmod(target, 0o644)
-                    out[name] = dest / name
+                    name, m = _checked_member(m, tmp, archive.name)
+                    if m.isfile():
+                        if name in out:
+                            raise UnsafeArchiveError("duplicate_member", name, archive.name)
+                        if m.size > limits.max_member_bytes:
+                            raise UnsafeArchiveError("member_too_large", f"{name}: {m.size} bytes", archive.name)
+                        total += m.size
+                        if total > limits.max_total_bytes:
+                            raise UnsafeArchiveError("archive_too_large", f"> {limits.max_total_bytes} bytes",
+                                                     archive.name)
+                        out[name] = dest / name
+                    tf.extract(m.replace(name=name, deep=False), tmp, filter="data")
             except (tarfile.TarError, EOFError, OSError, zlib.error) as e:  # truncated / corrupt gzip or tar
                 raise PackageError("corrupt_archive", f"{type(e).__name__}: {e}", archive.name) from e
         os.replace(tmp, dest)
@@ -328,12 +321,13 @@ _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
+@settings.schema_defaults("articles", "source", "fetch")
 class FetchOptions:
-    timeout_s: float = 30.0           # socket timeout (connect and each read)
-    attempts: int = 4                 # total tries per file
-    backoff_s: float = 1.0            # sleep backoff_s * 2**k after failed try k (capped), or Retry-After
-    max_backoff_s: float = 60.0
-    max_bytes: int = 512 * 2**20      # per file
+    timeout_s: float              # socket timeout (connect and each read)
+    attempts: int                 # total tries per file
+    backoff_s: float              # sleep backoff_s * 2**k after failed try k (capped), or Retry-After
+    max_backoff_s: float
+    max_bytes: int                # per file
     user_agent: str = USER_AGENT
     chunk_bytes: int = 1 << 16
 
@@ -429,14 +423,6 @@ def _fetch_bytes(url: str, opt: FetchOptions, sleep: Callable[[float], None]) ->
     with tempfile.TemporaryDirectory() as d:
         p = download(url, Path(d) / "body", opt, sleep=sleep)
         return p.read_bytes()
-
-
-def _md5_file(path: Path) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _safe_file_name(name: str) -> str | None:
@@ -551,7 +537,7 @@ class HttpSource:
                     skipped.append((safe, f"media={media}"))
                     continue
                 target = dest / safe
-                if md5 and target.is_file() and _md5_file(target) == md5.lower():
+                if md5 and target.is_file() and file_digest(target, "md5") == md5.lower():
                     got[safe] = target  # complete from an earlier run
                     continue
                 try:

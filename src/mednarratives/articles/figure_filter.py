@@ -18,6 +18,7 @@ from typing import Callable
 
 import yaml
 
+from mednarratives import settings
 from mednarratives.domains import DOMAINS
 
 
@@ -57,7 +58,8 @@ def load_classifier(loader: str, path: str) -> Callable:
     return getattr(importlib.import_module(mod), fn)(path)
 
 
-def classify(figure: dict, keywords, classifier=None, image=None, threshold: float = 0.5) -> dict:
+def classify(figure: dict, keywords, classifier=None, image=None,
+             threshold: float = settings.defaults("articles", "filter", "threshold")) -> dict:
     """{medical, domain, method, scores, keep} for one parsed figure record."""
     if classifier is not None and image is not None:
         probs = classifier.predict([image])[0]

@@ -30,7 +30,10 @@ from typing import Sequence
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from mednarratives import settings
 from mednarratives.articles.jats import normalize_ws
+
+CONFIG = settings.defaults("articles", "pairing")  # the defaults of the keyword arguments below
 
 _ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii")
 _H = {"left": 0.0, "center": 0.5, "centre": 0.5, "middle": 0.5, "right": 1.0}
@@ -124,7 +127,8 @@ def one_case(panels: Sequence[dict], low: float = 0.8) -> list[dict]:
 
 
 def pair_figure(panels: Sequence[dict], subcaptions: Sequence[dict], caption: str = "",
-                thresholds: Sequence[float] = (0.95, 0.8), use_reading_order: bool = True) -> FigurePairing:
+                thresholds: Sequence[float] = CONFIG["thresholds"], use_reading_order: bool = CONFIG["reading_order"],
+                prior: float = CONFIG["prior"]) -> FigurePairing:
     """Pair one figure's panels (dicts with `box` and `label_candidates` [{text, conf}], in reading order)
     with its sub-captions (dicts with `labels`, `text`, `context`). OCR reads count in the figure's letter case
     only (one_case)."""
@@ -163,11 +167,11 @@ def pair_figure(panels: Sequence[dict], subcaptions: Sequence[dict], caption: st
                              "spatial")
 
     if use_reading_order and len(panels) == len(labels):
-        return _joint_assign(panels, labels, thresholds, make)
+        return _joint_assign(panels, labels, thresholds, prior, make)
     if use_reading_order and len(panels) > len(labels) and all("score" in p for p in panels):
         # more detections than labels: the least confident ones are the surplus (spurious or merged boxes)
         keep = sorted(sorted(range(len(panels)), key=lambda i: (-panels[i]["score"], i))[:len(labels)])
-        res = _joint_assign([panels[i] for i in keep], labels, thresholds,
+        res = _joint_assign([panels[i] for i in keep], labels, thresholds, prior,
                             lambda pi, k, m: make(keep[pi], k, m))
         res.unpaired_panels = {i: "surplus_low_score" for i in range(len(panels)) if i not in keep}
         return res
@@ -209,8 +213,9 @@ def pair_figure(panels: Sequence[dict], subcaptions: Sequence[dict], caption: st
                          [label_text[k] for k in sorted(free, key=order)], "letters")
 
 
-def _joint_assign(panels: Sequence[dict], labels: list[str], thresholds: Sequence[float], make) -> FigurePairing:
-    """As many panels as labels: reading order is the prior (weight PRIOR per panel), each OCR read at or above
+def _joint_assign(panels: Sequence[dict], labels: list[str], thresholds: Sequence[float], prior: float,
+                  make) -> FigurePairing:
+    """As many panels as labels: reading order is the prior (weight `prior` per panel), each OCR read at or above
     the lowest threshold a vote of its confidence; the assignment maximising prior + votes wins (Hungarian).
     One confident read cannot move two panels off reading order; two consistent reads can (column-major
     layouts)."""
@@ -219,7 +224,7 @@ def _joint_assign(panels: Sequence[dict], labels: list[str], thresholds: Sequenc
     votes: dict[tuple[int, int], float] = {}
     index = {k: j for j, k in enumerate(labels)}
     for i, p in enumerate(panels):
-        gain[i, i] += PRIOR
+        gain[i, i] += prior
         for c in p.get("label_candidates") or []:
             j = index.get(_key(c.get("text", "")))
             conf = float(c.get("conf", 0.0))
@@ -236,8 +241,6 @@ def _joint_assign(panels: Sequence[dict], labels: list[str], thresholds: Sequenc
         pairs.append(make(int(i), labels[int(j)], method))
     return FigurePairing(sorted(pairs, key=lambda p: p.panel), {}, [], "letters")
 
-
-PRIOR = 0.9
 
 
 def inline_refs(citations: Sequence[dict], labels: Sequence[str]) -> list[str]:

@@ -18,11 +18,11 @@ import shutil
 import tempfile
 from collections import defaultdict
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from PIL import Image, UnidentifiedImageError
 
-from mednarratives import ledger
+from mednarratives import ledger, settings
 from mednarratives.articles import fetch, figure_filter, jats, pairing
 from mednarratives.articles.subcaptions import split_subcaptions
 from mednarratives.io import atomic_path, read_jsonl, write_jsonl
@@ -32,6 +32,9 @@ log = logging.getLogger("mednarratives.articles")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 PASS_SUFFIXES = (".jpg", ".jpeg", ".png")
 Image.MAX_IMAGE_PIXELS = 200_000_000  # PMC figures can be large; refuse decompression bombs beyond this
+
+SOURCE, FILTER, SUBFIGURES, PAIRING = (settings.defaults("articles", key)
+                                      for key in ("source", "filter", "subfigures", "pairing"))
 
 
 def shard_name(i: int) -> str:
@@ -125,9 +128,10 @@ def read_manifest(path: str | os.PathLike) -> list[tuple[str, str]]:
 
 # ------------------------------------------------------------------------------------------ parse
 
-def _open_package(kind: str, aid: str, path: str, tmp: Path, base_url: str, media: str) -> fetch.ArticlePackage:
+def _open_package(kind: str, aid: str, path: str, tmp: Path, base_url: str, media: str,
+                  options: fetch.FetchOptions) -> fetch.ArticlePackage:
     if kind == "pmc":
-        return fetch.HttpSource(base_url=base_url).fetch(path, tmp, media=media)
+        return fetch.HttpSource(base_url=base_url, options=options).fetch(path, tmp, media=media)
     p = Path(path)
     if p.is_file() and p.name.lower().endswith((".tar.gz", ".tgz", ".tar")):
         return fetch.package_from_tar(p, tmp, pmcid=aid)
@@ -159,10 +163,13 @@ def _save_figure_image(src: Path, dest_stem: Path) -> tuple[str, int, int]:
 
 
 def parse_shard(manifest: str | os.PathLike, out_jsonl: str | os.PathLike, figures_dir: str | os.PathLike,
-                ledger_path: str | os.PathLike, kind: str = "demo", base_url: str = fetch.PMC_CLOUD_BASE,
-                media: str = "figures", max_xml_bytes: int = jats.MAX_XML_BYTES) -> None:
-    """One record per figure (docs/data_contract.md: parse) + the figure images under figures_dir/<article>/."""
+                ledger_path: str | os.PathLike, kind: str = SOURCE["kind"], base_url: str = SOURCE["base_url"],
+                media: str = SOURCE["media"], max_xml_bytes: int = settings.defaults("articles", "max_xml_bytes"),
+                fetch_options: Mapping[str, Any] | None = None) -> None:
+    """One record per figure (docs/data_contract.md: parse) + the figure images under figures_dir/<article>/;
+    `fetch_options`: the `articles.source.fetch` config section (pmc)."""
     stage = "articles_parse"
+    options = settings.from_config(fetch.FetchOptions, fetch_options)
     records, led = [], []
     figures_dir = Path(figures_dir)
     if figures_dir.exists():
@@ -171,7 +178,7 @@ def parse_shard(manifest: str | os.PathLike, out_jsonl: str | os.PathLike, figur
     for aid, path in read_manifest(manifest):
         with tempfile.TemporaryDirectory(prefix=f"mn-{aid}-") as tmpd:
             try:
-                pkg = _open_package(kind, aid, path, Path(tmpd), base_url, media)
+                pkg = _open_package(kind, aid, path, Path(tmpd), base_url, media, options)
                 art = jats.parse_jats(pkg.xml_path, pmcid=aid, max_bytes=max_xml_bytes)
             except fetch.PackageError as e:
                 led.append(ledger.dropped(stage, aid, e.reason, detail=e.detail[:300]))
@@ -224,8 +231,8 @@ def parse_shard(manifest: str | os.PathLike, out_jsonl: str | os.PathLike, figur
 # ------------------------------------------------------------------------------------------ filter
 
 def filter_shard(parsed: str | os.PathLike, out_jsonl: str | os.PathLike, ledger_path: str | os.PathLike,
-                 keywords_path: str, classifier_path: str = "", classifier_loader: str = "",
-                 threshold: float = 0.5) -> None:
+                 keywords_path: str, classifier_path: str = "", classifier_loader: str = FILTER["classifier_loader"],
+                 threshold: float = FILTER["threshold"]) -> None:
     stage = "articles_filter"
     keywords = figure_filter.load_keywords(keywords_path)
     clf = None
@@ -255,8 +262,9 @@ def filter_shard(parsed: str | os.PathLike, out_jsonl: str | os.PathLike, ledger
 
 def subfigures_shard(parsed: str | os.PathLike, filtered: str | os.PathLike, weights: str | os.PathLike,
                      out_jsonl: str | os.PathLike, crops_dir: str | os.PathLike, ledger_path: str | os.PathLike,
-                     imgsz: int = 320, conf: float = 0.25, iou: float = 0.5, crop_scale: float = 4.0,
-                     ocr: str = "tesseract", batch_figures: int = 32, refine: str = "none") -> None:
+                     imgsz: int = SUBFIGURES["imgsz"], conf: float = SUBFIGURES["conf"], iou: float = SUBFIGURES["iou"],
+                     crop_scale: float = SUBFIGURES["crop_scale"], ocr: str = PAIRING["ocr"], batch_figures: int = 32,
+                     refine: str = SUBFIGURES["refine"]) -> None:
     from mednarratives.articles import labels as label_ocr
     from mednarratives.articles.subfigures import Detector, crop
 
@@ -319,8 +327,8 @@ def subfigures_shard(parsed: str | os.PathLike, filtered: str | os.PathLike, wei
 
 def pairs_shard(parsed: str | os.PathLike, filtered: str | os.PathLike, subfigs: str | os.PathLike,
                 out_jsonl: str | os.PathLike, ledger_path: str | os.PathLike,
-                thresholds: Sequence[float] = (0.95, 0.8), use_reading_order: bool = True,
-                models: dict | None = None, keywords_path: str = "") -> None:
+                thresholds: Sequence[float] = PAIRING["thresholds"], use_reading_order: bool = PAIRING["reading_order"],
+                prior: float = PAIRING["prior"], models: dict | None = None, keywords_path: str = "") -> None:
     """One sample (docs/data_contract.md) per sub-figure/sub-caption pair, or per whole figure. Where the figure's
     domain came from caption keywords, a sub-caption with keyword hits of its own gives its sample's domain
     (multimodality figures)."""
@@ -340,7 +348,7 @@ def pairs_shard(parsed: str | os.PathLike, filtered: str | os.PathLike, subfigs:
         panels = sorted(panels_by_fig[key], key=lambda p: int(p["panel"][1:]))
         try:
             res = pairing.pair_figure(panels, rec.get("subcaptions") or [], rec.get("caption", ""),
-                                      thresholds, use_reading_order)
+                                      thresholds, use_reading_order, prior)
         except Exception as e:  # noqa: BLE001
             for p in panels:
                 led.append(ledger.dropped(stage, f"{unit}/{p['panel']}", "pairing_error",

@@ -1,4 +1,4 @@
-"""Score the article stages against the demo corpus's ground truth (demo/articles.py *.truth.json).
+"""Score the article stages against the demo corpus's ground truth (mednarratives_demo/articles.py *.truth.json).
 
 * extraction: every truth figure parsed with its label, full caption and graphic; every (citing sentence,
   figure) of the truth found with the same panels (case-insensitive), and no citation that the truth lacks;

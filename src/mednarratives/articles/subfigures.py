@@ -22,14 +22,16 @@ import random
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 from PIL import Image
 
+from mednarratives import settings
 from mednarratives.geometry import box_iou
-from mednarratives.io import atomic_path, write_json
+from mednarratives.io import atomic_path, file_digest, write_json
 
+CONFIG = settings.defaults("articles", "subfigures")  # the defaults of the keyword arguments below
 CLASS_NAMES = ("subfigure",)
 
 
@@ -85,7 +87,7 @@ def _write_data_yaml(root: Path, meta: dict) -> Path:
 def synthetic_figures(n: int, seed: int, id_prefix: str = "SYN") -> Iterable[tuple[str, Image.Image, list]]:
     """(name, image, panel boxes) of n synthetic compound figures from the demo generator's layout and
     rendering code, with `seed` and ids that never name a demo article (PMC9000001...)."""
-    from mednarratives.demo.articles import plan_article, render_figure
+    from mednarratives.articles.synthetic import plan_article, render_figure
     made, k = 0, 0
     while made < n:
         art_id = f"{id_prefix}{k:06d}"
@@ -99,7 +101,8 @@ def synthetic_figures(n: int, seed: int, id_prefix: str = "SYN") -> Iterable[tup
             made += 1
 
 
-def synthetic_dataset(out_dir: str | os.PathLike, n_figures: int, seed: int, val_fraction: float = 0.2) -> Path:
+def synthetic_dataset(out_dir: str | os.PathLike, n_figures: int, seed: int,
+                      val_fraction: float = CONFIG["train"]["val_fraction"]) -> Path:
     """A YOLO dataset of synthetic compound figures in out_dir (replaced); returns data.yaml."""
     root = Path(out_dir)
     if root.exists():
@@ -116,7 +119,7 @@ def synthetic_dataset(out_dir: str | os.PathLike, n_figures: int, seed: int, val
 
 
 def dataset_from_annotations(annotation_files: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
-                             seed: int, val_fraction: float = 0.2, max_side: int = 1280) -> Path:
+                             seed: int, val_fraction: float = CONFIG["train"]["val_fraction"], max_side: int = 1280) -> Path:
     """A YOLO dataset from JSON-lines box annotations (MedICaT / ImageCLEF 2016 figure separation converted to
     {"image": path (relative to the file's folder or absolute), "boxes": [[x0, y0, x1, y1], ...]}).
     Unreadable images or lines without boxes are skipped and counted in meta.json."""
@@ -160,17 +163,18 @@ def dataset_from_annotations(annotation_files: Sequence[str | os.PathLike], out_
 # ------------------------------------------------------------------------------------------ training
 
 @dataclass(frozen=True)
+@settings.schema_defaults("articles", "subfigures", "train")
 class TrainOptions:
-    architecture: str = "yolov8n.yaml"
-    epochs: int = 15
-    imgsz: int = 320
-    batch: int = 16
-    seed: int = 0
-    workers: int = 0
-    device: str = "cpu"
-    patience: int = 100
-    mosaic: float = 1.0
-    close_mosaic: int = 3
+    architecture: str
+    epochs: int
+    imgsz: int
+    batch: int
+    seed: int
+    workers: int
+    device: str
+    patience: int
+    mosaic: float
+    close_mosaic: int
 
 
 def train(data_yaml: str | os.PathLike, out_weights: str | os.PathLike, options: TrainOptions,
@@ -192,7 +196,7 @@ def train(data_yaml: str | os.PathLike, out_weights: str | os.PathLike, options:
         best = run_dir / "weights" / "last.pt"
     export_weights(best, out_weights)
     metrics = validate(out_weights, data_yaml, options.imgsz, options.device, work_dir)
-    metrics.update(options=options.__dict__, weights_sha256=file_sha256(out_weights))
+    metrics.update(options=options.__dict__, weights_sha256=file_digest(out_weights))
     if metrics_path:
         write_json(metrics_path, metrics)
     return metrics
@@ -226,14 +230,6 @@ def validate(weights, data_yaml, imgsz: int, device: str, work_dir) -> dict:
                                  project=str(Path(work_dir).resolve()), name="val", exist_ok=True, workers=0)
     return {"map50": float(res.box.map50), "map50_95": float(res.box.map), "precision": float(res.box.mp),
             "recall": float(res.box.mr)}
-
-
-def file_sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # ------------------------------------------------------------------------------------------ inference
@@ -294,6 +290,61 @@ def _background(rgb: np.ndarray) -> np.ndarray:
     return np.median(sel, axis=0)
 
 
+def _runs(flags: np.ndarray, gap: int) -> list[tuple[int, int]]:
+    """[start, end) stretches of the lines not flagged as separators, split where `gap` or more flagged lines
+    stand between two of them."""
+    idx = np.flatnonzero(~flags)
+    if idx.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(idx) > gap)
+    starts = np.concatenate([[idx[0]], idx[breaks + 1]])
+    ends = np.concatenate([idx[breaks], [idx[-1]]]) + 1
+    return list(zip(starts.tolist(), ends.tolist()))
+
+
+def _xy_cut(W: int, H: int, stretches: Callable[[int, int, int, int], tuple[list, list]], max_depth: int,
+            blank: Callable[[int, int, int, int], list[int] | None] | None = None,
+            frame: Callable[[int, int, int, int], int] | None = None) -> list[list[int]]:
+    """Recursive X-Y cut of a W x H figure, the one recursion of xy_cut and layout_leaves.
+
+    `stretches(x0, y0, x1, y1)` gives the block's content stretches along y and along x (`_runs`, relative to the
+    block). A block splits along the first axis with two or more stretches (its own axis first; rows first at the
+    top) down to `max_depth`; one that does not split is a leaf [x0, y0, x1, y1], cut to its content. A block
+    without content gives `blank(block)` where that is a box. `frame(leaf)` > 0: a frame that wide is drawn around
+    the leaf, and what is inside it replaces the leaf where that splits in two or more."""
+    out: list[list[int]] = []
+
+    def rec(x0: int, y0: int, x1: int, y1: int, axis: int, depth: int) -> None:
+        rows, cols = stretches(x0, y0, x1, y1)
+        if not rows or not cols:
+            box = blank(x0, y0, x1, y1) if blank else None
+            if box:
+                out.append(box)
+            return
+        ty0, ty1, tx0, tx1 = y0 + rows[0][0], y0 + rows[-1][1], x0 + cols[0][0], x0 + cols[-1][1]
+        if depth < max_depth:
+            for ax in (axis, 1 - axis):
+                parts = rows if ax == 0 else cols
+                if len(parts) > 1:
+                    for a, b in parts:
+                        if ax == 0:
+                            rec(tx0, y0 + a, tx1, y0 + b, 1, depth + 1)
+                        else:
+                            rec(x0 + a, ty0, x0 + b, ty1, 0, depth + 1)
+                    return
+            k = frame(tx0, ty0, tx1, ty1) if frame else 0
+            if k:
+                n = len(out)
+                rec(tx0 + k, ty0 + k, tx1 - k, ty1 - k, axis, depth + 1)
+                if len(out) - n > 1:
+                    return
+                del out[n:]
+        out.append([int(tx0), int(ty0), int(tx1), int(ty1)])
+
+    rec(0, 0, W, H, 0, 0)
+    return out
+
+
 def xy_cut(image: Image.Image, tol: int = 14, min_gap: int = 2, min_area: float = 0.03,
            max_depth: int = 6) -> list[list[int]]:
     """Recursive X-Y cut of a compound figure along full-length runs of background colour (the classical
@@ -304,42 +355,12 @@ def xy_cut(image: Image.Image, tol: int = 14, min_gap: int = 2, min_area: float 
     if H < 8 or W < 8:
         return []
     bg = np.all(np.abs(rgb.astype(int) - _background(rgb)) <= tol, axis=2)
-    out: list[list[int]] = []
 
-    def runs(flags: np.ndarray) -> list[tuple[int, int]]:
-        """Non-background stretches separated by >= min_gap background lines."""
-        idx = np.where(~flags)[0]
-        if idx.size == 0:
-            return []
-        parts, start, prev = [], idx[0], idx[0]
-        for i in idx[1:]:
-            if i - prev - 1 >= min_gap:
-                parts.append((start, prev + 1))
-                start = i
-            prev = i
-        parts.append((start, prev + 1))
-        return parts
-
-    def rec(x0: int, y0: int, x1: int, y1: int, depth: int, axis_first: int) -> None:
+    def stretches(x0: int, y0: int, x1: int, y1: int) -> tuple[list, list]:
         sub = bg[y0:y1, x0:x1]
-        rows, cols = runs(sub.all(axis=1)), runs(sub.all(axis=0))
-        if not rows or not cols:
-            return
-        ty0, ty1, tx0, tx1 = y0 + rows[0][0], y0 + rows[-1][1], x0 + cols[0][0], x0 + cols[-1][1]
-        if depth < max_depth:
-            for axis in (axis_first, 1 - axis_first):
-                parts = rows if axis == 0 else cols
-                if len(parts) > 1:
-                    for a, b in parts:
-                        if axis == 0:
-                            rec(tx0, y0 + a, tx1, y0 + b, depth + 1, 1)
-                        else:
-                            rec(x0 + a, ty0, x0 + b, ty1, depth + 1, 0)
-                    return
-        if (tx1 - tx0) * (ty1 - ty0) >= min_area * W * H:
-            out.append([int(tx0), int(ty0), int(tx1), int(ty1)])
+        return _runs(sub.all(axis=1), min_gap), _runs(sub.all(axis=0), min_gap)
 
-    rec(0, 0, W, H, 0, 0)
+    out = [b for b in _xy_cut(W, H, stretches, max_depth) if (b[2] - b[0]) * (b[3] - b[1]) >= min_area * W * H]
     return out if len(out) > 1 else []
 
 
@@ -369,13 +390,13 @@ class Detector:
     """A trained sub-figure detector; `detect(image)` -> [(box [x0, y0, x1, y1] int pixels, score)] in
     reading order. No box: the whole figure is one panel."""
 
-    def __init__(self, weights: str | os.PathLike, imgsz: int = 320, conf: float = 0.25, iou: float = 0.5,
-                 device: str = "cpu", refine: str = "none"):
+    def __init__(self, weights: str | os.PathLike, imgsz: int = CONFIG["imgsz"], conf: float = CONFIG["conf"],
+                 iou: float = CONFIG["iou"], device: str = "cpu", refine: str = CONFIG["refine"]):
         YOLO = _yolo()
         self.weights, self.imgsz, self.conf, self.iou, self.device = str(weights), imgsz, conf, iou, device
         self.refine = refine
         self.model = YOLO(self.weights)
-        self.sha256 = file_sha256(weights)
+        self.sha256 = file_digest(weights)
 
     def detect(self, image: Image.Image, caption_labels: Sequence[str] = ()) -> list[tuple[list[int], float]]:
         """Panels of one figure. With refine `layout` and a caption naming two or more panels
@@ -416,7 +437,7 @@ class Detector:
                 "conf": self.conf, "iou": self.iou, "refine": self.refine}
 
 
-def crop(image: Image.Image, box: Sequence[int], scale: float = 4.0) -> Image.Image:
+def crop(image: Image.Image, box: Sequence[int], scale: float = CONFIG["crop_scale"]) -> Image.Image:
     """The panel cut out of the figure, upscaled by `scale` (bicubic)."""
     c = image.crop(tuple(int(v) for v in box))
     if scale and scale != 1:
@@ -442,9 +463,8 @@ def layout_leaves(image: Image.Image, tol: int = 40, min_gap: int | None = None,
     rgb = np.asarray(image.convert("RGB")).astype(np.int16)
     H, W = rgb.shape[:2]
     gap = min_gap or max(2, round(0.002 * max(W, H)))
-    big, long_line = 0.1 * max(W, H), [False]
+    big = 0.1 * max(W, H)
     backgrounds = np.array([_background(rgb), [255, 255, 255]], dtype=float)  # the figure's and white
-    out: list[list[int]] = []
 
     def uniform(sub: np.ndarray, axis: int) -> np.ndarray:
         """Per line along `axis` (0: rows, 1: columns): True where the line is one background colour."""
@@ -453,51 +473,20 @@ def layout_leaves(image: Image.Image, tol: int = 40, min_gap: int | None = None,
         is_bg = np.abs(med - backgrounds[None]).max(axis=2).min(axis=1) <= tol
         return (np.abs(lines - med).max(axis=2) <= tol).all(axis=1) & is_bg
 
-    def runs(flags: np.ndarray) -> list[tuple[int, int]]:
-        idx = np.flatnonzero(~flags)
-        if idx.size == 0:
-            return []
+    def stretches(x0: int, y0: int, x1: int, y1: int) -> tuple[list, list]:
         # a one-pixel line of one colour across a large block is a gutter; across a small one, a text gap
-        need = 1 if flags.size and long_line[0] else gap
-        breaks = np.flatnonzero(np.diff(idx) > need)
-        starts = np.concatenate([[idx[0]], idx[breaks + 1]])
-        ends = np.concatenate([idx[breaks], [idx[-1]]]) + 1
-        return list(zip(starts.tolist(), ends.tolist()))
-
-    def rec(x0: int, y0: int, x1: int, y1: int, axis: int, depth: int) -> None:
         sub = rgb[y0:y1, x0:x1]
-        long_line[0] = x1 - x0 >= big
-        rows = runs(uniform(sub, 0))
-        long_line[0] = y1 - y0 >= big
-        cols = runs(uniform(sub, 1))
-        if not rows or not cols:
-            # one colour (or a gradient) throughout: background, unless its colour is no background's (a legend
-            # swatch, a header bar, a colour bar)
-            fg = np.abs(sub[:, :, None, :] - backgrounds).max(3).min(2) > tol
-            fg_rows, fg_cols = np.flatnonzero(fg.any(axis=1)), np.flatnonzero(fg.any(axis=0))
-            if fg_rows.size and fg_cols.size:
-                out.append([int(x0 + fg_cols[0]), int(y0 + fg_rows[0]), int(x0 + fg_cols[-1] + 1),
-                            int(y0 + fg_rows[-1] + 1)])
-            return
-        ty0, ty1, tx0, tx1 = y0 + rows[0][0], y0 + rows[-1][1], x0 + cols[0][0], x0 + cols[-1][1]
-        if depth < max_depth:
-            for ax in (axis, 1 - axis):
-                parts = rows if ax == 0 else cols
-                if len(parts) > 1:
-                    for a, b in parts:
-                        if ax == 0:
-                            rec(tx0, y0 + a, tx1, y0 + b, 1, depth + 1)
-                        else:
-                            rec(x0 + a, ty0, x0 + b, ty1, 0, depth + 1)
-                    return
-            k = frame(tx0, ty0, tx1, ty1)
-            if k:  # a frame drawn around a group of panels: look inside it
-                n = len(out)
-                rec(tx0 + k, ty0 + k, tx1 - k, ty1 - k, axis, depth + 1)
-                if len(out) - n > 1:
-                    return
-                del out[n:]
-        out.append([int(tx0), int(ty0), int(tx1), int(ty1)])
+        return (_runs(uniform(sub, 0), 1 if x1 - x0 >= big else gap),
+                _runs(uniform(sub, 1), 1 if y1 - y0 >= big else gap))
+
+    def blank(x0: int, y0: int, x1: int, y1: int) -> list[int] | None:
+        """One colour (or a gradient) throughout: background, unless its colour is no background's (a legend
+        swatch, a header bar, a colour bar)."""
+        fg = np.abs(rgb[y0:y1, x0:x1, None, :] - backgrounds).max(3).min(2) > tol
+        fg_rows, fg_cols = np.flatnonzero(fg.any(axis=1)), np.flatnonzero(fg.any(axis=0))
+        if fg_rows.size and fg_cols.size:
+            return [int(x0 + fg_cols[0]), int(y0 + fg_rows[0]), int(x0 + fg_cols[-1] + 1), int(y0 + fg_rows[-1] + 1)]
+        return None
 
     def frame(x0: int, y0: int, x1: int, y1: int, most: int = 6) -> int:
         """Width of a frame of one-colour lines around the block (0: none)."""
@@ -510,8 +499,7 @@ def layout_leaves(image: Image.Image, tol: int = 40, min_gap: int | None = None,
             k += 1
         return k
 
-    rec(0, 0, W, H, 0, 0)
-    return out
+    return _xy_cut(W, H, stretches, max_depth, blank, frame)
 
 
 def _union(a: Sequence[int], b: Sequence[int]) -> list[int]:

@@ -1,7 +1,7 @@
 """Tiny stand-ins for the paper benchmark's datasets, each in its publisher's on-disk format, below one
 ``data_root`` laid out as ``config/benchmark/paper.yaml`` expects (file names, folder nesting, CSV headers,
 DICOM, HDF5). For tests and for trying the paper registry without the real data:
-``python -m mednarratives.benchmark.fixtures <data_root> [--per-class N]``.
+``python -m mednarratives.benchmark.fixtures <data_root> --registry config/benchmark/paper.yaml [--per-class N]``.
 Images are small random textures tinted by class.
 """
 
@@ -13,15 +13,21 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import yaml
 from PIL import Image
 
 SIZE = 24
 
 
 class _Writer:
-    def __init__(self, root: Path, per_class: int, seed: int):
+    def __init__(self, root: Path, registry: Path, per_class: int, seed: int):
         self.root, self.per_class = root, per_class
+        self.datasets = yaml.safe_load(registry.read_text(encoding="utf-8"))["datasets"]
         self.rng = np.random.default_rng(seed)
+
+    def classes(self, name: str) -> list[str]:
+        """The class names the registry's entry `name` lists."""
+        return list(self.datasets[name]["classes"])
 
     def pixels(self, label: str, channels: int = 3) -> np.ndarray:
         tint = np.frombuffer(label.encode("utf-8").ljust(3, b"_")[:3], np.uint8).astype(np.int64)
@@ -72,16 +78,8 @@ class _Writer:
                 self.image(f"{rel}/{c}/{name(c, i)}", c)
 
 
-def _registry_classes(name: str) -> list[str]:
-    import yaml
-
-    from mednarratives.benchmark.tables import PAPER_REGISTRY
-
-    return list(yaml.safe_load(PAPER_REGISTRY.read_text(encoding="utf-8"))["datasets"][name]["classes"])
-
-
 def vindr_cxr(w: _Writer) -> None:
-    classes = _registry_classes("vindr_cxr")
+    classes = w.classes("vindr_cxr")
     rows = []
     for i in range(3 * w.per_class):
         positive = {classes[i % len(classes)], classes[(3 * i + 1) % len(classes)]}
@@ -101,7 +99,7 @@ def radimagenet(w: _Writer) -> None:
 
 
 def vindr_mammo(w: _Writer) -> None:
-    classes = _registry_classes("vindr_mammo")
+    classes = w.classes("vindr_mammo")
     header = ["image_id", "study_id", "series_id", "laterality", "view_position", "height", "width", "breast_birads",
               "breast_density", "finding_categories", "finding_birads", "xmin", "ymin", "xmax", "ymax", "split"]
     rows = []
@@ -127,7 +125,7 @@ def g1020(w: _Writer) -> None:
 
 
 def octdl(w: _Writer) -> None:
-    w.folder("OCTDL", _registry_classes("octdl"), lambda c, i: f"{c.lower()}_{i:04d}_0.jpg")
+    w.folder("OCTDL", w.classes("octdl"), lambda c, i: f"{c.lower()}_{i:04d}_0.jpg")
 
 
 def ddi(w: _Writer) -> None:
@@ -140,7 +138,7 @@ def ddi(w: _Writer) -> None:
 
 
 def isic(w: _Writer) -> None:
-    classes = _registry_classes("isic")
+    classes = w.classes("isic")
     for part in ("Training", "Validation", "Test"):
         rows = []
         for i in range(len(classes) * w.per_class):
@@ -190,19 +188,19 @@ def pcam(w: _Writer) -> None:
 
 
 def lc25000(w: _Writer) -> None:
-    w.folder("lung_colon_image_set/lung_image_sets", _registry_classes("lc25000_lung"),
+    w.folder("lung_colon_image_set/lung_image_sets", w.classes("lc25000_lung"),
              lambda c, i: f"{c.replace('_', '')}{i + 1}.jpeg")
-    w.folder("lung_colon_image_set/colon_image_sets", _registry_classes("lc25000_colon"),
+    w.folder("lung_colon_image_set/colon_image_sets", w.classes("lc25000_colon"),
              lambda c, i: f"{c.replace('_', '')}{i + 1}.jpeg")
 
 
 def nck(w: _Writer) -> None:
     for part in ("NCT-CRC-HE-100K", "CRC-VAL-HE-7K"):
-        w.folder(part, _registry_classes("nck"), lambda c, i, p=part: f"{c}-{p[:3]}{i:04d}.tif")
+        w.folder(part, w.classes("nck"), lambda c, i, p=part: f"{c}-{p[:3]}{i:04d}.tif")
 
 
 def skin(w: _Writer) -> None:
-    classes = _registry_classes("skin")
+    classes = w.classes("skin")
     rows = []
     for i in range(len(classes) * w.per_class):
         label = classes[i % len(classes)]
@@ -224,7 +222,7 @@ def mhist(w: _Writer) -> None:
 
 
 def bach(w: _Writer) -> None:
-    classes = _registry_classes("bach")
+    classes = w.classes("bach")
     w.folder("ICIAR2018_BACH_Challenge/Photos", classes, lambda c, i: f"{c[:2].lower()}{i + 1:03d}.tif")
     w.csv("ICIAR2018_BACH_Challenge/Photos/microscopy_ground_truth.csv", [],
           [[f"{c[:2].lower()}{i + 1:03d}.tif", c] for c in classes for i in range(w.per_class)])
@@ -246,10 +244,12 @@ WRITERS: dict[str, Callable[[_Writer], None]] = {
                             dental, tcga_til, pcam, lc25000, nck, skin, mhist, bach, osteo)}
 
 
-def write_paper_fixtures(data_root: str | os.PathLike, per_class: int = 2, seed: int = 0) -> Path:
-    """Every dataset of the paper registry, ``per_class`` images per class, below ``data_root``."""
+def write_paper_fixtures(data_root: str | os.PathLike, registry: str | os.PathLike, per_class: int = 2,
+                         seed: int = 0) -> Path:
+    """Every dataset of the paper registry (the file ``registry``), ``per_class`` images per class, below
+    ``data_root``."""
     root = Path(data_root)
-    w = _Writer(root, per_class, seed)
+    w = _Writer(root, Path(registry), per_class, seed)
     for write in WRITERS.values():
         write(w)
     return root
@@ -260,6 +260,7 @@ if __name__ == "__main__":
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data_root", help="folder to write the datasets into (benchmark.data_root)")
+    ap.add_argument("--registry", required=True, help="the paper registry (config/benchmark/paper.yaml)")
     ap.add_argument("--per-class", type=int, default=2, help="images per class and split (default 2)")
     args = ap.parse_args()
-    print(write_paper_fixtures(args.data_root, args.per_class))
+    print(write_paper_fixtures(args.data_root, args.registry, args.per_class))

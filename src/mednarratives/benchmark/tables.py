@@ -18,12 +18,13 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
+from mednarratives import settings
 from mednarratives.dataset.assemble import write_csv
 from mednarratives.io import atomic_path, read_jsonl
 
-log = logging.getLogger("mednarratives.benchmark")
+CONFIG = settings.defaults("benchmark")  # the defaults of the keyword arguments below
 
-PAPER_REGISTRY = Path(__file__).resolve().parents[3] / "config" / "benchmark" / "paper.yaml"
+log = logging.getLogger("mednarratives.benchmark")
 
 DOMAIN_CLASSNAMES = {
     "ct": "CT scan", "mri": "MRI scan", "xray": "X-ray", "ultrasound": "ultrasound", "mammography": "mammogram",
@@ -106,10 +107,10 @@ def _entry_metric(entry: Mapping[str, Any]) -> str:
 
 
 def evaluate_models(models: Mapping[str, Mapping[str, Any]], registry: str | os.PathLike,
-                    heldout_shards: Sequence[str | os.PathLike], ks: Sequence[int], seed: int = 0,
-                    retrieval_limit: int | None = None, device: str = "cpu",
-                    require_all: bool = True) -> dict[str, list[dict]]:
-    """``models``: {label: baseline spec (:func:`mednarratives.models.evaluate.load_baseline`)}.
+                    heldout_shards: Sequence[str | os.PathLike], ks: Sequence[int], seed: int = CONFIG["seed"],
+                    retrieval_limit: int | None = CONFIG["retrieval_limit"], device: str = CONFIG["device"],
+                    require_all: bool = CONFIG["require_all"]) -> dict[str, list[dict]]:
+    """``models``: {label: baseline spec (:func:`mednarratives.benchmark.evaluate.load_baseline`)}.
     Returns {"table7", "table1", "table2", "retrieval_by_domain", "missing"} rows.
 
     A dataset whose files are absent, or a model whose files are absent, is ``missing``; one that raises
@@ -119,7 +120,7 @@ def evaluate_models(models: Mapping[str, Mapping[str, Any]], registry: str | os.
     import torch
 
     from mednarratives.benchmark.readers import missing_paths, resolve_paths
-    from mednarratives.models import evaluate as E
+    from mednarratives.benchmark import evaluate as E
 
     torch.manual_seed(seed)
     entries, base = E.load_registry(registry)
@@ -268,7 +269,7 @@ def _wide(rows: Sequence[Mapping[str, Any]], entries: Mapping[str, Mapping[str, 
 def write_paper_tables(tables: Mapping[str, list[dict]], registry: str | os.PathLike, ks: Sequence[int],
                        table7: str, table1: str, table2: str, missing: str) -> None:
     """Tables 7, 1 and 2 in the paper's layout (percent, two decimals) and the list of what is missing."""
-    from mednarratives.models import evaluate as E
+    from mednarratives.benchmark import evaluate as E
 
     entries, _ = E.load_registry(registry)
     names = _ordered(entries)
@@ -330,9 +331,9 @@ def run_benchmark(trained: Mapping[str, tuple[str, str, str]], baselines: Mappin
                   heldout_shards: Sequence[str], ks: Sequence[int], seed: int, retrieval_limit: int | None,
                   device: str, table7: str, table1: str, table2: str, figure3: str,
                   paper: Mapping[str, str] | None = None, data_root: str | os.PathLike | None = None,
-                  require_all: bool = True) -> dict[str, list[dict]]:
+                  require_all: bool = CONFIG["require_all"]) -> dict[str, list[dict]]:
     """trained: {variant: (model_config, weights, random_init)} -> rows "genmedclip-<v>" and "random-init-<v>";
-    baselines: {label: spec} (:func:`mednarratives.models.evaluate.load_baseline`; local files only).
+    baselines: {label: spec} (:func:`mednarratives.benchmark.evaluate.load_baseline`; local files only).
     ``paper``: {"table7", "table1", "table2", "missing"} paths of the paper-layout tables."""
     models: dict[str, dict[str, Any]] = {}
     for variant, (cfg, weights, rnd) in sorted(trained.items()):

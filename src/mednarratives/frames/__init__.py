@@ -1,1 +1,2 @@
-"""Video frames: decoding, stable chunks, representative images (paper 3.2.4)."""
+"""Video frames (paper 3.2.4): stable chunks, representative images and the raw cursor points of each chunk, from
+one decode pass (`video`); cursor tracking in `cursor`."""

@@ -19,27 +19,29 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from skimage.metrics import structural_similarity
 
-from mednarratives.frames.decode import luma_levels
+from mednarratives import settings
+from mednarratives.videos.decode import luma_levels
 
 
 @dataclass(frozen=True)
+@settings.schema_defaults("frames", "stable", seed=("frames", "seed"))
 class ChunkParams:
-    thumb_block: int = 8          # thumbnail = block means of this size (on the decoded frames)
-    pixel_delta: float = 6.0      # a thumbnail pixel "changed" if it moved by more grey levels (0..255) than this
-    sigma_frames: float = 1.0     # Gaussian smoothing of the change score (erodes cut edges by ~2 frames)
-    threshold_floor: float = 0.01  # never call a frame unstable below this changed share
-    mad_k: float = 4.0            # adaptive threshold = median + k * 1.4826 * MAD of the recent scores
-    window_s: float = 10.0        # recent-score window for the adaptive threshold
-    threshold_every: int = 5      # frames between recomputations of that threshold
-    min_duration_s: float = 1.5   # shorter calm runs are not chunks
-    max_duration_s: float = 30.0  # longer calm runs are cut, bounding memory
-    ssim_patches: int = 16
-    ssim_patch: int = 32
-    ssim_min: float = 0.9
-    colour_stride: int = 6        # keep every n-th colour frame of an open run (median image)
-    busy_share: float = 0.15      # a thumbnail pixel is busy if it differs from the run's median this often ...
-    max_busy_area: float = 0.08   # ... and a run with a larger busy area is moving content (cine), not stable
-    seed: int = 0
+    thumb_block: int  # thumbnail = block means of this size (on the decoded frames)
+    pixel_delta: float  # a thumbnail pixel "changed" if it moved by more grey levels (0..255) than this
+    sigma_frames: float  # Gaussian smoothing of the change score (erodes cut edges by ~2 frames)
+    threshold_floor: float  # never call a frame unstable below this changed share
+    mad_k: float  # adaptive threshold = median + k * 1.4826 * MAD of the recent scores
+    window_s: float  # recent-score window for the adaptive threshold
+    threshold_every: int  # frames between recomputations of that threshold
+    min_duration_s: float  # shorter calm runs are not chunks
+    max_duration_s: float  # longer calm runs are cut, bounding memory
+    ssim_patches: int
+    ssim_patch: int
+    ssim_min: float
+    colour_stride: int  # keep every n-th colour frame of an open run (median image)
+    busy_share: float  # a thumbnail pixel is busy if it differs from the run's median this often ...
+    max_busy_area: float  # ... and a run with a larger busy area is moving content (cine), not stable
+    seed: int
 
 
 def to_gray(colour: np.ndarray) -> np.ndarray:

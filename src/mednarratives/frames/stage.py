@@ -8,7 +8,7 @@
 * representative image: the per-pixel median of a stable chunk's frames (cursor pixels ignored); a scene
   without a stable chunk gets its keyframes, deduplicated (thumbnail difference), as images.
 
-The decode pass also tracks the cursor in each stable chunk (`traces.video.trace_video`); the raw points are
+The decode pass also tracks the cursor in each stable chunk (`frames.video.trace_video`); the raw points are
 written next to the frames record for the traces stage, so the video is decoded once.
 """
 
@@ -22,22 +22,23 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
-from mednarratives import ledger
+from mednarratives import ledger, settings
 from mednarratives.frames.chunks import thumbnail, to_gray
 from mednarratives.io import atomic_path, read_jsonl_by, write_jsonl
-from mednarratives.traces.video import VideoTraceParams, trace_video
+from mednarratives.frames.video import VideoTraceParams, trace_video
 
 log = logging.getLogger(__name__)
 STAGE = "frames"
 
 
 @dataclass(frozen=True)
+@settings.schema_defaults("frames")
 class FramesParams:
-    pad_time: float = 1.0         # s added left and right of every scene chunk (paper: pad_time)
-    min_p_medical: float = 0.5    # a keyframe is medical when the filter's p_medical reaches this
-    min_scene_share: float = 0.5  # a stable chunk joins the scene holding at least this share of it
-    dedup_delta: float = 8.0      # keyframes whose thumbnails differ by less (mean grey levels) are duplicates
-    jpeg_quality: int = 92
+    pad_time: float  # s added left and right of every scene chunk (paper: pad_time)
+    min_p_medical: float  # a keyframe is medical when the filter's p_medical reaches this
+    min_scene_share: float  # a stable chunk joins the scene holding at least this share of it
+    dedup_delta: float  # keyframes whose thumbnails differ by less (mean grey levels) are duplicates
+    jpeg_quality: int
 
 
 def chunk_unit(video_id: str, index: int) -> str:
@@ -104,7 +105,7 @@ def run_frames(video_path: str, video_id: str, keyframes: Sequence[dict] | None,
     """(frames record, raw cursor points, ledger rows) of one video; its chunk images go to `image_dir`."""
     rows = []
     try:
-        from mednarratives.frames.decode import stream_info
+        from mednarratives.videos.decode import stream_info
         info = stream_info(video_path)
         duration = info.duration
         scenes = scene_chunks(keyframes, duration, params.pad_time, params.min_p_medical)
@@ -191,15 +192,12 @@ def run_shard(media_dir: str, filter_jsonl: str, out_jsonl: str, image_dir: str,
 def params_from_config(frames_cfg: dict, traces_cfg: dict):
     """(FramesParams, VideoTraceParams, face detector or None) from the `frames:` and `traces:` config sections."""
     from mednarratives.frames.chunks import ChunkParams
-    from mednarratives.traces.cursor import TraceParams, mtcnn_face_detector
+    from mednarratives.frames.cursor import TraceParams, mtcnn_face_detector
 
-    frames_params = FramesParams(pad_time=frames_cfg["pad_time"], min_p_medical=frames_cfg["min_p_medical"],
-                                 min_scene_share=frames_cfg["min_scene_share"],
-                                 dedup_delta=frames_cfg["dedup_delta"], jpeg_quality=frames_cfg["jpeg_quality"])
-    chunk = ChunkParams(**{k: frames_cfg["stable"][k] for k in sorted(frames_cfg["stable"])}, seed=frames_cfg["seed"])
-    trace = TraceParams(**{k: traces_cfg["cursor"][k] for k in sorted(traces_cfg["cursor"])})
-    video_params = VideoTraceParams(scale=frames_cfg["scale"], loop_filter=frames_cfg["loop_filter"],
-                                    median_samples=frames_cfg["median_samples"], chunk=chunk, trace=trace)
+    frames_params = settings.from_config(FramesParams, frames_cfg)
+    chunk = settings.from_config(ChunkParams, frames_cfg["stable"], seed=frames_cfg["seed"])
+    trace = settings.from_config(TraceParams, traces_cfg["cursor"])
+    video_params = settings.from_config(VideoTraceParams, frames_cfg, chunk=chunk, trace=trace)
     detector = None
     if traces_cfg["face_detector"] == "mtcnn":
         detector = mtcnn_face_detector(traces_cfg["face_min_prob"])

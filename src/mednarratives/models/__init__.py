@@ -1,1 +1,1 @@
-"""GenMedCLIP: open_clip model configs, training via open_clip_train, and evaluation."""
+"""GenMedCLIP: open_clip model configs and training via open_clip_train (evaluation: mednarratives.benchmark)."""

@@ -13,7 +13,7 @@ A model directory written by :func:`write_model_dir` holds::
 and is used as ``--model local-dir:<dir>`` by open_clip_train and by
 ``open_clip.create_model_and_transforms('local-dir:<dir>')``. Nothing here downloads anything.
 
-Variants come from ``resources/clip/variants.yaml``: the three paper variants (ViT-B/32 + GPT2-style
+Variants come from ``mednarratives/models/data/variants.yaml``: the three paper variants (ViT-B/32 + GPT2-style
 text tower ctx 77; ViT-B/16 + PubMedBERT tokenizer ctx 256; ViT-B/16 + GPT2-style ctx 77) and the
 ``tiny`` CPU demo variant.
 """
@@ -21,6 +21,7 @@ text tower ctx 77; ViT-B/16 + PubMedBERT tokenizer ctx 256; ViT-B/16 + GPT2-styl
 from __future__ import annotations
 
 import copy
+import importlib.resources
 import json
 import os
 import shutil
@@ -31,9 +32,7 @@ import yaml
 
 from mednarratives.io import atomic_path
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_VARIANTS = REPO_ROOT / "resources" / "clip" / "variants.yaml"
-DEFAULT_TEMPLATES = REPO_ROOT / "resources" / "clip" / "zeroshot_templates.yaml"
+DEFAULT_VARIANTS = importlib.resources.files("mednarratives.models") / "data" / "variants.yaml"
 
 CONFIG_NAME = "open_clip_config.json"
 PROVENANCE_NAME = "mednarratives_variant.json"

@@ -22,36 +22,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import mednarratives
+from mednarratives import settings
 from mednarratives.dataset.webdataset_io import shard_pattern, shards_num_samples
 from mednarratives.models.clip_configs import get_variant, load_variants, model_name
 
-# Table 4 (also in resources/clip/variants.yaml `paper_train`).
-PAPER_TRAIN = {
-    "batch_size": 256, "epochs": 20, "lr": 1.0e-5, "lr_scheduler": "cosine", "warmup": 2000,
-    "aug_scale": (0.8, 1.0), "beta1": 0.9, "beta2": 0.98, "eps": 1.0e-6, "wd": 0.2, "optimizer": "adamw",
-}
-
-
 @dataclass
+@settings.schema_defaults("models", "genmedclip", device=("models", "genmedclip", "settings", "device"))
 class TrainParams:
-    """open_clip_train hyperparameters. Defaults: paper Table 4 (per-device batch 256, 20 epochs,
-    peak lr 1e-5, cosine decay, 2000 warmup steps, AdamW beta 0.9/0.98, weight decay 0.2,
-    RandomResizedCrop scale (0.8, 1.0))."""
+    """open_clip_train hyperparameters. The optimisation ones have one home, paper Table 4 (``paper_train`` of
+    mednarratives/models/data/variants.yaml; ``train_params()`` reads it): per-device batch 256, 20 epochs, peak lr 1e-5,
+    cosine decay, 2000 warmup steps, AdamW beta 0.9/0.98, weight decay 0.2, RandomResizedCrop scale (0.8, 1.0)."""
 
-    batch_size: int = 256
-    epochs: int = 20
-    lr: float = 1.0e-5
-    lr_scheduler: str = "cosine"
-    warmup: float = 2000          # optimizer steps; a value in (0, 1) = fraction of all steps
-    aug_scale: tuple[float, float] = (0.8, 1.0)
-    beta1: float = 0.9
-    beta2: float = 0.98
-    eps: float = 1.0e-6
-    wd: float = 0.2
-    optimizer: str = "adamw"
-    seed: int = 0
+    batch_size: int
+    epochs: int
+    lr: float
+    lr_scheduler: str
+    warmup: float                 # optimizer steps; a value in (0, 1) = fraction of all steps
+    aug_scale: tuple[float, float]
+    beta1: float
+    beta2: float
+    eps: float
+    wd: float
+    optimizer: str
+    seed: int
     workers: int = 1
-    device: str = "cpu"
+    device: str
     precision: str | None = None  # None: fp32 on CPU, amp_bf16 on CUDA (paper: bf16 AMP)
     grad_checkpointing: bool | None = None  # None: on for CUDA (paper), off on CPU
     save_frequency: int = 1
@@ -72,9 +68,7 @@ def train_params(variant: str | Mapping[str, Any] | None = None,
                  variants_path: str | os.PathLike | None = None, **overrides: Any) -> TrainParams:
     """Table 4 (``paper_train`` of the variants file), then the variant's ``train`` block, then
     ``overrides`` (None values ignored)."""
-    values: dict[str, Any] = dict(PAPER_TRAIN)
-    doc = load_variants(variants_path)
-    values.update(doc.get("paper_train") or {})
+    values: dict[str, Any] = dict(load_variants(variants_path)["paper_train"])
     if variant is not None:
         spec = get_variant(variant, variants_path) if isinstance(variant, str) else dict(variant)
         values.update(spec.get("train") or {})
@@ -114,7 +108,7 @@ def build_train_argv(
     With ``params.seeded_shuffle`` the entry point is :mod:`mednarratives.models.oc_launch`, which
     runs the same ``open_clip_train.main`` with WebDataset's sample shuffle seeded from ``--seed``.
     """
-    params = params or TrainParams()
+    params = params or train_params()
     train_shards = [Path(s) for s in train_shards]
     if not train_shards:
         raise ValueError("no training shards")
@@ -177,7 +171,7 @@ def offline_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
                 "TOKENIZERS_PARALLELISM": "false"})
-    src = str(Path(__file__).resolve().parents[2])
+    src = str(Path(mednarratives.__path__[0]).parent)  # the folder holding this package
     env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
     return env
 
@@ -200,7 +194,7 @@ def run_training(
     ``console_log`` (default ``<logs>/<name>.console.log``). Raises RuntimeError when the process
     fails or the final checkpoint is missing.
     """
-    params = params or TrainParams()
+    params = params or train_params()
     argv = build_train_argv(model_dir, train_shards, logs_dir, name, params, val_shards)
     run_dir = Path(logs_dir) / name
     if resume:
@@ -238,8 +232,9 @@ def export_weights(train_checkpoint: str | os.PathLike, out_path: str | os.PathL
     if next(iter(sd)).startswith("module."):
         sd = {k[len("module."):]: v for k, v in sd.items()}
     out = {"state_dict": sd, "epoch": ckpt.get("epoch"), "name": ckpt.get("name")}
-    with atomic_path(out_path) as tmp:
-        torch.save(out, tmp)
+    # saved to a file object: the archive's inner folder is then "archive", not the random temporary name
+    with atomic_path(out_path) as tmp, open(tmp, "wb") as f:
+        torch.save(out, f)
     return Path(out_path)
 
 
@@ -255,6 +250,7 @@ def random_init_checkpoint(model_dir: str | os.PathLike, out_path: str | os.Path
     torch.manual_seed(seed)
     model = open_clip.create_model(model_name(model_dir), load_weights=False, pretrained_text=False)
     out = {"state_dict": model.state_dict(), "epoch": 0, "name": f"random-init-seed{seed}"}
-    with atomic_path(out_path) as tmp:
-        torch.save(out, tmp)
+    # saved to a file object: the archive's inner folder is then "archive", not the random temporary name
+    with atomic_path(out_path) as tmp, open(tmp, "wb") as f:
+        torch.save(out, f)
     return Path(out_path)

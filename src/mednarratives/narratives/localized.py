@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from mednarratives import settings
+
 LN_FIELDS = ("dataset_id", "image_id", "annotator_id", "caption", "timed_caption", "traces", "voice_recording")
 
 
@@ -38,7 +40,8 @@ def localized_narrative(dataset_id: str, image_id: str, annotator_id: str, capti
 SIDECAR_FIELDS = ("boxes", "roi_text", "domain", "keywords", "entities", "inline_refs", "provenance", "image", "width", "height")
 
 
-def from_sample(sample: dict, dataset_id: str = "mednarratives", voice_recording: str = "") -> tuple[dict, dict]:
+def from_sample(sample: dict, dataset_id: str = settings.defaults("dataset", "dataset_id"),
+                voice_recording: str = "") -> tuple[dict, dict]:
     """(Localized Narrative record, sidecar record) of one narrative sample (docs/data_contract.md).
 
     image_id = the sample id; annotator_id = the video (narrator) or article id; the timed caption is the

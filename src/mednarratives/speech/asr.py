@@ -36,7 +36,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import settings
 from . import models as _models
+
+CONFIG = settings.defaults("speech")  # the defaults of the keyword arguments below
 
 __all__ = ["BACKENDS", "SAMPLE_RATE", "load_audio", "speech_regions", "transcribe", "load_openai_whisper",
            "transcript_text"]
@@ -104,8 +107,9 @@ def load_openai_whisper(checkpoint: str):
     return model.eval()
 
 
-def load_model(model_dir: str | os.PathLike, backend: str = "faster-whisper", *, compute_type: str = "int8",
-               cpu_threads: int = 0, cache_dir: str | os.PathLike | None = None, device: str = "cpu"):
+def load_model(model_dir: str | os.PathLike, backend: str = CONFIG["backend"], *,
+               compute_type: str = CONFIG["compute_type"], cpu_threads: int = 0,
+               cache_dir: str | os.PathLike | None = None, device: str = CONFIG["device"]):
     """The model ``transcribe`` will use with these arguments, loaded (and cached) now: raises when it cannot load
     (a missing or corrupt model, a wrong device), so that a stage fails at once instead of per video."""
     cache = Path(cache_dir) if cache_dir is not None else _models.default_cache_dir()
@@ -128,14 +132,15 @@ def _inside(t0: float, t1: float, regions: list[tuple[float, float]], pad: float
     return any(a - pad <= mid <= b + pad for a, b in regions)
 
 
-LANGUAGE_MIN_P = 0.5  # faster-whisper: speech detected as another language this surely is not transcribed
 
 
 def transcribe(audio_path: str | os.PathLike | np.ndarray, model_dir: str | os.PathLike,
-               backend: str = "faster-whisper", *, language: str | None = "en", beam_size: int = 5,
-               vad_filter: bool = True, vad_parameters: dict | None = None, compute_type: str = "int8",
-               cpu_threads: int = 0, condition_on_previous_text: bool = False, initial_prompt: str | None = None,
-               cache_dir: str | os.PathLike | None = None, device: str = "cpu") -> dict:
+               backend: str = CONFIG["backend"], *, language: str | None = CONFIG["language"],
+               beam_size: int = CONFIG["beam_size"], vad_filter: bool = CONFIG["vad_filter"],
+               vad_parameters: dict | None = None, compute_type: str = CONFIG["compute_type"], cpu_threads: int = 0,
+               condition_on_previous_text: bool = False, initial_prompt: str | None = CONFIG["initial_prompt"],
+               cache_dir: str | os.PathLike | None = None, device: str = CONFIG["device"],
+               language_min_p: float = CONFIG["language_min_p"]) -> dict:
     """Transcribe one audio file (or a 16 kHz float32 array) with word-level timestamps; see module doc.
 
     ``cache_dir`` holds assembled packaged models and converted openai-whisper checkpoints
@@ -158,7 +163,7 @@ def transcribe(audio_path: str | os.PathLike | np.ndarray, model_dir: str | os.P
 
     if backend == "faster-whisper":
         params.update(compute_type=compute_type, cpu_threads=cpu_threads, device=resolve_device(device))
-        result = _run_faster_whisper(audio, str(mdir), params)
+        result = _run_faster_whisper(audio, str(mdir), params, language_min_p)
     else:
         params.update(compute_type="float32", cpu_threads=cpu_threads)
         result = _run_openai(audio, mdir, cache, backend, params)
@@ -168,7 +173,7 @@ def transcribe(audio_path: str | os.PathLike | np.ndarray, model_dir: str | os.P
             "model": model_block}
 
 
-def _run_faster_whisper(audio: np.ndarray, model_dir: str, p: dict) -> dict:
+def _run_faster_whisper(audio: np.ndarray, model_dir: str, p: dict, language_min_p: float) -> dict:
     model = _faster_whisper_model(model_dir, p["compute_type"], int(p["cpu_threads"]), p.get("device", "cpu"))
     speech = None
     if p["vad_filter"]:
@@ -183,7 +188,7 @@ def _run_faster_whisper(audio: np.ndarray, model_dir: str, p: dict) -> dict:
     regions = [[_round(a), _round(b)] for a, b in speech] if speech is not None else None
     out = []
     try:
-        with _language_check(model, p["language"]):
+        with _language_check(model, p["language"], language_min_p):
             for seg in segments:
                 words = [_word(w.word, w.start, w.end, w.probability) for w in (seg.words or []) if w.word.strip()]
                 if words:
@@ -203,10 +208,10 @@ class _OtherLanguage(Exception):
 
 
 @contextlib.contextmanager
-def _language_check(model, language: str | None):
+def _language_check(model, language: str | None, min_p: float):
     """A forced language would turn other speech into confident nonsense: Whisper's language scores on the
     transcription's first 30 s window (its own encoder pass, so the check costs no second one) stop the
-    transcription with ``_OtherLanguage`` when that window is surely another language."""
+    transcription with ``_OtherLanguage`` when that window is another language with probability >= min_p."""
     if not language or not model.model.is_multilingual:
         yield
         return
@@ -216,7 +221,7 @@ def _language_check(model, language: str | None):
         del model.encode  # only the first window is checked
         encoded = encode(features)
         token, prob = model.model.detect_language(encoded)[0][0]
-        if token[2:-2] != language and prob >= LANGUAGE_MIN_P:
+        if token[2:-2] != language and prob >= min_p:
             raise _OtherLanguage(token[2:-2], float(prob))
         return encoded
 
@@ -285,8 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Offline Whisper ASR with word timestamps (JSON to stdout or --out)")
     ap.add_argument("audio")
     ap.add_argument("--model", default="tiny.en", help="CTranslate2 model dir or packaged name (tiny.en, base)")
-    ap.add_argument("--backend", default="faster-whisper", choices=BACKENDS)
-    ap.add_argument("--beam-size", type=int, default=5)
+    ap.add_argument("--backend", default=CONFIG["backend"], choices=BACKENDS)
+    ap.add_argument("--beam-size", type=int, default=CONFIG["beam_size"])
     ap.add_argument("--no-vad", action="store_true")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--cache-dir", default=None)

@@ -61,9 +61,11 @@ import jellyfish
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from .vocabulary import Vocabulary, load_vocabulary, tokenize
+from .. import settings
+from .vocabulary import Vocabulary, load_vocabulary, split_span, tokenize
 
-__all__ = ["MedicalCorrector", "correct_transcript", "correct_words", "correct_text"]
+__all__ = ["MedicalCorrector", "corrector_for", "correct_transcript", "correct_words", "correct_text"]
+CONFIG = ("speech", "corrector")  # the config section of the thresholds
 
 _SENTENCE_END = re.compile(r"[.!?;:,]$")
 
@@ -140,21 +142,22 @@ def _trailing(src: str) -> str:
 class MedicalCorrector:
     """Find, propose and verify medical-term corrections (see module doc). Reusable; builds its index once."""
 
-    def __init__(self, vocabulary: Vocabulary | None = None, *, min_score: float = 0.6, min_term_score: float = 0.75,
-                 min_orth: float = 0.5, low_prob: float = 0.5, max_span: int = 3, min_term_len: int = 5,
-                 passes: int = 2, real_min_phon: float = 0.75, real_min_orth: float = 0.8, real_min_count: int = 3,
-                 real_ratio: float = 3.0, real_max_medical: int = 20, oov_min_len: int = 8, oov_min_score: float = 0.8,
-                 oov_min_phon: float = 0.85, oov_min_orth: float = 0.75,
-                 oov_margin: float = 0.08, acoustic_margin: float = 3.0, acoustic_candidates: int = 2):
+    def __init__(self, vocabulary: Vocabulary | None = None, **params: float):
+        """`params`: thresholds of the `speech.corrector` config section (its schema defaults for the rest)."""
+        unknown = sorted(set(params) - set(settings.defaults(*CONFIG)))
+        if unknown:
+            raise TypeError(f"MedicalCorrector: unknown parameters {unknown}")
         self.vocab = vocabulary if vocabulary is not None else load_vocabulary()
-        self.min_score, self.min_term_score = min_score, min_term_score
-        self.min_orth, self.low_prob = min_orth, low_prob
-        self.max_span, self.min_term_len, self.passes = max_span, min_term_len, passes
-        self.real_min_phon, self.real_min_orth = real_min_phon, real_min_orth
-        self.real_min_count, self.real_ratio, self.real_max_medical = real_min_count, real_ratio, real_max_medical
-        self.oov_min_len, self.oov_min_score = oov_min_len, oov_min_score
-        self.oov_min_phon, self.oov_min_orth, self.oov_margin = oov_min_phon, oov_min_orth, oov_margin
-        self.acoustic_margin, self.acoustic_candidates = acoustic_margin, acoustic_candidates
+        p = settings.merged(params, *CONFIG)
+        self.min_score, self.min_term_score = p["min_score"], p["min_term_score"]
+        self.min_orth, self.low_prob = p["min_orth"], p["low_prob"]
+        self.max_span, self.min_term_len, self.passes = p["max_span"], p["min_term_len"], p["passes"]
+        self.real_min_phon, self.real_min_orth = p["real_min_phon"], p["real_min_orth"]
+        self.real_min_count, self.real_ratio, self.real_max_medical = (p["real_min_count"], p["real_ratio"],
+                                                                       p["real_max_medical"])
+        self.oov_min_len, self.oov_min_score = p["oov_min_len"], p["oov_min_score"]
+        self.oov_min_phon, self.oov_min_orth, self.oov_margin = p["oov_min_phon"], p["oov_min_orth"], p["oov_margin"]
+        self.acoustic_margin, self.acoustic_candidates = p["acoustic_margin"], p["acoustic_candidates"]
         self._build_index()
 
     # -- index ---------------------------------------------------------------------------------------------------
@@ -182,15 +185,10 @@ class MedicalCorrector:
                 if toks and _SENTENCE_END.search(w["word"].strip()):
                     toks[-1].brk = True
                 continue
-            start, end = float(w.get("start", 0.0)), float(w.get("end", 0.0))
-            total = sum(len(p) for p in parts)
-            pos = 0
-            for k, p in enumerate(parts):
-                a = start + (end - start) * pos / total
-                pos += len(p)
-                toks.append(_Tok(p, wi, k, len(parts), a, start + (end - start) * pos / total,
-                                 float(w.get("probability", 1.0)), int(w.get("segment", 0)),
-                                 fixed=bool(w.get("corrected"))))
+            spans = split_span(float(w.get("start", 0.0)), float(w.get("end", 0.0)), parts)
+            for k, (p, (a, b)) in enumerate(zip(parts, spans)):
+                toks.append(_Tok(p, wi, k, len(parts), a, b, float(w.get("probability", 1.0)),
+                                 int(w.get("segment", 0)), fixed=bool(w.get("corrected"))))
             if _SENTENCE_END.search(w["word"].strip()):
                 toks[-1].brk = True
         for a, b in zip(toks, toks[1:]):
@@ -591,16 +589,12 @@ class MedicalCorrector:
                 start, end = span[0].start, span[-1].end
                 original = " ".join(s.text for s in span)
                 reps = list(p.replacement)
-                total = sum(len(r) for r in reps)
-                pos = 0
-                for k, r in enumerate(reps):
-                    a = start + (end - start) * pos / total
-                    pos += len(r)
+                for k, (r, (a, b)) in enumerate(zip(reps, split_span(start, end, reps))):
                     if k == 0 and span[0].sub == 0:
                         r = _capital(words[span[0].word]["word"], r)
                     if k == len(reps) - 1 and span[-1].sub == span[-1].n_sub - 1:
                         r += _trailing(words[span[-1].word]["word"])
-                    out.append({"word": r, "start": round(a, 3), "end": round(start + (end - start) * pos / total, 3),
+                    out.append({"word": r, "start": round(a, 3), "end": round(b, 3),
                                 "probability": round(min(s.prob for s in span), 4), "segment": span[0].seg,
                                 "corrected": True, "original": original})
                 corrections.append({"word": original, "replacement": " ".join(p.replacement),
@@ -617,14 +611,19 @@ class MedicalCorrector:
         return out, corrections
 
 
+def corrector_for(params: dict | None = None) -> MedicalCorrector:
+    """The corrector with these `speech.corrector` thresholds (built once per process and set of thresholds)."""
+    return _corrector(tuple(sorted(settings.merged(params, *CONFIG).items())))
+
+
 @functools.lru_cache(maxsize=2)
-def _default_corrector() -> MedicalCorrector:
-    return MedicalCorrector()
+def _corrector(params: tuple) -> MedicalCorrector:
+    return MedicalCorrector(**dict(params))
 
 
 def correct_words(words: list[dict], corrector: MedicalCorrector | None = None,
                   scorer=None) -> tuple[list[dict], list[dict]]:
-    return (corrector or _default_corrector()).correct_words(words, scorer)
+    return (corrector or corrector_for()).correct_words(words, scorer)
 
 
 def correct_text(text: str, corrector: MedicalCorrector | None = None) -> tuple[str, list[dict]]:
@@ -643,7 +642,7 @@ def correct_transcript(transcript: dict, corrector: MedicalCorrector | None = No
     for si, seg in enumerate(out.get("segments", [])):
         for w in seg.get("words", []):
             flat.append({**w, "segment": si})
-    corrector = corrector or _default_corrector()
+    corrector = corrector or corrector_for()
     new, corrections = corrector.correct_words(flat, scorer)
     segs = out.get("segments", [])
     for seg in segs:

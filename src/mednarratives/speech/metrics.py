@@ -1,12 +1,19 @@
-"""ASR evaluation: word error rate and word-timestamp agreement (own Levenshtein alignment, no dependency).
+"""ASR evaluation: word error rate (jiwer) and word-timestamp agreement.
 
 Normalisation (both sides): lower case, hyphens and slashes split words, other punctuation dropped, apostrophes
-kept inside words, British spellings mapped to American (``SPELLING``). ``wer`` agrees with ``jiwer.wer`` on the same normalised word lists.
+kept inside words, British spellings mapped to American (``SPELLING``); jiwer counts the edits between the
+normalised word lists. The timestamp agreement pairs words with ``align``, a minimum-edit backtrace of its own:
+jiwer (rapidfuzz) breaks ties between equally short alignments differently, which pairs other words with other
+timestamps (on the demo corpus: 1 of 1277 words moves across the 0.5 s tolerance); the number of edits is the same.
 """
 
 from __future__ import annotations
 
 import re
+
+import jiwer
+
+from .vocabulary import split_span
 
 __all__ = ["normalize_words", "align", "wer", "flatten_words", "timestamp_agreement", "transcript_words"]
 
@@ -35,7 +42,8 @@ def normalize_words(text: str) -> list[str]:
 
 
 def align(ref: list[str], hyp: list[str]) -> list[tuple[str, int | None, int | None]]:
-    """Minimum-edit alignment -> [(op, ref_index, hyp_index)], op in {"ok", "sub", "del", "ins"}, in order."""
+    """Minimum-edit alignment -> [(op, ref_index, hyp_index)], op in {"ok", "sub", "del", "ins"}, in order; among
+    equally short alignments the backtrace prefers a match or substitution, then a deletion (see the module doc)."""
     n, m = len(ref), len(hyp)
     d = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(1, n + 1):
@@ -62,16 +70,17 @@ def align(ref: list[str], hyp: list[str]) -> list[tuple[str, int | None, int | N
     return ops[::-1]
 
 
+_WORD_LISTS = jiwer.Compose([])  # the inputs are normalised word lists already
+
+
 def wer(reference: str | list[str], hypothesis: str | list[str]) -> dict:
-    """Word error rate of ``hypothesis`` against ``reference`` (strings are normalised first)."""
+    """Word error rate of ``hypothesis`` against ``reference`` (strings are normalised first); an empty reference
+    gives the number of inserted words."""
     ref = normalize_words(reference) if isinstance(reference, str) else list(reference)
     hyp = normalize_words(hypothesis) if isinstance(hypothesis, str) else list(hypothesis)
-    counts = {"ok": 0, "sub": 0, "del": 0, "ins": 0}
-    for op, _, _ in align(ref, hyp):
-        counts[op] += 1
-    errors = counts["sub"] + counts["del"] + counts["ins"]
-    return {"wer": errors / max(len(ref), 1), "hits": counts["ok"], "substitutions": counts["sub"],
-            "deletions": counts["del"], "insertions": counts["ins"], "n_ref": len(ref), "n_hyp": len(hyp)}
+    r = jiwer.process_words([ref], [hyp], _WORD_LISTS, _WORD_LISTS)
+    return {"wer": float(r.wer), "hits": r.hits, "substitutions": r.substitutions, "deletions": r.deletions,
+            "insertions": r.insertions, "n_ref": len(ref), "n_hyp": len(hyp)}
 
 
 def flatten_words(words: list[dict]) -> list[dict]:
@@ -81,13 +90,8 @@ def flatten_words(words: list[dict]) -> list[dict]:
         toks = normalize_words(w["word"])
         if not toks:
             continue
-        start, end = float(w["start"]), float(w["end"])
-        total = sum(len(t) for t in toks)
-        pos = 0
-        for t in toks:
-            a = start + (end - start) * pos / total
-            pos += len(t)
-            out.append({"word": t, "start": a, "end": start + (end - start) * pos / total})
+        for t, (a, b) in zip(toks, split_span(float(w["start"]), float(w["end"]), toks)):
+            out.append({"word": t, "start": a, "end": b})
     return out
 
 

@@ -40,6 +40,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ..io import file_digest
+
 __all__ = [
     "PACKAGED_MODELS",
     "ModelNotAvailable",
@@ -128,14 +130,6 @@ def _package_dir(module: str) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ModelNotAvailable(f"Python package {module!r} is not installed")
     return Path(list(spec.submodule_search_locations)[0])
-
-
-def _sha256(path: Path, chunk: int = 1 << 22) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _pip_hint(pm: PackagedModel) -> str:
@@ -341,6 +335,11 @@ def ct2_to_openai_state_dict(model_dir: str | os.PathLike) -> tuple[dict, dict[s
             if name != "key":  # Whisper's key projections have no bias (CTranslate2 stores zeros)
                 sd[f"{dst}.{name}.bias"] = np.ascontiguousarray(bi)
 
+    def self_attention(dst: str, src: str):
+        split_linear(f"{src}/self_attention/linear_0", ["query", "key", "value"], f"{dst}.attn")
+        lin(f"{dst}.attn.out", f"{src}/self_attention/linear_1")
+        ln(f"{dst}.attn_ln", f"{src}/self_attention/layer_norm")
+
     def mlp(dst: str, src: str):
         lin(f"{dst}.mlp.0", f"{src}/ffn/linear_0")
         lin(f"{dst}.mlp.2", f"{src}/ffn/linear_1")
@@ -351,9 +350,7 @@ def ct2_to_openai_state_dict(model_dir: str | os.PathLike) -> tuple[dict, dict[s
     sd["encoder.positional_embedding"] = _float(v, "encoder/position_encodings/encodings")
     for i in range(n_audio_layer):
         src, dst = f"encoder/layer_{i}", f"encoder.blocks.{i}"
-        split_linear(f"{src}/self_attention/linear_0", ["query", "key", "value"], f"{dst}.attn")
-        lin(f"{dst}.attn.out", f"{src}/self_attention/linear_1")
-        ln(f"{dst}.attn_ln", f"{src}/self_attention/layer_norm")
+        self_attention(dst, src)
         mlp(dst, src)
     ln("encoder.ln_post", "encoder/layer_norm")
 
@@ -361,9 +358,7 @@ def ct2_to_openai_state_dict(model_dir: str | os.PathLike) -> tuple[dict, dict[s
     sd["decoder.positional_embedding"] = _float(v, "decoder/position_encodings/encodings")
     for i in range(n_text_layer):
         src, dst = f"decoder/layer_{i}", f"decoder.blocks.{i}"
-        split_linear(f"{src}/self_attention/linear_0", ["query", "key", "value"], f"{dst}.attn")
-        lin(f"{dst}.attn.out", f"{src}/self_attention/linear_1")
-        ln(f"{dst}.attn_ln", f"{src}/self_attention/layer_norm")
+        self_attention(dst, src)
         lin(f"{dst}.cross_attn.query", f"{src}/attention/linear_0")
         split_linear(f"{src}/attention/linear_1", ["key", "value"], f"{dst}.cross_attn")
         lin(f"{dst}.cross_attn.out", f"{src}/attention/linear_2")
@@ -392,7 +387,7 @@ def convert_ct2_to_openai(model_dir: str | os.PathLike, cache_dir: str | os.Path
     import torch
 
     model_dir = Path(model_dir)
-    digest = _sha256(model_dir / "model.bin")
+    digest = file_digest(model_dir / "model.bin")
     cache_dir = Path(cache_dir)
     out = cache_dir / f"openai-whisper-{digest[:16]}.pt"
     if out.is_file():

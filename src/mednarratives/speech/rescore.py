@@ -102,8 +102,9 @@ class WhisperScorer:
         return out
 
 
-def load_scorer(audio: np.ndarray, model: str | os.PathLike, *, language: str | None = "en",
-                compute_type: str = "int8", cpu_threads: int = 0, device: str = "cpu",
+def load_scorer(audio: np.ndarray, model: str | os.PathLike, *, language: str | None = _asr.CONFIG["language"],
+                compute_type: str = _asr.CONFIG["compute_type"], cpu_threads: int = 0,
+                device: str = _asr.CONFIG["device"],
                 cache_dir: str | os.PathLike | None = None) -> WhisperScorer:
     """A scorer on the CTranslate2 model ``model`` (directory or packaged name; the transcription's cached
     faster-whisper instance when the arguments match)."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from .. import settings
 from ..io import read_json, read_jsonl, write_json
 from .metrics import timestamp_agreement, wer
+
+TOLERANCE_S = settings.defaults("speech", "score_tolerance_s")
 
 
 def raw_words(words: list[dict]) -> list[str]:
@@ -20,7 +23,7 @@ def raw_words(words: list[dict]) -> list[str]:
     return out
 
 
-def score_video(speech: dict, truth: dict, tolerance: float = 0.5) -> dict:
+def score_video(speech: dict, truth: dict, tolerance: float = TOLERANCE_S) -> dict:
     ref = [w for s in truth.get("speech", []) for w in s.get("words", [])]
     hyp = speech.get("words", [])
     ref_text = " ".join(w["word"] for w in ref)
@@ -35,7 +38,7 @@ def score_video(speech: dict, truth: dict, tolerance: float = 0.5) -> dict:
 
 
 def score(speech_jsonls: list[str], truth_paths: list[str], out_json: str, out_tsv: str,
-          tolerance: float = 0.5) -> dict:
+          tolerance: float = TOLERANCE_S) -> dict:
     """Score every speech record of the shards against the truth of its video (truth_paths: every demo video)."""
     truths = {t["video_id"]: t for t in map(read_json, truth_paths)}
     rows = [score_video(rec, truths[rec["video_id"]], tolerance) for p in speech_jsonls for rec in read_jsonl(p)]

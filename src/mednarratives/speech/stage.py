@@ -19,15 +19,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from .. import ledger
+from .. import ledger, settings
 from ..io import write_jsonl
 
 STAGE = "speech"
 log = logging.getLogger(__name__)
-
-DEFAULTS = {"model": "base", "backend": "faster-whisper", "language": "en", "beam_size": 5, "vad_filter": True,
-            "compute_type": "int8", "cpu_threads": 1, "device": "cpu", "initial_prompt": None,
-            "correction": True, "rescore": True, "cache_dir": "results/cache/models"}
 
 
 def to_record(video_id: str, transcript: dict) -> dict:
@@ -49,26 +45,26 @@ def to_record(video_id: str, transcript: dict) -> dict:
             "error": ""}
 
 
-def transcribe_video(video_id: str, media: str, cfg: dict | None = None) -> tuple[dict, dict]:
-    """(record, ledger row) of one video."""
+def transcribe_video(video_id: str, media: str, cfg: dict | None = None, cpu_threads: int = 1) -> tuple[dict, dict]:
+    """(record, ledger row) of one video; `cfg`: the `speech:` config section (schema defaults for what it leaves out)."""
     from .asr import load_audio, transcribe
-    from .correction import correct_transcript
+    from .correction import correct_transcript, corrector_for
     from .rescore import load_scorer
 
-    p = {**DEFAULTS, **(cfg or {})}
+    p = settings.merged(cfg, STAGE)
     try:
         audio = load_audio(media)
         tr = transcribe(audio, p["model"], p["backend"], language=p["language"], beam_size=int(p["beam_size"]),
                         vad_filter=bool(p["vad_filter"]), compute_type=p["compute_type"],
-                        cpu_threads=int(p["cpu_threads"]), cache_dir=Path(p["cache_dir"]), device=p["device"],
-                        initial_prompt=p["initial_prompt"] or None)
+                        cpu_threads=cpu_threads, cache_dir=Path(p["cache_dir"]), device=p["device"],
+                        initial_prompt=p["initial_prompt"] or None, language_min_p=p["language_min_p"])
         if p["correction"]:
             scorer = None
             if p["rescore"] and tr["segments"]:
                 scorer = load_scorer(audio, p["model"], language=tr.get("language") or p["language"],
-                                     compute_type=p["compute_type"], cpu_threads=int(p["cpu_threads"]),
+                                     compute_type=p["compute_type"], cpu_threads=cpu_threads,
                                      device=p["device"], cache_dir=Path(p["cache_dir"]))
-            tr = correct_transcript(tr, scorer=scorer)
+            tr = correct_transcript(tr, corrector_for(p["corrector"]), scorer=scorer)
         rec = to_record(video_id, tr)
         if rec["words"]:
             row = ledger.kept(STAGE, video_id, words=len(rec["words"]), corrections=len(rec["corrections"]))
@@ -86,18 +82,19 @@ def transcribe_video(video_id: str, media: str, cfg: dict | None = None) -> tupl
     return rec, row
 
 
-def run_shard(media_dir: str, out_jsonl: str, out_ledger: str, cfg: dict | None = None) -> list[dict]:
+def run_shard(media_dir: str, out_jsonl: str, out_ledger: str, cfg: dict | None = None,
+              cpu_threads: int = 1) -> list[dict]:
     """Transcribe every video of a shard's media folder (the model loads once per process, before the first video:
     a model that cannot load fails the shard)."""
     from ..videos.manifest import media_files
     from .asr import load_model
 
-    p = {**DEFAULTS, **(cfg or {})}
+    p = settings.merged(cfg, STAGE)
     videos = media_files(media_dir)
     if videos:
-        load_model(p["model"], p["backend"], compute_type=p["compute_type"], cpu_threads=int(p["cpu_threads"]),
+        load_model(p["model"], p["backend"], compute_type=p["compute_type"], cpu_threads=cpu_threads,
                    cache_dir=Path(p["cache_dir"]), device=p["device"])
-    done = [transcribe_video(vid, path, cfg) for vid, path in videos]
+    done = [transcribe_video(vid, path, cfg, cpu_threads) for vid, path in videos]
     ledger.fail_if_systematic([row for _, row in done], "asr_failed")
     write_jsonl(out_jsonl, [rec for rec, _ in done])
     ledger.write(out_ledger, [row for _, row in done])

@@ -1,6 +1,6 @@
 """Synthetic narration with known word times (espeak-ng), for tests, benchmarks and ASR evaluation.
 
-Each sentence is spoken by ``mednarratives.demo.speech`` (libespeak-ng in a fresh process, word times exact to
+Each sentence is spoken by ``mednarratives.speech.espeak`` (libespeak-ng in a fresh process, word times exact to
 the sample, the same text always gives the same samples). Without the library it falls back to the
 ``espeak-ng -w`` command line per sentence (sentence-level truth only: ``words`` is then empty).
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mednarratives.demo import speech as espeak_utterance
+from mednarratives.speech import espeak
 
 __all__ = ["Narration", "synthesize", "write_wav", "espeak_available"]
 
@@ -46,7 +46,7 @@ def espeak_available() -> bool:
 
 def _library_available() -> bool:
     try:
-        ctypes.CDLL(espeak_utterance.LIBRARY)
+        ctypes.CDLL(espeak.LIBRARY)
     except OSError:
         return False
     return True
@@ -70,14 +70,14 @@ def synthesize(sentences: list[str], *, voice: str = "en-us", rate: int = 150, p
     pieces: list[np.ndarray] = []
     sents: list[dict] = []
     words: list[dict] = []
-    sr = espeak_utterance.SAMPLE_RATE
+    sr = espeak.SAMPLE_RATE
     pos = 0.0
     for k, text in enumerate(sentences):
         gap = lead if k == 0 else pause
         pieces.append(np.zeros(int(round(gap * sr)), np.float32))
         pos += len(pieces[-1]) / sr
         if use_library:
-            utt = espeak_utterance.synthesize(text, voice, rate)
+            utt = espeak.synthesize(text, voice, rate)
             clip = utt.audio.astype(np.float32) / 32768.0
             words += [{"word": w.word, "start": round(pos + w.start, 3), "end": round(pos + w.end, 3)}
                       for w in utt.words]
@@ -96,7 +96,7 @@ def synthesize(sentences: list[str], *, voice: str = "en-us", rate: int = 150, p
 
 def _speech_span(clip: np.ndarray, sr: int) -> tuple[float, float]:
     """First and last audible sample of ``clip`` in seconds (the CLI path has no word events)."""
-    loud = np.flatnonzero(np.abs(clip) * 32768.0 > espeak_utterance.SILENCE)
+    loud = np.flatnonzero(np.abs(clip) * 32768.0 > espeak.SILENCE)
     return (loud[0] / sr, (loud[-1] + 1) / sr) if len(loud) else (0.0, 0.0)
 
 

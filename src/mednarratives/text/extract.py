@@ -5,8 +5,8 @@ Two backends behind one interface, ``extract(speech_record, backend=...)``:
 * ``RuleBackend`` (default, offline, deterministic): sentence utterances from the timed words; chatter
   ("welcome back", "thanks for watching", "subscribe") removed; pointing cues ("look here", "this area", ...)
   turn the rest of the sentence into ROI text; entities = longest matches against the medical vocabulary
-  (resources/vocabulary: ICD-10 terms, project imaging terms, ICD-10 words that are not plain English);
-  keywords = RAKE; subdomain / modalities = cue phrases in resources/text/*.yaml.
+  (mednarratives/speech/data/vocabulary: ICD-10 terms, project imaging terms, ICD-10 words that are not plain English);
+  keywords = RAKE; subdomain / modalities = cue phrases in mednarratives/text/data/*.yaml.
 * ``LLMBackend`` (``mednarratives.text.llm``): an OpenAI-compatible chat endpoint; every answer is checked
   (JSON shape, no new words) and a rejected answer falls back to the rule backend for that utterance.
 """
@@ -14,12 +14,14 @@ Two backends behind one interface, ``extract(speech_record, backend=...)``:
 from __future__ import annotations
 
 import functools
+import importlib.resources
 import re
 from pathlib import Path
 
 import yaml
 
 from ..speech.vocabulary import STOPWORDS, load_vocabulary
+from .rake import rake_keywords
 
 __all__ = ["RuleBackend", "utterances_from_speech", "entities", "rake_keywords", "words_of", "new_words",
            "extract", "resource_dir"]
@@ -35,11 +37,8 @@ SENT_END = re.compile(r"[.!?]$")
 
 
 def resource_dir() -> Path:
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "resources" / "text").is_dir():
-            return parent / "resources" / "text"
-    raise FileNotFoundError("resources/text not found")
+    """Cue lists and prompts shipped with the package (mednarratives/text/data)."""
+    return Path(str(importlib.resources.files("mednarratives.text") / "data"))
 
 
 @functools.lru_cache(maxsize=4)
@@ -73,12 +72,6 @@ def utterances_from_speech(speech: dict) -> list[dict]:
                         "end": round(float(cur[-1]["end"]), 3)})
             cur = []
     return out
-
-
-def rake_keywords(text: str, max_words: int = 3) -> list[str]:
-    from ..align.video import rake_keywords as _rake
-
-    return _rake(text, max_words=max_words)
 
 
 @functools.lru_cache(maxsize=2)

@@ -19,10 +19,13 @@ import urllib.request
 
 import yaml
 
+from .. import settings
 from ..domains import DOMAINS
 from .extract import RuleBackend, new_words, resource_dir
 
 __all__ = ["LLMBackend", "LLMRejected", "LLMUnavailable"]
+
+LLM = settings.defaults("text", "llm")  # the defaults of LLMBackend's keyword arguments
 
 
 class LLMRejected(ValueError):
@@ -49,8 +52,9 @@ def _json_in(text: str):
 class LLMBackend:
     name = "llm"
 
-    def __init__(self, url: str, model: str, *, api_key_env: str = "", timeout_s: float = 60.0, retries: int = 3,
-                 backoff_s: float = 1.0, max_tokens: int = 512, vocab_dir: str | None = None):
+    def __init__(self, url: str, model: str, *, api_key_env: str = LLM["api_key_env"],
+                 timeout_s: float = LLM["timeout_s"], retries: int = LLM["retries"], backoff_s: float = LLM["backoff_s"],
+                 max_tokens: int = LLM["max_tokens"], vocab_dir: str | None = None):
         self.url = url.rstrip("/")
         if not self.url.endswith("/chat/completions"):
             self.url += "/chat/completions" if self.url.endswith("/v1") else "/v1/chat/completions"
@@ -127,8 +131,8 @@ class LLMBackend:
 
 def make_backend(cfg: dict | None):
     """``text.backend`` config -> a backend (``rules`` unless ``backend: llm`` with ``llm.url``)."""
-    cfg = cfg or {}
-    if cfg.get("backend", "rules") == "llm":
-        llm = dict(cfg.get("llm") or {})
+    cfg = settings.merged(cfg, "text")
+    if cfg["backend"] == "llm":
+        llm = dict(cfg["llm"])
         return LLMBackend(llm.pop("url"), llm.pop("model"), vocab_dir=cfg.get("vocabulary"), **llm)
     return RuleBackend(cfg.get("vocabulary"))

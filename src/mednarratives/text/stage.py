@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from .. import ledger
+from .. import ledger, settings
 from ..io import read_jsonl, write_jsonl
 from .extract import extract
 from .llm import make_backend
@@ -26,7 +26,7 @@ def extract_video(speech: dict, cfg: dict | None = None) -> tuple[dict, list[dic
                if n_med else ledger.dropped(STAGE, video_id, "no_medical_text", utterances=len(rec["utterances"])))
     except Exception as e:  # one bad video never stops the run
         log.exception("text extraction failed for %s", video_id)
-        rec = {"video_id": video_id, "model": {"backend": (cfg or {}).get("backend", "rules")}, "utterances": [],
+        rec = {"video_id": video_id, "model": {"backend": settings.merged(cfg, "text")["backend"]}, "utterances": [],
                "modalities": [], "subdomain": "", "fallbacks": [], "error": f"{type(e).__name__}: {e}"}
         row = ledger.dropped(STAGE, video_id, "text_failed", error=rec["error"])
     return rec, [row] if speech.get("words") else []

@@ -1,1 +1,1 @@
-"""Cursor traces and boxes from stable chunks (paper 3.2.4)."""
+"""Cursor traces and boxes (paper 3.2.4) from the raw cursor points the frames stage tracks in each stable chunk."""

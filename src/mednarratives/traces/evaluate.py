@@ -19,8 +19,11 @@ from typing import Sequence
 
 import numpy as np
 
+from mednarratives import settings
 from mednarratives.geometry import box_iou
 from mednarratives.traces.boxes import trace_box
+
+EDGE_S = settings.defaults("traces", "score_edge_s")
 
 
 def to_video_pixels(points: Sequence[Sequence[float]], image_size: Sequence[int], video_size: Sequence[int]) -> list[list[float]]:
@@ -41,7 +44,7 @@ def counted_frames(truth: dict, edge_s: float = 0.25) -> np.ndarray:
     return keep
 
 
-def score_traces(traces: Sequence[Sequence[float]], truth: dict, edge_s: float = 0.25) -> dict:
+def score_traces(traces: Sequence[Sequence[float]], truth: dict, edge_s: float = EDGE_S) -> dict:
     """traces: [x, y, t] points of a whole video (video pixels); truth: the demo video's truth JSON."""
     fps = truth["fps"]
     tx, ty = np.asarray(truth["cursor"]["x"], float), np.asarray(truth["cursor"]["y"], float)
@@ -95,7 +98,7 @@ def passes(score: dict) -> dict:
             "points_on_webcam": ok("points_on_webcam", lambda v: v <= BAR["points_on_webcam"])}
 
 
-def score_video(traces_record: dict, truth: dict, edge_s: float = 0.25) -> dict:
+def score_video(traces_record: dict, truth: dict, edge_s: float = EDGE_S) -> dict:
     """Score a traces-stage record (chunk-image pixels) against the truth (video pixels)."""
     video_size = (truth["width"], truth["height"])
     pts = []
@@ -111,7 +114,7 @@ SCORE_COLUMNS = ("median_error_px", "within_10px", "recall", "mean_box_iou", "mi
 
 
 def score(traces_jsonls: Sequence[str], truth_paths: Sequence[str], out_json: str, out_tsv: str,
-          edge_s: float = 0.25) -> str:
+          edge_s: float = EDGE_S) -> str:
     """Score every traces record of the shards against the truth of its video (truth_paths: every demo video);
     writes the scores (json) and one row per video (tsv) and returns that table."""
     from mednarratives.io import atomic_path, read_json, read_jsonl, write_json

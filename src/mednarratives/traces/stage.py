@@ -18,16 +18,18 @@ from typing import Sequence
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 
+from mednarratives import settings
 from mednarratives.io import read_jsonl, read_jsonl_by, write_jsonl
 from mednarratives.traces.boxes import trace_box
 
 
 @dataclass(frozen=True)
+@settings.schema_defaults("traces")
 class TracesParams:
-    max_gap_s: float = 0.2
-    max_jump_px: float = 40.0
-    cluster_eps_px: float = 15.0
-    min_utterance_points: int = 3
+    max_gap_s: float
+    max_jump_px: float
+    cluster_eps_px: float
+    min_utterance_points: int
 
 
 def split_segments(points: Sequence[Sequence[float]], max_gap_s: float, max_jump_px: float) -> list[list[list[float]]]:

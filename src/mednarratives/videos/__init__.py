@@ -6,6 +6,7 @@
 - probe: ffprobe facts and the 1 min .. 2 h duration rule.
 - speech_presence: speech in the first minute (silero-vad by default), and speech inside an interval.
 - manifest: manifest shards (demo / local / youtube sources), media of a row, full media of kept videos.
+- decode: ffmpeg decoding into numpy batches (also the frames stage's decoder).
 - keyframes: one low-resolution decode pass; ffmpeg scene detection (static domains) or PySceneDetect adaptive
   detection (non-static), per-domain parameters; cut-recall scoring.
 - classify: key-frame domain classifiers: by default frozen ImageNet EfficientNet-Lite0 features + a logistic

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import yaml
 
-from mednarratives import ledger
+from mednarratives import ledger, settings
 from mednarratives.domains import DOMAINS
 from mednarratives.io import atomic_path, dumps_json, read_jsonl
 
@@ -29,8 +29,9 @@ YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 LOCAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 CHANNEL_ID = re.compile(r"UC[A-Za-z0-9_-]{22}")
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v")
-MAX_SUBSCRIBERS = 1_000_000
-SHARD_SIZE = 1000
+YOUTUBE = settings.defaults("videos", "youtube")  # the defaults of the keyword arguments below
+MAX_SUBSCRIBERS = YOUTUBE["max_subscribers"]
+SHARD_SIZE = settings.defaults("videos", "shard_size")
 
 # is_medical(entry, domain) -> bool: the medical filter of a search result / channel video (entry is a
 # yt-dlp flat entry dict: id, title, description, channel, channel_id, duration, ...).
@@ -129,7 +130,8 @@ def make_keyword_filter(keywords: Mapping[str, Sequence[str]]) -> MedicalFilter:
 # ---------------------------------------------------------------------------------------------- YouTube
 
 
-def make_search_ydl(per_query: int, channel_videos: int, socket_timeout: float = 30, **extra: Any):
+def make_search_ydl(per_query: int, channel_videos: int,
+                    socket_timeout: float = settings.defaults("videos", "download", "socket_timeout"), **extra: Any):
     """A real yt_dlp.YoutubeDL for flat search and channel listing (no download, no media requests)."""
     import yt_dlp
 
@@ -288,11 +290,11 @@ def discover_youtube(
     domains: Iterable[str] | None = None,
     is_medical: MedicalFilter | None = None,
     ydl: Any = None,
-    per_query: int = 20,
-    channel_videos: int = 100,
-    early_stop: int = 10,
+    per_query: int = YOUTUBE["per_query"],
+    channel_videos: int = YOUTUBE["channel_videos"],
+    early_stop: int = YOUTUBE["early_stop"],
     max_subscribers: int = MAX_SUBSCRIBERS,
-    exploit_channels: bool = True,
+    exploit_channels: bool = YOUTUBE["exploit_channels"],
     stage: str = "search",
 ) -> tuple[list[Candidate], list[dict]]:
     """Video-first search, then channel exploitation, over `domains` (default: every domain in `keywords`,

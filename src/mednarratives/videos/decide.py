@@ -18,20 +18,17 @@ import csv
 import logging
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
-import yaml
 
-from mednarratives import ledger
+from mednarratives import ledger, settings
 from mednarratives.domains import DOMAINS
 from mednarratives.io import atomic_path, write_jsonl
 from mednarratives.videos import keyframes as kfmod
-from mednarratives.videos.probe import MAX_DURATION_S, MIN_DURATION_S, probe_filter
+from mednarratives.videos.probe import probe_filter
 
 STAGE = "videos_filter"
-THRESHOLDS_FILE = Path(__file__).resolve().parents[3] / "resources" / "videos" / "thresholds.yaml"
 MANIFEST_FIELDS = ("video_id", "path_or_url", "title", "channel", "query_domain", "subscribers")
 KEPT_FIELDS = ("video_id", "path", "domain")
 log = logging.getLogger("mednarratives.videos.decide")
@@ -39,34 +36,31 @@ log = logging.getLogger("mednarratives.videos.decide")
 
 @dataclass
 class Thresholds:
+    """The `videos.thresholds` config section (Table 3 shares, near-positive factor, narrative thresholds)."""
     share: dict[str, float]
-    near_factor: float = 0.5
-    streak_share: dict[str, float] = field(default_factory=dict)
-    speech_seconds: dict[str, float] = field(default_factory=dict)
+    near_factor: float
+    streak_share: dict[str, float]
+    speech_seconds: dict[str, float]
 
     @classmethod
-    def load(cls, path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> "Thresholds":
-        data = yaml.safe_load(Path(path or THRESHOLDS_FILE).read_text(encoding="utf-8"))
-        for k, v in (overrides or {}).items():
-            if isinstance(v, Mapping):
-                data[k] = {**(data.get(k) or {}), **v}
-            elif v is not None:
-                data[k] = v
-        unknown = sorted(set(data.get("share", {})) - set(DOMAINS))
+    def from_config(cls, config: Mapping[str, Any] | None = None) -> "Thresholds":
+        """The section's schema defaults with `config` (possibly partial, e.g. {share: {mri: 0.1}}) laid over."""
+        data = settings.merged(config, "videos", "thresholds")
+        unknown = sorted(set(data["share"]) - set(DOMAINS))
         if unknown:
             raise ValueError(f"thresholds: unknown domains {unknown}")
-        return cls({k: float(v) for k, v in data["share"].items()}, float(data.get("near_factor", 0.5)),
-                   {k: float(v) for k, v in (data.get("streak_share") or {}).items()},
-                   {k: float(v) for k, v in (data.get("speech_seconds") or {}).items()})
+        share, streak_share, speech_seconds = ({k: float(v) for k, v in data[key].items()}
+                                               for key in ("share", "streak_share", "speech_seconds"))
+        return cls(share, float(data["near_factor"]), streak_share, speech_seconds)
 
     def share_for(self, domain: str) -> float:
-        return self.share.get(domain, self.share.get("illustration", 0.2))
+        return self.share.get(domain, self.share["illustration"])  # a domain hint outside Table 3
 
     def streak_for(self, domain: str) -> float:
-        return self.streak_share.get(domain, self.streak_share.get("default", 0.5))
+        return self.streak_share[domain]
 
     def speech_for(self, domain: str) -> float:
-        return self.speech_seconds.get(domain, self.speech_seconds.get("default", 2.0))
+        return self.speech_seconds.get(domain, self.speech_seconds["default"])
 
 
 # ---------------------------------------------------------------------------------------------- pure decisions
@@ -123,20 +117,27 @@ def keyframe_domain(probs: Sequence[Mapping[str, float]], domains: Sequence[str]
 
 
 @dataclass
+@settings.schema_defaults(
+    "videos", min_duration=("videos", "duration", "min_s"), max_duration=("videos", "duration", "max_s"),
+    speech_backend=("videos", "speech", "backend"), speech_window_s=("videos", "speech", "window_s"),
+    speech_min_ratio=("videos", "speech", "min_ratio"), streak_frames=("videos", "narrative", "streak_frames"),
+    streak_cosine=("videos", "narrative", "streak_cosine"), streak_gap_s=("videos", "narrative", "streak_gap_s"),
+    classify_threshold=("videos", "classifier", "threshold"))
 class FilterConfig:
-    keyframes: Mapping[str, Any] = field(default_factory=dict)     # videos.keyframes (default/domains)
-    thresholds: Thresholds | None = None
-    min_duration: float = MIN_DURATION_S
-    max_duration: float = MAX_DURATION_S
-    max_subscribers: int = 1_000_000
-    speech_backend: str = "silero"
-    speech_window_s: float = 60.0
-    speech_min_ratio: float = 0.1
-    streak_frames: int = 3
-    streak_cosine: float = 0.9
-    streak_gap_s: float = 1.0
-    classify_threshold: float = 0.5
-    keep_near_positive: bool = False
+    """The `videos:` config keys of the filter decision."""
+    keyframes: Mapping[str, Any]     # videos.keyframes (default/domains)
+    thresholds: Thresholds = field(default_factory=Thresholds.from_config)
+    min_duration: float
+    max_duration: float
+    max_subscribers: int
+    speech_backend: str
+    speech_window_s: float
+    speech_min_ratio: float
+    streak_frames: int
+    streak_cosine: float
+    streak_gap_s: float
+    classify_threshold: float
+    keep_near_positive: bool
 
 
 def _speech_segments(path: str, duration: float, backend: str) -> list[tuple[float, float]]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlparse
 
-from mednarratives import ledger
+from mednarratives import ledger, settings
 from mednarratives.io import atomic_path, write_json
 from mednarratives.videos.candidates import Candidate, is_local_id, is_youtube_id, youtube_url
 
@@ -40,17 +40,18 @@ class DownloadTimeout(RuntimeError):
 
 
 @dataclass(frozen=True)
+@settings.schema_defaults("videos", "download")
 class DownloadOptions:
     format: str = LOWRES_FORMAT
-    attempts: int = 3                   # own attempts (each with yt-dlp's retries inside)
-    backoff_s: float = 2.0              # sleep backoff_s * 2**k after failed attempt k (capped)
-    max_backoff_s: float = 60.0
-    socket_timeout: float = 30.0
-    ytdlp_retries: int = 3              # yt-dlp retries / fragment_retries / extractor_retries
-    ytdlp_retry_sleep_s: float = 1.0    # yt-dlp's sleep between its own http/fragment retries
-    ratelimit: int | None = None        # bytes per second, None = unlimited
-    max_seconds: float | None = 3600.0  # wall-clock cap per attempt (checked on each progress callback)
-    max_filesize: int | None = None     # bytes
+    attempts: int                   # own attempts (each with yt-dlp's retries inside)
+    backoff_s: float                # sleep backoff_s * 2**k after failed attempt k (capped)
+    max_backoff_s: float
+    socket_timeout: float
+    ytdlp_retries: int              # yt-dlp retries / fragment_retries / extractor_retries
+    ytdlp_retry_sleep_s: float      # yt-dlp's sleep between its own http/fragment retries
+    ratelimit: int | None           # bytes per second, None = unlimited
+    max_seconds: float | None       # wall-clock cap per attempt (checked on each progress callback)
+    max_filesize: int | None        # bytes
     remux: str | None = "mp4"           # container of the final file (ffmpeg remux, no re-encode); None = as is
     allowed_extractors: tuple[str, ...] | None = None  # e.g. ("youtube",); None = yt-dlp's default set
     extra: Mapping[str, Any] = field(default_factory=dict)  # more YoutubeDL params, applied last

@@ -19,23 +19,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from mednarratives import settings
 from mednarratives.domains import STATIC_DOMAINS
-from mednarratives.frames.decode import DecodeError, iter_batches, scaled_size, stream_info
+from mednarratives.videos.decode import DecodeError, iter_batches, scaled_size, stream_info
 
-DEFAULTS: dict[str, Any] = {
-    "width": 320,             # decode width (px); height keeps the aspect ratio
-    "thumb_size": 32,         # side of the grey thumbnails used for similarity
-    "thumb_fps": 2.0,         # thumbnails per second kept for the streak check
-    "ffmpeg_threshold": 0.05,  # static: ffmpeg scene score (slides on dark backgrounds: true cuts >= 0.11, noise <= 0.01 on the demo)
-    "adaptive_threshold": 3.0,  # non-static: AdaptiveDetector parameters
-    "min_content_val": 4.0,   # PySceneDetect default 15 misses zoom cuts inside one slide layout
-    "min_scene_s": 1.0,
-    "window_width": 2,
-    "image_delay_s": 0.5,     # non-static: the key-frame image is taken this long after the cut
-    "max_keyframes": 400,
-    "analysis_fps": 15.0,     # non-static: frames per second fed to the detector (0 = every frame)
-    "scale_flags": "fast_bilinear",  # ffmpeg scaler for the low-resolution pass (area: smoother, ~2x the cost)
-}
 _PTS = re.compile(r"\bn:\s*(\d+)\b.*?\bpts_time:\s*([-0-9.eE+]+)")
 
 
@@ -58,9 +45,9 @@ class Keyframes:
 
 
 def params_for(domain: str, config: Mapping[str, Any] | None = None) -> dict:
-    """DEFAULTS <- config['default'] <- config['domains'][domain]."""
+    """The schema's `videos.keyframes.default` <- config['default'] <- config['domains'][domain]."""
     config = config or {}
-    out = dict(DEFAULTS)
+    out = settings.defaults("videos", "keyframes", "default")
     out.update(config.get("default") or {})
     out.update((config.get("domains") or {}).get(domain) or {})
     return out

@@ -7,10 +7,10 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from mednarratives import ledger
+from mednarratives import ledger, settings
 
-MIN_DURATION_S = 60.0
-MAX_DURATION_S = 7200.0
+MIN_DURATION_S = settings.defaults("videos", "duration", "min_s")
+MAX_DURATION_S = settings.defaults("videos", "duration", "max_s")
 
 
 class ProbeError(RuntimeError):

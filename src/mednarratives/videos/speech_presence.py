@@ -23,11 +23,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from mednarratives import ledger
+from mednarratives import ledger, settings
 
 SAMPLE_RATE = 16000
-WINDOW_S = 60.0
-MIN_SPEECH_RATIO = 0.1
+CONFIG = settings.defaults("videos", "speech")
+WINDOW_S = CONFIG["window_s"]
+MIN_SPEECH_RATIO = CONFIG["min_ratio"]
 BACKENDS = ("silero", "webrtc", "ina")
 
 Segment = tuple[float, float]
@@ -228,7 +229,7 @@ class InaVad:
         return merge_segments([(s, e) for label, s, e in labelled if label in ("speech", "male", "female")])
 
 
-def get_backend(backend: str | Any = "silero", **kwargs: Any):
+def get_backend(backend: str | Any = CONFIG["backend"], **kwargs: Any):
     """A backend instance by name ("silero", "webrtc", "ina"); an object with .segments() passes through."""
     if not isinstance(backend, str):
         return backend
@@ -271,7 +272,7 @@ def _result(audio: np.ndarray, start: float, end: float, vad, sr: int, min_ratio
                         bool(analysed > 0 and ratio >= min_ratio))
 
 
-def speech_in_interval(audio: str | Path | np.ndarray, start: float, end: float, backend: str | Any = "silero",
+def speech_in_interval(audio: str | Path | np.ndarray, start: float, end: float, backend: str | Any = CONFIG["backend"],
                        min_ratio: float = MIN_SPEECH_RATIO, sr: int = SAMPLE_RATE) -> SpeechResult:
     """Speech inside [start, end) seconds: of a media file (only that interval is decoded) or of an already
     decoded mono track at `sr` Hz (sample 0 = time 0). Segment times are in the file's time."""
@@ -285,14 +286,14 @@ def speech_in_interval(audio: str | Path | np.ndarray, start: float, end: float,
     return _result(clip, start, end, vad, sr, min_ratio)
 
 
-def speech_presence(path: str | Path, window_s: float = WINDOW_S, backend: str | Any = "silero",
+def speech_presence(path: str | Path, window_s: float = WINDOW_S, backend: str | Any = CONFIG["backend"],
                     min_ratio: float = MIN_SPEECH_RATIO, start: float = 0.0) -> SpeechResult:
     """Speech in the first `window_s` seconds (from `start`) of a media file."""
     return speech_in_interval(path, start, start + window_s, backend, min_ratio)
 
 
 def speech_filter(video_id: str, path: str | Path, stage: str = "speech", window_s: float = WINDOW_S,
-                  backend: str | Any = "silero", min_ratio: float = MIN_SPEECH_RATIO
+                  backend: str | Any = CONFIG["backend"], min_ratio: float = MIN_SPEECH_RATIO
                   ) -> tuple[SpeechResult | None, dict]:
     """The "contains speech" heuristic as a ledger row: kept, or dropped with no_speech / no_audio /
     audio_decode_failed. A BackendUnavailable error is a configuration error and is raised."""

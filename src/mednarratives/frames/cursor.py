@@ -34,7 +34,8 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from mednarratives.frames.decode import luma_levels
+from mednarratives import settings
+from mednarratives.videos.decode import luma_levels
 from mednarratives.frames.median import median_u8
 
 EIGHT = np.ones((3, 3), bool)  # 8-connectivity: a 1-px diagonal cursor outline stays one blob
@@ -45,28 +46,29 @@ FaceFinder = Callable[[Sequence[Region]], Sequence[Sequence[float]]]  # regions 
 
 
 @dataclass(frozen=True)
+@settings.schema_defaults("traces", "cursor")
 class TraceParams:
-    background_samples: int = 51   # frames spread evenly over the chunk for the median background
-    diff_threshold: int = 40       # grey levels (0..255) between frame and background
-    min_blob_px: int = 6           # smaller foreground blobs are noise
-    flicker_fraction: float = 0.25  # foreground at least this often ...
-    flicker_toggles_per_s: float = 0.5  # ... and toggling at least this often -> distractor, masked
-    ghost_fraction: float = 0.15   # a still blob present at least this often is a ghost candidate
-    ghost_min_run: int = 3         # on/off runs of a still blob shorter than this are debounced
-    ghost_ring_px: int = 6         # the moving cursor is looked for beyond this margin around still blobs
-    bimodal_fraction: float = 0.5  # foreground in at least this share of frames -> distractor, masked
-    grow_min_fraction: float = 0.01  # activity connected to a face box (the whole webcam) is masked too ...
-    grow_gap_px: int = 4           # ... when it lies within this many pixels of it
-    face_margin: float = 0.15      # grow face boxes by this share of their size
-    face_search_px: int = 32       # faces are looked for this far around the pixels that were ever foreground
-    busy_toggles_per_s: float = 1.0  # a pixel switching this often (and at least busy_min_toggles times) is a
-    busy_min_toggles: int = 8        # changing UI element (counter, read-out), masked
-    join_px: int = 1               # foreground pixels up to 2 x join_px apart are one blob (broken rings)
-    max_blob_px: int = 1500        # larger blobs are UI changes (scrolls, videos), never the cursor
-    area_ratio: float = 3.0        # candidates: area within this factor of the cursor's recent area ...
-    max_step_px: float = 120.0     # ... and at most this far per frame from the last cursor position
-    lost_frames: int = 3           # after this many frames without a candidate in reach, re-acquire
-    disc_radius_px: float = 5.0    # a round blob of at least this radius is a highlight disc / ring
+    background_samples: int  # frames spread evenly over the chunk for the median background
+    diff_threshold: int  # grey levels (0..255) between frame and background
+    min_blob_px: int  # smaller foreground blobs are noise
+    flicker_fraction: float  # foreground at least this often ...
+    flicker_toggles_per_s: float  # ... and toggling at least this often -> distractor, masked
+    ghost_fraction: float  # a still blob present at least this often is a ghost candidate
+    ghost_min_run: int  # on/off runs of a still blob shorter than this are debounced
+    ghost_ring_px: int  # the moving cursor is looked for beyond this margin around still blobs
+    bimodal_fraction: float  # foreground in at least this share of frames -> distractor, masked
+    grow_min_fraction: float  # activity connected to a face box (the whole webcam) is masked too ...
+    grow_gap_px: int  # ... when it lies within this many pixels of it
+    face_margin: float  # grow face boxes by this share of their size
+    face_search_px: int  # faces are looked for this far around the pixels that were ever foreground
+    busy_toggles_per_s: float  # a pixel switching this often (and at least busy_min_toggles times) is a
+    busy_min_toggles: int  # changing UI element (counter, read-out), masked
+    join_px: int  # foreground pixels up to 2 x join_px apart are one blob (broken rings)
+    max_blob_px: int  # larger blobs are UI changes (scrolls, videos), never the cursor
+    area_ratio: float  # candidates: area within this factor of the cursor's recent area ...
+    max_step_px: float  # ... and at most this far per frame from the last cursor position
+    lost_frames: int  # after this many frames without a candidate in reach, re-acquire
+    disc_radius_px: float  # a round blob of at least this radius is a highlight disc / ring
 
 
 def face_mask(shape: tuple[int, int], boxes: Sequence[Sequence[float]], margin: float) -> np.ndarray:

@@ -1,6 +1,8 @@
-"""Real images that ship inside installed packages (pydicom, pydicom-data, scikit-image).
+"""Assets for synthetic training images: real images that ship inside installed packages (pydicom, pydicom-data,
+scikit-image) and the DejaVu fonts (Debian fonts-dejavu-core).
 
-Every demo video frame and article figure is built from these, so the demo needs no download.
+The domain classifier's training set, the sub-figure detector's synthetic figures and the demo corpus are built
+from these, so nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def by_domain(domain: str) -> list[SourceImage]:
     return [s for s in CATALOG if s.domain == domain]
 
 
-def _package_file(package: str, file: str) -> Path:
+def package_file(package: str, file: str) -> Path:
     if package == "pydicom":
         from pydicom.data import get_testdata_file
 
@@ -84,7 +86,7 @@ def _to_rgb8(pixels: np.ndarray, invert: bool = False) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def _dicom_frames(path: Path) -> np.ndarray:
+def dicom_frames(path: Path) -> np.ndarray:
     import pydicom
     from pydicom.pixels import apply_color_lut
 
@@ -105,9 +107,9 @@ def _dicom_frames(path: Path) -> np.ndarray:
 def load_cine(name: str) -> np.ndarray:
     """All frames of a source as uint8 array (frames, H, W, 3); single images give one frame."""
     src = BY_NAME[name]
-    path = _package_file(src.package, src.file)
+    path = package_file(src.package, src.file)
     if src.package == "pydicom":
-        frames = _dicom_frames(path)
+        frames = dicom_frames(path)
     else:
         from PIL import Image
 
@@ -126,7 +128,25 @@ def load_image(name: str) -> np.ndarray:
 def load_face() -> np.ndarray:
     from PIL import Image
 
-    path = _package_file("skimage", FACE_IMAGE)
+    path = package_file("skimage", FACE_IMAGE)
     img = np.asarray(Image.open(path).convert("RGB"))
     img.setflags(write=False)
     return img
+
+
+@functools.lru_cache(maxsize=None)
+def _font_path(name: str) -> str:
+    from PIL import ImageFont
+
+    try:  # Pillow looks the file name up in the system font folders (XDG_DATA_DIRS/fonts on Linux)
+        return ImageFont.truetype(name, 10).path
+    except OSError:
+        raise FileNotFoundError(f"font {name} not found: install the Debian package fonts-dejavu-core") from None
+
+
+@functools.lru_cache(maxsize=4096)
+def dejavu_font(name: str, size: int):
+    """A DejaVu font file (e.g. "DejaVuSans-Bold.ttf") at `size` px, from the system's font folders."""
+    from PIL import ImageFont
+
+    return ImageFont.truetype(_font_path(name), size)

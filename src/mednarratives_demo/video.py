@@ -1,7 +1,7 @@
 """Deterministic narrated teaching videos with exact ground truth (the demo corpus's video half).
 
 A video is a deck of lecture slides (title, medical images or an ultrasound cine, bullets, outro) with
-hard cuts between them, narrated by espeak-ng (speech.py). An arrow cursor rests, drifts and, while an
+hard cuts between them, narrated by espeak-ng (mednarratives.speech.espeak). An arrow cursor rests, drifts and, while an
 ROI sentence is spoken, scribbles around the region it names. Distractors the later stages must ignore:
 a webcam face that moves and flickers every frame, a blinking REC icon, and blocky +-2 grey-level noise.
 
@@ -26,11 +26,11 @@ import numpy as np
 import yaml
 from PIL import Image, ImageDraw, ImageFont
 
-from mednarratives.demo import sources, speech
+from mednarratives import assets
+from mednarratives.speech import espeak
 from mednarratives.io import atomic_path, write_json
 
 REF_W, REF_H = 1280, 720  # layout is designed at this size and scaled to the requested one
-FONTS = Path("/usr/share/fonts/truetype/dejavu")
 THEMES = {  # background, heading, body text, accent
     "dark": ((16, 20, 28), (236, 238, 244), (196, 202, 214), (72, 142, 222)),
     "light": ((246, 246, 242), (24, 34, 56), (62, 66, 78), (30, 100, 180)),
@@ -105,7 +105,7 @@ class Layout:
 
 
 def _font(size: float, bold: bool = False) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(FONTS / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")), max(8, int(round(size))))
+    return assets.dejavu_font("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf", max(8, int(round(size))))
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
@@ -147,7 +147,7 @@ def _icon(layout: Layout) -> tuple[tuple[int, int, int, int], np.ndarray, np.nda
 
 def _webcam(layout: Layout) -> np.ndarray:
     w, h = layout.webcam_size
-    face = Image.fromarray(np.asarray(sources.load_face())).crop(FACE_CROP).resize((w, h), Image.LANCZOS)
+    face = Image.fromarray(np.asarray(assets.load_face())).crop(FACE_CROP).resize((w, h), Image.LANCZOS)
     d = ImageDraw.Draw(face)
     d.rectangle([0, 0, w - 1, h - 1], outline=(40, 40, 40), width=max(1, layout.px(2)))
     return np.asarray(face).astype(np.float32)
@@ -210,7 +210,7 @@ def _slide(layout: Layout, theme: str, seg: "Segment", spec: dict, n_segments: i
     x, y = layout.box(970, 112, 0, 0)[:2]
     d.text((x, y), "Case notes", font=_font(px(24), True), fill=head)
     font = _font(px(20))
-    lines = _wrap(sources.BY_NAME[seg.source].description.capitalize(), font, px(270))
+    lines = _wrap(assets.BY_NAME[seg.source].description.capitalize(), font, px(270))
     if seg.zoom != 1:
         lines.append(f"Magnified view x{seg.zoom:g}")
     for i, line in enumerate(lines):
@@ -273,7 +273,7 @@ def _script(spec: dict, layout: Layout, pick: _Picker) -> list[Segment]:
             seg.heading, seg.bullets, seg.lines = slide["heading"], slide["bullets"], [(slide["say"], False)]
         elif seg.kind in ("image", "cine"):
             seg.heading = s.get("heading") or spec["title"]
-            seg.fit = Fit.of(sources.load_image(seg.source), seg.zoom, seg.center, layout.image_area)
+            seg.fit = Fit.of(assets.load_image(seg.source), seg.zoom, seg.center, layout.image_area)
             x0, y0, x1, y1 = seg.fit.box
             m = layout.px(40)  # an ROI needs room around it for the scribble
             visible[i] = [r for r in images[seg.source]["roi"]
@@ -291,7 +291,7 @@ def _script(spec: dict, layout: Layout, pick: _Picker) -> list[Segment]:
     return segments
 
 
-def _schedule(segments: list[Segment], utterances: dict, fps: int) -> list[tuple[Segment, float, speech.Utterance, bool]]:
+def _schedule(segments: list[Segment], utterances: dict, fps: int) -> list[tuple[Segment, float, espeak.Utterance, bool]]:
     """Place every sentence (absolute start time on the audio clock) and set segment frame ranges."""
     placed, frame = [], 0
     for seg in segments:
@@ -301,7 +301,7 @@ def _schedule(segments: list[Segment], utterances: dict, fps: int) -> list[tuple
             if k:
                 t += POINT_GAP if roi else GAP
             u = utterances[text]
-            t0 = round((start + t) * speech.SAMPLE_RATE) / speech.SAMPLE_RATE
+            t0 = round((start + t) * espeak.SAMPLE_RATE) / espeak.SAMPLE_RATE
             placed.append((seg, t0, u, roi))
             t = t0 - start + u.duration
         length = max(t + TAIL, seg.min_duration)
@@ -409,12 +409,12 @@ def _plan_cursor(segments, placed, layout: Layout, fps: int, rng) -> tuple[_Path
 def _audio(placed, n_samples: int, spoken: bool) -> np.ndarray:
     """The narration track (int16); without narration a soft mains hum at about -40 dBFS."""
     if not spoken:
-        t = np.arange(n_samples) / speech.SAMPLE_RATE
+        t = np.arange(n_samples) / espeak.SAMPLE_RATE
         hum = 0.008 * np.sin(2 * np.pi * 100 * t) + 0.004 * np.sin(2 * np.pi * 200 * t)
         return np.round(hum * 32767).astype(np.int16)
     track = np.zeros(n_samples, np.int16)
     for _, t0, u, _ in placed:
-        s = int(round(t0 * speech.SAMPLE_RATE))
+        s = int(round(t0 * espeak.SAMPLE_RATE))
         track[s:s + len(u.audio)] = u.audio
     return track
 
@@ -457,10 +457,10 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
     narration = spec["narration"]
     texts = sorted({text for seg in segments for text, _ in seg.lines})
     with concurrent.futures.ThreadPoolExecutor(2) as pool:  # each synthesis is its own process
-        utterances = dict(zip(texts, pool.map(lambda t: speech.synthesize(t, narration["voice"], narration["rate"]), texts)))
+        utterances = dict(zip(texts, pool.map(lambda t: espeak.synthesize(t, narration["voice"], narration["rate"]), texts)))
     placed = _schedule(segments, utterances, fps)
     n_frames = segments[-1].end_frame
-    n_samples = int(round(n_frames / fps * speech.SAMPLE_RATE))
+    n_samples = int(round(n_frames / fps * espeak.SAMPLE_RATE))
 
     # static pictures: slide backgrounds, fitted images, ROI positions in frame pixels
     slides, pictures = [], []
@@ -468,7 +468,7 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
         slide = _slide(layout, spec.get("theme", "dark"), seg, spec, len(segments))
         frames = None
         if seg.fit:
-            cine = sources.load_cine(seg.source) if seg.kind == "cine" else [sources.load_image(seg.source)]
+            cine = assets.load_cine(seg.source) if seg.kind == "cine" else [assets.load_image(seg.source)]
             frames = [seg.fit.render(f) for f in cine]
             slide.paste(Image.fromarray(frames[0]), seg.image_box[:2])
         slides.append(np.asarray(slide))
@@ -497,7 +497,7 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
         with wave.open(str(wav), "wb") as fh_wav:
             fh_wav.setnchannels(1)
             fh_wav.setsampwidth(2)
-            fh_wav.setframerate(speech.SAMPLE_RATE)
+            fh_wav.setframerate(espeak.SAMPLE_RATE)
             fh_wav.writeframes(audio.tobytes())
         proc = _ffmpeg(tmp_mp4, wav, fps, (layout.width, layout.height))
         try:
@@ -535,7 +535,7 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
 def _truth(spec, seed, segments, placed, spoken, cx, cy, fps, layout, webcam_box, icon_box) -> dict:
     r3 = lambda v: round(float(v), 3)  # noqa: E731
     expected, reason = KIND_EXPECTATION[spec["kind"]]
-    sources_domain = lambda seg: sources.BY_NAME[seg.source].domain if seg.source else None  # noqa: E731
+    sources_domain = lambda seg: assets.BY_NAME[seg.source].domain if seg.source else None  # noqa: E731
     seg_truth = [{
         "index": seg.index, "kind": seg.kind, "start": r3(seg.start_frame / fps), "end": r3(seg.end_frame / fps),
         "start_frame": seg.start_frame, "end_frame": seg.end_frame, "source": seg.source, "domain": sources_domain(seg),
@@ -559,7 +559,7 @@ def _truth(spec, seed, segments, placed, spoken, cx, cy, fps, layout, webcam_box
     n_frames = segments[-1].end_frame
     return {
         "video_id": spec["id"], "kind": spec["kind"], "expected": expected, "expected_reason": reason,
-        "domain": spec["domain"], "static_domain": spec["domain"] in sources.STATIC_DOMAINS,
+        "domain": spec["domain"], "static_domain": spec["domain"] in assets.STATIC_DOMAINS,
         "title": spec["title"], "channel": spec["channel"], "query_domain": spec.get("query_domain", spec["domain"]),
         "fps": fps, "width": layout.width, "height": layout.height, "n_frames": n_frames, "duration": r3(n_frames / fps),
         "seed": seed, "segments": seg_truth,

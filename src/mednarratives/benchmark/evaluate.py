@@ -48,6 +48,7 @@ Metrics
 
 from __future__ import annotations
 
+import importlib.resources
 import io
 import logging
 import os
@@ -58,10 +59,11 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import yaml
 
-from mednarratives.models.clip_configs import DEFAULT_TEMPLATES, model_name
+from mednarratives.models.clip_configs import model_name
 
 log = logging.getLogger(__name__)
 
+DEFAULT_TEMPLATES = importlib.resources.files("mednarratives.benchmark") / "data" / "zeroshot_templates.yaml"  # Table 6
 DEFAULT_KS = (5, 50, 200)
 DEFAULT_CS = (1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0)
 

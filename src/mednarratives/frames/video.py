@@ -12,18 +12,20 @@ from typing import Sequence
 
 import numpy as np
 
+from mednarratives import settings
 from mednarratives.frames.chunks import Chunk, ChunkParams, StableChunker
-from mednarratives.frames.decode import (LIMITED_LUMA_SPAN, StreamInfo, i420_luma, i420_to_rgb, iter_batches, scaled_size,
+from mednarratives.videos.decode import (LIMITED_LUMA_SPAN, StreamInfo, i420_luma, i420_to_rgb, iter_batches, scaled_size,
                                          stream_info)
 from mednarratives.frames.median import median_u8
-from mednarratives.traces.cursor import FaceDetector, TraceParams, diff_threshold, faces_in_regions, foreground, track
+from mednarratives.frames.cursor import FaceDetector, TraceParams, diff_threshold, faces_in_regions, foreground, track
 
 
 @dataclass(frozen=True)
+@settings.schema_defaults("frames")
 class VideoTraceParams:
-    scale: float = 0.5            # working resolution relative to the video (images and traces live there)
-    median_samples: int = 25      # colour frames per chunk for the representative image
-    loop_filter: bool = False     # decode with the in-loop deblocking filter (30% slower decode; see config)
+    scale: float  # working resolution relative to the video (images and traces live there)
+    median_samples: int  # colour frames per chunk for the representative image
+    loop_filter: bool  # decode with the in-loop deblocking filter (30% slower decode; see config)
     chunk: ChunkParams = field(default_factory=ChunkParams)
     trace: TraceParams = field(default_factory=TraceParams)
 

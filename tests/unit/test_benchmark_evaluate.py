@@ -8,13 +8,10 @@ import torch
 from PIL import Image
 
 from mednarratives.models import clip_configs as C
-from mednarratives.models import evaluate as E
+from mednarratives.benchmark import evaluate as E
+from micro_clip import micro_clip_spec
 
-MICRO = {"name": "micro", "model_cfg": {
-    "embed_dim": 32,
-    "vision_cfg": {"image_size": 32, "patch_size": 8, "width": 64, "layers": 1, "head_width": 32},
-    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 32, "heads": 1, "layers": 1}},
-    "tokenizer": {"kind": "simple", "context_length": 32}, "image_size": 32}
+MICRO = micro_clip_spec()
 
 
 # ----------------------------------------------------------------------------- retrieval

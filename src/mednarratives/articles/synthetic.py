@@ -1,7 +1,10 @@
-"""Synthetic PMC Open Access article packages (JATS .nxml + figure JPEGs) with exact ground truth.
+"""Synthetic PMC-style articles: JATS XML, compound figures with labelled panels, and their exact truth.
+
+Sub-figure detection trains on these figures (`articles.subfigures.synthetic_figures`); the demo generator
+(`mednarratives_demo.articles`) packages them as PMC Open Access article packages.
 
 An article is planned from a numpy Generator seeded by sha256(seed, article_id), then rendered. Figure designs
-(kind, layout, caption label style, range) follow FIGURE_CYCLE across the corpus in article_ids() order, so any
+(kind, layout, caption label style, range) follow FIGURE_CYCLE across the corpus in article id order, so any
 len(FIGURE_CYCLE) consecutive figures cover every design; everything else (images, crops, sizes, gaps,
 backgrounds, drawn-label font/size/placement/colour, text) comes from the article's Generator.
 
@@ -14,11 +17,9 @@ from __future__ import annotations
 
 import collections
 import functools
-import gzip
 import hashlib
-import io
+import importlib.resources
 import re
-import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -26,18 +27,15 @@ from xml.sax.saxutils import escape
 import numpy as np
 import yaml
 from lxml import etree
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from mednarratives.demo.sources import BY_NAME, CATALOG, load_image
-from mednarratives.io import atomic_path, write_json
+from mednarratives.assets import BY_NAME, CATALOG, dejavu_font, load_image
 
-TEXT_PATH = Path(__file__).resolve().parents[3] / "resources/demo/article_text.yaml"
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")  # Debian fonts-dejavu-core (install.sh)
+TEXT_PATH = importlib.resources.files("mednarratives.articles") / "data" / "synthetic_text.yaml"
 LABEL_FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf")
 CHART_FONT = "DejaVuSans.ttf"
 ID_BASE = 9_000_001
 FIGS_PER_ARTICLE = (2, 3, 4, 3)  # cycles over articles: 12 figures per 4 articles
-JPEG_OPTIONS = dict(quality=90, subsampling="4:2:0", optimize=False, progressive=False)
 MEDICAL_DOMAINS = tuple(dict.fromkeys(s.domain for s in CATALOG if s.domain != "non_medical"))
 DRAWN_SOURCES = ("bar_chart", "line_chart", "flow_diagram")
 LETTER_STYLES = ("paren", "comma", "close_paren", "period", "bold")
@@ -148,12 +146,6 @@ class Article:
 
 
 # ---------------------------------------------------------------- ids and randomness
-
-def article_ids(n: int, seed: int) -> list[str]:
-    """PMC-style ids PMC9000001...; they depend on n only, so the workflow's jobs are stable across seeds."""
-    del seed  # contents depend on the seed (build_article), names do not
-    return [f"PMC{ID_BASE + i}" for i in range(n)]
-
 
 def _digest(*parts: object) -> int:
     return int.from_bytes(hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()[:8], "big")
@@ -391,7 +383,7 @@ def _caption(fig: Figure, group: int, upper: bool, w: _Writer) -> None:
             units += [([i], body(p)) for i, p in enumerate(panels) if i >= shared_n]
     trailing = []
     if fig.kind == "medical" and rng.random() < 0.7:
-        trailing.append(w.choice(t["domains"][_main_domain(panels)]["shared"]))
+        trailing.append(w.choice(t["domains"][main_domain(panels)]["shared"]))
     extra = []  # a second caption paragraph
     if fig.kind == "medical" and rng.random() < 0.3:
         extra.append(w.fill(w.choice(t["caption_extra"]), n=int(rng.integers(3, 40)),
@@ -415,7 +407,7 @@ def _caption(fig: Figure, group: int, upper: bool, w: _Writer) -> None:
             fig.subcaptions[i] = plain(text)
 
 
-def _main_domain(panels: list[Panel]) -> str | None:
+def main_domain(panels: list[Panel]) -> str | None:
     counts = collections.Counter(p.domain for p in panels if p.domain)
     return counts.most_common(1)[0][0] if counts else None
 
@@ -510,7 +502,7 @@ class _Body:
 
 def plan_article(article_id: str, seed: int, text_path: str | Path = TEXT_PATH) -> Article:
     """Every random decision of one article, its JATS XML and its citation truth (no pixels)."""
-    rng = np.random.default_rng(_digest("mednarratives.demo.articles", seed, article_id))
+    rng = np.random.default_rng(_digest("mednarratives.demo.articles", seed, article_id))  # the seed string of the demo corpus
     t, index = _load_text(str(text_path)), _article_index(article_id)
     domain = MEDICAL_DOMAINS[(index + _digest("domain", seed)) % len(MEDICAL_DOMAINS)]
     w = _Writer(t, rng, domain)
@@ -532,7 +524,7 @@ def plan_article(article_id: str, seed: int, text_path: str | Path = TEXT_PATH) 
     methods = [_p(w.paragraph("methods", 3))]
     results = []
     for fig in figures:
-        w.set_domain(_main_domain(fig.panels) or domain)
+        w.set_domain(main_domain(fig.panels) or domain)
         (methods if fig.kind == "flow" else results).append(f"{body.figure_paragraph(fig)}\n{_fig_xml(fig)}")
     w.set_domain(domain)
     discussion = [body.multi_paragraph(len(figures)), _p(w.paragraph("discussion", 2))]
@@ -615,18 +607,10 @@ distribution, and reproduction in any medium, provided the original work is prop
 
 # ---------------------------------------------------------------- rendering
 
-@functools.lru_cache(maxsize=None)
-def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
-    path = FONT_DIR / name
-    if not path.exists():
-        raise FileNotFoundError(f"{path} missing: install the Debian package fonts-dejavu-core")
-    return ImageFont.truetype(str(path), size)
-
-
 @functools.lru_cache(maxsize=4096)
 def _ink(text: str, font: str, size: int) -> Image.Image:
     """Mask ('L') of the rendered text, cropped to its ink."""
-    f = _font(font, size)
+    f = dejavu_font(font, size)
     l, t, r, b = f.getbbox(text)
     mask = Image.new("L", (r + 2, b + 2), 0)
     ImageDraw.Draw(mask).text((0, 0), text, fill=255, font=f)
@@ -652,7 +636,7 @@ def _axes(d: ImageDraw.ImageDraw, size: tuple[int, int], params: dict, vmax: flo
     """Axes, y ticks and y title; returns the plot area and font."""
     w, h = size
     fs = max(9, min(w, h) // 18)
-    font = _font(CHART_FONT, fs)
+    font = dejavu_font(CHART_FONT, fs)
     left, top, right, bottom = int(fs * 4.5), fs, w - fs, h - int(fs * 3.2)
     d.line([(left, top), (left, bottom), (right, bottom)], fill="black", width=2)
     for frac in (0, 0.5, 1):
@@ -703,9 +687,9 @@ def _flow_diagram(d: ImageDraw.ImageDraw, size: tuple[int, int], params: dict) -
     """CONSORT-style flow: screened -> included (excluded to the side) -> two arms."""
     w, h = size
     fs = max(10, h // 28)
-    while fs > 8 and max(_font(CHART_FONT, fs).getlength(s) for s in params["boxes"]) > w * 0.4:
+    while fs > 8 and max(dejavu_font(CHART_FONT, fs).getlength(s) for s in params["boxes"]) > w * 0.4:
         fs -= 1
-    font = _font(CHART_FONT, fs)
+    font = dejavu_font(CHART_FONT, fs)
     bw, bh = int(w * 0.44), fs * 3
     (sx, sy), (ex, ey), (_, iy), (ax, ay), (bx, _) = [(w * fx, h * fy) for fx, fy in FLOW_BOXES]
     for (fx, fy), text in zip(FLOW_BOXES, params["boxes"]):
@@ -765,54 +749,3 @@ def render_figure(fig: Figure) -> tuple[Image.Image, list[list[int] | None]]:
     for p in fig.panels:
         canvas.paste(Image.fromarray(panel_pixels(p)), p.box[:2])
     return canvas, [_draw_label(canvas, p, fig.background, fig.band) if p.drawn else None for p in fig.panels]
-
-
-# ---------------------------------------------------------------- package and truth
-
-def _jpeg(img: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", **JPEG_OPTIONS)
-    return buf.getvalue()
-
-
-def _write_tar(path: str, root: str, members: dict[str, bytes]) -> None:
-    """Deterministic .tar.gz: a root directory, sorted members, zero times and owners."""
-    def info(name: str, size: int = 0, directory: bool = False) -> tarfile.TarInfo:
-        ti = tarfile.TarInfo(name)
-        ti.size, ti.mtime, ti.uid, ti.gid, ti.uname, ti.gname = size, 0, 0, 0, "", ""
-        ti.type, ti.mode = (tarfile.DIRTYPE, 0o755) if directory else (tarfile.REGTYPE, 0o644)
-        return ti
-
-    with atomic_path(path) as tmp, open(tmp, "wb") as raw, \
-            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz, \
-            tarfile.open(fileobj=gz, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        tar.addfile(info(root, directory=True))
-        for name in sorted(members):
-            tar.addfile(info(name, len(members[name])), io.BytesIO(members[name]))
-
-
-def _figure_truth(fig: Figure, member: str, label_boxes: list) -> dict:
-    return dict(
-        id=fig.fig_id, label=fig.label, graphic=fig.graphic, file=member, width=fig.size[0], height=fig.size[1],
-        medical=any(p.domain for p in fig.panels), domain=_main_domain(fig.panels),
-        caption=plain(fig.caption_xml), caption_label_style=fig.style, shared_context=fig.shared,
-        panels=[dict(label=p.label, box=list(p.box), label_drawn=p.drawn is not None,
-                     label_text=p.drawn.text if p.drawn else None, label_box=lb, subcaption=sub,
-                     source=p.source, domain=p.domain, medical=p.domain is not None)
-                for p, lb, sub in zip(fig.panels, label_boxes, fig.subcaptions)],
-    )
-
-
-def build_article(article_id: str, seed: int, out_tar: str, out_truth: str, text_path: str | Path = TEXT_PATH) -> None:
-    """Write {article_id}.tar.gz ({id}/{id}.nxml + figure JPEGs) and its ground-truth JSON."""
-    art = plan_article(article_id, seed, text_path)
-    members = {f"{article_id}/{article_id}.nxml": art.xml.encode("utf-8")}
-    figures = []
-    for fig in art.figures:
-        img, label_boxes = render_figure(fig)
-        member = f"{article_id}/{fig.graphic.removesuffix('.jpg')}.jpg"
-        members[member] = _jpeg(img)
-        figures.append(_figure_truth(fig, member, label_boxes))
-    _write_tar(out_tar, article_id, members)
-    write_json(out_truth, dict(article_id=article_id, pmcid=article_id, title=art.title, license=art.license,
-                               figures=figures, citations=art.citations))

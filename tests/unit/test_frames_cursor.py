@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mednarratives.demo.sources import load_image
+from mednarratives.assets import load_image
 from mednarratives.frames.chunks import to_gray
-from mednarratives.traces import cursor
-from mednarratives.traces.cursor import ActiveForeground, activity, blob_tips, face_mask, foreground, track
+from mednarratives.frames import cursor
+from mednarratives.frames.cursor import ActiveForeground, activity, blob_tips, face_mask, foreground, track
 
 H, W, FPS = 360, 640, 15
 ARROW = [(0, 0), (0, 16), (4, 12), (7, 19), (10, 18), (7, 11), (12, 11)]
@@ -282,7 +282,7 @@ def _disc(r, ring=0):
 
 
 def test_hotspot_follows_the_cursor_shape():
-    from mednarratives.traces.cursor import hotspot
+    from mednarratives.frames.cursor import hotspot
 
     mask, _ = arrow_sprite()
     assert hotspot(mask, 5.0) == (0.0, 0.0)                     # arrow: its tip
