@@ -151,7 +151,7 @@ _SKIP = frozenset({
     "{http://www.w3.org/1998/Math/MathML}annotation", "{http://www.w3.org/1998/Math/MathML}annotation-xml",
 })
 _BOLD = frozenset({"bold", "b"})
-_SEP = "\x1f"  # block separator, collapsed at the end
+_SEP = " "  # block separator, collapsed by normalize_ws
 
 
 def _walk(el, out: list, marks: bool) -> None:
@@ -183,7 +183,6 @@ def _walk(el, out: list, marks: bool) -> None:
         out.append(el.tail)
 
 
-_SEP_RE = re.compile(r"\s*\x1f[\s\x1f]*")
 _EMPTY_BOLD_RE = re.compile(r"<b>(\s*)</b>")
 
 
@@ -197,7 +196,6 @@ def render_text(el, marks: bool = False) -> str:
     for child in el:
         _walk(child, out, marks)
     text = fix_entities("".join(out))
-    text = _SEP_RE.sub(" ", text)
     if marks:
         text = _EMPTY_BOLD_RE.sub(r"\1", text)
     return normalize_ws(text)
@@ -253,7 +251,7 @@ def _caption_parts(caption, marks: bool) -> tuple[str, str]:
                 out.append(child.tail)
             continue
         _walk(child, out, marks)
-    rest = normalize_ws(_SEP_RE.sub(" ", fix_entities("".join(out))))
+    rest = normalize_ws(fix_entities("".join(out)))
     if marks:
         rest = _EMPTY_BOLD_RE.sub(r"\1", rest)
     return title, _join_title(title, _drop_doi_trailer(rest))
@@ -323,6 +321,12 @@ _SUPPLEMENT_AFTER_RE = re.compile(
     rf"\s*[{_DASHES}]\s*figure\s+supplements?\s*(?P<list>\d+[A-Za-z]?(?:\s*(?:,\s*and|,|and|&|[{_DASHES}])\s*"
     rf"(?:\d+[A-Za-z]?|[A-Za-z](?![A-Za-z0-9])))*)", re.I)
 _QUALIFIER_BEFORE_RE = re.compile(rf"\b(?P<q>appendix|box|annex)\s*(?P<n>\d+|[A-Z])\s*[{_DASHES}]\s*$", re.I)
+# words without which the two regexes above cannot match: looked up in the lower-case text before a mention first
+# (the regexes search every position). Only İ, ı and ſ match these letters under re.I but do not lower-case to
+# them (İ even lower-cases to two characters): in a text with one of those the regexes alone decide.
+_SUPPL_WORDS = ("suppl", "supporting", "extended", "appendix", "online", "electronic", "esm", "additional")
+_QUALIFIER_WORDS = ("appendix", "box", "annex")
+_ODD_CASE_CHARS = ("\u0130", "\u0131", "\u017f")
 _QUALIFIED_LABEL_RE = re.compile(
     rf"^\s*(?:(?P<q>appendix|box|annex)\s*(?P<n>\d+|[A-Z])\s*[{_DASHES}]\s*)?fig(?:ure)?\.?\s*(?P<fig>\d+)"
     rf"(?:\s*[{_DASHES}]\s*figure\s+supplement\s*(?P<supp>\d+))?", re.I)
@@ -363,6 +367,8 @@ def parse_figure_list(s: str) -> dict[str, list[str]]:
 
 def _parse_figure_list(s: str) -> tuple[dict[str, list[str]], int]:
     """(figure number -> panels, length of `s` used: a trailing separator or refused letter is not)."""
+    if s.isdecimal():  # the usual "2" (isdecimal is exactly \d)
+        return {s: []}, len(s)
     out: dict[str, list[str]] = {}
     used = 0
     cur: str | None = None          # current figure number
@@ -434,6 +440,9 @@ def find_figure_mentions(text: str) -> list[Mention]:
     found = []
     low = text.lower()
     i = low.find("fig")
+    if i < 0:
+        return found
+    odd_case = any(c in text for c in _ODD_CASE_CHARS)
     while i >= 0:  # the regex is tried only where "fig" occurs: much faster than scanning every position
         m = _MENTION_RE.match(text, i)
         if m is None:
@@ -442,7 +451,9 @@ def find_figure_mentions(text: str) -> list[Mention]:
         i = low.find("fig", m.end())
         start = m.start()
         before = text[max(0, start - 40):start]
-        supp = bool(_SUPPL_BEFORE_RE.search(before))
+        low_before = "" if odd_case else low[max(0, start - 40):start]
+        supp = ((odd_case or any(w in low_before for w in _SUPPL_WORDS))
+                and _SUPPL_BEFORE_RE.search(before) is not None)
         numbers, used = _parse_figure_list(m.group("list"))
         end = m.start("list") + used if used else m.end()  # "Fig. 1 and a dashed line": ends after "1"
         if supp:
@@ -453,7 +464,8 @@ def find_figure_mentions(text: str) -> list[Mention]:
             word = normalize_ws(sp.group("sp").lower().replace("-", " "))
             if word not in numbers[last]:
                 numbers[last].append(word)
-        q = _QUALIFIER_BEFORE_RE.search(before)
+        q = (_QUALIFIER_BEFORE_RE.search(before) if odd_case or any(w in low_before for w in _QUALIFIER_WORDS)
+             else None)
         if q and numbers:  # "Appendix 1—figure 2": not Figure 2
             numbers = {_qualified_key(n, q.group("q"), q.group("n")): pl for n, pl in numbers.items()}
             start = start - (len(before) - q.start())
