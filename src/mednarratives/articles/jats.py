@@ -670,9 +670,8 @@ def _citations(containers, xrefs, drop, figures, by_number, by_element) -> list[
     if not containers or not figures:
         return []
     figs = {f.id: f for f in figures}
-    for el in drop:  # figures are parsed already: take floats out of the paragraphs, TeX out of formulas
-        if el.tag in _NOISE or next(el.iterancestors("p"), None) is not None:
-            _remove_keep_tail(el)
+    for el in drop:  # figures are parsed already: floats out of the tree (and paragraphs), TeX out of formulas
+        _remove_keep_tail(el)
     # mark figure xrefs with sentinels carrying their index
     xref_targets: list[list[str]] = []
     for x in xrefs:
@@ -694,8 +693,11 @@ def _citations(containers, xrefs, drop, figures, by_number, by_element) -> list[
     citations: list[Citation] = []
     titles: dict = {}
     for c in containers:
+        # the C serializer's text equals itertext() but leaves out unexpanded entity references
+        serialize = next(c.iter(etree.Entity), None) is None
         for p in _citing_paragraphs(c):
-            raw = "".join(p.itertext())
+            raw = (etree.tostring(p, method="text", encoding="unicode", with_tail=False) if serialize
+                   else "".join(p.itertext()))
             has_xref = _XREF_OPEN in raw
             if "&" in raw:
                 raw = fix_entities(raw)
@@ -725,10 +727,10 @@ def _citations(containers, xrefs, drop, figures, by_number, by_element) -> list[
     return citations
 
 
-# top-level running-text paragraphs that may cite a figure (string values are computed in C)
+# top-level running-text paragraphs that may cite a figure (floats are out of the tree already; string values are
+# computed in C)
 _CITING_PARAGRAPHS_XPATH = (
-    ".//p[not(ancestor::p or ancestor::fig or ancestor::fig-group or ancestor::table-wrap or "
-    "ancestor::table-wrap-group or ancestor::supplementary-material or ancestor::chem-struct-wrap)]"
+    "descendant::p[not(ancestor::p)]"
     f"[contains(., 'Fig') or contains(., '{_XREF_OPEN}') or contains(., 'fig') or contains(., 'FIG')]")
 
 
