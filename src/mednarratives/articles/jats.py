@@ -856,8 +856,8 @@ def _outer_blocks(data: bytes, tag: bytes, start: int) -> list[tuple[int, int]] 
     spans: list[tuple[int, int]] = []
     pos, depth, a = start, 0, 0
     o = data.find(open_, pos)
+    c = data.find(close, pos)  # the first close at or after pos: found again only once pos has passed it
     while True:
-        c = data.find(close, pos)
         if c < 0:
             return None if depth or o >= 0 else spans
         if 0 <= o < c:
@@ -872,24 +872,47 @@ def _outer_blocks(data: bytes, tag: bytes, start: int) -> list[tuple[int, int]] 
                 depth += 1
             pos = end + 1
             o = data.find(open_, pos)
+            if c < pos:
+                c = data.find(close, pos)
         else:
             if depth == 0:
                 return None
             depth -= 1
             pos = c + len(close)
+            c = data.find(close, pos)
             if depth == 0:
                 spans.append((a, pos))
+
+
+def _comment_or_cdata_reaches(data: bytes, first: int) -> bool:
+    """Whether a comment or CDATA section (or an unterminated one) ends after byte `first`. Both open with "<!",
+    so only the "!" bytes are visited (a memchr scan, where looking for "-->" reads every byte)."""
+    pos = data.find(b"!")
+    while pos >= 0:
+        if pos and data[pos - 1] == 0x3C:  # "<!"
+            if data.startswith(b"--", pos + 1):
+                end = data.find(b"-->", pos + 3)
+            elif data.startswith(b"[CDATA[", pos + 1):
+                end = data.find(b"]]>", pos + 8)
+            else:  # <!DOCTYPE, or a declaration of its internal subset
+                end = None
+            if end is not None:
+                if end < 0 or end + 3 > first:
+                    return True
+                pos = end + 2
+        pos = data.find(b"!", pos + 1)
+    return False
 
 
 def _drop_unused_blocks(data: bytes) -> bytes:
     """The document without its reference lists and sub-articles (about a third of a PMC file, more of its
     elements), which no output uses: parsing less is the main saving. Byte ranges are cut only where this is
-    unambiguous (no comment or CDATA section from the first cut on, which could hold tag-like text; balanced
-    tags); otherwise `data` itself is returned. Only the tail of the document is scanned twice."""
+    unambiguous (no comment or CDATA section reaching past the first cut, which could hold tag-like text; balanced
+    tags); otherwise `data` itself is returned."""
     i0 = data.find(b"<ref-list")
     s0 = data.find(b"<sub-article", i0 if i0 >= 0 else 0)
     first = min((x for x in (i0, s0) if x >= 0), default=-1)
-    if first < 0 or data.find(b"-->", first) >= 0 or data.find(b"]]>", first) >= 0:
+    if first < 0 or _comment_or_cdata_reaches(data, first):
         return data
     spans = []
     for tag, at in ((b"ref-list", i0), (b"sub-article", s0)):
