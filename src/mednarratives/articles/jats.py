@@ -24,6 +24,7 @@ HTML/MathML character entity becomes its character ("&nbsp;" -> space), any othe
 
 from __future__ import annotations
 
+import bisect
 import html.entities
 import os
 import re
@@ -277,9 +278,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for m in _BOUNDARY_RE.finditer(text):
         i = m.start()
         if text[i] == ".":
-            j = i
-            while j > 0 and (text[j - 1].isalpha() or text[j - 1] == "."):
-                j -= 1
+            j = text.rfind(" ", 0, i) + 1  # the usual case: the word before the period starts after a space
+            if not text[j:i].replace(".", "").isalpha():  # else walk back over letters and periods
+                j = i
+                while j > 0 and (text[j - 1].isalpha() or text[j - 1] == "."):
+                    j -= 1
             if j < i and (text[j:i].lower().rstrip(".") in _ABBREV
                           or (i - j == 1 and j > 0 and text[j - 1] in "([")  # "(a. U-fiber; b. ILF)"
                           or _INITIALS_RE.match(text, j, i)):  # "G.T. Plunkett"
@@ -442,7 +445,11 @@ def find_figure_mentions(text: str) -> list[Mention]:
     i = low.find("fig")
     if i < 0:
         return found
-    odd_case = any(c in text for c in _ODD_CASE_CHARS)
+    if any(c in text for c in _ODD_CASE_CHARS):
+        suppl_words = qualifier_words = None  # the regexes alone decide
+    else:
+        suppl_words = [w for w in _SUPPL_WORDS if w in low]
+        qualifier_words = [w for w in _QUALIFIER_WORDS if w in low]
     while i >= 0:  # the regex is tried only where "fig" occurs: much faster than scanning every position
         m = _MENTION_RE.match(text, i)
         if m is None:
@@ -451,8 +458,8 @@ def find_figure_mentions(text: str) -> list[Mention]:
         i = low.find("fig", m.end())
         start = m.start()
         before = text[max(0, start - 40):start]
-        low_before = "" if odd_case else low[max(0, start - 40):start]
-        supp = ((odd_case or any(w in low_before for w in _SUPPL_WORDS))
+        low_before = low[max(0, start - 40):start] if suppl_words or qualifier_words else ""
+        supp = ((suppl_words is None or any(w in low_before for w in suppl_words))
                 and _SUPPL_BEFORE_RE.search(before) is not None)
         numbers, used = _parse_figure_list(m.group("list"))
         end = m.start("list") + used if used else m.end()  # "Fig. 1 and a dashed line": ends after "1"
@@ -464,8 +471,8 @@ def find_figure_mentions(text: str) -> list[Mention]:
             word = normalize_ws(sp.group("sp").lower().replace("-", " "))
             if word not in numbers[last]:
                 numbers[last].append(word)
-        q = (_QUALIFIER_BEFORE_RE.search(before) if odd_case or any(w in low_before for w in _QUALIFIER_WORDS)
-             else None)
+        q = (_QUALIFIER_BEFORE_RE.search(before)
+             if qualifier_words is None or any(w in low_before for w in qualifier_words) else None)
         if q and numbers:  # "Appendix 1—figure 2": not Figure 2
             numbers = {_qualified_key(n, q.group("q"), q.group("n")): pl for n, pl in numbers.items()}
             start = start - (len(before) - q.start())
@@ -707,9 +714,12 @@ def _citations(containers, xrefs, drop, figures, by_number, by_element) -> list[
                 continue
             section = _section_title(p, titles)
             spans = sentence_spans(text)
+            starts = [s for s, _ in spans]
             per_sentence: dict[int, Citation] = {}
             for pos, fmap, mtext in found:
-                si = next((i for i, (s, e) in enumerate(spans) if s <= pos < e), len(spans) - 1)
+                si = bisect.bisect_right(starts, pos) - 1  # the sentence holding pos, else the last one
+                if si < 0 or pos >= spans[si][1]:
+                    si = len(spans) - 1
                 cit = per_sentence.get(si)
                 if cit is None:
                     s, e = spans[si]
