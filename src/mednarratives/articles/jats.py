@@ -278,11 +278,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for m in _BOUNDARY_RE.finditer(text):
         i = m.start()
         if text[i] == ".":
-            j = text.rfind(" ", 0, i) + 1  # the usual case: the word before the period starts after a space
-            if not text[j:i].replace(".", "").isalpha():  # else walk back over letters and periods
-                j = i
-                while j > 0 and (text[j - 1].isalpha() or text[j - 1] == "."):
-                    j -= 1
+            j = i
+            while j > 0 and (text[j - 1].isalpha() or text[j - 1] == "."):
+                j -= 1
             if j < i and (text[j:i].lower().rstrip(".") in _ABBREV
                           or (i - j == 1 and j > 0 and text[j - 1] in "([")  # "(a. U-fiber; b. ILF)"
                           or _INITIALS_RE.match(text, j, i)):  # "G.T. Plunkett"
@@ -445,11 +443,7 @@ def find_figure_mentions(text: str) -> list[Mention]:
     i = low.find("fig")
     if i < 0:
         return found
-    if any(c in text for c in _ODD_CASE_CHARS):
-        suppl_words = qualifier_words = None  # the regexes alone decide
-    else:
-        suppl_words = [w for w in _SUPPL_WORDS if w in low]
-        qualifier_words = [w for w in _QUALIFIER_WORDS if w in low]
+    odd_case = any(c in text for c in _ODD_CASE_CHARS)
     while i >= 0:  # the regex is tried only where "fig" occurs: much faster than scanning every position
         m = _MENTION_RE.match(text, i)
         if m is None:
@@ -458,8 +452,8 @@ def find_figure_mentions(text: str) -> list[Mention]:
         i = low.find("fig", m.end())
         start = m.start()
         before = text[max(0, start - 40):start]
-        low_before = low[max(0, start - 40):start] if suppl_words or qualifier_words else ""
-        supp = ((suppl_words is None or any(w in low_before for w in suppl_words))
+        low_before = "" if odd_case else low[max(0, start - 40):start]
+        supp = ((odd_case or any(w in low_before for w in _SUPPL_WORDS))
                 and _SUPPL_BEFORE_RE.search(before) is not None)
         numbers, used = _parse_figure_list(m.group("list"))
         end = m.start("list") + used if used else m.end()  # "Fig. 1 and a dashed line": ends after "1"
@@ -471,8 +465,8 @@ def find_figure_mentions(text: str) -> list[Mention]:
             word = normalize_ws(sp.group("sp").lower().replace("-", " "))
             if word not in numbers[last]:
                 numbers[last].append(word)
-        q = (_QUALIFIER_BEFORE_RE.search(before)
-             if qualifier_words is None or any(w in low_before for w in qualifier_words) else None)
+        q = (_QUALIFIER_BEFORE_RE.search(before) if odd_case or any(w in low_before for w in _QUALIFIER_WORDS)
+             else None)
         if q and numbers:  # "Appendix 1—figure 2": not Figure 2
             numbers = {_qualified_key(n, q.group("q"), q.group("n")): pl for n, pl in numbers.items()}
             start = start - (len(before) - q.start())
@@ -673,7 +667,7 @@ def _remove_keep_tail(el) -> None:
 
 def _citations(containers, xrefs, drop, figures, by_number, by_element) -> list[Citation]:
     """Citing sentences from the top-level paragraphs of `containers` (body, appendices); `xrefs` are their
-    <xref> elements, `drop` the elements whose text is not running text (floats inside paragraphs, TeX)."""
+    <xref> elements, `drop` the elements whose text is not running text (floats, TeX)."""
     if not containers or not figures:
         return []
     figs = {f.id: f for f in figures}
