@@ -156,32 +156,30 @@ _SEP = " "  # block separator, collapsed by normalize_ws
 
 
 def _walk(el, out: list, marks: bool) -> None:
+    # each .text/.tail read decodes a new string: read once
     tag = el.tag
     if not isinstance(tag, str):  # comment, processing instruction, entity reference
         if tag is etree.Entity:
             out.append(_entity_char(el.name))
-        if el.tail:
-            out.append(el.tail)
-        return
-    if tag in _SKIP:
-        pass
-    else:
+    elif tag not in _SKIP:
         block = tag in _BLOCK
         bold = marks and tag in _BOLD
         if block:
             out.append(_SEP)
         if bold:
             out.append(BOLD_OPEN)
-        if el.text:
-            out.append(el.text)
+        text = el.text
+        if text:
+            out.append(text)
         for child in el:
             _walk(child, out, marks)
         if bold:
             out.append(BOLD_CLOSE)
         if block:
             out.append(_SEP)
-    if el.tail:
-        out.append(el.tail)
+    tail = el.tail
+    if tail:
+        out.append(tail)
 
 
 _EMPTY_BOLD_RE = re.compile(r"<b>(\s*)</b>")
@@ -191,9 +189,8 @@ def render_text(el, marks: bool = False) -> str:
     """Normalised text of an element (not its tail), blocks separated by one space."""
     if el is None:
         return ""
-    out: list[str] = []
-    if el.text:
-        out.append(el.text)
+    text = el.text
+    out: list[str] = [text] if text else []
     for child in el:
         _walk(child, out, marks)
     text = fix_entities("".join(out))
@@ -243,13 +240,13 @@ def _caption_parts(caption, marks: bool) -> tuple[str, str]:
     title = render_text(title_el, marks)
     if title_el is None:
         return "", _drop_doi_trailer(render_text(caption, marks))
-    out: list[str] = []
-    if caption.text:
-        out.append(caption.text)
+    text = caption.text
+    out: list[str] = [text] if text else []
     for child in caption:
         if child is title_el:
-            if child.tail:
-                out.append(child.tail)
+            tail = child.tail
+            if tail:
+                out.append(tail)
             continue
         _walk(child, out, marks)
     rest = normalize_ws(fix_entities("".join(out)))
