@@ -232,11 +232,16 @@ def _drop_doi_trailer(text: str) -> str:
     return text[:pos] + _DOI_TRAILER_RE.sub("", text[pos:])
 
 
+def _child(el, tag: str):
+    """el.find(tag) for a plain tag name (the first such child), without ElementPath's overhead."""
+    return next(el.iterchildren(tag), None)
+
+
 def _caption_parts(caption, marks: bool) -> tuple[str, str]:
     """(title, full caption) of a <caption>; the full caption is the title plus all other blocks."""
     if caption is None:
         return "", ""
-    title_el = caption.find("title")
+    title_el = _child(caption, "title")
     title = render_text(title_el, marks)
     if title_el is None:
         return "", _drop_doi_trailer(render_text(caption, marks))
@@ -585,8 +590,8 @@ def _figures(fig_elements) -> tuple[list[Figure], dict[str, list[str]], dict[str
     figures: list[Figure] = []
     groups: dict = {}
     for fig, loc in fig_elements:
-        label = render_text(fig.find("label"))
-        mtitle, marked = _caption_parts(fig.find("caption"), marks=True)
+        label = render_text(_child(fig, "label"))
+        mtitle, marked = _caption_parts(_child(fig, "caption"), marks=True)
         title, cap = _unmark(mtitle), _unmark(marked)
         number, panel = _label_number(label) if label else (None, None)
         graphics = _own_graphics(fig)
@@ -597,8 +602,8 @@ def _figures(fig_elements) -> tuple[list[Figure], dict[str, list[str]], dict[str
         if group is not None and group.tag == "fig-group":
             g = groups.get(group)
             if g is None:
-                glabel = render_text(group.find("label"))
-                _, gcap = _caption_parts(group.find("caption"), marks=False)
+                glabel = render_text(_child(group, "label"))
+                _, gcap = _caption_parts(_child(group, "caption"), marks=False)
                 gnum, _ = _label_number(glabel) if glabel else (None, None)
                 g = groups[group] = dict(id=group.get("id") or f"group{len(groups) + 1}", label=glabel,
                                          caption=gcap, number=gnum, graphics=_own_graphics(group))
@@ -644,7 +649,7 @@ def _section_title(p, titles: dict) -> str:
         return ""
     title = titles.get(parent)
     if title is None:
-        t = parent.find("title")
+        t = _child(parent, "title")
         title = titles[parent] = normalize_ws(fix_entities("".join(t.itertext()))) if t is not None else ""
     return title
 
