@@ -658,12 +658,13 @@ def _remove_keep_tail(el) -> None:
     parent = el.getparent()
     if parent is None:
         return
-    if el.tail:
+    tail = el.tail
+    if tail:
         prev = el.getprevious()
         if prev is not None:
-            prev.tail = (prev.tail or "") + el.tail
+            prev.tail = (prev.tail or "") + tail
         else:
-            parent.text = (parent.text or "") + el.tail
+            parent.text = (parent.text or "") + tail
     parent.remove(el)
 
 
@@ -686,12 +687,13 @@ def _citations(containers, xrefs, drop, figures, by_number, by_element) -> list[
             continue
         k = len(xref_targets)
         xref_targets.append(ids)
-        x.text = _XREF_OPEN + chr(_XREF_BASE + k) + (x.text or "")
+        text = _XREF_OPEN + chr(_XREF_BASE + k) + (x.text or "")
         if len(x):
             last = x[-1]
             last.tail = (last.tail or "") + _XREF_CLOSE
         else:
-            x.text += _XREF_CLOSE
+            text += _XREF_CLOSE
+        x.text = text
 
     citations: list[Citation] = []
     titles: dict = {}
