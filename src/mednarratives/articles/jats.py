@@ -237,6 +237,15 @@ def _child(el, tag: str):
     return next(el.iterchildren(tag), None)
 
 
+def _path(el, *tags: str):
+    """el.find("a/b") for plain child steps: the first match in document order."""
+    for child in el.iterchildren(tags[0]):
+        got = _path(child, *tags[1:]) if len(tags) > 1 else child
+        if got is not None:
+            return got
+    return None
+
+
 def _caption_parts(caption, marks: bool) -> tuple[str, str]:
     """(title, full caption) of a <caption>; the full caption is the title plus all other blocks."""
     if caption is None:
@@ -814,11 +823,11 @@ def _xref_panels(xtext: str) -> list[str]:
 # ------------------------------------------------------------------------------------------ public API
 
 def _meta(article) -> dict:
-    meta = article.find("front/article-meta")
+    meta = _path(article, "front", "article-meta")
     out = dict(pmcid="", pmid="", doi="", title="", journal="", license="", license_code="", license_text="")
     if meta is None:
         return out
-    for aid in meta.iterfind("article-id"):
+    for aid in meta.iterchildren("article-id"):
         t = (aid.get("pub-id-type") or "").lower()
         v = normalize_ws("".join(aid.itertext()))
         if t in ("pmc", "pmcid") and not out["pmcid"]:
@@ -827,27 +836,27 @@ def _meta(article) -> dict:
             out["pmid"] = v
         elif t == "doi" and not out["doi"]:
             out["doi"] = v
-    out["title"] = render_text(meta.find("title-group/article-title"))
+    out["title"] = render_text(_path(meta, "title-group", "article-title"))
     jt = article.find("front/journal-meta//journal-title")
     out["journal"] = render_text(jt)
-    perm = meta.find("permissions")
-    if perm is None and meta.find("copyright-statement") is not None:  # NLM 2.x: no <permissions>
+    perm = _child(meta, "permissions")
+    if perm is None and _child(meta, "copyright-statement") is not None:  # NLM 2.x: no <permissions>
         perm = meta
     if perm is not None:
-        lic = perm.find("license")
+        lic = _child(perm, "license")
         url = ltype = text = ""
         if lic is not None:
             url = (lic.get(XLINK_HREF) or "").strip()
             ltype = lic.get("license-type") or ""
-            ref = lic.find(ALI_LICENSE_REF)
+            ref = _child(lic, ALI_LICENSE_REF)
             if not url and ref is not None:
                 url = normalize_ws("".join(ref.itertext()))
             text = render_text(lic)
-        ref = perm.find(ALI_LICENSE_REF)
+        ref = _child(perm, ALI_LICENSE_REF)
         if not url and ref is not None:
             url = normalize_ws("".join(ref.itertext()))
         if lic is None:  # old PLoS files: the licence is only stated in the copyright statement
-            text = render_text(perm.find("copyright-statement"))
+            text = render_text(_child(perm, "copyright-statement"))
         code = _license_code(url, text, ltype)
         out["license"] = url or ltype or code
         out["license_code"] = code
@@ -989,7 +998,7 @@ def parse_jats(source: str | os.PathLike | bytes, *, pmcid: str | None = None,
     # one pass over the body collects figures, xrefs and non-text elements; back and floats-group are small
     fig_elements, xrefs, drop = [], [], []
     containers = []
-    body = article.find("body")
+    body = _child(article, "body")
     if body is not None:
         containers.append(body)
         for el in body.iter(*_BODY_TAGS):
@@ -1000,7 +1009,7 @@ def parse_jats(source: str | os.PathLike | bytes, *, pmcid: str | None = None,
                 if tag == "fig":
                     fig_elements.append((el, "body"))
                 drop.append(el)
-    back = article.find("back")
+    back = _child(article, "back")
     if back is not None:
         apps = list(back.iter("app"))
         containers.extend(apps)
@@ -1008,7 +1017,7 @@ def parse_jats(source: str | os.PathLike | bytes, *, pmcid: str | None = None,
         for app in apps:
             for el in app.iter(*_BODY_TAGS):
                 (xrefs if el.tag == "xref" else drop).append(el)
-    for fg in article.iterfind("floats-group"):
+    for fg in article.iterchildren("floats-group"):
         fig_elements.extend((el, "floats-group") for el in fg.iter("fig"))
     figures, by_number, by_element = _figures(fig_elements)
     citations = _citations(containers, xrefs, drop, figures, by_number, by_element)
