@@ -287,6 +287,14 @@ def test_mentions_with_case_folding_characters():
     assert parse_figure_list("12") == {"12": []}
 
 
+def test_simple_figure_lists_match_the_tokenizer():
+    from mednarratives.articles.jats import _parse_figure_list
+    assert _parse_figure_list("2AA") == ({"2": ["A"]}, 3)      # panels once each
+    assert _parse_figure_list("2Ab") == ({"2": ["A", "b"]}, 3)
+    assert _parse_figure_list("2ABC") == ({"2": []}, 1)         # three letters: a word, not panels
+    assert _parse_figure_list("S1A") == ({}, 3)                 # supplementary
+
+
 def test_normalize_pmcid():
     assert normalize_pmcid("3166277") == "PMC3166277"
     assert normalize_pmcid("pmc3166277.2") == "PMC3166277"

@@ -377,10 +377,14 @@ def parse_figure_list(s: str) -> dict[str, list[str]]:
     return _parse_figure_list(s)[0]
 
 
+_SIMPLE_LIST_RE = re.compile(r"(\d+)([A-Za-z]{0,2})")
+
+
 def _parse_figure_list(s: str) -> tuple[dict[str, list[str]], int]:
     """(figure number -> panels, length of `s` used: a trailing separator or refused letter is not)."""
-    if s.isdecimal():  # the usual "2" (isdecimal is exactly \d)
-        return {s: []}, len(s)
+    m = _SIMPLE_LIST_RE.fullmatch(s)
+    if m:  # the usual "2", "2A", "2AB": one figure, its panels
+        return {m.group(1): list(dict.fromkeys(m.group(2)))}, len(s)
     out: dict[str, list[str]] = {}
     used = 0
     cur: str | None = None          # current figure number
