@@ -764,20 +764,18 @@ _SENTINEL_RE = re.compile(f"{_XREF_OPEN}(.)|{_XREF_CLOSE}", re.S)
 
 
 def _strip_sentinels(raw: str) -> tuple[str, list[tuple[int, int, int]]]:
-    out, spans = [], []
-    pos = n = 0
-    stack = []
-    for m in _SENTINEL_RE.finditer(raw):
-        out.append(raw[pos:m.start()])
-        n += m.start() - pos
-        pos = m.end()
-        if m.group(1) is not None:
-            stack.append((ord(m.group(1)) - _XREF_BASE, n))
+    """The text without xref sentinels, and the (start, end, xref index) of each marked xref in it."""
+    parts = _SENTINEL_RE.split(raw)  # text, index character (None: a close), text, ...
+    spans, stack = [], []
+    n = len(parts[0])
+    for mark, piece in zip(parts[1::2], parts[2::2]):
+        if mark is not None:
+            stack.append((ord(mark) - _XREF_BASE, n))
         elif stack:
             k, s = stack.pop()
             spans.append((s, n, k))
-    out.append(raw[pos:])
-    return "".join(out), spans
+        n += len(piece)
+    return "".join(parts[0::2]), spans
 
 
 def _paragraph_citations(text, xspans, xref_targets, by_number, figs):
