@@ -274,8 +274,8 @@ def test_sentences_do_not_split_at_abbreviations():
 def test_sentences_with_line_breaks_units_and_initials():
     text = ("The area was 3 m\u00b2. The\nnext. cf.\nFig. 2 shows it. Then (a. U-fiber; b. ILF) and G.T. Plunkett "
             "et al.\nwrote e.g.\u00a0this. End.")
-    assert split_sentences(text) == ["The area was 3 m\u00b2.", "The next. cf. Fig. 2 shows it.", "Then (a. U-fiber; b.",
-                                     "ILF) and G.T. Plunkett et al. wrote e.g. this.", "End."]
+    assert split_sentences(text) == ["The area was 3 m\u00b2.", "The next. cf. Fig. 2 shows it.",
+                                     "Then (a. U-fiber; b.", "ILF) and G.T. Plunkett et al. wrote e.g. this.", "End."]
 
 
 def test_mentions_with_case_folding_characters():
