@@ -292,9 +292,10 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             j = i
             while j > 0 and (text[j - 1].isalpha() or text[j - 1] == "."):
                 j -= 1
-            if j < i and (text[j:i].lower().rstrip(".") in _ABBREV
+            word = text[j:i]
+            if j < i and (word.lower().rstrip(".") in _ABBREV
                           or (i - j == 1 and j > 0 and text[j - 1] in "([")  # "(a. U-fiber; b. ILF)"
-                          or _INITIALS_RE.match(text, j, i)):  # "G.T. Plunkett"
+                          or ("." in word and _INITIALS_RE.match(text, j, i))):  # "G.T. Plunkett"
                 continue
         spans.append((start, i + 1))
         start = m.end()
