@@ -1,6 +1,11 @@
 """Parse rate and extraction quality: mednarratives.articles.jats vs pubmed_parser (the peer library).
 
     python3 benchmarks/bench_jats_parse.py [FOLDER_OR_FILES ...] [--rounds 100]
+    python3 benchmarks/bench_jats_parse.py [FOLDER_OR_FILES ...] --dump DIR [--demo 12]  # parse records, no timing
+
+--dump writes each file's parse record (Article.to_dict() as JSON, or the JatsParseError) to DIR/<name>.json,
+with --demo N also those of N demo-corpus articles per seed (0, 7, 20250107; generated in memory): run it before
+and after a change to the parser and compare the folders byte for byte (`diff -r`).
 
 Default input: the 32 real JATS files of /work/shared/realdata/jats (9), devsets/articles/captions (17) and
 devsets/articles/speed (6). Every parser runs over the same files
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import re
 import sys
 import time
@@ -39,7 +45,7 @@ from lxml import etree
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
-from mednarratives.articles.jats import SAFE_PARSER_OPTIONS, parse_jats  # noqa: E402
+from mednarratives.articles.jats import SAFE_PARSER_OPTIONS, JatsParseError, parse_jats  # noqa: E402
 
 DEFAULT_INPUTS = ["/work/shared/realdata/jats", str(REPO / "devsets/articles/captions"),
                   str(REPO / "devsets/articles/speed")]
@@ -172,15 +178,41 @@ def compare(files: list[str], pp) -> list[dict]:
     return rows
 
 
+def demo_articles(n: int) -> list[tuple[str, bytes]]:
+    from mednarratives.demo.articles import article_ids, plan_article
+    return [(f"demo_{aid}_s{seed}.xml", plan_article(aid, seed).xml.encode("utf-8"))
+            for seed in (0, 7, 20250107) for aid in article_ids(n, seed)]
+
+
+def dump(sources: list[str | tuple[str, bytes]], out_dir: str) -> None:
+    """One JSON parse record per file (or (name, XML bytes)), named after the file (names must be unique)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for src in sources:
+        name, data = src if isinstance(src, tuple) else (Path(src).name, src)
+        try:
+            rec = parse_jats(data).to_dict()
+        except JatsParseError as e:
+            rec = {"error": e.reason, "detail": e.detail}
+        (out / f"{name}.json").write_text(json.dumps(rec, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("inputs", nargs="*", help=f"folders or files (default {DEFAULT_INPUTS})")
     ap.add_argument("--rounds", type=int, default=100, help="interleaved rounds (one pass over the files each)")
+    ap.add_argument("--dump", metavar="DIR", help="write each file's parse record to DIR/<name>.json and stop")
+    ap.add_argument("--demo", type=int, default=0, metavar="N", help="with --dump: also N demo articles per seed")
     a = ap.parse_args(argv)
     files = list_files(a.inputs)
     if not files:
         print("no .xml/.nxml input files", file=sys.stderr)
         return 2
+    if a.dump:
+        sources = files + demo_articles(a.demo)
+        dump(sources, a.dump)
+        print(f"{len(sources)} parse records in {a.dump}")
+        return 0
     pp, pp_info = load_peer()
     print(f"files: {len(files)} ({sum(Path(f).stat().st_size for f in files) / 1e6:.2f} MB)")
     print(f"pubmed_parser: {'version ' + pp_info if pp is not None else 'NOT AVAILABLE - ' + pp_info}")

@@ -271,6 +271,30 @@ def test_sentences_do_not_split_at_abbreviations():
     ]
 
 
+def test_sentences_with_line_breaks_units_and_initials():
+    text = ("The area was 3 m\u00b2. The\nnext. cf.\nFig. 2 shows it. Then (a. U-fiber; b. ILF) and G.T. Plunkett "
+            "et al.\nwrote e.g.\u00a0this. End.")
+    assert split_sentences(text) == ["The area was 3 m\u00b2.", "The next. cf. Fig. 2 shows it.",
+                                     "Then (a. U-fiber; b.", "ILF) and G.T. Plunkett et al. wrote e.g. this.", "End."]
+
+
+def test_mentions_with_case_folding_characters():
+    # "ſ" and "ı" match s and i under re.I without lower-casing to them: the keyword look-up must not miss them
+    assert [(m.numbers, m.supplementary) for m in find_figure_mentions("See \u017fupplementary Fig. 2 here.")] == \
+        [({}, True)]
+    assert [m.numbers for m in find_figure_mentions("In Append\u0131x 1\u2014figure 2 and")] == [{"APPENDIX1-2": []}]
+    assert [m.supplementary for m in find_figure_mentions("Online Figure 3 shows")] == [True]
+    assert parse_figure_list("12") == {"12": []}
+
+
+def test_simple_figure_lists_match_the_tokenizer():
+    from mednarratives.articles.jats import _parse_figure_list
+    assert _parse_figure_list("2AA") == ({"2": ["A"]}, 3)      # panels once each
+    assert _parse_figure_list("2Ab") == ({"2": ["A", "b"]}, 3)
+    assert _parse_figure_list("2ABC") == ({"2": []}, 1)         # three letters: a word, not panels
+    assert _parse_figure_list("S1A") == ({}, 3)                 # supplementary
+
+
 def test_normalize_pmcid():
     assert normalize_pmcid("3166277") == "PMC3166277"
     assert normalize_pmcid("pmc3166277.2") == "PMC3166277"
@@ -438,6 +462,23 @@ def test_drop_unused_blocks_cases():
                       b"<a><ref-list>x</ref-list><!-- c --></a>",        # a comment after the cut
                       b"<a><ref-list><![CDATA[</ref-list>]]></ref-list></a>"):
         assert cut(unchanged) is unchanged
+
+
+def test_cut_only_where_no_comment_or_cdata_reaches_the_cut():
+    from mednarratives.articles.jats import _drop_unused_blocks as cut
+    assert cut(b"<a><!-- c --><b/><ref-list>x</ref-list></a>") == b"<a><!-- c --><b/></a>"  # comment before
+    assert cut(b"<a><![CDATA[x]]><ref-list>x</ref-list></a>") == b"<a><![CDATA[x]]></a>"
+    assert cut(b"<a>Wow! <ref-list>x</ref-list>!</a>") == b"<a>Wow! !</a>"               # "!" in text
+    for unchanged in (b"<a><!-- <ref-list> --><ref-list>x</ref-list></a>",               # the first one is a comment
+                      b"<a><!-- open <ref-list>x</ref-list></a>",                          # never closed
+                      b"<a><ref-list>x<!-- c --></ref-list></a>"):                         # inside the block
+        assert cut(unchanged) is unchanged
+
+
+def test_entity_references_in_paragraphs_change_no_citation(art):
+    # a character reference leaves no entity node: the paragraph text then comes from the C serializer
+    same = parse_jats(ARTICLE.replace(b"&nbsp;", b"&#160;"))
+    assert b"&nbsp;" in ARTICLE and [c.__dict__ for c in same.citations] == [c.__dict__ for c in art.citations]
 
 
 def test_cutting_reference_lists_changes_no_output(monkeypatch):

@@ -24,6 +24,7 @@ HTML/MathML character entity becomes its character ("&nbsp;" -> space), any othe
 
 from __future__ import annotations
 
+import bisect
 import html.entities
 import os
 import re
@@ -151,39 +152,36 @@ _SKIP = frozenset({
     "{http://www.w3.org/1998/Math/MathML}annotation", "{http://www.w3.org/1998/Math/MathML}annotation-xml",
 })
 _BOLD = frozenset({"bold", "b"})
-_SEP = "\x1f"  # block separator, collapsed at the end
+_SEP = " "  # block separator, collapsed by normalize_ws
 
 
 def _walk(el, out: list, marks: bool) -> None:
+    # each .text/.tail read decodes a new string: read once
     tag = el.tag
     if not isinstance(tag, str):  # comment, processing instruction, entity reference
         if tag is etree.Entity:
             out.append(_entity_char(el.name))
-        if el.tail:
-            out.append(el.tail)
-        return
-    if tag in _SKIP:
-        pass
-    else:
+    elif tag not in _SKIP:
         block = tag in _BLOCK
         bold = marks and tag in _BOLD
         if block:
             out.append(_SEP)
         if bold:
             out.append(BOLD_OPEN)
-        if el.text:
-            out.append(el.text)
+        text = el.text
+        if text:
+            out.append(text)
         for child in el:
             _walk(child, out, marks)
         if bold:
             out.append(BOLD_CLOSE)
         if block:
             out.append(_SEP)
-    if el.tail:
-        out.append(el.tail)
+    tail = el.tail
+    if tail:
+        out.append(tail)
 
 
-_SEP_RE = re.compile(r"\s*\x1f[\s\x1f]*")
 _EMPTY_BOLD_RE = re.compile(r"<b>(\s*)</b>")
 
 
@@ -191,13 +189,11 @@ def render_text(el, marks: bool = False) -> str:
     """Normalised text of an element (not its tail), blocks separated by one space."""
     if el is None:
         return ""
-    out: list[str] = []
-    if el.text:
-        out.append(el.text)
+    text = el.text
+    out: list[str] = [text] if text else []
     for child in el:
         _walk(child, out, marks)
     text = fix_entities("".join(out))
-    text = _SEP_RE.sub(" ", text)
     if marks:
         text = _EMPTY_BOLD_RE.sub(r"\1", text)
     return normalize_ws(text)
@@ -236,24 +232,38 @@ def _drop_doi_trailer(text: str) -> str:
     return text[:pos] + _DOI_TRAILER_RE.sub("", text[pos:])
 
 
+def _child(el, tag: str):
+    """el.find(tag) for a plain tag name (the first such child), without ElementPath's overhead."""
+    return next(el.iterchildren(tag), None)
+
+
+def _path(el, *tags: str):
+    """el.find("a/b") for plain child steps: the first match in document order."""
+    for child in el.iterchildren(tags[0]):
+        got = _path(child, *tags[1:]) if len(tags) > 1 else child
+        if got is not None:
+            return got
+    return None
+
+
 def _caption_parts(caption, marks: bool) -> tuple[str, str]:
     """(title, full caption) of a <caption>; the full caption is the title plus all other blocks."""
     if caption is None:
         return "", ""
-    title_el = caption.find("title")
+    title_el = _child(caption, "title")
     title = render_text(title_el, marks)
     if title_el is None:
         return "", _drop_doi_trailer(render_text(caption, marks))
-    out: list[str] = []
-    if caption.text:
-        out.append(caption.text)
+    text = caption.text
+    out: list[str] = [text] if text else []
     for child in caption:
         if child is title_el:
-            if child.tail:
-                out.append(child.tail)
+            tail = child.tail
+            if tail:
+                out.append(tail)
             continue
         _walk(child, out, marks)
-    rest = normalize_ws(_SEP_RE.sub(" ", fix_entities("".join(out))))
+    rest = normalize_ws(fix_entities("".join(out)))
     if marks:
         rest = _EMPTY_BOLD_RE.sub(r"\1", rest)
     return title, _join_title(title, _drop_doi_trailer(rest))
@@ -282,9 +292,10 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             j = i
             while j > 0 and (text[j - 1].isalpha() or text[j - 1] == "."):
                 j -= 1
-            if j < i and (text[j:i].lower().rstrip(".") in _ABBREV
+            word = text[j:i]
+            if j < i and (word.lower().rstrip(".") in _ABBREV
                           or (i - j == 1 and j > 0 and text[j - 1] in "([")  # "(a. U-fiber; b. ILF)"
-                          or _INITIALS_RE.match(text, j, i)):  # "G.T. Plunkett"
+                          or ("." in word and _INITIALS_RE.match(text, j, i))):  # "G.T. Plunkett"
                 continue
         spans.append((start, i + 1))
         start = m.end()
@@ -323,6 +334,12 @@ _SUPPLEMENT_AFTER_RE = re.compile(
     rf"\s*[{_DASHES}]\s*figure\s+supplements?\s*(?P<list>\d+[A-Za-z]?(?:\s*(?:,\s*and|,|and|&|[{_DASHES}])\s*"
     rf"(?:\d+[A-Za-z]?|[A-Za-z](?![A-Za-z0-9])))*)", re.I)
 _QUALIFIER_BEFORE_RE = re.compile(rf"\b(?P<q>appendix|box|annex)\s*(?P<n>\d+|[A-Z])\s*[{_DASHES}]\s*$", re.I)
+# words without which the two regexes above cannot match: looked up in the lower-case text before a mention first
+# (the regexes search every position). Only İ, ı and ſ match these letters under re.I but do not lower-case to
+# them (İ even lower-cases to two characters): in a text with one of those the regexes alone decide.
+_SUPPL_WORDS = ("suppl", "supporting", "extended", "appendix", "online", "electronic", "esm", "additional")
+_QUALIFIER_WORDS = ("appendix", "box", "annex")
+_ODD_CASE_CHARS = ("\u0130", "\u0131", "\u017f")
 _QUALIFIED_LABEL_RE = re.compile(
     rf"^\s*(?:(?P<q>appendix|box|annex)\s*(?P<n>\d+|[A-Z])\s*[{_DASHES}]\s*)?fig(?:ure)?\.?\s*(?P<fig>\d+)"
     rf"(?:\s*[{_DASHES}]\s*figure\s+supplement\s*(?P<supp>\d+))?", re.I)
@@ -361,8 +378,14 @@ def parse_figure_list(s: str) -> dict[str, list[str]]:
     return _parse_figure_list(s)[0]
 
 
+_SIMPLE_LIST_RE = re.compile(r"(\d+)([A-Za-z]{0,2})")
+
+
 def _parse_figure_list(s: str) -> tuple[dict[str, list[str]], int]:
     """(figure number -> panels, length of `s` used: a trailing separator or refused letter is not)."""
+    m = _SIMPLE_LIST_RE.fullmatch(s)
+    if m:  # the usual "2", "2A", "2AB": one figure, its panels
+        return {m.group(1): list(dict.fromkeys(m.group(2)))}, len(s)
     out: dict[str, list[str]] = {}
     used = 0
     cur: str | None = None          # current figure number
@@ -434,6 +457,9 @@ def find_figure_mentions(text: str) -> list[Mention]:
     found = []
     low = text.lower()
     i = low.find("fig")
+    if i < 0:
+        return found
+    odd_case = any(c in text for c in _ODD_CASE_CHARS)
     while i >= 0:  # the regex is tried only where "fig" occurs: much faster than scanning every position
         m = _MENTION_RE.match(text, i)
         if m is None:
@@ -442,7 +468,9 @@ def find_figure_mentions(text: str) -> list[Mention]:
         i = low.find("fig", m.end())
         start = m.start()
         before = text[max(0, start - 40):start]
-        supp = bool(_SUPPL_BEFORE_RE.search(before))
+        low_before = "" if odd_case else low[max(0, start - 40):start]
+        supp = ((odd_case or any(w in low_before for w in _SUPPL_WORDS))
+                and _SUPPL_BEFORE_RE.search(before) is not None)
         numbers, used = _parse_figure_list(m.group("list"))
         end = m.start("list") + used if used else m.end()  # "Fig. 1 and a dashed line": ends after "1"
         if supp:
@@ -453,7 +481,8 @@ def find_figure_mentions(text: str) -> list[Mention]:
             word = normalize_ws(sp.group("sp").lower().replace("-", " "))
             if word not in numbers[last]:
                 numbers[last].append(word)
-        q = _QUALIFIER_BEFORE_RE.search(before)
+        q = (_QUALIFIER_BEFORE_RE.search(before) if odd_case or any(w in low_before for w in _QUALIFIER_WORDS)
+             else None)
         if q and numbers:  # "Appendix 1—figure 2": not Figure 2
             numbers = {_qualified_key(n, q.group("q"), q.group("n")): pl for n, pl in numbers.items()}
             start = start - (len(before) - q.start())
@@ -575,8 +604,8 @@ def _figures(fig_elements) -> tuple[list[Figure], dict[str, list[str]], dict[str
     figures: list[Figure] = []
     groups: dict = {}
     for fig, loc in fig_elements:
-        label = render_text(fig.find("label"))
-        mtitle, marked = _caption_parts(fig.find("caption"), marks=True)
+        label = render_text(_child(fig, "label"))
+        mtitle, marked = _caption_parts(_child(fig, "caption"), marks=True)
         title, cap = _unmark(mtitle), _unmark(marked)
         number, panel = _label_number(label) if label else (None, None)
         graphics = _own_graphics(fig)
@@ -587,8 +616,8 @@ def _figures(fig_elements) -> tuple[list[Figure], dict[str, list[str]], dict[str
         if group is not None and group.tag == "fig-group":
             g = groups.get(group)
             if g is None:
-                glabel = render_text(group.find("label"))
-                _, gcap = _caption_parts(group.find("caption"), marks=False)
+                glabel = render_text(_child(group, "label"))
+                _, gcap = _caption_parts(_child(group, "caption"), marks=False)
                 gnum, _ = _label_number(glabel) if glabel else (None, None)
                 g = groups[group] = dict(id=group.get("id") or f"group{len(groups) + 1}", label=glabel,
                                          caption=gcap, number=gnum, graphics=_own_graphics(group))
@@ -634,7 +663,7 @@ def _section_title(p, titles: dict) -> str:
         return ""
     title = titles.get(parent)
     if title is None:
-        t = parent.find("title")
+        t = _child(parent, "title")
         title = titles[parent] = normalize_ws(fix_entities("".join(t.itertext()))) if t is not None else ""
     return title
 
@@ -643,24 +672,24 @@ def _remove_keep_tail(el) -> None:
     parent = el.getparent()
     if parent is None:
         return
-    if el.tail:
+    tail = el.tail
+    if tail:
         prev = el.getprevious()
         if prev is not None:
-            prev.tail = (prev.tail or "") + el.tail
+            prev.tail = (prev.tail or "") + tail
         else:
-            parent.text = (parent.text or "") + el.tail
+            parent.text = (parent.text or "") + tail
     parent.remove(el)
 
 
 def _citations(containers, xrefs, drop, figures, by_number, by_element) -> list[Citation]:
     """Citing sentences from the top-level paragraphs of `containers` (body, appendices); `xrefs` are their
-    <xref> elements, `drop` the elements whose text is not running text (floats inside paragraphs, TeX)."""
+    <xref> elements, `drop` the elements whose text is not running text (floats, TeX)."""
     if not containers or not figures:
         return []
     figs = {f.id: f for f in figures}
-    for el in drop:  # figures are parsed already: take floats out of the paragraphs, TeX out of formulas
-        if el.tag in _NOISE or next(el.iterancestors("p"), None) is not None:
-            _remove_keep_tail(el)
+    for el in drop:  # figures are parsed already: floats out of the tree (and paragraphs), TeX out of formulas
+        _remove_keep_tail(el)
     # mark figure xrefs with sentinels carrying their index
     xref_targets: list[list[str]] = []
     for x in xrefs:
@@ -672,18 +701,22 @@ def _citations(containers, xrefs, drop, figures, by_number, by_element) -> list[
             continue
         k = len(xref_targets)
         xref_targets.append(ids)
-        x.text = _XREF_OPEN + chr(_XREF_BASE + k) + (x.text or "")
+        text = _XREF_OPEN + chr(_XREF_BASE + k) + (x.text or "")
         if len(x):
             last = x[-1]
             last.tail = (last.tail or "") + _XREF_CLOSE
         else:
-            x.text += _XREF_CLOSE
+            text += _XREF_CLOSE
+        x.text = text
 
     citations: list[Citation] = []
     titles: dict = {}
     for c in containers:
+        # the C serializer's text equals itertext() but leaves out unexpanded entity references
+        serialize = next(c.iter(etree.Entity), None) is None
         for p in _citing_paragraphs(c):
-            raw = "".join(p.itertext())
+            raw = (etree.tostring(p, method="text", encoding="unicode", with_tail=False) if serialize
+                   else "".join(p.itertext()))
             has_xref = _XREF_OPEN in raw
             if "&" in raw:
                 raw = fix_entities(raw)
@@ -693,9 +726,12 @@ def _citations(containers, xrefs, drop, figures, by_number, by_element) -> list[
                 continue
             section = _section_title(p, titles)
             spans = sentence_spans(text)
+            starts = [s for s, _ in spans]
             per_sentence: dict[int, Citation] = {}
             for pos, fmap, mtext in found:
-                si = next((i for i, (s, e) in enumerate(spans) if s <= pos < e), len(spans) - 1)
+                si = bisect.bisect_right(starts, pos) - 1  # the sentence holding pos, else the last one
+                if si < 0 or pos >= spans[si][1]:
+                    si = len(spans) - 1
                 cit = per_sentence.get(si)
                 if cit is None:
                     s, e = spans[si]
@@ -713,10 +749,10 @@ def _citations(containers, xrefs, drop, figures, by_number, by_element) -> list[
     return citations
 
 
-# top-level running-text paragraphs that may cite a figure (string values are computed in C)
+# top-level running-text paragraphs that may cite a figure (floats are out of the tree already; string values are
+# computed in C)
 _CITING_PARAGRAPHS_XPATH = (
-    ".//p[not(ancestor::p or ancestor::fig or ancestor::fig-group or ancestor::table-wrap or "
-    "ancestor::table-wrap-group or ancestor::supplementary-material or ancestor::chem-struct-wrap)]"
+    "descendant::p[not(ancestor::p)]"
     f"[contains(., 'Fig') or contains(., '{_XREF_OPEN}') or contains(., 'fig') or contains(., 'FIG')]")
 
 
@@ -729,20 +765,18 @@ _SENTINEL_RE = re.compile(f"{_XREF_OPEN}(.)|{_XREF_CLOSE}", re.S)
 
 
 def _strip_sentinels(raw: str) -> tuple[str, list[tuple[int, int, int]]]:
-    out, spans = [], []
-    pos = n = 0
-    stack = []
-    for m in _SENTINEL_RE.finditer(raw):
-        out.append(raw[pos:m.start()])
-        n += m.start() - pos
-        pos = m.end()
-        if m.group(1) is not None:
-            stack.append((ord(m.group(1)) - _XREF_BASE, n))
+    """The text without xref sentinels, and the (start, end, xref index) of each marked xref in it."""
+    parts = _SENTINEL_RE.split(raw)  # text, index character (None: a close), text, ...
+    spans, stack = [], []
+    n = len(parts[0])
+    for mark, piece in zip(parts[1::2], parts[2::2]):
+        if mark is not None:
+            stack.append((ord(mark) - _XREF_BASE, n))
         elif stack:
             k, s = stack.pop()
             spans.append((s, n, k))
-    out.append(raw[pos:])
-    return "".join(out), spans
+        n += len(piece)
+    return "".join(parts[0::2]), spans
 
 
 def _paragraph_citations(text, xspans, xref_targets, by_number, figs):
@@ -792,11 +826,11 @@ def _xref_panels(xtext: str) -> list[str]:
 # ------------------------------------------------------------------------------------------ public API
 
 def _meta(article) -> dict:
-    meta = article.find("front/article-meta")
+    meta = _path(article, "front", "article-meta")
     out = dict(pmcid="", pmid="", doi="", title="", journal="", license="", license_code="", license_text="")
     if meta is None:
         return out
-    for aid in meta.iterfind("article-id"):
+    for aid in meta.iterchildren("article-id"):
         t = (aid.get("pub-id-type") or "").lower()
         v = normalize_ws("".join(aid.itertext()))
         if t in ("pmc", "pmcid") and not out["pmcid"]:
@@ -805,27 +839,27 @@ def _meta(article) -> dict:
             out["pmid"] = v
         elif t == "doi" and not out["doi"]:
             out["doi"] = v
-    out["title"] = render_text(meta.find("title-group/article-title"))
+    out["title"] = render_text(_path(meta, "title-group", "article-title"))
     jt = article.find("front/journal-meta//journal-title")
     out["journal"] = render_text(jt)
-    perm = meta.find("permissions")
-    if perm is None and meta.find("copyright-statement") is not None:  # NLM 2.x: no <permissions>
+    perm = _child(meta, "permissions")
+    if perm is None and _child(meta, "copyright-statement") is not None:  # NLM 2.x: no <permissions>
         perm = meta
     if perm is not None:
-        lic = perm.find("license")
+        lic = _child(perm, "license")
         url = ltype = text = ""
         if lic is not None:
             url = (lic.get(XLINK_HREF) or "").strip()
             ltype = lic.get("license-type") or ""
-            ref = lic.find(ALI_LICENSE_REF)
+            ref = _child(lic, ALI_LICENSE_REF)
             if not url and ref is not None:
                 url = normalize_ws("".join(ref.itertext()))
             text = render_text(lic)
-        ref = perm.find(ALI_LICENSE_REF)
+        ref = _child(perm, ALI_LICENSE_REF)
         if not url and ref is not None:
             url = normalize_ws("".join(ref.itertext()))
         if lic is None:  # old PLoS files: the licence is only stated in the copyright statement
-            text = render_text(perm.find("copyright-statement"))
+            text = render_text(_child(perm, "copyright-statement"))
         code = _license_code(url, text, ltype)
         out["license"] = url or ltype or code
         out["license_code"] = code
@@ -842,8 +876,8 @@ def _outer_blocks(data: bytes, tag: bytes, start: int) -> list[tuple[int, int]] 
     spans: list[tuple[int, int]] = []
     pos, depth, a = start, 0, 0
     o = data.find(open_, pos)
+    c = data.find(close, pos)  # the first close at or after pos: found again only once pos has passed it
     while True:
-        c = data.find(close, pos)
         if c < 0:
             return None if depth or o >= 0 else spans
         if 0 <= o < c:
@@ -858,24 +892,47 @@ def _outer_blocks(data: bytes, tag: bytes, start: int) -> list[tuple[int, int]] 
                 depth += 1
             pos = end + 1
             o = data.find(open_, pos)
+            if c < pos:
+                c = data.find(close, pos)
         else:
             if depth == 0:
                 return None
             depth -= 1
             pos = c + len(close)
+            c = data.find(close, pos)
             if depth == 0:
                 spans.append((a, pos))
+
+
+def _comment_or_cdata_reaches(data: bytes, first: int) -> bool:
+    """Whether a comment or CDATA section (or an unterminated one) ends after byte `first`. Both open with "<!",
+    so only the "!" bytes are visited (a memchr scan, where looking for "-->" reads every byte)."""
+    pos = data.find(b"!")
+    while pos >= 0:
+        if pos and data[pos - 1] == 0x3C:  # "<!"
+            if data.startswith(b"--", pos + 1):
+                end = data.find(b"-->", pos + 3)
+            elif data.startswith(b"[CDATA[", pos + 1):
+                end = data.find(b"]]>", pos + 8)
+            else:  # <!DOCTYPE, or a declaration of its internal subset
+                end = None
+            if end is not None:
+                if end < 0 or end + 3 > first:
+                    return True
+                pos = end + 2
+        pos = data.find(b"!", pos + 1)
+    return False
 
 
 def _drop_unused_blocks(data: bytes) -> bytes:
     """The document without its reference lists and sub-articles (about a third of a PMC file, more of its
     elements), which no output uses: parsing less is the main saving. Byte ranges are cut only where this is
-    unambiguous (no comment or CDATA section from the first cut on, which could hold tag-like text; balanced
-    tags); otherwise `data` itself is returned. Only the tail of the document is scanned twice."""
+    unambiguous (no comment or CDATA section reaching past the first cut, which could hold tag-like text; balanced
+    tags); otherwise `data` itself is returned."""
     i0 = data.find(b"<ref-list")
     s0 = data.find(b"<sub-article", i0 if i0 >= 0 else 0)
     first = min((x for x in (i0, s0) if x >= 0), default=-1)
-    if first < 0 or data.find(b"-->", first) >= 0 or data.find(b"]]>", first) >= 0:
+    if first < 0 or _comment_or_cdata_reaches(data, first):
         return data
     spans = []
     for tag, at in ((b"ref-list", i0), (b"sub-article", s0)):
@@ -944,7 +1001,7 @@ def parse_jats(source: str | os.PathLike | bytes, *, pmcid: str | None = None,
     # one pass over the body collects figures, xrefs and non-text elements; back and floats-group are small
     fig_elements, xrefs, drop = [], [], []
     containers = []
-    body = article.find("body")
+    body = _child(article, "body")
     if body is not None:
         containers.append(body)
         for el in body.iter(*_BODY_TAGS):
@@ -955,7 +1012,7 @@ def parse_jats(source: str | os.PathLike | bytes, *, pmcid: str | None = None,
                 if tag == "fig":
                     fig_elements.append((el, "body"))
                 drop.append(el)
-    back = article.find("back")
+    back = _child(article, "back")
     if back is not None:
         apps = list(back.iter("app"))
         containers.extend(apps)
@@ -963,7 +1020,7 @@ def parse_jats(source: str | os.PathLike | bytes, *, pmcid: str | None = None,
         for app in apps:
             for el in app.iter(*_BODY_TAGS):
                 (xrefs if el.tag == "xref" else drop).append(el)
-    for fg in article.iterfind("floats-group"):
+    for fg in article.iterchildren("floats-group"):
         fig_elements.extend((el, "floats-group") for el in fg.iter("fig"))
     figures, by_number, by_element = _figures(fig_elements)
     citations = _citations(containers, xrefs, drop, figures, by_number, by_element)
