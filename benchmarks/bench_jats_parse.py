@@ -179,7 +179,8 @@ def compare(files: list[str], pp) -> list[dict]:
 
 
 def demo_articles(n: int) -> list[tuple[str, bytes]]:
-    from mednarratives.demo.articles import article_ids, plan_article
+    from mednarratives.articles.synthetic import plan_article
+    from mednarratives_demo.articles import article_ids
     return [(f"demo_{aid}_s{seed}.xml", plan_article(aid, seed).xml.encode("utf-8"))
             for seed in (0, 7, 20250107) for aid in article_ids(n, seed)]
 
