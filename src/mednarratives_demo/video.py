@@ -6,8 +6,10 @@ ROI sentence is spoken, scribbles around the region it names. Distractors the la
 a webcam face that moves and flickers every frame, a blinking REC icon, and blocky +-2 grey-level noise.
 
 Frames are composed with numpy (each slide's noisy backgrounds precomputed once; per frame only the
-webcam, icon and cursor are pasted) and piped as raw RGB into one ffmpeg process with bit-exact flags,
-so the same (spec, seed) gives byte-identical mp4 and truth files.
+webcam, icon and cursor are pasted onto a reused canvas, and their boxes restored after the write) and piped
+as raw RGB into one ffmpeg process with bit-exact flags, so the same (spec, seed) gives byte-identical mp4
+and truth files. ffmpeg (x264 and its RGB -> YUV conversion) is about 90 % of a video's CPU time
+(benchmarks/bench_demo_video.py).
 """
 
 from __future__ import annotations
