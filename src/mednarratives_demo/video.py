@@ -6,8 +6,10 @@ ROI sentence is spoken, scribbles around the region it names. Distractors the la
 a webcam face that moves and flickers every frame, a blinking REC icon, and blocky +-2 grey-level noise.
 
 Frames are composed with numpy (each slide's noisy backgrounds precomputed once; per frame only the
-webcam, icon and cursor are pasted) and piped as raw RGB into one ffmpeg process with bit-exact flags,
-so the same (spec, seed) gives byte-identical mp4 and truth files.
+webcam, icon and cursor are pasted onto a reused canvas, and their boxes restored after the write) and piped
+as raw RGB into one ffmpeg process with bit-exact flags, so the same (spec, seed) gives byte-identical mp4
+and truth files. ffmpeg (x264 and its RGB -> YUV conversion) is about 90 % of a video's CPU time
+(benchmarks/bench_demo_video.py).
 """
 
 from __future__ import annotations
@@ -488,6 +490,7 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
     dx = np.round(3 * np.sin(2 * np.pi * frames_t / 2.3 + phase[0])).astype(int)
     dy = np.round(2 * np.sin(2 * np.pi * frames_t / 1.7 + phase[1])).astype(int)
     gain = 1 + 0.05 * np.sin(2 * np.pi * frames_t / 0.9 + phase[2])
+    face_buf = np.empty(face.shape, np.result_type(face, gain))  # the flickering face, in float64 like face * gain[f]
     icon_box, icon_mask, icon_rgb = _icon(layout)
     icon_on = (np.arange(n_frames) // max(1, round(fps / 2))) % 2 == 0
     sh, sw = SPRITE_MASK.shape
@@ -501,22 +504,29 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
             fh_wav.writeframes(audio.tobytes())
         proc = _ffmpeg(tmp_mp4, wav, fps, (layout.width, layout.height))
         try:
+            ix0, iy0, ix1, iy1 = icon_box
             for seg, slide, pics in zip(segments, slides, pictures):
                 backgrounds = [_noisy(slide, tile) for tile in noise]
+                canvases = [b.copy() for b in backgrounds]  # drawn on, written, then the drawn boxes restored
                 if seg.kind == "cine":  # each cine frame gets its own noise tile
                     x0, y0, x1, y1 = seg.image_box
                     pics = [_noisy(p, noise[c % NOISE_TILES][y0:y1, x0:x1]) for c, p in enumerate(pics)]
                 for f in range(seg.start_frame, seg.end_frame):
-                    frame = backgrounds[f % NOISE_TILES].copy()
-                    if seg.kind == "cine":
+                    frame, background = canvases[f % NOISE_TILES], backgrounds[f % NOISE_TILES]
+                    if seg.kind == "cine":  # the picture box is redrawn every frame: nothing to restore
                         frame[y0:y1, x0:x1] = pics[((f - seg.start_frame) // CINE_STEP) % len(pics)]
                     x, y = wx + dx[f], wy + dy[f]
-                    frame[y:y + fh, x:x + fw] = np.clip(face * gain[f], 0, 255).astype(np.uint8)
+                    drawn = [np.s_[y:y + fh, x:x + fw], np.s_[cy[f]:cy[f] + sh, cx[f]:cx[f] + sw]]
+                    np.multiply(face, gain[f], out=face_buf)
+                    np.clip(face_buf, 0, 255, out=face_buf)
+                    frame[drawn[0]] = face_buf
                     if icon_on[f]:
-                        ix0, iy0, ix1, iy1 = icon_box
-                        np.copyto(frame[iy0:iy1, ix0:ix1], icon_rgb, where=icon_mask[:, :, None])
-                    np.copyto(frame[cy[f]:cy[f] + sh, cx[f]:cx[f] + sw], SPRITE_RGB, where=SPRITE_MASK[:, :, None])
+                        drawn.append(np.s_[iy0:iy1, ix0:ix1])
+                        np.copyto(frame[drawn[-1]], icon_rgb, where=icon_mask[:, :, None])
+                    np.copyto(frame[drawn[1]], SPRITE_RGB, where=SPRITE_MASK[:, :, None])
                     proc.stdin.write(frame.data)
+                    for box in drawn:
+                        frame[box] = background[box]
             proc.stdin.close()
         except BrokenPipeError:
             pass  # ffmpeg stopped early: its message is raised below

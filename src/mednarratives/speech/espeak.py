@@ -21,7 +21,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-import numpy as np
+if __name__ != "__main__":  # the worker (this file run as a script) needs only the standard library; numpy would
+    import numpy as np      # double its start-up CPU
 
 LIBRARY = "libespeak-ng.so.1"
 SAMPLE_RATE = 22050      # espeak-ng's native rate; checked against espeak_Initialize's answer
