@@ -17,7 +17,8 @@ on the real compound-figure dev set.
    IoU >= 0.7 (the bar), mean best IoU, precision at 0.7, seconds per figure; then panel letters: Tesseract's
    best read per detected panel alone ("ocr"), and the letters the pairing step gives them with the caption's
    label set as the prior ("paired": pairing.pair_figure, the pipeline's step), scored on the truth panels.
-   Ratios against yolo+xycut (the previous default) measured in the same run.
+   Ratios against yolo+xycut (the previous default) measured in the same run. --halves: each method also on
+   the first half of the figures by id (the half rules were tuned on) and on the second (held out).
 """
 
 from __future__ import annotations
@@ -132,6 +133,14 @@ def devset_report(args) -> None:
         sp = figure_devset.score_panels({k: [b for b, _ in v] for k, v in out.items()}, figs)
         ocr, paired = letters_of(figs, images, out)
         rows[name] = (sp, figure_devset.score_letters(ocr, figs), figure_devset.score_letters(paired, figs), dt)
+        if args.halves:  # tuning half (first figures by id) and held-out half, scored apart
+            ids = sorted(f.id for f in figs)
+            for half, part in (("tuning", ids[:len(ids) // 2]), ("held-out", ids[len(ids) // 2:])):
+                sub = [f for f in figs if f.id in set(part)]
+                hp = figure_devset.score_panels({k: [b for b, _ in v] for k, v in out.items()}, sub)
+                hl = figure_devset.score_letters(paired, sub)
+                print(f"  {name:11s} {half:8s} half ({len(sub)} figures): panels {hp['found']}/{hp['panels']} "
+                      f"({hp['found_rate']:.1%})  letters paired {hl['correct']}/{hl['letters']} ({hl['rate']:.1%})")
     base = rows["yolo+xycut"]
     for name, (sp, lo, lp, dt) in rows.items():
         print(f"  {name:11s} panels found IoU>=0.7 {sp['found']:3d}/{sp['panels']} ({sp['found_rate']:.1%}, "
@@ -159,6 +168,8 @@ def main() -> None:
     ap.add_argument("--skip-demo", action="store_true")
     ap.add_argument("--skip-ocr-throughput", action="store_true")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--halves", action="store_true", help="dev set: also score the first and second half of the "
+                    "figures by id apart (tuning / held-out)")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if not args.skip_demo:

@@ -150,10 +150,15 @@ def test_refine_takes_the_cut_only_when_it_agrees_with_the_detector():
     dets = [([12, 12, 108, 88], 0.9), ([118, 10, 220, 92], 0.8), ([10, 98, 110, 178], 0.7)]
     out, used = refine_with_xycut(dets, boxes)
     assert used and [b for b, _ in out] == boxes and [s for _, s in out] == [0.9, 0.8, 0.7, 0.35]
-    # a confident detection spanning two cut pieces: the cut split a panel, keep the detector's boxes
+    # a confident detection spanning two pieces of an irregular cut: the cut split a panel, keep the detector's
     dets = [([10, 10, 218, 90], 0.9), ([10, 98, 218, 178], 0.9)]
-    out, used = refine_with_xycut(dets, boxes)
+    uneven = [[10, 10, 60, 90], [70, 10, 218, 90], [10, 98, 218, 178]]
+    out, used = refine_with_xycut(dets, uneven)
     assert not used and out == dets
+    # ... of a regular grid: a 2x2 grid the detector returned as two boxes, the cut wins
+    out, used = refine_with_xycut(dets, boxes, grid=0.5)
+    assert used and [b for b, _ in out] == boxes
+    assert not refine_with_xycut(dets, boxes, grid=1.01)[1]
 
 
 class _ModelWithArgs:  # stands in for ultralytics' DetectionModel, which carries its training args
@@ -247,6 +252,19 @@ def test_layout_detect_works_on_a_reduced_copy_and_returns_figure_pixels():
     from mednarratives.articles.subfigures import layout_detect
     img, truth = _plot_grid()
     big = img.resize((1200, 900), Image.Resampling.NEAREST)  # x3: analysed at 1000 px, boxes scaled back
-    got = layout_detect(big, ["a", "b", "c", "d"])
+    got, _ = layout_detect(big, ["a", "b", "c", "d"])
     fig = DevFigure("f", big, [[v * 3 for v in t] for t in truth], list("ABCD"))
     assert score_panels({"f": got}, [fig])["found"] == 4
+
+
+def test_letter_order_puts_lettered_panels_in_the_captions_order():
+    from mednarratives.articles.subfigures import letter_order, reading_order
+    # column-major: A, B on the left, C, D on the right; reading order would give A, C, B, D
+    panels = [[0, 0, 100, 100], [110, 0, 210, 100], [0, 110, 100, 210], [110, 110, 210, 210]]
+    anchors = {"a": [2, 2, 10, 12], "b": [2, 112, 10, 122], "c": [112, 2, 120, 12], "d": [112, 112, 120, 122]}
+    assert letter_order(panels, anchors, list("abcd")) == [0, 2, 1, 3]
+    # panels without a letter read keep their reading-order places; the lettered ones fill the others
+    del anchors["b"], anchors["c"]
+    assert letter_order(panels, anchors, list("abcd")) == reading_order(panels)
+    anchors = {"b": [2, 112, 10, 122], "c": [112, 2, 120, 12]}
+    assert letter_order(panels, anchors, list("abcd")) == [0, 2, 1, 3]

@@ -365,17 +365,23 @@ def xy_cut(image: Image.Image, tol: int = 14, min_gap: int = 2, min_area: float 
 
 
 def refine_with_xycut(dets: list[tuple[list[int], float]], cuts: list[list[int]], min_iou: float = 0.3,
-                      cover: float = 0.6) -> tuple[list[tuple[list[int], float]], bool]:
+                      cover: float = 0.6, grid: float = CONFIG["grid_similarity"]
+                      ) -> tuple[list[tuple[list[int], float]], bool]:
     """Replace detections by X-Y cut panels when the cut agrees with the detector: every detection overlaps
     a cut panel (IoU >= min_iou) and no confident detection spans two cut panels (which would mean the cut
-    split a panel along a dark/bright band inside it). Cut panels take the score of the detection they
-    match, or the lowest detection score when the detector missed them. Returns (boxes, used_cut)."""
+    split a panel along a dark/bright band inside it), unless the cut panels form a regular grid (smallest
+    area >= `grid` x the largest: a grid the detector returned as one or two boxes). Cut panels take the score
+    of the detection they match, or the lowest detection score when the detector missed them.
+    Returns (boxes, used_cut)."""
     if len(cuts) < 2 or not dets:
         return dets, False
+    areas = [_area(c) for c in cuts]
+    regular = min(areas) >= grid * max(areas)
     for box, score in dets:
-        if max(box_iou(box, c) for c in cuts) < min_iou:
-            return dets, False
-        if score >= 0.5 and sum(_contained(c, box) >= cover for c in cuts) > 1:
+        spans = sum(_contained(c, box) >= cover for c in cuts) > 1
+        if spans and regular:
+            continue
+        if max(box_iou(box, c) for c in cuts) < min_iou or (score >= 0.5 and spans):
             return dets, False
     floor = min(s for _, s in dets)
     out = []
@@ -391,28 +397,31 @@ class Detector:
     reading order. No box: the whole figure is one panel."""
 
     def __init__(self, weights: str | os.PathLike, imgsz: int = CONFIG["imgsz"], conf: float = CONFIG["conf"],
-                 iou: float = CONFIG["iou"], device: str = "cpu", refine: str = CONFIG["refine"]):
+                 iou: float = CONFIG["iou"], device: str = "cpu", refine: str = CONFIG["refine"],
+                 grid_similarity: float = CONFIG["grid_similarity"], layout_small: float = CONFIG["layout_small"]):
         YOLO = _yolo()
         self.weights, self.imgsz, self.conf, self.iou, self.device = str(weights), imgsz, conf, iou, device
-        self.refine = refine
+        self.refine, self.grid_similarity, self.small = refine, grid_similarity, layout_small
         self.model = YOLO(self.weights)
         self.sha256 = file_digest(weights)
 
     def detect(self, image: Image.Image, caption_labels: Sequence[str] = ()) -> list[tuple[list[int], float]]:
         """Panels of one figure. With refine `layout` and a caption naming two or more panels
-        (`caption_labels`) that the detector does not find as many of, the layout analysis (layout_detect) gives
-        the boxes where it finds two or more panels, each scored by the detection it overlaps (IoU >= 0.5) or
-        by half the lowest detection score."""
+        (`caption_labels`) that the detector does not find as many of, or whose letters are all read, the layout
+        analysis (layout_detect) gives the boxes where it finds two or more panels, each scored by the detection it overlaps (IoU >= 0.5) or
+        by half the lowest detection score; the panel letters it reads put the panels in letter_order."""
         boxes = self._detect(image)
-        keys = {k for k in (str(x).strip().strip("()[].,:").lower() for x in caption_labels) if k}
-        if self.refine != "layout" or len(keys) < 2 or len(boxes) == len(keys):
-            return boxes  # nothing to check the detector against, or it agrees with the caption
-        panels = layout_detect(image, sorted(keys))
-        if len(panels) < 2:
-            return boxes
-        floor = round(0.5 * min((s for _, s in boxes), default=0.5), 4)
-        scored = [(p, max((s for b, s in boxes if box_iou(p, b) >= 0.5), default=floor)) for p in panels]
-        return [scored[i] for i in reading_order(panels)]
+        keys = sorted({k for k in (str(x).strip().strip("()[].,:").lower() for x in caption_labels) if k})
+        if self.refine != "layout" or len(keys) < 2:
+            return boxes  # nothing to check the detector against
+        panels, anchors = layout_detect(image, keys, small=self.small)
+        W, H = image.size
+        # every panel built around its letter, none of them only a letter (a letter read elsewhere than its panel)
+        lettered = len(panels) == len(anchors) == len(keys) and min(map(_area, panels)) >= self.small * W * H
+        if len(panels) >= 2 and (lettered or len(boxes) != len(keys)):
+            floor = round(0.5 * min((s for _, s in boxes), default=0.5), 4)
+            boxes = [(p, max((s for b, s in boxes if box_iou(p, b) >= 0.5), default=floor)) for p in panels]
+        return [boxes[i] for i in letter_order([b for b, _ in boxes], anchors, keys)]
 
     def _detect(self, image: Image.Image) -> list[tuple[list[int], float]]:
         rgb = np.asarray(image.convert("RGB"))[:, :, ::-1]  # ultralytics takes BGR arrays
@@ -429,12 +438,13 @@ class Detector:
         order = reading_order([b for b, _ in boxes])
         boxes = [boxes[i] for i in order]
         if cuts:
-            boxes, _ = refine_with_xycut(boxes, cuts)
+            boxes, _ = refine_with_xycut(boxes, cuts, grid=self.grid_similarity)
         return boxes
 
     def provenance(self) -> dict:
         return {"name": "ultralytics-yolo", "weights": self.weights, "sha256": self.sha256, "imgsz": self.imgsz,
-                "conf": self.conf, "iou": self.iou, "refine": self.refine}
+                "conf": self.conf, "iou": self.iou, "refine": self.refine, "grid_similarity": self.grid_similarity,
+                "layout_small": self.small}
 
 
 def crop(image: Image.Image, box: Sequence[int], scale: float = CONFIG["crop_scale"]) -> Image.Image:
@@ -530,7 +540,7 @@ def _split_by_anchors(leaf: list[int], anchors: Sequence[Sequence[int]], band: f
 
 
 def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[str, Sequence[int]],
-                         small: float = 0.02, grow: float = 1.6) -> list[list[int]]:
+                         small: float, grow: float = 1.6) -> list[list[int]]:
     """Every panel letter found: each leaf joins the letter it holds or, else, the nearest letter above-left of
     its centre (panels are labelled at their top-left); leaves no letter claims stay panels when large, else
     join the nearest panel when that does not swell it by more than `grow` (legends, colour bars, headers),
@@ -564,7 +574,7 @@ def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[
 
 def layout_panels(image: Image.Image, anchors: dict[str, Sequence[int]] | None = None,
                   leaves: list[list[int]] | None = None, n_panels: int | None = None,
-                  stop_gap: float = 0.012, small: float = 0.02) -> list[list[int]]:
+                  stop_gap: float = 0.012, small: float = CONFIG["layout_small"]) -> list[list[int]]:
     """Panel boxes from the layout leaves by constrained agglomerative grouping: the two groups nearest to
     each other (gap between their boxes; groups under `small` of the figure's area, i.e. legends, colour bars,
     titles and letters, count nearer) merge first, but never two groups holding different panel letters
@@ -633,16 +643,37 @@ def layout_panels(image: Image.Image, anchors: dict[str, Sequence[int]] | None =
     return out if len(out) > 1 else []
 
 
-def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: int = 1000) -> list[list[int]]:
-    """Panel boxes of a figure whose caption names `caption_labels` (as many panels): layout leaves, the panel
-    letters read among them (Tesseract, when installed), then layout_panels; computed on a copy at most
-    `max_side` pixels wide or high, boxes in the figure's pixels."""
+def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: int = 1000,
+                  small: float = CONFIG["layout_small"]) -> tuple[list[list[int]], dict[str, list[int]]]:
+    """(panel boxes, panel letters read: letter -> glyph box) of a figure whose caption names `caption_labels`
+    (as many panels): layout leaves, the panel letters read among them (Tesseract, when installed), then
+    layout_panels; computed on a copy at most `max_side` pixels wide or high, boxes in the figure's pixels."""
     from mednarratives.articles import labels  # noqa: PLC0415 (labels imports nothing from here; keep it lazy)
     s = min(1.0, max_side / max(image.size))
-    small = image if s == 1.0 else image.resize((round(image.size[0] * s), round(image.size[1] * s)),
-                                                Image.Resampling.LANCZOS)
-    leaves = layout_leaves(small)
+    copy = image if s == 1.0 else image.resize((round(image.size[0] * s), round(image.size[1] * s)),
+                                               Image.Resampling.LANCZOS)
+    leaves = layout_leaves(copy)
     letters = [k for k in caption_labels if len(k) == 1 and k.isalpha()]
-    anchors = labels.find_anchors(small, leaves, letters) if len(letters) >= 2 and labels.available() else {}
-    panels = layout_panels(small, anchors, leaves, n_panels=len(caption_labels))
-    return [[int(round(v / s)) for v in p] for p in panels]
+    anchors = labels.find_anchors(copy, leaves, letters) if len(letters) >= 2 and labels.available() else {}
+    panels = layout_panels(copy, anchors, leaves, n_panels=len(caption_labels), small=small)
+    scale = lambda b: [int(round(v / s)) for v in b]  # noqa: E731
+    return [scale(p) for p in panels], {k: scale(a) for k, a in anchors.items()}
+
+
+def letter_order(panels: Sequence[Sequence[float]], anchors: dict[str, Sequence[int]],
+                 caption_labels: Sequence[str]) -> list[int]:
+    """Indices of panels in reading order, except that the panels holding exactly one of the letters read
+    (`anchors`) take the places of the lettered panels in the caption's letter order (column-major layouts,
+    letters placed out of rows): the order the pairing step reads as the prior."""
+    order = reading_order(panels)
+    rank = {k: i for i, k in enumerate(caption_labels)}
+    held: dict[int, int] = {}
+    for i, p in enumerate(panels):
+        inside = [k for k, a in anchors.items()
+                  if k in rank and p[0] <= (a[0] + a[2]) / 2 <= p[2] and p[1] <= (a[1] + a[3]) / 2 <= p[3]]
+        if len(inside) == 1:
+            held[i] = rank[inside[0]]
+    slots = [j for j, i in enumerate(order) if i in held]
+    for j, i in zip(slots, sorted((i for i in order if i in held), key=held.get)):
+        order[j] = i
+    return order
