@@ -131,7 +131,8 @@ rule articles_subfigures:
         crops=directory("results/articles/subfigures/{shard}"),
         ledger="results/ledger/articles_subfigures/{shard}.jsonl",
     params:
-        **pick("articles/subfigures", "imgsz", "conf", "iou", "crop_scale", "refine", "grid_similarity", "layout_small"),
+        **pick("articles/subfigures", "imgsz", "conf", "iou", "crop_scale", "refine", "grid_similarity",
+               "layout_small"),
         ocr=cfg("articles/pairing/ocr"),
     log:
         "logs/articles/subfigures/{shard}.log",
