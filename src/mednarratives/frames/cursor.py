@@ -50,6 +50,7 @@ FaceFinder = Callable[[Sequence[Region]], Sequence[Sequence[float]]]  # regions 
 class TraceParams:
     background_samples: int  # frames spread evenly over the chunk for the median background
     diff_threshold: int  # grey levels (0..255) between frame and background
+    chroma_threshold: int  # or chroma codes (U or V) between frame and background: a red dot over grey tissue
     min_blob_px: int  # smaller foreground blobs are noise
     flicker_fraction: float  # foreground at least this often ...
     flicker_toggles_per_s: float  # ... and toggling at least this often -> distractor, masked
@@ -109,6 +110,54 @@ def crop(gray: Sequence[np.ndarray], box: tuple[slice, slice]) -> np.ndarray:
     return np.stack([frame[box] for frame in gray])
 
 
+def _largest_difference(frames: Sequence[np.ndarray], background: np.ndarray) -> np.ndarray:
+    """Per pixel, the largest |frame - background| over the frames."""
+    diff = np.empty(background.shape, np.uint8)
+    largest = np.zeros(background.shape, np.uint8)
+    for frame in frames:
+        cv2.max(largest, cv2.absdiff(frame, background, dst=diff), dst=largest)
+    return largest
+
+
+def _compare(frames: Sequence[np.ndarray], background: np.ndarray, pixels: np.ndarray, threshold: int,
+             out: np.ndarray | None = None) -> np.ndarray:
+    """(n, k) bool: |frame - background| > threshold at the flat indices `pixels` of every frame."""
+    out = np.empty((len(frames), len(pixels)), bool) if out is None else out
+    reference = background.reshape(-1)[pixels]
+    for frame, row in zip(frames, out):
+        seen = np.take(frame.reshape(-1), pixels)
+        np.greater(np.maximum(seen, reference) - np.minimum(seen, reference), threshold, out=row)
+    return out
+
+
+@dataclass(frozen=True)
+class Chroma:
+    """A chunk's chroma planes (I420: U and V at half the luma's width and height, stacked as (h, w/2) per
+    frame, `videos.decode.i420_chroma`), their median background and threshold. Luma alone misses colour on
+    grey of about the same brightness: a red laser dot or ring, a yellow highlight disc on mid-grey tissue."""
+    frames: Sequence[np.ndarray]  # (h, w // 2) per frame
+    background: np.ndarray
+    threshold: int
+
+    def upsampled(self, planes: np.ndarray) -> np.ndarray:
+        """(h, w) per luma pixel: the larger of its U and V values in `planes` (h, w // 2)."""
+        h = planes.shape[0]
+        larger = np.maximum(planes[: h // 2], planes[h // 2:])
+        return cv2.resize(larger, (2 * planes.shape[1], h), interpolation=cv2.INTER_NEAREST)
+
+    def indices(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Flat indices into a chroma frame of the U and V samples of the luma pixels `pixels`."""
+        h, half = self.background.shape
+        y, x = np.divmod(pixels, 2 * half)
+        u = (y // 2) * half + x // 2
+        return u, u + (h // 2) * half
+
+    def dense(self, box: tuple[slice, slice]) -> np.ndarray:
+        """(n, box h, box w) bool: chroma foreground inside the luma `box`."""
+        return np.stack([self.upsampled(cv2.absdiff(frame, self.background))[box] > self.threshold
+                         for frame in self.frames])
+
+
 @dataclass(frozen=True)
 class ActiveForeground:
     """A chunk's foreground kept at the pixels that are foreground in some frame only: a cursor sweeps a few
@@ -119,20 +168,22 @@ class ActiveForeground:
     values: np.ndarray      # (n, k) bool: foreground per frame at those pixels
 
     @classmethod
-    def of(cls, gray: Sequence[np.ndarray], background: np.ndarray, threshold: int) -> ActiveForeground:
-        """`foreground(gray, background, threshold)`, in two passes: find the active pixels (the largest
-        difference from the background over the frames is above the threshold), then compare the frames at
-        those pixels only."""
-        diff = np.empty(background.shape, np.uint8)
-        largest = np.zeros(background.shape, np.uint8)
-        for frame in gray:
-            cv2.max(largest, cv2.absdiff(frame, background, dst=diff), dst=largest)
-        pixels = np.flatnonzero(largest > threshold)
+    def of(cls, gray: Sequence[np.ndarray], background: np.ndarray, threshold: int,
+           chroma: Chroma | None = None) -> ActiveForeground:
+        """`foreground(gray, background, threshold)` (or the chroma's foreground), in two passes: find the
+        active pixels (the largest difference from the background over the frames is above the threshold),
+        then compare the frames at those pixels only."""
+        largest = _largest_difference(gray, background)
+        active = largest > threshold
+        if chroma is not None:
+            active |= chroma.upsampled(_largest_difference(chroma.frames, chroma.background)) > chroma.threshold
+        pixels = np.flatnonzero(active)
         values = np.empty((len(gray), len(pixels)), bool)
-        reference = background.reshape(-1)[pixels]
-        for frame, out in zip(gray, values):
-            seen = np.take(frame.reshape(-1), pixels)
-            np.greater(np.maximum(seen, reference) - np.minimum(seen, reference), threshold, out=out)
+        _compare(gray, background, pixels, threshold, values)
+        if chroma is not None:
+            u, v = chroma.indices(pixels)
+            for index in (u, v):
+                values |= _compare(chroma.frames, chroma.background, index, chroma.threshold)
         return cls(background.shape, pixels, values)
 
     @classmethod
@@ -404,10 +455,12 @@ def diff_threshold(params: TraceParams, luma_span: int = 255) -> int:
 
 
 def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[float]] = (),
-          params: TraceParams = TraceParams(), luma_span: int = 255, find_faces: FaceFinder | None = None) -> dict:
+          params: TraceParams = TraceParams(), luma_span: int = 255, find_faces: FaceFinder | None = None,
+          chroma: Sequence[np.ndarray] | None = None) -> dict:
     """Cursor tip per frame of a chunk's gray frames ((n, h, w) array, or a list of (h, w) frames) whose
     black-to-white span is `luma_span` codes (full range 255, limited-range video luma 219). Faces: the
-    `face_boxes` given, else those `find_faces` returns for the chunk's `active_regions`.
+    `face_boxes` given, else those `find_faces` returns for the chunk's `active_regions`. `chroma`: the same
+    frames' chroma planes (`Chroma.frames`), when colour is to count as well as luma.
 
     Returns {"xy": (n, 2) float array, NaN where no cursor; "background": repaired median; "mask": masked
     pixels; "faces": the face boxes}.
@@ -416,7 +469,10 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
     threshold = diff_threshold(p, luma_span)
     picks = np.unique(np.linspace(0, len(gray) - 1, min(len(gray), p.background_samples)).round().astype(int))
     background = median_u8(np.stack([gray[i] for i in picks]))[0]  # a list of frames: only the sample is stacked
-    fg = ActiveForeground.of(gray, background, threshold)
+    colour = None
+    if chroma is not None:
+        colour = Chroma(chroma, median_u8(np.stack([chroma[i] for i in picks]))[0], p.chroma_threshold)
+    fg = ActiveForeground.of(gray, background, threshold, colour)
     act = activity(fg)
     if find_faces is not None and not len(face_boxes):
         regions = active_regions(act, p.face_search_px, p.min_blob_px)
@@ -431,7 +487,8 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
         background, ghosts = repaired
         before = fg
         box = ndimage.find_objects(ghosts.view(np.uint8))[0]  # the background changed inside it only
-        fg = fg.with_box(box, foreground(crop(gray, box), background[box], threshold))
+        redone = foreground(crop(gray, box), background[box], threshold)
+        fg = fg.with_box(box, redone if colour is None else redone | colour.dense(box))  # luma repaired only
         # flicker is judged on the frames as first seen, but not where a ghost was: its on/off edges toggle,
         # and after the repair the cursor resting there may legitimately cover it most of the time
         mask = _flicker_mask(activity(before.without(ghosts)), fps, p) & ~ghosts
