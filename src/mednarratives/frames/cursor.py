@@ -70,6 +70,7 @@ class TraceParams:
     max_step_px: float  # ... and at most this far per frame from the last cursor position
     lost_frames: int  # after this many frames without a candidate in reach, re-acquire
     disc_radius_px: float  # a round blob of at least this radius is a highlight disc / ring
+    round_overlap: float  # an about square blob overlapping its half-turn this much (laser dot): its centre
 
 
 def face_mask(shape: tuple[int, int], boxes: Sequence[Sequence[float]], margin: float) -> np.ndarray:
@@ -412,11 +413,13 @@ def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int, join: int = 0) -> lis
     return sorted(blobs, key=lambda b: (b[1], b[0]))
 
 
-def hotspot(blob: np.ndarray, disc_radius: float) -> tuple[float, float]:
+def hotspot(blob: np.ndarray, disc_radius: float, round_overlap: float) -> tuple[float, float]:
     """(x, y) hot spot of one blob (a boolean box around it) by its shape:
     - highlight disc or ring (box at least 2 x disc_radius + 2 on both sides, about square, its top not at the
       left edge): the circle's centre, x from its topmost rows, y from its leftmost columns (pointers stick out
       to the right and down, so the top and left belong to the circle, even where a ring is broken);
+    - about square blob that overlaps itself turned by half a turn by at least `round_overlap` (intersection
+      over union; a laser dot and its halo, a disc or ring without pointer): the middle of its box;
     - thin upright blob whose top and bottom rows are centred (I-beam): the middle of its box;
     - else the tip, the topmost pixel (leftmost among ties): arrow and hand pointers."""
     h, w = blob.shape
@@ -427,6 +430,8 @@ def hotspot(blob: np.ndarray, disc_radius: float) -> tuple[float, float]:
         cy = np.nonzero(blob[:, :2])[0].mean()
         return float(cx), float(cy)
     centre = (w - 1) / 2
+    if 0.75 <= w / h <= 1.34 and (blob & blob[::-1, ::-1]).sum() >= round_overlap * (blob | blob[::-1, ::-1]).sum():
+        return centre, (h - 1) / 2
     if w * 2 <= h and abs(top_xs.mean() - centre) <= 1.0 and abs(np.flatnonzero(blob[h - 1]).mean() - centre) <= 1.0:
         return centre, (h - 1) / 2
     return float(top_xs[0]), 0.0
@@ -527,7 +532,7 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
         picked_areas.append(best[2])
         on = fg.values[i]
         blob, x0, y0 = _blob_at((pixel_y[on], pixel_x[on]), previous, int(np.sqrt(p.max_blob_px)) + 2, p.join_px)
-        hx, hy = hotspot(blob, p.disc_radius_px)
+        hx, hy = hotspot(blob, p.disc_radius_px, p.round_overlap)
         xy[i] = (x0 + hx, y0 + hy)
     return {"xy": xy, "background": background, "mask": mask, "faces": [list(map(float, b)) for b in face_boxes]}
 
