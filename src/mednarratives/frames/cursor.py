@@ -53,7 +53,8 @@ class TraceParams:
     chroma_threshold: int  # or chroma codes (U or V) between frame and background: a red dot over grey tissue
     min_blob_px: int  # smaller foreground blobs are noise
     flicker_fraction: float  # foreground at least this often ...
-    flicker_toggles_per_s: float  # ... and toggling at least this often -> distractor, masked
+    flicker_toggles_per_s: float  # ... and toggling at least this often -> distractor, masked ...
+    flicker_min_toggles: int  # ... and at least this many times (a cursor resting once toggles twice)
     ghost_fraction: float  # a still blob present at least this often is a ghost candidate
     ghost_min_run: int  # on/off runs of a still blob shorter than this are debounced
     ghost_ring_px: int  # the moving cursor is looked for beyond this margin around still blobs
@@ -70,7 +71,8 @@ class TraceParams:
     max_step_px: float  # ... and at most this far per frame from the last cursor position
     lost_frames: int  # after this many frames without a candidate in reach, re-acquire
     disc_radius_px: float  # a round blob of at least this radius is a highlight disc / ring
-    round_overlap: float  # an about square blob overlapping its half-turn this much (laser dot): its centre
+    round_overlap: float  # an about square blob overlapping its half-turn this much ...
+    round_fill: float  # ... and filling this share of its box (laser dot): its centre
 
 
 def face_mask(shape: tuple[int, int], boxes: Sequence[Sequence[float]], margin: float) -> np.ndarray:
@@ -236,7 +238,7 @@ def _flicker_mask(act: Activity, fps: float, p: TraceParams) -> np.ndarray:
     most frames (a pixel that disagrees with its own median most of the time flips between several states:
     a cursor can cover a pixel for at most half the chunk without becoming part of the median)."""
     duration = act.frames / fps
-    mask = (((act.frequency >= p.flicker_fraction) & (act.toggles >= p.flicker_toggles_per_s * duration))
+    mask = (((act.frequency >= p.flicker_fraction) & (act.toggles >= max(p.flicker_min_toggles, p.flicker_toggles_per_s * duration)))
             | (act.frequency >= p.bimodal_fraction)
             | (act.toggles >= max(p.busy_min_toggles, p.busy_toggles_per_s * duration)))
     return dilate(mask, 2) if mask.any() else mask
@@ -413,13 +415,14 @@ def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int, join: int = 0) -> lis
     return sorted(blobs, key=lambda b: (b[1], b[0]))
 
 
-def hotspot(blob: np.ndarray, disc_radius: float, round_overlap: float) -> tuple[float, float]:
+def hotspot(blob: np.ndarray, disc_radius: float, round_overlap: float, round_fill: float) -> tuple[float, float]:
     """(x, y) hot spot of one blob (a boolean box around it) by its shape:
     - highlight disc or ring (box at least 2 x disc_radius + 2 on both sides, about square, its top not at the
       left edge): the circle's centre, x from its topmost rows, y from its leftmost columns (pointers stick out
       to the right and down, so the top and left belong to the circle, even where a ring is broken);
-    - about square blob that overlaps itself turned by half a turn by at least `round_overlap` (intersection
-      over union; a laser dot and its halo, a disc or ring without pointer): the middle of its box;
+    - square blob (sides within 1.25 x) that overlaps itself turned by half a turn by at least `round_overlap`
+      (intersection over union) and fills at least `round_fill` of its box (a laser dot and its halo; an arrow
+      is neither): the middle of its box;
     - thin upright blob whose top and bottom rows are centred (I-beam): the middle of its box;
     - else the tip, the topmost pixel (leftmost among ties): arrow and hand pointers."""
     h, w = blob.shape
@@ -430,7 +433,9 @@ def hotspot(blob: np.ndarray, disc_radius: float, round_overlap: float) -> tuple
         cy = np.nonzero(blob[:, :2])[0].mean()
         return float(cx), float(cy)
     centre = (w - 1) / 2
-    if 0.75 <= w / h <= 1.34 and (blob & blob[::-1, ::-1]).sum() >= round_overlap * (blob | blob[::-1, ::-1]).sum():
+    turned = blob[::-1, ::-1]
+    if (0.8 <= w / h <= 1.25 and blob.mean() >= round_fill
+            and (blob & turned).sum() >= round_overlap * (blob | turned).sum()):
         return centre, (h - 1) / 2
     if w * 2 <= h and abs(top_xs.mean() - centre) <= 1.0 and abs(np.flatnonzero(blob[h - 1]).mean() - centre) <= 1.0:
         return centre, (h - 1) / 2
@@ -507,34 +512,53 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
                   if b[2] <= p.max_blob_px] for i in frames]
     final = activity(fg)
     still = dilate((final.frequency >= p.ghost_fraction) & (final.toggles <= 4), 1)
-    picked_areas: list[int] = []
-    previous, previous_i = None, 0
-    for i, blobs in zip(frames, per_frame):
+    moves = any(not still[b[1], b[0]] for blobs in per_frame for b in blobs)
+    picks = _follow(list(zip(frames, per_frame)), still, p, acquire_moving=moves)
+    if picks:  # the frames before the first pick, backwards from it: a cursor resting before it first moved
+        first = min(picks)
+        earlier = [(i, blobs) for i, blobs in zip(frames, per_frame) if i < first][::-1]
+        picks.update(_follow(earlier, still, p, start=(first, picks[first]), acquire_moving=True))
+    for i, best in picks.items():
+        on = fg.values[i]
+        blob, x0, y0 = _blob_at((pixel_y[on], pixel_x[on]), best[:2], int(np.sqrt(p.max_blob_px)) + 2, p.join_px)
+        hx, hy = hotspot(blob, p.disc_radius_px, p.round_overlap, p.round_fill)
+        xy[i] = (x0 + hx, y0 + hy)
+    return {"xy": xy, "background": background, "mask": mask, "faces": [list(map(float, b)) for b in face_boxes]}
+
+
+def _follow(frames: Sequence[tuple[int, list[tuple[int, int, int]]]], still: np.ndarray, p: TraceParams,
+            start: tuple[int, tuple[int, int, int]] | None = None, acquire_moving: bool = False) -> dict[int, tuple[int, int, int]]:
+    """{frame: picked blob (tip x, tip y, area)} over `frames` [(frame index, its candidate blobs)] in the
+    order given (backwards too), from the blob `start` (frame, blob) when given. `acquire_moving`: the
+    cursor is (re)acquired on a moving blob only: a still blob that appears while the cursor is not being
+    followed is a UI element that changed (a slice counter, a cine frame), and a cursor at rest is found by
+    following it back from where it moved."""
+    picks = {}
+    picked_areas: list[int] = [start[1][2]] if start else []
+    previous, previous_i = (start[1][:2], start[0]) if start else (None, 0)
+    for i, blobs in frames:
         reference = float(np.median(picked_areas[-25:])) if len(picked_areas) >= 5 else None
         if reference is not None:
             blobs = [b for b in blobs if reference / p.area_ratio <= b[2] <= reference * p.area_ratio]
         if previous is not None:  # no teleporting: the cursor moves at most max_step_px per frame
-            reach = p.max_step_px * (i - previous_i)
+            reach = p.max_step_px * abs(i - previous_i)
             near = [b for b in blobs if np.hypot(b[0] - previous[0], b[1] - previous[1]) <= reach]
-            if near or i - previous_i <= p.lost_frames:
+            if near or abs(i - previous_i) <= p.lost_frames:
                 blobs = near
             else:
                 previous = None  # lost for longer: look for it afresh
+        moving = [b for b in blobs if not still[b[1], b[0]]]  # a still blob beside a moving one: a UI change
+        blobs = moving if moving or (previous is None and acquire_moving) else blobs
         if not blobs:
             continue  # the cursor merged with a UI change, or hidden: no point rather than a wrong one
-        moving = [b for b in blobs if not still[b[1], b[0]]]  # a still blob beside a moving one: a UI change
-        blobs = moving or blobs
         if previous is not None:
             best = min(blobs, key=lambda b: np.hypot(b[0] - previous[0], b[1] - previous[1]))
         else:  # (re)acquired: the largest
             best = max(blobs, key=lambda b: b[2])
         previous, previous_i = best[:2], i
         picked_areas.append(best[2])
-        on = fg.values[i]
-        blob, x0, y0 = _blob_at((pixel_y[on], pixel_x[on]), previous, int(np.sqrt(p.max_blob_px)) + 2, p.join_px)
-        hx, hy = hotspot(blob, p.disc_radius_px, p.round_overlap)
-        xy[i] = (x0 + hx, y0 + hy)
-    return {"xy": xy, "background": background, "mask": mask, "faces": [list(map(float, b)) for b in face_boxes]}
+        picks[i] = best
+    return picks
 
 
 def mtcnn_face_detector(min_prob: float = 0.9) -> FaceDetector:
