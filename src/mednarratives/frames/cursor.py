@@ -71,8 +71,6 @@ class TraceParams:
     max_step_px: float  # ... and at most this far per frame from the last cursor position
     lost_frames: int  # after this many frames without a candidate in reach, re-acquire
     disc_radius_px: float  # a round blob of at least this radius is a highlight disc / ring
-    round_overlap: float  # an about square blob overlapping its half-turn this much ...
-    round_fill: float  # ... and filling this share of its box (laser dot): its centre
 
 
 def face_mask(shape: tuple[int, int], boxes: Sequence[Sequence[float]], margin: float) -> np.ndarray:
@@ -415,14 +413,11 @@ def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int, join: int = 0) -> lis
     return sorted(blobs, key=lambda b: (b[1], b[0]))
 
 
-def hotspot(blob: np.ndarray, disc_radius: float, round_overlap: float, round_fill: float) -> tuple[float, float]:
+def hotspot(blob: np.ndarray, disc_radius: float) -> tuple[float, float]:
     """(x, y) hot spot of one blob (a boolean box around it) by its shape:
     - highlight disc or ring (box at least 2 x disc_radius + 2 on both sides, about square, its top not at the
       left edge): the circle's centre, x from its topmost rows, y from its leftmost columns (pointers stick out
       to the right and down, so the top and left belong to the circle, even where a ring is broken);
-    - square blob (sides within 1.25 x) that overlaps itself turned by half a turn by at least `round_overlap`
-      (intersection over union) and fills at least `round_fill` of its box (a laser dot and its halo; an arrow
-      is neither): the middle of its box;
     - thin upright blob whose top and bottom rows are centred (I-beam): the middle of its box;
     - else the tip, the topmost pixel (leftmost among ties): arrow and hand pointers."""
     h, w = blob.shape
@@ -433,10 +428,6 @@ def hotspot(blob: np.ndarray, disc_radius: float, round_overlap: float, round_fi
         cy = np.nonzero(blob[:, :2])[0].mean()
         return float(cx), float(cy)
     centre = (w - 1) / 2
-    turned = blob[::-1, ::-1]
-    if (0.8 <= w / h <= 1.25 and blob.mean() >= round_fill
-            and (blob & turned).sum() >= round_overlap * (blob | turned).sum()):
-        return centre, (h - 1) / 2
     if w * 2 <= h and abs(top_xs.mean() - centre) <= 1.0 and abs(np.flatnonzero(blob[h - 1]).mean() - centre) <= 1.0:
         return centre, (h - 1) / 2
     return float(top_xs[0]), 0.0
@@ -521,7 +512,7 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
     for i, best in picks.items():
         on = fg.values[i]
         blob, x0, y0 = _blob_at((pixel_y[on], pixel_x[on]), best[:2], int(np.sqrt(p.max_blob_px)) + 2, p.join_px)
-        hx, hy = hotspot(blob, p.disc_radius_px, p.round_overlap, p.round_fill)
+        hx, hy = hotspot(blob, p.disc_radius_px)
         xy[i] = (x0 + hx, y0 + hy)
     return {"xy": xy, "background": background, "mask": mask, "faces": [list(map(float, b)) for b in face_boxes]}
 
