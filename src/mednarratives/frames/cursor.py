@@ -1,8 +1,8 @@
 """Cursor positions in a stable chunk by median-background subtraction (paper 3.2.4, after Quilt-LLaVA).
 
-Steps, all on the chunk's gray frames:
+Steps, on the chunk's gray frames (and its chroma planes, when given):
 1. background = per-pixel median of frames spread over the chunk;
-2. foreground = |frame - background| > threshold, minus masked pixels: faces (MTCNN boxes, looked for
+2. foreground = |frame - background| > threshold in luma or (`chroma_threshold`) in U or V, minus masked pixels: faces (MTCNN boxes, looked for
    around the pixels that are ever foreground, so narrator motion in a webcam is never taken for the
    cursor) and flickering distractors (pixels that are foreground often AND toggle often, e.g. a blinking
    icon);
