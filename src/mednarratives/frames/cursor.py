@@ -19,8 +19,10 @@ Steps, on the chunk's gray frames (and its chroma planes, when given):
    cursor position (none: no point rather than a UI change; none for more than `lost_frames` frames: the
    cursor is looked for afresh), and among those the moving ones when there are any (a still blob while
    something else moves is a UI element that changed once, like a slice counter; the cursor at rest is the
-   only blob), the one nearest the previous position (else the largest; ties: the first tip in raster
-   order) is the cursor. Its hot spot follows its shape (`hotspot`): the centre of a highlight disc or ring,
+   only blob), the one nearest the previous position (ties: the first tip in raster order) is the cursor.
+   It is (re)acquired on the largest MOVING blob only (when anything in the chunk moves): a still blob that
+   appears meanwhile is a UI change; the frames before the first pick are followed backwards from it (a
+   cursor at rest before it first moved). Its hot spot follows its shape (`hotspot`): the centre of a highlight disc or ring,
    the middle of an I-beam, else the tip, the topmost pixel (leftmost among ties): the hot spot of arrow and
    hand pointers.
 """
