@@ -335,3 +335,34 @@ def test_ui_changes_are_not_the_cursor():
     assert found.mean() > 0.9
     err = np.hypot(*(xy[found] - path[found]).T)
     assert (err <= 3).mean() >= 0.95 and err.max() < 100
+
+
+def test_chroma_finds_a_red_dot_on_grey_of_its_own_brightness():
+    """A red dot whose luma equals the grey under it: invisible in luma, found in the chroma planes."""
+    h, w, n = 96, 128, 30
+    gray = np.full((n, h, w), 81, np.uint8)           # the dot's luma: no luma foreground at all
+    chroma = np.full((n, h, w // 2), 128, np.uint8)    # U rows [0, h/2), V rows [h/2, h), (h/2, w/2) each
+    truth = []
+    for i in range(n):
+        cx, cy = 20 + 3 * i, 40 + i
+        yy, xx = np.mgrid[:h // 2, :w // 2]
+        dot = np.hypot(yy - cy / 2, xx - cx / 2) <= 3
+        chroma[i, h // 2:][dot] = 240                  # V (Cr) of red
+        chroma[i, :h // 2][dot] = 90
+        truth.append((cx, cy))
+    assert np.isnan(track(gray, 10.0)["xy"]).all()
+    xy = track(gray, 10.0, chroma=list(chroma))["xy"]
+    err = np.hypot(*(xy - np.asarray(truth, float)).T)
+    assert np.isfinite(err).mean() >= 0.9 and np.nanmax(err) <= 3.0   # the round dot's centre
+
+
+def test_cursor_resting_at_the_chunk_start_is_followed_back_and_a_ui_change_is_not_acquired():
+    """The cursor rests for a third of the chunk, then moves; a patch larger than the cursor is changed
+    meanwhile (a still blob, like a counter): the rest is found backwards from the first move, the patch
+    never taken for the cursor."""
+    path = [(200, 60)] * 10 + [tuple(p) for p in smooth_move((200, 60), (330, 150), 20)]
+    frames = render_path(path)
+    frames[:12, 20:40, 20:50] = 255
+    xy = track(frames, 10.0)["xy"]
+    err = np.hypot(*(xy - np.asarray(path, float)).T)
+    assert np.isfinite(err).all() and err.max() <= 2.0

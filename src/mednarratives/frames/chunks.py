@@ -78,6 +78,7 @@ class Chunk:
     gray: list[np.ndarray] = field(repr=False)    # (h, w) every frame of the chunk
     colour: list[np.ndarray] = field(repr=False)  # every `colour_stride`-th frame as decoded (see `rgb`)
     to_rgb: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
+    chroma: list[np.ndarray] | None = field(default=None, repr=False)  # every frame's chroma planes, when fed
 
     def rgb(self, indices: np.ndarray) -> np.ndarray:
         """(k, h, w, 3) RGB of the colour frames at `indices`, converted only now (a chunk uses a few)."""
@@ -100,7 +101,7 @@ class StableChunker:
         self._radius = int(np.ceil(3 * p.sigma_frames))
         self._kernel = gaussian_filter1d(np.eye(2 * self._radius + 1)[self._radius], p.sigma_frames, mode="constant")
         self._prev_thumb = None
-        self._frames: collections.deque = collections.deque()  # (index, gray, thumbnail, colour or None)
+        self._frames: collections.deque = collections.deque()  # (index, gray, thumbnail, colour or None, chroma or None)
         self._raw: collections.deque = collections.deque(maxlen=max(1, int(p.window_s * self.fps)))
         self._pending: list[float] = []  # raw scores awaiting look-ahead
         self._decided = 0  # frames whose stability is decided
@@ -123,9 +124,10 @@ class StableChunker:
         mad = float(np.median(np.abs(recent - med))) if recent.size else 0.0
         return max(self.params.threshold_floor, med + self.params.mad_k * 1.4826 * mad)
 
-    def feed(self, gray: np.ndarray, first_index: int, colour: np.ndarray) -> list[Chunk]:
+    def feed(self, gray: np.ndarray, first_index: int, colour: np.ndarray, chroma: np.ndarray | None = None) -> list[Chunk]:
         """gray: (n, h, w) uint8 luma of frames starting at frame `first_index`; colour: the same frames as
-        the decoder gave them (RGB, or e.g. I420 with `to_rgb`), converted only where a chunk's user asks."""
+        the decoder gave them (RGB, or e.g. I420 with `to_rgb`), converted only where a chunk's user asks;
+        chroma: optionally the same frames' chroma planes (views, like gray), handed on with the chunk."""
         thumbs = thumbnail(gray, self.params.thumb_block)
         prev = self._prev_thumb if self._prev_thumb is not None else thumbs[:1]
         diffs = np.abs(np.diff(np.concatenate([prev, thumbs]), axis=0)) > self._pixel_delta
@@ -135,7 +137,8 @@ class StableChunker:
             index = first_index + i
             # a copy: a view of the few colour frames kept would hold their whole decoded batch (its memory
             # could not be reused, and fresh pages cost page faults)
-            self._frames.append((index, frame, thumb, colour[i].copy() if index % stride == 0 else None))
+            self._frames.append((index, frame, thumb, colour[i].copy() if index % stride == 0 else None,
+                                 None if chroma is None else chroma[i]))
             self._pending.append(float(score))
             self.scores.append(float(score))
         closed = []
@@ -183,13 +186,14 @@ class StableChunker:
             self._frames.popleft()
         if end - start < self.params.min_duration_s * self.fps or len(held) < 2:
             return []
-        gray = [g for _, g, _, _ in held]
+        gray = [item[1] for item in held]
         score = self._patch_ssim(gray)
-        thumbs = np.stack([t for _, _, t, _ in held[:: max(1, len(held) // 60)]])
+        thumbs = np.stack([item[2] for item in held[:: max(1, len(held) // 60)]])
         if score < self.params.ssim_min or self.busy_area(thumbs) > self.params.max_busy_area:
             return []
-        colour = [c for _, _, _, c in held if c is not None]  # a run >= min_duration spans a stride
-        return [Chunk(start, end, score, gray, colour, self.to_rgb)]
+        colour = [item[3] for item in held if item[3] is not None]  # a run >= min_duration spans a stride
+        chroma = [item[4] for item in held] if held[0][4] is not None else None
+        return [Chunk(start, end, score, gray, colour, self.to_rgb, chroma)]
 
     def busy_area(self, thumbs: np.ndarray) -> float:
         """Share of the picture that keeps changing: thumbnail pixels away from their median in at least

@@ -1,8 +1,8 @@
 """Cursor positions in a stable chunk by median-background subtraction (paper 3.2.4, after Quilt-LLaVA).
 
-Steps, all on the chunk's gray frames:
+Steps, on the chunk's gray frames (and its chroma planes, when given):
 1. background = per-pixel median of frames spread over the chunk;
-2. foreground = |frame - background| > threshold, minus masked pixels: faces (MTCNN boxes, looked for
+2. foreground = |frame - background| > threshold in luma or (`chroma_threshold`) in U or V, minus masked pixels: faces (MTCNN boxes, looked for
    around the pixels that are ever foreground, so narrator motion in a webcam is never taken for the
    cursor) and flickering distractors (pixels that are foreground often AND toggle often, e.g. a blinking
    icon);
@@ -19,8 +19,10 @@ Steps, all on the chunk's gray frames:
    cursor position (none: no point rather than a UI change; none for more than `lost_frames` frames: the
    cursor is looked for afresh), and among those the moving ones when there are any (a still blob while
    something else moves is a UI element that changed once, like a slice counter; the cursor at rest is the
-   only blob), the one nearest the previous position (else the largest; ties: the first tip in raster
-   order) is the cursor. Its hot spot follows its shape (`hotspot`): the centre of a highlight disc or ring,
+   only blob), the one nearest the previous position (ties: the first tip in raster order) is the cursor.
+   It is (re)acquired on the largest MOVING blob only (when anything in the chunk moves): a still blob that
+   appears meanwhile is a UI change; the frames before the first pick are followed backwards from it (a
+   cursor at rest before it first moved). Its hot spot follows its shape (`hotspot`): the centre of a highlight disc or ring,
    the middle of an I-beam, else the tip, the topmost pixel (leftmost among ties): the hot spot of arrow and
    hand pointers.
 """
@@ -50,9 +52,11 @@ FaceFinder = Callable[[Sequence[Region]], Sequence[Sequence[float]]]  # regions 
 class TraceParams:
     background_samples: int  # frames spread evenly over the chunk for the median background
     diff_threshold: int  # grey levels (0..255) between frame and background
+    chroma_threshold: int  # or chroma codes (U or V) between frame and background: a red dot over grey tissue
     min_blob_px: int  # smaller foreground blobs are noise
     flicker_fraction: float  # foreground at least this often ...
-    flicker_toggles_per_s: float  # ... and toggling at least this often -> distractor, masked
+    flicker_toggles_per_s: float  # ... and toggling at least this often -> distractor, masked ...
+    flicker_min_toggles: int  # ... and at least this many times (a cursor resting once toggles twice)
     ghost_fraction: float  # a still blob present at least this often is a ghost candidate
     ghost_min_run: int  # on/off runs of a still blob shorter than this are debounced
     ghost_ring_px: int  # the moving cursor is looked for beyond this margin around still blobs
@@ -109,6 +113,54 @@ def crop(gray: Sequence[np.ndarray], box: tuple[slice, slice]) -> np.ndarray:
     return np.stack([frame[box] for frame in gray])
 
 
+def _largest_difference(frames: Sequence[np.ndarray], background: np.ndarray) -> np.ndarray:
+    """Per pixel, the largest |frame - background| over the frames."""
+    diff = np.empty(background.shape, np.uint8)
+    largest = np.zeros(background.shape, np.uint8)
+    for frame in frames:
+        cv2.max(largest, cv2.absdiff(frame, background, dst=diff), dst=largest)
+    return largest
+
+
+def _compare(frames: Sequence[np.ndarray], background: np.ndarray, pixels: np.ndarray, threshold: int,
+             out: np.ndarray | None = None) -> np.ndarray:
+    """(n, k) bool: |frame - background| > threshold at the flat indices `pixels` of every frame."""
+    out = np.empty((len(frames), len(pixels)), bool) if out is None else out
+    reference = background.reshape(-1)[pixels]
+    for frame, row in zip(frames, out):
+        seen = np.take(frame.reshape(-1), pixels)
+        np.greater(np.maximum(seen, reference) - np.minimum(seen, reference), threshold, out=row)
+    return out
+
+
+@dataclass(frozen=True)
+class Chroma:
+    """A chunk's chroma planes (I420: U and V at half the luma's width and height, stacked as (h, w/2) per
+    frame, `videos.decode.i420_chroma`), their median background and threshold. Luma alone misses colour on
+    grey of about the same brightness: a red laser dot or ring, a yellow highlight disc on mid-grey tissue."""
+    frames: Sequence[np.ndarray]  # (h, w // 2) per frame
+    background: np.ndarray
+    threshold: int
+
+    def upsampled(self, planes: np.ndarray) -> np.ndarray:
+        """(h, w) per luma pixel: the larger of its U and V values in `planes` (h, w // 2)."""
+        h = planes.shape[0]
+        larger = np.maximum(planes[: h // 2], planes[h // 2:])
+        return cv2.resize(larger, (2 * planes.shape[1], h), interpolation=cv2.INTER_NEAREST)
+
+    def indices(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Flat indices into a chroma frame of the U and V samples of the luma pixels `pixels`."""
+        h, half = self.background.shape
+        y, x = np.divmod(pixels, 2 * half)
+        u = (y // 2) * half + x // 2
+        return u, u + (h // 2) * half
+
+    def dense(self, box: tuple[slice, slice]) -> np.ndarray:
+        """(n, box h, box w) bool: chroma foreground inside the luma `box`."""
+        return np.stack([self.upsampled(cv2.absdiff(frame, self.background))[box] > self.threshold
+                         for frame in self.frames])
+
+
 @dataclass(frozen=True)
 class ActiveForeground:
     """A chunk's foreground kept at the pixels that are foreground in some frame only: a cursor sweeps a few
@@ -119,20 +171,22 @@ class ActiveForeground:
     values: np.ndarray      # (n, k) bool: foreground per frame at those pixels
 
     @classmethod
-    def of(cls, gray: Sequence[np.ndarray], background: np.ndarray, threshold: int) -> ActiveForeground:
-        """`foreground(gray, background, threshold)`, in two passes: find the active pixels (the largest
-        difference from the background over the frames is above the threshold), then compare the frames at
-        those pixels only."""
-        diff = np.empty(background.shape, np.uint8)
-        largest = np.zeros(background.shape, np.uint8)
-        for frame in gray:
-            cv2.max(largest, cv2.absdiff(frame, background, dst=diff), dst=largest)
-        pixels = np.flatnonzero(largest > threshold)
+    def of(cls, gray: Sequence[np.ndarray], background: np.ndarray, threshold: int,
+           chroma: Chroma | None = None) -> ActiveForeground:
+        """`foreground(gray, background, threshold)` (or the chroma's foreground), in two passes: find the
+        active pixels (the largest difference from the background over the frames is above the threshold),
+        then compare the frames at those pixels only."""
+        largest = _largest_difference(gray, background)
+        active = largest > threshold
+        if chroma is not None:
+            active |= chroma.upsampled(_largest_difference(chroma.frames, chroma.background)) > chroma.threshold
+        pixels = np.flatnonzero(active)
         values = np.empty((len(gray), len(pixels)), bool)
-        reference = background.reshape(-1)[pixels]
-        for frame, out in zip(gray, values):
-            seen = np.take(frame.reshape(-1), pixels)
-            np.greater(np.maximum(seen, reference) - np.minimum(seen, reference), threshold, out=out)
+        _compare(gray, background, pixels, threshold, values)
+        if chroma is not None:
+            u, v = chroma.indices(pixels)
+            for index in (u, v):
+                values |= _compare(chroma.frames, chroma.background, index, chroma.threshold)
         return cls(background.shape, pixels, values)
 
     @classmethod
@@ -184,7 +238,7 @@ def _flicker_mask(act: Activity, fps: float, p: TraceParams) -> np.ndarray:
     most frames (a pixel that disagrees with its own median most of the time flips between several states:
     a cursor can cover a pixel for at most half the chunk without becoming part of the median)."""
     duration = act.frames / fps
-    mask = (((act.frequency >= p.flicker_fraction) & (act.toggles >= p.flicker_toggles_per_s * duration))
+    mask = (((act.frequency >= p.flicker_fraction) & (act.toggles >= max(p.flicker_min_toggles, p.flicker_toggles_per_s * duration)))
             | (act.frequency >= p.bimodal_fraction)
             | (act.toggles >= max(p.busy_min_toggles, p.busy_toggles_per_s * duration)))
     return dilate(mask, 2) if mask.any() else mask
@@ -404,10 +458,12 @@ def diff_threshold(params: TraceParams, luma_span: int = 255) -> int:
 
 
 def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[float]] = (),
-          params: TraceParams = TraceParams(), luma_span: int = 255, find_faces: FaceFinder | None = None) -> dict:
+          params: TraceParams = TraceParams(), luma_span: int = 255, find_faces: FaceFinder | None = None,
+          chroma: Sequence[np.ndarray] | None = None) -> dict:
     """Cursor tip per frame of a chunk's gray frames ((n, h, w) array, or a list of (h, w) frames) whose
     black-to-white span is `luma_span` codes (full range 255, limited-range video luma 219). Faces: the
-    `face_boxes` given, else those `find_faces` returns for the chunk's `active_regions`.
+    `face_boxes` given, else those `find_faces` returns for the chunk's `active_regions`. `chroma`: the same
+    frames' chroma planes (`Chroma.frames`), when colour is to count as well as luma.
 
     Returns {"xy": (n, 2) float array, NaN where no cursor; "background": repaired median; "mask": masked
     pixels; "faces": the face boxes}.
@@ -416,7 +472,10 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
     threshold = diff_threshold(p, luma_span)
     picks = np.unique(np.linspace(0, len(gray) - 1, min(len(gray), p.background_samples)).round().astype(int))
     background = median_u8(np.stack([gray[i] for i in picks]))[0]  # a list of frames: only the sample is stacked
-    fg = ActiveForeground.of(gray, background, threshold)
+    colour = None
+    if chroma is not None:
+        colour = Chroma(chroma, median_u8(np.stack([chroma[i] for i in picks]))[0], p.chroma_threshold)
+    fg = ActiveForeground.of(gray, background, threshold, colour)
     act = activity(fg)
     if find_faces is not None and not len(face_boxes):
         regions = active_regions(act, p.face_search_px, p.min_blob_px)
@@ -431,7 +490,8 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
         background, ghosts = repaired
         before = fg
         box = ndimage.find_objects(ghosts.view(np.uint8))[0]  # the background changed inside it only
-        fg = fg.with_box(box, foreground(crop(gray, box), background[box], threshold))
+        redone = foreground(crop(gray, box), background[box], threshold)
+        fg = fg.with_box(box, redone if colour is None else redone | colour.dense(box))  # luma repaired only
         # flicker is judged on the frames as first seen, but not where a ghost was: its on/off edges toggle,
         # and after the repair the cursor resting there may legitimately cover it most of the time
         mask = _flicker_mask(activity(before.without(ghosts)), fps, p) & ~ghosts
@@ -445,34 +505,53 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
                   if b[2] <= p.max_blob_px] for i in frames]
     final = activity(fg)
     still = dilate((final.frequency >= p.ghost_fraction) & (final.toggles <= 4), 1)
-    picked_areas: list[int] = []
-    previous, previous_i = None, 0
-    for i, blobs in zip(frames, per_frame):
+    moves = any(not still[b[1], b[0]] for blobs in per_frame for b in blobs)
+    picks = _follow(list(zip(frames, per_frame)), still, p, acquire_moving=moves)
+    if picks:  # the frames before the first pick, backwards from it: a cursor resting before it first moved
+        first = min(picks)
+        earlier = [(i, blobs) for i, blobs in zip(frames, per_frame) if i < first][::-1]
+        picks.update(_follow(earlier, still, p, start=(first, picks[first]), acquire_moving=True))
+    for i, best in picks.items():
+        on = fg.values[i]
+        blob, x0, y0 = _blob_at((pixel_y[on], pixel_x[on]), best[:2], int(np.sqrt(p.max_blob_px)) + 2, p.join_px)
+        hx, hy = hotspot(blob, p.disc_radius_px)
+        xy[i] = (x0 + hx, y0 + hy)
+    return {"xy": xy, "background": background, "mask": mask, "faces": [list(map(float, b)) for b in face_boxes]}
+
+
+def _follow(frames: Sequence[tuple[int, list[tuple[int, int, int]]]], still: np.ndarray, p: TraceParams,
+            start: tuple[int, tuple[int, int, int]] | None = None, acquire_moving: bool = False) -> dict[int, tuple[int, int, int]]:
+    """{frame: picked blob (tip x, tip y, area)} over `frames` [(frame index, its candidate blobs)] in the
+    order given (backwards too), from the blob `start` (frame, blob) when given. `acquire_moving`: the
+    cursor is (re)acquired on a moving blob only: a still blob that appears while the cursor is not being
+    followed is a UI element that changed (a slice counter, a cine frame), and a cursor at rest is found by
+    following it back from where it moved."""
+    picks = {}
+    picked_areas: list[int] = [start[1][2]] if start else []
+    previous, previous_i = (start[1][:2], start[0]) if start else (None, 0)
+    for i, blobs in frames:
         reference = float(np.median(picked_areas[-25:])) if len(picked_areas) >= 5 else None
         if reference is not None:
             blobs = [b for b in blobs if reference / p.area_ratio <= b[2] <= reference * p.area_ratio]
         if previous is not None:  # no teleporting: the cursor moves at most max_step_px per frame
-            reach = p.max_step_px * (i - previous_i)
+            reach = p.max_step_px * abs(i - previous_i)
             near = [b for b in blobs if np.hypot(b[0] - previous[0], b[1] - previous[1]) <= reach]
-            if near or i - previous_i <= p.lost_frames:
+            if near or abs(i - previous_i) <= p.lost_frames:
                 blobs = near
             else:
                 previous = None  # lost for longer: look for it afresh
+        moving = [b for b in blobs if not still[b[1], b[0]]]  # a still blob beside a moving one: a UI change
+        blobs = moving if moving or (previous is None and acquire_moving) else blobs
         if not blobs:
             continue  # the cursor merged with a UI change, or hidden: no point rather than a wrong one
-        moving = [b for b in blobs if not still[b[1], b[0]]]  # a still blob beside a moving one: a UI change
-        blobs = moving or blobs
         if previous is not None:
             best = min(blobs, key=lambda b: np.hypot(b[0] - previous[0], b[1] - previous[1]))
         else:  # (re)acquired: the largest
             best = max(blobs, key=lambda b: b[2])
         previous, previous_i = best[:2], i
         picked_areas.append(best[2])
-        on = fg.values[i]
-        blob, x0, y0 = _blob_at((pixel_y[on], pixel_x[on]), previous, int(np.sqrt(p.max_blob_px)) + 2, p.join_px)
-        hx, hy = hotspot(blob, p.disc_radius_px)
-        xy[i] = (x0 + hx, y0 + hy)
-    return {"xy": xy, "background": background, "mask": mask, "faces": [list(map(float, b)) for b in face_boxes]}
+        picks[i] = best
+    return picks
 
 
 def mtcnn_face_detector(min_prob: float = 0.9) -> FaceDetector:

@@ -14,8 +14,8 @@ import numpy as np
 
 from mednarratives import settings
 from mednarratives.frames.chunks import Chunk, ChunkParams, StableChunker
-from mednarratives.videos.decode import (LIMITED_LUMA_SPAN, StreamInfo, i420_luma, i420_to_rgb, iter_batches, scaled_size,
-                                         stream_info)
+from mednarratives.videos.decode import (LIMITED_LUMA_SPAN, StreamInfo, i420_chroma, i420_luma, i420_to_rgb, iter_batches,
+                                         scaled_size, stream_info)
 from mednarratives.frames.median import median_u8
 from mednarratives.frames.cursor import FaceDetector, TraceParams, diff_threshold, faces_in_regions, foreground, track
 
@@ -76,7 +76,8 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
         colour, gray = colour_sample(chunk, params.median_samples, params.chunk.colour_stride)
         plain = median_u8(colour)[0]
         find_faces = None if face_detector is None else (lambda regions: faces_in_regions(face_detector, plain, regions))
-        tracked = track(chunk.gray, info.fps, params=params.trace, luma_span=LIMITED_LUMA_SPAN, find_faces=find_faces)
+        tracked = track(chunk.gray, info.fps, params=params.trace, luma_span=LIMITED_LUMA_SPAN, find_faces=find_faces,
+                        chroma=chunk.chroma)
         image = representative_image(colour, gray, plain, tracked["background"],
                                      diff_threshold(params.trace, LIMITED_LUMA_SPAN))
         trace = [[float(x), float(y), (chunk.start + i) / info.fps]
@@ -90,7 +91,7 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
         for f in [f for f in wanted if index <= f < index + len(batch)]:
             for t in wanted.pop(f):
                 grabs[t] = i420_to_rgb(batch[f - index])
-        for chunk in chunker.feed(i420_luma(batch), index, batch):
+        for chunk in chunker.feed(i420_luma(batch), index, batch, i420_chroma(batch)):
             process(chunk)
         index += len(batch)
         last = batch[-1]

@@ -127,6 +127,14 @@ def i420_luma(frames: np.ndarray) -> np.ndarray:
     return frames[:, : frames.shape[1] * 2 // 3]
 
 
+def i420_chroma(frames: np.ndarray) -> np.ndarray:
+    """(n, h, w // 2) view of the chroma planes of I420 frames (n, h * 3 // 2, w): rows [0, h/2) are the U plane
+    (h/2, w/2), rows [h/2, h) the V plane."""
+    n, rows, w = frames.shape
+    h = rows * 2 // 3
+    return frames[:, h:].reshape(n, h, w // 2)
+
+
 def i420_to_rgb(frame: np.ndarray) -> np.ndarray:
     """(h, w, 3) RGB from one I420 frame (BT.601 limited range, the H.264 default ffmpeg assumes too)."""
     return cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_YUV2RGB_I420)
