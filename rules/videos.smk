@@ -56,6 +56,7 @@ rule videos_domain_data:
     params:
         seed=VID_CLF["seed"],
         per_class=VID_CLF["demo_per_class"],
+        demo_data=VID_CLF["demo_data"],
     log:
         "logs/videos/domain_data.log",
     threads: 1
