@@ -581,16 +581,20 @@ def compose_frame(src: Image.Image, rng: random.Random, render: Mapping[str, Any
     return canvas
 
 
-# Real images for the classifier only (not drawn in demo videos): more CT and ultrasound than the catalogue.
+# Real images for the classifier only (not drawn in demo videos): more CT and ultrasound than the catalogue,
+# (domain, file, frame, crop box or None); the box of US1_UNCR is its linear-probe B-mode strip without the text.
 # Kept apart from the video dev set's unseen sources (devsets/videos/README.md: eCT_Supplemental.dcm,
 # gdcm-US-ALOKA-16.dcm, examples_palette.dcm, color3d_jpeg_baseline.dcm).
-CLASSIFIER_EXTRA = (("ct", "J2K_pixelrep_mismatch.dcm", 0), ("ct", "explicit_VR-UN.dcm", 0),
-                    ("ultrasound", "examples_ybr_color.dcm", 10), ("ultrasound", "examples_ybr_color.dcm", 20),
-                    ("ultrasound", "examples_rgb_color.dcm", 0))
+CLASSIFIER_EXTRA = (("ct", "J2K_pixelrep_mismatch.dcm", 0, None), ("ct", "explicit_VR-UN.dcm", 0, None),
+                    ("ultrasound", "examples_ybr_color.dcm", 10, None),
+                    ("ultrasound", "examples_ybr_color.dcm", 20, None),
+                    ("ultrasound", "examples_rgb_color.dcm", 0, None),
+                    ("ultrasound", "US1_UNCR.dcm", 0, (50, 105, 495, 268)))
 
 
-def _extra_image(file: str, frame: int) -> np.ndarray:
-    return assets.dicom_frames(assets.package_file("pydicom", file))[frame]
+def _extra_image(file: str, frame: int, box: tuple[int, int, int, int] | None) -> np.ndarray:
+    im = assets.dicom_frames(assets.package_file("pydicom", file))[frame]
+    return np.ascontiguousarray(im[box[1]:box[3], box[0]:box[2]]) if box else im
 
 
 def ct_window(file: str, level: float, width: float) -> np.ndarray:
@@ -618,9 +622,10 @@ def _sources(render: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     for s in assets.CATALOG:
         out.setdefault(s.domain if s.domain in DOMAINS else NON_MEDICAL, {})[s.name] = \
             functools.partial(assets.load_image, s.name)
-    for domain, file, frame in CLASSIFIER_EXTRA:
-        out[domain][f"{file}:{frame}"] = functools.partial(_extra_image, file, frame)
-    ct_files = sorted({s.file for s in assets.by_domain("ct")} | {f for d, f, _ in CLASSIFIER_EXTRA if d == "ct"})
+    for domain, file, frame, box in CLASSIFIER_EXTRA:
+        out[domain][f"{file}:{frame}" + (":{}".format(",".join(map(str, box))) if box else "")] = \
+            functools.partial(_extra_image, file, frame, box)
+    ct_files = sorted({s.file for s in assets.by_domain("ct")} | {f for d, f, _, _ in CLASSIFIER_EXTRA if d == "ct"})
     for file in ct_files:
         for level, width in render["ct_windows"]:
             out["ct"][f"{file}@{level:g}/{width:g}"] = functools.partial(ct_window, file, level, width)
