@@ -14,9 +14,10 @@ The saved bundle (`model.pt`) holds every domain's weights; `load_classifier(pat
 {domain: p(domain), ..., "non_medical": ...} per image (the interface the article figure filter uses):
 1 - max p for the binary models, the head's own probability for `effnet_lite0`.
 
-The demo ImageFolder is built from the real images in mednarratives.assets.CATALOG: medical domains as
-positives, the photographs and rendered slides / title cards as `non_medical`, with random crops, zooms,
-contrast and slide-like framing.
+The demo ImageFolder is built from the real images in mednarratives.assets.CATALOG (+ CLASSIFIER_EXTRA, and
+every CT slice at several HU windows): medical domains as positives, the photographs and rendered slides /
+title cards as `non_medical`, with random crops, close-ups, zooms, contrast, false-coloured CT, and slide-like
+or image-viewer framing (config videos.classifier.demo_data).
 """
 
 from __future__ import annotations
