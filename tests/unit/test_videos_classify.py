@@ -139,3 +139,4 @@ def test_training_sources_leave_the_video_devsets_unseen_images_out():
     files = [n for loaders in sources.values() for n in loaders] + [s.file for s in C.assets.CATALOG]
     assert not [f for f in files if f.startswith(unseen)]
     assert len(sources["ct"]) >= 4 * (1 + len(settings.defaults("videos", "classifier", "demo_data", "ct_windows")))
+    assert "histo_cell" not in sources["histopathology"]  # a phase hologram, not a stained section

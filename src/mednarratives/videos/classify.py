@@ -593,6 +593,12 @@ CLASSIFIER_EXTRA = (("ct", "J2K_pixelrep_mismatch.dcm", 0, None), ("ct", "explic
                     ("ultrasound", "US1_UNCR.dcm", 0, (50, 105, 495, 268)))
 
 
+# Catalogued images the classifier does not learn from: skimage's cell.png is a quantitative-phase hologram of a
+# cell in saline, not a stained section; as a histopathology positive it made any grey texture histopathology
+# (B-mode ultrasound, CT perfusion maps on the video dev set). Demo videos still show it.
+CLASSIFIER_EXCLUDE = ("histo_cell",)
+
+
 def _extra_image(file: str, frame: int, box: tuple[int, int, int, int] | None) -> np.ndarray:
     im = assets.dicom_frames(assets.package_file("pydicom", file))[frame]
     return np.ascontiguousarray(im[box[1]:box[3], box[0]:box[2]]) if box else im
@@ -618,9 +624,12 @@ def false_colour(im: Image.Image, cmap: str) -> Image.Image:
 
 
 def _sources(render: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """{class: {source id: loader}}: the catalogue, CLASSIFIER_EXTRA, and every CT slice at each extra window."""
+    """{class: {source id: loader}}: the catalogue less CLASSIFIER_EXCLUDE, CLASSIFIER_EXTRA, and every CT slice at
+    each extra window."""
     out: dict[str, dict[str, Any]] = {}
     for s in assets.CATALOG:
+        if s.name in CLASSIFIER_EXCLUDE:
+            continue
         out.setdefault(s.domain if s.domain in DOMAINS else NON_MEDICAL, {})[s.name] = \
             functools.partial(assets.load_image, s.name)
     for domain, file, frame, box in CLASSIFIER_EXTRA:
