@@ -34,6 +34,7 @@ rule videos_domain_data:
     params:
         seed=cfg("videos/classifier/seed"),
         per_class=cfg("videos/classifier/demo_per_class"),
+        demo_data=cfg("videos/classifier/demo_data"),
     log:
         "logs/videos/domain_data.log",
     threads: 1

@@ -3,10 +3,13 @@ the saved bundle's predict() interface, and the demo ImageFolder builder."""
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 from PIL import Image
 
+from mednarratives import settings
 from mednarratives.videos import classify as C
 
 
@@ -104,3 +107,36 @@ def test_pretrained_features_and_head(tmp_path):
     probs = clf.predict(ims)
     assert [max(p, key=p.get) for p in probs] == ["ct", "histopathology", "non_medical"]
     assert all(abs(sum(p.values()) - 1) < 1e-3 for p in probs)
+
+
+def test_ct_windows_and_false_colour():
+    """HU windows from the modality LUT: air is black in every window, a narrow brain window saturates bone
+    that a bone window still grades; a colour map turns grey levels into its colours."""
+    brain = C.ct_window("CT_small.dcm", 40, 80)[:, :, 0]
+    bone = C.ct_window("CT_small.dcm", 400, 1800)[:, :, 0]
+    assert brain.shape == bone.shape == (128, 128)
+    assert (brain == 255).mean() > (bone == 255).mean()
+    assert len(np.unique(bone)) > len(np.unique(brain[brain < 255]))
+    ramp = Image.fromarray(np.tile(np.arange(256, dtype=np.uint8), (4, 1)))
+    jet = np.asarray(C.false_colour(ramp, "jet")).astype(int)
+    assert jet[0, 0, 2] > jet[0, 0, 0] and jet[0, 255, 0] > jet[0, 255, 2]  # blue to red
+
+
+def test_viewer_frame_and_closeup():
+    rng = random.Random(0)
+    src = Image.fromarray(np.full((100, 200, 3), 200, np.uint8))
+    frame = C._viewer_frame(src, rng, (320, 180))
+    arr = np.asarray(frame)
+    assert frame.size == (320, 180) and (arr == 200).all(axis=2).mean() > 0.2  # the image inside the chrome
+    crops = [C._augment(src, random.Random(i), closeup_share=1.0).size for i in range(20)]
+    assert all(w <= 0.55 * 200 + 1 and h <= 0.55 * 100 + 1 for w, h in crops)
+
+
+def test_training_sources_leave_the_video_devsets_unseen_images_out():
+    """devsets/videos/README.md: these sources are shown only in dev clips, never in training."""
+    unseen = ("eCT_Supplemental", "gdcm-US-ALOKA-16", "examples_palette", "color3d_jpeg_baseline")
+    sources = C._sources(settings.defaults("videos", "classifier", "demo_data"))
+    files = [n for loaders in sources.values() for n in loaders] + [s.file for s in C.assets.CATALOG]
+    assert not [f for f in files if f.startswith(unseen)]
+    assert len(sources["ct"]) >= 4 * (1 + len(settings.defaults("videos", "classifier", "demo_data", "ct_windows")))
+    assert "histo_cell" not in sources["histopathology"]  # a phase hologram, not a stained section

@@ -14,9 +14,10 @@ The saved bundle (`model.pt`) holds every domain's weights; `load_classifier(pat
 {domain: p(domain), ..., "non_medical": ...} per image (the interface the article figure filter uses):
 1 - max p for the binary models, the head's own probability for `effnet_lite0`.
 
-The demo ImageFolder is built from the real images in mednarratives.assets.CATALOG: medical domains as
-positives, the photographs and rendered slides / title cards as `non_medical`, with random crops, zooms,
-contrast and slide-like framing.
+The demo ImageFolder is built from the real images in mednarratives.assets.CATALOG (+ CLASSIFIER_EXTRA, and
+every CT slice at several HU windows): medical domains as positives, the photographs and rendered slides /
+title cards as `non_medical`, with random crops, close-ups, zooms, contrast, false-coloured CT, and slide-like
+or image-viewer framing (config videos.classifier.demo_data).
 """
 
 from __future__ import annotations
@@ -501,10 +502,11 @@ def render_chart(rng: random.Random, size: tuple[int, int] = (320, 180)) -> Imag
     return img
 
 
-def _augment(src: Image.Image, rng: random.Random) -> Image.Image:
-    """Random crop/zoom and contrast/brightness of one source image."""
+def _augment(src: Image.Image, rng: random.Random, closeup_share: float) -> Image.Image:
+    """Random crop/zoom (a close-up of 25-55% of each side with probability `closeup_share`, else 55-100%),
+    contrast and brightness of one source image."""
     w, h = src.size
-    z = rng.uniform(0.55, 1.0)
+    z = rng.uniform(0.25, 0.55) if rng.random() < closeup_share else rng.uniform(0.55, 1.0)
     cw, ch = max(8, int(w * z)), max(8, int(h * z))
     x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
     im = src.crop((x, y, x + cw, y + ch))
@@ -514,12 +516,58 @@ def _augment(src: Image.Image, rng: random.Random) -> Image.Image:
     return ImageEnhance.Brightness(im).enhance(rng.uniform(0.8, 1.2))
 
 
-def compose_frame(src: Image.Image, rng: random.Random, size: tuple[int, int] = (320, 180)) -> Image.Image:
-    """The image alone (full frame), or inside a slide-like layout (heading, side notes, corner box)."""
+_TOOLS = ("Window/Level Zoom Pan Measure Annotate Export Rotate Reset Invert Layout Open Save Crop Filter Next "
+          "Previous Compare Histogram Settings Share").split()
+
+
+def _viewer_frame(im: Image.Image, rng: random.Random, size: tuple[int, int]) -> Image.Image:
+    """The image in an image-viewer window: dark canvas, a tool panel (buttons, "Image k / N", pointer read-out)
+    on the right or left, or a toolbar on top."""
     w, h = size
-    im = _augment(src, rng)
+    grey = rng.randint(8, 30)
+    canvas = Image.new("RGB", size, (grey,) * 3)
+    d = ImageDraw.Draw(canvas)
+    side = rng.choice(["right", "left", "top"])
+    panel = int(w * rng.uniform(0.15, 0.25)) if side != "top" else int(h * rng.uniform(0.08, 0.14))
+    shade = (grey + rng.randint(15, 40),) * 3
+    fg = (rng.randint(190, 240),) * 3
+    if side == "top":
+        d.rectangle([0, 0, w, panel], fill=shade)
+        x = 4
+        for tool in rng.sample(_TOOLS, rng.randint(3, 7)):
+            d.text((x, panel // 2), tool, font=_font(7), fill=fg, anchor="lm")
+            x += int(d.textlength(tool, font=_font(7))) + 10
+        area = (0, panel, w, h)
+    else:
+        px = w - panel if side == "right" else 0
+        d.rectangle([px, 0, px + panel, h], fill=shade)
+        d.text((px + panel // 2, 8), f"Image {rng.randint(1, 4)} / {rng.randint(4, 40)}", font=_font(8), fill=fg,
+               anchor="mm")
+        for i, tool in enumerate(rng.sample(_TOOLS, rng.randint(3, 7))):
+            y = 18 + 12 * i
+            d.rectangle([px + 4, y, px + panel - 4, y + 9], outline=(grey + 70,) * 3)
+            d.text((px + panel // 2, y + 5), tool, font=_font(6), fill=fg, anchor="mm")
+        if rng.random() < 0.7:
+            d.text((px + 6, h - 14), f"x {rng.randint(0, 999)}  y {rng.randint(0, 999)}\nvalue {rng.randint(-999, 2999)}",
+                   font=_font(6), fill=(140, 200, 140))
+        area = (panel, 0, w, h) if side == "left" else (0, 0, w - panel, h)
+    aw, ah = area[2] - area[0] - 8, area[3] - area[1] - 8
+    k = min(aw / im.width, ah / im.height) * rng.uniform(0.7, 1.0)
+    im = im.resize((max(8, int(im.width * k)), max(8, int(im.height * k))), Image.BILINEAR)
+    canvas.paste(im, (area[0] + (area[2] - area[0] - im.width) // 2, area[1] + (area[3] - area[1] - im.height) // 2))
+    return canvas
+
+
+def compose_frame(src: Image.Image, rng: random.Random, render: Mapping[str, Any],
+                  size: tuple[int, int] = (320, 180)) -> Image.Image:
+    """The image alone (full frame), in an image viewer (`render["viewer_share"]` of framed ones), or inside a
+    slide-like layout (heading, side notes, corner box)."""
+    w, h = size
+    im = _augment(src, rng, float(render["closeup_share"]))
     if rng.random() < 0.3:
         return im.resize(size, Image.BILINEAR)
+    if rng.random() < float(render["viewer_share"]):
+        return _viewer_frame(im, rng, size)
     canvas = Image.new("RGB", size, _background(rng))
     d = ImageDraw.Draw(canvas)
     d.text((8, 4), _random_text(rng, 3), font=_font(12, True), fill=(230, 230, 230))
@@ -534,31 +582,79 @@ def compose_frame(src: Image.Image, rng: random.Random, size: tuple[int, int] = 
     return canvas
 
 
-# Real images for the classifier only (not drawn in demo videos): more CT and ultrasound than the catalogue.
-CLASSIFIER_EXTRA = (("ct", "J2K_pixelrep_mismatch.dcm", 0), ("ct", "explicit_VR-UN.dcm", 0),
-                    ("ultrasound", "examples_ybr_color.dcm", 10), ("ultrasound", "examples_ybr_color.dcm", 20))
+# Real images for the classifier only (not drawn in demo videos): more CT and ultrasound than the catalogue,
+# (domain, file, frame, crop box or None); the box of US1_UNCR is its linear-probe B-mode strip without the text.
+# Kept apart from the video dev set's unseen sources (devsets/videos/README.md: eCT_Supplemental.dcm,
+# gdcm-US-ALOKA-16.dcm, examples_palette.dcm, color3d_jpeg_baseline.dcm).
+CLASSIFIER_EXTRA = (("ct", "J2K_pixelrep_mismatch.dcm", 0, None), ("ct", "explicit_VR-UN.dcm", 0, None),
+                    ("ultrasound", "examples_ybr_color.dcm", 10, None),
+                    ("ultrasound", "examples_ybr_color.dcm", 20, None),
+                    ("ultrasound", "examples_rgb_color.dcm", 0, None),
+                    ("ultrasound", "US1_UNCR.dcm", 0, (50, 105, 495, 268)))
 
 
-def _extra_image(file: str, frame: int) -> np.ndarray:
-    return assets.dicom_frames(assets.package_file("pydicom", file))[frame]
+# Catalogued images the classifier does not learn from: skimage's cell.png is a quantitative-phase hologram of a
+# cell in saline, not a stained section; as a histopathology positive it made any grey texture histopathology
+# (B-mode ultrasound, CT perfusion maps on the video dev set). Demo videos still show it.
+CLASSIFIER_EXCLUDE = ("histo_cell",)
+
+
+def _extra_image(file: str, frame: int, box: tuple[int, int, int, int] | None) -> np.ndarray:
+    im = assets.dicom_frames(assets.package_file("pydicom", file))[frame]
+    return np.ascontiguousarray(im[box[1]:box[3], box[0]:box[2]]) if box else im
+
+
+def ct_window(file: str, level: float, width: float) -> np.ndarray:
+    """A CT slice of pydicom's test files in Hounsfield units (modality LUT) at window [level, width], uint8 RGB."""
+    import pydicom
+    from pydicom.pixels import apply_modality_lut
+
+    ds = pydicom.dcmread(assets.package_file("pydicom", file))
+    hu = apply_modality_lut(ds.pixel_array, ds).astype(np.float64)
+    gray = np.round(np.clip((hu - (level - width / 2)) / width, 0, 1) * 255).astype(np.uint8)
+    return np.repeat(gray[:, :, None], 3, axis=2)
+
+
+def false_colour(im: Image.Image, cmap: str) -> Image.Image:
+    """A grayscale image through a matplotlib colour map (as perfusion maps are shown)."""
+    import matplotlib
+
+    lut = (matplotlib.colormaps[cmap](np.arange(256))[:, :3] * 255).round().astype(np.uint8)
+    return Image.fromarray(lut[np.asarray(im.convert("L"))])
+
+
+def _sources(render: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """{class: {source id: loader}}: the catalogue less CLASSIFIER_EXCLUDE, CLASSIFIER_EXTRA, and every CT slice at
+    each extra window."""
+    out: dict[str, dict[str, Any]] = {}
+    for s in assets.CATALOG:
+        if s.name in CLASSIFIER_EXCLUDE:
+            continue
+        out.setdefault(s.domain if s.domain in DOMAINS else NON_MEDICAL, {})[s.name] = \
+            functools.partial(assets.load_image, s.name)
+    for domain, file, frame, box in CLASSIFIER_EXTRA:
+        out[domain][f"{file}:{frame}" + (":{}".format(",".join(map(str, box))) if box else "")] = \
+            functools.partial(_extra_image, file, frame, box)
+    ct_files = sorted({s.file for s in assets.by_domain("ct")} | {f for d, f, _, _ in CLASSIFIER_EXTRA if d == "ct"})
+    for file in ct_files:
+        for level, width in render["ct_windows"]:
+            out["ct"][f"{file}@{level:g}/{width:g}"] = functools.partial(ct_window, file, level, width)
+    return out
 
 
 def build_demo_imagefolder(out_dir: str | Path, seed: int, per_class: int = 60, val_share: float = 0.25,
-                           slide_share: float = 0.6, size: tuple[int, int] = (320, 180), negatives_factor: int = 3) -> dict:
+                           slide_share: float = 0.6, size: tuple[int, int] = (320, 180), negatives_factor: int = 3,
+                           render: Mapping[str, Any] | None = None) -> dict:
     """ImageFolder `out_dir/{train,val}/{domain|non_medical}/*.png` from the catalogued real images; non_medical
-    gets `negatives_factor` x per_class images (photos and slides: most key-frames of real videos are slides)."""
+    gets `negatives_factor` x per_class images (photos and slides: most key-frames of real videos are slides).
+    `render`: config videos.classifier.demo_data (schema defaults for what it leaves out)."""
+    render = settings.merged(render, "videos", "classifier", "demo_data")
     out_dir = Path(out_dir)
-    by_class: dict[str, list[str]] = {}
-    for s in assets.CATALOG:
-        by_class.setdefault(s.domain if s.domain in DOMAINS else NON_MEDICAL, []).append(s.name)
-    extra = {f"{file}:{frame}": (domain, file, frame) for domain, file, frame in CLASSIFIER_EXTRA}
-    for name, (domain, _, _) in extra.items():
-        by_class[domain].append(name)
     counts = {}
-    for cls in sorted(by_class):
+    for cls, loaders in sorted(_sources(render).items()):
         rng = random.Random(_seed_for(seed, "imagefolder", cls))
-        names = sorted(by_class[cls])
-        pil = {n: Image.fromarray(_extra_image(*extra[n][1:]) if n in extra else assets.load_image(n)) for n in names}
+        names = sorted(loaders)
+        pil = {n: Image.fromarray(loaders[n]()) for n in names}
         count = per_class * (negatives_factor if cls == NON_MEDICAL else 1)
         n_val = int(round(count * val_share))
         for i in range(count):
@@ -568,7 +664,10 @@ def build_demo_imagefolder(out_dir: str | Path, seed: int, per_class: int = 60, 
                 kind = (draw / slide_share) * 4
                 img = (render_slide if kind < 2 else render_text_screen if kind < 3 else render_chart)(rng, size)
             else:
-                img = compose_frame(pil[names[i % len(names)]], rng, size)
+                src = pil[names[i % len(names)]]
+                if cls == "ct" and rng.random() < float(render["colormap_share"]):
+                    src = false_colour(src, rng.choice(render["colormaps"]))
+                img = compose_frame(src, rng, render, size)
             path = out_dir / split / cls / f"{cls}_{i:04d}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(path) as tmp:
