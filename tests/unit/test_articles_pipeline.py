@@ -3,6 +3,7 @@ manifest shards, parse, filter, subfigures, pairs, the ledger adding up, and sco
 
 from __future__ import annotations
 
+import inspect
 import json
 import shutil
 
@@ -31,12 +32,15 @@ def corpus(tmp_path_factory):
     return root
 
 
+REAL_DETECTOR = subfigures.Detector
+
+
 class StubDetector:
     """Returns the truth panel boxes of the demo figure (reading order), as a perfect detector would."""
     boxes: dict = {}
 
-    def __init__(self, weights, imgsz=320, conf=0.25, iou=0.5, refine="none"):
-        pass
+    def __init__(self, weights, **options):
+        inspect.signature(REAL_DETECTOR).bind(weights, **options)  # the pipeline passes what the real detector takes
 
     def detect(self, image, caption_labels=()):
         return [(b, 0.9) for b in self.boxes[image.size]]
