@@ -9,6 +9,7 @@ import copy
 import dataclasses
 import functools
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any, Callable, Mapping, TypeVar
 
 import yaml
@@ -18,14 +19,18 @@ T = TypeVar("T")
 _NONE = object()  # no default
 
 
+def _schema_file() -> Traversable:
+    return resources.files("mednarratives").joinpath(SCHEMA)
+
+
 def schema_path() -> str:
     """The schema file of the imported package (the Snakefile validates the config against it)."""
-    return str(resources.files("mednarratives").joinpath(SCHEMA))
+    return str(_schema_file())
 
 
 @functools.cache
 def schema() -> dict:
-    return yaml.safe_load(resources.files("mednarratives").joinpath(SCHEMA).read_text(encoding="utf-8"))
+    return yaml.safe_load(_schema_file().read_text(encoding="utf-8"))
 
 
 def node(*path: str) -> dict:
