@@ -2,6 +2,9 @@
 
 Captions marked "real" are short excerpts of figure captions of articles under CC BY / public domain:
 - BMC Microbiology 11:174, doi 10.1186/1471-2180-11-174, CC BY 2.0 (Dennehy & Wang)
+- Virology Journal 10:201, doi 10.1186/1743-422X-10-201, CC BY 2.0 (Carter et al.)
+- Malaria Journal 13:210, doi 10.1186/1475-2875-13-210, CC BY 4.0 (Le et al.)
+- Ecology and Evolution 3:3804, doi 10.1002/ece3.747, CC BY 2.5 (Bulafu et al.)
 - Environmental Health Perspectives 116:1694, doi 10.1289/ehp.11570, public domain (Lema et al.)
 - PLOS Computational Biology, doi 10.1371/journal.pcbi.1004692, CC BY 4.0 (Takemura et al.)
 - PLOS Medicine, doi 10.1371/journal.pmed.1001786, CC BY 4.0 (Mroz et al.)
@@ -20,6 +23,7 @@ def S(labels, text, context=""):
     return {"labels": labels, "text": text, "context": context}
 
 
+_ROUTES = "Synthetic routes. (a) 4-nitrophenyl carbonate, RT; (b) LiOH; (c) EDCI, DMF; (d) TFA."
 _HNSCC = "Relation of intra-tumor heterogeneity to overall survival in HNSCC. Corresponding HRs are in the main text."
 
 CASES = [
@@ -282,6 +286,32 @@ CASES += [
      [S(["a"], "Overlap in untreated cells.", "Venn diagrams."),
       S(["b"], "Overlap in control cells.", "Venn diagrams."),
       S(["C", "D"], "Overlap in control (c) or treated (d) cells.", "Venn diagrams.")]),
+    # 57 real (Virology Journal 10:201, Figs 5 and 2): a closing "X = expansion" list is the figure's ...
+    ("<b>Optimal NaCl and SDS. A)</b> NaCl was titrated. 1.5 M was optimal. <b>B)</b> SDS was titrated. Results show 0.5% SDS. "
+     "SDS = sodium dodecyl sulfate.",
+     [S(["A"], "NaCl was titrated. 1.5 M was optimal.", "Optimal NaCl and SDS. SDS = sodium dodecyl sulfate."),
+      S(["B"], "SDS was titrated. Results show 0.5% SDS.", "Optimal NaCl and SDS. SDS = sodium dodecyl sulfate.")]),
+    # 58 ... unless an earlier panel gives its own "=" definitions
+    ("<b>DNAzyme and genome. A)</b> DDZ design. R = Purine. Y = Pyrimidine. <b>B)</b> The DENV-2 genome. Genes are "
+     "shown in green. UTR = untranslated region, PA = polyadenylation.",
+     [S(["A"], "DDZ design. R = Purine. Y = Pyrimidine.", "DNAzyme and genome."),
+      S(["B"], "The DENV-2 genome. Genes are shown in green. UTR = untranslated region, PA = polyadenylation.",
+        "DNAzyme and genome.")]),
+    # 59 real (Malaria Journal 13:210, Fig 2): a list of another case inside the last panel is no panel sequence,
+    # nor does it continue the panels across the case change
+    ("<b>Synthetic routes. (A)</b> Route for known inhibitors. <b>(B)</b> Inverted route. (a) 4-nitrophenyl "
+     "carbonate, RT; (b) LiOH; (c) EDCI, DMF; (d) TFA.",
+     [S(["A"], "Route for known inhibitors.", _ROUTES), S(["B"], "Inverted route.", _ROUTES)]),
+    # 60 real (Malaria Journal 13:210, Fig 9): inline panels followed by a roman list of conditions
+    ("<b>Inactive for two proteases.</b> Cleavage of <b>(A)</b> YVAD-pNA by caspase-I, or <b>(B)</b> gp78 by TEV, "
+     "in the presence of: (i) DMSO, (ii) 3, (iii) iodoacetamide.",
+     [S(["A", "B"], "Cleavage of YVAD-pNA by caspase-I, or gp78 by TEV, in the presence of: (i) DMSO, (ii) 3, "
+        "(iii) iodoacetamide.", "Inactive for two proteases.")]),
+    # 61 real (Ecology and Evolution 3:3804, Fig 2): a range of site names after the inline panels is no panel
+    ("Changes in (A) >40 cm DBH, (B) 20\u201340 cm, and (C) <20 cm DBH in forest fragments (a\u2013k). Names are "
+     "in Table 1.",
+     [S(["A", "B", "C"], "Changes in >40 cm DBH, 20\u201340 cm, and <20 cm DBH in forest fragments (a\u2013k).",
+        "Names are in Table 1.")]),
 ]
 
 @pytest.mark.parametrize("caption, expected", CASES, ids=[f"case{i + 1}" for i in range(len(CASES))])

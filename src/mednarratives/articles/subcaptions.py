@@ -19,13 +19,16 @@ each sub-caption with its label. This module does the same without a language mo
    primed label follows its panel; a range label may be followed by its own members ("(B–D) shared. (B) own",
    "62–67 Pygidium. 62 ... 63 ..."). Labels that go backwards are references inside a sub-caption ("as in
    (A)") and stay text. At least two labels are needed, or one leading "A." / "(A)" (a lone labelled panel).
+   A sequence of another kind or case that starts after the last label of a sequence is a list inside the last
+   panel ("(B) Inverted route. (a) reagent; (b) ...", "(A) ... or (B) ...: (i) control, (ii) ...", "(D) ... in
+   fragments (a–k)"), not the panels; the case does not change into such a run either.
 3. Leading labels (at the caption start, after a sentence end, ";" or ":", after "," for "B." and bare ranges,
    or continuing a started sequence in parentheses/bold) split the caption into segments: text before the
    first label (the caption title included) is shared context; in the last segment, trailing sentences that
    describe the whole figure ("Scale bars, 50 µm.", "Data are mean ± SD.", "*p < 0.05.", "Abbreviations: ...",
-   "See Table 1 ...", a closing "; black bar = 1 mm") move to the context, as do sentences anywhere that say
-   "all panels"/"each panel"; when every other panel says one sentence, the last panel's further sentences
-   are about the whole figure too (unless they name that panel). A range label's own text opens the texts of
+   "See Table 1 ...", "SDS = sodium dodecyl sulfate.", a closing "; black bar = 1 mm") move to the context, as
+   do sentences anywhere that say "all panels"/"each panel"; when every other panel says one sentence, the last
+   panel's further sentences are about the whole figure too (unless they name that panel). A range label's own text opens the texts of
    its members.
 4. Inline labels ("... in males (A), but not in females (B).") cannot be split into clauses reliably: a label's
    sub-caption is the sentences that name it (labels removed from the text), labels named by the same sentences
@@ -95,9 +98,13 @@ _SHARED_ANY_RE = re.compile(r"\b(?:original\s+magnification|magnification\s*[,:=
 # earlier panel gives too ("(D) ... Scale bar, 200 nm. (E) ... Scale bar, 200 nm.") belongs to the last panel
 _NOTE_KINDS = [re.compile(r"\b(?:scale\s*bars?|bars?\s*[,=:])", re.I), re.compile(r"\berror\s*bars?", re.I),
                re.compile(r"\*|\bp\s*[<>=≤]", re.I),
-               re.compile(r"\b(?:data|values)\s+(?:are|were)\s+(?:means?|medians?|shown\s+as)", re.I)]
+               re.compile(r"\b(?:data|values)\s+(?:are|were)\s+(?:means?|medians?|shown\s+as)", re.I),
+               re.compile(r"(?:^|[.;,]\s)[A-Za-z][^\s=,;]{0,19}\s*=\s*[A-Za-z]")]
 # "DAPI, 4',6-diamidino-2-phenylindole; EGFP, enhanced green fluorescent protein.": the figure's abbreviations
 _ABBREVIATIONS_RE = re.compile(r"^\s*[^\s,;]{1,20},\s[^;]+(?:;\s*[^\s,;]{1,20},\s[^;]+)+\.?\s*$")
+# "UTR = untranslated region, PA = polyadenylation.": definitions written with "="
+_EQ_DEFINITION = r"[^\s=,;]{1,20}\s*=\s*[A-Za-z][^=,;]*"
+_EQ_ABBREVIATIONS_RE = re.compile(rf"^\s*{_EQ_DEFINITION}(?:[,;]\s*{_EQ_DEFINITION})*\.?\s*$")
 _ABBREVIATIONS_TAIL_RE = re.compile(r"(?<=\.)\s+([^\s,;]{1,20},\s[^;]+(?:;\s*[^\s,;]{1,20},\s[^;]+)+\.?\s*)$")
 _ALL_PANELS_RE = re.compile(r"\b(?:all|each|both)\s+(?:of\s+the\s+)?(?:panels?|images?|sub-?figures?)\b", re.I)
 _REFERENCE_BEFORE_RE = re.compile(
@@ -356,6 +363,10 @@ def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool
         if any(x.isupper() != upper for x in labels):  # the case may change at a leading label: "(A, B) ... c-d)"
             if not (seq and c.leading) or any(s > c.start and ids & set(idx) for s, ids in own_case):
                 continue
+            # ... but not within a run of that case of its own ("(B) ... (a) reagent; (b) ...; (c) ...")
+            if any(seq[-1].start < d.start < c.start and d.kind == c.kind and d.labels[0].isupper() != upper
+                   for d in cands):
+                continue
         if leading_mode:
             eligible = c.leading or (seq and c.form in ("paren", "bold") and not c.trailing)
             if not eligible:
@@ -398,15 +409,29 @@ def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool
 
 
 def _best_sequence(cands: list[Candidate], leading_mode: bool) -> list[Candidate]:
-    best: list[Candidate] = []
-    best_upper = True
+    found = []
     for kind in ("letter", "roman", "number"):
         for upper in ((True, False) if kind != "number" else (False,)):
             seq = _sequence(cands, kind, upper, leading_mode)
             n = len({x for c in seq for x in c.labels})
-            if _rank(seq, upper) > _rank(best, best_upper) and (n >= 2 or (leading_mode and _lone_panel(seq[0]))):
-                best, best_upper = seq, upper
+            if n >= 2 or (seq and leading_mode and _lone_panel(seq[0])):
+                found.append((seq, upper))
+    best: list[Candidate] = []
+    best_upper = True
+    for seq, upper in found:
+        if any(_nested_after(seq, other) for other, _ in found):
+            continue
+        if _rank(seq, upper) > _rank(best, best_upper):
+            best, best_upper = seq, upper
     return best
+
+
+def _nested_after(seq: list[Candidate], other: list[Candidate]) -> bool:
+    """Whether `seq` starts after the last label of `other`, a sequence of another kind or case: a list inside
+    the last panel ("(B) Inverted route. (a) reagent, RT; (b) LiOH", "(A) ... or (B) ...: (i) control, (ii) ..."),
+    or items named after the panels ("(D) <10 cm DBH in forest fragments (a–k)"), not the panels."""
+    return (seq is not other and bool(other) and seq[0].start > other[-1].start
+            and (seq[0].kind, seq[0].labels[0].isupper()) != (other[0].kind, other[0].labels[0].isupper()))
 
 
 def _rank(seq: list[Candidate], upper: bool) -> tuple[int, int]:
@@ -478,7 +503,8 @@ def _split_leading(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
             if _ALL_PANELS_RE.search(sent) and k > 0:
                 shared_tail.append(sent)
             elif last and k > 0 and (moved_rest or (
-                    (_SHARED_RE.match(sent) or _SHARED_ANY_RE.search(sent) or _ABBREVIATIONS_RE.match(sent))
+                    (_SHARED_RE.match(sent) or _SHARED_ANY_RE.search(sent) or _ABBREVIATIONS_RE.match(sent)
+                     or _EQ_ABBREVIATIONS_RE.match(sent))
                     and not _panel_note(sent, segs[:-1]))
                     or (last_extra_shared and not own_ref.search(sent))):  # "colors in c": own
                 shared_tail.append(sent)
@@ -583,11 +609,14 @@ def detect(caption, title: str | None = None) -> tuple[str, list[Candidate], str
             text = f"{t}{'' if t[-1] in '.:?!' else '.'} {text}"
     plain, bold = _strip_bold(text)
     cands = find_candidates(plain, bold)
+    inline = _best_sequence(cands, False)
     for mode, fn in (("leading", lambda: _best_sequence(cands, True)),
-                     ("inline", lambda: _best_sequence(cands, False)),
+                     ("inline", lambda: inline),
                      ("spatial-leading", lambda: _spatial_sequence(cands, True)),
                      ("spatial-inline", lambda: _spatial_sequence(cands, False))):
         seq = fn()
+        if mode == "leading" and seq and _nested_after(seq, inline):
+            continue  # "Cleavage of (A) ... or (B) ...: (i) control, (ii) ...": the inline panels are the figure's
         if seq and mode == "inline":
             seq = _with_repeats(seq, cands)
         if seq:
