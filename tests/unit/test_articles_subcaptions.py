@@ -287,8 +287,8 @@ CASES += [
       S(["b"], "Overlap in control cells.", "Venn diagrams."),
       S(["C", "D"], "Overlap in control (c) or treated (d) cells.", "Venn diagrams.")]),
     # 57 real (Virology Journal 10:201, Figs 5 and 2): a closing "X = expansion" list is the figure's ...
-    ("<b>Optimal NaCl and SDS. A)</b> NaCl was titrated. 1.5 M was optimal. <b>B)</b> SDS was titrated. Results show 0.5% SDS. "
-     "SDS = sodium dodecyl sulfate.",
+    ("<b>Optimal NaCl and SDS. A)</b> NaCl was titrated. 1.5 M was optimal. <b>B)</b> SDS was titrated. Results "
+     "show 0.5% SDS. SDS = sodium dodecyl sulfate.",
      [S(["A"], "NaCl was titrated. 1.5 M was optimal.", "Optimal NaCl and SDS. SDS = sodium dodecyl sulfate."),
       S(["B"], "SDS was titrated. Results show 0.5% SDS.", "Optimal NaCl and SDS. SDS = sodium dodecyl sulfate.")]),
     # 58 ... unless an earlier panel gives its own "=" definitions

@@ -28,8 +28,8 @@ each sub-caption with its label. This module does the same without a language mo
    describe the whole figure ("Scale bars, 50 µm.", "Data are mean ± SD.", "*p < 0.05.", "Abbreviations: ...",
    "See Table 1 ...", "SDS = sodium dodecyl sulfate.", a closing "; black bar = 1 mm") move to the context, as
    do sentences anywhere that say "all panels"/"each panel"; when every other panel says one sentence, the last
-   panel's further sentences are about the whole figure too (unless they name that panel). A range label's own text opens the texts of
-   its members.
+   panel's further sentences are about the whole figure too (unless they name that panel). A range label's
+   own text opens the texts of its members.
 4. Inline labels ("... in males (A), but not in females (B).") cannot be split into clauses reliably: a label's
    sub-caption is the sentences that name it (labels removed from the text), labels named by the same sentences
    share one sub-caption, and the sentences without labels are the context.
