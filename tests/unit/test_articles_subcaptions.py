@@ -5,6 +5,11 @@ Captions marked "real" are short excerpts of figure captions of articles under C
 - Virology Journal 10:201, doi 10.1186/1743-422X-10-201, CC BY 2.0 (Carter et al.)
 - Malaria Journal 13:210, doi 10.1186/1475-2875-13-210, CC BY 4.0 (Le et al.)
 - Ecology and Evolution 3:3804, doi 10.1002/ece3.747, CC BY 2.5 (Bulafu et al.)
+- Case Reports in Cardiology 2016:7652869, doi 10.1155/2016/7652869, CC BY (open access, stated in the article)
+- Bioinformatics 29:886, doi 10.1093/bioinformatics/btt066, CC BY 3.0 (Kamm et al.)
+- BMC Infectious Diseases 15:493, doi 10.1186/s12879-015-1226-z, CC BY 4.0 (Alm et al.)
+- Gastroenterology Research and Practice 2016:5623718, doi 10.1155/2016/5623718, CC BY (open access, stated in the
+  article)
 - Environmental Health Perspectives 116:1694, doi 10.1289/ehp.11570, public domain (Lema et al.)
 - PLOS Computational Biology, doi 10.1371/journal.pcbi.1004692, CC BY 4.0 (Takemura et al.)
 - PLOS Medicine, doi 10.1371/journal.pmed.1001786, CC BY 4.0 (Mroz et al.)
@@ -312,6 +317,28 @@ CASES += [
      "in Table 1.",
      [S(["A", "B", "C"], "Changes in >40 cm DBH, 20\u201340 cm, and <20 cm DBH in forest fragments (a\u2013k).",
         "Names are in Table 1.")]),
+    # 62 real (Case Reports in Cardiology 2016:7652869, Figs 2 and 4): "(a) and (b)", "(a)–(c)" are one list label
+    ("(a) and (b) Coronary angiography shows RCA (arrow). The caliber of RCA was small.",
+     [S(["a", "b"], "Coronary angiography shows RCA (arrow). The caliber of RCA was small.")]),
+    # 63 (same source)
+    ("(a)\u2013(c) Reconstruction 3D cardiac MSCT shows RCA.",
+     [S(["a", "b", "c"], "Reconstruction 3D cardiac MSCT shows RCA.")]),
+    # 64 real (Bioinformatics 29:886, Fig 2): "Panel (A) depicts ..." opens panel A's segment, "Panel" is label
+    ("Secure GWAS has three stages. Panel (A) depicts how stages are linked. Data are shared. Panel (B) describes "
+     "two scenarios.",
+     [S(["A"], "depicts how stages are linked. Data are shared.", "Secure GWAS has three stages."),
+      S(["B"], "describes two scenarios.", "Secure GWAS has three stages.")]),
+    # 65 real (BMC Infectious Diseases 15:493, Fig 1): labels mapped onto a list by "respectively" share the sentence
+    ("Linear range. Panel (a) represents the DENV1 assay, and (b), (c), and (d) the DENV2, DENV3, and DENV4 "
+     "assays, respectively. Dots are means.",
+     [S(["a", "b", "c", "d"], "represents the DENV1 assay, and the DENV2, DENV3, and DENV4 assays, respectively.",
+        "Linear range. Dots are means.")]),
+    # 66 real (Gastroenterology Research and Practice 2016:5623718, Fig 9): a panel not named (c) is left out when
+    # the labels go on after it
+    ("Intussusception. A target mass (a, b) due to sigmoid cancer (d). Coronal (e) and sagittal (f) reformatting "
+     "depict the extent.",
+     [S(["a", "b", "d"], "A target mass due to sigmoid cancer.", "Intussusception."),
+      S(["e", "f"], "Coronal and sagittal reformatting depict the extent.", "Intussusception.")]),
 ]
 
 @pytest.mark.parametrize("caption, expected", CASES, ids=[f"case{i + 1}" for i in range(len(CASES))])

@@ -4,35 +4,37 @@ The paper prompts GPT-3.5 to (1) split a caption at its sub-figure labels ("(A)"
 (2) strip the labels, (3) add the context that concerns the whole figure to every sub-caption and (4) return
 each sub-caption with its label. This module does the same without a language model:
 
-1. Candidate labels are found with a few patterns: parenthesised "(A)", "(a)", "[A]", ranges "(A-C)",
-   "(A–C)", lists "(A, B)", "(A and B)", primes "(B′)"; bare "A.", "A,", "A:", "a)", "Panel A:", bare ranges
-   opening a segment "B–E histopathology"; bold runs (<b>A</b> markers, as in jats.Figure.caption_marked, or a
-   JATS <caption> element), bold panel numbers "<b>1.</b>", "<b>1–2</b>" (taxonomy plates); roman numerals
-   "(i)", "ii)"; position words "Left:", "Top right,", "Upper row:", "(upper panel)". The English article ("A
-   45-year-old man ...") is no label: a bare letter needs punctuation after it, and a bare capital followed by
-   "." and a lower-case word is a genus abbreviation ("A. fumigatus", "E. coli"), not a label. A bold letter
-   after "in", "to", "as in" ("used in <b>C</b> to <b>E</b>") is a reference, unless punctuation follows it.
-2. A label sequence is accepted only if it follows the panel order from A/a (or i / I, or any first panel
-   number): each next label is the smallest one not seen yet, so lists fill each other's gaps ("(A, D and G)"
-   then "(B, E and H)"); a strong or leading label may skip one letter, but not across label forms ("(B) ...
-   D, Darwin" is an abbreviation list); the case may change at a leading label ("(A, B) ... c-d) ..."); a
-   primed label follows its panel; a range label may be followed by its own members ("(B–D) shared. (B) own",
-   "62–67 Pygidium. 62 ... 63 ..."). Labels that go backwards are references inside a sub-caption ("as in
-   (A)") and stay text. At least two labels are needed, or one leading "A." / "(A)" (a lone labelled panel).
-   A sequence of another kind or case that starts after the last label of a sequence is a list inside the last
-   panel ("(B) Inverted route. (a) reagent; (b) ...", "(A) ... or (B) ...: (i) control, (ii) ...", "(D) ... in
-   fragments (a–k)"), not the panels; the case does not change into such a run either.
-3. Leading labels (at the caption start, after a sentence end, ";" or ":", after "," for "B." and bare ranges,
-   or continuing a started sequence in parentheses/bold) split the caption into segments: text before the
-   first label (the caption title included) is shared context; in the last segment, trailing sentences that
-   describe the whole figure ("Scale bars, 50 µm.", "Data are mean ± SD.", "*p < 0.05.", "Abbreviations: ...",
-   "See Table 1 ...", "SDS = sodium dodecyl sulfate.", a closing "; black bar = 1 mm") move to the context, as
-   do sentences anywhere that say "all panels"/"each panel"; when every other panel says one sentence, the last
-   panel's further sentences are about the whole figure too (unless they name that panel). A range label's
-   own text opens the texts of its members.
+1. Candidate labels are found with a few patterns: parenthesised "(A)", "(a)", "[A]", "Panel (A)", ranges "(A-C)",
+   "(A–C)", "(a)–(c)", lists "(A, B)", "(A and B)", "(a) and (b)", primes "(B′)"; bare "A.", "A,", "A:", "a)",
+   "Panel A:", bare ranges opening a segment "B–E histopathology"; bold runs (<b>A</b> markers, as in
+   jats.Figure.caption_marked, or a JATS <caption> element), bold panel numbers "<b>1.</b>", "<b>1–2</b>"
+   (taxonomy plates); roman numerals "(i)", "ii)"; position words "Left:", "Top right,", "Upper row:", "(upper
+   panel)". The English article ("A 45-year-old man ...") is no label: a bare letter needs punctuation after it,
+   and a bare capital followed by "." and a lower-case word is a genus abbreviation ("A. fumigatus", "E. coli"),
+   not a label. A bold letter after "in", "to", "as in" ("used in <b>C</b> to <b>E</b>") is a reference, unless
+   punctuation follows it.
+2. A label sequence is accepted only if it follows the panel order from A/a (or i / I, or any first panel number):
+   each next label is the smallest one not seen yet, so lists fill each other's gaps ("(A, D and G)" then "(B, E
+   and H)"); a strong or leading label, or one that later labels go on from ("(a, b) ... (d) ... (e)"), may skip
+   one letter, but not across label forms ("(B) ... D, Darwin" is an abbreviation list); the case may change at a
+   leading label ("(A, B) ... c-d) ..."); a primed label follows its panel; a range label may be followed by its
+   own members ("(B–D) shared. (B) own", "62–67 Pygidium. 62 ... 63 ..."). Labels that go backwards are references
+   inside a sub-caption ("as in (A)") and stay text. At least two labels are needed, or one leading "A." / "(A)"
+   (a lone labelled panel). A sequence of another kind or case that starts after the last label of a sequence is a
+   list inside the last panel ("(B) Inverted route. (a) reagent; (b) ...", "(A) ... or (B) ...: (i) control, (ii)
+   ...", "(D) ... in fragments (a–k)"), not the panels; the case does not change into such a run either.
+3. Leading labels (at the caption start, after a sentence end, ";" or ":", after "," for "B." and bare ranges, or
+   continuing a started sequence in parentheses/bold, unless its sentence maps the labels onto a list "...,
+   respectively") split the caption into segments: text before the first label (the caption title included) is
+   shared context; in the last segment, trailing sentences that describe the whole figure ("Scale bars, 50 µm.",
+   "Data are mean ± SD.", "*p < 0.05.", "Abbreviations: ...", "See Table 1 ...", "SDS = sodium dodecyl sulfate.",
+   a closing "; black bar = 1 mm") move to the context, as do sentences anywhere that say "all panels"/"each
+   panel"; when every other panel says one sentence, the last panel's further sentences are about the whole figure
+   too (unless they name that panel). A range label's own text opens the texts of its members.
 4. Inline labels ("... in males (A), but not in females (B).") cannot be split into clauses reliably: a label's
    sub-caption is the sentences that name it (labels removed from the text), labels named by the same sentences
-   share one sub-caption, and the sentences without labels are the context.
+   share one sub-caption, and the sentences without labels are the context. A sentence that opens with the only
+   leading label and names the other panels too ("Panel (a) represents X, and (b)-(d) Y, respectively") is inline.
 5. No accepted labels: a single sub-caption holding the whole caption.
 
 Output: a list of {"labels": [...], "text": specific text without the label, "context": shared text};
@@ -57,7 +59,10 @@ _L = (rf"(?:[A-Za-z][{_PRIMES}]?(?![A-Za-z])"
 _LIST = rf"{_L}(?:\s*(?:[{_DASH}]|to)\s*{_L})?(?:\s*(?:,\s*and|,|and|&|/)\s*{_L}(?:\s*[{_DASH}]\s*{_L})?)*"
 _PANEL = r"(?:(?:sub)?panels?\s+)?"
 
-_PAREN_RE = re.compile(rf"[(\[]\s*{_PANEL}(?P<inner>{_LIST})\s*[)\]]")
+_PAREN_RE = re.compile(rf"(?:Panels?\s+)?[(\[]\s*{_PANEL}(?P<inner>{_LIST})\s*[)\]]")
+# "(a) and (b) Coronary angiography", "(a)–(c) 3D reconstruction", "(b), (c), and (d) the DENV2 ...": one list label
+_PAREN_JOINED_RE = re.compile(
+    rf"(?:Panels?\s+)?(?P<inner>\(\s*{_L}\s*\)(?:\s*(?:,\s*and|,|and|&|to|[{_DASH}])\s*\(\s*{_L}\s*\))+)")
 _PAREN_PREFIX_RE = re.compile(rf"\(\s*{_PANEL}(?P<inner>{_L})\s*[,;:]\s")
 _BARE_RE = re.compile(
     rf"(?<![\w(\[/{_DASH}'’.])(?:(?:sub)?panels?\s+)?(?P<inner>{_LIST})\s*(?P<p>[.:,)])(?=\s|$)", re.I)
@@ -109,6 +114,7 @@ _ABBREVIATIONS_TAIL_RE = re.compile(r"(?<=\.)\s+([^\s,;]{1,20},\s[^;]+(?:;\s*[^\
 _ALL_PANELS_RE = re.compile(r"\b(?:all|each|both)\s+(?:of\s+the\s+)?(?:panels?|images?|sub-?figures?)\b", re.I)
 _REFERENCE_BEFORE_RE = re.compile(
     r"\b(?:in|of|to|and|or|from|see|as|with|than|vs\.?|versus|under|for|like|panels?)\s*$", re.I)
+_RESPECTIVELY_RE = re.compile(r"(?:[^.!?]|\.(?!\s|$))*\brespectively\b", re.I)
 _TRAIL_WORD_RE = re.compile(r"\s*(?:and|or|but|whereas|while|respectively|vs\.?|versus)\b", re.I)
 
 
@@ -126,6 +132,7 @@ class Candidate:
     trailing: bool = False    # followed by punctuation / a conjunction: the label closes its text
     reference: bool = False   # a bold letter after "in", "to", "as in" (not "A,"): a reference to a panel, no label
     parent: "Candidate | None" = None  # in a sequence: the range label this one is a member of ("(B–D) ... (B)")
+    respectively: bool = False  # the rest of its sentence says "respectively": labels mapped onto a list in it
 
 
 def _strip_bold(text: str) -> tuple[str, list[tuple[int, int]]]:
@@ -237,6 +244,10 @@ def find_candidates(plain: str, bold_spans: list[tuple[int, int]] = ()) -> list[
         if ex:
             put(Candidate(m.start(), m.end(), ex[0], ex[1], "paren", paren=True,
                           strong=_in_bold(bold_spans, m.start("inner"), m.end("inner"))))
+    for m in _PAREN_JOINED_RE.finditer(plain):
+        ex = _expand(re.sub(r"[()]", " ", m.group("inner")))
+        if ex:
+            put(Candidate(m.start(), m.end(), ex[0], ex[1], "paren", paren=True))
     for m in _PAREN_PREFIX_RE.finditer(plain):
         ex = _expand(m.group("inner"))
         if ex and m.start() not in cands:
@@ -299,6 +310,7 @@ def find_candidates(plain: str, bold_spans: list[tuple[int, int]] = ()) -> list[
         c.leading = _segment_start(plain, c.anchor if c.anchor >= 0 else c.start, colon=c.kind != "spatial",
                                    comma=c.form == "bare" and (plain[c.end - 1] in ".:" or plain[c.end - 1].isalpha()))
         c.trailing = _is_trailing(plain, c.end) if c.form in ("paren", "spatial", "bold") else False
+        c.respectively = bool(_RESPECTIVELY_RE.match(plain, c.end))
         c.reference = (c.form == "bold" and not c.paren and not c.leading
                        and bool(_REFERENCE_BEFORE_RE.search(plain, max(0, c.start - 24), c.start))
                        and plain[c.end - 1:c.end] not in (",", ":"))  # "structures of <b>A</b>, THL" labels
@@ -368,7 +380,8 @@ def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool
                    for d in cands):
                 continue
         if leading_mode:
-            eligible = c.leading or (seq and c.form in ("paren", "bold") and not c.trailing)
+            # "Panel (a) represents X, and (b), (c) and (d) Y and Z, respectively": one sentence, inline labels
+            eligible = c.leading or (seq and c.form in ("paren", "bold") and not c.trailing and not c.respectively)
             if not eligible:
                 continue
         elif c.form == "bare":
@@ -397,15 +410,25 @@ def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool
             nxt = min(set(range(base, max(covered) + 2)) - covered)
             # a panel may be missing ("(A) ... (C)"), but not between labels of different forms: "(A) ... (B) ...
             # D, Darwin; B, Baltra" is an abbreviation list
-            ok = first == nxt or ((c.strong or (leading_mode and c.leading)) and first == nxt + 1
-                                  and c.form == seq[-1].form)
+            ok = first == nxt or (first == nxt + 1 and c.form == seq[-1].form
+                                  and (c.strong or (leading_mode and c.leading) or _continued(c, idx, cands, kind)))
             if not ok or covered & set(idx):
                 continue
+            if first == nxt + 1:
+                covered.add(nxt)  # the panel left out is no gap to fill
         accepted = replace(c)
         seq.append(accepted)
         covered |= set(idx)
         open_ranges = [(accepted, list(labels))] if len(labels) > 1 else []
     return seq
+
+
+def _continued(c: Candidate, idx: list[int], cands: list[Candidate], kind: str) -> bool:
+    """Whether a later label of the same kind and case goes on from `c` ("(a, b) ... (d). Coronal (e) and sagittal
+    (f) ...": panel c is not named, d is a panel all the same)."""
+    upper = c.labels[0].isupper()
+    return any(d.start > c.start and d.kind == c.kind and d.labels[0].isupper() == upper
+               and _index(d.labels[0], kind) == max(idx) + 1 for d in cands)
 
 
 def _best_sequence(cands: list[Candidate], leading_mode: bool) -> list[Candidate]:
@@ -617,6 +640,8 @@ def detect(caption, title: str | None = None) -> tuple[str, list[Candidate], str
         seq = fn()
         if mode == "leading" and seq and _nested_after(seq, inline):
             continue  # "Cleavage of (A) ... or (B) ...: (i) control, (ii) ...": the inline panels are the figure's
+        if mode == "leading" and len(seq) == 1 and inline and inline[0].start == seq[0].start and len(inline) > 1:
+            continue  # a lone leading label whose sentence names the other panels too
         if seq and mode == "inline":
             seq = _with_repeats(seq, cands)
         if seq:
