@@ -8,6 +8,8 @@ Captions marked "real" are short excerpts of figure captions of articles under C
 - Case Reports in Cardiology 2016:7652869, doi 10.1155/2016/7652869, CC BY (open access, stated in the article)
 - Bioinformatics 29:886, doi 10.1093/bioinformatics/btt066, CC BY 3.0 (Kamm et al.)
 - BMC Infectious Diseases 15:493, doi 10.1186/s12879-015-1226-z, CC BY 4.0 (Alm et al.)
+- Frontiers in Immunology 6:348, doi 10.3389/fimmu.2015.00348, CC BY 4.0 (de Cassan et al.)
+- Epigenetics & Chromatin 1:8, doi 10.1186/1756-8935-1-8, CC BY 2.0 (Lepikhov et al.)
 - Gastroenterology Research and Practice 2016:5623718, doi 10.1155/2016/5623718, CC BY (open access, stated in the
   article)
 - Environmental Health Perspectives 116:1694, doi 10.1289/ehp.11570, public domain (Lema et al.)
@@ -28,6 +30,9 @@ def S(labels, text, context=""):
     return {"labels": labels, "text": text, "context": context}
 
 
+_HUMORAL = "Humoral responses. In all panels, IgG was measured. ND, not done."
+_ZYGOTES = "Methylation in zygotes. Antibodies against: Scale bar 20 \u03bcm."
+_RABBIT = "Rabbit zygotes. Panels: DNA \u2013 propidium iodide; 5meC \u2013 antibody. The arrows indicate sperm heads."
 _ROUTES = "Synthetic routes. (a) 4-nitrophenyl carbonate, RT; (b) LiOH; (c) EDCI, DMF; (d) TFA."
 _HNSCC = "Relation of intra-tumor heterogeneity to overall survival in HNSCC. Corresponding HRs are in the main text."
 
@@ -339,6 +344,34 @@ CASES += [
      "depict the extent.",
      [S(["a", "b", "d"], "A target mass due to sigmoid cancer.", "Intussusception."),
       S(["e", "f"], "Coronal and sagittal reformatting depict the extent.", "Intussusception.")]),
+    # 67 real (Frontiers in Immunology 6:348, Fig 1): when the other panels say one sentence, a closing sentence that
+    # names an earlier panel is that panel's, "In all panels ..." the figure's, one naming the last panel its own
+    ("Humoral responses. (A) Mice were boosted with MVA. (B) Mice were primed with ChAd63. (C) Mice got protein. "
+     "In all panels, IgG was measured. In (C), open symbols show two doses. ND, not done. The dotted line marks the "
+     "threshold in (B). The same cut-off would apply in (A).",
+     [S(["A"], "Mice were boosted with MVA. The same cut-off would apply in (A).", _HUMORAL),
+      S(["B"], "Mice were primed with ChAd63. The dotted line marks the threshold in (B).", _HUMORAL),
+      S(["C"], "Mice got protein. In (C), open symbols show two doses.", _HUMORAL)]),
+    # 68 real (Epigenetics & Chromatin 1:8, Fig 1): ... also when it names them as "lanes A and B"
+    ("Methylation in zygotes. Antibodies against: (A) 5meC; (B) H3K9me2 and (C) H3K4me3. The asymmetry is visible "
+     "in lanes A and B. H3K4me3 signal (lane C) is in both pronuclei. Scale bar 20 \u03bcm.",
+     [S(["A"], "5meC The asymmetry is visible in lanes A and B.", _ZYGOTES),
+      S(["B"], "H3K9me2 The asymmetry is visible in lanes A and B.", _ZYGOTES),
+      S(["C"], "H3K4me3. H3K4me3 signal (lane C) is in both pronuclei.", _ZYGOTES)]),
+    # 69 real (Epigenetics & Chromatin 1:8, Fig 2): "Lane (A):" labels; "Panels: DNA – ..." describes the figure
+    ("Rabbit zygotes. Lane (A): Example of an early zygote. The sperm is stained. Lane (B): Example of a PN2 zygote. "
+     "Lane (C) shows a PN3 zygote. The signal differs. Panels: DNA \u2013 propidium iodide; 5meC \u2013 antibody. "
+     "The arrows indicate sperm heads.",
+     [S(["A"], "Example of an early zygote. The sperm is stained.", _RABBIT),
+      S(["B"], "Example of a PN2 zygote.", _RABBIT),
+      S(["C"], "shows a PN3 zygote. The signal differs.", _RABBIT)]),
+    # 70 real (Epigenetics & Chromatin 1:8, Fig 5): "(B, n = 8) ..., (C, n = 2) ...": after a comma, a label opening
+    # a parenthesis opens a segment; the rest of the parenthesis stays
+    ("Polyclonal staining. (A) Zygotes and (B and C) NT embryos. (B, n = 8) Represents a loss, (C, n = 2) represents "
+     "a lesser loss.",
+     [S(["A"], "Zygotes", "Polyclonal staining."),
+      S(["B"], "NT embryos. (n = 8) Represents a loss", "Polyclonal staining."),
+      S(["C"], "NT embryos. (n = 2) represents a lesser loss.", "Polyclonal staining.")]),
 ]
 
 @pytest.mark.parametrize("caption, expected", CASES, ids=[f"case{i + 1}" for i in range(len(CASES))])

@@ -4,7 +4,7 @@ The paper prompts GPT-3.5 to (1) split a caption at its sub-figure labels ("(A)"
 (2) strip the labels, (3) add the context that concerns the whole figure to every sub-caption and (4) return
 each sub-caption with its label. This module does the same without a language model:
 
-1. Candidate labels are found with a few patterns: parenthesised "(A)", "(a)", "[A]", "Panel (A)", ranges "(A-C)",
+1. Candidate labels are found with a few patterns: parenthesised "(A)", "(a)", "[A]", "Panel (A)", "Lane (A)", ranges "(A-C)",
    "(A–C)", "(a)–(c)", lists "(A, B)", "(A and B)", "(a) and (b)", primes "(B′)"; bare "A.", "A,", "A:", "a)",
    "Panel A:", bare ranges opening a segment "B–E histopathology"; bold runs (<b>A</b> markers, as in
    jats.Figure.caption_marked, or a JATS <caption> element), bold panel numbers "<b>1.</b>", "<b>1–2</b>"
@@ -30,7 +30,9 @@ each sub-caption with its label. This module does the same without a language mo
    "Data are mean ± SD.", "*p < 0.05.", "Abbreviations: ...", "See Table 1 ...", "SDS = sodium dodecyl sulfate.",
    a closing "; black bar = 1 mm") move to the context, as do sentences anywhere that say "all panels"/"each
    panel"; when every other panel says one sentence, the last panel's further sentences are about the whole figure
-   too (unless they name that panel). A range label's own text opens the texts of its members.
+   too (unless they name that panel; those that name earlier panels, "in (B)", "in lanes A and B", are theirs). A
+   range label's own text opens the texts of its members. A label opening a parenthesis after "," ("..., (C, n =
+   2) represents ...") opens a segment; the rest of the parenthesis stays in its text.
 4. Inline labels ("... in males (A), but not in females (B).") cannot be split into clauses reliably: a label's
    sub-caption is the sentences that name it (labels removed from the text), labels named by the same sentences
    share one sub-caption, and the sentences without labels are the context. A sentence that opens with the only
@@ -59,10 +61,10 @@ _L = (rf"(?:[A-Za-z][{_PRIMES}]?(?![A-Za-z])"
 _LIST = rf"{_L}(?:\s*(?:[{_DASH}]|to)\s*{_L})?(?:\s*(?:,\s*and|,|and|&|/)\s*{_L}(?:\s*[{_DASH}]\s*{_L})?)*"
 _PANEL = r"(?:(?:sub)?panels?\s+)?"
 
-_PAREN_RE = re.compile(rf"(?:Panels?\s+)?[(\[]\s*{_PANEL}(?P<inner>{_LIST})\s*[)\]]")
+_PAREN_RE = re.compile(rf"(?:(?:Panel|Lane)s?\s+)?[(\[]\s*{_PANEL}(?P<inner>{_LIST})\s*[)\]]")
 # "(a) and (b) Coronary angiography", "(a)–(c) 3D reconstruction", "(b), (c), and (d) the DENV2 ...": one list label
 _PAREN_JOINED_RE = re.compile(
-    rf"(?:Panels?\s+)?(?P<inner>\(\s*{_L}\s*\)(?:\s*(?:,\s*and|,|and|&|to|[{_DASH}])\s*\(\s*{_L}\s*\))+)")
+    rf"(?:(?:Panel|Lane)s?\s+)?(?P<inner>\(\s*{_L}\s*\)(?:\s*(?:,\s*and|,|and|&|to|[{_DASH}])\s*\(\s*{_L}\s*\))+)")
 _PAREN_PREFIX_RE = re.compile(rf"\(\s*{_PANEL}(?P<inner>{_L})\s*[,;:]\s")
 _BARE_RE = re.compile(
     rf"(?<![\w(\[/{_DASH}'’.])(?:(?:sub)?panels?\s+)?(?P<inner>{_LIST})\s*(?P<p>[.:,)])(?=\s|$)", re.I)
@@ -93,6 +95,7 @@ _SHARED_RE = re.compile(
     r"the\s+results\s+(?:are|were|represent)|representative\s+of|ns[,:]|"
     r"images?\s+(?:are|were)\s+representative|experiments?\s+(?:were|was)\s+(?:repeated|performed)|"
     r"(?:(?:white|black|red|yellow|green|blue|open|closed|solid)\s+)?(?:arrows?|arrowheads?|asterisks?|stars?)\b|"
+    r"panels?\s*:|"
     r"(?:dashed|dotted|solid)\s+lines?|(?:all\s+)?(?:images?|radiographs?|scans?|photographs?|micrographs?|"
     r"sections?)\s+(?:were|was|are)\s+(?:obtained|acquired|taken|captured|recorded|shown|performed)|"
     r"findings\s+(?:were|are)\s+(?:confirmed|verified)|(?:scale|magnification)\b|window\s+(?:width|level)|"
@@ -114,6 +117,9 @@ _ABBREVIATIONS_TAIL_RE = re.compile(r"(?<=\.)\s+([^\s,;]{1,20},\s[^;]+(?:;\s*[^\
 _ALL_PANELS_RE = re.compile(r"\b(?:all|each|both)\s+(?:of\s+the\s+)?(?:panels?|images?|sub-?figures?)\b", re.I)
 _REFERENCE_BEFORE_RE = re.compile(
     r"\b(?:in|of|to|and|or|from|see|as|with|than|vs\.?|versus|under|for|like|panels?)\s*$", re.I)
+# "... in (B) determined ...", "... visible in lanes A and B ...": a sentence that names panels
+_NAMED_RE = re.compile(rf"\(\s*(?:(?:sub)?panels?\s+|lanes?\s+)?(?P<paren>{_LIST})\s*\)"
+                       rf"|\b(?:panels?|lanes?|rows?|columns?)\s+(?P<bare>{_LIST})\b")
 _RESPECTIVELY_RE = re.compile(r"(?:[^.!?]|\.(?!\s|$))*\brespectively\b", re.I)
 _TRAIL_WORD_RE = re.compile(r"\s*(?:and|or|but|whereas|while|respectively|vs\.?|versus)\b", re.I)
 
@@ -307,8 +313,10 @@ def find_candidates(plain: str, bold_spans: list[tuple[int, int]] = ()) -> list[
             continue
         kept.append(c)
     for c in kept:
+        # after "," too: "B. Loadings, C. Scores", "... embryo, (C, n = 2) represents ..."
         c.leading = _segment_start(plain, c.anchor if c.anchor >= 0 else c.start, colon=c.kind != "spatial",
-                                   comma=c.form == "bare" and (plain[c.end - 1] in ".:" or plain[c.end - 1].isalpha()))
+                                   comma=(c.form == "bare" and (plain[c.end - 1] in ".:" or plain[c.end - 1].isalpha()))
+                                   or c.form == "prefix")
         c.trailing = _is_trailing(plain, c.end) if c.form in ("paren", "spatial", "bold") else False
         c.respectively = bool(_RESPECTIVELY_RE.match(plain, c.end))
         c.reference = (c.form == "bold" and not c.paren and not c.leading
@@ -507,15 +515,18 @@ def _split_leading(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
     context_parts = [_clean_context(plain[:seq[0].start])]
     segs, msegs = [], []
     for i, c in enumerate(seq):
-        end = seq[i + 1].start if i + 1 < len(seq) else len(plain)
-        segs.append(plain[c.end:end])
-        msegs.append(masked[c.end:end])
+        nxt = seq[i + 1] if i + 1 < len(seq) else None
+        end = len(plain) if nxt is None else nxt.anchor if nxt.anchor >= 0 else nxt.start
+        opening = "(" if c.anchor >= 0 and plain[c.anchor] == "(" else ""  # "(B, n = 8) Represents": "(n = 8)"
+        segs.append(opening + plain[c.end:end])
+        msegs.append(opening + masked[c.end:end])
     spans = [sentence_spans(m) for m in msegs]
     # every other panel says one sentence: the last panel's further sentences describe the whole figure
     last_extra_shared = len(segs) > 1 and all(len(sp) == 1 for sp in spans[:-1])
     own_ref = re.compile(rf"\b(?:{'|'.join(map(re.escape, seq[-1].labels))})\b") if last_extra_shared else None
     # shared sentences: "all panels" anywhere; notes at the end of the last segment
     shared_tail: list[str] = []
+    extra: dict[int, list[str]] = {}  # closing sentences that name earlier panels, by panel
     out_texts = []
     for i, seg in enumerate(segs):
         keep = []
@@ -523,8 +534,12 @@ def _split_leading(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
         last = i == len(segs) - 1
         for k, (s, e) in enumerate(spans[i]):
             sent = seg[s:e]
+            named = _named_panels(sent, seq[:-1]) if last and k > 0 and last_extra_shared else []
             if _ALL_PANELS_RE.search(sent) and k > 0:
                 shared_tail.append(sent)
+            elif named and not own_ref.search(sent):  # "The same cut-off would apply in (A)": panel A's
+                for j in named:
+                    extra.setdefault(j, []).append(normalize_ws(sent))
             elif last and k > 0 and (moved_rest or (
                     (_SHARED_RE.match(sent) or _SHARED_ANY_RE.search(sent) or _ABBREVIATIONS_RE.match(sent)
                      or _EQ_ABBREVIATIONS_RE.match(sent))
@@ -546,6 +561,8 @@ def _split_leading(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
                 keep[-1] = keep[-1][:m.start()]
                 shared_tail.insert(0, m.group(1))
         out_texts.append(_clean(" ".join(keep)) if keep else _clean(seg))
+    for j, sents in extra.items():
+        out_texts[j] = _join([out_texts[j]] + sents)
     context = _join(context_parts + [normalize_ws(s) for s in shared_tail])
     # "(B–D) shared text. (B) own text": the range's text opens each member's text
     full: list[str] = []
@@ -559,6 +576,15 @@ def _split_leading(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
         if own:
             out.append({"labels": own, "text": full[i], "context": context})
     return out
+
+
+def _named_panels(sent: str, seq: list[Candidate]) -> list[int]:
+    """Indexes of the panels in `seq` that a sentence names ("in (B)", "in lanes A and B")."""
+    labels = set()
+    for m in _NAMED_RE.finditer(sent):
+        ex = _expand(m.group("paren") or m.group("bare"))
+        labels |= set(ex[0]) if ex else set()
+    return [j for j, c in enumerate(seq) if labels & set(c.labels)]
 
 
 def _panel_note(sent: str, earlier: list[str]) -> bool:
