@@ -4,9 +4,9 @@ The paper prompts GPT-3.5 to (1) split a caption at its sub-figure labels ("(A)"
 (2) strip the labels, (3) add the context that concerns the whole figure to every sub-caption and (4) return
 each sub-caption with its label. This module does the same without a language model:
 
-1. Candidate labels are found with a few patterns: parenthesised "(A)", "(a)", "[A]", "Panel (A)", "Lane (A)", ranges "(A-C)",
-   "(A–C)", "(a)–(c)", lists "(A, B)", "(A and B)", "(a) and (b)", primes "(B′)"; bare "A.", "A,", "A:", "a)",
-   "Panel A:", bare ranges opening a segment "B–E histopathology"; bold runs (<b>A</b> markers, as in
+1. Candidate labels are found with a few patterns: parenthesised "(A)", "(a)", "[A]", "Panel (A)", "Lane (A)",
+   ranges "(A-C)", "(A–C)", "(a)–(c)", lists "(A, B)", "(A and B)", "(a) and (b)", primes "(B′)"; bare "A.", "A,",
+   "A:", "a)", "Panel A:", bare ranges opening a segment "B–E histopathology"; bold runs (<b>A</b> markers, as in
    jats.Figure.caption_marked, or a JATS <caption> element), bold panel numbers "<b>1.</b>", "<b>1–2</b>"
    (taxonomy plates); roman numerals "(i)", "ii)"; position words "Left:", "Top right,", "Upper row:", "(upper
    panel)". The English article ("A 45-year-old man ...") is no label: a bare letter needs punctuation after it,
