@@ -10,6 +10,7 @@ Captions marked "real" are short excerpts of figure captions of articles under C
 - BMC Infectious Diseases 15:493, doi 10.1186/s12879-015-1226-z, CC BY 4.0 (Alm et al.)
 - Frontiers in Immunology 6:348, doi 10.3389/fimmu.2015.00348, CC BY 4.0 (de Cassan et al.)
 - Epigenetics & Chromatin 1:8, doi 10.1186/1756-8935-1-8, CC BY 2.0 (Lepikhov et al.)
+- Case Reports in Genetics 2016:9814928, doi 10.1155/2016/9814928, CC BY (open access, stated in the article)
 - Gastroenterology Research and Practice 2016:5623718, doi 10.1155/2016/5623718, CC BY (open access, stated in the
   article)
 - Environmental Health Perspectives 116:1694, doi 10.1289/ehp.11570, public domain (Lema et al.)
@@ -372,6 +373,10 @@ CASES += [
      [S(["A"], "Zygotes", "Polyclonal staining."),
       S(["B"], "NT embryos. (n = 8) Represents a loss", "Polyclonal staining."),
       S(["C"], "NT embryos. (n = 2) represents a lesser loss.", "Polyclonal staining.")]),
+    # 71 real (Case Reports in Genetics 2016:9814928, Fig 1): inline labels named out of order
+    ("Photograph of child showing corneal opacity, microphthalmia (c, d), and incurvation of Tibia (a, b).",
+     [S(["c", "d", "a", "b"],
+        "Photograph of child showing corneal opacity, microphthalmia, and incurvation of Tibia.")]),
 ]
 
 @pytest.mark.parametrize("caption, expected", CASES, ids=[f"case{i + 1}" for i in range(len(CASES))])

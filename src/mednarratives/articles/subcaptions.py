@@ -18,11 +18,12 @@ each sub-caption with its label. This module does the same without a language mo
    and H)"); a strong or leading label, or one that later labels go on from ("(a, b) ... (d) ... (e)"), may skip
    one letter, but not across label forms ("(B) ... D, Darwin" is an abbreviation list); the case may change at a
    leading label ("(A, B) ... c-d) ..."); a primed label follows its panel; a range label may be followed by its
-   own members ("(B–D) shared. (B) own", "62–67 Pygidium. 62 ... 63 ..."). Labels that go backwards are references
-   inside a sub-caption ("as in (A)") and stay text. At least two labels are needed, or one leading "A." / "(A)"
-   (a lone labelled panel). A sequence of another kind or case that starts after the last label of a sequence is a
-   list inside the last panel ("(B) Inverted route. (a) reagent; (b) ...", "(A) ... or (B) ...: (i) control, (ii)
-   ...", "(D) ... in fragments (a–k)"), not the panels; the case does not change into such a run either.
+   own members ("(B–D) shared. (B) own", "62–67 Pygidium. 62 ... 63 ..."). Inline labels may be named out of order
+   ("microphthalmia (c, d), and Tibia (a, b)"). Labels that go backwards are references inside a sub-caption ("as
+   in (A)") and stay text. At least two labels are needed, or one leading "A." / "(A)" (a lone labelled panel). A
+   sequence of another kind or case that starts after the last label of a sequence is a list inside the last panel
+   ("(B) Inverted route. (a) reagent; (b) ...", "(A) ... or (B) ...: (i) control, (ii) ...", "(D) ... in fragments
+   (a–k)"), not the panels; the case does not change into such a run either.
 3. Leading labels (at the caption start, after a sentence end, ";" or ":", after "," for "B." and bare ranges, or
    continuing a started sequence in parentheses/bold, unless its sentence maps the labels onto a list "...,
    respectively") split the caption into segments: text before the first label (the caption title included) is
@@ -439,11 +440,21 @@ def _continued(c: Candidate, idx: list[int], cands: list[Candidate], kind: str) 
                and _index(d.labels[0], kind) == max(idx) + 1 for d in cands)
 
 
+def _label_order(c: Candidate, kind: str) -> int:
+    i = _index(c.labels[0], kind) if c.kind != "spatial" else None
+    return -1 if i is None else i
+
+
 def _best_sequence(cands: list[Candidate], leading_mode: bool) -> list[Candidate]:
     found = []
     for kind in ("letter", "roman", "number"):
         for upper in ((True, False) if kind != "number" else (False,)):
             seq = _sequence(cands, kind, upper, leading_mode)
+            if not leading_mode:  # "microphthalmia (c, d), and incurvation of Tibia (a, b)": named out of order
+                by_label = sorted(cands, key=lambda c: _label_order(c, kind))
+                other = sorted(_sequence(by_label, kind, upper, leading_mode), key=lambda c: c.start)
+                if len({x for c in other for x in c.labels}) > len({x for c in seq for x in c.labels}):
+                    seq = other
             n = len({x for c in seq for x in c.labels})
             if n >= 2 or (seq and leading_mode and _lone_panel(seq[0])):
                 found.append((seq, upper))
