@@ -11,6 +11,7 @@ Captions marked "real" are short excerpts of figure captions of articles under C
 - Frontiers in Immunology 6:348, doi 10.3389/fimmu.2015.00348, CC BY 4.0 (de Cassan et al.)
 - Epigenetics & Chromatin 1:8, doi 10.1186/1756-8935-1-8, CC BY 2.0 (Lepikhov et al.)
 - Case Reports in Genetics 2016:9814928, doi 10.1155/2016/9814928, CC BY (open access, stated in the article)
+- Case Reports in Medicine 2016:1397434, doi 10.1155/2016/1397434, CC BY (open access, stated in the article)
 - Gastroenterology Research and Practice 2016:5623718, doi 10.1155/2016/5623718, CC BY (open access, stated in the
   article)
 - Environmental Health Perspectives 116:1694, doi 10.1289/ehp.11570, public domain (Lema et al.)
@@ -377,6 +378,11 @@ CASES += [
     ("Photograph of child showing corneal opacity, microphthalmia (c, d), and incurvation of Tibia (a, b).",
      [S(["c", "d", "a", "b"],
         "Photograph of child showing corneal opacity, microphthalmia, and incurvation of Tibia.")]),
+    # 72 real (Case Reports in Medicine 2016:1397434, Fig 3): the whole range named again is a reference, no member
+    ("(a)\u2013(d) An enteric tube is placed. Opacities improved in sequential (a)\u2013(d) radiographs. (e) After "
+     "extubation.",
+     [S(["a", "b", "c", "d"], "An enteric tube is placed. Opacities improved in sequential (a)\u2013(d) radiographs."),
+      S(["e"], "After extubation.")]),
 ]
 
 @pytest.mark.parametrize("caption, expected", CASES, ids=[f"case{i + 1}" for i in range(len(CASES))])

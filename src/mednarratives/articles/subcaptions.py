@@ -395,8 +395,10 @@ def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool
                 continue
         elif c.form == "bare":
             continue
+        # ("(a)–(d) Text ... sequential (a)–(d) radiographs": the whole range again is a reference, no member)
         level = next((k for k in range(len(open_ranges) - 1, -1, -1)
-                      if labels == open_ranges[k][1][:len(labels)]), None)
+                      if labels == open_ranges[k][1][:len(labels)] and len(labels) < len(open_ranges[k][0].labels)),
+                     None)
         if level is not None:  # the next member of an open range (the innermost that lists these labels)
             del open_ranges[level + 1:]
             header, rest = open_ranges[level]
