@@ -12,6 +12,7 @@ Captions marked "real" are short excerpts of figure captions of articles under C
 - Epigenetics & Chromatin 1:8, doi 10.1186/1756-8935-1-8, CC BY 2.0 (Lepikhov et al.)
 - Case Reports in Genetics 2016:9814928, doi 10.1155/2016/9814928, CC BY (open access, stated in the article)
 - Case Reports in Medicine 2016:1397434, doi 10.1155/2016/1397434, CC BY (open access, stated in the article)
+- Journal of Diabetes Research 2016:2345141, doi 10.1155/2016/2345141, CC BY (open access, stated in the article)
 - Gastroenterology Research and Practice 2016:5623718, doi 10.1155/2016/5623718, CC BY (open access, stated in the
   article)
 - Environmental Health Perspectives 116:1694, doi 10.1289/ehp.11570, public domain (Lema et al.)
@@ -383,6 +384,12 @@ CASES += [
      "extubation.",
      [S(["a", "b", "c", "d"], "An enteric tube is placed. Opacities improved in sequential (a)\u2013(d) radiographs."),
       S(["e"], "After extubation.")]),
+    # 73 real (Journal of Diabetes Research 2016:2345141, Fig 6): capitals that start again inside each panel label
+    # things in the panels, not panels
+    ("(a) The retina (H&E). A: optic nerve disc. B\u2013D: points 500 \u03bcm apart. (b) The choroid. A: ILM. B: INL. "
+     "C: sclera.",
+     [S(["a"], "The retina (H&E). A: optic nerve disc. B\u2013D: points 500 \u03bcm apart."),
+      S(["b"], "The choroid. A: ILM. B: INL. C: sclera.")]),
 ]
 
 @pytest.mark.parametrize("caption, expected", CASES, ids=[f"case{i + 1}" for i in range(len(CASES))])

@@ -23,7 +23,8 @@ each sub-caption with its label. This module does the same without a language mo
    in (A)") and stay text. At least two labels are needed, or one leading "A." / "(A)" (a lone labelled panel). A
    sequence of another kind or case that starts after the last label of a sequence is a list inside the last panel
    ("(B) Inverted route. (a) reagent; (b) ...", "(A) ... or (B) ...: (i) control, (ii) ...", "(D) ... in fragments
-   (a–k)"), not the panels; the case does not change into such a run either.
+   (a–k)"), not the panels; the case does not change into such a run either. Nor are labels of another case that
+   start again inside two panels ("(a) Retina. A: disc. B: points. (b) Choroid. A: ILM.").
 3. Leading labels (at the caption start, after a sentence end, ";" or ":", after "," for "B." and bare ranges, or
    continuing a started sequence in parentheses/bold, unless its sentence maps the labels onto a list "...,
    respectively") split the caption into segments: text before the first label (the caption title included) is
@@ -463,11 +464,24 @@ def _best_sequence(cands: list[Candidate], leading_mode: bool) -> list[Candidate
     best: list[Candidate] = []
     best_upper = True
     for seq, upper in found:
-        if any(_nested_after(seq, other) for other, _ in found):
+        if any(_nested_after(seq, other) or _restarts_inside(seq, other, cands) for other, _ in found):
             continue
         if _rank(seq, upper) > _rank(best, best_upper):
             best, best_upper = seq, upper
     return best
+
+
+def _restarts_inside(seq: list[Candidate], other: list[Candidate], cands: list[Candidate]) -> bool:
+    """Whether the first label of `seq`, of another case or kind, opens again inside two panels of `other`: labels
+    of things inside each panel ("(a) The retina. A: optic disc. B–D: points. (b) The choroid. A: ILM. B: INL.")."""
+    if seq is other or not other or not seq or other[0].start > seq[0].start:
+        return False
+    first = seq[0].labels[0]
+    if (seq[0].kind, first.isupper()) == (other[0].kind, other[0].labels[0].isupper()):
+        return False
+    panels = {sum(o.start <= d.start for o in other) for d in cands
+              if d.kind == seq[0].kind and d.labels[0] == first and d.start > other[0].start}
+    return len(panels) >= 2
 
 
 def _nested_after(seq: list[Candidate], other: list[Candidate]) -> bool:
