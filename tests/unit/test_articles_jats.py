@@ -278,6 +278,12 @@ def test_sentences_with_line_breaks_units_and_initials():
                                      "Then (a. U-fiber; b.", "ILF) and G.T. Plunkett et al. wrote e.g. this.", "End."]
 
 
+def test_sentences_do_not_end_at_a_bracketed_symbol():
+    # real (Insects 4:287, Fig 5, CC BY 3.0): "(?)" is a legend symbol, not the end of a question
+    assert split_sentences("G0 is the parental generation. (?) Represent flies of unknown status. End.") == [
+        "G0 is the parental generation. (?) Represent flies of unknown status.", "End."]
+
+
 def test_mentions_with_case_folding_characters():
     # "ſ" and "ı" match s and i under re.I without lower-casing to them: the keyword look-up must not miss them
     assert [(m.numbers, m.supplementary) for m in find_figure_mentions("See \u017fupplementary Fig. 2 here.")] == \

@@ -2,6 +2,19 @@
 
 Captions marked "real" are short excerpts of figure captions of articles under CC BY / public domain:
 - BMC Microbiology 11:174, doi 10.1186/1471-2180-11-174, CC BY 2.0 (Dennehy & Wang)
+- Virology Journal 10:201, doi 10.1186/1743-422X-10-201, CC BY 2.0 (Carter et al.)
+- Malaria Journal 13:210, doi 10.1186/1475-2875-13-210, CC BY 4.0 (Le et al.)
+- Ecology and Evolution 3:3804, doi 10.1002/ece3.747, CC BY 2.5 (Bulafu et al.)
+- Case Reports in Cardiology 2016:7652869, doi 10.1155/2016/7652869, CC BY (open access, stated in the article)
+- Bioinformatics 29:886, doi 10.1093/bioinformatics/btt066, CC BY 3.0 (Kamm et al.)
+- BMC Infectious Diseases 15:493, doi 10.1186/s12879-015-1226-z, CC BY 4.0 (Alm et al.)
+- Frontiers in Immunology 6:348, doi 10.3389/fimmu.2015.00348, CC BY 4.0 (de Cassan et al.)
+- Epigenetics & Chromatin 1:8, doi 10.1186/1756-8935-1-8, CC BY 2.0 (Lepikhov et al.)
+- Case Reports in Genetics 2016:9814928, doi 10.1155/2016/9814928, CC BY (open access, stated in the article)
+- Case Reports in Medicine 2016:1397434, doi 10.1155/2016/1397434, CC BY (open access, stated in the article)
+- Journal of Diabetes Research 2016:2345141, doi 10.1155/2016/2345141, CC BY (open access, stated in the article)
+- Gastroenterology Research and Practice 2016:5623718, doi 10.1155/2016/5623718, CC BY (open access, stated in the
+  article)
 - Environmental Health Perspectives 116:1694, doi 10.1289/ehp.11570, public domain (Lema et al.)
 - PLOS Computational Biology, doi 10.1371/journal.pcbi.1004692, CC BY 4.0 (Takemura et al.)
 - PLOS Medicine, doi 10.1371/journal.pmed.1001786, CC BY 4.0 (Mroz et al.)
@@ -20,6 +33,10 @@ def S(labels, text, context=""):
     return {"labels": labels, "text": text, "context": context}
 
 
+_HUMORAL = "Humoral responses. In all panels, IgG was measured. ND, not done."
+_ZYGOTES = "Methylation in zygotes. Antibodies against: Scale bar 20 \u03bcm."
+_RABBIT = "Rabbit zygotes. Panels: DNA \u2013 propidium iodide; 5meC \u2013 antibody. The arrows indicate sperm heads."
+_ROUTES = "Synthetic routes. (a) 4-nitrophenyl carbonate, RT; (b) LiOH; (c) EDCI, DMF; (d) TFA."
 _HNSCC = "Relation of intra-tumor heterogeneity to overall survival in HNSCC. Corresponding HRs are in the main text."
 
 CASES = [
@@ -282,6 +299,97 @@ CASES += [
      [S(["a"], "Overlap in untreated cells.", "Venn diagrams."),
       S(["b"], "Overlap in control cells.", "Venn diagrams."),
       S(["C", "D"], "Overlap in control (c) or treated (d) cells.", "Venn diagrams.")]),
+    # 57 real (Virology Journal 10:201, Figs 5 and 2): a closing "X = expansion" list is the figure's ...
+    ("<b>Optimal NaCl and SDS. A)</b> NaCl was titrated. 1.5 M was optimal. <b>B)</b> SDS was titrated. Results "
+     "show 0.5% SDS. SDS = sodium dodecyl sulfate.",
+     [S(["A"], "NaCl was titrated. 1.5 M was optimal.", "Optimal NaCl and SDS. SDS = sodium dodecyl sulfate."),
+      S(["B"], "SDS was titrated. Results show 0.5% SDS.", "Optimal NaCl and SDS. SDS = sodium dodecyl sulfate.")]),
+    # 58 ... unless an earlier panel gives its own "=" definitions
+    ("<b>DNAzyme and genome. A)</b> DDZ design. R = Purine. Y = Pyrimidine. <b>B)</b> The DENV-2 genome. Genes are "
+     "shown in green. UTR = untranslated region, PA = polyadenylation.",
+     [S(["A"], "DDZ design. R = Purine. Y = Pyrimidine.", "DNAzyme and genome."),
+      S(["B"], "The DENV-2 genome. Genes are shown in green. UTR = untranslated region, PA = polyadenylation.",
+        "DNAzyme and genome.")]),
+    # 59 real (Malaria Journal 13:210, Fig 2): a list of another case inside the last panel is no panel sequence,
+    # nor does it continue the panels across the case change
+    ("<b>Synthetic routes. (A)</b> Route for known inhibitors. <b>(B)</b> Inverted route. (a) 4-nitrophenyl "
+     "carbonate, RT; (b) LiOH; (c) EDCI, DMF; (d) TFA.",
+     [S(["A"], "Route for known inhibitors.", _ROUTES), S(["B"], "Inverted route.", _ROUTES)]),
+    # 60 real (Malaria Journal 13:210, Fig 9): inline panels followed by a roman list of conditions
+    ("<b>Inactive for two proteases.</b> Cleavage of <b>(A)</b> YVAD-pNA by caspase-I, or <b>(B)</b> gp78 by TEV, "
+     "in the presence of: (i) DMSO, (ii) 3, (iii) iodoacetamide.",
+     [S(["A", "B"], "Cleavage of YVAD-pNA by caspase-I, or gp78 by TEV, in the presence of: (i) DMSO, (ii) 3, "
+        "(iii) iodoacetamide.", "Inactive for two proteases.")]),
+    # 61 real (Ecology and Evolution 3:3804, Fig 2): a range of site names after the inline panels is no panel
+    ("Changes in (A) >40 cm DBH, (B) 20\u201340 cm, and (C) <20 cm DBH in forest fragments (a\u2013k). Names are "
+     "in Table 1.",
+     [S(["A", "B", "C"], "Changes in >40 cm DBH, 20\u201340 cm, and <20 cm DBH in forest fragments (a\u2013k).",
+        "Names are in Table 1.")]),
+    # 62 real (Case Reports in Cardiology 2016:7652869, Figs 2 and 4): "(a) and (b)", "(a)–(c)" are one list label
+    ("(a) and (b) Coronary angiography shows RCA (arrow). The caliber of RCA was small.",
+     [S(["a", "b"], "Coronary angiography shows RCA (arrow). The caliber of RCA was small.")]),
+    # 63 (same source)
+    ("(a)\u2013(c) Reconstruction 3D cardiac MSCT shows RCA.",
+     [S(["a", "b", "c"], "Reconstruction 3D cardiac MSCT shows RCA.")]),
+    # 64 real (Bioinformatics 29:886, Fig 2): "Panel (A) depicts ..." opens panel A's segment, "Panel" is label
+    ("Secure GWAS has three stages. Panel (A) depicts how stages are linked. Data are shared. Panel (B) describes "
+     "two scenarios.",
+     [S(["A"], "depicts how stages are linked. Data are shared.", "Secure GWAS has three stages."),
+      S(["B"], "describes two scenarios.", "Secure GWAS has three stages.")]),
+    # 65 real (BMC Infectious Diseases 15:493, Fig 1): labels mapped onto a list by "respectively" share the sentence
+    ("Linear range. Panel (a) represents the DENV1 assay, and (b), (c), and (d) the DENV2, DENV3, and DENV4 "
+     "assays, respectively. Dots are means.",
+     [S(["a", "b", "c", "d"], "represents the DENV1 assay, and the DENV2, DENV3, and DENV4 assays, respectively.",
+        "Linear range. Dots are means.")]),
+    # 66 real (Gastroenterology Research and Practice 2016:5623718, Fig 9): a panel not named (c) is left out when
+    # the labels go on after it
+    ("Intussusception. A target mass (a, b) due to sigmoid cancer (d). Coronal (e) and sagittal (f) reformatting "
+     "depict the extent.",
+     [S(["a", "b", "d"], "A target mass due to sigmoid cancer.", "Intussusception."),
+      S(["e", "f"], "Coronal and sagittal reformatting depict the extent.", "Intussusception.")]),
+    # 67 real (Frontiers in Immunology 6:348, Fig 1): when the other panels say one sentence, a closing sentence that
+    # names an earlier panel is that panel's, "In all panels ..." the figure's, one naming the last panel its own
+    ("Humoral responses. (A) Mice were boosted with MVA. (B) Mice were primed with ChAd63. (C) Mice got protein. "
+     "In all panels, IgG was measured. In (C), open symbols show two doses. ND, not done. The dotted line marks the "
+     "threshold in (B). The same cut-off would apply in (A).",
+     [S(["A"], "Mice were boosted with MVA. The same cut-off would apply in (A).", _HUMORAL),
+      S(["B"], "Mice were primed with ChAd63. The dotted line marks the threshold in (B).", _HUMORAL),
+      S(["C"], "Mice got protein. In (C), open symbols show two doses.", _HUMORAL)]),
+    # 68 real (Epigenetics & Chromatin 1:8, Fig 1): ... also when it names them as "lanes A and B"
+    ("Methylation in zygotes. Antibodies against: (A) 5meC; (B) H3K9me2 and (C) H3K4me3. The asymmetry is visible "
+     "in lanes A and B. H3K4me3 signal (lane C) is in both pronuclei. Scale bar 20 \u03bcm.",
+     [S(["A"], "5meC The asymmetry is visible in lanes A and B.", _ZYGOTES),
+      S(["B"], "H3K9me2 The asymmetry is visible in lanes A and B.", _ZYGOTES),
+      S(["C"], "H3K4me3. H3K4me3 signal (lane C) is in both pronuclei.", _ZYGOTES)]),
+    # 69 real (Epigenetics & Chromatin 1:8, Fig 2): "Lane (A):" labels; "Panels: DNA – ..." describes the figure
+    ("Rabbit zygotes. Lane (A): Example of an early zygote. The sperm is stained. Lane (B): Example of a PN2 zygote. "
+     "Lane (C) shows a PN3 zygote. The signal differs. Panels: DNA \u2013 propidium iodide; 5meC \u2013 antibody. "
+     "The arrows indicate sperm heads.",
+     [S(["A"], "Example of an early zygote. The sperm is stained.", _RABBIT),
+      S(["B"], "Example of a PN2 zygote.", _RABBIT),
+      S(["C"], "shows a PN3 zygote. The signal differs.", _RABBIT)]),
+    # 70 real (Epigenetics & Chromatin 1:8, Fig 5): "(B, n = 8) ..., (C, n = 2) ...": after a comma, a label opening
+    # a parenthesis opens a segment; the rest of the parenthesis stays
+    ("Polyclonal staining. (A) Zygotes and (B and C) NT embryos. (B, n = 8) Represents a loss, (C, n = 2) represents "
+     "a lesser loss.",
+     [S(["A"], "Zygotes", "Polyclonal staining."),
+      S(["B"], "NT embryos. (n = 8) Represents a loss", "Polyclonal staining."),
+      S(["C"], "NT embryos. (n = 2) represents a lesser loss.", "Polyclonal staining.")]),
+    # 71 real (Case Reports in Genetics 2016:9814928, Fig 1): inline labels named out of order
+    ("Photograph of child showing corneal opacity, microphthalmia (c, d), and incurvation of Tibia (a, b).",
+     [S(["c", "d", "a", "b"],
+        "Photograph of child showing corneal opacity, microphthalmia, and incurvation of Tibia.")]),
+    # 72 real (Case Reports in Medicine 2016:1397434, Fig 3): the whole range named again is a reference, no member
+    ("(a)\u2013(d) An enteric tube is placed. Opacities improved in sequential (a)\u2013(d) radiographs. (e) After "
+     "extubation.",
+     [S(["a", "b", "c", "d"], "An enteric tube is placed. Opacities improved in sequential (a)\u2013(d) radiographs."),
+      S(["e"], "After extubation.")]),
+    # 73 real (Journal of Diabetes Research 2016:2345141, Fig 6): capitals that start again inside each panel label
+    # things in the panels, not panels
+    ("(a) The retina (H&E). A: optic nerve disc. B\u2013D: points 500 \u03bcm apart. (b) The choroid. A: ILM. B: INL. "
+     "C: sclera.",
+     [S(["a"], "The retina (H&E). A: optic nerve disc. B\u2013D: points 500 \u03bcm apart."),
+      S(["b"], "The choroid. A: ILM. B: INL. C: sclera.")]),
 ]
 
 @pytest.mark.parametrize("caption, expected", CASES, ids=[f"case{i + 1}" for i in range(len(CASES))])

@@ -288,6 +288,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     start = 0
     for m in _BOUNDARY_RE.finditer(text):
         i = m.start()
+        if i > 0 and text[i - 1] == "(":  # "(?) Represent flies of unknown status": a symbol, no sentence end
+            continue
         if text[i] == ".":
             j = i
             while j > 0 and (text[j - 1].isalpha() or text[j - 1] == "."):

@@ -4,32 +4,41 @@ The paper prompts GPT-3.5 to (1) split a caption at its sub-figure labels ("(A)"
 (2) strip the labels, (3) add the context that concerns the whole figure to every sub-caption and (4) return
 each sub-caption with its label. This module does the same without a language model:
 
-1. Candidate labels are found with a few patterns: parenthesised "(A)", "(a)", "[A]", ranges "(A-C)",
-   "(A–C)", lists "(A, B)", "(A and B)", primes "(B′)"; bare "A.", "A,", "A:", "a)", "Panel A:", bare ranges
-   opening a segment "B–E histopathology"; bold runs (<b>A</b> markers, as in jats.Figure.caption_marked, or a
-   JATS <caption> element), bold panel numbers "<b>1.</b>", "<b>1–2</b>" (taxonomy plates); roman numerals
-   "(i)", "ii)"; position words "Left:", "Top right,", "Upper row:", "(upper panel)". The English article ("A
-   45-year-old man ...") is no label: a bare letter needs punctuation after it, and a bare capital followed by
-   "." and a lower-case word is a genus abbreviation ("A. fumigatus", "E. coli"), not a label. A bold letter
-   after "in", "to", "as in" ("used in <b>C</b> to <b>E</b>") is a reference, unless punctuation follows it.
-2. A label sequence is accepted only if it follows the panel order from A/a (or i / I, or any first panel
-   number): each next label is the smallest one not seen yet, so lists fill each other's gaps ("(A, D and G)"
-   then "(B, E and H)"); a strong or leading label may skip one letter, but not across label forms ("(B) ...
-   D, Darwin" is an abbreviation list); the case may change at a leading label ("(A, B) ... c-d) ..."); a
-   primed label follows its panel; a range label may be followed by its own members ("(B–D) shared. (B) own",
-   "62–67 Pygidium. 62 ... 63 ..."). Labels that go backwards are references inside a sub-caption ("as in
-   (A)") and stay text. At least two labels are needed, or one leading "A." / "(A)" (a lone labelled panel).
-3. Leading labels (at the caption start, after a sentence end, ";" or ":", after "," for "B." and bare ranges,
-   or continuing a started sequence in parentheses/bold) split the caption into segments: text before the
-   first label (the caption title included) is shared context; in the last segment, trailing sentences that
-   describe the whole figure ("Scale bars, 50 µm.", "Data are mean ± SD.", "*p < 0.05.", "Abbreviations: ...",
-   "See Table 1 ...", a closing "; black bar = 1 mm") move to the context, as do sentences anywhere that say
-   "all panels"/"each panel"; when every other panel says one sentence, the last panel's further sentences
-   are about the whole figure too (unless they name that panel). A range label's own text opens the texts of
-   its members.
+1. Candidate labels are found with a few patterns: parenthesised "(A)", "(a)", "[A]", "Panel (A)", "Lane (A)",
+   ranges "(A-C)", "(A–C)", "(a)–(c)", lists "(A, B)", "(A and B)", "(a) and (b)", primes "(B′)"; bare "A.", "A,",
+   "A:", "a)", "Panel A:", bare ranges opening a segment "B–E histopathology"; bold runs (<b>A</b> markers, as in
+   jats.Figure.caption_marked, or a JATS <caption> element), bold panel numbers "<b>1.</b>", "<b>1–2</b>"
+   (taxonomy plates); roman numerals "(i)", "ii)"; position words "Left:", "Top right,", "Upper row:", "(upper
+   panel)". The English article ("A 45-year-old man ...") is no label: a bare letter needs punctuation after it,
+   and a bare capital followed by "." and a lower-case word is a genus abbreviation ("A. fumigatus", "E. coli"),
+   not a label. A bold letter after "in", "to", "as in" ("used in <b>C</b> to <b>E</b>") is a reference, unless
+   punctuation follows it.
+2. A label sequence is accepted only if it follows the panel order from A/a (or i / I, or any first panel number):
+   each next label is the smallest one not seen yet, so lists fill each other's gaps ("(A, D and G)" then "(B, E
+   and H)"); a strong or leading label, or one that later labels go on from ("(a, b) ... (d) ... (e)"), may skip
+   one letter, but not across label forms ("(B) ... D, Darwin" is an abbreviation list); the case may change at a
+   leading label ("(A, B) ... c-d) ..."); a primed label follows its panel; a range label may be followed by its
+   own members ("(B–D) shared. (B) own", "62–67 Pygidium. 62 ... 63 ..."). Inline labels may be named out of order
+   ("microphthalmia (c, d), and Tibia (a, b)"). Labels that go backwards are references inside a sub-caption ("as
+   in (A)") and stay text. At least two labels are needed, or one leading "A." / "(A)" (a lone labelled panel). A
+   sequence of another kind or case that starts after the last label of a sequence is a list inside the last panel
+   ("(B) Inverted route. (a) reagent; (b) ...", "(A) ... or (B) ...: (i) control, (ii) ...", "(D) ... in fragments
+   (a–k)"), not the panels; the case does not change into such a run either. Nor are labels of another case that
+   start again inside two panels ("(a) Retina. A: disc. B: points. (b) Choroid. A: ILM.").
+3. Leading labels (at the caption start, after a sentence end, ";" or ":", after "," for "B." and bare ranges, or
+   continuing a started sequence in parentheses/bold, unless its sentence maps the labels onto a list "...,
+   respectively") split the caption into segments: text before the first label (the caption title included) is
+   shared context; in the last segment, trailing sentences that describe the whole figure ("Scale bars, 50 µm.",
+   "Data are mean ± SD.", "*p < 0.05.", "Abbreviations: ...", "See Table 1 ...", "SDS = sodium dodecyl sulfate.",
+   a closing "; black bar = 1 mm") move to the context, as do sentences anywhere that say "all panels"/"each
+   panel"; when every other panel says one sentence, the last panel's further sentences are about the whole figure
+   too (unless they name that panel; those that name earlier panels, "in (B)", "in lanes A and B", are theirs). A
+   range label's own text opens the texts of its members. A label opening a parenthesis after "," ("..., (C, n =
+   2) represents ...") opens a segment; the rest of the parenthesis stays in its text.
 4. Inline labels ("... in males (A), but not in females (B).") cannot be split into clauses reliably: a label's
    sub-caption is the sentences that name it (labels removed from the text), labels named by the same sentences
-   share one sub-caption, and the sentences without labels are the context.
+   share one sub-caption, and the sentences without labels are the context. A sentence that opens with the only
+   leading label and names the other panels too ("Panel (a) represents X, and (b)-(d) Y, respectively") is inline.
 5. No accepted labels: a single sub-caption holding the whole caption.
 
 Output: a list of {"labels": [...], "text": specific text without the label, "context": shared text};
@@ -54,7 +63,10 @@ _L = (rf"(?:[A-Za-z][{_PRIMES}]?(?![A-Za-z])"
 _LIST = rf"{_L}(?:\s*(?:[{_DASH}]|to)\s*{_L})?(?:\s*(?:,\s*and|,|and|&|/)\s*{_L}(?:\s*[{_DASH}]\s*{_L})?)*"
 _PANEL = r"(?:(?:sub)?panels?\s+)?"
 
-_PAREN_RE = re.compile(rf"[(\[]\s*{_PANEL}(?P<inner>{_LIST})\s*[)\]]")
+_PAREN_RE = re.compile(rf"(?:(?:Panel|Lane)s?\s+)?[(\[]\s*{_PANEL}(?P<inner>{_LIST})\s*[)\]]")
+# "(a) and (b) Coronary angiography", "(a)–(c) 3D reconstruction", "(b), (c), and (d) the DENV2 ...": one list label
+_PAREN_JOINED_RE = re.compile(
+    rf"(?:(?:Panel|Lane)s?\s+)?(?P<inner>\(\s*{_L}\s*\)(?:\s*(?:,\s*and|,|and|&|to|[{_DASH}])\s*\(\s*{_L}\s*\))+)")
 _PAREN_PREFIX_RE = re.compile(rf"\(\s*{_PANEL}(?P<inner>{_L})\s*[,;:]\s")
 _BARE_RE = re.compile(
     rf"(?<![\w(\[/{_DASH}'’.])(?:(?:sub)?panels?\s+)?(?P<inner>{_LIST})\s*(?P<p>[.:,)])(?=\s|$)", re.I)
@@ -85,6 +97,7 @@ _SHARED_RE = re.compile(
     r"the\s+results\s+(?:are|were|represent)|representative\s+of|ns[,:]|"
     r"images?\s+(?:are|were)\s+representative|experiments?\s+(?:were|was)\s+(?:repeated|performed)|"
     r"(?:(?:white|black|red|yellow|green|blue|open|closed|solid)\s+)?(?:arrows?|arrowheads?|asterisks?|stars?)\b|"
+    r"panels?\s*:|"
     r"(?:dashed|dotted|solid)\s+lines?|(?:all\s+)?(?:images?|radiographs?|scans?|photographs?|micrographs?|"
     r"sections?)\s+(?:were|was|are)\s+(?:obtained|acquired|taken|captured|recorded|shown|performed)|"
     r"findings\s+(?:were|are)\s+(?:confirmed|verified)|(?:scale|magnification)\b|window\s+(?:width|level)|"
@@ -95,13 +108,21 @@ _SHARED_ANY_RE = re.compile(r"\b(?:original\s+magnification|magnification\s*[,:=
 # earlier panel gives too ("(D) ... Scale bar, 200 nm. (E) ... Scale bar, 200 nm.") belongs to the last panel
 _NOTE_KINDS = [re.compile(r"\b(?:scale\s*bars?|bars?\s*[,=:])", re.I), re.compile(r"\berror\s*bars?", re.I),
                re.compile(r"\*|\bp\s*[<>=≤]", re.I),
-               re.compile(r"\b(?:data|values)\s+(?:are|were)\s+(?:means?|medians?|shown\s+as)", re.I)]
+               re.compile(r"\b(?:data|values)\s+(?:are|were)\s+(?:means?|medians?|shown\s+as)", re.I),
+               re.compile(r"(?:^|[.;,]\s)[A-Za-z][^\s=,;]{0,19}\s*=\s*[A-Za-z]")]
 # "DAPI, 4',6-diamidino-2-phenylindole; EGFP, enhanced green fluorescent protein.": the figure's abbreviations
 _ABBREVIATIONS_RE = re.compile(r"^\s*[^\s,;]{1,20},\s[^;]+(?:;\s*[^\s,;]{1,20},\s[^;]+)+\.?\s*$")
+# "UTR = untranslated region, PA = polyadenylation.": definitions written with "="
+_EQ_DEFINITION = r"[^\s=,;]{1,20}\s*=\s*[A-Za-z][^=,;]*"
+_EQ_ABBREVIATIONS_RE = re.compile(rf"^\s*{_EQ_DEFINITION}(?:[,;]\s*{_EQ_DEFINITION})*\.?\s*$")
 _ABBREVIATIONS_TAIL_RE = re.compile(r"(?<=\.)\s+([^\s,;]{1,20},\s[^;]+(?:;\s*[^\s,;]{1,20},\s[^;]+)+\.?\s*)$")
 _ALL_PANELS_RE = re.compile(r"\b(?:all|each|both)\s+(?:of\s+the\s+)?(?:panels?|images?|sub-?figures?)\b", re.I)
 _REFERENCE_BEFORE_RE = re.compile(
     r"\b(?:in|of|to|and|or|from|see|as|with|than|vs\.?|versus|under|for|like|panels?)\s*$", re.I)
+# "... in (B) determined ...", "... visible in lanes A and B ...": a sentence that names panels
+_NAMED_RE = re.compile(rf"\(\s*(?:(?:sub)?panels?\s+|lanes?\s+)?(?P<paren>{_LIST})\s*\)"
+                       rf"|\b(?:panels?|lanes?|rows?|columns?)\s+(?P<bare>{_LIST})\b")
+_RESPECTIVELY_RE = re.compile(r"(?:[^.!?]|\.(?!\s|$))*\brespectively\b", re.I)
 _TRAIL_WORD_RE = re.compile(r"\s*(?:and|or|but|whereas|while|respectively|vs\.?|versus)\b", re.I)
 
 
@@ -119,6 +140,7 @@ class Candidate:
     trailing: bool = False    # followed by punctuation / a conjunction: the label closes its text
     reference: bool = False   # a bold letter after "in", "to", "as in" (not "A,"): a reference to a panel, no label
     parent: "Candidate | None" = None  # in a sequence: the range label this one is a member of ("(B–D) ... (B)")
+    respectively: bool = False  # the rest of its sentence says "respectively": labels mapped onto a list in it
 
 
 def _strip_bold(text: str) -> tuple[str, list[tuple[int, int]]]:
@@ -230,6 +252,10 @@ def find_candidates(plain: str, bold_spans: list[tuple[int, int]] = ()) -> list[
         if ex:
             put(Candidate(m.start(), m.end(), ex[0], ex[1], "paren", paren=True,
                           strong=_in_bold(bold_spans, m.start("inner"), m.end("inner"))))
+    for m in _PAREN_JOINED_RE.finditer(plain):
+        ex = _expand(re.sub(r"[()]", " ", m.group("inner")))
+        if ex:
+            put(Candidate(m.start(), m.end(), ex[0], ex[1], "paren", paren=True))
     for m in _PAREN_PREFIX_RE.finditer(plain):
         ex = _expand(m.group("inner"))
         if ex and m.start() not in cands:
@@ -289,9 +315,12 @@ def find_candidates(plain: str, bold_spans: list[tuple[int, int]] = ()) -> list[
             continue
         kept.append(c)
     for c in kept:
+        # after "," too: "B. Loadings, C. Scores", "... embryo, (C, n = 2) represents ..."
         c.leading = _segment_start(plain, c.anchor if c.anchor >= 0 else c.start, colon=c.kind != "spatial",
-                                   comma=c.form == "bare" and (plain[c.end - 1] in ".:" or plain[c.end - 1].isalpha()))
+                                   comma=(c.form == "bare" and (plain[c.end - 1] in ".:" or plain[c.end - 1].isalpha()))
+                                   or c.form == "prefix")
         c.trailing = _is_trailing(plain, c.end) if c.form in ("paren", "spatial", "bold") else False
+        c.respectively = bool(_RESPECTIVELY_RE.match(plain, c.end))
         c.reference = (c.form == "bold" and not c.paren and not c.leading
                        and bool(_REFERENCE_BEFORE_RE.search(plain, max(0, c.start - 24), c.start))
                        and plain[c.end - 1:c.end] not in (",", ":"))  # "structures of <b>A</b>, THL" labels
@@ -356,14 +385,21 @@ def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool
         if any(x.isupper() != upper for x in labels):  # the case may change at a leading label: "(A, B) ... c-d)"
             if not (seq and c.leading) or any(s > c.start and ids & set(idx) for s, ids in own_case):
                 continue
+            # ... but not within a run of that case of its own ("(B) ... (a) reagent; (b) ...; (c) ...")
+            if any(seq[-1].start < d.start < c.start and d.kind == c.kind and d.labels[0].isupper() != upper
+                   for d in cands):
+                continue
         if leading_mode:
-            eligible = c.leading or (seq and c.form in ("paren", "bold") and not c.trailing)
+            # "Panel (a) represents X, and (b), (c) and (d) Y and Z, respectively": one sentence, inline labels
+            eligible = c.leading or (seq and c.form in ("paren", "bold") and not c.trailing and not c.respectively)
             if not eligible:
                 continue
         elif c.form == "bare":
             continue
+        # ("(a)–(d) Text ... sequential (a)–(d) radiographs": the whole range again is a reference, no member)
         level = next((k for k in range(len(open_ranges) - 1, -1, -1)
-                      if labels == open_ranges[k][1][:len(labels)]), None)
+                      if labels == open_ranges[k][1][:len(labels)] and len(labels) < len(open_ranges[k][0].labels)),
+                     None)
         if level is not None:  # the next member of an open range (the innermost that lists these labels)
             del open_ranges[level + 1:]
             header, rest = open_ranges[level]
@@ -386,10 +422,12 @@ def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool
             nxt = min(set(range(base, max(covered) + 2)) - covered)
             # a panel may be missing ("(A) ... (C)"), but not between labels of different forms: "(A) ... (B) ...
             # D, Darwin; B, Baltra" is an abbreviation list
-            ok = first == nxt or ((c.strong or (leading_mode and c.leading)) and first == nxt + 1
-                                  and c.form == seq[-1].form)
+            ok = first == nxt or (first == nxt + 1 and c.form == seq[-1].form
+                                  and (c.strong or (leading_mode and c.leading) or _continued(c, idx, cands, kind)))
             if not ok or covered & set(idx):
                 continue
+            if first == nxt + 1:
+                covered.add(nxt)  # the panel left out is no gap to fill
         accepted = replace(c)
         seq.append(accepted)
         covered |= set(idx)
@@ -397,16 +435,61 @@ def _sequence(cands: list[Candidate], kind: str, upper: bool, leading_mode: bool
     return seq
 
 
+def _continued(c: Candidate, idx: list[int], cands: list[Candidate], kind: str) -> bool:
+    """Whether a later label of the same kind and case goes on from `c` ("(a, b) ... (d). Coronal (e) and sagittal
+    (f) ...": panel c is not named, d is a panel all the same)."""
+    upper = c.labels[0].isupper()
+    return any(d.start > c.start and d.kind == c.kind and d.labels[0].isupper() == upper
+               and _index(d.labels[0], kind) == max(idx) + 1 for d in cands)
+
+
+def _label_order(c: Candidate, kind: str) -> int:
+    i = _index(c.labels[0], kind) if c.kind != "spatial" else None
+    return -1 if i is None else i
+
+
 def _best_sequence(cands: list[Candidate], leading_mode: bool) -> list[Candidate]:
-    best: list[Candidate] = []
-    best_upper = True
+    found = []
     for kind in ("letter", "roman", "number"):
         for upper in ((True, False) if kind != "number" else (False,)):
             seq = _sequence(cands, kind, upper, leading_mode)
+            if not leading_mode:  # "microphthalmia (c, d), and incurvation of Tibia (a, b)": named out of order
+                by_label = sorted(cands, key=lambda c: _label_order(c, kind))
+                other = sorted(_sequence(by_label, kind, upper, leading_mode), key=lambda c: c.start)
+                if len({x for c in other for x in c.labels}) > len({x for c in seq for x in c.labels}):
+                    seq = other
             n = len({x for c in seq for x in c.labels})
-            if _rank(seq, upper) > _rank(best, best_upper) and (n >= 2 or (leading_mode and _lone_panel(seq[0]))):
-                best, best_upper = seq, upper
+            if n >= 2 or (seq and leading_mode and _lone_panel(seq[0])):
+                found.append((seq, upper))
+    best: list[Candidate] = []
+    best_upper = True
+    for seq, upper in found:
+        if any(_nested_after(seq, other) or _restarts_inside(seq, other, cands) for other, _ in found):
+            continue
+        if _rank(seq, upper) > _rank(best, best_upper):
+            best, best_upper = seq, upper
     return best
+
+
+def _restarts_inside(seq: list[Candidate], other: list[Candidate], cands: list[Candidate]) -> bool:
+    """Whether the first label of `seq`, of another case or kind, opens again inside two panels of `other`: labels
+    of things inside each panel ("(a) The retina. A: optic disc. B–D: points. (b) The choroid. A: ILM. B: INL.")."""
+    if seq is other or not other or not seq or other[0].start > seq[0].start:
+        return False
+    first = seq[0].labels[0]
+    if (seq[0].kind, first.isupper()) == (other[0].kind, other[0].labels[0].isupper()):
+        return False
+    panels = {sum(o.start <= d.start for o in other) for d in cands
+              if d.kind == seq[0].kind and d.labels[0] == first and d.start > other[0].start}
+    return len(panels) >= 2
+
+
+def _nested_after(seq: list[Candidate], other: list[Candidate]) -> bool:
+    """Whether `seq` starts after the last label of `other`, a sequence of another kind or case: a list inside
+    the last panel ("(B) Inverted route. (a) reagent, RT; (b) LiOH", "(A) ... or (B) ...: (i) control, (ii) ..."),
+    or items named after the panels ("(D) <10 cm DBH in forest fragments (a–k)"), not the panels."""
+    return (seq is not other and bool(other) and seq[0].start > other[-1].start
+            and (seq[0].kind, seq[0].labels[0].isupper()) != (other[0].kind, other[0].labels[0].isupper()))
 
 
 def _rank(seq: list[Candidate], upper: bool) -> tuple[int, int]:
@@ -459,15 +542,18 @@ def _split_leading(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
     context_parts = [_clean_context(plain[:seq[0].start])]
     segs, msegs = [], []
     for i, c in enumerate(seq):
-        end = seq[i + 1].start if i + 1 < len(seq) else len(plain)
-        segs.append(plain[c.end:end])
-        msegs.append(masked[c.end:end])
+        nxt = seq[i + 1] if i + 1 < len(seq) else None
+        end = len(plain) if nxt is None else nxt.anchor if nxt.anchor >= 0 else nxt.start
+        opening = "(" if c.anchor >= 0 and plain[c.anchor] == "(" else ""  # "(B, n = 8) Represents": "(n = 8)"
+        segs.append(opening + plain[c.end:end])
+        msegs.append(opening + masked[c.end:end])
     spans = [sentence_spans(m) for m in msegs]
     # every other panel says one sentence: the last panel's further sentences describe the whole figure
     last_extra_shared = len(segs) > 1 and all(len(sp) == 1 for sp in spans[:-1])
     own_ref = re.compile(rf"\b(?:{'|'.join(map(re.escape, seq[-1].labels))})\b") if last_extra_shared else None
     # shared sentences: "all panels" anywhere; notes at the end of the last segment
     shared_tail: list[str] = []
+    extra: dict[int, list[str]] = {}  # closing sentences that name earlier panels, by panel
     out_texts = []
     for i, seg in enumerate(segs):
         keep = []
@@ -475,10 +561,15 @@ def _split_leading(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
         last = i == len(segs) - 1
         for k, (s, e) in enumerate(spans[i]):
             sent = seg[s:e]
+            named = _named_panels(sent, seq[:-1]) if last and k > 0 and last_extra_shared else []
             if _ALL_PANELS_RE.search(sent) and k > 0:
                 shared_tail.append(sent)
+            elif named and not own_ref.search(sent):  # "The same cut-off would apply in (A)": panel A's
+                for j in named:
+                    extra.setdefault(j, []).append(normalize_ws(sent))
             elif last and k > 0 and (moved_rest or (
-                    (_SHARED_RE.match(sent) or _SHARED_ANY_RE.search(sent) or _ABBREVIATIONS_RE.match(sent))
+                    (_SHARED_RE.match(sent) or _SHARED_ANY_RE.search(sent) or _ABBREVIATIONS_RE.match(sent)
+                     or _EQ_ABBREVIATIONS_RE.match(sent))
                     and not _panel_note(sent, segs[:-1]))
                     or (last_extra_shared and not own_ref.search(sent))):  # "colors in c": own
                 shared_tail.append(sent)
@@ -497,6 +588,8 @@ def _split_leading(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
                 keep[-1] = keep[-1][:m.start()]
                 shared_tail.insert(0, m.group(1))
         out_texts.append(_clean(" ".join(keep)) if keep else _clean(seg))
+    for j, sents in extra.items():
+        out_texts[j] = _join([out_texts[j]] + sents)
     context = _join(context_parts + [normalize_ws(s) for s in shared_tail])
     # "(B–D) shared text. (B) own text": the range's text opens each member's text
     full: list[str] = []
@@ -510,6 +603,15 @@ def _split_leading(plain: str, seq: list[Candidate], masked: str) -> list[dict]:
         if own:
             out.append({"labels": own, "text": full[i], "context": context})
     return out
+
+
+def _named_panels(sent: str, seq: list[Candidate]) -> list[int]:
+    """Indexes of the panels in `seq` that a sentence names ("in (B)", "in lanes A and B")."""
+    labels = set()
+    for m in _NAMED_RE.finditer(sent):
+        ex = _expand(m.group("paren") or m.group("bare"))
+        labels |= set(ex[0]) if ex else set()
+    return [j for j, c in enumerate(seq) if labels & set(c.labels)]
 
 
 def _panel_note(sent: str, earlier: list[str]) -> bool:
@@ -583,11 +685,16 @@ def detect(caption, title: str | None = None) -> tuple[str, list[Candidate], str
             text = f"{t}{'' if t[-1] in '.:?!' else '.'} {text}"
     plain, bold = _strip_bold(text)
     cands = find_candidates(plain, bold)
+    inline = _best_sequence(cands, False)
     for mode, fn in (("leading", lambda: _best_sequence(cands, True)),
-                     ("inline", lambda: _best_sequence(cands, False)),
+                     ("inline", lambda: inline),
                      ("spatial-leading", lambda: _spatial_sequence(cands, True)),
                      ("spatial-inline", lambda: _spatial_sequence(cands, False))):
         seq = fn()
+        if mode == "leading" and seq and _nested_after(seq, inline):
+            continue  # "Cleavage of (A) ... or (B) ...: (i) control, (ii) ...": the inline panels are the figure's
+        if mode == "leading" and len(seq) == 1 and inline and inline[0].start == seq[0].start and len(inline) > 1:
+            continue  # a lone leading label whose sentence names the other panels too
         if seq and mode == "inline":
             seq = _with_repeats(seq, cands)
         if seq:
