@@ -5,7 +5,9 @@ parameters), the classifier's probabilities, the domain with the largest share r
 threshold, and that share's category (positive keeps; near_positive and negative drop, as by default). The
 duration and speech checks are not applied (the clips are short and most are silent): this scores the
 key-frame decision alone. Bars: non-medical clips rejected >= 90%; medical clips kept with the right domain
->= 90%.
+>= 90%. Totals are printed for all clips and per origin (`public`: clips downloaded from public sources,
+`recording`: screen recordings made here by devsets/videos/record.py); `narration` (labels.tsv: the
+language of the speech, or none) is carried into each clip's record.
 
 Cursor tracker: every recording with per-frame hotspot truth (devsets/videos/cursor/*.json) goes through
 `trace_video` with the config's parameters and MTCNN; points are mapped back to full-resolution pixels.
@@ -53,10 +55,16 @@ def score_domain(devset: Path, model: str, config: dict) -> dict:
         top = [max(p, key=p.get) for p in probs]
         clips.append({"name": r["name"], "label": r["label"], "truth_domain": r["domain"], "kept": kept,
                       "domain": domain, "share": round(shares[domain], 3), "category": category, "correct": ok,
-                      "keyframes": len(probs), "top_classes": {c: top.count(c) for c in sorted(set(top))}})
+                      "keyframes": len(probs), "top_classes": {c: top.count(c) for c in sorted(set(top))},
+                      "origin": r["origin"].split(":")[0], "narration": r["narration"]})
+    by_origin = {o: totals([c for c in clips if c["origin"] == o]) for o in sorted({c["origin"] for c in clips})}
+    return {"clips": clips, **totals(clips), "by_origin": by_origin}
+
+
+def totals(clips: list[dict]) -> dict:
     med = [c for c in clips if c["label"] == "medical"]
     non = [c for c in clips if c["label"] == "non_medical"]
-    return {"clips": clips, "n_medical": len(med), "n_non_medical": len(non),
+    return {"n_medical": len(med), "n_non_medical": len(non),
             "medical_kept_right_domain": round(sum(c["correct"] for c in med) / max(1, len(med)), 4),
             "non_medical_rejected": round(sum(c["correct"] for c in non) / max(1, len(non)), 4)}
 
@@ -121,8 +129,10 @@ def main() -> None:
             print(f"{c['name']:36s} {c['label']:11s} {c['truth_domain'] or '-':14s} -> "
                   f"{'KEEP' if c['kept'] else 'drop'} {c['domain']:14s} share {c['share']:.2f} "
                   f"{'ok' if c['correct'] else 'WRONG'}  {c['top_classes']}")
-        print(f"domain filter: non-medical rejected {d['non_medical_rejected']:.2%} of {d['n_non_medical']} (bar 90%); "
-              f"medical kept with the right domain {d['medical_kept_right_domain']:.2%} of {d['n_medical']} (bar 90%)")
+        for origin, t in [("all", d), *d["by_origin"].items()]:
+            print(f"domain filter ({origin}): non-medical rejected {t['non_medical_rejected']:.2%} of "
+                  f"{t['n_non_medical']} (bar 90%); medical kept with the right domain "
+                  f"{t['medical_kept_right_domain']:.2%} of {t['n_medical']} (bar 90%)")
     if not args.skip_cursor:
         result["cursor"] = c = score_cursor(devset, config)
         for r in c["recordings"]:

@@ -10,7 +10,7 @@ Needs: Debian xvfb, dmz-cursor-theme; ffmpeg with x11grab. Run from the reposito
     python devsets/videos/record.py [--only NAME ...]
 
 Writes devsets/videos/clips/NAME.mp4, devsets/videos/cursor/NAME.json (hotspot per frame) and
-devsets/videos/labels.tsv (label, domain, origin, sha256 of every clip).
+devsets/videos/labels.tsv (label, domain, origin, narration, sha256 of every clip).
 """
 
 from __future__ import annotations
@@ -409,15 +409,15 @@ def main() -> None:
 def write_labels(rows: list[dict]) -> None:
     """Merge `rows` into labels.tsv (by name) and refresh every clip's checksum."""
     path = HERE / "labels.tsv"
-    fields = ["name", "file", "label", "domain", "origin", "cursor", "highlight", "sha256"]
+    fields = ["name", "file", "label", "domain", "origin", "narration", "cursor", "highlight", "sha256"]
     old = {}
     if path.exists():
-        lines = path.read_text().splitlines()
-        for line in lines[1:]:
-            old[line.split("\t")[0]] = dict(zip(fields, line.split("\t")))
+        header, *lines = path.read_text().splitlines()
+        for line in lines:
+            old[line.split("\t")[0]] = dict(zip(header.split("\t"), line.split("\t")))
     for r in rows:
         f = next((HERE / "clips").glob(r["name"] + ".*"))
-        old[r["name"]] = {**r, "file": f"clips/{f.name}"}
+        old[r["name"]] = {"narration": "none", **r, "file": f"clips/{f.name}"}
     for r in old.values():
         r["sha256"] = sha256(HERE / r["file"])
     path.write_text("\t".join(fields) + "\n" + "".join(
