@@ -655,9 +655,53 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
     leaves = layout_leaves(copy)
     letters = [k for k in caption_labels if len(k) == 1 and k.isalpha()]
     anchors = labels.find_anchors(copy, leaves, letters) if len(letters) >= 2 and labels.available() else {}
+    if 2 <= len(anchors) < len(letters) == len(caption_labels):
+        anchors = _aligned_letters(anchors)
+        anchors = {**anchors, **letter_slots(leaves, anchors, [k for k in letters if k not in anchors])}
     panels = layout_panels(copy, anchors, leaves, n_panels=len(caption_labels), small=small)
     scale = lambda b: [int(round(v / s)) for v in b]  # noqa: E731
     return [scale(p) for p in panels], {k: scale(a) for k, a in anchors.items()}
+
+
+def _lined_up(b: Sequence[int], others: Iterable[Sequence[int]], h: float) -> bool:
+    """Glyph b shares its top or its left edge (within h / 2) with one of `others`."""
+    return any(abs(b[1] - a[1]) <= 0.5 * h or abs(b[0] - a[0]) <= 0.5 * h for a in others)
+
+
+def _aligned_letters(anchors: dict[str, Sequence[int]]) -> dict[str, Sequence[int]]:
+    """Of three or more letters read, those lined up with another one (panel letters sit in rows and columns;
+    a lone read elsewhere is a character of a label or of a word)."""
+    if len(anchors) < 3:
+        return anchors
+    h = float(np.median([a[3] - a[1] for a in anchors.values()]))
+    return {k: a for k, a in anchors.items() if _lined_up(a, [b for j, b in anchors.items() if j != k], h)}
+
+
+def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[int]],
+                 missing: Sequence[str]) -> dict[str, list[int]]:
+    """Where the panel letters that OCR did not read are drawn: leaves that are one glyph of the read letters'
+    height, stand alone (no glyph of that size beside them on their line: not a character of a word or a
+    number) and line up with a read letter (same top or same left edge). When exactly as many such glyphs
+    as `missing` letters are found, they take those letters in reading order; else {}."""
+    if not missing or len(anchors) < 2:
+        return {}
+    h = float(np.median([a[3] - a[1] for a in anchors.values()]))
+    taken = [tuple(a) for a in anchors.values()]
+
+    def glyph(b: Sequence[int]) -> bool:
+        bh, bw = b[3] - b[1], b[2] - b[0]
+        return 0.75 * h <= bh <= 1.33 * h and 0.15 * bh <= bw <= 1.6 * bh
+
+    def alone(b: Sequence[int]) -> bool:
+        return not any(o is not b and o[3] - o[1] <= 1.5 * h and min(b[3], o[3]) - max(b[1], o[1]) > 0.5 * h
+                       and max(o[0] - b[2], b[0] - o[2]) < 0.8 * h for o in leaves)
+
+    slots = [list(b) for b in leaves if tuple(b) not in taken and glyph(b) and alone(b)
+             and _lined_up(b, anchors.values(), h)
+             and not any(_contained(b, a) > 0 for a in anchors.values())]
+    if len(slots) != len(missing):
+        return {}
+    return {k: slots[i] for k, i in zip(sorted(missing), reading_order(slots))}
 
 
 def letter_order(panels: Sequence[Sequence[float]], anchors: dict[str, Sequence[int]],
