@@ -398,10 +398,11 @@ class Detector:
 
     def __init__(self, weights: str | os.PathLike, imgsz: int = CONFIG["imgsz"], conf: float = CONFIG["conf"],
                  iou: float = CONFIG["iou"], device: str = "cpu", refine: str = CONFIG["refine"],
-                 grid_similarity: float = CONFIG["grid_similarity"], layout_small: float = CONFIG["layout_small"]):
+                 grid_similarity: float = CONFIG["grid_similarity"], layout_small: float = CONFIG["layout_small"],
+                 layout_tol: int = CONFIG["layout_tol"]):
         YOLO = _yolo()
         self.weights, self.imgsz, self.conf, self.iou, self.device = str(weights), imgsz, conf, iou, device
-        self.refine, self.grid_similarity, self.small = refine, grid_similarity, layout_small
+        self.refine, self.grid_similarity, self.small, self.tol = refine, grid_similarity, layout_small, layout_tol
         self.model = YOLO(self.weights)
         self.sha256 = file_digest(weights)
 
@@ -414,7 +415,7 @@ class Detector:
         keys = sorted({k for k in (str(x).strip().strip("()[].,:").lower() for x in caption_labels) if k})
         if self.refine != "layout" or len(keys) < 2:
             return boxes  # nothing to check the detector against
-        panels, anchors = layout_detect(image, keys, small=self.small)
+        panels, anchors = layout_detect(image, keys, small=self.small, tol=self.tol)
         W, H = image.size
         # every panel built around its letter, none of them only a letter (a letter read elsewhere than its panel)
         lettered = len(panels) == len(anchors) == len(keys) and min(map(_area, panels)) >= self.small * W * H
@@ -444,7 +445,7 @@ class Detector:
     def provenance(self) -> dict:
         return {"name": "ultralytics-yolo", "weights": self.weights, "sha256": self.sha256, "imgsz": self.imgsz,
                 "conf": self.conf, "iou": self.iou, "refine": self.refine, "grid_similarity": self.grid_similarity,
-                "layout_small": self.small}
+                "layout_small": self.small, "layout_tol": self.tol}
 
 
 def crop(image: Image.Image, box: Sequence[int], scale: float = CONFIG["crop_scale"]) -> Image.Image:
@@ -464,7 +465,7 @@ def crop(image: Image.Image, box: Sequence[int], scale: float = CONFIG["crop_sca
 # around the large leaves.
 
 
-def layout_leaves(image: Image.Image, tol: int = 40, min_gap: int | None = None,
+def layout_leaves(image: Image.Image, tol: int = CONFIG["layout_tol"], min_gap: int | None = None,
                   max_depth: int = 24) -> list[list[int]]:
     """Recursive X-Y cut along full-length runs of uniform rows / columns of a background colour (every pixel of
     the line within `tol` of the line's median colour, that is white or the colour of the figure's border, e.g.
@@ -644,7 +645,8 @@ def layout_panels(image: Image.Image, anchors: dict[str, Sequence[int]] | None =
 
 
 def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: int = 1000,
-                  small: float = CONFIG["layout_small"]) -> tuple[list[list[int]], dict[str, list[int]]]:
+                  small: float = CONFIG["layout_small"], tol: int = CONFIG["layout_tol"]
+                  ) -> tuple[list[list[int]], dict[str, list[int]]]:
     """(panel boxes, panel letters read: letter -> glyph box) of a figure whose caption names `caption_labels`
     (as many panels): layout leaves, the panel letters read among them (Tesseract, when installed), then
     layout_panels; computed on a copy at most `max_side` pixels wide or high, boxes in the figure's pixels."""
@@ -652,7 +654,7 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
     s = min(1.0, max_side / max(image.size))
     copy = image if s == 1.0 else image.resize((round(image.size[0] * s), round(image.size[1] * s)),
                                                Image.Resampling.LANCZOS)
-    leaves = layout_leaves(copy)
+    leaves = layout_leaves(copy, tol=tol)
     letters = [k for k in caption_labels if len(k) == 1 and k.isalpha()]
     anchors = labels.find_anchors(copy, leaves, letters) if len(letters) >= 2 and labels.available() else {}
     if 2 <= len(anchors) < len(letters) == len(caption_labels):
@@ -699,7 +701,7 @@ def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[in
     slots = [list(b) for b in leaves if tuple(b) not in taken and glyph(b) and alone(b)
              and _lined_up(b, anchors.values(), h)
              and not any(_contained(b, a) > 0 for a in anchors.values())]
-    if len(slots) != len(missing):
+    if len(slots) > len(missing):
         return {}
     return {k: slots[i] for k, i in zip(sorted(missing), reading_order(slots))}
 
