@@ -236,6 +236,24 @@ def test_layout_panels_regroup_leaves_to_the_caption_count_and_letters():
     assert layout_panels(Image.new("RGB", (50, 50), "white"), {}, n_panels=2) == []
 
 
+def test_letter_slots_place_unread_letters_at_lone_glyphs_lined_up_with_the_read_ones():
+    from mednarratives.articles.subfigures import _aligned_letters, letter_slots
+    read = {"a": [10, 5, 20, 17], "c": [410, 5, 420, 17], "d": [10, 205, 19, 217]}
+    leaves = [[10, 5, 20, 17], [410, 5, 420, 17], [10, 205, 19, 217],
+              [210, 6, 219, 17],                         # B: a lone glyph on the letters' row, not read
+              [25, 20, 200, 190], [225, 20, 400, 190],   # panel contents
+              [300, 100, 309, 111], [311, 100, 320, 111],  # a word inside a panel: glyphs side by side
+              [250, 6, 259, 17], [261, 6, 270, 17],      # a title word on the letters' row
+              [230, 195, 236, 199]]                      # a speck, not a glyph of the letters' size
+    assert letter_slots(leaves, read, ["b"]) == {"b": [210, 6, 219, 17]}
+    # more glyphs lined up than letters missing: none is trusted
+    assert letter_slots(leaves + [[210, 205, 219, 217], [410, 205, 419, 217]], read, ["b"]) == {}
+    assert letter_slots(leaves, {"a": read["a"]}, ["b"]) == {}  # one letter read: no size, no rows to go by
+    # a read that lines up with no other letter is a character of a word, not a panel letter
+    assert set(_aligned_letters({**read, "e": [300, 100, 309, 111]})) == {"a", "c", "d"}
+    assert _aligned_letters({"a": read["a"], "e": [300, 100, 309, 111]}) == {"a": read["a"], "e": [300, 100, 309, 111]}
+
+
 def test_figure_devset_scores_match_one_to_one():
     from mednarratives.articles.figure_devset import DevFigure, match, score_letters, score_panels
     truth = [[0, 0, 100, 100], [110, 0, 210, 100]]

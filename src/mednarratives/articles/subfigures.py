@@ -543,9 +543,10 @@ def _split_by_anchors(leaf: list[int], anchors: Sequence[Sequence[int]], band: f
 def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[str, Sequence[int]],
                          small: float, grow: float = 1.6) -> list[list[int]]:
     """Every panel letter found: each leaf joins the letter it holds or, else, the nearest letter above-left of
-    its centre (panels are labelled at their top-left); leaves no letter claims stay panels when large, else
-    join the nearest panel when that does not swell it by more than `grow` (legends, colour bars, headers),
-    and are dropped otherwise (a legend or title shared by several panels)."""
+    its centre (city-block distance between top-left corners: panels are labelled at their top-left); leaves no
+    letter claims stay panels when large, else join the nearest panel when that does not swell it by more than
+    `grow` (legends, colour bars, headers), and are dropped otherwise (a legend or title shared by several
+    panels)."""
     groups: dict[str, list[int]] = {}
     loose: list[list[int]] = []
     for leaf in leaves:
@@ -556,7 +557,7 @@ def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[
             owner = inside[0]
         else:
             above = [k for k, a in anchors.items() if a[0] <= cx and a[1] <= cy]
-            owner = min(above, key=lambda k: np.hypot(leaf[0] - anchors[k][0], leaf[1] - anchors[k][1]),
+            owner = min(above, key=lambda k: abs(leaf[0] - anchors[k][0]) + abs(leaf[1] - anchors[k][1]),
                         default=None)
         if owner is None:
             loose.append(leaf)
