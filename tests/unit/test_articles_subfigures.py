@@ -219,6 +219,27 @@ def test_layout_leaves_cut_along_uniform_lines_of_any_colour():
                    for lf in leaves)
 
 
+def test_layout_leaves_cut_one_pixel_gutters_blurred_by_jpeg_and_shifted_by_a_pixel():
+    import io
+    from mednarratives.articles.figure_devset import DevFigure, score_panels
+    from mednarratives.articles.subfigures import layout_detect, layout_leaves
+    rng = np.random.default_rng(0)
+    coarse = Image.fromarray(rng.integers(30, 200, size=(30, 40)).astype(np.uint8))
+    # grey micrographs filling the figure (no border of their own)
+    a = np.repeat(np.asarray(coarse.resize((400, 300), Image.Resampling.BILINEAR))[:, :, None], 3, axis=2).copy()
+    a[149, :] = 255  # one-pixel white gutters
+    a[:75, 199] = 255
+    a[75:, 200] = 255  # the column gutter jogs one pixel to the right half-way down the upper row
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, "JPEG", quality=90)
+    img = Image.open(buf).convert("RGB")
+    truth = [[0, 0, 199, 149], [201, 0, 400, 149], [0, 150, 200, 300], [201, 150, 400, 300]]
+    assert len(layout_leaves(img, thin_share=1.01)) == 3  # a straight uniform column only: the jog hides it
+    assert len(layout_leaves(img)) == 4
+    got, _ = layout_detect(img, ())  # no caption letters: the large blocks are the panels
+    assert score_panels({"f": got}, [DevFigure("f", img, truth, [None] * 4)])["found"] == 4
+
+
 def test_layout_panels_regroup_leaves_to_the_caption_count_and_letters():
     from mednarratives.articles.subfigures import layout_leaves, layout_panels
     from mednarratives.articles.figure_devset import DevFigure, score_panels
