@@ -137,7 +137,7 @@ rule articles_subfigures:
         ledger="results/ledger/articles_subfigures/{shard}.jsonl",
     params:
         **pick("articles/subfigures", "imgsz", "conf", "iou", "crop_scale", "refine", "grid_similarity",
-               "layout_small"),
+               "layout_small", "layout_tol", "layout_thin"),
         ocr=cfg("articles/pairing/ocr"),
     log:
         "logs/articles/subfigures/{shard}.log",

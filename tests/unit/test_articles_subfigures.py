@@ -219,6 +219,27 @@ def test_layout_leaves_cut_along_uniform_lines_of_any_colour():
                    for lf in leaves)
 
 
+def test_layout_leaves_cut_one_pixel_gutters_blurred_by_jpeg_and_shifted_by_a_pixel():
+    import io
+    from mednarratives.articles.figure_devset import DevFigure, score_panels
+    from mednarratives.articles.subfigures import layout_detect, layout_leaves
+    rng = np.random.default_rng(0)
+    coarse = Image.fromarray(rng.integers(30, 200, size=(30, 40)).astype(np.uint8))
+    # grey micrographs filling the figure (no border of their own)
+    a = np.repeat(np.asarray(coarse.resize((400, 300), Image.Resampling.BILINEAR))[:, :, None], 3, axis=2).copy()
+    a[149, :] = 255  # one-pixel white gutters
+    a[:75, 199] = 255
+    a[75:, 200] = 255  # the column gutter jogs one pixel to the right half-way down the upper row
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, "JPEG", quality=90)
+    img = Image.open(buf).convert("RGB")
+    truth = [[0, 0, 199, 149], [201, 0, 400, 149], [0, 150, 200, 300], [201, 150, 400, 300]]
+    assert len(layout_leaves(img, thin_share=1.01)) == 3  # a straight uniform column only: the jog hides it
+    assert len(layout_leaves(img)) == 4
+    got, _ = layout_detect(img, ())  # no caption letters: the large blocks are the panels
+    assert score_panels({"f": got}, [DevFigure("f", img, truth, [None] * 4)])["found"] == 4
+
+
 def test_layout_panels_regroup_leaves_to_the_caption_count_and_letters():
     from mednarratives.articles.subfigures import layout_leaves, layout_panels
     from mednarratives.articles.figure_devset import DevFigure, score_panels
@@ -234,6 +255,24 @@ def test_layout_panels_regroup_leaves_to_the_caption_count_and_letters():
     got = layout_panels(img, anchors, layout_leaves(img), n_panels=4)
     assert score_panels({"f": got}, [DevFigure("f", img, truth, list("ABCD"))])["found"] == 4
     assert layout_panels(Image.new("RGB", (50, 50), "white"), {}, n_panels=2) == []
+
+
+def test_letter_slots_place_unread_letters_at_lone_glyphs_lined_up_with_the_read_ones():
+    from mednarratives.articles.subfigures import _aligned_letters, letter_slots
+    read = {"a": [10, 5, 20, 17], "c": [410, 5, 420, 17], "d": [10, 205, 19, 217]}
+    leaves = [[10, 5, 20, 17], [410, 5, 420, 17], [10, 205, 19, 217],
+              [210, 6, 219, 17],                         # B: a lone glyph on the letters' row, not read
+              [25, 20, 200, 190], [225, 20, 400, 190],   # panel contents
+              [300, 100, 309, 111], [311, 100, 320, 111],  # a word inside a panel: glyphs side by side
+              [250, 6, 259, 17], [261, 6, 270, 17],      # a title word on the letters' row
+              [230, 195, 236, 199]]                      # a speck, not a glyph of the letters' size
+    assert letter_slots(leaves, read, ["b"]) == {"b": [210, 6, 219, 17]}
+    # more glyphs lined up than letters missing: none is trusted
+    assert letter_slots(leaves + [[210, 205, 219, 217], [410, 205, 419, 217]], read, ["b"]) == {}
+    assert letter_slots(leaves, {"a": read["a"]}, ["b"]) == {}  # one letter read: no size, no rows to go by
+    # a read that lines up with no other letter is a character of a word, not a panel letter
+    assert set(_aligned_letters({**read, "e": [300, 100, 309, 111]})) == {"a", "c", "d"}
+    assert _aligned_letters({"a": read["a"], "e": [300, 100, 309, 111]}) == {"a": read["a"], "e": [300, 100, 309, 111]}
 
 
 def test_figure_devset_scores_match_one_to_one():

@@ -265,7 +265,8 @@ def subfigures_shard(parsed: str | os.PathLike, filtered: str | os.PathLike, wei
                      imgsz: int = SUBFIGURES["imgsz"], conf: float = SUBFIGURES["conf"], iou: float = SUBFIGURES["iou"],
                      crop_scale: float = SUBFIGURES["crop_scale"], ocr: str = PAIRING["ocr"], batch_figures: int = 32,
                      refine: str = SUBFIGURES["refine"], grid_similarity: float = SUBFIGURES["grid_similarity"],
-                     layout_small: float = SUBFIGURES["layout_small"]) -> None:
+                     layout_small: float = SUBFIGURES["layout_small"], layout_tol: int = SUBFIGURES["layout_tol"],
+                     layout_thin: float = SUBFIGURES["layout_thin"]) -> None:
     from mednarratives.articles import labels as label_ocr
     from mednarratives.articles.subfigures import Detector, crop
 
@@ -273,7 +274,8 @@ def subfigures_shard(parsed: str | os.PathLike, filtered: str | os.PathLike, wei
     keep = {(r["article_id"], r["figure_id"]) for r in read_jsonl(filtered) if r.get("keep")}
     figs = [r for r in read_jsonl(parsed) if (r["article_id"], r["figure_id"]) in keep]
     detector = Detector(weights, imgsz=imgsz, conf=conf, iou=iou, refine=refine, grid_similarity=grid_similarity,
-                        layout_small=layout_small)
+                        layout_small=layout_small, layout_tol=layout_tol,
+                        layout_thin=layout_thin)
     crops_dir = Path(crops_dir)
     if crops_dir.exists():
         shutil.rmtree(crops_dir)

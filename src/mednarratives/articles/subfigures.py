@@ -398,23 +398,32 @@ class Detector:
 
     def __init__(self, weights: str | os.PathLike, imgsz: int = CONFIG["imgsz"], conf: float = CONFIG["conf"],
                  iou: float = CONFIG["iou"], device: str = "cpu", refine: str = CONFIG["refine"],
-                 grid_similarity: float = CONFIG["grid_similarity"], layout_small: float = CONFIG["layout_small"]):
+                 grid_similarity: float = CONFIG["grid_similarity"], layout_small: float = CONFIG["layout_small"],
+                 layout_tol: int = CONFIG["layout_tol"], layout_thin: float = CONFIG["layout_thin"]):
         YOLO = _yolo()
         self.weights, self.imgsz, self.conf, self.iou, self.device = str(weights), imgsz, conf, iou, device
         self.refine, self.grid_similarity, self.small = refine, grid_similarity, layout_small
+        self.tol, self.thin = layout_tol, layout_thin
         self.model = YOLO(self.weights)
         self.sha256 = file_digest(weights)
 
     def detect(self, image: Image.Image, caption_labels: Sequence[str] = ()) -> list[tuple[list[int], float]]:
-        """Panels of one figure. With refine `layout` and a caption naming two or more panels
+        """Panels of one figure. With refine `layout` and a caption naming fewer than two panels, the layout's
+        large blocks (layout_detect without labels) replace the detections where they are more and agree with
+        them (refine_with_xycut). With refine `layout` and a caption naming two or more panels
         (`caption_labels`) that the detector does not find as many of, or whose letters are all read, the layout
         analysis (layout_detect) gives the boxes where it finds two or more panels, each scored by the detection it overlaps (IoU >= 0.5) or
         by half the lowest detection score; the panel letters it reads put the panels in letter_order."""
         boxes = self._detect(image)
         keys = sorted({k for k in (str(x).strip().strip("()[].,:").lower() for x in caption_labels) if k})
-        if self.refine != "layout" or len(keys) < 2:
-            return boxes  # nothing to check the detector against
-        panels, anchors = layout_detect(image, keys, small=self.small)
+        if self.refine != "layout":
+            return boxes
+        if len(keys) < 2:  # no count to go by: the layout's blocks where they agree with the detector
+            blocks, _ = layout_detect(image, (), small=self.small, tol=self.tol, thin=self.thin)
+            if len(blocks) > len(boxes):
+                boxes, _ = refine_with_xycut(boxes, blocks, grid=self.grid_similarity)
+            return boxes
+        panels, anchors = layout_detect(image, keys, small=self.small, tol=self.tol, thin=self.thin)
         W, H = image.size
         # every panel built around its letter, none of them only a letter (a letter read elsewhere than its panel)
         lettered = len(panels) == len(anchors) == len(keys) and min(map(_area, panels)) >= self.small * W * H
@@ -444,7 +453,7 @@ class Detector:
     def provenance(self) -> dict:
         return {"name": "ultralytics-yolo", "weights": self.weights, "sha256": self.sha256, "imgsz": self.imgsz,
                 "conf": self.conf, "iou": self.iou, "refine": self.refine, "grid_similarity": self.grid_similarity,
-                "layout_small": self.small}
+                "layout_small": self.small, "layout_tol": self.tol, "layout_thin": self.thin}
 
 
 def crop(image: Image.Image, box: Sequence[int], scale: float = CONFIG["crop_scale"]) -> Image.Image:
@@ -464,11 +473,12 @@ def crop(image: Image.Image, box: Sequence[int], scale: float = CONFIG["crop_sca
 # around the large leaves.
 
 
-def layout_leaves(image: Image.Image, tol: int = 40, min_gap: int | None = None,
-                  max_depth: int = 24) -> list[list[int]]:
+def layout_leaves(image: Image.Image, tol: int = CONFIG["layout_tol"], min_gap: int | None = None,
+                  max_depth: int = 24, thin_share: float = CONFIG["layout_thin"]) -> list[list[int]]:
     """Recursive X-Y cut along full-length runs of uniform rows / columns of a background colour (every pixel of
     the line within `tol` of the line's median colour, that is white or the colour of the figure's border, e.g.
-    white gutters between electron micrographs that fill the border): the layout's smallest blocks
+    white gutters between electron micrographs that fill the border), and, across large blocks, along the thin
+    gutters that JPEG blurred or that jog by a pixel (`thin_share`, see thin()): the layout's smallest blocks
     [x0, y0, x1, y1], content-tight. Blocks of one non-background colour (legend swatches, header bars) stay."""
     rgb = np.asarray(image.convert("RGB")).astype(np.int16)
     H, W = rgb.shape[:2]
@@ -483,11 +493,26 @@ def layout_leaves(image: Image.Image, tol: int = 40, min_gap: int | None = None,
         is_bg = np.abs(med - backgrounds[None]).max(axis=2).min(axis=1) <= tol
         return (np.abs(lines - med).max(axis=2) <= tol).all(axis=1) & is_bg
 
+    is_bg = np.abs(rgb[:, :, None, :] - backgrounds).max(3).min(2) <= tol
+
+    def thin(m: np.ndarray) -> np.ndarray:
+        """Per row of the background mask m: a gutter one or two pixels wide that JPEG blurred or that shifts by
+        a pixel along its length (each of its pixels, or a neighbour across the line, is background; most of
+        its own are), at least `big` from the block's ends (so no letter or word is cut)."""
+        near = m.copy()
+        near[1:] |= m[:-1]
+        near[:-1] |= m[1:]
+        out = near.all(axis=1) & (m.mean(axis=1) >= thin_share)
+        out[:int(big)] = False
+        out[max(0, len(out) - int(big)):] = False
+        return out
+
     def stretches(x0: int, y0: int, x1: int, y1: int) -> tuple[list, list]:
         # a one-pixel line of one colour across a large block is a gutter; across a small one, a text gap
-        sub = rgb[y0:y1, x0:x1]
-        return (_runs(uniform(sub, 0), 1 if x1 - x0 >= big else gap),
-                _runs(uniform(sub, 1), 1 if y1 - y0 >= big else gap))
+        sub, m = rgb[y0:y1, x0:x1], is_bg[y0:y1, x0:x1]
+        rows = uniform(sub, 0) | (thin(m) if x1 - x0 >= big else False)
+        cols = uniform(sub, 1) | (thin(m.T) if y1 - y0 >= big else False)
+        return _runs(rows, 1 if x1 - x0 >= big else gap), _runs(cols, 1 if y1 - y0 >= big else gap)
 
     def blank(x0: int, y0: int, x1: int, y1: int) -> list[int] | None:
         """One colour (or a gradient) throughout: background, unless its colour is no background's (a legend
@@ -542,9 +567,10 @@ def _split_by_anchors(leaf: list[int], anchors: Sequence[Sequence[int]], band: f
 def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[str, Sequence[int]],
                          small: float, grow: float = 1.6) -> list[list[int]]:
     """Every panel letter found: each leaf joins the letter it holds or, else, the nearest letter above-left of
-    its centre (panels are labelled at their top-left); leaves no letter claims stay panels when large, else
-    join the nearest panel when that does not swell it by more than `grow` (legends, colour bars, headers),
-    and are dropped otherwise (a legend or title shared by several panels)."""
+    its centre (city-block distance between top-left corners: panels are labelled at their top-left); leaves no
+    letter claims stay panels when large, else join the nearest panel when that does not swell it by more than
+    `grow` (legends, colour bars, headers), and are dropped otherwise (a legend or title shared by several
+    panels)."""
     groups: dict[str, list[int]] = {}
     loose: list[list[int]] = []
     for leaf in leaves:
@@ -555,7 +581,7 @@ def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[
             owner = inside[0]
         else:
             above = [k for k, a in anchors.items() if a[0] <= cx and a[1] <= cy]
-            owner = min(above, key=lambda k: np.hypot(leaf[0] - anchors[k][0], leaf[1] - anchors[k][1]),
+            owner = min(above, key=lambda k: abs(leaf[0] - anchors[k][0]) + abs(leaf[1] - anchors[k][1]),
                         default=None)
         if owner is None:
             loose.append(leaf)
@@ -644,20 +670,88 @@ def layout_panels(image: Image.Image, anchors: dict[str, Sequence[int]] | None =
 
 
 def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: int = 1000,
-                  small: float = CONFIG["layout_small"]) -> tuple[list[list[int]], dict[str, list[int]]]:
+                  small: float = CONFIG["layout_small"], tol: int = CONFIG["layout_tol"],
+                  thin: float = CONFIG["layout_thin"]) -> tuple[list[list[int]], dict[str, list[int]]]:
     """(panel boxes, panel letters read: letter -> glyph box) of a figure whose caption names `caption_labels`
-    (as many panels): layout leaves, the panel letters read among them (Tesseract, when installed), then
-    layout_panels; computed on a copy at most `max_side` pixels wide or high, boxes in the figure's pixels."""
+    (as many panels): layout leaves, the panel letters read among them (Tesseract, when installed; reads lined
+    up with no other letter dropped, unread letters placed by letter_slots), then layout_panels; without
+    caption labels, the large leaves with the small ones joined to them. Computed on a copy at most `max_side`
+    pixels wide or high, boxes in the figure's pixels."""
     from mednarratives.articles import labels  # noqa: PLC0415 (labels imports nothing from here; keep it lazy)
     s = min(1.0, max_side / max(image.size))
     copy = image if s == 1.0 else image.resize((round(image.size[0] * s), round(image.size[1] * s)),
                                                Image.Resampling.LANCZOS)
-    leaves = layout_leaves(copy)
+    leaves = layout_leaves(copy, tol=tol, thin_share=thin)
     letters = [k for k in caption_labels if len(k) == 1 and k.isalpha()]
     anchors = labels.find_anchors(copy, leaves, letters) if len(letters) >= 2 and labels.available() else {}
-    panels = layout_panels(copy, anchors, leaves, n_panels=len(caption_labels), small=small)
+    if 2 <= len(anchors) < len(letters) == len(caption_labels):
+        anchors = _aligned_letters(anchors, leaves)
+        anchors = {**anchors, **letter_slots(leaves, anchors, [k for k in letters if k not in anchors])}
+    if caption_labels:
+        panels = layout_panels(copy, anchors, leaves, n_panels=len(caption_labels), small=small)
+    else:  # no count, no letters: the large blocks are the panels, the small ones join them
+        panels = _panels_from_letters(copy.size[0], copy.size[1], leaves, {}, small)
+        panels = panels if len(panels) > 1 else []
     scale = lambda b: [int(round(v / s)) for v in b]  # noqa: E731
     return [scale(p) for p in panels], {k: scale(a) for k, a in anchors.items()}
+
+
+def _lined_up(b: Sequence[int], others: Iterable[Sequence[int]], h: float, rows_only: bool = False) -> bool:
+    """Glyph b shares its top or (unless `rows_only`) its left edge, within h / 2, with one of `others`."""
+    return any(abs(b[1] - a[1]) <= 0.5 * h or (not rows_only and abs(b[0] - a[0]) <= 0.5 * h) for a in others)
+
+
+def _lone_glyphs(leaves: Sequence[Sequence[int]], h: float) -> list[list[int]]:
+    """Leaves that are one glyph `h` high (within a third) standing alone: no glyph-sized leaf beside them on
+    their line (not a character of a word or a number)."""
+    def glyph(b: Sequence[int]) -> bool:
+        bh, bw = b[3] - b[1], b[2] - b[0]
+        return 0.75 * h <= bh <= 1.33 * h and 0.15 * bh <= bw <= 1.6 * bh
+
+    def alone(b: Sequence[int]) -> bool:
+        return not any(o is not b and o[3] - o[1] <= 1.5 * h and min(b[3], o[3]) - max(b[1], o[1]) > 0.5 * h
+                       and max(o[0] - b[2], b[0] - o[2]) < 0.8 * h for o in leaves)
+
+    return [list(b) for b in leaves if glyph(b) and alone(b)]
+
+
+def _letter_height(anchors: dict[str, Sequence[int]]) -> float:
+    return float(np.median([a[3] - a[1] for a in anchors.values()]))
+
+
+def _aligned_letters(anchors: dict[str, Sequence[int]], leaves: Sequence[Sequence[int]] = ()
+                     ) -> dict[str, Sequence[int]]:
+    """Of three or more letters read, those lined up with another one, or with a lone glyph of their size (a
+    letter OCR did not read) that lines up with another one: panel letters sit in rows and columns, a lone
+    read elsewhere is a character of a label or of a word."""
+    if len(anchors) < 3:
+        return anchors
+    h = _letter_height(anchors)
+    lone = [b for b in _lone_glyphs(leaves, h) if not any(_contained(b, a) > 0 for a in anchors.values())]
+    out = {}
+    for k, a in anchors.items():
+        others = [b for j, b in anchors.items() if j != k]
+        if _lined_up(a, others + [g for g in lone if _lined_up(g, others, h)], h):
+            out[k] = a
+    return out
+
+
+def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[int]],
+                 missing: Sequence[str]) -> dict[str, list[int]]:
+    """Where the panel letters that OCR did not read are drawn: lone glyphs of the read letters' height
+    (_lone_glyphs) lined up with a read letter (same top or same left edge; where that finds more glyphs than
+    letters are missing, same top only: tick labels line up under a letter too). At most as many as
+    `missing`, they take those letters in reading order; else {}."""
+    if not missing or len(anchors) < 2:
+        return {}
+    h = _letter_height(anchors)
+    lone = [b for b in _lone_glyphs(leaves, h) if not any(_contained(b, a) > 0 for a in anchors.values())]
+    slots = [b for b in lone if _lined_up(b, anchors.values(), h)]
+    if len(slots) > len(missing):
+        slots = [b for b in slots if _lined_up(b, anchors.values(), h, rows_only=True)]
+    if len(slots) > len(missing):
+        return {}
+    return {k: slots[i] for k, i in zip(sorted(missing), reading_order(slots))}
 
 
 def letter_order(panels: Sequence[Sequence[float]], anchors: dict[str, Sequence[int]],
