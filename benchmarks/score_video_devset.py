@@ -1,8 +1,9 @@
 """Score the video domain filter and the cursor tracker on the real video dev set (devsets/videos).
 
 Domain filter: per clip, key-frames as the filter stage takes them (no query domain: "illustration"
-parameters), the classifier's probabilities, the domain with the largest share relative to its Table 3
-threshold, and that share's category (positive keeps; near_positive and negative drop, as by default). The
+parameters), the classifier's probabilities, the video's domain as the filter picks it (`keyframe_domain`: among
+the domains at their Table 3 threshold the one with the most key-frames, else the largest share relative to its
+threshold), and that share's category (positive keeps; near_positive and negative drop, as by default). The
 duration and speech checks are not applied (the clips are short and most are silent): this scores the
 key-frame decision alone. Bars: non-medical clips rejected >= 90%; medical clips kept with the right domain
 >= 90%. Totals are printed for all clips and per origin (`public`: clips downloaded from public sources,

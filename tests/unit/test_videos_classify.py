@@ -140,3 +140,13 @@ def test_training_sources_leave_the_video_devsets_unseen_images_out():
     assert not [f for f in files if f.startswith(unseen)]
     assert len(sources["ct"]) >= 4 * (1 + len(settings.defaults("videos", "classifier", "demo_data", "ct_windows")))
     assert "histo_cell" not in sources["histopathology"]  # a phase hologram, not a stained section
+
+
+def test_the_jpeg_lossless_grey_b_mode_ultrasound_decodes():
+    """pydicom-data's grey B-mode echo is JPEG lossless: pydicom decodes it only with python-gdcm (requirements)."""
+    sources = C._sources(settings.defaults("videos", "classifier", "demo_data"))
+    bmode = sorted(k for k in sources["ultrasound"] if k.startswith("JPGLosslessP14SV1"))
+    assert len(bmode) == 2  # whole image and the sector alone
+    whole, sector = (sources["ultrasound"][k]() for k in sorted(bmode, key=len))
+    assert whole.shape == (768, 1024, 3) and sector.shape == (500, 760, 3)
+    assert (whole[..., 0] == whole[..., 2]).all() and whole.std() > 20  # grey, and not blank

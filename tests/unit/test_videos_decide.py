@@ -79,6 +79,22 @@ def test_categorize():
     assert D.categorize(0.1, 0.4, 0.5) == "negative"
 
 
+def test_keyframe_domain_takes_the_majority_among_domains_at_their_threshold():
+    t = D.Thresholds.from_config()
+    domains = ["ultrasound", "ct", "mri"]  # listed ultrasound first: no case here is decided by the order
+    us, ct = {"ct": 0.1, "ultrasound": 0.8, "mri": 0.0}, {"ct": 0.7, "ultrasound": 0.2, "mri": 0.0}
+    # 2 of 3 key-frames ultrasound (>= its 40%), 1 CT (>= its 10%): both positive, the majority wins
+    assert D.keyframe_domain([us, ct, us], domains, t, 0.5)[0] == "ultrasound"
+    # as many CT as ultrasound key-frames: the larger share relative to its threshold
+    assert D.keyframe_domain([us, ct], domains, t, 0.5)[0] == "ct"
+    # ultrasound below its threshold (1 of 4 < 40%): CT at its threshold outranks it
+    none = {"ct": 0.0, "ultrasound": 0.0, "mri": 0.0}
+    assert D.keyframe_domain([us, ct, none, none], domains, t, 0.5)[0] == "ct"
+    # none positive: the largest share relative to its threshold (CT 1/20 = half its 10%, ultrasound 3/20 < half)
+    assert D.keyframe_domain([ct] + [us] * 3 + [none] * 16, domains, t, 0.5)[0] == "ct"
+    assert D.keyframe_domain([us, ct, us], domains, t, 0.5, hint="ct")[0] == "ct"
+
+
 def test_cosine_and_streak():
     rng = np.random.default_rng(0)
     a = rng.integers(0, 255, (16, 16)).astype(np.uint8)

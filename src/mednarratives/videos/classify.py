@@ -583,14 +583,18 @@ def compose_frame(src: Image.Image, rng: random.Random, render: Mapping[str, Any
 
 
 # Real images for the classifier only (not drawn in demo videos): more CT and ultrasound than the catalogue,
-# (domain, file, frame, crop box or None); the box of US1_UNCR is its linear-probe B-mode strip without the text.
+# (domain, file, frame, crop box or None); the box of US1_UNCR is its linear-probe B-mode strip without the text,
+# JPGLosslessP14SV1 is pydicom-data's one grey B-mode image (a sector echo, JPEG lossless: decoded by python-gdcm),
+# whole and its sector without the read-outs.
 # Kept apart from the video dev set's unseen sources (devsets/videos/README.md: eCT_Supplemental.dcm,
 # gdcm-US-ALOKA-16.dcm, examples_palette.dcm, color3d_jpeg_baseline.dcm).
 CLASSIFIER_EXTRA = (("ct", "J2K_pixelrep_mismatch.dcm", 0, None), ("ct", "explicit_VR-UN.dcm", 0, None),
                     ("ultrasound", "examples_ybr_color.dcm", 10, None),
                     ("ultrasound", "examples_ybr_color.dcm", 20, None),
                     ("ultrasound", "examples_rgb_color.dcm", 0, None),
-                    ("ultrasound", "US1_UNCR.dcm", 0, (50, 105, 495, 268)))
+                    ("ultrasound", "US1_UNCR.dcm", 0, (50, 105, 495, 268)),
+                    ("ultrasound", "JPGLosslessP14SV1_1s_1f_8b.dcm", 0, None),
+                    ("ultrasound", "JPGLosslessP14SV1_1s_1f_8b.dcm", 0, (140, 160, 900, 660)))
 
 
 # Catalogued images the classifier does not learn from: skimage's cell.png is a quantitative-phase hologram of a

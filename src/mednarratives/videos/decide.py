@@ -107,9 +107,14 @@ def narrated_seconds(segments: Sequence[Sequence[float]], start: float, end: flo
 def keyframe_domain(probs: Sequence[Mapping[str, float]], domains: Sequence[str], thresholds: Thresholds,
                     classify_threshold: float, hint: str = "") -> tuple[str, dict[str, float]]:
     """(domain, share of key-frames per domain): the hint, else the domain whose share is largest relative to
-    its threshold (ties: the earlier domain)."""
+    its threshold, that relative share capped at 1: among the domains that reach their threshold, the one with
+    the most key-frames (a low threshold, e.g. CT's 10%, says how few frames suffice, not that a minority of
+    CT frames outweighs a majority of ultrasound ones); ties: the larger uncapped relative share, then the
+    earlier domain."""
     shares = {d: sum(p.get(d, 0.0) >= classify_threshold for p in probs) / len(probs) for d in domains}
-    domain = hint or max(domains, key=lambda d: (shares[d] / thresholds.share_for(d), -list(domains).index(d)))
+    relative = {d: shares[d] / thresholds.share_for(d) for d in domains}
+    domain = hint or max(domains, key=lambda d: (min(1.0, relative[d]), shares[d], relative[d],
+                                                 -list(domains).index(d)))
     return domain, shares
 
 
