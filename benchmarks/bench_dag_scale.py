@@ -3,10 +3,11 @@
 For each size, a scratch workflow directory gets a synthetic id list (videos: a local manifest of ids;
 articles: a PMC id list), the sharding checkpoints run for real (they only write shard tables), then the
 dry run of a wrapper Snakefile's target (the narratives of every video shard, the article pairs table) is timed
-with its peak RSS: it plans each video shard's filter, media, ASR, text, frames, traces and align jobs (they run
-per shard on the videos its filter keeps, whatever their number) and each article shard's jobs. Baseline: the
-paper's full scale (738K candidate videos and 5.4M articles in one config) must dry-run in <= 10 s and <= 1 GiB
-(issue 9).
+(wall and CPU seconds) with its peak RSS: it plans each video shard's filter (+ media), ASR, text, frames and
+traces + align jobs (they run per shard on the videos its filter keeps, whatever their number) and each article
+shard's jobs. Goal: the paper's full scale (738K candidate videos and 5.4M articles in one config, shards of 2000
+and 10000) dry-runs in <= 5 s and <= 512 MiB (issue 19; issue 9 had 10 s, 1 GiB). On a shared machine read the
+CPU seconds: the wall time is mostly the other processes'.
 
     python benchmarks/bench_dag_scale.py                 # 1K, 10K, 100K videos; 1M articles
     python benchmarks/bench_dag_scale.py --full          # adds 738K videos, 5.4M articles, and both together
@@ -27,7 +28,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 ENTRIES = ("Snakefile", "config", "rules", "scripts", "resources", "envs", "profiles")
-GOAL_S, GOAL_MIB = 10.0, 1024.0
+GOAL_S, GOAL_MIB = 5.0, 512.0
 
 
 def workflow_dir(root: Path) -> Path:
@@ -37,18 +38,26 @@ def workflow_dir(root: Path) -> Path:
     return root
 
 
-def snakemake(wd: Path, *args: str) -> tuple[float, float]:
-    """Run snakemake in a child; (wall seconds, peak RSS MiB of that child)."""
+# Linux carries a process's peak RSS over fork and exec, so a child of this process (which held the id lists)
+# would report at least this process's peak: snakemake runs as the child of a small launcher, which reports it.
+LAUNCHER = """import resource, subprocess, sys
+rc = subprocess.call(sys.argv[1:])
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"\\nLAUNCHER {rc} {usage.ru_utime + usage.ru_stime} {usage.ru_maxrss}")
+"""
+
+
+def snakemake(wd: Path, *args: str) -> tuple[float, float, float]:
+    """Run snakemake in a grandchild; (wall seconds, CPU seconds, peak RSS MiB) of that process."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--nolock", *args], cwd=wd,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run([sys.executable, "-c", LAUNCHER, sys.executable, "-m", "snakemake", "--nolock", *args],
+                          cwd=wd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
+    out, _, report = proc.stdout.rpartition("\nLAUNCHER ")
+    rc, cpu, maxrss_kib = report.split()
+    if int(rc):
         raise SystemExit(f"snakemake {' '.join(args)} failed:\n{out[-5000:]}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, float(cpu), int(maxrss_kib) / 1024
 
 
 WRAPPER = """include: "Snakefile"
@@ -104,11 +113,11 @@ def run_case(sizes: dict[str, tuple[int, int]], scratch: Path) -> dict:
     (wd / "bench_config.yaml").write_text(yaml.safe_dump(config))
     (wd / "bench.smk").write_text(WRAPPER.format(inputs="".join(f"        {t},\n" for t in targets)))
     cfg = ["--configfile", "bench_config.yaml"]
-    t_ckpt, _ = snakemake(wd, *checkpoints, "--cores", "1", *cfg)
-    wall, mib = snakemake(wd, "-s", "bench.smk", "bench", "-n", *cfg, "--quiet", "rules")
+    t_ckpt, _, _ = snakemake(wd, *checkpoints, "--cores", "1", *cfg)
+    wall, cpu, mib = snakemake(wd, "-s", "bench.smk", "bench", "-n", *cfg, "--quiet", "rules")
     return {"videos": sizes.get("videos", (0, 1))[0], "articles": sizes.get("articles", (0, 1))[0],
             "shards": sum(-(-n // shard) for n, shard in sizes.values()), "checkpoint_s": t_ckpt, "dry_run_s": wall,
-            "peak_mib": mib}
+            "dry_run_cpu_s": cpu, "peak_mib": mib}
 
 
 def main() -> None:
@@ -124,11 +133,12 @@ def main() -> None:
         rows = [run_case({"videos": (v, args.video_shard), "articles": (a, args.article_shard)}, Path(tmp))
                 for v, a in plan]
     print(f"shards: {args.video_shard} videos, {args.article_shard} articles")
-    print(f"{'videos':>8} {'articles':>9} {'shards':>7} {'checkpoints s':>13} {'dry-run s':>10} {'peak MiB':>9} "
-          f"{'vs goal (10 s, 1 GiB)':>22}")
+    print(f"{'videos':>8} {'articles':>9} {'shards':>7} {'checkpoints s':>13} {'dry-run s':>10} {'CPU s':>6} "
+          f"{'peak MiB':>9} {'vs goal (5 s, 512 MiB)':>22}")
     for r in rows:
         print(f"{r['videos']:>8} {r['articles']:>9} {r['shards']:>7} {r['checkpoint_s']:>13.1f} {r['dry_run_s']:>10.1f} "
-              f"{r['peak_mib']:>9.0f} {r['dry_run_s'] / GOAL_S:>9.2f}x {r['peak_mib'] / GOAL_MIB:>9.2f}x")
+              f"{r['dry_run_cpu_s']:>6.1f} {r['peak_mib']:>9.0f} {r['dry_run_s'] / GOAL_S:>9.2f}x "
+              f"{r['peak_mib'] / GOAL_MIB:>9.2f}x")
 
 
 if __name__ == "__main__":

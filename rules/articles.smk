@@ -1,5 +1,5 @@
 # Stage articles (mednarratives.articles; paper 3.2, appendix 8): PubMed Central articles -> manifest in shards
-# (checkpoint) -> parse -> medical filter -> sub-figures (YOLO, crops x4, label OCR) -> pairs (samples);
+# (checkpoint) -> parse -> medical filter + sub-figures (YOLO, crops x4, label OCR) -> pairs (samples);
 # sub-figure detector training; demo and caption dev-set scoring. Records: docs/data_contract.md.
 import glob
 
@@ -53,30 +53,6 @@ rule articles_parse:
         "../scripts/articles_parse.py"
 
 
-rule articles_filter:
-    input:
-        parsed="results/articles/parsed/{shard}.jsonl",
-        keywords=cfg("articles/filter/keywords"),
-        classifier=articles_classifier(),
-    output:
-        filtered="results/articles/filter/{shard}.jsonl",
-        ledger="results/ledger/articles_filter/{shard}.jsonl",
-    params:
-        classifier=cfg("articles/filter/classifier"),
-        loader=cfg("articles/filter/classifier_loader"),
-        threshold=cfg("articles/filter/threshold"),
-    log:
-        "logs/articles/filter/{shard}.log",
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=30,
-    conda:
-        "../envs/articles.yaml"
-    script:
-        "../scripts/articles_filter.py"
-
-
 rule articles_subfigure_data:
     input:
         annotations=cfg("articles/subfigures/train/annotations"),
@@ -126,16 +102,25 @@ rule articles_subfigure_train:
         "../scripts/articles_subfigure_train.py"
 
 
+# The medical filter and the sub-figures of its figures in one job per shard (two jobs were one more per shard to
+# plan: the DAG of the paper's scale has 540 article shards). A changed filter key redoes the sub-figures anyway;
+# a changed sub-figure key also redoes the filter, a small share of the job (YOLO is the rest).
 rule articles_subfigures:
     input:
         parsed="results/articles/parsed/{shard}.jsonl",
-        filtered="results/articles/filter/{shard}.jsonl",
+        keywords=cfg("articles/filter/keywords"),
+        classifier=articles_classifier(),
         weights=subfigure_weights(),
     output:
+        filtered="results/articles/filter/{shard}.jsonl",
+        filter_ledger="results/ledger/articles_filter/{shard}.jsonl",
         subfigures="results/articles/subfigures/{shard}.jsonl",
         crops=directory("results/articles/subfigures/{shard}"),
         ledger="results/ledger/articles_subfigures/{shard}.jsonl",
     params:
+        classifier=cfg("articles/filter/classifier"),
+        loader=cfg("articles/filter/classifier_loader"),
+        threshold=cfg("articles/filter/threshold"),
         **pick("articles/subfigures", "imgsz", "conf", "iou", "crop_scale", "refine", "grid_similarity",
                "layout_small", "layout_tol", "layout_thin"),
         ocr=cfg("articles/pairing/ocr"),
@@ -146,7 +131,7 @@ rule articles_subfigures:
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=2 * 60,
+        runtime=2 * 60 + 30,  # + the filter (30 min was its own job's limit)
     conda:
         "../envs/articles.yaml"
     script:

@@ -20,8 +20,15 @@ wildcard_constraints:
 
 
 def cfg(dpath):
-    """The config value at `dpath`, e.g. cfg("videos/source/kind")."""
-    return lookup(dpath=dpath, within=config)
+    """The config value at `dpath`, e.g. cfg("videos/source/kind"). A plain walk: Snakemake's lookup(dpath=...)
+    costs ~2 ms a call (dpath's glob matching), a third of a second over the rule files' ~140 look-ups."""
+    value = config
+    for key in dpath.split("/"):
+        try:
+            value = value[key]
+        except (KeyError, TypeError):
+            raise LookupError(f"config has no {dpath!r} (at {key!r})") from None
+    return value
 
 
 def pick(dpath, *keys):

@@ -1,26 +1,6 @@
 # Stage traces (mednarratives.traces; paper 3.3): the frames' raw cursor points -> trace segments and
-# per-utterance pointing boxes; one job per video shard. Records: docs/data_contract.md.
-
-
-rule traces_video:
-    input:
-        frames="results/frames/{shard}.jsonl",
-        points="results/frames/{shard}.points.jsonl",
-        text="results/text/{shard}.jsonl",  # utterance times: per-utterance boxes
-    output:
-        traces="results/traces/{shard}.jsonl",
-    params:
-        traces=pick("traces", "max_gap_s", "max_jump_px", "cluster_eps_px", "min_utterance_points"),
-    log:
-        "logs/traces/{shard}.log",
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=30,
-    conda:
-        "../envs/frames.yaml"
-    script:
-        "../scripts/traces_video.py"
+# per-utterance pointing boxes, made per video shard by align_video (rules/align.smk) before the samples that
+# use them. Records: docs/data_contract.md.
 
 
 rule traces_score:

@@ -1,7 +1,7 @@
 # Stage videos (mednarratives.videos; paper 3.2.1-3.2.2, appendix 7.1-7.3): manifest shards (checkpoint) ->
 # per-shard filter (duration, speech, key-frames + domain classifiers, Table 3 thresholds, narrative check)
-# -> per shard, the media of its kept videos (youtube: full-resolution download; demo, local: a symlink), which
-# the per-shard speech and frames stages read; kept.tsv lists every kept video. Records: docs/data_contract.md.
+# and, in the same job, the media of its kept videos (youtube: full-resolution download; demo, local: a symlink),
+# which the per-shard speech and frames stages read; kept.tsv lists every kept video. Records: docs/data_contract.md.
 
 
 checkpoint videos_manifest:
@@ -74,6 +74,9 @@ rule videos_domain_train:
         "../scripts/videos_domain_train.py"
 
 
+# One job per shard for the filter and the kept videos' media (two jobs were one more per shard to plan: the DAG of
+# the paper's scale has ~370 video shards). The media step's keys (kind, download) are filter keys, so any change
+# that reruns it reruns the filter anyway; a failed download is a ledger row, not a failed job.
 rule videos_filter:
     input:
         manifest="results/videos/manifest/{shard}.tsv",
@@ -82,8 +85,10 @@ rule videos_filter:
         records="results/videos/filter/{shard}.jsonl",
         ledger="results/ledger/videos_filter/{shard}.jsonl",
         # youtube: the low-resolution downloads the filter decides on (demo, local: empty); the kept videos are
-        # downloaded again at full resolution by videos_full, so these go when the job is done
+        # downloaded again at full resolution into media, so these go when the job is done
         lowres=temp(directory("results/videos/lowres/{shard}")),
+        media=directory("results/videos/full/{shard}"),
+        media_ledger="results/ledger/videos_full/{shard}.jsonl",
     params:
         kind=cfg("videos/source/kind"),
         keyframes=cfg("videos/keyframes"),
@@ -102,7 +107,7 @@ rule videos_filter:
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=12 * 60,
+        runtime=24 * 60 if is_youtube() else 12 * 60,  # youtube: + the kept videos' full-resolution downloads
     conda:
         "../envs/videos.yaml"
     script:
@@ -124,28 +129,6 @@ rule videos_kept:
         "../envs/videos.yaml"
     script:
         "../scripts/videos_kept.py"
-
-
-rule videos_full:
-    input:
-        records="results/videos/filter/{shard}.jsonl",
-        manifest="results/videos/manifest/{shard}.tsv",
-    output:
-        media=directory("results/videos/full/{shard}"),
-        ledger="results/ledger/videos_full/{shard}.jsonl",
-    params:
-        kind=cfg("videos/source/kind"),
-        download=cfg("videos/download") if is_youtube() else {},  # yt-dlp options: only youtube downloads
-    log:
-        "logs/videos/full/{shard}.log",
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=12 * 60 if is_youtube() else 10,  # youtube: full-resolution downloads
-    conda:
-        "../envs/videos.yaml"
-    script:
-        "../scripts/videos_full.py"
 
 
 rule videos_score:

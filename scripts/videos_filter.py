@@ -3,7 +3,7 @@ import os
 from mednarratives.smk import logged
 from mednarratives.videos.classify import load_classifier
 from mednarratives.videos.decide import FilterConfig, Thresholds, filter_shard
-from mednarratives.videos.manifest import make_media_for
+from mednarratives.videos.manifest import make_media_for, shard_media
 
 with logged(snakemake.log[0]) as log:
     import torch
@@ -22,3 +22,6 @@ with logged(snakemake.log[0]) as log:
     recs = filter_shard(snakemake.input.manifest, snakemake.output.records, snakemake.output.ledger, clf, cfg,
                         make_media_for(p.kind, snakemake.output.lowres, p.download))
     log.info("%d videos, %d kept", len(recs), sum(r["decision"] in ("positive", "near_positive") for r in recs))
+    media = shard_media(snakemake.output.records, snakemake.input.manifest, snakemake.output.media,
+                        snakemake.output.media_ledger, p.kind, p.download)
+    log.info("%d media files", len(media))

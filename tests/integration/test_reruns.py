@@ -12,7 +12,7 @@ from test_workflow import dry_run_with, planned_jobs
 
 DATASET_ON = {"dataset_assemble", "dataset_gallery", "benchmark_demo_registry", "models_genmedclip",
               "benchmark_tables", "ledger_check", "all"}
-AFTER_FRAMES = {"traces_video", "align_video", "traces_score"} | DATASET_ON
+AFTER_FRAMES = {"align_video", "traces_score"} | DATASET_ON  # align_video makes the traces, then the samples
 AFTER_SPEECH = {"text_video", "speech_score"} | AFTER_FRAMES
 
 

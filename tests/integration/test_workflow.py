@@ -52,7 +52,7 @@ def test_dry_run_after_the_checkpoints_lists_the_whole_pipeline(demo_run):
     assert set(jobs) == set(downstream) | {"all"}
     shards = list((demo_run / "results/videos/manifest").glob("s*.tsv"))
     assert len(shards) >= 2  # the demo config shards the videos, so the per-shard plumbing is exercised
-    for rule in ("videos_full", "speech_asr", "text_video", "frames_video", "traces_video", "align_video"):
+    for rule in ("speech_asr", "text_video", "frames_video", "align_video"):
         assert jobs[rule] == len(shards)  # one job per shard, not per video
 
 
@@ -67,8 +67,8 @@ def dry_run_with(workdir, tmp_path, override: dict) -> dict[str, int]:
 def test_a_config_change_reruns_only_the_rules_that_use_it(demo_run, tmp_path):
     """params are a rerun trigger: a changed value plans the rules that use it and what depends on them, only."""
     assert set(dry_run_with(demo_run, tmp_path, {"align": {"lead_s": 1.5}})) == {
-        "align_video", "dataset_assemble", "dataset_gallery", "benchmark_demo_registry", "models_genmedclip",
-        "benchmark_tables", "ledger_check", "all"}
+        "align_video", "traces_score", "dataset_assemble", "dataset_gallery", "benchmark_demo_registry",
+        "models_genmedclip", "benchmark_tables", "ledger_check", "all"}
     assert set(dry_run_with(demo_run, tmp_path, {"benchmark": {"seed": 1}})) == {"benchmark_tables", "all"}
 
 
