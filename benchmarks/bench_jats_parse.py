@@ -122,6 +122,9 @@ def bench(files: list[str], work: dict, rounds: int) -> dict:
 
 # ------------------------------------------------------------------------------------ extraction check
 
+DOI_TRAILER = re.compile(r"DOI:\s*https?://dx\.doi\.org/\S+\s*$")
+
+
 def truth(path: str) -> dict:
     root = etree.parse(path, etree.XMLParser(**SAFE_PARSER_OPTIONS)).getroot()
     out = {}
@@ -131,9 +134,9 @@ def truth(path: str) -> dict:
         hrefs = fig.xpath("./graphic/@xlink:href | ./alternatives/graphic/@xlink:href",
                           namespaces={"xlink": "http://www.w3.org/1999/xlink"})
         cap = fig.find("caption")
-        out[fig.get("id")] = dict(graphic=hrefs[0] if hrefs else None,
-                                  words=collections.Counter(WORD.findall(cap.xpath("string(.)")) if cap is not None
-                                                            else []))
+        # an eLife caption's closing "DOI: http://dx.doi.org/..." line names the figure: no caption text (issue #22)
+        text = DOI_TRAILER.sub("", cap.xpath("string(.)")) if cap is not None else ""
+        out[fig.get("id")] = dict(graphic=hrefs[0] if hrefs else None, words=collections.Counter(WORD.findall(text)))
     return out
 
 
