@@ -1,0 +1,176 @@
+"""The cursor on every frame: followed by its appearance where background subtraction gives no point.
+
+Background subtraction (`frames.cursor.track`) needs a stable picture, so it finds the cursor in stable chunks
+only, and not even there where the cursor merges with a UI change. Every frame where it found the cursor is an
+anchor: the cursor's pixels there (the blob it picked, in Y, U and V) are a template, with the hot spot at a
+known offset. An anchor is followed only once confirmed: the template of the anchor before it matches it
+where it was found, and the two lie apart (or the one before was confirmed). Every other frame (a scroll, a window change, a cine loop, a lost frame inside a chunk) is
+searched for the template of the anchor before it, forwards from the last position found, and for the
+template of the anchor after it, backwards; a match counts when the root-mean-square difference over the
+template's pixels is at most `follow_max_rms` codes, and the better of the two matches wins. The search
+reaches `max_step_px` per frame since the last position found, so a cursor lost for a while is looked for
+further away. Only the cursor's own pixels are compared, so whatever changes around it (a scrolled stack, a
+playing video, a hover highlight, a counter) neither helps nor disturbs the match.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Template:
+    pixels: np.ndarray  # (h, w, 3) float32: Y, U, V over the blob's box
+    mask: np.ndarray    # (h, w, 3) float32: 1 on the cursor's pixels
+    hot: tuple[float, float]  # hot spot relative to the box's top-left pixel
+    count: int          # cursor pixels x channels
+
+
+def yuv(gray: np.ndarray, chroma: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+    """(y1 - y0, x1 - x0, 3) float32 Y, U, V of the box of a frame (chroma: its (h, w / 2) U-over-V planes, as
+    `videos.decode.i420_chroma` gives them; each chroma sample covers 2 x 2 luma pixels)."""
+    half = chroma.shape[0] // 2
+    cy0, cy1, cx0, cx1 = y0 // 2, (y1 + 1) // 2, x0 // 2, (x1 + 1) // 2
+    out = np.empty((y1 - y0, x1 - x0, 3), np.float32)
+    out[..., 0] = gray[y0:y1, x0:x1]
+    for k, plane in enumerate((chroma[:half], chroma[half:]), start=1):
+        up = np.repeat(np.repeat(plane[cy0:cy1, cx0:cx1], 2, axis=0), 2, axis=1)
+        out[..., k] = up[y0 % 2:y0 % 2 + y1 - y0, x0 % 2:x0 % 2 + x1 - x0]
+    return out
+
+
+def template(gray: np.ndarray, chroma: np.ndarray, blob: np.ndarray, x0: int, y0: int,
+             point: tuple[float, float]) -> Template:
+    """The cursor's appearance in a frame: its blob (a boolean box at x0, y0) and hot spot `point`."""
+    h, w = blob.shape
+    mask = np.repeat(blob[..., None], 3, axis=2).astype(np.float32)
+    return Template(yuv(gray, chroma, y0, y0 + h, x0, x0 + w), mask, (point[0] - x0, point[1] - y0), int(mask.sum()))
+
+
+def find(tpl: Template, gray: np.ndarray, chroma: np.ndarray, near: tuple[float, float],
+         reach: float) -> tuple[float, float, float] | None:
+    """(hot spot x, y, rms difference) of the best match of `tpl` whose hot spot lies within `reach` pixels
+    (per axis) of `near`, or None when the template does not fit there."""
+    th, tw = tpl.mask.shape[:2]
+    H, W = gray.shape
+    r = int(np.ceil(reach))
+    ox, oy = int(round(near[0] - tpl.hot[0])), int(round(near[1] - tpl.hot[1]))  # the template's origin there
+    x0, x1 = max(0, ox - r), min(W - tw, ox + r)
+    y0, y1 = max(0, oy - r), min(H - th, oy + r)
+    if x1 < x0 or y1 < y0:
+        return None
+    window = yuv(gray, chroma, y0, y1 + th, x0, x1 + tw)
+    scores = cv2.matchTemplate(window, tpl.pixels, cv2.TM_SQDIFF, mask=tpl.mask)
+    best, _, (bx, by), _ = cv2.minMaxLoc(scores)
+    return x0 + bx + tpl.hot[0], y0 + by + tpl.hot[1], float(np.sqrt(max(0.0, best) / tpl.count))
+
+
+Frame = tuple[np.ndarray, np.ndarray]  # (luma, chroma planes)
+
+
+@dataclass
+class Anchor:
+    index: int
+    frame: Frame
+    blob: tuple  # (boolean box, x0, y0)
+    point: tuple[float, float]
+    confirmed: bool
+    template: Template | None = None
+
+    def appearance(self) -> Template:
+        if self.template is None:
+            self.template = template(*self.frame, *self.blob, self.point)
+        return self.template
+
+
+class Follower:
+    """Feed every frame in order (`add`), with the cursor found by background subtraction where there is one;
+    `xy` then holds the cursor's hot spot on every frame where it was found or followed.
+
+    Only a confirmed anchor is followed: its predecessor's template matches it where it was found (within
+    1.5 px) and the two lie apart, or the predecessor was confirmed (the same appearance met at two places is
+    the cursor; a UI change or a cine structure picked by mistake rarely repeats itself elsewhere). Frames
+    without a point wait (at most `max_pending` of them; the oldest then keep their forward match) for the
+    next anchor, which follows the cursor back through them once it is confirmed (by the anchor after it,
+    when it is not already)."""
+
+    def __init__(self, max_step_px: float, max_rms: float, max_pending: int):
+        self.max_step_px, self.max_rms, self.max_pending = max_step_px, max_rms, max_pending
+        self.xy: dict[int, tuple[float, float]] = {}
+        self._anchor: Anchor | None = None
+        self._last: tuple[int, tuple[float, float]] | None = None  # (frame, position) last found going forwards
+        self._pending: collections.deque = collections.deque()  # (frame, (luma, chroma), forward match or None)
+        self._held: tuple[Anchor, list] | None = None  # an unconfirmed anchor and the frames before it
+
+    def _match(self, tpl: Template, frame: Frame, index: int, last: tuple[int, tuple[float, float]]):
+        found = find(tpl, *frame, last[1], self.max_step_px * abs(index - last[0]))
+        return found if found is not None and found[2] <= self.max_rms else None
+
+    def _confirms(self, anchor: Anchor) -> bool:
+        previous = self._anchor
+        if previous is None:
+            return False
+        found = find(previous.appearance(), *anchor.frame, anchor.point, 2)
+        if found is None or found[2] > self.max_rms or np.hypot(found[0] - anchor.point[0], found[1] - anchor.point[1]) > 1.5:
+            return False
+        return previous.confirmed or np.hypot(anchor.point[0] - previous.point[0], anchor.point[1] - previous.point[1]) >= 1
+
+    def add(self, index: int, frame: Frame, point: tuple[float, float] | None = None, blob: tuple | None = None) -> None:
+        """Frame `index` (luma, chroma); `point` and `blob` ((boolean box, x0, y0)): the cursor found there."""
+        if point is not None:
+            anchor = Anchor(index, frame, blob, point, False)
+            anchor.confirmed = self._confirms(anchor)
+            if self._held is not None:  # the held anchor is the cursor when this one matches it
+                held, items = self._held
+                self._held = None
+                if anchor.confirmed:
+                    self._backward(held, items)
+                else:
+                    for item in items:
+                        self._commit(item)
+            if self._pending:
+                items = list(self._pending)
+                self._pending.clear()
+                if anchor.confirmed:
+                    self._backward(anchor, items)
+                else:
+                    self._held = (anchor, items)
+            self.xy[index] = point
+            self._anchor, self._last = anchor, (index, point)
+            return
+        found = None
+        if self._anchor is not None and self._anchor.confirmed:
+            found = self._match(self._anchor.appearance(), frame, index, self._last)
+            if found is not None:
+                self._last = (index, found[:2])
+        self._pending.append((index, frame, found))
+        while len(self._pending) > self.max_pending:
+            self._commit(self._pending.popleft())
+
+    def finish(self) -> None:
+        items = (self._held[1] if self._held is not None else []) + list(self._pending)
+        self._held = None
+        self._pending.clear()
+        for item in items:
+            self._commit(item)
+
+    def _commit(self, item) -> None:
+        index, _, found = item
+        if found is not None:
+            self.xy[index] = found[:2]
+
+    def _backward(self, anchor: Anchor, items: list) -> None:
+        """The frames `items` (in order, all before `anchor`) followed back from it; per frame the better of
+        that and the forward match."""
+        last = (anchor.index, anchor.point)
+        for i, frame, forward in reversed(items):
+            back = self._match(anchor.appearance(), frame, i, last)
+            if back is not None:
+                last = (i, back[:2])
+            best = min((m for m in (forward, back) if m is not None), key=lambda m: m[2], default=None)
+            if best is not None:
+                self.xy[i] = best[:2]
