@@ -73,7 +73,8 @@ class TraceParams:
     max_step_px: float  # ... and at most this far per frame from the last cursor position
     lost_frames: int  # after this many frames without a candidate in reach, re-acquire
     disc_radius_px: float  # a round blob of at least this radius is a highlight disc / ring
-    follow_max_rms: float  # frames.follow: a template match counts up to this rms difference (codes)
+    follow_max_rms: float  # frames.follow: a template match counts up to this rms difference (codes) ...
+    follow_templates: int  # ... of the best of the templates of this many recent confirmed anchors
 
 
 def face_mask(shape: tuple[int, int], boxes: Sequence[Sequence[float]], margin: float) -> np.ndarray:

@@ -91,39 +91,57 @@ class Follower:
     """Feed every frame in order (`add`), with the cursor found by background subtraction where there is one;
     `xy` then holds the cursor's hot spot on every frame where it was found or followed.
 
-    Only a confirmed anchor is followed: its predecessor's template matches it where it was found (within
-    1.5 px) and the two lie apart, or the predecessor was confirmed (the same appearance met at two places is
-    the cursor; a UI change or a cine structure picked by mistake rarely repeats itself elsewhere). Frames
-    without a point wait (at most `max_pending` of them; the oldest then keep their forward match) for the
-    next anchor, which follows the cursor back through them once it is confirmed (by the anchor after it,
-    when it is not already)."""
+    Only a confirmed anchor is followed: a template of the cursor matches it where it was found (within 1.5 px),
+    or its predecessor's does and the two lie apart (the same appearance met at two places is the cursor; a UI
+    change or a cine structure picked by mistake rarely repeats itself elsewhere). The templates of the last
+    `templates` confirmed anchors where the cursor had moved are all tried (the cursor's look at the working
+    scale changes with its sub-pixel position), the best match counts. Frames without a point wait (at most
+    `max_pending` of them; the oldest then keep their forward match) for the next anchor, which follows the
+    cursor back through them once it is confirmed (by the anchor after it, when it is not already)."""
 
-    def __init__(self, max_step_px: float, max_rms: float, max_pending: int):
+    def __init__(self, max_step_px: float, max_rms: float, max_pending: int, templates: int):
         self.max_step_px, self.max_rms, self.max_pending = max_step_px, max_rms, max_pending
         self.xy: dict[int, tuple[float, float]] = {}
         self._anchor: Anchor | None = None
+        self._bank: collections.deque = collections.deque(maxlen=templates)  # confirmed anchors, the cursor's looks
         self._last: tuple[int, tuple[float, float]] | None = None  # (frame, position) last found going forwards
         self._pending: collections.deque = collections.deque()  # (frame, (luma, chroma), forward match or None)
         self._held: tuple[Anchor, list] | None = None  # an unconfirmed anchor and the frames before it
 
-    def _match(self, tpl: Template, frame: Frame, index: int, last: tuple[int, tuple[float, float]]):
-        found = find(tpl, *frame, last[1], self.max_step_px * abs(index - last[0]))
-        return found if found is not None and found[2] <= self.max_rms else None
+    def _match(self, frame: Frame, near: tuple[float, float], reach: float):
+        """The best match of the bank's templates within `reach` of `near`, if good enough."""
+        found = [f for a in self._bank if (f := find(a.appearance(), *frame, near, reach)) is not None]
+        best = min(found, key=lambda f: f[2], default=None)
+        return best if best is not None and best[2] <= self.max_rms else None
+
+    def _follow(self, frame: Frame, index: int, last: tuple[int, tuple[float, float]]):
+        return self._match(frame, last[1], self.max_step_px * abs(index - last[0]))
 
     def _confirms(self, anchor: Anchor) -> bool:
+        def at(found) -> bool:
+            return found is not None and np.hypot(found[0] - anchor.point[0], found[1] - anchor.point[1]) <= 1.5
+
+        if at(self._match(anchor.frame, anchor.point, 2)):
+            return True
         previous = self._anchor
-        if previous is None:
+        if previous is None or np.hypot(anchor.point[0] - previous.point[0], anchor.point[1] - previous.point[1]) < 1:
             return False
         found = find(previous.appearance(), *anchor.frame, anchor.point, 2)
-        if found is None or found[2] > self.max_rms or np.hypot(found[0] - anchor.point[0], found[1] - anchor.point[1]) > 1.5:
-            return False
-        return previous.confirmed or np.hypot(anchor.point[0] - previous.point[0], anchor.point[1] - previous.point[1]) >= 1
+        return at(found) and found[2] <= self.max_rms
+
+    def _bank_add(self, anchor: Anchor) -> None:
+        anchor.confirmed = True
+        if not self._bank or self._bank[-1].point != anchor.point:
+            self._bank.append(anchor)
 
     def add(self, index: int, frame: Frame, point: tuple[float, float] | None = None, blob: tuple | None = None) -> None:
         """Frame `index` (luma, chroma); `point` and `blob` ((boolean box, x0, y0)): the cursor found there."""
         if point is not None:
             anchor = Anchor(index, frame, blob, point, False)
-            anchor.confirmed = self._confirms(anchor)
+            if self._confirms(anchor):
+                if self._anchor is not None and not self._anchor.confirmed:
+                    self._bank_add(self._anchor)  # it matched: the anchor before was the cursor too
+                self._bank_add(anchor)
             if self._held is not None:  # the held anchor is the cursor when this one matches it
                 held, items = self._held
                 self._held = None
@@ -144,7 +162,7 @@ class Follower:
             return
         found = None
         if self._anchor is not None and self._anchor.confirmed:
-            found = self._match(self._anchor.appearance(), frame, index, self._last)
+            found = self._follow(frame, index, self._last)
             if found is not None:
                 self._last = (index, found[:2])
         self._pending.append((index, frame, found))
@@ -168,7 +186,7 @@ class Follower:
         that and the forward match."""
         last = (anchor.index, anchor.point)
         for i, frame, forward in reversed(items):
-            back = self._match(anchor.appearance(), frame, i, last)
+            back = self._follow(frame, i, last)
             if back is not None:
                 last = (i, back[:2])
             best = min((m for m in (forward, back) if m is not None), key=lambda m: m[2], default=None)
