@@ -46,4 +46,34 @@ def test_a_confirmed_anchor_is_followed_forwards_and_backwards_and_an_unconfirme
     for i, (x, y) in enumerate(path):
         lone.add(i, frame(x, y, i), (float(x), float(y)) if i == 4 else None, blob_at(x, y) if i == 4 else None)
     lone.finish()
-    assert sorted(lone.xy) == [4]  # one sighting is no evidence: no point rather than a wrong one
+    assert lone.xy == {}  # one sighting is no evidence: no point rather than a wrong one
+
+
+def test_trace_video_follows_the_cursor_through_a_stretch_without_stable_chunk(tmp_path):
+    """2 s grey still, 2 s of moving test pattern, 2 s grey still (160x120, 15 fps); a 7 x 9 cursor (white with a
+    black outline) moves 4 px a frame at first, then rests, then moves 1 px a frame across the pattern and the second still."""
+    import subprocess
+
+    from PIL import Image
+
+    from mednarratives.frames.chunks import ChunkParams
+    from mednarratives.frames.video import VideoTraceParams, trace_video
+
+    cursor = np.zeros((9, 7, 4), np.uint8)
+    cursor[..., 3] = 255
+    cursor[1:-1, 1:-1, :3] = 255
+    Image.fromarray(cursor).save(tmp_path / "cursor.png")
+    x = "if(lt(n,10),10+4*n,if(lt(n,20),50,30+n))"
+    graph = ("color=c=gray:s=160x120:r=15:d=2[a];testsrc=s=160x120:r=15:d=2[b];color=c=gray:s=160x120:r=15:d=2[c];"
+             f"[a][b][c]concat=n=3:v=1:a=0[bg];[bg][0:v]overlay=x='{x}':y=60:eval=frame[v]")
+    path = tmp_path / "moving.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-filter_complex", graph, "-i", str(tmp_path / "cursor.png"), "-map", "[v]",
+                    "-pix_fmt", "yuv420p", "-crf", "12", str(path)], check=True)
+    res = trace_video(str(path), VideoTraceParams(scale=1.0, chunk=ChunkParams(min_duration_s=1.0)))
+    n = res["n_frames"]
+    expected = np.array([10 + 4 * i if i < 10 else 50 if i < 20 else 30 + i for i in range(n)], float)
+    outside = res["track_chunk"] < 0  # (the overlay draws frame n at its n + 1 position: within 5 px)
+    assert outside[30:60].all()  # the test pattern: no stable chunk
+    found = ~np.isnan(res["track"][:, 0])
+    good = found & (np.abs(res["track"][:, 0] - expected) <= 5) & (np.abs(res["track"][:, 1] - 60) <= 2)
+    assert good[outside].mean() >= 0.9 and (found == good).all()

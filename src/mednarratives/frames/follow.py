@@ -80,6 +80,7 @@ class Anchor:
     point: tuple[float, float]
     confirmed: bool
     template: Template | None = None
+    forward: tuple[float, float, float] | None = None  # the bank's match on its frame, followed forwards
 
     def appearance(self) -> Template:
         if self.template is None:
@@ -157,6 +158,9 @@ class Follower:
                     self._backward(anchor, items)
                 else:
                     self._held = (anchor, items)
+            self._drop_unconfirmed()
+            if not anchor.confirmed and self._anchor is not None and self._anchor.confirmed:
+                anchor.forward = self._follow(frame, index, self._last)  # in case it is never confirmed
             self.xy[index] = point
             self._anchor, self._last = anchor, (index, point)
             return
@@ -169,7 +173,17 @@ class Follower:
         while len(self._pending) > self.max_pending:
             self._commit(self._pending.popleft())
 
+    def _drop_unconfirmed(self) -> None:
+        """The last anchor, never met again, is not taken for the cursor: the bank's match there, if any."""
+        anchor = self._anchor
+        if anchor is not None and not anchor.confirmed:
+            if anchor.forward is not None:
+                self.xy[anchor.index] = anchor.forward[:2]
+            else:
+                self.xy.pop(anchor.index, None)
+
     def finish(self) -> None:
+        self._drop_unconfirmed()
         items = (self._held[1] if self._held is not None else []) + list(self._pending)
         self._held = None
         self._pending.clear()
