@@ -33,7 +33,7 @@ def test_find_locates_the_template_on_a_new_background():
 
 def test_a_confirmed_anchor_is_followed_forwards_and_backwards_and_an_unconfirmed_one_is_not():
     path = [(5 + 3 * i, 8 + 2 * i) for i in range(12)]
-    follower = Follower(max_step_px=10, max_rms=20, max_pending=100, templates=4)
+    follower = Follower(max_step_px=10, max_rms=20, max_pending=100, templates=4, near_px=16, lost_frames=3)
     for i, (x, y) in enumerate(path):
         anchor = i in (4, 5, 9)  # frames with a point from background subtraction
         follower.add(i, frame(x, y, i), (float(x), float(y)) if anchor else None, blob_at(x, y) if anchor else None)
@@ -42,7 +42,7 @@ def test_a_confirmed_anchor_is_followed_forwards_and_backwards_and_an_unconfirme
     assert sorted(follower.xy) == list(range(12))
     assert all(follower.xy[i] == tuple(map(float, path[i])) for i in range(12))
 
-    lone = Follower(max_step_px=10, max_rms=20, max_pending=100, templates=4)
+    lone = Follower(max_step_px=10, max_rms=20, max_pending=100, templates=4, near_px=16, lost_frames=3)
     for i, (x, y) in enumerate(path):
         lone.add(i, frame(x, y, i), (float(x), float(y)) if i == 4 else None, blob_at(x, y) if i == 4 else None)
     lone.finish()

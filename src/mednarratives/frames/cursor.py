@@ -75,6 +75,7 @@ class TraceParams:
     disc_radius_px: float  # a round blob of at least this radius is a highlight disc / ring
     follow_max_rms: float  # frames.follow: a template match counts up to this rms difference (codes) ...
     follow_templates: int  # ... of the best of the templates of this many recent confirmed anchors
+    follow_near_px: float  # looked for this close to the last position first, then up to max_step_px a frame
 
 
 def face_mask(shape: tuple[int, int], boxes: Sequence[Sequence[float]], margin: float) -> np.ndarray:

@@ -8,8 +8,9 @@ where it was found, and the two lie apart (or the one before was confirmed). Eve
 searched for the template of the anchor before it, forwards from the last position found, and for the
 template of the anchor after it, backwards; a match counts when the root-mean-square difference over the
 template's pixels is at most `follow_max_rms` codes, and the better of the two matches wins. The search
-reaches `max_step_px` per frame since the last position found, so a cursor lost for a while is looked for
-further away. Only the cursor's own pixels are compared, so whatever changes around it (a scrolled stack, a
+looks within `follow_near_px` of the last position found first (a masked match costs the window's area),
+then as far as `max_step_px` per frame since; after `lost_frames` frames without a match it stops (the next
+anchor follows the cursor back). Only the cursor's own pixels are compared, so whatever changes around it (a scrolled stack, a
 playing video, a hover highlight, a counter) neither helps nor disturbs the match.
 """
 
@@ -100,8 +101,10 @@ class Follower:
     `max_pending` of them; the oldest then keep their forward match) for the next anchor, which follows the
     cursor back through them once it is confirmed (by the anchor after it, when it is not already)."""
 
-    def __init__(self, max_step_px: float, max_rms: float, max_pending: int, templates: int):
+    def __init__(self, max_step_px: float, max_rms: float, max_pending: int, templates: int, near_px: float,
+                 lost_frames: int):
         self.max_step_px, self.max_rms, self.max_pending = max_step_px, max_rms, max_pending
+        self.near_px, self.lost_frames = near_px, lost_frames
         self.xy: dict[int, tuple[float, float]] = {}
         self._anchor: Anchor | None = None
         self._bank: collections.deque = collections.deque(maxlen=templates)  # confirmed anchors, the cursor's looks
@@ -116,7 +119,14 @@ class Follower:
         return best if best is not None and best[2] <= self.max_rms else None
 
     def _follow(self, frame: Frame, index: int, last: tuple[int, tuple[float, float]]):
-        return self._match(frame, last[1], self.max_step_px * abs(index - last[0]))
+        """The cursor in `frame` from its position `last` (frame, (x, y)): first within `near_px`, then as far as
+        it can have moved; nothing once it was lost for more than `lost_frames` frames (the next anchor
+        follows it back)."""
+        gap = abs(index - last[0])
+        if gap > self.lost_frames + 1:
+            return None
+        found = self._match(frame, last[1], min(self.near_px, self.max_step_px * gap))
+        return found if found is not None else self._match(frame, last[1], self.max_step_px * gap)
 
     def _confirms(self, anchor: Anchor) -> bool:
         def at(found) -> bool:
@@ -159,13 +169,17 @@ class Follower:
                 else:
                     self._held = (anchor, items)
             self._drop_unconfirmed()
-            if not anchor.confirmed and self._anchor is not None and self._anchor.confirmed:
-                anchor.forward = self._follow(frame, index, self._last)  # in case it is never confirmed
+            self._anchor = anchor
             self.xy[index] = point
-            self._anchor, self._last = anchor, (index, point)
+            if anchor.confirmed:
+                self._last = (index, point)
+            elif self._bank and self._last is not None:  # in case it is never confirmed: the bank's match
+                anchor.forward = self._follow(frame, index, self._last)
+                if anchor.forward is not None:
+                    self._last = (index, anchor.forward[:2])
             return
         found = None
-        if self._anchor is not None and self._anchor.confirmed:
+        if self._bank and self._last is not None:
             found = self._follow(frame, index, self._last)
             if found is not None:
                 self._last = (index, found[:2])

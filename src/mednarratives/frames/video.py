@@ -81,7 +81,8 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
         wanted.setdefault(max(0, int(round(t * info.fps))), []).append(t)
     grabs: dict[float, np.ndarray] = {}
     follower = Follower(params.trace.max_step_px, params.trace.follow_max_rms,
-                        max(1, int(params.chunk.max_duration_s * info.fps)), params.trace.follow_templates)
+                        max(1, int(params.chunk.max_duration_s * info.fps)), params.trace.follow_templates,
+                        params.trace.follow_near_px, params.trace.lost_frames)
     waiting: collections.deque = collections.deque()  # (frame, luma, chroma) not yet handed to the follower
     chunk_of: dict[int, int] = {}
 
