@@ -9,8 +9,8 @@ searched for the template of the anchor before it, forwards from the last positi
 template of the anchor after it, backwards; a match counts when the root-mean-square difference over the
 template's pixels is at most `follow_max_rms` codes, and the better of the two matches wins. The search
 looks within `follow_near_px` of the last position found first (a masked match costs the window's area),
-then as far as `max_step_px` per frame since; after `lost_frames` frames without a match it stops (the next
-anchor follows the cursor back). Only the cursor's own pixels are compared, so whatever changes around it (a scrolled stack, a
+then within `max_step_px` with the most successful template only; after `lost_frames` frames without a match
+it stops (the next anchor follows the cursor back). Only the cursor's own pixels are compared, so whatever changes around it (a scrolled stack, a
 playing video, a hover highlight, a counter) neither helps nor disturbs the match.
 """
 
@@ -82,6 +82,7 @@ class Anchor:
     confirmed: bool
     template: Template | None = None
     forward: tuple[float, float, float] | None = None  # the bank's match on its frame, followed forwards
+    matched: int = 0  # good matches it gave (the bank tries the most successful template first)
 
     def appearance(self) -> Template:
         if self.template is None:
@@ -112,21 +113,29 @@ class Follower:
         self._pending: collections.deque = collections.deque()  # (frame, (luma, chroma), forward match or None)
         self._held: tuple[Anchor, list] | None = None  # an unconfirmed anchor and the frames before it
 
-    def _match(self, frame: Frame, near: tuple[float, float], reach: float):
-        """The best match of the bank's templates within `reach` of `near`, if good enough."""
-        found = [f for a in self._bank if (f := find(a.appearance(), *frame, near, reach)) is not None]
-        best = min(found, key=lambda f: f[2], default=None)
+    def _match(self, frame: Frame, near: tuple[float, float], reach: float, templates: int | None = None):
+        """The best match of the bank's templates (the first `templates` of them) within `reach` of `near`, if
+        good enough. The most successful template is tried first, and a match within half the limit is taken
+        at once (the cost is per template and searched area)."""
+        best = None
+        for anchor in sorted(self._bank, key=lambda a: -a.matched)[:templates]:
+            found = find(anchor.appearance(), *frame, near, reach)
+            if found is not None and (best is None or found[2] < best[2]):
+                best = found
+                if found[2] <= self.max_rms / 2:
+                    anchor.matched = max(anchor.matched, 0) + 1  # (a count: both directions use the order)
+                    break
         return best if best is not None and best[2] <= self.max_rms else None
 
     def _follow(self, frame: Frame, index: int, last: tuple[int, tuple[float, float]]):
-        """The cursor in `frame` from its position `last` (frame, (x, y)): first within `near_px`, then as far as
-        it can have moved; nothing once it was lost for more than `lost_frames` frames (the next anchor
-        follows it back)."""
+        """The cursor in `frame` from its position `last` (frame, (x, y)): first within `near_px` by every
+        template, then within `max_step_px` by the most successful one; nothing once it was lost for more than
+        `lost_frames` frames (the next anchor follows it back)."""
         gap = abs(index - last[0])
         if gap > self.lost_frames + 1:
             return None
         found = self._match(frame, last[1], min(self.near_px, self.max_step_px * gap))
-        return found if found is not None else self._match(frame, last[1], self.max_step_px * gap)
+        return found if found is not None else self._match(frame, last[1], self.max_step_px, templates=1)
 
     def _confirms(self, anchor: Anchor) -> bool:
         def at(found) -> bool:
