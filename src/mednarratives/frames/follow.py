@@ -3,15 +3,17 @@
 Background subtraction (`frames.cursor.track`) needs a stable picture, so it finds the cursor in stable chunks
 only, and not even there where the cursor merges with a UI change. Every frame where it found the cursor is an
 anchor: the cursor's pixels there (the blob it picked, in Y, U and V) are a template, with the hot spot at a
-known offset. An anchor is followed only once confirmed: the template of the anchor before it matches it
-where it was found, and the two lie apart (or the one before was confirmed). Every other frame (a scroll, a window change, a cine loop, a lost frame inside a chunk) is
-searched for the template of the anchor before it, forwards from the last position found, and for the
-template of the anchor after it, backwards; a match counts when the root-mean-square difference over the
-template's pixels is at most `follow_max_rms` codes, and the better of the two matches wins. The search
-looks within `follow_near_px` of the last position found first (a masked match costs the window's area),
-then within `max_step_px` with the most successful template only; after `lost_frames` frames without a match
-it stops (the next anchor follows the cursor back). Only the cursor's own pixels are compared, so whatever changes around it (a scrolled stack, a
-playing video, a hover highlight, a counter) neither helps nor disturbs the match.
+known offset. An anchor counts once confirmed, when the same look is met again elsewhere (a UI change or a
+cine structure picked by mistake rarely repeats itself): a confirmed template matches it, or the previous
+anchor's template does and the two lie apart. The templates of the last confirmed anchors (a bank: the
+cursor's look at the working scale changes with its sub-pixel position) are looked for in every other frame
+(a scroll, a window change, a cine loop, a lost frame inside a chunk), forwards from the last position found
+and backwards from the next confirmed anchor; a match counts when the root-mean-square difference over the
+template's pixels is at most `follow_max_rms` codes, and the better of the two directions wins. The search
+looks within `follow_near_px` of the last position first (a masked match costs the area searched), then
+within `max_step_px` with the most successful template only, and stops after `lost_frames` frames without a
+match. Only the cursor's own pixels are compared, so whatever changes around it (a scrolled stack, a playing
+video, a hover highlight, a counter) neither helps nor disturbs the match.
 """
 
 from __future__ import annotations
