@@ -199,11 +199,14 @@ class Follower:
             self._commit(self._pending.popleft())
 
     def _drop_unconfirmed(self) -> None:
-        """The last anchor, never met again, is not taken for the cursor: the bank's match there, if any."""
+        """The last anchor, never met again, is not taken for the cursor: the bank's match there stands instead
+        when it lies within `near_px` of it (the same spot, better placed); a match elsewhere contradicts the
+        anchor, and neither is kept."""
         anchor = self._anchor
         if anchor is not None and not anchor.confirmed:
-            if anchor.forward is not None:
-                self.xy[anchor.index] = anchor.forward[:2]
+            forward = anchor.forward
+            if forward is not None and np.hypot(forward[0] - anchor.point[0], forward[1] - anchor.point[1]) <= self.near_px:
+                self.xy[anchor.index] = forward[:2]
             else:
                 self.xy.pop(anchor.index, None)
 
