@@ -99,8 +99,8 @@ class Follower:
     Only a confirmed anchor is followed: a template of the cursor matches it where it was found (within 1.5 px),
     or its predecessor's does and the two lie apart (the same appearance met at two places is the cursor; a UI
     change or a cine structure picked by mistake rarely repeats itself elsewhere). The templates of the last
-    `templates` confirmed anchors where the cursor had moved are all tried (the cursor's look at the working
-    scale changes with its sub-pixel position), the best match counts. Frames without a point wait (at most
+    `templates` confirmed anchors where the cursor had moved are tried (the cursor's look at the working scale
+    changes with its sub-pixel position), the best match counts (`_match`). Frames without a point wait (at most
     `max_pending` of them; the oldest then keep their forward match) for the next anchor, which follows the
     cursor back through them once it is confirmed (by the anchor after it, when it is not already)."""
 
@@ -125,7 +125,7 @@ class Follower:
             if found is not None and (best is None or found[2] < best[2]):
                 best = found
                 if found[2] <= self.max_rms / 2:
-                    anchor.matched = max(anchor.matched, 0) + 1  # (a count: both directions use the order)
+                    anchor.matched += 1
                     break
         return best if best is not None and best[2] <= self.max_rms else None
 
