@@ -11,10 +11,11 @@ key-frame decision alone. Bars: non-medical clips rejected >= 90%; medical clips
 language of the speech, or none) is carried into each clip's record.
 
 Cursor tracker: every recording with per-frame hotspot truth (devsets/videos/cursor/*.json) goes through
-`trace_video` with the config's parameters and MTCNN; points are mapped back to full-resolution pixels.
-within_10px is over ALL labelled frames (a frame without a point is a miss; frames outside stable chunks get
-no point by design, paper 3.2.4, so within_10px_in_chunks is reported too); far_100px is the share of points
-more than 100 px off. Bars: within_10px >= 0.9, far_100px < 0.02.
+`trace_video` with the config's parameters and MTCNN; its per-frame track (`frames.follow`: found in stable
+chunks, followed by appearance everywhere else) is mapped back to full-resolution pixels. within_10px is over
+ALL labelled frames (a frame without a point is a miss), within_10px_in_chunks over the frames in stable
+chunks (the traces stage uses only the points there, paper 3.2.4; chunk_points counts them); far_100px is
+the share of track points more than 100 px off. Bars: within_10px >= 0.9, far_100px < 0.02.
 
     PYTHONPATH=src python benchmarks/score_video_devset.py --model results/models/domain/effnet_lite0/model.pt \
         [--out results/videos/devset_score.json] [--skip-domain | --skip-cursor]
@@ -80,23 +81,22 @@ def score_cursor(devset: Path, config: dict) -> dict:
     for path in sorted((devset / "cursor").glob("*.json")):
         truth = json.loads(path.read_text())
         res = trace_video(str(devset / truth["video"]), params, detector)
-        pts = []
-        for c in res["chunks"]:
-            pts += to_video_pixels(c.trace, res["work_size"], (res["width"], res["height"]))
         hot = np.asarray(truth["hotspot"], float)
-        pts = np.asarray(pts, float).reshape(-1, 3)
-        frames = np.clip(np.round(pts[:, 2] * res["fps"]).astype(int), 0, len(hot) - 1)
+        found = np.flatnonzero(~np.isnan(res["track"][:len(hot), 0]))
+        pts = np.asarray(to_video_pixels([[x, y, 0.0] for x, y in res["track"][found]], res["work_size"],
+                                         (res["width"], res["height"])), float).reshape(-1, 3)
+        frames = found
         err = np.hypot(pts[:, 0] - hot[frames, 0], pts[:, 1] - hot[frames, 1])
         best = np.full(len(hot), np.inf)
-        np.minimum.at(best, frames, err)
-        in_chunk = np.zeros(len(hot), bool)
-        for c in res["chunks"]:
-            in_chunk[c.start:c.end] = True
+        best[frames] = err
+        in_chunk = res["track_chunk"][:len(hot)] >= 0
+        chunk_points = sum(len(c.trace) for c in res["chunks"])
         all_err.append(err)
         all_best.append(best)
         all_in_chunk.append(in_chunk)
         out.append({"name": path.stem, "cursor": truth["cursor"], "highlight": truth["highlight"],
                     "labelled_frames": len(hot), "frames_in_stable_chunks": int(in_chunk.sum()), "points": len(pts),
+                    "chunk_points": chunk_points,
                     "within_10px": round(float((best <= 10).mean()), 4),
                     "within_10px_in_chunks": round(float((best[in_chunk] <= 10).mean()), 4) if in_chunk.any() else None,
                     "median_error_px": round(float(np.median(err)), 2) if len(err) else None,

@@ -61,6 +61,7 @@ def test_run_frames_without_keyframes(two_scene_video, tmp_path):
     assert stable[0]["start"] < 0.2 and 3.8 <= stable[1]["start"] < 4.3
     assert (tmp_path / "img" / "0000.jpg").exists() and stable[0]["width"] == 160
     assert [c["index"] for c in points["chunks"]] == [0, 1]
+    assert all(len(p) == 4 and p[3] in (-1, 0, 1) for p in points["track"])  # [frame, x, y, chunk] (no cursor here)
     assert {r["unit"]: r["decision"] for r in rows}["vid"] == "kept"
 
 

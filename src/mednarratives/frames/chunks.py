@@ -146,6 +146,11 @@ class StableChunker:
             closed += self._decide(self._smoothed(self._decided))
         return closed
 
+    @property
+    def settled(self) -> int:
+        """Frames before this index lie in a chunk already returned or in none (no open run holds them)."""
+        return self._decided if self._run_start is None else self._run_start
+
     def close(self) -> list[Chunk]:
         closed = []
         while self._decided < len(self.scores):

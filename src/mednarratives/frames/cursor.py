@@ -73,6 +73,9 @@ class TraceParams:
     max_step_px: float  # ... and at most this far per frame from the last cursor position
     lost_frames: int  # after this many frames without a candidate in reach, re-acquire
     disc_radius_px: float  # a round blob of at least this radius is a highlight disc / ring
+    follow_max_rms: float  # frames.follow: a template match counts up to this rms difference (codes) ...
+    follow_templates: int  # ... of the best of the templates of this many recent confirmed anchors
+    follow_near_px: float  # looked for this close to the last position first, then up to max_step_px a frame
 
 
 def face_mask(shape: tuple[int, int], boxes: Sequence[Sequence[float]], margin: float) -> np.ndarray:
@@ -466,7 +469,8 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
     frames' chroma planes (`Chroma.frames`), when colour is to count as well as luma.
 
     Returns {"xy": (n, 2) float array, NaN where no cursor; "background": repaired median; "mask": masked
-    pixels; "faces": the face boxes}.
+    pixels; "faces": the face boxes; "blobs": {frame: (boolean box of the cursor's blob, box x0, box y0)} where
+    a cursor was found (its appearance, for `frames.follow`)}.
     """
     p = params
     threshold = diff_threshold(p, luma_span)
@@ -511,12 +515,15 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
         first = min(picks)
         earlier = [(i, blobs) for i, blobs in zip(frames, per_frame) if i < first][::-1]
         picks.update(_follow(earlier, still, p, start=(first, picks[first]), acquire_moving=True))
+    blobs = {}
     for i, best in picks.items():
         on = fg.values[i]
         blob, x0, y0 = _blob_at((pixel_y[on], pixel_x[on]), best[:2], int(np.sqrt(p.max_blob_px)) + 2, p.join_px)
         hx, hy = hotspot(blob, p.disc_radius_px)
         xy[i] = (x0 + hx, y0 + hy)
-    return {"xy": xy, "background": background, "mask": mask, "faces": [list(map(float, b)) for b in face_boxes]}
+        blobs[int(i)] = (blob, x0, y0)
+    return {"xy": xy, "background": background, "mask": mask, "faces": [list(map(float, b)) for b in face_boxes],
+            "blobs": blobs}
 
 
 def _follow(frames: Sequence[tuple[int, list[tuple[int, int, int]]]], still: np.ndarray, p: TraceParams,

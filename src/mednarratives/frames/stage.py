@@ -9,7 +9,10 @@
   without a stable chunk gets its keyframes, deduplicated (thumbnail difference), as images.
 
 The decode pass also tracks the cursor in each stable chunk (`frames.video.trace_video`); the raw points are
-written next to the frames record for the traces stage, so the video is decoded once.
+written next to the frames record for the traces stage, so the video is decoded once, with the per-frame cursor
+track (`track`: [frame, x, y, chunk] on every frame where the cursor was found or followed, `frames.follow`;
+chunk: the index of the stable chunk holding the frame, -1 outside one). The traces stage uses the chunks'
+points only (paper 3.2.4: a trace belongs to one stable image).
 """
 
 from __future__ import annotations
@@ -118,15 +121,15 @@ def run_frames(video_path: str, video_id: str, keyframes: Sequence[dict] | None,
         return record, {"video_id": video_id, "chunks": []}, [
             ledger.dropped(STAGE, video_id, "decode_error", error=record["error"])]
     os.makedirs(image_dir, exist_ok=True)
-    chunks, points = [], []
+    chunks, points, kept_index = [], [], {}
     work_w, work_h = result["work_size"] if result else (0, 0)
-    for c in (result["chunks"] if result else []):
+    for k, c in enumerate(result["chunks"] if result else []):
         unit = f"{video_id}/t{c.t0:09.3f}"  # a stable stretch that never becomes a chunk
         scene = assign_scene(c.t0, c.t1, scenes, params.min_scene_share)
         if scene is None:
             rows.append(ledger.dropped(STAGE, unit, "outside_medical_scenes", start=round(c.t0, 3), end=round(c.t1, 3)))
             continue
-        index = len(chunks)
+        index = kept_index[k] = len(chunks)
         image = os.path.join(image_dir, f"{index:04d}.jpg")
         save_jpeg(image, c.image, params.jpeg_quality)
         chunks.append({"index": index, "kind": "stable", "scene": scene, "start": round(c.t0, 3), "end": round(c.t1, 3),
@@ -160,7 +163,10 @@ def run_frames(video_path: str, video_id: str, keyframes: Sequence[dict] | None,
         rows.append(ledger.kept(STAGE, video_id, chunks=len(chunks)))
     else:
         rows.append(ledger.dropped(STAGE, video_id, "no_chunks", scenes=len(scenes)))
-    return record, {"video_id": video_id, "work_size": [work_w, work_h], "chunks": points}, rows
+    track = [] if result is None else [
+        [int(i), round(float(x), 2), round(float(y), 2), kept_index.get(int(result["track_chunk"][i]), -1)]
+        for i, (x, y) in enumerate(result["track"]) if not np.isnan(x)]
+    return record, {"video_id": video_id, "work_size": [work_w, work_h], "chunks": points, "track": track}, rows
 
 
 def run_shard(media_dir: str, filter_jsonl: str, out_jsonl: str, image_dir: str, points_jsonl: str, out_ledger: str,

@@ -1,11 +1,17 @@
-"""Decode a video once and turn every stable chunk into a representative image and a cursor trace.
+"""Decode a video once and turn every stable chunk into a representative image and a cursor trace, and
+follow the cursor on every frame.
 
 One ffmpeg pass at a reduced working scale feeds the stable-chunk detector; each closed chunk is tracked
 right away (its frames are then dropped, so memory stays bounded by the longest chunk). Frames at requested
-times (the filter stage's keyframes) are grabbed on the way, for scenes without a stable chunk.
+times (the filter stage's keyframes) are grabbed on the way, for scenes without a stable chunk. The points
+found in stable chunks anchor the per-frame track (`frames.follow`): the frames between them (scrolls,
+window changes, cine loops, and frames of a chunk where the cursor was lost) are handed on in order as
+soon as no open run of the chunker can claim them.
 """
 
 from __future__ import annotations
+
+import collections
 
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -18,6 +24,7 @@ from mednarratives.videos.decode import (LIMITED_LUMA_SPAN, StreamInfo, i420_chr
                                          scaled_size, stream_info)
 from mednarratives.frames.median import median_u8
 from mednarratives.frames.cursor import FaceDetector, TraceParams, diff_threshold, faces_in_regions, foreground, track
+from mednarratives.frames.follow import Follower
 
 
 @dataclass(frozen=True)
@@ -61,8 +68,10 @@ def representative_image(colour: np.ndarray, gray: np.ndarray, plain: np.ndarray
 def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
                 face_detector: FaceDetector | None = None, grab_times: Sequence[float] = (),
                 info: StreamInfo | None = None) -> dict:
-    """{"width", "height", "fps", "n_frames", "work_size", "chunks": [ChunkResult], "grabs": {t: image}}.
-    `info`: the video's `stream_info`, when the caller has it."""
+    """{"width", "height", "fps", "n_frames", "work_size", "chunks": [ChunkResult], "grabs": {t: image},
+    "track": (n_frames, 2) hot spot per frame in working pixels (NaN: not found), "track_chunk": (n_frames,) index
+    into "chunks" of the stable chunk holding the frame, -1 outside}. `info`: the video's `stream_info`, when the
+    caller has it."""
     info = info or stream_info(path)
     size = scaled_size(info.width, info.height, params.scale)
     chunker = StableChunker(info.fps, params.chunk, to_rgb=i420_to_rgb, luma_span=LIMITED_LUMA_SPAN)
@@ -71,6 +80,23 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
     for t in sorted(set(grab_times)):
         wanted.setdefault(max(0, int(round(t * info.fps))), []).append(t)
     grabs: dict[float, np.ndarray] = {}
+    follower = Follower(params.trace.max_step_px, params.trace.follow_max_rms,
+                        max(1, int(params.chunk.max_duration_s * info.fps)), params.trace.follow_templates,
+                        params.trace.follow_near_px, params.trace.lost_frames)
+    waiting: collections.deque = collections.deque()  # (frame, luma, chroma) not yet handed to the follower
+    chunk_of: dict[int, int] = {}
+
+    def hand_on(end: int, chunk: Chunk | None = None, xy: np.ndarray | None = None, blobs: dict | None = None) -> None:
+        """Frames before `end` to the follower, with the points of `chunk` (its tracked `xy` and `blobs`)."""
+        while waiting and waiting[0][0] < end:
+            i, luma, chroma = waiting.popleft()
+            k = i - chunk.start if chunk is not None else -1
+            if k >= 0:
+                chunk_of[i] = len(results) - 1
+            if k >= 0 and not np.isnan(xy[k, 0]):
+                follower.add(i, (luma, chroma), (float(xy[k, 0]), float(xy[k, 1])), blobs[k])
+            else:
+                follower.add(i, (luma, chroma))
 
     def process(chunk: Chunk) -> None:
         colour, gray = colour_sample(chunk, params.median_samples, params.chunk.colour_stride)
@@ -84,6 +110,7 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
                  for i, (x, y) in enumerate(tracked["xy"]) if not np.isnan(x)]
         results.append(ChunkResult(chunk.start, chunk.end, chunk.start / info.fps, chunk.end / info.fps, chunk.ssim,
                                    image, trace, tracked["faces"]))
+        hand_on(chunk.end, chunk, tracked["xy"], tracked["blobs"])
 
     index = 0
     last = None
@@ -91,15 +118,26 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
         for f in [f for f in wanted if index <= f < index + len(batch)]:
             for t in wanted.pop(f):
                 grabs[t] = i420_to_rgb(batch[f - index])
-        for chunk in chunker.feed(i420_luma(batch), index, batch, i420_chroma(batch)):
+        luma, chroma = i420_luma(batch), i420_chroma(batch)
+        waiting.extend(zip(range(index, index + len(batch)), luma, chroma))
+        for chunk in chunker.feed(luma, index, batch, chroma):
             process(chunk)
+        hand_on(chunker.settled)
         index += len(batch)
         last = batch[-1]
     for chunk in chunker.close():
         process(chunk)
+    hand_on(index)
+    follower.finish()
+    per_frame = np.full((index, 2), np.nan)
+    for i, xy in follower.xy.items():
+        per_frame[i] = xy
+    track_chunk = np.full(index, -1)
+    for i, k in chunk_of.items():
+        track_chunk[i] = k
     for times in wanted.values():  # asked past the last frame (rounding at the end): the last frame
         for t in times:
             if last is not None:
                 grabs[t] = i420_to_rgb(last)
     return {"width": info.width, "height": info.height, "fps": info.fps, "n_frames": index,
-            "work_size": list(size), "chunks": results, "grabs": grabs}
+            "work_size": list(size), "chunks": results, "grabs": grabs, "track": per_frame, "track_chunk": track_chunk}

@@ -1,0 +1,236 @@
+"""The cursor on every frame: followed by its appearance where background subtraction gives no point.
+
+Background subtraction (`frames.cursor.track`) needs a stable picture, so it finds the cursor in stable chunks
+only, and not even there where the cursor merges with a UI change. Every frame where it found the cursor is an
+anchor: the cursor's pixels there (the blob it picked, in Y, U and V) are a template, with the hot spot at a
+known offset. An anchor counts once confirmed, when the same look is met again elsewhere (a UI change or a
+cine structure picked by mistake rarely repeats itself): a confirmed template matches it, or the previous
+anchor's template does and the two lie apart. The templates of the last confirmed anchors (a bank: the
+cursor's look at the working scale changes with its sub-pixel position) are looked for in every other frame
+(a scroll, a window change, a cine loop, a lost frame inside a chunk), forwards from the last position found
+and backwards from the next confirmed anchor; a match counts when the root-mean-square difference over the
+template's pixels is at most `follow_max_rms` codes, and the better of the two directions wins. The search
+looks within `follow_near_px` of the last position first (a masked match costs the area searched), then
+within `max_step_px` with the most successful template only, and stops after `lost_frames` frames without a
+match. Only the cursor's own pixels are compared, so whatever changes around it (a scrolled stack, a playing
+video, a hover highlight, a counter) neither helps nor disturbs the match.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Template:
+    pixels: np.ndarray  # (h, w, 3) float32: Y, U, V over the blob's box
+    mask: np.ndarray    # (h, w, 3) float32: 1 on the cursor's pixels
+    hot: tuple[float, float]  # hot spot relative to the box's top-left pixel
+    count: int          # cursor pixels x channels
+
+
+def yuv(gray: np.ndarray, chroma: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+    """(y1 - y0, x1 - x0, 3) float32 Y, U, V of the box of a frame (chroma: its (h, w / 2) U-over-V planes, as
+    `videos.decode.i420_chroma` gives them; each chroma sample covers 2 x 2 luma pixels)."""
+    half = chroma.shape[0] // 2
+    cy0, cy1, cx0, cx1 = y0 // 2, (y1 + 1) // 2, x0 // 2, (x1 + 1) // 2
+    out = np.empty((y1 - y0, x1 - x0, 3), np.float32)
+    out[..., 0] = gray[y0:y1, x0:x1]
+    for k, plane in enumerate((chroma[:half], chroma[half:]), start=1):
+        up = np.repeat(np.repeat(plane[cy0:cy1, cx0:cx1], 2, axis=0), 2, axis=1)
+        out[..., k] = up[y0 % 2:y0 % 2 + y1 - y0, x0 % 2:x0 % 2 + x1 - x0]
+    return out
+
+
+def template(gray: np.ndarray, chroma: np.ndarray, blob: np.ndarray, x0: int, y0: int,
+             point: tuple[float, float]) -> Template:
+    """The cursor's appearance in a frame: its blob (a boolean box at x0, y0) and hot spot `point`."""
+    h, w = blob.shape
+    mask = np.repeat(blob[..., None], 3, axis=2).astype(np.float32)
+    return Template(yuv(gray, chroma, y0, y0 + h, x0, x0 + w), mask, (point[0] - x0, point[1] - y0), int(mask.sum()))
+
+
+def find(tpl: Template, gray: np.ndarray, chroma: np.ndarray, near: tuple[float, float],
+         reach: float) -> tuple[float, float, float] | None:
+    """(hot spot x, y, rms difference) of the best match of `tpl` whose hot spot lies within `reach` pixels
+    (per axis) of `near`, or None when the template does not fit there."""
+    th, tw = tpl.mask.shape[:2]
+    H, W = gray.shape
+    r = int(np.ceil(reach))
+    ox, oy = int(round(near[0] - tpl.hot[0])), int(round(near[1] - tpl.hot[1]))  # the template's origin there
+    x0, x1 = max(0, ox - r), min(W - tw, ox + r)
+    y0, y1 = max(0, oy - r), min(H - th, oy + r)
+    if x1 < x0 or y1 < y0:
+        return None
+    window = yuv(gray, chroma, y0, y1 + th, x0, x1 + tw)
+    scores = cv2.matchTemplate(window, tpl.pixels, cv2.TM_SQDIFF, mask=tpl.mask)
+    best, _, (bx, by), _ = cv2.minMaxLoc(scores)
+    return x0 + bx + tpl.hot[0], y0 + by + tpl.hot[1], float(np.sqrt(max(0.0, best) / tpl.count))
+
+
+Frame = tuple[np.ndarray, np.ndarray]  # (luma, chroma planes)
+
+
+@dataclass
+class Anchor:
+    index: int
+    frame: Frame
+    blob: tuple  # (boolean box, x0, y0)
+    point: tuple[float, float]
+    confirmed: bool
+    template: Template | None = None
+    forward: tuple[float, float, float] | None = None  # the bank's match on its frame, followed forwards
+    matched: int = 0  # good matches it gave (the bank tries the most successful template first)
+
+    def appearance(self) -> Template:
+        if self.template is None:
+            self.template = template(*self.frame, *self.blob, self.point)
+        return self.template
+
+
+class Follower:
+    """Feed every frame in order (`add`), with the cursor found by background subtraction where there is one;
+    `xy` then holds the cursor's hot spot on every frame where it was found or followed.
+
+    Only a confirmed anchor is followed: a template of the cursor matches it where it was found (within 1.5 px),
+    or its predecessor's does and the two lie apart (the same appearance met at two places is the cursor; a UI
+    change or a cine structure picked by mistake rarely repeats itself elsewhere). The templates of the last
+    `templates` confirmed anchors where the cursor had moved are tried (the cursor's look at the working scale
+    changes with its sub-pixel position), the best match counts (`_match`). Frames without a point wait (at most
+    `max_pending` of them; the oldest then keep their forward match) for the next anchor, which follows the
+    cursor back through them once it is confirmed (by the anchor after it, when it is not already)."""
+
+    def __init__(self, max_step_px: float, max_rms: float, max_pending: int, templates: int, near_px: float,
+                 lost_frames: int):
+        self.max_step_px, self.max_rms, self.max_pending = max_step_px, max_rms, max_pending
+        self.near_px, self.lost_frames = near_px, lost_frames
+        self.xy: dict[int, tuple[float, float]] = {}
+        self._anchor: Anchor | None = None
+        self._bank: collections.deque = collections.deque(maxlen=templates)  # confirmed anchors, the cursor's looks
+        self._last: tuple[int, tuple[float, float]] | None = None  # (frame, position) last found going forwards
+        self._pending: collections.deque = collections.deque()  # (frame, (luma, chroma), forward match or None)
+        self._held: tuple[Anchor, list] | None = None  # an unconfirmed anchor and the frames before it
+
+    def _match(self, frame: Frame, near: tuple[float, float], reach: float, templates: int | None = None):
+        """The best match of the bank's templates (the first `templates` of them) within `reach` of `near`, if
+        good enough. The most successful template is tried first, and a match within half the limit is taken
+        at once (the cost is per template and searched area)."""
+        best = None
+        for anchor in sorted(self._bank, key=lambda a: -a.matched)[:templates]:
+            found = find(anchor.appearance(), *frame, near, reach)
+            if found is not None and (best is None or found[2] < best[2]):
+                best = found
+                if found[2] <= self.max_rms / 2:
+                    anchor.matched += 1
+                    break
+        return best if best is not None and best[2] <= self.max_rms else None
+
+    def _follow(self, frame: Frame, index: int, last: tuple[int, tuple[float, float]]):
+        """The cursor in `frame` from its position `last` (frame, (x, y)): first within `near_px` by every
+        template, then within `max_step_px` by the most successful one; nothing once it was lost for more than
+        `lost_frames` frames (the next anchor follows it back)."""
+        gap = abs(index - last[0])
+        if gap > self.lost_frames + 1:
+            return None
+        found = self._match(frame, last[1], min(self.near_px, self.max_step_px * gap))
+        return found if found is not None else self._match(frame, last[1], self.max_step_px, templates=1)
+
+    def _confirms(self, anchor: Anchor) -> bool:
+        def at(found) -> bool:
+            return found is not None and np.hypot(found[0] - anchor.point[0], found[1] - anchor.point[1]) <= 1.5
+
+        if at(self._match(anchor.frame, anchor.point, 2)):
+            return True
+        previous = self._anchor
+        if previous is None or np.hypot(anchor.point[0] - previous.point[0], anchor.point[1] - previous.point[1]) < 1:
+            return False
+        found = find(previous.appearance(), *anchor.frame, anchor.point, 2)
+        return at(found) and found[2] <= self.max_rms
+
+    def _bank_add(self, anchor: Anchor) -> None:
+        anchor.confirmed = True
+        if not self._bank or self._bank[-1].point != anchor.point:
+            self._bank.append(anchor)
+
+    def add(self, index: int, frame: Frame, point: tuple[float, float] | None = None, blob: tuple | None = None) -> None:
+        """Frame `index` (luma, chroma); `point` and `blob` ((boolean box, x0, y0)): the cursor found there."""
+        if point is not None:
+            anchor = Anchor(index, frame, blob, point, False)
+            if self._confirms(anchor):
+                if self._anchor is not None and not self._anchor.confirmed:
+                    self._bank_add(self._anchor)  # it matched: the anchor before was the cursor too
+                self._bank_add(anchor)
+            if self._held is not None:  # the held anchor is the cursor when this one matches it
+                held, items = self._held
+                self._held = None
+                if anchor.confirmed:
+                    self._backward(held, items)
+                else:
+                    for item in items:
+                        self._commit(item)
+            if self._pending:
+                items = list(self._pending)
+                self._pending.clear()
+                if anchor.confirmed:
+                    self._backward(anchor, items)
+                else:
+                    self._held = (anchor, items)
+            self._drop_unconfirmed()
+            self._anchor = anchor
+            self.xy[index] = point
+            if anchor.confirmed:
+                self._last = (index, point)
+            elif self._bank and self._last is not None:  # in case it is never confirmed: the bank's match
+                anchor.forward = self._follow(frame, index, self._last)
+                if anchor.forward is not None:
+                    self._last = (index, anchor.forward[:2])
+            return
+        found = None
+        if self._bank and self._last is not None:
+            found = self._follow(frame, index, self._last)
+            if found is not None:
+                self._last = (index, found[:2])
+        self._pending.append((index, frame, found))
+        while len(self._pending) > self.max_pending:
+            self._commit(self._pending.popleft())
+
+    def _drop_unconfirmed(self) -> None:
+        """The last anchor, never met again, is not taken for the cursor: the bank's match there stands instead
+        when it lies within `near_px` of it (the same spot, better placed); a match elsewhere contradicts the
+        anchor, and neither is kept."""
+        anchor = self._anchor
+        if anchor is not None and not anchor.confirmed:
+            forward = anchor.forward
+            if forward is not None and np.hypot(forward[0] - anchor.point[0], forward[1] - anchor.point[1]) <= self.near_px:
+                self.xy[anchor.index] = forward[:2]
+            else:
+                self.xy.pop(anchor.index, None)
+
+    def finish(self) -> None:
+        self._drop_unconfirmed()
+        items = (self._held[1] if self._held is not None else []) + list(self._pending)
+        self._held = None
+        self._pending.clear()
+        for item in items:
+            self._commit(item)
+
+    def _commit(self, item) -> None:
+        index, _, found = item
+        if found is not None:
+            self.xy[index] = found[:2]
+
+    def _backward(self, anchor: Anchor, items: list) -> None:
+        """The frames `items` (in order, all before `anchor`) followed back from it; per frame the better of
+        that and the forward match."""
+        last = (anchor.index, anchor.point)
+        for i, frame, forward in reversed(items):
+            back = self._follow(frame, i, last)
+            if back is not None:
+                last = (i, back[:2])
+            best = min((m for m in (forward, back) if m is not None), key=lambda m: m[2], default=None)
+            if best is not None:
+                self.xy[i] = best[:2]

@@ -1,0 +1,79 @@
+"""frames.follow: the cursor followed by its appearance through frames where the background changes."""
+
+import numpy as np
+
+from mednarratives.frames.follow import Follower, find, template
+
+H, W = 60, 80
+ARROW = np.array([[1, 0, 0, 0],
+                  [1, 1, 0, 0],
+                  [1, 1, 1, 0],
+                  [1, 1, 1, 1],
+                  [1, 1, 0, 0],
+                  [1, 0, 1, 0]], bool)
+
+
+def frame(x, y, seed):
+    """A noisy, ever-changing background (a cine) with a white arrow whose tip is at (x, y), grey chroma."""
+    rng = np.random.default_rng(seed)
+    luma = rng.integers(20, 120, (H, W)).astype(np.uint8)
+    luma[y:y + ARROW.shape[0], x:x + ARROW.shape[1]][ARROW] = 235
+    return luma, np.full((H, W // 2), 128, np.uint8)
+
+
+def blob_at(x, y):
+    return ARROW, x, y
+
+
+def test_find_locates_the_template_on_a_new_background():
+    tpl = template(*frame(10, 10, 0), ARROW, 10, 10, (10.0, 10.0))
+    x, y, rms = find(tpl, *frame(30, 25, 1), (20.0, 20.0), 20)
+    assert (x, y) == (30.0, 25.0) and rms < 1
+
+
+def test_a_confirmed_anchor_is_followed_forwards_and_backwards_and_an_unconfirmed_one_is_not():
+    path = [(5 + 3 * i, 8 + 2 * i) for i in range(12)]
+    follower = Follower(max_step_px=10, max_rms=20, max_pending=100, templates=4, near_px=16, lost_frames=3)
+    for i, (x, y) in enumerate(path):
+        anchor = i in (4, 5, 9)  # frames with a point from background subtraction
+        follower.add(i, frame(x, y, i), (float(x), float(y)) if anchor else None, blob_at(x, y) if anchor else None)
+    follower.finish()
+    # 4 is not confirmed (nothing before it), 5 is (4's arrow, moved): 6-8 forwards, 0-3 backwards once 5 confirms 4
+    assert sorted(follower.xy) == list(range(12))
+    assert all(follower.xy[i] == tuple(map(float, path[i])) for i in range(12))
+
+    lone = Follower(max_step_px=10, max_rms=20, max_pending=100, templates=4, near_px=16, lost_frames=3)
+    for i, (x, y) in enumerate(path):
+        lone.add(i, frame(x, y, i), (float(x), float(y)) if i == 4 else None, blob_at(x, y) if i == 4 else None)
+    lone.finish()
+    assert lone.xy == {}  # one sighting is no evidence: no point rather than a wrong one
+
+
+def test_trace_video_follows_the_cursor_through_a_stretch_without_stable_chunk(tmp_path):
+    """2 s grey still, 2 s of moving test pattern, 2 s grey still (160x120, 15 fps); a 7 x 9 cursor (white with a
+    black outline) moves 4 px a frame at first, then rests, then moves 1 px a frame across the pattern and the second still."""
+    import subprocess
+
+    from PIL import Image
+
+    from mednarratives.frames.chunks import ChunkParams
+    from mednarratives.frames.video import VideoTraceParams, trace_video
+
+    cursor = np.zeros((9, 7, 4), np.uint8)
+    cursor[..., 3] = 255
+    cursor[1:-1, 1:-1, :3] = 255
+    Image.fromarray(cursor).save(tmp_path / "cursor.png")
+    x = "if(lt(n,10),10+4*n,if(lt(n,20),50,30+n))"
+    graph = ("color=c=gray:s=160x120:r=15:d=2[a];testsrc=s=160x120:r=15:d=2[b];color=c=gray:s=160x120:r=15:d=2[c];"
+             f"[a][b][c]concat=n=3:v=1:a=0[bg];[bg][0:v]overlay=x='{x}':y=60:eval=frame[v]")
+    path = tmp_path / "moving.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-filter_complex", graph, "-i", str(tmp_path / "cursor.png"), "-map", "[v]",
+                    "-pix_fmt", "yuv420p", "-crf", "12", str(path)], check=True)
+    res = trace_video(str(path), VideoTraceParams(scale=1.0, chunk=ChunkParams(min_duration_s=1.0)))
+    n = res["n_frames"]
+    expected = np.array([10 + 4 * i if i < 10 else 50 if i < 20 else 30 + i for i in range(n)], float)
+    outside = res["track_chunk"] < 0  # (the overlay draws frame n at its n + 1 position: within 5 px)
+    assert outside[30:60].all()  # the test pattern: no stable chunk
+    found = ~np.isnan(res["track"][:, 0])
+    good = found & (np.abs(res["track"][:, 0] - expected) <= 5) & (np.abs(res["track"][:, 1] - 60) <= 2)
+    assert good[outside].mean() >= 0.9 and (found == good).all()
