@@ -1,7 +1,9 @@
 """Synthetic PMC-style articles: JATS XML, compound figures with labelled panels, and their exact truth.
 
-Sub-figure detection trains on these figures (`articles.subfigures.synthetic_figures`); the demo generator
-(`mednarratives_demo.articles`) packages them as PMC Open Access article packages.
+The demo generator (`mednarratives_demo.articles`) packages them as PMC Open Access article packages. The
+sub-figure detector trains on `training_figures`: realistic compound figures (`layout_figure`: real plots, images,
+renders, letters, gutters; see the section "detector training figures") mixed with figures in the demo's style
+drawn with their own seed and ids.
 
 An article is planned from a numpy Generator seeded by sha256(seed, article_id), then rendered. Figure designs
 (kind, layout, caption label style, range) follow FIGURE_CYCLE across the corpus in article id order, so any
