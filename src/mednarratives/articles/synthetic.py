@@ -23,6 +23,7 @@ import hashlib
 import importlib.resources
 import io
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -856,7 +857,8 @@ def _cells(rng: np.random.Generator, area: tuple, gutter: int) -> list[tuple[int
     style = ("grid", "rows", "split")[int(rng.integers(3))]
 
     def spans(lo: int, hi: int, weights) -> list[tuple[int, int]]:
-        edges = lo + np.concatenate(([0], np.cumsum(weights))) / np.sum(weights) * (hi - lo - gutter * (len(weights) - 1))
+        free = hi - lo - gutter * (len(weights) - 1)
+        edges = lo + np.concatenate(([0], np.cumsum(weights))) / np.sum(weights) * free
         return [(int(edges[k]) + k * gutter, int(edges[k + 1]) + k * gutter) for k in range(len(weights))]
 
     if style == "split":
@@ -946,8 +948,8 @@ def _content(kind: str, size: tuple[int, int], rng: np.random.Generator, backgro
              gutter: int) -> tuple[np.ndarray, bool]:
     """(pixels, fills its whole rectangle) of one panel's content."""
     w, h = size
-    if kind == "composite" and w >= 120 and h >= 60:  # views, a plot, a table side by side under one letter,
-        # closer to each other than panels are (a real panel's parts: jasek_fig2-like)
+    if kind == "composite" and w >= 120 and h >= 60:  # a panel of parts (views, a plot, a table) side by side
+        # under one letter, closer to each other than panels are
         k = int(rng.integers(2, 4)) if w >= 240 else 2
         g = int(rng.integers(0, max(1, min(12, gutter // 2)) + 1))
         widths = np.diff(np.round(np.linspace(0, w - g * (k - 1), k + 1)).astype(int))
@@ -965,7 +967,6 @@ def _content(kind: str, size: tuple[int, int], rng: np.random.Generator, backgro
     if kind == "image":
         return _photo(size, rng), True
     if kind == "two_views":  # one panel of two views side by side or stacked, 0-3 px apart
-        w, h = size
         g = int(rng.integers(0, 4))
         if w >= h:
             a, b = _photo(((w - g) // 2, h), rng), _photo((w - g - (w - g) // 2, h), rng)
@@ -1000,9 +1001,9 @@ PLOT_KINDS = ("scatter", "line", "bar", "box", "hist", "heatmap", "stacked", "sp
 
 def _plot(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     """A matplotlib panel (axes, ticks, labels, often a legend or colour bar) of a real data set."""
+    import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure as MplFigure
-    import matplotlib
 
     X, names, y, classes = _datasets()[int(rng.integers(len(_datasets())))]
     kind = PLOT_KINDS[int(rng.integers(len(PLOT_KINDS)))]
@@ -1065,7 +1066,6 @@ def _plot(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
                 ax.legend(fontsize=fs * 0.85, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
             else:
                 ax.legend(fontsize=fs * 0.85, frameon=rng.random() < 0.5)
-        import warnings
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fig.tight_layout(pad=float(rng.uniform(0.1, 0.8)))
