@@ -45,7 +45,7 @@ def test_panel_box_holds_its_letter_and_title_above_the_content():
 
     def box(label: str, title: str) -> list[int]:
         canvas = Image.new("RGB", (400, 300), white)
-        return synthetic._panel(canvas, cell, "table", np.random.default_rng(0), white, style, label, 10, title)
+        return synthetic._panel(canvas, cell, "table", np.random.default_rng(0), white, style, label, title)
 
     bare = box("", "")
     assert bare[0] >= cell[0] + 2 and bare[1] >= cell[1] + 4  # the table's rule and text start inside its cell
