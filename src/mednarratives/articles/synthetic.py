@@ -1,7 +1,9 @@
 """Synthetic PMC-style articles: JATS XML, compound figures with labelled panels, and their exact truth.
 
-Sub-figure detection trains on these figures (`articles.subfigures.synthetic_figures`); the demo generator
-(`mednarratives_demo.articles`) packages them as PMC Open Access article packages.
+The demo generator (`mednarratives_demo.articles`) packages them as PMC Open Access article packages. The
+sub-figure detector trains on `training_figures`: realistic compound figures (`layout_figure`: real plots, images,
+renders, letters, gutters; see the section "detector training figures") mixed with figures in the demo's style
+drawn with their own seed and ids.
 
 An article is planned from a numpy Generator seeded by sha256(seed, article_id), then rendered. Figure designs
 (kind, layout, caption label style, range) follow FIGURE_CYCLE across the corpus in article id order, so any
@@ -19,9 +21,12 @@ import collections
 import functools
 import hashlib
 import importlib.resources
+import io
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -749,3 +754,440 @@ def render_figure(fig: Figure) -> tuple[Image.Image, list[list[int] | None]]:
     for p in fig.panels:
         canvas.paste(Image.fromarray(panel_pixels(p)), p.box[:2])
     return canvas, [_draw_label(canvas, p, fig.background, fig.band) if p.drawn else None for p in fig.panels]
+
+
+# ---------------------------------------------------------------- detector training figures
+
+# Realistic compound figures for the sub-figure detector: irregular grids of panels filled with real content
+# (matplotlib plots of scikit-learn's bundled data sets, radiology / microscopy / photo crops, renders on white,
+# networks, molecules, tables), letters above or inside panels, panel titles, scale bars, insets, two-view panels,
+# gutters from none to wide, shared titles and legends outside every panel, JPEG compression. The rest of the
+# training figures keep the demo articles' style, so that the demo's own figures stay as well detected.
+# Content ships in installed packages (nothing downloaded; nothing from the real dev set or its articles):
+# scikit-learn's iris, wine, breast cancer (UCI, CC BY 4.0) and diabetes (Efron et al. 2004) tables (package
+# BSD-3-Clause); scikit-image's images (package BSD-3-Clause; camera, horse, brick, gravel, grass CC0,
+# hubble_deep_field NASA public domain, coins no known restrictions); pydicom / pydicom-data test files (MIT).
+REALISTIC_SHARE = 0.65
+EXTRA_IMAGES = ("coins.png", "hubble_deep_field.jpg", "moon.png", "camera.png", "horse.png", "gravel.png",
+                "brick.png", "grass.png", "phantom.png")  # scikit-image's bundled images (besides CATALOG's)
+PANEL_TITLES = ("dorsal view", "ventral view", "anterior view", "overview", "detail", "merge", "DAPI", "IHC",
+                "in situ HCR", "control", "treated", "baseline", "follow-up", "week 4", "sham", "knockout",
+                "wild type", "T1w", "T2w", "FLAIR", "pre", "post", "model", "simulation", "measured", "synaptic map")
+FIGURE_TITLES = ("Summary of the experiment", "Response to treatment", "Comparison across cohorts",
+                 "Frequency spectrum", "Segmentation results")
+CONTENT_KINDS = ("plot", "image", "render", "two_views", "table")
+CONTENT_WEIGHTS = (0.38, 0.34, 0.14, 0.08, 0.06)
+MARKER_COLOURS = ((230, 159, 0), (86, 180, 233), (0, 158, 115), (204, 121, 167), (213, 94, 0), (0, 114, 178),
+                  (150, 150, 150), (120, 40, 140))
+
+
+@dataclass(frozen=True)
+class _LetterStyle:
+    placement: str  # "above" (band over the content) | "inside_tl" | "inside_br" | "none"
+    fmt: str        # "{}", "({})", "{}."
+    upper: bool
+    font: str
+    size: int
+    colour: str     # inside letters: "auto" (white on dark, black on light) | "yellow"
+
+
+def training_figures(n: int, seed: int, id_prefix: str = "SYN") -> Iterable[tuple[str, Image.Image, list]]:
+    """(name, image, panel boxes) of n training figures for the sub-figure detector: a share REALISTIC_SHARE from
+    realistic layouts, the others from the demo article generator's figures (ids that never name a demo article).
+    Each realistic figure has its own Generator seeded by sha256(seed, index): the set is deterministic."""
+    demo_style = _demo_style_figures(seed, id_prefix)
+    for i in range(n):
+        rng = np.random.default_rng(_digest("mednarratives.subfigure-layouts", seed, i))
+        if rng.random() < REALISTIC_SHARE:
+            img, boxes = layout_figure(rng)
+            yield f"{id_prefix}L{i:06d}", img, boxes
+        else:
+            yield next(demo_style)
+
+
+def _demo_style_figures(seed: int, id_prefix: str) -> Iterable[tuple[str, Image.Image, list]]:
+    k = 0
+    while True:
+        art_id = f"{id_prefix}{k:06d}"
+        k += 1
+        for fig in plan_article(art_id, seed).figures:
+            img, _ = render_figure(fig)
+            yield f"{art_id}_{fig.fig_id}", img, [list(p.box) for p in fig.panels]
+
+
+def layout_figure(rng: np.random.Generator) -> tuple[Image.Image, list[list[int]]]:
+    """One realistic compound figure and its panel boxes (the panel with its axes, legend, title and letter)."""
+    W = int(rng.integers(560, 1001))
+    H = int(W * rng.uniform(0.3, 1.15))
+    bg = ((255, 255, 255),) * 8 + ((0, 0, 0), (235, 235, 235))
+    background = bg[int(rng.integers(len(bg)))]
+    canvas = Image.new("RGB", (W, H), background)
+    ink = (0, 0, 0) if sum(background) > 384 else (255, 255, 255)
+    top, bottom = 0, H
+    if rng.random() < 0.15:  # a shared figure title: not a panel
+        title = FIGURE_TITLES[int(rng.integers(len(FIGURE_TITLES)))]
+        mask = _ink(title, "DejaVuSans-Bold.ttf", int(rng.integers(14, 22)))
+        canvas.paste(ink, ((W - mask.size[0]) // 2, 4), mask)
+        top = mask.size[1] + 10
+    if rng.random() < 0.12:  # a legend shared by several panels, below them: not a panel
+        bottom = H - _shared_legend(canvas, rng, H - 4, ink)
+    margin = int(rng.choice((0, 0, 2, 5, 10, 20)))
+    gutter = int(rng.choice((0, 1, 2, 3, 5, 8, 12, 20, 30), p=(0.1, 0.1, 0.08, 0.08, 0.14, 0.16, 0.14, 0.12, 0.08)))
+    cells = _cells(rng, (margin, top + margin, W - margin, bottom - margin), gutter)
+    letters = _letter_style(rng, W)
+    titled = rng.random() < 0.3
+    framed = rng.random() < 0.08
+    boxes = []
+    for i, cell in enumerate(cells):
+        kind = CONTENT_KINDS[int(rng.choice(len(CONTENT_KINDS), p=CONTENT_WEIGHTS))]
+        label = letters.fmt.format(chr(65 + i) if letters.upper else chr(97 + i)) if i < 26 else ""
+        box = _panel(canvas, cell, kind, rng, background, letters, label,
+                     PANEL_TITLES[int(rng.integers(len(PANEL_TITLES)))] if titled else "")
+        if framed:
+            ImageDraw.Draw(canvas).rectangle([box[0], box[1], box[2] - 1, box[3] - 1], outline=(60, 60, 60))
+        boxes.append(box)
+    buf = io.BytesIO()
+    canvas.save(buf, "JPEG", quality=int(rng.integers(45, 96)))
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB"), boxes
+
+
+def _cells(rng: np.random.Generator, area: tuple, gutter: int) -> list[tuple[int, int, int, int]]:
+    """Panel cells in reading order: a regular grid, rows of different column counts, or recursive splits."""
+    x0, y0, x1, y1 = area
+    style = ("grid", "rows", "split")[int(rng.integers(3))]
+
+    def spans(lo: int, hi: int, weights) -> list[tuple[int, int]]:
+        free = hi - lo - gutter * (len(weights) - 1)
+        edges = lo + np.concatenate(([0], np.cumsum(weights))) / np.sum(weights) * free
+        return [(int(edges[k]) + k * gutter, int(edges[k + 1]) + k * gutter) for k in range(len(weights))]
+
+    if style == "split":
+        cells = [area]
+        for _ in range(int(rng.integers(1, 9))):
+            k = max(range(len(cells)), key=lambda j: (cells[j][2] - cells[j][0]) * (cells[j][3] - cells[j][1]))
+            a, b, c, d = cells.pop(k)
+            f = rng.uniform(0.3, 0.7)
+            if c - a > (d - b) * rng.uniform(0.7, 1.4):
+                m = int(a + (c - a - gutter) * f)
+                cells[k:k] = [(a, b, m, d), (m + gutter, b, c, d)]
+            else:
+                m = int(b + (d - b - gutter) * f)
+                cells[k:k] = [(a, b, c, m), (a, m + gutter, c, d)]
+        cells = [c for c in cells if c[2] - c[0] >= 40 and c[3] - c[1] >= 40]
+        return sorted(cells, key=lambda c: (c[1] // 40, c[0]))
+    n_rows = int(rng.integers(1, 5))
+    rows = spans(y0, y1, rng.uniform(0.6, 1.4, n_rows) if style == "rows" else np.ones(n_rows))
+    n_cols = int(rng.integers(1 if n_rows > 1 else 2, 6))
+    cells = []
+    for a, b in rows:
+        k = int(rng.integers(1, 6)) if style == "rows" else n_cols
+        for c, d in spans(x0, x1, rng.uniform(0.5, 1.5, k) if style == "rows" else np.ones(k)):
+            if d - c >= 40 and b - a >= 40:
+                cells.append((c, a, d, b))
+    return cells
+
+
+def _letter_style(rng: np.random.Generator, width: int) -> _LetterStyle:
+    placement = ("above", "above", "inside_tl", "inside_tl", "inside_br", "none")[int(rng.integers(6))]
+    fmt = ("{}", "{}", "{}", "({})", "{}.")[int(rng.integers(5))]
+    font = ("DejaVuSans-Bold.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans.ttf", "DejaVuSerif.ttf")[int(rng.integers(4))]
+    size = int(rng.integers(11, max(12, min(32, width // 28)) + 1))
+    return _LetterStyle(placement, fmt, bool(rng.random() < 0.7), font, size,
+                        "yellow" if rng.random() < 0.15 else "auto")
+
+
+def _panel(canvas: Image.Image, cell: tuple, kind: str, rng: np.random.Generator, background: tuple,
+           letters: _LetterStyle, label: str, title: str) -> list[int]:
+    """Draw one panel into its cell; returns its box: the ink of its content, title and letter."""
+    cx0, cy0, cx1, cy1 = cell
+    cw, ch = cx1 - cx0, cy1 - cy0
+    tile = Image.new("RGB", (cw, ch), background)
+    drawn = np.zeros((ch, cw), bool)
+    ink = (0, 0, 0) if sum(background) > 384 else (255, 255, 255)
+    band = 0
+    heads = []  # (mask, x) of the letter and title drawn in the band above the content
+    if label and letters.placement == "above":
+        heads.append((_ink(label, letters.font, letters.size), 1))
+    if title:
+        t = _ink(title, "DejaVuSans.ttf", int(np.clip(letters.size * 0.8, 10, 18)))
+        x = heads[0][0].size[0] + 8 if heads and rng.random() < 0.5 else max(0, (cw - t.size[0]) // 2)
+        heads.append((t, x))
+    if heads:
+        band = max(m.size[1] for m, _ in heads) + int(rng.integers(2, 7))
+        for m, x in heads:
+            if x + m.size[0] <= cw and m.size[1] < ch:
+                tile.paste(ink, (x, 1), m)
+                drawn[1:1 + m.size[1], x:x + m.size[0]] |= np.asarray(m) > 0
+    ch2 = ch - band
+    if ch2 >= 24:
+        content, full = _content(kind, (cw, ch2), rng, background)
+        tile.paste(Image.fromarray(content), (0, band))
+        if full:
+            drawn[band:, :] = True
+        else:
+            drawn[band:, :] |= np.abs(content.astype(int) - background).max(axis=2) > 24
+    if label and letters.placement in ("inside_tl", "inside_br"):
+        m = _ink(label, letters.font, letters.size)
+        pad = int(rng.integers(2, 10))
+        x = pad if letters.placement == "inside_tl" else cw - pad - m.size[0]
+        y = band + pad if letters.placement == "inside_tl" else ch - pad - m.size[1]
+        if x >= 0 and y >= 0:
+            lum = float(np.asarray(tile.crop((x, y, x + m.size[0], y + m.size[1])).convert("L")).mean())
+            colour = COLOURS["yellow"] if letters.colour == "yellow" and lum < 110 else \
+                (255, 255, 255) if lum < 110 else (0, 0, 0)
+            tile.paste(colour, (x, y), m)
+            drawn[y:y + m.size[1], x:x + m.size[0]] |= np.asarray(m) > 0
+    canvas.paste(tile, (cx0, cy0))
+    ys, xs = np.nonzero(drawn)
+    if not len(xs):
+        return [cx0, cy0, cx1, cy1]
+    return [cx0 + int(xs.min()), cy0 + int(ys.min()), cx0 + int(xs.max()) + 1, cy0 + int(ys.max()) + 1]
+
+
+def _content(kind: str, size: tuple[int, int], rng: np.random.Generator,
+             background: tuple) -> tuple[np.ndarray, bool]:
+    """(pixels, fills its whole rectangle) of one panel's content."""
+    w, h = size
+    if kind == "plot":
+        return _plot(size, rng), background != (255, 255, 255)
+    if kind == "image":
+        return _photo(size, rng), True
+    if kind == "two_views":  # one panel of two views side by side or stacked, 0-3 px apart
+        g = int(rng.integers(0, 4))
+        if w >= h:
+            a, b = _photo(((w - g) // 2, h), rng), _photo((w - g - (w - g) // 2, h), rng)
+            out = np.concatenate([a, np.full((h, g, 3), background, np.uint8), b], axis=1)
+        else:
+            a, b = _photo((w, (h - g) // 2), rng), _photo((w, h - g - (h - g) // 2), rng)
+            out = np.concatenate([a, np.full((g, w, 3), background, np.uint8), b], axis=0)
+        return out, True
+    if kind == "render":
+        return _render(size, rng), background != (255, 255, 255)
+    return _table(size, rng), background != (255, 255, 255)
+
+
+# ---- plots of real data sets (scikit-learn's bundled copies: iris, wine, breast cancer, diabetes)
+
+@functools.lru_cache(maxsize=None)
+def _datasets() -> tuple:
+    from sklearn import datasets
+    out = []
+    for load in (datasets.load_iris, datasets.load_wine, datasets.load_breast_cancer):
+        b = load()
+        out.append((b.data, list(b.feature_names), b.target, [str(t) for t in b.target_names]))
+    b = datasets.load_diabetes(scaled=False)
+    y = np.digitize(b.target, np.percentile(b.target, [33, 67]))
+    out.append((np.column_stack([b.data, b.target]), list(b.feature_names) + ["progression"], y,
+                ["low", "mid", "high"]))
+    return tuple(out)
+
+
+PLOT_KINDS = ("scatter", "line", "bar", "box", "hist", "heatmap", "stacked", "spectrum")
+
+
+def _plot(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """A matplotlib panel (axes, ticks, labels, often a legend or colour bar) of a real data set."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure as MplFigure
+
+    X, names, y, classes = _datasets()[int(rng.integers(len(_datasets())))]
+    kind = PLOT_KINDS[int(rng.integers(len(PLOT_KINDS)))]
+    w, h = size
+    fs = float(np.clip(min(w, h) / 20, 4.5, 11))
+    cols = [int(c) for c in rng.choice(X.shape[1], 3, replace=False)]
+    colours = [tuple(v / 255 for v in MARKER_COLOURS[(k + int(rng.integers(8))) % 8]) for k in range(len(classes))]
+    with matplotlib.rc_context({"font.size": fs, "axes.linewidth": 0.8, "lines.linewidth": 1.2,
+                                "font.family": "DejaVu Sans"}):
+        fig = MplFigure(figsize=(w / 100, h / 100), dpi=100)
+        canvas = FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        legend = rng.random() < 0.6
+        if kind == "scatter":
+            for k, c in enumerate(classes):
+                ax.scatter(X[y == k, cols[0]], X[y == k, cols[1]], s=fs, color=colours[k], label=c)
+            ax.set_xlabel(names[cols[0]]), ax.set_ylabel(names[cols[1]])
+        elif kind in ("line", "spectrum"):
+            order = np.argsort(X[:, cols[0]])
+            for k, j in enumerate(cols[1:] if kind == "line" else cols[:2]):
+                v = X[order, j] if kind == "line" else np.abs(np.fft.rfft(X[:, j] - X[:, j].mean()))
+                v = np.convolve(v, np.ones(5) / 5, mode="valid") if kind == "line" else v
+                ax.plot(v, color=colours[k % len(colours)], label=names[j])
+            ax.set_xlabel("sample (sorted)" if kind == "line" else "frequency (bins)"), ax.set_ylabel("value")
+        elif kind == "bar":
+            m = [X[y == k, cols[0]].mean() for k in range(len(classes))]
+            s = [X[y == k, cols[0]].std() for k in range(len(classes))]
+            ax.bar(classes, m, yerr=s, color=colours, capsize=3, label=classes)
+            ax.set_ylabel(names[cols[0]])
+        elif kind == "box":
+            ax.boxplot([X[y == k, cols[0]] for k in range(len(classes))], tick_labels=classes)
+            ax.set_ylabel(names[cols[0]])
+            legend = False
+        elif kind == "hist":
+            ax.hist([X[y == k, cols[0]] for k in range(len(classes))], bins=12, stacked=True, color=colours,
+                    label=classes)
+            ax.set_xlabel(names[cols[0]]), ax.set_ylabel("count")
+        elif kind == "heatmap":
+            k = min(X.shape[1], int(rng.integers(4, 11)))
+            im = ax.imshow(np.corrcoef(X[:, :k].T), aspect="auto",
+                           cmap=("viridis", "RdBu_r", "magma", "coolwarm")[int(rng.integers(4))])
+            ax.set_xticks(range(k)), ax.set_yticks(range(k))
+            ax.set_xticklabels([s[:8] for s in names[:k]], rotation=90), ax.set_yticklabels([s[:8] for s in names[:k]])
+            fig.colorbar(im, ax=ax, fraction=0.05)
+            legend = False
+        else:  # stacked bars: class shares in bins of one feature
+            bins = np.digitize(X[:, cols[0]], np.percentile(X[:, cols[0]], [25, 50, 75]))
+            bottom = np.zeros(4)
+            for k, c in enumerate(classes):
+                share = np.array([np.mean(y[bins == b] == k) if np.any(bins == b) else 0 for b in range(4)])
+                ax.bar(["Q1", "Q2", "Q3", "Q4"], share, bottom=bottom, color=colours[k], label=c)
+                bottom += share
+            ax.set_ylabel("share")
+        if rng.random() < 0.4:
+            ax.set_title(names[cols[0]], fontsize=fs * 1.1, fontweight="bold" if rng.random() < 0.5 else "normal")
+        if rng.random() < 0.5:
+            ax.spines[["top", "right"]].set_visible(False)
+        if legend:
+            if rng.random() < 0.35:
+                ax.legend(fontsize=fs * 0.85, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+            else:
+                ax.legend(fontsize=fs * 0.85, frameon=rng.random() < 0.5)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fig.tight_layout(pad=float(rng.uniform(0.1, 0.8)))
+        canvas.draw()
+        return np.asarray(canvas.buffer_rgba())[:, :, :3].copy()
+
+
+# ---- images: radiology, microscopy, photos; fluorescence-like false colour; scale bars, marks, insets
+
+@functools.lru_cache(maxsize=None)
+def _extra_image(file: str) -> np.ndarray:
+    from mednarratives.assets import package_file
+    return np.asarray(Image.open(package_file("skimage", file)).convert("RGB"))
+
+
+def _any_image(rng: np.random.Generator) -> np.ndarray:
+    k = int(rng.integers(len(CATALOG) + len(EXTRA_IMAGES)))
+    return load_image(CATALOG[k].name) if k < len(CATALOG) else _extra_image(EXTRA_IMAGES[k - len(CATALOG)])
+
+
+def _photo(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    w, h = size
+    src = _any_image(rng)
+    x0, y0, x1, y1 = _crop(src, (0, 0, w, h), rng, zoom=rng.random() < 0.4)
+    img = Image.fromarray(src).resize((w, h), Image.Resampling.BILINEAR, box=(x0, y0, x1, y1))
+    if rng.random() < 0.25:  # two-channel fluorescence look (green / magenta on black)
+        g = np.asarray(img.convert("L")).astype(float)
+        g = np.clip((g - np.percentile(g, 30)) / max(1.0, np.ptp(g)) * 1.6, 0, 1)
+        m = np.roll(g, (int(rng.integers(-30, 30)), int(rng.integers(-30, 30))), axis=(0, 1)) ** 2
+        img = Image.fromarray((np.stack([m, g, m], axis=2) * 255).astype(np.uint8))
+    d = ImageDraw.Draw(img)
+    if rng.random() < 0.4:  # scale bar with its length
+        bl = int(w * rng.uniform(0.12, 0.3))
+        bx, by = w - bl - 8, h - 10
+        fill = (255, 255, 255) if np.asarray(img.convert("L"))[by - 20:, bx:].mean() < 128 else (0, 0, 0)
+        d.rectangle([bx, by, bx + bl, by + max(2, h // 100)], fill=fill)
+        if rng.random() < 0.6 and h > 80:
+            fs = max(9, min(16, h // 18))
+            d.text((bx + bl // 2, by - 2), f"{int(rng.choice((10, 20, 50, 100, 200)))} \u00b5m", fill=fill,
+                   font=dejavu_font(CHART_FONT, fs), anchor="md")
+    for _ in range(int(rng.integers(0, 3))):  # asterisks, arrows, structure names
+        x, y = int(rng.integers(0, max(1, w - 30))), int(rng.integers(0, max(1, h - 20)))
+        mark = ("*", "\u2192", "\u2190", "cPRC", "MC", "LV", "ROI")[int(rng.integers(7))]
+        d.text((x, y), mark, fill=(255, 255, 255), font=dejavu_font(CHART_FONT, int(rng.integers(10, 20))))
+    if rng.random() < 0.12 and w > 120 and h > 120:  # inset: a zoomed detail in a corner, white border
+        iw, ih = w // 3, h // 3
+        inset = img.resize((iw, ih), Image.Resampling.BILINEAR, box=(w / 3, h / 3, w / 2, h / 2))
+        img.paste(inset, (w - iw - 4, 4))
+        d.rectangle([w - iw - 5, 3, w - 4, ih + 4], outline=(255, 255, 255), width=2)
+    return np.asarray(img)
+
+
+# ---- renders on white: translucent body with coloured cells, networks, molecules
+
+def _render(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    w, h = size
+    img = Image.new("RGB", (w, h), "white")
+    d = ImageDraw.Draw(img)
+    kind = int(rng.integers(3))
+    cx, cy, r = w / 2, h / 2, min(w, h) * rng.uniform(0.3, 0.48)
+    if kind == 0:  # translucent body (edges of a real image) with coloured spheres and neurites
+        src = Image.fromarray(_any_image(rng)).convert("L").resize((w, h), Image.Resampling.BILINEAR)
+        edges = np.abs(np.diff(np.asarray(src, float), axis=0, prepend=0)) + \
+            np.abs(np.diff(np.asarray(src, float), axis=1, prepend=0))
+        shade = 255 - np.clip(edges * rng.uniform(0.5, 2.0), 0, 120)
+        yy, xx = np.mgrid[0:h, 0:w]
+        body = ((xx - cx) / (w * 0.45)) ** 2 + ((yy - cy) / (h * 0.47)) ** 2 < 1
+        img = Image.fromarray(np.where(body, shade, 255).astype(np.uint8)).convert("RGB")
+        d = ImageDraw.Draw(img)
+        pts = np.column_stack([rng.normal(cx, w * 0.15, 14), rng.normal(cy, h * 0.2, 14)])
+        col = MARKER_COLOURS[int(rng.integers(8))]
+        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+            d.line([(x0, y0), (x1, y1)], fill=col, width=max(1, int(r // 60)))
+        for x, y in pts:
+            _sphere(d, x, y, max(2.0, r * rng.uniform(0.03, 0.07)), col)
+    elif kind == 1:  # network: nodes, weighted edges, counts
+        import networkx as nx
+        k = int(rng.integers(5, 12))
+        g = nx.gnm_random_graph(k, int(k * 1.5), seed=int(rng.integers(2 ** 31)))
+        pos = nx.spring_layout(g, seed=int(rng.integers(2 ** 31)))
+        xy = {n: (w * (0.12 + 0.76 * (p[0] + 1) / 2), h * (0.12 + 0.76 * (p[1] + 1) / 2)) for n, p in pos.items()}
+        font = dejavu_font(CHART_FONT, max(8, int(min(w, h) / 25)))
+        for a, b in g.edges:
+            d.line([xy[a], xy[b]], fill=(90, 90, 90), width=int(rng.integers(1, 4)))
+            d.text(((xy[a][0] + xy[b][0]) / 2, (xy[a][1] + xy[b][1]) / 2), str(int(rng.integers(1, 99))),
+                   fill="black", font=font)
+        nr = max(5, min(w, h) / 16)
+        for n in g.nodes:
+            x, y = xy[n]
+            d.ellipse([x - nr, y - nr * 0.8, x + nr, y + nr * 0.8], fill=MARKER_COLOURS[n % 8], outline="black")
+    else:  # ball-and-stick molecule: a 3-D random walk, shaded spheres drawn back to front
+        p = np.cumsum(rng.normal(0, 1, (int(rng.integers(8, 25)), 3)), axis=0)
+        p = (p - p.mean(axis=0)) / np.maximum(1e-6, np.abs(p).max(axis=0)) * (w * 0.38, h * 0.38, r)
+        for a, b in zip(p, p[1:]):
+            d.line([(cx + a[0], cy + a[1]), (cx + b[0], cy + b[1])], fill=(110, 110, 110), width=max(2, int(r / 30)))
+        for q in p[np.argsort(p[:, 2])]:
+            _sphere(d, cx + q[0], cy + q[1], r * 0.09 * (1.2 + q[2] / r / 2), MARKER_COLOURS[int(rng.integers(8))])
+    return np.asarray(img)
+
+
+def _sphere(d: ImageDraw.ImageDraw, x: float, y: float, r: float, colour: tuple) -> None:
+    """A shaded sphere: concentric discs, lighter towards the upper left."""
+    for k in range(4, 0, -1):
+        f, o = k / 4, (1 - k / 4) * r * 0.35
+        c = tuple(int(v + (255 - v) * (1 - f) * 0.8) for v in colour)
+        d.ellipse([x - r * f - o, y - r * f - o, x + r * f - o, y + r * f - o], fill=c)
+
+
+def _table(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """A small table of a real data set's rows (header rule, numbers)."""
+    w, h = size
+    X, names, _, _ = _datasets()[int(rng.integers(len(_datasets())))]
+    img = Image.new("RGB", (w, h), "white")
+    d = ImageDraw.Draw(img)
+    fs = int(np.clip(h / 12, 8, 14))
+    font = dejavu_font(CHART_FONT, fs)
+    n_cols = max(2, min(5, w // (fs * 7)))
+    rows = [[s[:10] for s in names[:n_cols]]] + [[f"{v:.2f}" for v in X[int(rng.integers(len(X))), :n_cols]]
+                                               for _ in range(max(1, (h - 8) // (fs + 6) - 1))]
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            d.text((4 + c * (w - 8) / n_cols, 4 + r * (fs + 6)), text, fill="black", font=font)
+        if r == 0:
+            d.line([(2, fs + 8), (w - 2, fs + 8)], fill="black", width=1)
+    return np.asarray(img)
+
+
+def _shared_legend(canvas: Image.Image, rng: np.random.Generator, baseline: int, ink: tuple) -> int:
+    """A legend row shared by several panels, centred above `baseline`; returns the height it takes."""
+    d = ImageDraw.Draw(canvas)
+    fs = int(rng.integers(10, 16))
+    font = dejavu_font(CHART_FONT, fs)
+    names = [str(c) for c in _datasets()[int(rng.integers(len(_datasets())))][3]]
+    x = int(canvas.size[0] * rng.uniform(0.1, 0.4))
+    for k, name in enumerate(names):
+        d.rectangle([x, baseline - fs, x + fs, baseline], fill=MARKER_COLOURS[k])
+        d.text((x + fs + 4, baseline), name, fill=ink, font=font, anchor="ld")
+        x += fs + 16 + int(font.getlength(name))
+    return fs + 10
