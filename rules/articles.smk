@@ -59,7 +59,7 @@ rule articles_subfigure_data:
     output:
         data=directory("results/models/subfigure_yolo/data"),
     params:
-        **pick("articles/subfigures/train", "source", "n_figures", "seed", "val_fraction"),
+        **pick("articles/subfigures/train", "source", "n_figures", "seed", "realistic_share", "val_fraction"),
     log:
         "logs/articles/subfigure_data.log",
     priority: 10  # the demo's longest chain starts here (see articles_subfigure_train)

@@ -18,16 +18,16 @@ from mednarratives.articles.subfigures import (
     dataset_from_annotations,
     reading_order,
     synthetic_dataset,
-    synthetic_figures,
 )
+from mednarratives.articles.synthetic import plan_article, render_figure, training_figures
 from mednarratives_demo.articles import article_ids
 
 HAS_YOLO = importlib.util.find_spec("ultralytics") is not None
 
 
 def test_synthetic_figures_are_deterministic_and_never_demo_articles():
-    a = list(synthetic_figures(5, seed=11))
-    b = list(synthetic_figures(5, seed=11))
+    a = list(training_figures(5, seed=11, realistic_share=0.0))
+    b = list(training_figures(5, seed=11, realistic_share=0.0))
     assert [n for n, _, _ in a] == [n for n, _, _ in b]
     assert all(x[1].tobytes() == y[1].tobytes() and x[2] == y[2] for x, y in zip(a, b))
     demo = set(article_ids(100, 0))
@@ -36,8 +36,18 @@ def test_synthetic_figures_are_deterministic_and_never_demo_articles():
         assert boxes and all(0 <= b[0] < b[2] <= img.size[0] and 0 <= b[1] < b[3] <= img.size[1] for b in boxes)
 
 
+def test_share_zero_is_the_demo_article_generator_alone():
+    """The demo's training data (realistic_share 0): the demo generator's figures of ids SYN000000, SYN000001, ..."""
+    figs = [(f"SYN{k:06d}_{f.fig_id}", f) for k in range(4) for f in plan_article(f"SYN{k:06d}", 11).figures][:4]
+    want = [(name, render_figure(f)[0], [list(p.box) for p in f.panels]) for name, f in figs]
+    got = list(training_figures(4, seed=11, realistic_share=0.0))
+    assert len(got) == len(want) == 4
+    for (gn, gi, gb), (wn, wi, wb) in zip(got, want):
+        assert gn == wn and gi.tobytes() == wi.tobytes() and gb == wb
+
+
 def test_synthetic_dataset_layout(tmp_path):
-    data = synthetic_dataset(tmp_path / "ds", 10, seed=3, val_fraction=0.2)
+    data = synthetic_dataset(tmp_path / "ds", 10, seed=3, realistic_share=0.0, val_fraction=0.2)
     assert data.name == "data.yaml"
     train = sorted((tmp_path / "ds/images/train").glob("*.jpg"))
     val = sorted((tmp_path / "ds/images/val").glob("*.jpg"))
@@ -92,7 +102,7 @@ def test_tiny_offline_training_and_detection(tmp_path):
 import os, json
 from PIL import Image
 from mednarratives.articles.subfigures import synthetic_dataset, train, TrainOptions, Detector
-data = synthetic_dataset({str(tmp_path / 'ds')!r}, 40, seed=5)
+data = synthetic_dataset({str(tmp_path / 'ds')!r}, 40, seed=5, realistic_share=0.0)
 m = train(data, {str(tmp_path / 'w.pt')!r}, TrainOptions(epochs=1, imgsz=160, batch=8), {str(tmp_path / 'work')!r},
           {str(tmp_path / 'metrics.json')!r})
 img = Image.open(next(iter(sorted((data.parent / 'images' / 'val').glob('*.jpg')))))

@@ -3,9 +3,9 @@ upscaled x4 (the paper's factor, for label OCR and the dataset image).
 
 Training data: YOLO-format folders (images/{train,val}, labels/{train,val}, data.yaml) made either from
 MedICaT / ImageCLEF 2016 style box annotations (`dataset_from_annotations`: one JSON line per figure with
-`image` and `boxes` [[x0, y0, x1, y1], ...] in pixels) or, for the offline demo, from synthetic compound
-figures drawn by the demo article generator's layout and rendering code with its own seed and ids
-(`synthetic_dataset`), never from the demo articles themselves.
+`image` and `boxes` [[x0, y0, x1, y1], ...] in pixels) or, offline, from synthetic compound figures
+(`synthetic_dataset`): the demo article generator's layouts with their own seed and ids, never the demo articles
+themselves, mixed with realistic layouts (`articles.subfigures.train.realistic_share`).
 
 Offline: the model is built from the packaged architecture yaml (`yolov8n.yaml`), `pretrained=False`,
 `amp=False` (the AMP check downloads a model), `plots=False` (plots download a font); YOLO_OFFLINE and
@@ -84,30 +84,15 @@ def _write_data_yaml(root: Path, meta: dict) -> Path:
     return root / "data.yaml"
 
 
-def synthetic_figures(n: int, seed: int, id_prefix: str = "SYN") -> Iterable[tuple[str, Image.Image, list]]:
-    """(name, image, panel boxes) of n synthetic compound figures from the demo generator's layout and
-    rendering code, with `seed` and ids that never name a demo article (PMC9000001...)."""
-    from mednarratives.articles.synthetic import plan_article, render_figure
-    made, k = 0, 0
-    while made < n:
-        art_id = f"{id_prefix}{k:06d}"
-        k += 1
-        art = plan_article(art_id, seed)
-        for fig in art.figures:
-            if made >= n:
-                break
-            img, _ = render_figure(fig)
-            yield f"{art_id}_{fig.fig_id}", img, [list(p.box) for p in fig.panels]
-            made += 1
-
-
-def synthetic_dataset(out_dir: str | os.PathLike, n_figures: int, seed: int,
+def synthetic_dataset(out_dir: str | os.PathLike, n_figures: int, seed: int, realistic_share: float,
                       val_fraction: float = CONFIG["train"]["val_fraction"]) -> Path:
-    """A YOLO dataset of synthetic compound figures in out_dir (replaced); returns data.yaml."""
+    """A YOLO dataset of synthetic compound figures (`synthetic.training_figures`) in out_dir (replaced); returns
+    data.yaml."""
+    from mednarratives.articles.synthetic import training_figures
     root = Path(out_dir)
     if root.exists():
         shutil.rmtree(root)
-    items = list(synthetic_figures(n_figures, seed))
+    items = list(training_figures(n_figures, seed, realistic_share))
     n_val = max(1, int(round(len(items) * val_fraction))) if len(items) > 1 else 0
     order = list(range(len(items)))
     random.Random(seed).shuffle(order)

@@ -762,12 +762,12 @@ def render_figure(fig: Figure) -> tuple[Image.Image, list[list[int] | None]]:
 # (matplotlib plots of scikit-learn's bundled data sets, radiology / microscopy / photo crops, renders on white,
 # networks, molecules, tables), letters above or inside panels, panel titles, scale bars, insets, two-view panels,
 # gutters from none to wide, shared titles and legends outside every panel, JPEG compression. The rest of the
-# training figures keep the demo articles' style, so that the demo's own figures stay as well detected.
+# training figures keep the demo articles' style (`articles.subfigures.train.realistic_share` sets the mix; 0, the
+# demo's, is the demo articles' style alone).
 # Content ships in installed packages (nothing downloaded; nothing from the real dev set or its articles):
 # scikit-learn's iris, wine, breast cancer (UCI, CC BY 4.0) and diabetes (Efron et al. 2004) tables (package
 # BSD-3-Clause); scikit-image's images (package BSD-3-Clause; camera, horse, brick, gravel, grass CC0,
 # hubble_deep_field NASA public domain, coins no known restrictions); pydicom / pydicom-data test files (MIT).
-REALISTIC_SHARE = 0.65
 EXTRA_IMAGES = ("coins.png", "hubble_deep_field.jpg", "moon.png", "camera.png", "horse.png", "gravel.png",
                 "brick.png", "grass.png", "phantom.png")  # scikit-image's bundled images (besides CATALOG's)
 PANEL_TITLES = ("dorsal view", "ventral view", "anterior view", "overview", "detail", "merge", "DAPI", "IHC",
@@ -791,14 +791,15 @@ class _LetterStyle:
     colour: str     # inside letters: "auto" (white on dark, black on light) | "yellow"
 
 
-def training_figures(n: int, seed: int, id_prefix: str = "SYN") -> Iterable[tuple[str, Image.Image, list]]:
-    """(name, image, panel boxes) of n training figures for the sub-figure detector: a share REALISTIC_SHARE from
+def training_figures(n: int, seed: int, realistic_share: float,
+                     id_prefix: str = "SYN") -> Iterable[tuple[str, Image.Image, list]]:
+    """(name, image, panel boxes) of n training figures for the sub-figure detector: a share `realistic_share` from
     realistic layouts, the others from the demo article generator's figures (ids that never name a demo article).
     Each realistic figure has its own Generator seeded by sha256(seed, index): the set is deterministic."""
     demo_style = _demo_style_figures(seed, id_prefix)
     for i in range(n):
         rng = np.random.default_rng(_digest("mednarratives.subfigure-layouts", seed, i))
-        if rng.random() < REALISTIC_SHARE:
+        if rng.random() < realistic_share:
             img, boxes = layout_figure(rng)
             yield f"{id_prefix}L{i:06d}", img, boxes
         else:
