@@ -156,11 +156,15 @@ class Follower:
         if not self._bank or self._bank[-1].point != anchor.point:
             self._bank.append(anchor)
 
-    def add(self, index: int, frame: Frame, point: tuple[float, float] | None = None, blob: tuple | None = None) -> None:
-        """Frame `index` (luma, chroma); `point` and `blob` ((boolean box, x0, y0)): the cursor found there."""
+    def add(self, index: int, frame: Frame, point: tuple[float, float] | None = None, blob: tuple | None = None,
+            trusted: bool = False) -> None:
+        """Frame `index` (luma, chroma); `point` and `blob` ((boolean box, x0, y0)): the cursor found there;
+        `trusted`: confirmed already (a highlight whose look recurred, `frames.highlight`)."""
         if point is not None:
             anchor = Anchor(index, frame, blob, point, False)
-            if self._confirms(anchor):
+            if trusted:
+                self._bank_add(anchor)
+            elif self._confirms(anchor):
                 if self._anchor is not None and not self._anchor.confirmed:
                     self._bank_add(self._anchor)  # it matched: the anchor before was the cursor too
                 self._bank_add(anchor)
