@@ -49,5 +49,8 @@ def test_a_disc_that_never_moves_and_rings_are_not_highlights():
     yy, xx = np.mgrid[:H, :W]
     ring = chroma([], 0)
     ring[:H][np.abs(np.hypot(xx - 80, yy - 40) - 6) < 0.8] = 128 + 60
-    assert candidates(0, ring, 25, 5.0, 1500, 0.7) == []
-    assert candidates(0, chroma([(80, 40, 1, 60, 0)], 0), 25, 5.0, 1500, 0.7) == []  # a laser dot: too small
+    assert candidates(0, ring, 25, 5.0, 1500, 0.7, 8) == []
+    assert candidates(0, chroma([(80, 40, 1, 60, 0)], 0), 25, 5.0, 1500, 0.7, 8) == []  # a laser dot: too small
+    two_tone = chroma([(80, 40, 6, -45, 12), (80, 43, 4, 20, 40)], 0)  # round, but not one colour (a face, a logo)
+    assert candidates(0, two_tone, 25, 5.0, 1500, 0.7, 8) == []
+    assert len(candidates(0, chroma([(80, 40, 6, -45, 12)], 0), 25, 5.0, 1500, 0.7, 8)) == 1

@@ -3,8 +3,9 @@
 Recorders draw a translucent disc of one saturated colour (yellow, red...) and one size centred on the hot
 spot. Background subtraction misses it where the cursor rests (it joins the median) or where the content
 moves under it (a cine), but its look does not depend on either: per frame, the candidates are the connected
-regions of the chroma planes at least `highlight_chroma` codes from grey that are round (area at least
-`highlight_min_fill` of the disc spanning their larger side) and of a disc's size (radius at least
+regions of the chroma planes at least `highlight_chroma` codes from grey, of one colour (U and V standard
+deviations at most `highlight_colour_tol` codes), round (area at least `highlight_min_fill` of the disc
+spanning their larger side) and of a disc's size (radius at least
 `disc_radius_px`, area at most `max_blob_px`, working px). A candidate is the highlight once its look (area
 within `highlight_area_tol`, mean U and V within `highlight_colour_tol` codes) was met in at least
 `highlight_sightings` frames at places at least two disc radii apart: a coloured structure of the content
@@ -21,6 +22,8 @@ import cv2
 import numpy as np
 
 MEMORY = 64  # sightings of not yet confirmed looks remembered
+SQUARE_UNIT = 32  # (code - 128)^2 / SQUARE_UNIT fits a byte
+_SQUARES = np.minimum(255, (np.arange(256) - 128) ** 2 // SQUARE_UNIT).astype(np.uint8)
 
 
 @dataclass(frozen=True)
@@ -35,27 +38,34 @@ class Sighting:
 
 
 def candidates(index: int, chroma: np.ndarray, min_chroma: float, min_radius: float, max_area: float,
-               min_fill: float) -> list[Sighting]:
-    """Round saturated regions of a frame's chroma planes ((h, w / 2) U over V, as `videos.decode.i420_chroma`
-    gives them; each sample covers 2 x 2 working px)."""
+               min_fill: float, max_std: float) -> list[Sighting]:
+    """Round regions of one saturated colour (U and V standard deviations at most `max_std` codes) in a frame's
+    chroma planes ((h, w / 2) U over V, as `videos.decode.i420_chroma` gives them; each sample covers 2 x 2
+    working px)."""
     half = chroma.shape[0] // 2
-    u = chroma[:half].astype(np.int16) - 128
-    v = chroma[half:].astype(np.int16) - 128
-    saturated = (u * u + v * v >= min_chroma * min_chroma).astype(np.uint8)
-    if not saturated.any():
+    # U^2 + V^2 >= min_chroma^2 in units of SQUARE_UNIT codes^2 (table look-ups: 4x cheaper than in int16)
+    saturated = cv2.compare(cv2.add(cv2.LUT(chroma[:half], _SQUARES), cv2.LUT(chroma[half:], _SQUARES)),
+                            int(min_chroma * min_chroma / SQUARE_UNIT), cv2.CMP_GE)
+    if cv2.countNonZero(saturated) * 4 < np.pi * min_radius ** 2:
         return []
-    n, labels, stats, centroids = cv2.connectedComponentsWithStats(saturated, connectivity=8)
+    bx, by, bw, bh = cv2.boundingRect(saturated)  # labelled there only
+    u = chroma[by:by + bh, bx:bx + bw].astype(np.int16) - 128
+    v = chroma[half + by:half + by + bh, bx:bx + bw].astype(np.int16) - 128
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(saturated[by:by + bh, bx:bx + bw], connectivity=8)
+    area4 = 4.0 * stats[:, cv2.CC_STAT_AREA]  # working px
+    side = 2.0 * np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    keep = (area4 >= np.pi * min_radius ** 2) & (area4 <= max_area) & (area4 >= min_fill * np.pi * (side / 2) ** 2)
     out = []
-    for k in range(1, n):
-        x0, y0, w, h, area = (int(s) for s in stats[k])
-        area4, side = 4.0 * area, 2.0 * max(w, h)  # working px
-        if area4 < np.pi * min_radius ** 2 or area4 > max_area or area4 < min_fill * np.pi * (side / 2) ** 2:
-            continue
+    for k in np.flatnonzero(keep[1:]) + 1:
+        x0, y0, w, h = (int(s) for s in stats[k, :4])
         box = labels[y0:y0 + h, x0:x0 + w] == k
+        us, vs = u[y0:y0 + h, x0:x0 + w][box], v[y0:y0 + h, x0:x0 + w][box]
+        if us.std() > max_std or vs.std() > max_std:
+            continue
         cx, cy = centroids[k]
         blob = np.repeat(np.repeat(box, 2, axis=0), 2, axis=1)
-        out.append(Sighting(index, 2 * cx + 0.5, 2 * cy + 0.5, area4, float(u[y0:y0 + h, x0:x0 + w][box].mean()),
-                            float(v[y0:y0 + h, x0:x0 + w][box].mean()), (blob, 2 * x0, 2 * y0)))
+        out.append(Sighting(index, 2 * (bx + cx) + 0.5, 2 * (by + cy) + 0.5, float(area4[k]), float(us.mean()),
+                            float(vs.mean()), (blob, 2 * (bx + x0), 2 * (by + y0))))
     return out
 
 
@@ -87,7 +97,8 @@ class HighlightFinder:
         return False
 
     def add(self, index: int, chroma: np.ndarray) -> Sighting | None:
-        found = candidates(index, chroma, self.min_chroma, self.min_radius, self.max_area, self.min_fill)
+        found = candidates(index, chroma, self.min_chroma, self.min_radius, self.max_area, self.min_fill,
+                           self.colour_tol)
         hits = [s for s in found if self._confirmed(s)]
         self._seen.extend(found)
         if not hits:
