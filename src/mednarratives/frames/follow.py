@@ -102,7 +102,8 @@ class Follower:
     `templates` confirmed anchors where the cursor had moved are tried (the cursor's look at the working scale
     changes with its sub-pixel position), the best match counts (`_match`). Frames without a point wait (at most
     `max_pending` of them; the oldest then keep their forward match) for the next anchor, which follows the
-    cursor back through them once it is confirmed (by the anchor after it, when it is not already)."""
+    cursor back through them once it is confirmed (by the anchor after it, when it is not already). A `trusted`
+    anchor (a highlight disc whose look recurred, `frames.highlight`) is confirmed at once."""
 
     def __init__(self, max_step_px: float, max_rms: float, max_pending: int, templates: int, near_px: float,
                  lost_frames: int):

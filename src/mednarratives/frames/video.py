@@ -6,7 +6,10 @@ right away (its frames are then dropped, so memory stays bounded by the longest 
 times (the filter stage's keyframes) are grabbed on the way, for scenes without a stable chunk. The points
 found in stable chunks anchor the per-frame track (`frames.follow`): the frames between them (scrolls,
 window changes, cine loops, and frames of a chunk where the cursor was lost) are handed on in order as
-soon as no open run of the chunker can claim them.
+soon as no open run of the chunker can claim them. A screen recorder's highlight disc, found on any frame by
+its recurring look (`frames.highlight`), is a confirmed anchor there, in place of the chunk's point (the
+chunk's trace, which the traces stage uses, is left as it is): where the cursor rests or the content moves
+under it, background subtraction picks the wrong blob or none.
 """
 
 from __future__ import annotations
