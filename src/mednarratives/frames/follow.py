@@ -102,7 +102,8 @@ class Follower:
     `templates` confirmed anchors where the cursor had moved are tried (the cursor's look at the working scale
     changes with its sub-pixel position), the best match counts (`_match`). Frames without a point wait (at most
     `max_pending` of them; the oldest then keep their forward match) for the next anchor, which follows the
-    cursor back through them once it is confirmed (by the anchor after it, when it is not already)."""
+    cursor back through them once it is confirmed (by the anchor after it, when it is not already). A `trusted`
+    anchor (a highlight disc whose look recurred, `frames.highlight`) is confirmed at once."""
 
     def __init__(self, max_step_px: float, max_rms: float, max_pending: int, templates: int, near_px: float,
                  lost_frames: int):
@@ -156,11 +157,15 @@ class Follower:
         if not self._bank or self._bank[-1].point != anchor.point:
             self._bank.append(anchor)
 
-    def add(self, index: int, frame: Frame, point: tuple[float, float] | None = None, blob: tuple | None = None) -> None:
-        """Frame `index` (luma, chroma); `point` and `blob` ((boolean box, x0, y0)): the cursor found there."""
+    def add(self, index: int, frame: Frame, point: tuple[float, float] | None = None, blob: tuple | None = None,
+            trusted: bool = False) -> None:
+        """Frame `index` (luma, chroma); `point` and `blob` ((boolean box, x0, y0)): the cursor found there;
+        `trusted`: confirmed already (a highlight whose look recurred, `frames.highlight`)."""
         if point is not None:
             anchor = Anchor(index, frame, blob, point, False)
-            if self._confirms(anchor):
+            if trusted:
+                self._bank_add(anchor)
+            elif self._confirms(anchor):
                 if self._anchor is not None and not self._anchor.confirmed:
                     self._bank_add(self._anchor)  # it matched: the anchor before was the cursor too
                 self._bank_add(anchor)

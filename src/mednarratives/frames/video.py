@@ -6,7 +6,10 @@ right away (its frames are then dropped, so memory stays bounded by the longest 
 times (the filter stage's keyframes) are grabbed on the way, for scenes without a stable chunk. The points
 found in stable chunks anchor the per-frame track (`frames.follow`): the frames between them (scrolls,
 window changes, cine loops, and frames of a chunk where the cursor was lost) are handed on in order as
-soon as no open run of the chunker can claim them.
+soon as no open run of the chunker can claim them. A screen recorder's highlight disc, found on any frame by
+its recurring look (`frames.highlight`), is a confirmed anchor there, in place of the chunk's point (the
+chunk's trace, which the traces stage uses, is left as it is): where the cursor rests or the content moves
+under it, background subtraction picks the wrong blob or none.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from mednarratives.videos.decode import (LIMITED_LUMA_SPAN, StreamInfo, i420_chr
 from mednarratives.frames.median import median_u8
 from mednarratives.frames.cursor import FaceDetector, TraceParams, diff_threshold, faces_in_regions, foreground, track
 from mednarratives.frames.follow import Follower
+from mednarratives.frames.highlight import HighlightFinder
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,9 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
     follower = Follower(params.trace.max_step_px, params.trace.follow_max_rms,
                         max(1, int(params.chunk.max_duration_s * info.fps)), params.trace.follow_templates,
                         params.trace.follow_near_px, params.trace.lost_frames)
+    tp = params.trace
+    highlights = HighlightFinder(tp.highlight_chroma, tp.disc_radius_px, tp.max_blob_px, tp.highlight_min_fill,
+                                 tp.highlight_area_tol, tp.highlight_colour_tol, tp.highlight_sightings)
     waiting: collections.deque = collections.deque()  # (frame, luma, chroma) not yet handed to the follower
     chunk_of: dict[int, int] = {}
 
@@ -93,7 +100,10 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
             k = i - chunk.start if chunk is not None else -1
             if k >= 0:
                 chunk_of[i] = len(results) - 1
-            if k >= 0 and not np.isnan(xy[k, 0]):
+            disc = highlights.add(i, chroma)
+            if disc is not None:  # the recorder's highlight: the hot spot by its own look
+                follower.add(i, (luma, chroma), (disc.x, disc.y), disc.blob, trusted=True)
+            elif k >= 0 and not np.isnan(xy[k, 0]):
                 follower.add(i, (luma, chroma), (float(xy[k, 0]), float(xy[k, 1])), blobs[k])
             else:
                 follower.add(i, (luma, chroma))

@@ -1,0 +1,109 @@
+"""A screen recorder's highlight disc found by its constant look, on every frame, moving or not.
+
+Recorders draw a translucent disc of one saturated colour (yellow, red...) and one size centred on the hot
+spot. Background subtraction misses it where the cursor rests (it joins the median) or where the content
+moves under it (a cine), but its look does not depend on either: per frame, the candidates are the connected
+regions of the chroma planes at least `highlight_chroma` codes from grey, of one colour (U and V standard
+deviations at most `highlight_colour_tol` codes), round (area at least `highlight_min_fill` of the disc
+spanning their larger side) and of a disc's size (radius at least
+`disc_radius_px`, area at most `max_blob_px`, working px). A candidate is the highlight once its look (area
+within `highlight_area_tol`, mean U and V within `highlight_colour_tol` codes) was met in at least
+`highlight_sightings` frames at places at least two disc radii apart: a coloured structure of the content
+that stays put, or whose size and colour change (a colour Doppler jet), never qualifies. Its centre is the
+hot spot.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+MEMORY = 64  # sightings of not yet confirmed looks remembered
+SQUARE_UNIT = 32  # (code - 128)^2 / SQUARE_UNIT fits a byte
+_SQUARES = np.minimum(255, (np.arange(256) - 128) ** 2 // SQUARE_UNIT).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Sighting:
+    index: int
+    x: float  # centre, working px
+    y: float
+    area: float  # working px
+    u: float  # mean chroma offsets from grey
+    v: float
+    blob: tuple  # (boolean box at working scale, x0, y0)
+
+
+def candidates(index: int, chroma: np.ndarray, min_chroma: float, min_radius: float, max_area: float,
+               min_fill: float, max_std: float) -> list[Sighting]:
+    """Round regions of one saturated colour (U and V standard deviations at most `max_std` codes) in a frame's
+    chroma planes ((h, w / 2) U over V, as `videos.decode.i420_chroma` gives them; each sample covers 2 x 2
+    working px)."""
+    half = chroma.shape[0] // 2
+    # U^2 + V^2 >= min_chroma^2 in units of SQUARE_UNIT codes^2 (table look-ups: 4x cheaper than in int16)
+    saturated = cv2.compare(cv2.add(cv2.LUT(chroma[:half], _SQUARES), cv2.LUT(chroma[half:], _SQUARES)),
+                            int(min_chroma * min_chroma / SQUARE_UNIT), cv2.CMP_GE)
+    if cv2.countNonZero(saturated) * 4 < np.pi * min_radius ** 2:
+        return []
+    bx, by, bw, bh = cv2.boundingRect(saturated)  # labelled there only
+    u = chroma[by:by + bh, bx:bx + bw].astype(np.int16) - 128
+    v = chroma[half + by:half + by + bh, bx:bx + bw].astype(np.int16) - 128
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(saturated[by:by + bh, bx:bx + bw], connectivity=8)
+    area4 = 4.0 * stats[:, cv2.CC_STAT_AREA]  # working px
+    side = 2.0 * np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    keep = (area4 >= np.pi * min_radius ** 2) & (area4 <= max_area) & (area4 >= min_fill * np.pi * (side / 2) ** 2)
+    out = []
+    for k in np.flatnonzero(keep[1:]) + 1:
+        x0, y0, w, h = (int(s) for s in stats[k, :4])
+        box = labels[y0:y0 + h, x0:x0 + w] == k
+        us, vs = u[y0:y0 + h, x0:x0 + w][box], v[y0:y0 + h, x0:x0 + w][box]
+        if us.std() > max_std or vs.std() > max_std:
+            continue
+        cx, cy = centroids[k]
+        blob = np.repeat(np.repeat(box, 2, axis=0), 2, axis=1)
+        out.append(Sighting(index, 2 * (bx + cx) + 0.5, 2 * (by + cy) + 0.5, float(area4[k]), float(us.mean()),
+                            float(vs.mean()), (blob, 2 * (bx + x0), 2 * (by + y0))))
+    return out
+
+
+class HighlightFinder:
+    """Feed every frame's chroma in order (`add`); it answers the highlight's sighting there, once its look is
+    confirmed (see the module docstring)."""
+
+    def __init__(self, min_chroma: float, min_radius: float, max_area: float, min_fill: float, area_tol: float,
+                 colour_tol: float, sightings: int):
+        self.min_chroma, self.min_radius, self.max_area, self.min_fill = min_chroma, min_radius, max_area, min_fill
+        self.area_tol, self.colour_tol, self.sightings = area_tol, colour_tol, sightings
+        self._seen: collections.deque = collections.deque(maxlen=MEMORY)
+        self._looks: list[Sighting] = []  # confirmed looks
+        self._last: Sighting | None = None
+
+    def _alike(self, a: Sighting, b: Sighting) -> bool:
+        return (abs(a.area - b.area) <= self.area_tol * max(a.area, b.area)
+                and abs(a.u - b.u) <= self.colour_tol and abs(a.v - b.v) <= self.colour_tol)
+
+    def _confirmed(self, s: Sighting) -> bool:
+        if any(self._alike(s, look) for look in self._looks):
+            return True
+        alike = [o for o in self._seen if o.index != s.index and self._alike(s, o)]
+        frames = {o.index for o in alike}
+        spread = max((np.hypot(o.x - s.x, o.y - s.y) for o in alike), default=0.0)
+        if len(frames) + 1 >= self.sightings and spread >= 2 * self.min_radius:
+            self._looks.append(s)
+            return True
+        return False
+
+    def add(self, index: int, chroma: np.ndarray) -> Sighting | None:
+        found = candidates(index, chroma, self.min_chroma, self.min_radius, self.max_area, self.min_fill,
+                           self.colour_tol)
+        hits = [s for s in found if self._confirmed(s)]
+        self._seen.extend(found)
+        if not hits:
+            return None
+        if self._last is not None:  # several: the one nearest the last
+            hits.sort(key=lambda s: np.hypot(s.x - self._last.x, s.y - self._last.y))
+        self._last = hits[0]
+        return hits[0]
