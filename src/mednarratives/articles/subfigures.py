@@ -508,13 +508,24 @@ def layout_leaves(image: Image.Image, tol: int = CONFIG["layout_tol"], min_gap: 
             return [int(x0 + fg_cols[0]), int(y0 + fg_rows[0]), int(x0 + fg_cols[-1] + 1), int(y0 + fg_rows[-1] + 1)]
         return None
 
-    def frame(x0: int, y0: int, x1: int, y1: int, most: int = 6) -> int:
-        """Width of a frame of one-colour lines around the block (0: none)."""
+    def drawn(colour: np.ndarray) -> bool:
+        """A colour that is no background's nor a blend of the two (the edge of a resampled block)."""
+        b0, b1 = backgrounds
+        t = np.clip(np.dot(colour - b0, b1 - b0) / max(1.0, np.dot(b1 - b0, b1 - b0)), 0.0, 1.0)
+        return bool(np.abs(colour - (b0 + t * (b1 - b0))).max() > tol)
+
+    def frame(x0: int, y0: int, x1: int, y1: int, most: int = 6, corner: int = 8) -> int:
+        """Width of a frame of one-colour lines around the block (0: none). A drawn frame (drawn()) may have
+        rounded or JPEG-blurred corners: the `corner` pixels at each end of its lines do not count."""
+        def one_colour(e: np.ndarray) -> bool:
+            med = np.median(e, axis=0)
+            return bool(np.abs((e[corner:len(e) - corner] if drawn(med) else e) - med).max() <= tol)
+
         k = 0
         while k < most and x1 - x0 > 2 * k + 16 and y1 - y0 > 2 * k + 16:
             edges = (rgb[y0 + k, x0 + k:x1 - k], rgb[y1 - 1 - k, x0 + k:x1 - k], rgb[y0 + k:y1 - k, x0 + k],
                      rgb[y0 + k:y1 - k, x1 - 1 - k])
-            if not all(np.abs(e - np.median(e, axis=0)).max() <= tol for e in edges):
+            if not all(one_colour(e) for e in edges):
                 break
             k += 1
         return k
