@@ -2,7 +2,8 @@
 
 Whole-figure OCR finds almost no lone panel letters, so labels are looked for where authors put them: the
 corners of each detected panel and the strip just above it. In each place both polarities (dark text on light,
-light on dark) are binarised (Otsu) and connected components that look like a lone glyph (size, aspect, fill,
+light on dark) and, where the place holds colour, the saturation (a yellow "(A)" on a grey scan) are binarised
+(Otsu) and connected components that look like a lone glyph (size, aspect, fill,
 isolated: clear background around them) become candidates, nearest to the corner first. Each candidate is cut
 out with a margin, upscaled x4 (the paper's factor), made black on white, and read by Tesseract as a single
 character (`--psm 10`, letter whitelist). All candidates of a shard go to ONE tesseract process (a list file:
