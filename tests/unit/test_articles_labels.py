@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from mednarratives.articles.labels import find_candidates, read_figure_labels, read_glyphs
+from mednarratives.articles.labels import find_candidates, glyph_image, read_figure_labels, read_glyphs, saturation
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr not installed")
@@ -88,3 +88,36 @@ def test_find_anchors_reads_the_panel_letters_of_a_figure():
     for k, b in zip("abcd", boxes):  # each letter sits in its own panel
         a = anchors[k]
         assert b[0] <= (a[0] + a[2]) / 2 <= b[2] and b[1] <= (a[1] + a[3]) / 2 <= b[3]
+
+
+@needs_tesseract
+def test_yellow_letters_inside_grey_and_red_images_are_read_on_the_colour_view():
+    """'(A)' in yellow at the bottom right of a grey scan or a red heat map: about the brightness of its
+    background, so only the saturation view separates it."""
+    rng = np.random.default_rng(1)
+    img = Image.new("RGB", (420, 200), "white")
+    boxes = [[0, 0, 200, 200], [220, 0, 420, 200]]
+    grey = np.clip(212 + rng.normal(0, 6, (200, 200)), 0, 255).astype(np.uint8)
+    img.paste(Image.fromarray(grey).convert("RGB"), (0, 0))
+    red = np.zeros((200, 200, 3), np.uint8)
+    red[..., 0], red[..., 1], red[..., 2] = 235, np.clip(200 + rng.normal(0, 6, (200, 200)), 0, 255), 190
+    img.paste(Image.fromarray(red), (220, 0))
+    d = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, 30)
+    for (x0, y0, x1, y1), lab in zip(boxes, "AB"):
+        d.text((x1 - 62, y1 - 44), f"({lab})", font=font, fill=(250, 235, 0))
+    gray = np.asarray(img.convert("L"))
+    grey_only = find_candidates(gray, boxes)
+    grey_reads = read_glyphs([glyph_image(gray, c) for c in grey_only])
+    assert not any(t.upper() in "AB" and t and conf >= 0.6 and c.place == "bottom_right"
+                   for c, (t, conf) in zip(grey_only, grey_reads))  # the grey levels alone miss them
+    reads = read_figure_labels([(img, boxes)])[0]
+    got = [next((c for c in r if c.place == "bottom_right" and c.conf >= 0.6), None) for r in reads]
+    assert [c.text.upper() if c else "" for c in got] == ["A", "B"]
+    assert all(c.polarity == "colour" for c in got)
+
+
+def test_grey_figures_get_no_colour_view():
+    img, boxes = figure("ABCD", ["top_left"] * 4)
+    gray = np.asarray(img.convert("L"))
+    assert not any(c.polarity == "colour" for c in find_candidates(gray, boxes, sat=saturation(img)))

@@ -317,3 +317,29 @@ def test_letter_order_puts_lettered_panels_in_the_captions_order():
     assert letter_order(panels, anchors, list("abcd")) == reading_order(panels)
     anchors = {"b": [2, 112, 10, 122], "c": [112, 2, 120, 12]}
     assert letter_order(panels, anchors, list("abcd")) == [0, 2, 1, 3]
+
+
+def test_layout_leaves_look_inside_a_drawn_frame_with_rounded_corners():
+    """Panels grouped in a box drawn with a rounded red outline: the box's inside is cut (rounded corners do
+    not hide the frame); a white panel on black, whose resampled edge is a grey blend, is no frame."""
+    from PIL import ImageDraw
+    from mednarratives.articles.subfigures import layout_leaves
+    from mednarratives.geometry import box_iou
+    rng = np.random.default_rng(0)
+    img = Image.new("RGB", (420, 200), "white")
+    d = ImageDraw.Draw(img)
+    d.rounded_rectangle([10, 10, 410, 190], radius=8, outline=(170, 40, 40), width=2)
+    truth = [[22, 22, 202, 178], [218, 22, 398, 178]]
+    for x0, y0, x1, y1 in truth:
+        img.paste(Image.fromarray(rng.integers(40, 200, (y1 - y0, x1 - x0, 3)).astype(np.uint8)), (x0, y0))
+    leaves = layout_leaves(img)
+    assert all(any(box_iou(t, lf) >= 0.9 for lf in leaves) for t in truth)
+
+    dark = Image.new("RGB", (420, 200), "black")
+    ImageDraw.Draw(dark).rectangle([20, 20, 400, 180], fill="white")
+    d = ImageDraw.Draw(dark)
+    d.line([(60, 40), (60, 160), (360, 160)], fill="black", width=2)  # axes of a plot on the white panel
+    d.rectangle([120, 60, 160, 158], fill=(30, 110, 180))
+    d.rectangle([250, 100, 290, 158], fill=(240, 130, 20))
+    small = dark.resize((410, 195), Image.Resampling.LANCZOS)  # a grey blend along the panel's edge
+    assert any(box_iou(lf, [20, 20, 391, 176]) >= 0.9 for lf in layout_leaves(small))

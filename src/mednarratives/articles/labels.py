@@ -2,7 +2,8 @@
 
 Whole-figure OCR finds almost no lone panel letters, so labels are looked for where authors put them: the
 corners of each detected panel and the strip just above it. In each place both polarities (dark text on light,
-light on dark) are binarised (Otsu) and connected components that look like a lone glyph (size, aspect, fill,
+light on dark) and, where the place holds colour, the saturation (a yellow "(A)" on a grey scan) are binarised
+(Otsu) and connected components that look like a lone glyph (size, aspect, fill,
 isolated: clear background around them) become candidates, nearest to the corner first. Each candidate is cut
 out with a margin, upscaled x4 (the paper's factor), made black on white, and read by Tesseract as a single
 character (`--psm 10`, letter whitelist). All candidates of a shard go to ONE tesseract process (a list file:
@@ -34,7 +35,7 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 class LabelCandidate:
     panel: int                 # index of the panel in the figure's panel list
     place: str                 # top_left | top_right | bottom_left | bottom_right | above
-    polarity: str              # dark | light (colour of the text)
+    polarity: str              # dark | light | colour (of the text: darker, lighter, more colourful)
     box: list[int]             # glyph box in figure pixels
     distance: float            # from the place's corner, pixels
     mask: np.ndarray | None = field(default=None, repr=False)   # the glyph's pixels inside `box`
@@ -80,19 +81,38 @@ def _regions(box: Sequence[int], width: int, height: int, others: Sequence[Seque
             if min(width, r[2]) - max(0, r[0]) >= 8 and min(height, r[3]) - max(0, r[1]) >= 8]
 
 
+def saturation(image: Image.Image) -> np.ndarray:
+    """Colourfulness of each pixel (largest minus smallest RGB channel), 0 on grey: a yellow letter on a grey
+    MRI or on a red heat map has about the brightness of its background, not its colourfulness."""
+    rgb = np.asarray(image.convert("RGB")).astype(np.int16)
+    return (rgb.max(axis=2) - rgb.min(axis=2)).astype(np.uint8)
+
+
+def _views(reg: np.ndarray, sat: np.ndarray | None, contrast: int = 40) -> list[tuple[str, np.ndarray]]:
+    """(polarity, text mask) binarisations (Otsu) of a label region: dark and light text on the grey levels,
+    and, where the region holds colour (`sat`, saturation()), colourful text."""
+    out = []
+    if reg.max() - reg.min() >= contrast:
+        t = _otsu(reg)
+        out += [("dark", reg <= t), ("light", reg > t)]
+    if sat is not None and sat.size and sat.max() - sat.min() >= contrast:
+        out.append(("colour", sat > _otsu(sat)))
+    return out
+
+
 def find_candidates(gray: np.ndarray, boxes: Sequence[Sequence[int]], per_place: int = 2,
-                    min_h: int = 7, max_h: int = 64) -> list[LabelCandidate]:
-    """Glyph-like connected components near each panel's corners (both polarities), nearest first."""
+                    min_h: int = 7, max_h: int = 64, sat: np.ndarray | None = None) -> list[LabelCandidate]:
+    """Glyph-like connected components near each panel's corners (both polarities, and colourful ones where
+    `sat`, the figure's saturation(), is given), nearest first."""
     H, W = gray.shape
     out: list[LabelCandidate] = []
     for pi, box in enumerate(boxes):
         others = [b for j, b in enumerate(boxes) if j != pi]
         for place, (rx0, ry0, rx1, ry1), (cx, cy) in _regions(box, W, H, others):
             reg = gray[ry0:ry1, rx0:rx1]
-            if reg.size == 0 or reg.max() - reg.min() < 40:
+            if reg.size == 0:
                 continue
-            t = _otsu(reg)
-            for polarity, mask in (("dark", reg <= t), ("light", reg > t)):
+            for polarity, mask in _views(reg, None if sat is None else sat[ry0:ry1, rx0:rx1]):
                 lab, n = ndimage.label(mask)
                 if n == 0 or n > 400:
                     continue
@@ -218,7 +238,7 @@ def read_figure_labels(figures: Sequence[tuple[Image.Image, Sequence[Sequence[in
     images = []
     for fi, (img, boxes) in enumerate(figures):
         gray = np.asarray(img.convert("L"))
-        for c in find_candidates(gray, boxes, per_place=per_place):
+        for c in find_candidates(gray, boxes, per_place=per_place, sat=saturation(img)):
             c.image = glyph_image(gray, c, height)
             all_cands.append((fi, c))
             images.append(c.image)
@@ -239,7 +259,7 @@ def _key(text: str) -> str:
 
 
 def anchor_candidates(gray: np.ndarray, leaves: Sequence[Sequence[int]], min_h: int = 7,
-                      max_h: int = 64) -> list[LabelCandidate]:
+                      max_h: int = 64, sat: np.ndarray | None = None) -> list[LabelCandidate]:
     """Where a figure's panel letters may be: layout leaves that are one glyph (letters stand apart from the
     panel's title and content), and the glyph-like components at the corners of the larger leaves (letters
     drawn inside a photo or plot)."""
@@ -257,7 +277,7 @@ def anchor_candidates(gray: np.ndarray, leaves: Sequence[Sequence[int]], min_h: 
                 out.append(LabelCandidate(i, "leaf", "dark", [x0, y0, x1, y1], 0.0, mask=mask))
         elif h > max_h or w > max_h:
             big.append(list(leaves[i]))
-    out += find_candidates(gray, big, per_place=3, min_h=min_h, max_h=max_h)
+    out += find_candidates(gray, big, per_place=3, min_h=min_h, max_h=max_h, sat=sat)
     return out
 
 
@@ -275,7 +295,7 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
     another in reading order (A left of B on its line or above it), each break of that order costing
     `disorder` (column-major layouts pay it once per column)."""
     gray = np.asarray(image.convert("L"))
-    cands = anchor_candidates(gray, leaves)
+    cands = anchor_candidates(gray, leaves, sat=saturation(image))
     wanted = {_key(x) for x in label_set} if label_set else None
     reads = read_glyphs([glyph_image(gray, c, height) for c in cands])
     by_letter: dict[str, dict[tuple, float]] = {}

@@ -384,11 +384,12 @@ class Detector:
     def __init__(self, weights: str | os.PathLike, imgsz: int = CONFIG["imgsz"], conf: float = CONFIG["conf"],
                  iou: float = CONFIG["iou"], device: str = "cpu", refine: str = CONFIG["refine"],
                  grid_similarity: float = CONFIG["grid_similarity"], layout_small: float = CONFIG["layout_small"],
-                 layout_tol: int = CONFIG["layout_tol"], layout_thin: float = CONFIG["layout_thin"]):
+                 layout_tol: int = CONFIG["layout_tol"], layout_thin: float = CONFIG["layout_thin"],
+                 layout_corner: int = CONFIG["layout_corner"]):
         YOLO = _yolo()
         self.weights, self.imgsz, self.conf, self.iou, self.device = str(weights), imgsz, conf, iou, device
         self.refine, self.grid_similarity, self.small = refine, grid_similarity, layout_small
-        self.tol, self.thin = layout_tol, layout_thin
+        self.tol, self.thin, self.corner = layout_tol, layout_thin, layout_corner
         self.model = YOLO(self.weights)
         self.sha256 = file_digest(weights)
 
@@ -404,11 +405,11 @@ class Detector:
         if self.refine != "layout":
             return boxes
         if len(keys) < 2:  # no count to go by: the layout's blocks where they agree with the detector
-            blocks, _ = layout_detect(image, (), small=self.small, tol=self.tol, thin=self.thin)
+            blocks, _ = layout_detect(image, (), small=self.small, tol=self.tol, thin=self.thin, corner=self.corner)
             if len(blocks) > len(boxes):
                 boxes, _ = refine_with_xycut(boxes, blocks, grid=self.grid_similarity)
             return boxes
-        panels, anchors = layout_detect(image, keys, small=self.small, tol=self.tol, thin=self.thin)
+        panels, anchors = layout_detect(image, keys, small=self.small, tol=self.tol, thin=self.thin, corner=self.corner)
         W, H = image.size
         # every panel built around its letter, none of them only a letter (a letter read elsewhere than its panel)
         lettered = len(panels) == len(anchors) == len(keys) and min(map(_area, panels)) >= self.small * W * H
@@ -438,7 +439,8 @@ class Detector:
     def provenance(self) -> dict:
         return {"name": "ultralytics-yolo", "weights": self.weights, "sha256": self.sha256, "imgsz": self.imgsz,
                 "conf": self.conf, "iou": self.iou, "refine": self.refine, "grid_similarity": self.grid_similarity,
-                "layout_small": self.small, "layout_tol": self.tol, "layout_thin": self.thin}
+                "layout_small": self.small, "layout_tol": self.tol, "layout_thin": self.thin,
+                "layout_corner": self.corner}
 
 
 def crop(image: Image.Image, box: Sequence[int], scale: float = CONFIG["crop_scale"]) -> Image.Image:
@@ -459,7 +461,8 @@ def crop(image: Image.Image, box: Sequence[int], scale: float = CONFIG["crop_sca
 
 
 def layout_leaves(image: Image.Image, tol: int = CONFIG["layout_tol"], min_gap: int | None = None,
-                  max_depth: int = 24, thin_share: float = CONFIG["layout_thin"]) -> list[list[int]]:
+                  max_depth: int = 24, thin_share: float = CONFIG["layout_thin"],
+                  corner: int = CONFIG["layout_corner"]) -> list[list[int]]:
     """Recursive X-Y cut along full-length runs of uniform rows / columns of a background colour (every pixel of
     the line within `tol` of the line's median colour, that is white or the colour of the figure's border, e.g.
     white gutters between electron micrographs that fill the border), and, across large blocks, along the thin
@@ -508,13 +511,24 @@ def layout_leaves(image: Image.Image, tol: int = CONFIG["layout_tol"], min_gap: 
             return [int(x0 + fg_cols[0]), int(y0 + fg_rows[0]), int(x0 + fg_cols[-1] + 1), int(y0 + fg_rows[-1] + 1)]
         return None
 
+    def drawn(colour: np.ndarray) -> bool:
+        """A colour that is no background's nor a blend of the two (the edge of a resampled block)."""
+        b0, b1 = backgrounds
+        t = np.clip(np.dot(colour - b0, b1 - b0) / max(1.0, np.dot(b1 - b0, b1 - b0)), 0.0, 1.0)
+        return bool(np.abs(colour - (b0 + t * (b1 - b0))).max() > tol)
+
     def frame(x0: int, y0: int, x1: int, y1: int, most: int = 6) -> int:
-        """Width of a frame of one-colour lines around the block (0: none)."""
+        """Width of a frame of one-colour lines around the block (0: none). A drawn frame (drawn()) may have
+        rounded or JPEG-blurred corners: the `corner` pixels at each end of its lines do not count."""
+        def one_colour(e: np.ndarray) -> bool:
+            med = np.median(e, axis=0)
+            return bool(np.abs((e[corner:len(e) - corner] if drawn(med) else e) - med).max() <= tol)
+
         k = 0
         while k < most and x1 - x0 > 2 * k + 16 and y1 - y0 > 2 * k + 16:
             edges = (rgb[y0 + k, x0 + k:x1 - k], rgb[y1 - 1 - k, x0 + k:x1 - k], rgb[y0 + k:y1 - k, x0 + k],
                      rgb[y0 + k:y1 - k, x1 - 1 - k])
-            if not all(np.abs(e - np.median(e, axis=0)).max() <= tol for e in edges):
+            if not all(one_colour(e) for e in edges):
                 break
             k += 1
         return k
@@ -656,7 +670,8 @@ def layout_panels(image: Image.Image, anchors: dict[str, Sequence[int]] | None =
 
 def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: int = 1000,
                   small: float = CONFIG["layout_small"], tol: int = CONFIG["layout_tol"],
-                  thin: float = CONFIG["layout_thin"]) -> tuple[list[list[int]], dict[str, list[int]]]:
+                  thin: float = CONFIG["layout_thin"], corner: int = CONFIG["layout_corner"]
+                  ) -> tuple[list[list[int]], dict[str, list[int]]]:
     """(panel boxes, panel letters read: letter -> glyph box) of a figure whose caption names `caption_labels`
     (as many panels): layout leaves, the panel letters read among them (Tesseract, when installed; reads lined
     up with no other letter dropped, unread letters placed by letter_slots), then layout_panels; without
@@ -666,7 +681,7 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
     s = min(1.0, max_side / max(image.size))
     copy = image if s == 1.0 else image.resize((round(image.size[0] * s), round(image.size[1] * s)),
                                                Image.Resampling.LANCZOS)
-    leaves = layout_leaves(copy, tol=tol, thin_share=thin)
+    leaves = layout_leaves(copy, tol=tol, thin_share=thin, corner=corner)
     letters = [k for k in caption_labels if len(k) == 1 and k.isalpha()]
     anchors = labels.find_anchors(copy, leaves, letters) if len(letters) >= 2 and labels.available() else {}
     if 2 <= len(anchors) < len(letters) == len(caption_labels):
