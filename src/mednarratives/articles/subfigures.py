@@ -715,8 +715,12 @@ def _lone_glyphs(leaves: Sequence[Sequence[int]], h: float) -> list[list[int]]:
     return [list(b) for b in leaves if glyph(b) and alone(b)]
 
 
-def _letter_height(anchors: dict[str, Sequence[int]]) -> float:
-    return float(np.median([a[3] - a[1] for a in anchors.values()]))
+def _unread_glyphs(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[int]]
+                   ) -> tuple[float, list[list[int]]]:
+    """(the letters' height h: the median of those read, the lone glyphs of height h (_lone_glyphs) that hold no
+    letter read): where letters OCR did not read may be."""
+    h = float(np.median([a[3] - a[1] for a in anchors.values()]))
+    return h, [b for b in _lone_glyphs(leaves, h) if not any(_contained(b, a) > 0 for a in anchors.values())]
 
 
 def _aligned_letters(anchors: dict[str, Sequence[int]], leaves: Sequence[Sequence[int]] = ()
@@ -726,8 +730,7 @@ def _aligned_letters(anchors: dict[str, Sequence[int]], leaves: Sequence[Sequenc
     read elsewhere is a character of a label or of a word."""
     if len(anchors) < 3:
         return anchors
-    h = _letter_height(anchors)
-    lone = [b for b in _lone_glyphs(leaves, h) if not any(_contained(b, a) > 0 for a in anchors.values())]
+    h, lone = _unread_glyphs(leaves, anchors)
     out = {}
     for k, a in anchors.items():
         others = [b for j, b in anchors.items() if j != k]
@@ -744,8 +747,7 @@ def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[in
     `missing`, they take those letters in reading order; else {}."""
     if not missing or len(anchors) < 2:
         return {}
-    h = _letter_height(anchors)
-    lone = [b for b in _lone_glyphs(leaves, h) if not any(_contained(b, a) > 0 for a in anchors.values())]
+    h, lone = _unread_glyphs(leaves, anchors)
     slots = [b for b in lone if _lined_up(b, anchors.values(), h)]
     if len(slots) > len(missing):
         slots = [b for b in slots if _lined_up(b, anchors.values(), h, rows_only=True)]

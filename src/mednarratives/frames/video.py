@@ -84,10 +84,9 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
     for t in sorted(set(grab_times)):
         wanted.setdefault(max(0, int(round(t * info.fps))), []).append(t)
     grabs: dict[float, np.ndarray] = {}
-    follower = Follower(params.trace.max_step_px, params.trace.follow_max_rms,
-                        max(1, int(params.chunk.max_duration_s * info.fps)), params.trace.follow_templates,
-                        params.trace.follow_near_px, params.trace.lost_frames)
     tp = params.trace
+    follower = Follower(tp.max_step_px, tp.follow_max_rms, max(1, int(params.chunk.max_duration_s * info.fps)),
+                        tp.follow_templates, tp.follow_near_px, tp.lost_frames)
     highlights = HighlightFinder(tp.highlight_chroma, tp.disc_radius_px, tp.max_blob_px, tp.highlight_min_fill,
                                  tp.highlight_area_tol, tp.highlight_colour_tol, tp.highlight_sightings)
     waiting: collections.deque = collections.deque()  # (frame, luma, chroma) not yet handed to the follower
