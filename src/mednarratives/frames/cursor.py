@@ -402,6 +402,8 @@ def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int, join: int = 0) -> lis
     large = (np.ptp(ys) + 1) * (np.ptp(xs) + 1) > SPLIT_AREA
     blobs = []
     for gy, gx in _groups(ys, xs) if large else [(ys, xs)]:
+        if len(gy) < min_px:  # no blob of it is large enough (most groups far from the cursor are specks)
+            continue
         y0, x0 = gy.min() - join, gx.min() - join  # a margin of `join` for the dilation
         group = np.zeros((gy.max() - y0 + 1 + join, gx.max() - x0 + 1 + join), np.uint8)
         group[gy - y0, gx - x0] = 1
