@@ -54,3 +54,13 @@ def test_a_disc_that_never_moves_and_rings_are_not_highlights():
     two_tone = chroma([(80, 40, 6, -45, 12), (80, 43, 4, 20, 40)], 0)  # round, but not one colour (a face, a logo)
     assert candidates(0, two_tone, 25, 5.0, 1500, 0.7, 8) == []
     assert len(candidates(0, chroma([(80, 40, 6, -45, 12)], 0), 25, 5.0, 1500, 0.7, 8)) == 1
+
+
+def test_a_mask_repeated_from_the_last_frame_has_its_colours_read_again():
+    f = finder()
+    assert [f.add(i, chroma([(cx, 40, 5, -45, 12)], 0)) is not None for i, cx in enumerate((30, 50, 70))] == [
+        False, False, True]
+    recoloured = chroma([(70, 40, 5, 45, 12)], 0)  # the same samples saturated (the same mask), another colour
+    assert f.add(3, recoloured) is None
+    again = f.add(4, chroma([(70, 40, 5, -45, 12)], 0))
+    assert again is not None and again.u == candidates(4, chroma([(70, 40, 5, -45, 12)], 0), 35, 5.0, 1500, 0.7, 8)[0].u

@@ -382,14 +382,17 @@ def _split(coords: np.ndarray) -> np.ndarray:
     return np.searchsorted(lines[1:][np.diff(lines) > SPLIT_GAP], offsets, side="right")
 
 
-def _groups(ys: np.ndarray, xs: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The pixels cut into groups apart by wide empty gaps between columns, then rows."""
+def _groups(ys: np.ndarray, xs: np.ndarray, min_px: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The pixels cut into groups apart by wide empty gaps between columns, then rows; groups of fewer than
+    `min_px` pixels hold no blob that large and are left out (most of them are specks far from the cursor)."""
     by_column = _split(xs)
-    for column_group in range(by_column.max() + 1):
-        gy, gx = ys[by_column == column_group], xs[by_column == column_group]
+    for column_group in np.flatnonzero(np.bincount(by_column) >= min_px):
+        inside = by_column == column_group
+        gy, gx = ys[inside], xs[inside]
         by_row = _split(gy)
-        for row_group in range(by_row.max() + 1):
-            yield gy[by_row == row_group], gx[by_row == row_group]
+        for row_group in np.flatnonzero(np.bincount(by_row) >= min_px):
+            inside = by_row == row_group
+            yield gy[inside], gx[inside]
 
 
 def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int, join: int = 0) -> list[tuple[int, int, int]]:
@@ -401,7 +404,7 @@ def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int, join: int = 0) -> lis
     their own boxes."""
     large = (np.ptp(ys) + 1) * (np.ptp(xs) + 1) > SPLIT_AREA
     blobs = []
-    for gy, gx in _groups(ys, xs) if large else [(ys, xs)]:
+    for gy, gx in _groups(ys, xs, min_px) if large else [(ys, xs)]:
         y0, x0 = gy.min() - join, gx.min() - join  # a margin of `join` for the dilation
         group = np.zeros((gy.max() - y0 + 1 + join, gx.max() - x0 + 1 + join), np.uint8)
         group[gy - y0, gx - x0] = 1

@@ -37,21 +37,35 @@ class Sighting:
     blob: tuple  # (boolean box at working scale, x0, y0)
 
 
-def candidates(index: int, chroma: np.ndarray, min_chroma: float, min_radius: float, max_area: float,
-               min_fill: float, max_std: float) -> list[Sighting]:
-    """Round regions of one saturated colour (U and V standard deviations at most `max_std` codes) in a frame's
-    chroma planes ((h, w / 2) U over V, as `videos.decode.i420_chroma` gives them; each sample covers 2 x 2
-    working px)."""
+@dataclass(frozen=True)
+class Region:
+    """A round connected region of saturated chroma samples, of a disc's size."""
+    x0: int  # its box in chroma samples
+    y0: int
+    box: np.ndarray  # boolean, (h, w) chroma samples
+    cx: float  # centroid, chroma samples
+    cy: float
+    area: float  # working px
+    blob: tuple  # (boolean box at working scale, x0, y0)
+
+
+def saturated(chroma: np.ndarray, min_chroma: float) -> np.ndarray:
+    """(h / 2, w / 2) uint8 mask (255) of the chroma samples at least `min_chroma` codes from grey, in a frame's
+    chroma planes ((h, w / 2) U over V, as `videos.decode.i420_chroma` gives them)."""
     half = chroma.shape[0] // 2
     # U^2 + V^2 >= min_chroma^2 in units of SQUARE_UNIT codes^2 (table look-ups: 4x cheaper than in int16)
-    saturated = cv2.compare(cv2.add(cv2.LUT(chroma[:half], _SQUARES), cv2.LUT(chroma[half:], _SQUARES)),
-                            int(min_chroma * min_chroma / SQUARE_UNIT), cv2.CMP_GE)
-    if cv2.countNonZero(saturated) * 4 < np.pi * min_radius ** 2:
+    squares = cv2.LUT(chroma, _SQUARES)
+    return cv2.compare(cv2.add(squares[:half], squares[half:]), int(min_chroma * min_chroma / SQUARE_UNIT), cv2.CMP_GE)
+
+
+def round_regions(mask: np.ndarray, min_radius: float, max_area: float, min_fill: float) -> list[Region]:
+    """The connected regions of `mask` (`saturated`; each sample covers 2 x 2 working px) that are round (area
+    at least `min_fill` of the disc spanning their larger side) and of a disc's size (radius at least
+    `min_radius`, area at most `max_area`, working px)."""
+    if cv2.countNonZero(mask) * 4 < np.pi * min_radius ** 2:
         return []
-    bx, by, bw, bh = cv2.boundingRect(saturated)  # labelled there only
-    u = chroma[by:by + bh, bx:bx + bw].astype(np.int16) - 128
-    v = chroma[half + by:half + by + bh, bx:bx + bw].astype(np.int16) - 128
-    n, labels, stats, centroids = cv2.connectedComponentsWithStats(saturated[by:by + bh, bx:bx + bw], connectivity=8)
+    bx, by, bw, bh = cv2.boundingRect(mask)  # labelled there only
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(mask[by:by + bh, bx:bx + bw], connectivity=8)
     area4 = 4.0 * stats[:, cv2.CC_STAT_AREA]  # working px
     side = 2.0 * np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     keep = (area4 >= np.pi * min_radius ** 2) & (area4 <= max_area) & (area4 >= min_fill * np.pi * (side / 2) ** 2)
@@ -59,14 +73,34 @@ def candidates(index: int, chroma: np.ndarray, min_chroma: float, min_radius: fl
     for k in np.flatnonzero(keep[1:]) + 1:
         x0, y0, w, h = (int(s) for s in stats[k, :4])
         box = labels[y0:y0 + h, x0:x0 + w] == k
-        us, vs = u[y0:y0 + h, x0:x0 + w][box], v[y0:y0 + h, x0:x0 + w][box]
-        if us.std() > max_std or vs.std() > max_std:
-            continue
         cx, cy = centroids[k]
         blob = np.repeat(np.repeat(box, 2, axis=0), 2, axis=1)
-        out.append(Sighting(index, 2 * (bx + cx) + 0.5, 2 * (by + cy) + 0.5, float(area4[k]), float(us.mean()),
-                            float(vs.mean()), (blob, 2 * (bx + x0), 2 * (by + y0))))
+        out.append(Region(bx + x0, by + y0, box, bx + cx, by + cy, float(area4[k]), (blob, 2 * (bx + x0), 2 * (by + y0))))
     return out
+
+
+def one_colour(index: int, chroma: np.ndarray, regions: list[Region], max_std: float) -> list[Sighting]:
+    """The `regions` of one colour in a frame's chroma planes (U and V standard deviations at most `max_std`
+    codes), as sightings."""
+    half = chroma.shape[0] // 2
+    out = []
+    for r in regions:
+        h, w = r.box.shape
+        us = chroma[r.y0:r.y0 + h, r.x0:r.x0 + w][r.box].astype(np.int16) - 128
+        vs = chroma[half + r.y0:half + r.y0 + h, r.x0:r.x0 + w][r.box].astype(np.int16) - 128
+        if us.std() > max_std or vs.std() > max_std:
+            continue
+        out.append(Sighting(index, 2 * r.cx + 0.5, 2 * r.cy + 0.5, r.area, float(us.mean()), float(vs.mean()), r.blob))
+    return out
+
+
+def candidates(index: int, chroma: np.ndarray, min_chroma: float, min_radius: float, max_area: float,
+               min_fill: float, max_std: float) -> list[Sighting]:
+    """Round regions of one saturated colour (U and V standard deviations at most `max_std` codes) in a frame's
+    chroma planes ((h, w / 2) U over V, as `videos.decode.i420_chroma` gives them; each sample covers 2 x 2
+    working px)."""
+    return one_colour(index, chroma, round_regions(saturated(chroma, min_chroma), min_radius, max_area, min_fill),
+                      max_std)
 
 
 class HighlightFinder:
@@ -80,6 +114,8 @@ class HighlightFinder:
         self._seen: collections.deque = collections.deque(maxlen=MEMORY)
         self._looks: list[Sighting] = []  # confirmed looks
         self._last: Sighting | None = None
+        self._mask: np.ndarray | None = None  # the last frame's saturated mask and its round regions: the mask
+        self._regions: list[Region] = []      # is mostly unchanged from frame to frame (the labelling is not cheap)
 
     def _alike(self, a: Sighting, b: Sighting) -> bool:
         return (abs(a.area - b.area) <= self.area_tol * max(a.area, b.area)
@@ -97,8 +133,10 @@ class HighlightFinder:
         return False
 
     def add(self, index: int, chroma: np.ndarray) -> Sighting | None:
-        found = candidates(index, chroma, self.min_chroma, self.min_radius, self.max_area, self.min_fill,
-                           self.colour_tol)
+        mask = saturated(chroma, self.min_chroma)
+        if self._mask is None or not np.array_equal(mask, self._mask):
+            self._mask, self._regions = mask, round_regions(mask, self.min_radius, self.max_area, self.min_fill)
+        found = one_colour(index, chroma, self._regions, self.colour_tol)
         hits = [s for s in found if self._confirmed(s)]
         self._seen.extend(found)
         if not hits:
