@@ -136,14 +136,14 @@ def devset_report(args) -> None:
         rows[name] = (sp, figure_devset.score_letters(ocr, figs), figure_devset.score_letters(paired, figs), dt)
         if args.halves:  # first round: tuning half (first figures by id) and held-out half; later rounds apart
             ids = sorted(f.id for f in figs if f.round == 1)
-            parts = [("tuning", ids[:len(ids) // 2]), ("held-out", ids[len(ids) // 2:])]
+            parts = [("tuning half", ids[:len(ids) // 2]), ("held-out half", ids[len(ids) // 2:])]
             parts += [(f"round {r}", sorted(f.id for f in figs if f.round == r))
                       for r in sorted({f.round for f in figs} - {1})]
-            for half, part in parts:
+            for label, part in parts:
                 sub = [f for f in figs if f.id in set(part)]
                 hp = figure_devset.score_panels({k: [b for b, _ in v] for k, v in out.items()}, sub)
                 hl = figure_devset.score_letters(paired, sub)
-                print(f"  {name:11s} {half:8s} half ({len(sub)} figures): panels {hp['found']}/{hp['panels']} "
+                print(f"  {name:11s} {label:13s} ({len(sub)} figures): panels {hp['found']}/{hp['panels']} "
                       f"({hp['found_rate']:.1%})  letters paired {hl['correct']}/{hl['letters']} ({hl['rate']:.1%})")
     base = rows["yolo+xycut"]
     for name, (sp, lo, lp, dt) in rows.items():
