@@ -720,19 +720,20 @@ def layout_quality(panels: Sequence[Sequence[int]], anchors: dict[str, Sequence[
     overlap = sum(inter(a, b) for a, b in pairs)
     off = 0.0
     for a in anchors.values():
-        for p in (p for p in panels if _holds(p, a)):
+        p = next((p for p in panels if _holds(p, a)), None)
+        if p is not None:
             corner = min(abs(a[0] - p[0]), abs(p[2] - a[2])) + min(abs(a[1] - p[1]), abs(p[3] - a[3]))
             off += corner / max(1.0, float(np.hypot(p[2] - p[0], p[3] - p[1])))
-            break
     return int(len(panels) == n_panels and not faults), -faults, own, -round(off, 2), -overlap / (W * H)
 
 
 def choose_layout(image: Image.Image, anchors: dict[str, Sequence[int]], leaves: list[list[int]], n_panels: int,
                   small: float = CONFIG["layout_small"]) -> tuple[list[list[int]], dict[str, Sequence[int]]]:
-    """(panels, the letters they were grouped around): layout_panels around the letters read; where that does
-    not give `n_panels` panels of a panel's size, each heading its own (a letter read in a word, a legend or a
-    tick label takes a panel's place and leaves its own letter alone), the letter whose dropping improves the
-    grouping most (layout_quality) is dropped, one at a time, while that improves it."""
+    """(panels, the letters they were grouped around): layout_panels around the letters read, the plain grouping
+    or the one with `join_small`, whichever scores better (layout_quality); where that does not give `n_panels`
+    panels of a panel's size, each heading its own (a letter read in a word, a legend or a tick label takes a
+    panel's place and leaves its own letter alone), the letter whose dropping improves the grouping most is
+    dropped, one at a time, while that improves it."""
     W, H = image.size
 
     def grouped(kept: dict[str, Sequence[int]]):
