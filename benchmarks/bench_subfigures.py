@@ -18,7 +18,8 @@ on the real compound-figure dev set.
    best read per detected panel alone ("ocr"), and the letters the pairing step gives them with the caption's
    label set as the prior ("paired": pairing.pair_figure, the pipeline's step), scored on the truth panels.
    Ratios against yolo+xycut (the previous default) measured in the same run. --halves: each method also on
-   the first half of the figures by id (the half rules were tuned on) and on the second (held out).
+   the first half of the first round's figures by id (the half rules were tuned on), on the second (held
+   out), and on each later collection round ("round" in truth.jsonl) apart.
 """
 
 from __future__ import annotations
@@ -133,13 +134,16 @@ def devset_report(args) -> None:
         sp = figure_devset.score_panels({k: [b for b, _ in v] for k, v in out.items()}, figs)
         ocr, paired = letters_of(figs, images, out)
         rows[name] = (sp, figure_devset.score_letters(ocr, figs), figure_devset.score_letters(paired, figs), dt)
-        if args.halves:  # tuning half (first figures by id) and held-out half, scored apart
-            ids = sorted(f.id for f in figs)
-            for half, part in (("tuning", ids[:len(ids) // 2]), ("held-out", ids[len(ids) // 2:])):
+        if args.halves:  # first round: tuning half (first figures by id) and held-out half; later rounds apart
+            ids = sorted(f.id for f in figs if f.round == 1)
+            parts = [("tuning half", ids[:len(ids) // 2]), ("held-out half", ids[len(ids) // 2:])]
+            parts += [(f"round {r}", sorted(f.id for f in figs if f.round == r))
+                      for r in sorted({f.round for f in figs} - {1})]
+            for label, part in parts:
                 sub = [f for f in figs if f.id in set(part)]
                 hp = figure_devset.score_panels({k: [b for b, _ in v] for k, v in out.items()}, sub)
                 hl = figure_devset.score_letters(paired, sub)
-                print(f"  {name:11s} {half:8s} half ({len(sub)} figures): panels {hp['found']}/{hp['panels']} "
+                print(f"  {name:11s} {label:13s} ({len(sub)} figures): panels {hp['found']}/{hp['panels']} "
                       f"({hp['found_rate']:.1%})  letters paired {hl['correct']}/{hl['letters']} ({hl['rate']:.1%})")
     base = rows["yolo+xycut"]
     for name, (sp, lo, lp, dt) in rows.items():
@@ -169,7 +173,7 @@ def main() -> None:
     ap.add_argument("--skip-ocr-throughput", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--halves", action="store_true", help="dev set: also score the first and second half of the "
-                    "figures by id apart (tuning / held-out)")
+                    "first round's figures by id (tuning / held-out) and each later round apart")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if not args.skip_demo:

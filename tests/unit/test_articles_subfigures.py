@@ -343,3 +343,55 @@ def test_layout_leaves_look_inside_a_drawn_frame_with_rounded_corners():
     d.rectangle([250, 100, 290, 158], fill=(240, 130, 20))
     small = dark.resize((410, 195), Image.Resampling.LANCZOS)  # a grey blend along the panel's edge
     assert any(box_iou(lf, [20, 20, 391, 176]) >= 0.9 for lf in layout_leaves(small))
+
+
+def _grid_leaves():
+    """A 400 x 300 figure's leaves: four panel contents in a 2x2 grid and the letter glyph above each."""
+    contents = [[20, 20, 180, 130], [220, 20, 380, 130], [20, 170, 180, 280], [220, 170, 380, 280]]
+    glyphs = [[5, 5, 14, 15], [205, 5, 214, 15], [5, 155, 14, 165], [205, 155, 214, 165]]
+    return contents, glyphs
+
+
+def test_layout_quality_counts_panels_too_small_and_panels_that_cross():
+    from mednarratives.articles.subfigures import layout_quality
+    contents, glyphs = _grid_leaves()
+    anchors = dict(zip("abcd", glyphs))
+    panels = [[g[0], g[1], c[2], c[3]] for g, c in zip(glyphs, contents)]
+    assert layout_quality(panels, anchors, 4, 400, 300, 0.02) == (1, 0, 4, 0.0, 0.0)
+    assert layout_quality(panels[:3] + [glyphs[3]], anchors, 4, 400, 300, 0.02)[:2] == (0, -1)  # a letter alone
+    crossed = [panels[0], [100, 5, 380, 130]] + panels[2:]  # one panel cut, a half grouped with its neighbour
+    assert layout_quality(crossed, anchors, 4, 400, 300, 0.02)[:2] == (0, -1)
+    assert layout_quality(panels[:3], anchors, 4, 400, 300, 0.02)[0] == 0  # not the caption's count
+
+
+def test_choose_layout_drops_a_letter_read_in_a_word_of_another_panel():
+    from mednarratives.articles.subfigures import choose_layout
+    contents, glyphs = _grid_leaves()
+    word = [100, 50, 109, 60]  # "b" read in a word inside panel A; the real B glyph went unread
+    leaves = contents + glyphs + [word]
+    img = Image.new("RGB", (400, 300), "white")
+    anchors = {"a": glyphs[0], "b": word, "c": glyphs[2], "d": glyphs[3]}
+    panels, kept = choose_layout(img, anchors, leaves, 4)
+    truth = [[g[0], g[1], c[2], c[3]] for g, c in zip(glyphs, contents)]
+    assert sorted(panels) == sorted(truth) and set(kept) == {"a", "c", "d"}
+    # every letter read heads its panel: the grouping around all of them stands
+    panels, kept = choose_layout(img, dict(zip("abcd", glyphs)), contents + glyphs, 4)
+    assert sorted(panels) == sorted(truth) and set(kept) == set("abcd")
+
+
+def test_layout_panels_join_small_stops_at_the_panel_sized_groups():
+    from mednarratives.articles.subfigures import layout_panels
+    contents, _ = _grid_leaves()
+    img = Image.new("RGB", (400, 300), "white")
+    row_labels = [[2, 40, 8, 110], [2, 190, 8, 260]]  # beside the left panels: they join them
+    shared = [[386, 120, 398, 180]]  # a legend between the right panels, too far to join either without swelling
+    got = layout_panels(img, {}, contents + row_labels + shared, n_panels=4, join_small=True)
+    assert sorted(got) == sorted([[2, 20, 180, 130], [220, 20, 380, 130], [2, 170, 180, 280], [220, 170, 380, 280]])
+
+
+def test_detections_nested_one_each_in_layout_panels():
+    from mednarratives.articles.subfigures import _nested
+    panels = [[0, 0, 200, 150], [200, 0, 400, 150]]
+    assert _nested([([30, 20, 190, 140], 0.9), ([230, 20, 390, 140], 0.8)], panels)
+    assert not _nested([([30, 20, 190, 140], 0.9), ([40, 30, 180, 130], 0.8)], panels)  # both in one panel
+    assert not _nested([([30, 20, 390, 140], 0.9), ([230, 20, 390, 140], 0.8)], panels)  # one spans two

@@ -1,7 +1,8 @@
 """Figure / panel / letter scoring on a real compound-figure dev set (devsets/articles/figures).
 
 The dev set is a folder with `truth.jsonl`: one line per figure, {"id", "image" (relative path), "width",
-"height", "panels": [{"letter": "A" | null, "box": [x0, y0, x1, y1]}]}, boxes in image pixels, hand-checked.
+"height", "round" (optional, default 1: the collection round the figure was added in), "panels": [{"letter": "A" |
+null, "box": [x0, y0, x1, y1]}]}, boxes in image pixels, hand-checked.
 A panel box is the whole panel as a reader would crop it: its content, titles, axes, legend and its letter.
 
 Scores:
@@ -27,6 +28,7 @@ class DevFigure:
     image: Path
     boxes: list[list[int]]
     letters: list[str | None]
+    round: int = 1
 
 
 def load(devset_dir: str | Path) -> list[DevFigure]:
@@ -36,7 +38,7 @@ def load(devset_dir: str | Path) -> list[DevFigure]:
         if line.strip():
             rec = json.loads(line)
             out.append(DevFigure(rec["id"], root / rec["image"], [p["box"] for p in rec["panels"]],
-                                 [p["letter"] for p in rec["panels"]]))
+                                 [p["letter"] for p in rec["panels"]], int(rec.get("round", 1))))
     return out
 
 

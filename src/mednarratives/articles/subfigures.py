@@ -377,6 +377,14 @@ def refine_with_xycut(dets: list[tuple[list[int], float]], cuts: list[list[int]]
     return [out[i] for i in order], True
 
 
+def _nested(dets: Sequence[tuple[Sequence[float], float]], panels: Sequence[Sequence[float]],
+            share: float = 0.8) -> bool:
+    """Every detection lies (`share` of its area) inside a panel of its own: the detector found the panels'
+    images or plots, the layout the whole panels around them (axes, titles, letters)."""
+    homes = [next((j for j, p in enumerate(panels) if _contained(b, p) >= share), None) for b, _ in dets]
+    return None not in homes and len(set(homes)) == len(homes)
+
+
 class Detector:
     """A trained sub-figure detector; `detect(image)` -> [(box [x0, y0, x1, y1] int pixels, score)] in
     reading order. No box: the whole figure is one panel."""
@@ -397,7 +405,8 @@ class Detector:
         """Panels of one figure. With refine `layout` and a caption naming fewer than two panels, the layout's
         large blocks (layout_detect without labels) replace the detections where they are more and agree with
         them (refine_with_xycut). With refine `layout` and a caption naming two or more panels
-        (`caption_labels`) that the detector does not find as many of, or whose letters are all read, the layout
+        (`caption_labels`) that the detector does not find as many of, or whose letters are all read, or whose
+        detections lie one each inside the layout's panels (_nested), the layout
         analysis (layout_detect) gives the boxes where it finds two or more panels, each scored by the detection it overlaps (IoU >= 0.5) or
         by half the lowest detection score; the panel letters it reads put the panels in letter_order."""
         boxes = self._detect(image)
@@ -412,8 +421,9 @@ class Detector:
         panels, anchors = layout_detect(image, keys, small=self.small, tol=self.tol, thin=self.thin, corner=self.corner)
         W, H = image.size
         # every panel built around its letter, none of them only a letter (a letter read elsewhere than its panel)
-        lettered = len(panels) == len(anchors) == len(keys) and min(map(_area, panels)) >= self.small * W * H
-        if len(panels) >= 2 and (lettered or len(boxes) != len(keys)):
+        sized = len(panels) == len(keys) and min(map(_area, panels)) >= self.small * W * H
+        lettered = sized and len(anchors) == len(keys)
+        if len(panels) >= 2 and (lettered or len(boxes) != len(keys) or (sized and _nested(boxes, panels))):
             floor = round(0.5 * min((s for _, s in boxes), default=0.5), 4)
             boxes = [(p, max((s for b, s in boxes if box_iou(p, b) >= 0.5), default=floor)) for p in panels]
         return [boxes[i] for i in letter_order([b for b, _ in boxes], anchors, keys)]
@@ -519,16 +529,17 @@ def layout_leaves(image: Image.Image, tol: int = CONFIG["layout_tol"], min_gap: 
 
     def frame(x0: int, y0: int, x1: int, y1: int, most: int = 6) -> int:
         """Width of a frame of one-colour lines around the block (0: none). A drawn frame (drawn()) may have
-        rounded or JPEG-blurred corners: the `corner` pixels at each end of its lines do not count."""
-        def one_colour(e: np.ndarray) -> bool:
+        rounded or JPEG-blurred corners: the `corner` pixels at each end of its lines, and of the lines inside
+        it (its JPEG halo on the background), do not count."""
+        def one_colour(e: np.ndarray, inside: bool) -> bool:
             med = np.median(e, axis=0)
-            return bool(np.abs((e[corner:len(e) - corner] if drawn(med) else e) - med).max() <= tol)
+            return bool(np.abs((e[corner:len(e) - corner] if inside or drawn(med) else e) - med).max() <= tol)
 
         k = 0
         while k < most and x1 - x0 > 2 * k + 16 and y1 - y0 > 2 * k + 16:
             edges = (rgb[y0 + k, x0 + k:x1 - k], rgb[y1 - 1 - k, x0 + k:x1 - k], rgb[y0 + k:y1 - k, x0 + k],
                      rgb[y0 + k:y1 - k, x1 - 1 - k])
-            if not all(one_colour(e) for e in edges):
+            if not all(one_colour(e, k > 0 and drawn(np.median(rgb[y0, x0:x1], axis=0))) for e in edges):
                 break
             k += 1
         return k
@@ -588,8 +599,14 @@ def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[
             groups[owner] = _union(groups[owner], leaf) if owner in groups else list(leaf)
     for k, a in anchors.items():
         groups[k] = _union(groups[k], a) if k in groups else [int(v) for v in a]
-    panels = list(groups.values()) + [b for b in loose if _area(b) >= small * W * H]
-    for b in sorted((b for b in loose if _area(b) < small * W * H), key=_area, reverse=True):
+    return _join_small(list(groups.values()) + [b for b in loose if _area(b) >= small * W * H],
+                       [b for b in loose if _area(b) < small * W * H], grow)
+
+
+def _join_small(panels: list[list[int]], pieces: Sequence[Sequence[int]], grow: float) -> list[list[int]]:
+    """Each piece (largest first) joins the panel nearest to it where that does not swell the panel by more than
+    `grow` (its legend, colour bar, header or row label), and is dropped otherwise (shared by several)."""
+    for b in sorted(pieces, key=_area, reverse=True):
         j = min(range(len(panels)), key=lambda i: _gap(panels[i], b))
         u = _union(panels[j], b)
         if _area(u) <= grow * _area(panels[j]):
@@ -599,12 +616,15 @@ def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[
 
 def layout_panels(image: Image.Image, anchors: dict[str, Sequence[int]] | None = None,
                   leaves: list[list[int]] | None = None, n_panels: int | None = None,
-                  stop_gap: float = 0.012, small: float = CONFIG["layout_small"]) -> list[list[int]]:
+                  stop_gap: float = 0.012, small: float = CONFIG["layout_small"], grow: float = 1.6,
+                  join_small: bool = False) -> list[list[int]]:
     """Panel boxes from the layout leaves by constrained agglomerative grouping: the two groups nearest to
     each other (gap between their boxes; groups under `small` of the figure's area, i.e. legends, colour bars,
     titles and letters, count nearer) merge first, but never two groups holding different panel letters
     (`anchors`: letter -> glyph box, labels.find_anchors). Merging stops at `n_panels` groups (the caption's
-    label count) or, without it, when the nearest groups are `stop_gap` of the figure's size apart.
+    label count) or, without it, when the nearest groups are `stop_gap` of the figure's size apart. With
+    `join_small`, merging stops as soon as `n_panels` groups are of a panel's size (`small`); the smaller ones
+    then join the nearest panel or are dropped (_join_small): row labels, shared legends.
     [] when fewer than two panels come out."""
     W, H = image.size
     leaves = layout_leaves(image) if leaves is None else leaves
@@ -647,7 +667,13 @@ def layout_panels(image: Image.Image, anchors: dict[str, Sequence[int]] | None =
     D = np.stack([dist_row(i) for i in range(n)])
     target = n_panels if n_panels and n_panels >= 2 else None
     limit = stop_gap * max(W, H)
+    def sized() -> np.ndarray:  # the groups alive of a panel's size
+        idx = np.flatnonzero(alive)
+        return idx[(B[idx, 2] - B[idx, 0]) * (B[idx, 3] - B[idx, 1]) >= small_area]
+
     while alive.sum() > (target or 1):
+        if target and join_small and len(sized()) == target:  # the rest are legends, headers, row labels
+            break
         flat = int(np.argmin(D))
         i, j = divmod(flat, n)
         if not np.isfinite(D[i, j]) or (target is None and D[i, j] > limit):
@@ -665,7 +691,64 @@ def layout_panels(image: Image.Image, anchors: dict[str, Sequence[int]] | None =
                 if owner[k] is not None and owner[k] != owner[i]:
                     D[k, i] = D[i, k] = np.inf
     out = [[int(round(v)) for v in B[i]] for i in np.flatnonzero(alive)]
+    if target and join_small and alive.sum() > target and len(sized()) == target:
+        big = [[int(round(v)) for v in B[i]] for i in sized()]
+        out = _join_small(big, [b for b in out if b not in big], grow)
     return out if len(out) > 1 else []
+
+
+def _holds(box: Sequence[float], glyph: Sequence[float]) -> bool:
+    return box[0] <= (glyph[0] + glyph[2]) / 2 <= box[2] and box[1] <= (glyph[1] + glyph[3]) / 2 <= box[3]
+
+
+def layout_quality(panels: Sequence[Sequence[int]], anchors: dict[str, Sequence[int]], n_panels: int,
+                   W: int, H: int, small: float, cross: float = 0.1) -> tuple[int, int, int, float, float]:
+    """How well a grouping fits the caption's count, larger is better: (as many panels as the caption names and
+    no fault; minus the faults: panels under `small` of the figure's area (a legend, a glyph or a letter alone)
+    and pairs of panels that overlap by more than `cross` of the smaller one (a panel cut in two, one half
+    grouped with its neighbour); letters that head a panel of their own; minus how far the letters lie from
+    a corner of their panel, in panel diagonals (letters are drawn at a corner; a letter read mid-panel is a
+    character of a word); minus the area the panels overlap, as a share of the figure)."""
+    def inter(a: Sequence[int], b: Sequence[int]) -> float:
+        return _area([max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])])
+
+    pairs = [(a, b) for i, a in enumerate(panels) for b in panels[i + 1:]]
+    faults = (sum(_area(p) < small * W * H for p in panels)
+              + sum(inter(a, b) > cross * min(_area(a), _area(b)) for a, b in pairs))
+    own = sum(1 for a in anchors.values() if sum(_holds(p, a) for p in panels) == 1
+              and all(not _holds(p, b) for p in panels if _holds(p, a) for b in anchors.values() if b is not a))
+    overlap = sum(inter(a, b) for a, b in pairs)
+    off = 0.0
+    for a in anchors.values():
+        p = next((p for p in panels if _holds(p, a)), None)
+        if p is not None:
+            corner = min(abs(a[0] - p[0]), abs(p[2] - a[2])) + min(abs(a[1] - p[1]), abs(p[3] - a[3]))
+            off += corner / max(1.0, float(np.hypot(p[2] - p[0], p[3] - p[1])))
+    return int(len(panels) == n_panels and not faults), -faults, own, -round(off, 2), -overlap / (W * H)
+
+
+def choose_layout(image: Image.Image, anchors: dict[str, Sequence[int]], leaves: list[list[int]], n_panels: int,
+                  small: float = CONFIG["layout_small"]) -> tuple[list[list[int]], dict[str, Sequence[int]]]:
+    """(panels, the letters they were grouped around): layout_panels around the letters read, the plain grouping
+    or the one with `join_small`, whichever scores better (layout_quality); where that does not give `n_panels`
+    panels of a panel's size, each heading its own (a letter read in a word, a legend or a tick label takes a
+    panel's place and leaves its own letter alone), the letter whose dropping improves the grouping most is
+    dropped, one at a time, while that improves it."""
+    W, H = image.size
+
+    def grouped(kept: dict[str, Sequence[int]]):
+        return max(((layout_quality(panels, kept, n_panels, W, H, small), panels, kept) for panels in
+                    (layout_panels(image, kept, leaves, n_panels=n_panels, small=small, join_small=j)
+                     for j in (False, True))), key=lambda t: t[0])
+
+    best = grouped(dict(anchors))
+    while best[2] and not (best[0][0] and best[0][2] == len(best[2])):
+        tries = [grouped({k: a for k, a in best[2].items() if k != drop}) for drop in best[2]]
+        top = max(tries, key=lambda t: t[0])
+        if top[0] <= best[0]:
+            break
+        best = top
+    return best[1], best[2]
 
 
 def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: int = 1000,
@@ -688,7 +771,7 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
         anchors = _aligned_letters(anchors, leaves)
         anchors = {**anchors, **letter_slots(leaves, anchors, [k for k in letters if k not in anchors])}
     if caption_labels:
-        panels = layout_panels(copy, anchors, leaves, n_panels=len(caption_labels), small=small)
+        panels, anchors = choose_layout(copy, anchors, leaves, len(caption_labels), small)
     else:  # no count, no letters: the large blocks are the panels, the small ones join them
         panels = _panels_from_letters(copy.size[0], copy.size[1], leaves, {}, small)
         panels = panels if len(panels) > 1 else []
