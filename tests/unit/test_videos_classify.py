@@ -102,11 +102,24 @@ def test_pretrained_features_and_head(tmp_path):
                       {"img_size": 64, "views": 2}, seed=1, log=lambda *_: None)
     assert metrics["val_accuracy"] >= 0.9 and metrics["classes"] == {"ct": 12, "histopathology": 12, "non_medical": 12}
     clf = C.load_classifier(tmp_path / "m.pt")
-    assert clf.domains == ["ct", "histopathology"]
+    assert clf.domains == ["ct", "histopathology"] and clf.head.blocks == [5, 6]  # the schema's feature_blocks
     ims = [Image.open(tmp_path / "data" / "val" / c / "1.png") for c in ("ct", "histopathology", "non_medical")]
     probs = clf.predict(ims)
     assert [max(p, key=p.get) for p in probs] == ["ct", "histopathology", "non_medical"]
     assert all(abs(sum(p.values()) - 1) < 1e-3 for p in probs)
+
+
+def test_features_pool_stages():
+    """Stage outputs pooled before the 1280-d head features, which stay those of the head alone; a head saved
+    without `blocks` (older bundles) reads the head features alone."""
+    ims = [np.random.default_rng(k).integers(0, 255, (48, 80, 3), np.uint8) for k in range(3)]
+    both = C.features(ims, 64, [5, 6])
+    alone = C.features(ims, 64)
+    assert both.shape == (3, 192 + 320 + 1280) and alone.shape == (3, 1280)
+    assert np.allclose(both[:, -1280:], alone, atol=1e-5)
+    assert not np.allclose(both[:, :192], both[:, 192:384][:, :192])
+    assert C.FeatureHead({"classes": ["a", "b"], "mean": 0, "scale": 1, "coef": np.zeros((1, 1280)),
+                          "intercept": np.zeros(1)}, 64).blocks == []
 
 
 def test_ct_windows_and_false_colour():

