@@ -756,19 +756,38 @@ def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[in
     return {k: slots[i] for k, i in zip(sorted(missing), reading_order(slots))}
 
 
+def _letter_panel(panels: Sequence[Sequence[float]], a: Sequence[int]) -> int | None:
+    """The panel a letter glyph `a` labels: the one holding its centre or, where none does, the nearest one no
+    more than two letter heights away (letters drawn beside or above their panel's box)."""
+    cx, cy = (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
+    inside = [i for i, p in enumerate(panels) if p[0] <= cx <= p[2] and p[1] <= cy <= p[3]]
+    if inside:
+        return min(inside, key=lambda i: _area(panels[i]))
+    near = [(_gap(p, a), i) for i, p in enumerate(panels)]
+    gap, i = min(near, default=(np.inf, None))
+    return i if gap <= 2 * (a[3] - a[1]) else None
+
+
 def letter_order(panels: Sequence[Sequence[float]], anchors: dict[str, Sequence[int]],
                  caption_labels: Sequence[str]) -> list[int]:
     """Indices of panels in reading order, except that the panels holding exactly one of the letters read
     (`anchors`) take the places of the lettered panels in the caption's letter order (column-major layouts,
-    letters placed out of rows): the order the pairing step reads as the prior."""
+    letters placed out of rows): the order the pairing step reads as the prior. With as many panels as caption
+    labels, a lettered panel takes its letter's own place and the others fill the places left in reading order
+    (A, B read in the left column and D, E in the right: the unread panel at the right's top is C)."""
     order = reading_order(panels)
     rank = {k: i for i, k in enumerate(caption_labels)}
-    held: dict[int, int] = {}
-    for i, p in enumerate(panels):
-        inside = [k for k, a in anchors.items()
-                  if k in rank and p[0] <= (a[0] + a[2]) / 2 <= p[2] and p[1] <= (a[1] + a[3]) / 2 <= p[3]]
-        if len(inside) == 1:
-            held[i] = rank[inside[0]]
+    letters: dict[int, list[str]] = {}
+    for k, a in anchors.items():
+        if k in rank and (i := _letter_panel(panels, a)) is not None:
+            letters.setdefault(i, []).append(k)
+    held = {i: rank[ks[0]] for i, ks in letters.items() if len(ks) == 1}
+    if len(panels) == len(rank):
+        places: list[int | None] = [None] * len(panels)
+        for i, r in held.items():
+            places[r] = i
+        rest = iter(i for i in order if i not in held)
+        return [i if i is not None else next(rest) for i in places]
     slots = [j for j, i in enumerate(order) if i in held]
     for j, i in zip(slots, sorted((i for i in order if i in held), key=held.get)):
         order[j] = i
