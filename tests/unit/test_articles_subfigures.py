@@ -306,6 +306,16 @@ def test_layout_detect_works_on_a_reduced_copy_and_returns_figure_pixels():
     assert score_panels({"f": got}, [fig])["found"] == 4
 
 
+def test_a_letter_labels_the_panel_it_is_in_or_the_one_right_of_or_below_it():
+    from mednarratives.articles.subfigures import _letter_panel
+    panels = [[30, 30, 130, 130], [150, 30, 250, 130]]
+    assert _letter_panel(panels, [40, 40, 48, 50]) == 0  # inside
+    assert _letter_panel(panels, [136, 12, 144, 22]) == 1  # above-left of the right panel, right of the left one
+    assert _letter_panel(panels, [10, 60, 18, 70]) == 0  # left of its panel
+    assert _letter_panel(panels, [60, 140, 68, 150]) is None  # below a panel: no panel's letter
+    assert _letter_panel(panels, [0, 0, 8, 10]) is None  # more than two letter heights away
+
+
 def test_letter_order_puts_lettered_panels_in_the_captions_order():
     from mednarratives.articles.subfigures import letter_order, reading_order
     # column-major: A, B on the left, C, D on the right; reading order would give A, C, B, D
@@ -317,15 +327,6 @@ def test_letter_order_puts_lettered_panels_in_the_captions_order():
     assert letter_order(panels, anchors, list("abcd")) == reading_order(panels)
     anchors = {"b": [2, 112, 10, 122], "c": [112, 2, 120, 12]}
     assert letter_order(panels, anchors, list("abcd")) == [0, 2, 1, 3]
-    # as many panels as labels: a lettered panel takes its letter's place, the unread ones fill the rest in
-    # reading order; a letter drawn just left of its panel's box labels that panel. Column-major A, B | C, D, E:
-    panels = [[30, 0, 100, 150], [130, 0, 230, 100], [130, 110, 230, 210], [30, 160, 100, 310],
-              [130, 220, 230, 310]]
-    anchors = {"a": [80, 130, 95, 145], "b": [12, 162, 26, 180], "d": [132, 112, 140, 122],
-               "e": [132, 222, 140, 232]}  # C not read; B drawn 4 px left of its panel
-    assert letter_order(panels, anchors, list("abcde")) == [0, 3, 1, 2, 4]
-    anchors["b"] = [0, 162, 8, 172]  # more than two letter heights away: no panel's letter
-    assert letter_order(panels, anchors, list("abcde")) == [0, 1, 3, 2, 4]
 
 
 def test_layout_leaves_look_inside_a_drawn_frame_with_rounded_corners():

@@ -394,29 +394,45 @@ class Detector:
         self.sha256 = file_digest(weights)
 
     def detect(self, image: Image.Image, caption_labels: Sequence[str] = ()) -> list[tuple[list[int], float]]:
-        """Panels of one figure. With refine `layout` and a caption naming fewer than two panels, the layout's
-        large blocks (layout_detect without labels) replace the detections where they are more and agree with
-        them (refine_with_xycut). With refine `layout` and a caption naming two or more panels
-        (`caption_labels`) that the detector does not find as many of, or whose letters are all read, the layout
-        analysis (layout_detect) gives the boxes where it finds two or more panels, each scored by the detection it overlaps (IoU >= 0.5) or
-        by half the lowest detection score; the panel letters it reads put the panels in letter_order."""
+        """Panels of one figure (detect_letters without the letters)."""
+        return self.detect_letters(image, caption_labels)[0]
+
+    def detect_letters(self, image: Image.Image, caption_labels: Sequence[str] = ()
+                       ) -> tuple[list[tuple[list[int], float]], list[list[tuple[str, float]]]]:
+        """(panels of one figure, per panel the letters that the layout analysis read for it: [(text, conf)]).
+        The letters are read among the caption's labels and in reading order (labels.find_anchors), so they are
+        better votes for the pairing than a panel's own OCR.
+
+        With refine `layout` and a caption naming fewer than two panels, the layout's large blocks (layout_detect
+        without labels) replace the detections where they are more and agree with them (refine_with_xycut). With
+        refine `layout` and a caption naming two or more panels (`caption_labels`) that the detector does not
+        find as many of, or whose letters are all read, the layout analysis (layout_detect) gives the boxes where
+        it finds two or more panels, each scored by the detection it overlaps (IoU >= 0.5) or by half the lowest
+        detection score; the panel letters it reads put the panels in letter_order."""
         boxes = self._detect(image)
         keys = sorted({k for k in (str(x).strip().strip("()[].,:").lower() for x in caption_labels) if k})
         if self.refine != "layout":
-            return boxes
+            return boxes, [[] for _ in boxes]
         if len(keys) < 2:  # no count to go by: the layout's blocks where they agree with the detector
             blocks, _ = layout_detect(image, (), small=self.small, tol=self.tol, thin=self.thin, corner=self.corner)
             if len(blocks) > len(boxes):
                 boxes, _ = refine_with_xycut(boxes, blocks, grid=self.grid_similarity)
-            return boxes
-        panels, anchors = layout_detect(image, keys, small=self.small, tol=self.tol, thin=self.thin, corner=self.corner)
+            return boxes, [[] for _ in boxes]
+        reads: dict[str, tuple[str, float]] = {}
+        panels, anchors = layout_detect(image, keys, small=self.small, tol=self.tol, thin=self.thin, corner=self.corner,
+                                        reads_out=reads)
         W, H = image.size
         # every panel built around its letter, none of them only a letter (a letter read elsewhere than its panel)
         lettered = len(panels) == len(anchors) == len(keys) and min(map(_area, panels)) >= self.small * W * H
         if len(panels) >= 2 and (lettered or len(boxes) != len(keys)):
             floor = round(0.5 * min((s for _, s in boxes), default=0.5), 4)
             boxes = [(p, max((s for b, s in boxes if box_iou(p, b) >= 0.5), default=floor)) for p in panels]
-        return [boxes[i] for i in letter_order([b for b, _ in boxes], anchors, keys)]
+        boxes = [boxes[i] for i in letter_order([b for b, _ in boxes], anchors, keys)]
+        letters: list[list[tuple[str, float]]] = [[] for _ in boxes]
+        for k, (text, conf) in reads.items():
+            if (i := _letter_panel([b for b, _ in boxes], anchors[k])) is not None:
+                letters[i].append((text, conf))
+        return boxes, letters
 
     def _detect(self, image: Image.Image) -> list[tuple[list[int], float]]:
         rgb = np.asarray(image.convert("RGB"))[:, :, ::-1]  # ultralytics takes BGR arrays
@@ -670,23 +686,31 @@ def layout_panels(image: Image.Image, anchors: dict[str, Sequence[int]] | None =
 
 def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: int = 1000,
                   small: float = CONFIG["layout_small"], tol: int = CONFIG["layout_tol"],
-                  thin: float = CONFIG["layout_thin"], corner: int = CONFIG["layout_corner"]
+                  thin: float = CONFIG["layout_thin"], corner: int = CONFIG["layout_corner"],
+                  reads_out: dict[str, tuple[str, float]] | None = None
                   ) -> tuple[list[list[int]], dict[str, list[int]]]:
     """(panel boxes, panel letters read: letter -> glyph box) of a figure whose caption names `caption_labels`
     (as many panels): layout leaves, the panel letters read among them (Tesseract, when installed; reads lined
     up with no other letter dropped, unread letters placed by letter_slots), then layout_panels; without
     caption labels, the large leaves with the small ones joined to them. Computed on a copy at most `max_side`
-    pixels wide or high, boxes in the figure's pixels."""
+    pixels wide or high, boxes in the figure's pixels. `reads_out` receives the letters read (not placed):
+    letter -> (text as read, confidence)."""
     from mednarratives.articles import labels  # noqa: PLC0415 (labels imports nothing from here; keep it lazy)
     s = min(1.0, max_side / max(image.size))
     copy = image if s == 1.0 else image.resize((round(image.size[0] * s), round(image.size[1] * s)),
                                                Image.Resampling.LANCZOS)
     leaves = layout_leaves(copy, tol=tol, thin_share=thin, corner=corner)
     letters = [k for k in caption_labels if len(k) == 1 and k.isalpha()]
-    anchors = labels.find_anchors(copy, leaves, letters) if len(letters) >= 2 and labels.available() else {}
+    reads: dict[str, tuple[str, float]] = {}
+    anchors = labels.find_anchors(copy, leaves, letters, reads_out=reads) \
+        if len(letters) >= 2 and labels.available() else {}
     if 2 <= len(anchors) < len(letters) == len(caption_labels):
         anchors = _aligned_letters(anchors, leaves)
+        if reads_out is not None:
+            reads_out.update({k: v for k, v in reads.items() if k in anchors})
         anchors = {**anchors, **letter_slots(leaves, anchors, [k for k in letters if k not in anchors])}
+    elif reads_out is not None:
+        reads_out.update(reads)
     if caption_labels:
         panels = layout_panels(copy, anchors, leaves, n_panels=len(caption_labels), small=small)
     else:  # no count, no letters: the large blocks are the panels, the small ones join them
@@ -757,37 +781,30 @@ def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[in
 
 
 def _letter_panel(panels: Sequence[Sequence[float]], a: Sequence[int]) -> int | None:
-    """The panel a letter glyph `a` labels: the one holding its centre or, where none does, the nearest one no
-    more than two letter heights away (letters drawn beside or above their panel's box)."""
+    """The panel a letter glyph `a` labels: the one holding its centre or, where none does, the nearest one whose
+    box grown by two letter heights to the left and up holds it (letters drawn left of or above their panel)."""
     cx, cy = (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
     inside = [i for i, p in enumerate(panels) if p[0] <= cx <= p[2] and p[1] <= cy <= p[3]]
     if inside:
         return min(inside, key=lambda i: _area(panels[i]))
-    near = [(_gap(p, a), i) for i, p in enumerate(panels)]
-    gap, i = min(near, default=(np.inf, None))
-    return i if gap <= 2 * (a[3] - a[1]) else None
+    m = 2 * (a[3] - a[1])
+    near = [(_gap(p, a), i) for i, p in enumerate(panels) if p[0] - m <= cx <= p[2] and p[1] - m <= cy <= p[3]]
+    return min(near)[1] if near else None
 
 
 def letter_order(panels: Sequence[Sequence[float]], anchors: dict[str, Sequence[int]],
                  caption_labels: Sequence[str]) -> list[int]:
     """Indices of panels in reading order, except that the panels holding exactly one of the letters read
     (`anchors`) take the places of the lettered panels in the caption's letter order (column-major layouts,
-    letters placed out of rows): the order the pairing step reads as the prior. With as many panels as caption
-    labels, a lettered panel takes its letter's own place and the others fill the places left in reading order
-    (A, B read in the left column and D, E in the right: the unread panel at the right's top is C)."""
+    letters placed out of rows): the order the pairing step reads as the prior."""
     order = reading_order(panels)
     rank = {k: i for i, k in enumerate(caption_labels)}
-    letters: dict[int, list[str]] = {}
-    for k, a in anchors.items():
-        if k in rank and (i := _letter_panel(panels, a)) is not None:
-            letters.setdefault(i, []).append(k)
-    held = {i: rank[ks[0]] for i, ks in letters.items() if len(ks) == 1}
-    if len(panels) == len(rank):
-        places: list[int | None] = [None] * len(panels)
-        for i, r in held.items():
-            places[r] = i
-        rest = iter(i for i in order if i not in held)
-        return [i if i is not None else next(rest) for i in places]
+    held: dict[int, int] = {}
+    for i, p in enumerate(panels):
+        inside = [k for k, a in anchors.items()
+                  if k in rank and p[0] <= (a[0] + a[2]) / 2 <= p[2] and p[1] <= (a[1] + a[3]) / 2 <= p[3]]
+        if len(inside) == 1:
+            held[i] = rank[inside[0]]
     slots = [j for j, i in enumerate(order) if i in held]
     for j, i in zip(slots, sorted((i for i in order if i in held), key=held.get)):
         order[j] = i
