@@ -81,8 +81,9 @@ def test_follows_is_reading_order():
 def test_layout_letters_come_first_among_a_panels_reads():
     from mednarratives.articles.labels import LabelCandidate, with_layout_letters
     own = [[LabelCandidate(0, "top_left", "dark", [0, 0, 9, 9], 1.0, text="R", conf=0.9)], []]
-    got = with_layout_letters(own, [[("A", 0.85)], []])
+    got = with_layout_letters(own, [[("A", 0.85, [2, 2, 9, 11])], []])
     assert [(c.text, c.conf, c.place) for c in got[0]] == [("A", 0.85, "layout"), ("R", 0.9, "top_left")]
+    assert got[0][0].box == [2, 2, 9, 11]
     assert got[1] == []
 
 

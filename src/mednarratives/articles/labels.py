@@ -254,12 +254,14 @@ def read_figure_labels(figures: Sequence[tuple[Image.Image, Sequence[Sequence[in
     return out
 
 
-def with_layout_letters(reads: Sequence[list[LabelCandidate]], letters: Sequence[Sequence[tuple[str, float]]]
-                        ) -> list[list[LabelCandidate]]:
+def with_layout_letters(reads: Sequence[list[LabelCandidate]],
+                        letters: Sequence[Sequence[tuple[str, float, list[int]]]]) -> list[list[LabelCandidate]]:
     """A figure's per-panel OCR reads (read_figure_labels) with the letters the layout analysis read for each
-    panel first (Detector.detect_letters: read among the caption's labels, in reading order)."""
-    return [[LabelCandidate(pi, "layout", "", [], 0.0, text=t, conf=c) for t, c in sorted(extra, key=lambda x: -x[1])]
-            + list(own) for pi, (own, extra) in enumerate(zip(reads, letters))]
+    panel first (Detector.detect_letters: (text, conf, glyph box), read among the caption's labels, in reading
+    order): place "layout"."""
+    return [[LabelCandidate(pi, "layout", "", list(box), 0.0, text=t, conf=c)
+             for t, c, box in sorted(extra, key=lambda x: -x[1])] + list(own)
+            for pi, (own, extra) in enumerate(zip(reads, letters))]
 
 
 def _key(text: str) -> str:

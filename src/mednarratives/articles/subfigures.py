@@ -398,8 +398,9 @@ class Detector:
         return self.detect_letters(image, caption_labels)[0]
 
     def detect_letters(self, image: Image.Image, caption_labels: Sequence[str] = ()
-                       ) -> tuple[list[tuple[list[int], float]], list[list[tuple[str, float]]]]:
-        """(panels of one figure, per panel the letters that the layout analysis read for it: [(text, conf)]).
+                       ) -> tuple[list[tuple[list[int], float]], list[list[tuple[str, float, list[int]]]]]:
+        """(panels of one figure, per panel the letters that the layout analysis read for it: [(text, conf, glyph
+        box)]).
         The letters are read among the caption's labels and in reading order (labels.find_anchors), so they are
         better votes for the pairing than a panel's own OCR.
 
@@ -428,10 +429,10 @@ class Detector:
             floor = round(0.5 * min((s for _, s in boxes), default=0.5), 4)
             boxes = [(p, max((s for b, s in boxes if box_iou(p, b) >= 0.5), default=floor)) for p in panels]
         boxes = [boxes[i] for i in letter_order([b for b, _ in boxes], anchors, keys)]
-        letters: list[list[tuple[str, float]]] = [[] for _ in boxes]
+        letters: list[list[tuple[str, float, list[int]]]] = [[] for _ in boxes]
         for k, (text, conf) in reads.items():
             if (i := _letter_panel([b for b, _ in boxes], anchors[k])) is not None:
-                letters[i].append((text, conf))
+                letters[i].append((text, conf, anchors[k]))
         return boxes, letters
 
     def _detect(self, image: Image.Image) -> list[tuple[list[int], float]]:
