@@ -103,9 +103,12 @@ def demo_report(args) -> None:
           f"ratio {t_single / t_batch:.1f}x")
 
 
-def letters_of(figs, images, boxes_by_fig: dict) -> tuple[dict, dict]:
-    """(OCR-only, paired) letters per detected panel: [(box, letter)] per figure id."""
+def letters_of(figs, images, boxes_by_fig: dict, layout_letters: dict | None = None) -> tuple[dict, dict]:
+    """(OCR-only, paired) letters per detected panel: [(box, letter)] per figure id; `layout_letters`: the
+    letters the detector's layout analysis read per panel (Detector.detect_letters), votes as in the pipeline."""
     reads = labels.read_figure_labels([(images[f.id], [b for b, _ in boxes_by_fig[f.id]]) for f in figs])
+    if layout_letters:
+        reads = [labels.with_layout_letters(r, layout_letters[f.id]) for f, r in zip(figs, reads)]
     ocr, paired = {}, {}
     for f, fig_reads in zip(figs, reads):
         dets = boxes_by_fig[f.id]
@@ -129,10 +132,11 @@ def devset_report(args) -> None:
     rows = {}
     for name in METHODS:
         t = time.perf_counter()
-        out = {f.id: det[name].detect(images[f.id], [x for x in f.letters if x]) for f in figs}
+        found = {f.id: det[name].detect_letters(images[f.id], [x for x in f.letters if x]) for f in figs}
         dt = time.perf_counter() - t
+        out = {k: v[0] for k, v in found.items()}
         sp = figure_devset.score_panels({k: [b for b, _ in v] for k, v in out.items()}, figs)
-        ocr, paired = letters_of(figs, images, out)
+        ocr, paired = letters_of(figs, images, out, {k: v[1] for k, v in found.items()})
         rows[name] = (sp, figure_devset.score_letters(ocr, figs), figure_devset.score_letters(paired, figs), dt)
         if args.halves:  # first round: tuning half (first figures by id) and held-out half; later rounds apart
             ids = sorted(f.id for f in figs if f.round == 1)

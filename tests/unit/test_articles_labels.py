@@ -78,13 +78,25 @@ def test_follows_is_reading_order():
     assert _follows(a, right) and _follows(a, below) and not _follows(a, above_right) and not _follows(right, a)
 
 
+def test_layout_letters_come_first_among_a_panels_reads():
+    from mednarratives.articles.labels import LabelCandidate, with_layout_letters
+    own = [[LabelCandidate(0, "top_left", "dark", [0, 0, 9, 9], 1.0, text="R", conf=0.9)], []]
+    got = with_layout_letters(own, [[("A", 0.85, [2, 2, 9, 11])], []])
+    assert [(c.text, c.conf, c.place) for c in got[0]] == [("A", 0.85, "layout"), ("R", 0.9, "top_left")]
+    assert got[0][0].box == [2, 2, 9, 11]
+    assert got[1] == []
+
+
 @needs_tesseract
 def test_find_anchors_reads_the_panel_letters_of_a_figure():
     from mednarratives.articles.labels import find_anchors
     from mednarratives.articles.subfigures import layout_leaves
     img, boxes = figure(["A", "B", "C", "D"], ["top_left"] * 4)
-    anchors = find_anchors(img, layout_leaves(img), ["A", "B", "C", "D"])
+    reads = {}
+    anchors = find_anchors(img, layout_leaves(img), ["A", "B", "C", "D"], reads_out=reads)
     assert set(anchors) >= {"a", "b", "c", "d"}
+    assert {k: t for k, (t, _) in reads.items()} == {"a": "A", "b": "B", "c": "C", "d": "D"}  # in their case
+    assert all(0.3 <= c <= 1 for _, c in reads.values())
     for k, b in zip("abcd", boxes):  # each letter sits in its own panel
         a = anchors[k]
         assert b[0] <= (a[0] + a[2]) / 2 <= b[2] and b[1] <= (a[1] + a[3]) / 2 <= b[3]

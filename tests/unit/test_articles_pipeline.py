@@ -42,8 +42,8 @@ class StubDetector:
     def __init__(self, weights, **options):
         inspect.signature(REAL_DETECTOR).bind(weights, **options)  # the pipeline passes what the real detector takes
 
-    def detect(self, image, caption_labels=()):
-        return [(b, 0.9) for b in self.boxes[image.size]]
+    def detect_letters(self, image, caption_labels=()):
+        return [(b, 0.9) for b in self.boxes[image.size]], [[] for _ in self.boxes[image.size]]
 
     def provenance(self):
         return {"name": "stub"}

@@ -306,6 +306,16 @@ def test_layout_detect_works_on_a_reduced_copy_and_returns_figure_pixels():
     assert score_panels({"f": got}, [fig])["found"] == 4
 
 
+def test_a_letter_labels_the_panel_it_is_in_or_the_one_right_of_or_below_it():
+    from mednarratives.articles.subfigures import _letter_panel
+    panels = [[30, 30, 130, 130], [150, 30, 250, 130]]
+    assert _letter_panel(panels, [40, 40, 48, 50]) == 0  # inside
+    assert _letter_panel(panels, [136, 12, 144, 22]) == 1  # above-left of the right panel, right of the left one
+    assert _letter_panel(panels, [10, 60, 18, 70]) == 0  # left of its panel
+    assert _letter_panel(panels, [60, 140, 68, 150]) is None  # below a panel: no panel's letter
+    assert _letter_panel(panels, [0, 0, 8, 10]) is None  # more than two letter heights away
+
+
 def test_letter_order_puts_lettered_panels_in_the_captions_order():
     from mednarratives.articles.subfigures import letter_order, reading_order
     # column-major: A, B on the left, C, D on the right; reading order would give A, C, B, D

@@ -254,6 +254,16 @@ def read_figure_labels(figures: Sequence[tuple[Image.Image, Sequence[Sequence[in
     return out
 
 
+def with_layout_letters(reads: Sequence[list[LabelCandidate]],
+                        letters: Sequence[Sequence[tuple[str, float, list[int]]]]) -> list[list[LabelCandidate]]:
+    """A figure's per-panel OCR reads (read_figure_labels) with the letters the layout analysis read for each
+    panel first (Detector.detect_letters: (text, conf, glyph box), read among the caption's labels, in reading
+    order): place "layout"."""
+    return [[LabelCandidate(pi, "layout", "", list(box), 0.0, text=t, conf=c)
+             for t, c, box in sorted(extra, key=lambda x: -x[1])] + list(own)
+            for pi, (own, extra) in enumerate(zip(reads, letters))]
+
+
 def _key(text: str) -> str:
     return text.strip().strip("()[].,:").lower()
 
@@ -288,12 +298,14 @@ def _follows(a: Sequence[int], b: Sequence[int]) -> bool:
 
 
 def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set: Sequence[str] | None = None,
-                 min_conf: float = 0.3, height: int = 32, disorder: float = 1.0) -> dict[str, list[int]]:
+                 min_conf: float = 0.3, height: int = 32, disorder: float = 1.0,
+                 reads_out: dict[str, tuple[str, float]] | None = None) -> dict[str, list[int]]:
     """The panel letters drawn in a figure: letter (lower case; those of `label_set`, the caption's labels,
     when given) -> glyph box. Candidate glyphs are read by Tesseract (one process per call); where a letter is
     read on several glyphs, the labels are chosen jointly: the most confident reads whose letters follow one
     another in reading order (A left of B on its line or above it), each break of that order costing
-    `disorder` (column-major layouts pay it once per column)."""
+    `disorder` (column-major layouts pay it once per column). `reads_out`, when given, receives each chosen
+    letter's read: letter -> (text as read, in its case; Tesseract's confidence)."""
     gray = np.asarray(image.convert("L"))
     cands = anchor_candidates(gray, leaves, sat=saturation(image))
     wanted = {_key(x) for x in label_set} if label_set else None
@@ -309,6 +321,7 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
         seen[tuple(c.box)] = max(conf, seen.get(tuple(c.box), 0.0))
         if t.isupper():
             upper.add(tuple(c.box))
+    read = {k: dict(v) for k, v in by_letter.items()}  # the confidences before the size and case checks
     chosen = _choose_in_order(by_letter, disorder)
     if len(chosen) >= 3:
         # a figure's letters share one size and one case: glyphs of another height or case than most chosen
@@ -319,6 +332,8 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
         by_letter = {k: {b: c - min(1.0, abs((b[3] - b[1]) / med - 1)) for b, c in v.items()
                          if case is None or (b in upper) == case} for k, v in by_letter.items()}
         chosen = _choose_in_order(by_letter, disorder)
+    if reads_out is not None:
+        reads_out.update({k: (k.upper() if tuple(b) in upper else k, read[k][tuple(b)]) for k, b in chosen.items()})
     return chosen
 
 

@@ -293,15 +293,17 @@ def subfigures_shard(parsed: str | os.PathLike, filtered: str | os.PathLike, wei
                 img = Image.open(rec["image"])
                 img.load()
                 img = img.convert("RGB")
-                dets = detector.detect(img, [lab for sub in rec.get("subcaptions") or []
-                                             for lab in sub.get("labels") or []])
+                dets, letters = detector.detect_letters(img, [lab for sub in rec.get("subcaptions") or []
+                                                              for lab in sub.get("labels") or []])
             except Exception as e:  # noqa: BLE001
                 led.append(ledger.dropped(stage, unit, "detect_error", detail=f"{type(e).__name__}: {e}"[:300]))
                 continue
-            batch.append((rec, img, dets))
-        reads = label_ocr.read_figure_labels([(img, [b for b, _ in dets]) for _, img, dets in batch]) \
-            if use_ocr else [[[] for _ in dets] for _, _, dets in batch]
-        for (rec, img, dets), fig_reads in zip(batch, reads):
+            batch.append((rec, img, dets, letters))
+        reads = label_ocr.read_figure_labels([(img, [b for b, _ in dets]) for _, img, dets, _ in batch]) \
+            if use_ocr else [[[] for _ in dets] for _, _, dets, _ in batch]
+        if use_ocr:
+            reads = [label_ocr.with_layout_letters(r, letters) for r, (_, _, _, letters) in zip(reads, batch)]
+        for (rec, img, dets, _), fig_reads in zip(batch, reads):
             aid, fid = rec["article_id"], rec["figure_id"]
             led.append(ledger.kept(stage, f"{aid}/{fid}", n_panels=len(dets)))
             for k, ((box, score), cands) in enumerate(zip(dets, fig_reads)):

@@ -402,23 +402,35 @@ class Detector:
         self.sha256 = file_digest(weights)
 
     def detect(self, image: Image.Image, caption_labels: Sequence[str] = ()) -> list[tuple[list[int], float]]:
-        """Panels of one figure. With refine `layout` and a caption naming fewer than two panels, the layout's
-        large blocks (layout_detect without labels) replace the detections where they are more and agree with
-        them (refine_with_xycut). With refine `layout` and a caption naming two or more panels
-        (`caption_labels`) that the detector does not find as many of, or whose letters are all read, or whose
-        detections lie one each inside the layout's panels (_nested), the layout
-        analysis (layout_detect) gives the boxes where it finds two or more panels, each scored by the detection it overlaps (IoU >= 0.5) or
-        by half the lowest detection score; the panel letters it reads put the panels in letter_order."""
+        """Panels of one figure (detect_letters without the letters)."""
+        return self.detect_letters(image, caption_labels)[0]
+
+    def detect_letters(self, image: Image.Image, caption_labels: Sequence[str] = ()
+                       ) -> tuple[list[tuple[list[int], float]], list[list[tuple[str, float, list[int]]]]]:
+        """(panels of one figure, per panel the letters that the layout analysis read for it: [(text, conf, glyph
+        box)]).
+        The letters are read among the caption's labels and in reading order (labels.find_anchors), so they are
+        better votes for the pairing than a panel's own OCR.
+
+        With refine `layout` and a caption naming fewer than two panels, the layout's large blocks (layout_detect
+        without labels) replace the detections where they are more and agree with them (refine_with_xycut). With
+        refine `layout` and a caption naming two or more panels (`caption_labels`) that the detector does not
+        find as many of, or whose letters are all read, or whose detections lie one each inside the layout's
+        panels (_nested), the layout analysis (layout_detect) gives the boxes where
+        it finds two or more panels, each scored by the detection it overlaps (IoU >= 0.5) or by half the lowest
+        detection score; the panel letters it reads put the panels in letter_order."""
         boxes = self._detect(image)
         keys = sorted({k for k in (str(x).strip().strip("()[].,:").lower() for x in caption_labels) if k})
         if self.refine != "layout":
-            return boxes
+            return boxes, [[] for _ in boxes]
         if len(keys) < 2:  # no count to go by: the layout's blocks where they agree with the detector
             blocks, _ = layout_detect(image, (), small=self.small, tol=self.tol, thin=self.thin, corner=self.corner)
             if len(blocks) > len(boxes):
                 boxes, _ = refine_with_xycut(boxes, blocks, grid=self.grid_similarity)
-            return boxes
-        panels, anchors = layout_detect(image, keys, small=self.small, tol=self.tol, thin=self.thin, corner=self.corner)
+            return boxes, [[] for _ in boxes]
+        reads: dict[str, tuple[str, float]] = {}
+        panels, anchors = layout_detect(image, keys, small=self.small, tol=self.tol, thin=self.thin, corner=self.corner,
+                                        reads_out=reads)
         W, H = image.size
         # every panel built around its letter, none of them only a letter (a letter read elsewhere than its panel)
         sized = len(panels) == len(keys) and min(map(_area, panels)) >= self.small * W * H
@@ -426,7 +438,12 @@ class Detector:
         if len(panels) >= 2 and (lettered or len(boxes) != len(keys) or (sized and _nested(boxes, panels))):
             floor = round(0.5 * min((s for _, s in boxes), default=0.5), 4)
             boxes = [(p, max((s for b, s in boxes if box_iou(p, b) >= 0.5), default=floor)) for p in panels]
-        return [boxes[i] for i in letter_order([b for b, _ in boxes], anchors, keys)]
+        boxes = [boxes[i] for i in letter_order([b for b, _ in boxes], anchors, keys)]
+        letters: list[list[tuple[str, float, list[int]]]] = [[] for _ in boxes]
+        for k, (text, conf) in reads.items():
+            if (i := _letter_panel([b for b, _ in boxes], anchors[k])) is not None:
+                letters[i].append((text, conf, anchors[k]))
+        return boxes, letters
 
     def _detect(self, image: Image.Image) -> list[tuple[list[int], float]]:
         rgb = np.asarray(image.convert("RGB"))[:, :, ::-1]  # ultralytics takes BGR arrays
@@ -753,23 +770,31 @@ def choose_layout(image: Image.Image, anchors: dict[str, Sequence[int]], leaves:
 
 def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: int = 1000,
                   small: float = CONFIG["layout_small"], tol: int = CONFIG["layout_tol"],
-                  thin: float = CONFIG["layout_thin"], corner: int = CONFIG["layout_corner"]
+                  thin: float = CONFIG["layout_thin"], corner: int = CONFIG["layout_corner"],
+                  reads_out: dict[str, tuple[str, float]] | None = None
                   ) -> tuple[list[list[int]], dict[str, list[int]]]:
     """(panel boxes, panel letters read: letter -> glyph box) of a figure whose caption names `caption_labels`
     (as many panels): layout leaves, the panel letters read among them (Tesseract, when installed; reads lined
     up with no other letter dropped, unread letters placed by letter_slots), then layout_panels; without
     caption labels, the large leaves with the small ones joined to them. Computed on a copy at most `max_side`
-    pixels wide or high, boxes in the figure's pixels."""
+    pixels wide or high, boxes in the figure's pixels. `reads_out` receives the letters read (not placed):
+    letter -> (text as read, confidence)."""
     from mednarratives.articles import labels  # noqa: PLC0415 (labels imports nothing from here; keep it lazy)
     s = min(1.0, max_side / max(image.size))
     copy = image if s == 1.0 else image.resize((round(image.size[0] * s), round(image.size[1] * s)),
                                                Image.Resampling.LANCZOS)
     leaves = layout_leaves(copy, tol=tol, thin_share=thin, corner=corner)
     letters = [k for k in caption_labels if len(k) == 1 and k.isalpha()]
-    anchors = labels.find_anchors(copy, leaves, letters) if len(letters) >= 2 and labels.available() else {}
+    reads: dict[str, tuple[str, float]] = {}
+    anchors = labels.find_anchors(copy, leaves, letters, reads_out=reads) \
+        if len(letters) >= 2 and labels.available() else {}
     if 2 <= len(anchors) < len(letters) == len(caption_labels):
         anchors = _aligned_letters(anchors, leaves)
+        if reads_out is not None:
+            reads_out.update({k: v for k, v in reads.items() if k in anchors})
         anchors = {**anchors, **letter_slots(leaves, anchors, [k for k in letters if k not in anchors])}
+    elif reads_out is not None:
+        reads_out.update(reads)
     if caption_labels:
         panels, anchors = choose_layout(copy, anchors, leaves, len(caption_labels), small)
     else:  # no count, no letters: the large blocks are the panels, the small ones join them
@@ -837,6 +862,18 @@ def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[in
     if len(slots) > len(missing):
         return {}
     return {k: slots[i] for k, i in zip(sorted(missing), reading_order(slots))}
+
+
+def _letter_panel(panels: Sequence[Sequence[float]], a: Sequence[int]) -> int | None:
+    """The panel a letter glyph `a` labels: the one holding its centre or, where none does, the nearest one whose
+    box grown by two letter heights to the left and up holds it (letters drawn left of or above their panel)."""
+    cx, cy = (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
+    inside = [i for i, p in enumerate(panels) if p[0] <= cx <= p[2] and p[1] <= cy <= p[3]]
+    if inside:
+        return min(inside, key=lambda i: _area(panels[i]))
+    m = 2 * (a[3] - a[1])
+    near = [(_gap(p, a), i) for i, p in enumerate(panels) if p[0] - m <= cx <= p[2] and p[1] - m <= cy <= p[3]]
+    return min(near)[1] if near else None
 
 
 def letter_order(panels: Sequence[Sequence[float]], anchors: dict[str, Sequence[int]],
