@@ -456,7 +456,7 @@ def test_real_files_spot_checks(real):
     assert real["pone.0000217.nxml"].license_code == "CC BY"  # from the copyright statement
 
 
-# ------------------------------------------------------------------ reference lists are cut before parsing
+# ------------------------------------------------------- reference lists and tables are cut before parsing
 
 def test_drop_unused_blocks_cases():
     from mednarratives.articles.jats import _drop_unused_blocks as cut
@@ -487,7 +487,7 @@ def test_entity_references_in_paragraphs_change_no_citation(art):
     assert b"&nbsp;" in ARTICLE and [c.__dict__ for c in same.citations] == [c.__dict__ for c in art.citations]
 
 
-def test_cutting_reference_lists_changes_no_output(monkeypatch):
+def test_cutting_reference_lists_and_tables_changes_no_output(monkeypatch):
     from mednarratives.articles import jats
     files = [p for d in (REALDATA, DEVSETS / "captions", DEVSETS / "speed") if d.is_dir()
              for p in sorted(d.glob("*.*xml"))]
@@ -508,3 +508,20 @@ def test_doi_trailer_cut_matches_the_regex_on_the_whole_text():
         for tail in tails:
             text = jats.normalize_ws(f"{head} {tail}")
             assert jats._drop_doi_trailer(text) == jats._DOI_TRAILER_RE.sub("", text), text
+
+
+def test_tables_are_cut_unless_a_figure_holds_or_is_in_them():
+    from mednarratives.articles.jats import _drop_unused_blocks as cut
+    table = b"<table-wrap><table><tr><td>1</td></tr></table></table-wrap>"
+    assert cut(b"<a><body><p>x" + table + b"y</p></body></a>") == b"<a><body><p>xy</p></body></a>"
+    assert cut(b"<a><body>" + table + b"</body><back><ref-list>r</ref-list></back></a>") == \
+        b"<a><body></body><back></back></a>"
+    for unchanged in (b"<a><body><fig id='f'>" + table + b"</fig></body></a>",            # in a figure
+                      b"<a><body><fig-group><fig/>" + table + b"</fig-group></body></a>",  # in a fig-group
+                      b"<a><body><table-wrap><fig id='f'/></table-wrap></body></a>",       # holding one
+                      b"<a>" + table + b"<body></body></a>",                               # before the body
+                      b"<a><body><!-- c -->" + table + b"</body></a>",                      # a comment in the body
+                      b"<a><body><table-wrap>x</body></a>"):                               # unbalanced
+        assert cut(unchanged) is unchanged
+    pi = b"<a><body><?pi <fig?>" + table + b"</body></a>"  # a processing instruction in the body
+    assert cut(pi) is pi

@@ -342,6 +342,16 @@ _QUALIFIER_BEFORE_RE = re.compile(rf"\b(?P<q>appendix|box|annex)\s*(?P<n>\d+|[A-
 _SUPPL_WORDS = ("suppl", "supporting", "extended", "appendix", "online", "electronic", "esm", "additional")
 _QUALIFIER_WORDS = ("appendix", "box", "annex")
 _ODD_CASE_CHARS = ("\u0130", "\u0131", "\u017f")
+
+
+def _holds_any(text: str, words: tuple[str, ...]) -> bool:
+    """any(w in text for w in words), without a generator per call (it runs twice per mention)."""
+    for w in words:
+        if w in text:
+            return True
+    return False
+
+
 _QUALIFIED_LABEL_RE = re.compile(
     rf"^\s*(?:(?P<q>appendix|box|annex)\s*(?P<n>\d+|[A-Z])\s*[{_DASHES}]\s*)?fig(?:ure)?\.?\s*(?P<fig>\d+)"
     rf"(?:\s*[{_DASHES}]\s*figure\s+supplement\s*(?P<supp>\d+))?", re.I)
@@ -471,7 +481,7 @@ def find_figure_mentions(text: str) -> list[Mention]:
         start = m.start()
         before = text[max(0, start - 40):start]
         low_before = "" if odd_case else low[max(0, start - 40):start]
-        supp = ((odd_case or any(w in low_before for w in _SUPPL_WORDS))
+        supp = ((odd_case or _holds_any(low_before, _SUPPL_WORDS))
                 and _SUPPL_BEFORE_RE.search(before) is not None)
         numbers, used = _parse_figure_list(m.group("list"))
         end = m.start("list") + used if used else m.end()  # "Fig. 1 and a dashed line": ends after "1"
@@ -483,7 +493,7 @@ def find_figure_mentions(text: str) -> list[Mention]:
             word = normalize_ws(sp.group("sp").lower().replace("-", " "))
             if word not in numbers[last]:
                 numbers[last].append(word)
-        q = (_QUALIFIER_BEFORE_RE.search(before) if odd_case or any(w in low_before for w in _QUALIFIER_WORDS)
+        q = (_QUALIFIER_BEFORE_RE.search(before) if odd_case or _holds_any(low_before, _QUALIFIER_WORDS)
              else None)
         if q and numbers:  # "Appendix 1—figure 2": not Figure 2
             numbers = {_qualified_key(n, q.group("q"), q.group("n")): pl for n, pl in numbers.items()}
@@ -530,18 +540,22 @@ def _label_number(label: str) -> tuple[str | None, str | None]:
     return m.group(1), m.group(2)
 
 
+_CC_URL_RE = re.compile(r"creativecommons\.org/licenses/([a-z-]+)(?:/(\d(?:\.\d)?))?")
+_CC0_TEXT_RE = re.compile(r"\bcc0\b|public domain dedication")
+
+
 def _license_code(url: str, text: str, ltype: str) -> str:
     s = (url or "").lower()
     if "publicdomain/zero" in s or "cc0" in s:
         return "CC0"
     if "publicdomain/mark" in s:
         return "PDM"
-    m = re.search(r"creativecommons\.org/licenses/([a-z-]+)(?:/(\d(?:\.\d)?))?", s)
+    m = _CC_URL_RE.search(s)
     if m:
         return "CC " + m.group(1).upper()
     t = (text or "").lower()
     if "creative commons" in t or "attribution" in t:
-        if re.search(r"\bcc0\b|public domain dedication", t):
+        if _CC0_TEXT_RE.search(t):
             return "CC0"
         parts = ["BY"]
         if "noncommercial" in t or "non-commercial" in t:
@@ -714,11 +728,11 @@ def _citations(containers, xrefs, drop, figures, by_number, by_element) -> list[
     citations: list[Citation] = []
     titles: dict = {}
     for c in containers:
-        # the C serializer's text equals itertext() but leaves out unexpanded entity references
-        serialize = next(c.iter(etree.Entity), None) is None
         for p in _citing_paragraphs(c):
-            raw = (etree.tostring(p, method="text", encoding="unicode", with_tail=False) if serialize
-                   else "".join(p.itertext()))
+            # the C serializer's text equals itertext() but leaves out unexpanded entity references (looked for in
+            # the paragraph: a scan of the whole container cost more)
+            raw = (etree.tostring(p, method="text", encoding="unicode", with_tail=False)
+                   if next(p.iter(etree.Entity), None) is None else "".join(p.itertext()))
             has_xref = _XREF_OPEN in raw
             if "&" in raw:
                 raw = fix_entities(raw)
@@ -872,36 +886,36 @@ def _meta(article) -> dict:
 _TAG_END = frozenset(b" \t\r\n>/")
 
 
-def _outer_blocks(data: bytes, tag: bytes, start: int) -> list[tuple[int, int]] | None:
-    """Outermost <tag ...>...</tag> byte spans from `start` on (nesting counted); None if unbalanced."""
+def _outer_blocks(data: bytes, tag: bytes, start: int, end: int | None = None) -> list[tuple[int, int]] | None:
+    """Outermost <tag ...>...</tag> byte spans in data[start:end] (nesting counted); None if unbalanced."""
     open_, close = b"<" + tag, b"</" + tag + b">"
     spans: list[tuple[int, int]] = []
     pos, depth, a = start, 0, 0
-    o = data.find(open_, pos)
-    c = data.find(close, pos)  # the first close at or after pos: found again only once pos has passed it
+    o = data.find(open_, pos, end)
+    c = data.find(close, pos, end)  # the first close at or after pos: found again only once pos has passed it
     while True:
         if c < 0:
             return None if depth or o >= 0 else spans
         if 0 <= o < c:
             after = o + len(open_)
-            end = data.find(b">", after)
-            if after >= len(data) or data[after] not in _TAG_END or end < 0:
-                o = data.find(open_, after)
+            gt = data.find(b">", after)
+            if after >= len(data) or data[after] not in _TAG_END or gt < 0:
+                o = data.find(open_, after, end)
                 continue
-            if data[end - 1] != 0x2F:  # not <tag .../>
+            if data[gt - 1] != 0x2F:  # not <tag .../>
                 if depth == 0:
                     a = o
                 depth += 1
-            pos = end + 1
-            o = data.find(open_, pos)
+            pos = gt + 1
+            o = data.find(open_, pos, end)
             if c < pos:
-                c = data.find(close, pos)
+                c = data.find(close, pos, end)
         else:
             if depth == 0:
                 return None
             depth -= 1
             pos = c + len(close)
-            c = data.find(close, pos)
+            c = data.find(close, pos, end)
             if depth == 0:
                 spans.append((a, pos))
 
@@ -926,27 +940,51 @@ def _comment_or_cdata_reaches(data: bytes, first: int) -> bool:
     return False
 
 
+def _table_blocks(data: bytes, end: int) -> list[tuple[int, int]]:
+    """Byte spans of the <table-wrap> blocks between <body> and `end` (the first reference list, if any) that
+    neither hold nor lie in a figure (or fig-group). Parsed, they are floats removed before any text is read
+    (paragraphs, captions: `_citations`, `_figures`), or lie where nothing is read, and table cells are about half
+    of the elements to parse. [] where ambiguous (a comment, CDATA section or processing instruction reaching past
+    <body>, which could hold tag-like text; unbalanced tags)."""
+    b0 = data.find(b"<body")
+    t0 = data.find(b"<table-wrap", b0, end) if b0 >= 0 else -1
+    if t0 < 0 or _comment_or_cdata_reaches(data, b0) or data.find(b"<?", b0, end) >= 0:
+        return []
+    tables = _outer_blocks(data, b"table-wrap", t0, end)
+    if not tables:
+        return []
+    spans, pos, depth = [], b0, 0
+    for a, b in tables:
+        # figure elements open around the table: "<fig" opens a fig or fig-group, "</fig" closes one
+        depth += data.count(b"<fig", pos, a) - data.count(b"</fig", pos, a)
+        pos = a
+        if depth == 0 and data.find(b"<fig", a, b) < 0:
+            spans.append((a, b))
+    return spans
+
+
 def _drop_unused_blocks(data: bytes) -> bytes:
     """The document without its reference lists and sub-articles (about a third of a PMC file, more of its
-    elements), which no output uses: parsing less is the main saving. Byte ranges are cut only where this is
-    unambiguous (no comment or CDATA section reaching past the first cut, which could hold tag-like text; balanced
-    tags); otherwise `data` itself is returned."""
+    elements), which no output uses, and without its tables (`_table_blocks`): parsing less is the main saving.
+    Byte ranges are cut only where this is unambiguous (no comment or CDATA section reaching past the first cut,
+    which could hold tag-like text; balanced tags); otherwise `data` itself is returned."""
     i0 = data.find(b"<ref-list")
     s0 = data.find(b"<sub-article", i0 if i0 >= 0 else 0)
     first = min((x for x in (i0, s0) if x >= 0), default=-1)
-    if first < 0 or _comment_or_cdata_reaches(data, first):
-        return data
     spans = []
-    for tag, at in ((b"ref-list", i0), (b"sub-article", s0)):
-        if at >= 0:
-            got = _outer_blocks(data, tag, at)
-            if got is None:
-                return data
-            spans.extend(got)
+    if first >= 0 and not _comment_or_cdata_reaches(data, first):
+        for tag, at in ((b"ref-list", i0), (b"sub-article", s0)):
+            if at >= 0:
+                got = _outer_blocks(data, tag, at)
+                if got is None:
+                    spans = []
+                    break
+                spans.extend(got)
+    spans.extend(_table_blocks(data, i0 if i0 >= 0 else len(data)))
     spans.sort()
     out, pos = [], 0
     for a, b in spans:
-        if a < pos:  # inside a block already cut (a ref-list of a sub-article)
+        if a < pos:  # inside a block already cut (a ref-list or a table of a sub-article)
             if b > pos:
                 return data
             continue
