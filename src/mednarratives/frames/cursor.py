@@ -22,9 +22,9 @@ Steps, on the chunk's gray frames (and its chroma planes, when given):
    only blob), the one nearest the previous position (ties: the first tip in raster order) is the cursor.
    It is (re)acquired on the largest MOVING blob only (when anything in the chunk moves): a still blob that
    appears meanwhile is a UI change; the frames before the first pick are followed backwards from it (a
-   cursor at rest before it first moved). Its hot spot follows its shape (`hotspot`): the centre of a highlight disc or ring,
-   the middle of an I-beam, else the tip, the topmost pixel (leftmost among ties): the hot spot of arrow and
-   hand pointers.
+   cursor at rest before it first moved). Its hot spot follows its shape (`hotspot`): the centre of a highlight disc or ring
+   (also of a ring's arc), the middle of an I-beam or of a laser dot, else the tip, the topmost pixel (leftmost among
+   ties): the hot spot of arrow and hand pointers.
 """
 
 from __future__ import annotations
@@ -432,7 +432,8 @@ def hotspot(blob: np.ndarray, disc_radius: float) -> tuple[float, float]:
     - an arc of a ring (at least a disc's diameter long; most of its pixels within 1 px of one circle of at least
       the disc's radius, over at least 135 degrees of it: a ring broken where its pixels were masked or matched the
       background, maybe with the pointer inside): that circle's centre;
-    - small square, compact blob (a laser-pointer dot; pointers are taller than wide): the middle of its box;
+    - round blob, the same upside down and mirrored, or small, square, compact with its top and bottom rows
+      centred (a laser-pointer dot, maybe blocky where its colour was seen at chroma resolution): its middle;
     - else the tip, the topmost pixel (leftmost among ties): arrow and hand pointers."""
     h, w = blob.shape
     rows, cols = np.flatnonzero(blob.any(axis=1)), np.flatnonzero(blob.any(axis=0))
@@ -448,7 +449,10 @@ def hotspot(blob: np.ndarray, disc_radius: float) -> tuple[float, float]:
         arc = _circle_through(blob)
         if arc is not None and disc_radius <= arc[2] <= max(w, h):
             return arc[0], arc[1]
-    if 0.85 <= w / h <= 1.18 and max(w, h) < 2 * disc_radius + 2 and blob.mean() >= 0.5:
+    bottom_xs = np.flatnonzero(blob[h - 1])
+    if 0.75 <= w / h <= 1.34 and (min(_overlap(blob, blob[::-1]), _overlap(blob, blob[:, ::-1])) >= 0.8 or (
+            0.85 <= w / h <= 1.18 and max(w, h) < 2 * disc_radius + 2 and blob.mean() >= 0.5
+            and abs(top_xs.mean() - centre) <= 0.5 and abs(bottom_xs.mean() - centre) <= 0.5)):
         return centre, (h - 1) / 2
     return float(top_xs[0]), 0.0
 
@@ -475,6 +479,11 @@ def _circle_through(blob: np.ndarray, max_residual: float = 1.0, min_share: floa
     if on.mean() < min_share or residual > max_residual or len(sectors) < 6:
         return None
     return float(cx), float(cy), r
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two boolean masks of one shape."""
+    return float((a & b).sum() / max(1, (a | b).sum()))
 
 
 def _blob_at(frame_pixels: tuple[np.ndarray, np.ndarray], tip: tuple[int, int], reach: int,
