@@ -432,8 +432,7 @@ def hotspot(blob: np.ndarray, disc_radius: float) -> tuple[float, float]:
     - an arc of a ring (at least a disc's diameter long; most of its pixels within 1 px of one circle of at least
       the disc's radius, over at least 135 degrees of it: a ring broken where its pixels were masked or matched the
       background, maybe with the pointer inside): that circle's centre;
-    - round blob, the same upside down and mirrored, or small, square, compact with its top and bottom rows
-      centred (a laser-pointer dot, maybe blocky where its colour was seen at chroma resolution): its middle;
+    - round blob (empty box corners), the same upside down and mirrored (a laser-pointer dot): its middle;
     - else the tip, the topmost pixel (leftmost among ties): arrow and hand pointers."""
     h, w = blob.shape
     rows, cols = np.flatnonzero(blob.any(axis=1)), np.flatnonzero(blob.any(axis=0))
@@ -449,10 +448,8 @@ def hotspot(blob: np.ndarray, disc_radius: float) -> tuple[float, float]:
         arc = _circle_through(blob)
         if arc is not None and disc_radius <= arc[2] <= max(w, h):
             return arc[0], arc[1]
-    bottom_xs = np.flatnonzero(blob[h - 1])
-    if 0.75 <= w / h <= 1.34 and (min(_overlap(blob, blob[::-1]), _overlap(blob, blob[:, ::-1])) >= 0.8 or (
-            0.85 <= w / h <= 1.18 and max(w, h) < 2 * disc_radius + 2 and blob.mean() >= 0.5
-            and abs(top_xs.mean() - centre) <= 0.5 and abs(bottom_xs.mean() - centre) <= 0.5)):
+    round_ = not (blob[0, 0] or blob[0, -1] or blob[-1, 0] or blob[-1, -1])  # empty corners: no box, no pointer
+    if 0.75 <= w / h <= 1.34 and round_ and min(_overlap(blob, blob[::-1]), _overlap(blob, blob[:, ::-1])) >= 0.8:
         return centre, (h - 1) / 2
     return float(top_xs[0]), 0.0
 
