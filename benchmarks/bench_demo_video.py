@@ -2,13 +2,14 @@
 
     PYTHONPATH=src python3 benchmarks/bench_demo_video.py [VIDEO_ID ...] [--base REV] [--rounds 2] [--reference DIR]
 
-Baseline: src/mednarratives_demo/video.py and src/mednarratives/speech/espeak.py as of REV (default 143fdfc, before
-the #19 changes), copied into a temporary folder and run with the same inputs. Each synthesis runs in its own
+Baseline: src/mednarratives_demo/video.py, src/mednarratives/speech/espeak.py and the demo plan and narration
+(resources/demo/) as of REV (default 143fdfc, before the #19 changes), copied into a temporary folder and run with
+the same seed, rate and size. Each synthesis runs in its own
 process (interpreter, imports, espeak workers, ffmpeg: what rule demo_video pays) and is charged the CPU time of
 that whole process tree (user + system). Rounds interleave baseline and current; the least CPU of each is kept
 (the round least disturbed on a shared machine). Prints per video: CPU s of each, current/baseline ratio, and
-whether the mp4 and truth.json of the two (and of --reference DIR, e.g. a finished demo run's data/demo/videos)
-are byte-identical (sha256).
+whether the mp4, its audio stream and truth.json of the two (and of --reference DIR, e.g. a finished demo run's
+data/demo/videos) are byte-identical (sha256): a change to the pictures alone (cursor styles) keeps the audio.
 """
 
 from __future__ import annotations
@@ -56,6 +57,12 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def audio_sha256(path: Path) -> str:
+    """The mp4's audio stream, as coded (no decoding)."""
+    return hashlib.sha256(subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:a", "-c", "copy", "-f", "adts",
+                                          "-"], check=True, capture_output=True).stdout).hexdigest()
+
+
 def main() -> int:
     import yaml
 
@@ -67,22 +74,24 @@ def main() -> int:
     ap.add_argument("--reference", help="folder with <id>.mp4 and <id>.truth.json to compare with")
     args = ap.parse_args()
     demo = yaml.safe_load(Path(args.config).read_text())["demo"]
-    plan, narration = REPO / demo["video_plan"], REPO / demo["narration"]
+    inputs = {"current": (REPO / demo["video_plan"], REPO / demo["narration"])}
     settings = [str(demo["seed"]), str(demo["video_fps"]), *map(str, demo["video_size"])]
     env = dict(os.environ, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp, "base")
         base.mkdir()
-        for src, name in (("src/mednarratives_demo/video.py", "video.py"), ("src/mednarratives/speech/espeak.py", "espeak.py")):
+        for src, name in (("src/mednarratives_demo/video.py", "video.py"), ("src/mednarratives/speech/espeak.py", "espeak.py"),
+                          (demo["video_plan"], "videos.yaml"), (demo["narration"], "narration.yaml")):
             (base / name).write_bytes(subprocess.run(["git", "-C", str(REPO), "show", f"{args.base}:{src}"],
                                                      check=True, capture_output=True).stdout)
+        inputs["baseline"] = (base / "videos.yaml", base / "narration.yaml")
         best: dict = {}
         for _ in range(args.rounds):
             for vid in args.videos:
                 for label, base_dir in (("baseline", str(base)), ("current", "")):
                     out = Path(tmp, label, vid)
                     out.parent.mkdir(exist_ok=True)
-                    proc = subprocess.run([sys.executable, "-c", CHILD, base_dir, vid, str(out), str(plan), str(narration),
+                    proc = subprocess.run([sys.executable, "-c", CHILD, base_dir, vid, str(out), *map(str, inputs[label]),
                                            *settings], env=env, cwd=REPO, capture_output=True, text=True)
                     if proc.returncode:
                         print(proc.stderr, file=sys.stderr)
@@ -95,11 +104,12 @@ def main() -> int:
             b, c = best[vid, "baseline"], best[vid, "current"]
             total[0], total[1] = total[0] + b, total[1] + c
             same = []
-            for ext in ("mp4", "truth.json"):
-                digest = sha256(Path(tmp, "current", f"{vid}.{ext}"))
-                ok = digest == sha256(Path(tmp, "baseline", f"{vid}.{ext}"))
+            for ext, digest_of in (("mp4", sha256), ("audio", audio_sha256), ("truth.json", sha256)):
+                file = f"{vid}.{'mp4' if ext == 'audio' else ext}"
+                digest = digest_of(Path(tmp, "current", file))
+                ok = digest == digest_of(Path(tmp, "baseline", file))
                 if args.reference:
-                    ok = ok and digest == sha256(Path(args.reference, f"{vid}.{ext}"))
+                    ok = ok and digest == digest_of(Path(args.reference, file))
                 same.append(f"{ext}={'yes' if ok else 'NO'}")
             print(f"{vid:32} {b:14.2f} {c:13.2f} {c / b:6.3f}  {' '.join(same)}")
         print(f"{'total':32} {total[0]:14.2f} {total[1]:13.2f} {total[1] / total[0]:6.3f}")

@@ -4,9 +4,11 @@
 
 
 rule traces_score:
-    # Demo only: trace error, share within 10 px, pointing-box IoU, webcam points, per video (prints the table).
+    # Demo only: trace error, share within 10 px, pointing-box IoU, webcam points, per video (prints the table);
+    # and the frames stage's per-frame track (reported, no bar).
     input:
         traces=per_shard("videos", "results/traces/{shard}.jsonl"),
+        points=per_shard("videos", "results/frames/{shard}.points.jsonl"),
         truth=demo_files("videos", ".truth.json"),
     output:
         json="results/traces/score.json",

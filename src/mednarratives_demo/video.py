@@ -1,8 +1,11 @@
 """Deterministic narrated teaching videos with exact ground truth (the demo corpus's video half).
 
 A video is a deck of lecture slides (title, medical images or an ultrasound cine, bullets, outro) with
-hard cuts between them, narrated by espeak-ng (mednarratives.speech.espeak). An arrow cursor rests, drifts and, while an
-ROI sentence is spoken, scribbles around the region it names. Distractors the later stages must ignore:
+hard cuts between them, narrated by espeak-ng (mednarratives.speech.espeak). A cursor rests, drifts and, while an
+ROI sentence is spoken, scribbles around the region it names; each video draws one style of it (CURSOR_STYLES:
+X arrow, hand, I-beam, or what screen recorders add: a highlight disc or ring around the arrow, a laser dot in
+its place), and the truth is its hot spot. A stack segment is a scrolling viewer: a stack of slices pages
+under the cursor before the picture stays still. Distractors the later stages must ignore:
 a webcam face that moves and flickers every frame, a blinking REC icon, and blocky +-2 grey-level noise.
 
 Frames are composed with numpy (each slide's noisy backgrounds precomputed once; per frame only the
@@ -45,6 +48,8 @@ FACE_CROP = (97, 0, 353, 192)  # the narrator's head in scikit-image's astronaut
 ARROW = [(0, 0), (0, 16), (4, 12), (7, 19), (10, 18), (7, 11), (12, 11)]  # pointer outline, tip at (0, 0)
 NOISE_TILES, NOISE_BLOCK, NOISE_AMP, NOISE_SHARE = 4, 8, 2, 0.15
 CINE_STEP = 2            # video frames per cine frame (30-frame loop at 15 fps)
+PICTURES = ("image", "cine", "stack")  # segment kinds that show a picture
+STACK_START, STACK_STEP, STACK_PAGES = 0.4, 6, 12  # stack: scroll from 0.4 s, a page every 6 frames, 12 pages
 LEAD, GAP, POINT_GAP, TAIL = 1.5, 1.2, 1.5, 1.5  # s: silence before, between, before ROI, after speech
 HOLD = 1.2               # s the cursor stays still after a cut and after pointing
 MIN_IMAGE_S = 12.0       # image segments last at least this long unless the spec says min_duration
@@ -66,6 +71,8 @@ def load_plan(path: str | os.PathLike, narration: str | os.PathLike | None = Non
     for s in specs:
         if s["kind"] not in KIND_EXPECTATION:
             raise ValueError(f"{s['id']}: unknown kind {s['kind']!r}")
+        if s.get("cursor", "arrow") not in CURSOR_STYLES:
+            raise ValueError(f"{s['id']}: unknown cursor {s['cursor']!r} (one of {sorted(CURSOR_STYLES)})")
     return specs
 
 
@@ -99,11 +106,10 @@ class Layout:
         w, h = self.webcam_size
         return self.width - self.px(20) - w - 3, self.height - self.px(20) - h - 3
 
-    @property
-    def cursor_region(self):
-        """Where the tip may go: the sprite stays inside the frame and left of the webcam column."""
-        m = self.px(12)
-        return m, m, self.webcam_origin[0] - self.px(30) - SPRITE_SIZE[0], self.height - m - SPRITE_SIZE[1]
+    def cursor_region(self, style: "CursorStyle"):
+        """Where a pointer's hot spot may go: its sprite stays inside the frame and left of the webcam column."""
+        m, (left, up, right, down) = self.px(12), style.extent()
+        return m + left, m + up, self.webcam_origin[0] - self.px(30) - right - 1, self.height - m - down - 1
 
 
 def _font(size: float, bold: bool = False) -> ImageFont.FreeTypeFont:
@@ -120,17 +126,101 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
     return lines
 
 
-def _sprite() -> tuple[np.ndarray, np.ndarray]:
-    """Arrow pointer: mask and RGB values (white fill, 1 px black outline); tip = pixel (0, 0)."""
-    img = Image.new("L", SPRITE_SIZE, 0)
-    ImageDraw.Draw(img).polygon(ARROW, fill=255, outline=128)
+@dataclass(frozen=True)
+class CursorStyle:
+    """A pointer as a screen recorder captures it: RGB, opacity (1 = opaque; a highlight is semi-transparent)
+    and the hot spot (the pixel the pointer designates, the truth point) inside the sprite."""
+    name: str
+    rgb: np.ndarray     # (h, w, 3) uint8
+    alpha: np.ndarray   # (h, w) float32 in [0, 1]
+    hotspot: tuple[int, int]
+
+    @property
+    def opaque(self) -> bool:
+        return bool(np.isin(self.alpha, (0.0, 1.0)).all())
+
+    def extent(self) -> tuple[int, int, int, int]:
+        """Pixels the sprite reaches left, up, right and down of the hot spot (the hot spot's own excluded)."""
+        (h, w), (hx, hy) = self.alpha.shape, self.hotspot
+        return hx, hy, w - 1 - hx, h - 1 - hy
+
+
+def _pointer(outline: list, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """A white pointer with a 1 px black outline (X cursor themes): RGB and opacity."""
+    img = Image.new("L", size, 0)
+    ImageDraw.Draw(img).polygon(outline, fill=255, outline=128)
     a = np.asarray(img)
-    rgb = np.repeat(np.where(a == 128, 0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
-    return a > 0, rgb
+    return np.repeat(np.where(a == 128, 0, 255).astype(np.uint8)[:, :, None], 3, axis=2), (a > 0).astype(np.float32)
+
+
+def _layers(size: int, hotspot: tuple[int, int], layers: list) -> tuple[np.ndarray, np.ndarray]:
+    """Composite (rgb, alpha, (x0, y0)) layers, bottom first, onto a transparent size x size canvas ("over")."""
+    rgb, alpha = np.zeros((size, size, 3), np.float32), np.zeros((size, size), np.float32)
+    for top_rgb, top_a, (x0, y0) in layers:
+        h, w = top_a.shape
+        box = np.s_[y0:y0 + h, x0:x0 + w]
+        a = top_a[:, :, None]
+        out_a = top_a + alpha[box] * (1 - top_a)
+        rgb[box] = np.where(out_a[:, :, None] > 0, (top_rgb * a + rgb[box] * alpha[box][:, :, None] * (1 - a))
+                            / np.maximum(out_a, 1e-6)[:, :, None], 0)
+        alpha[box] = out_a
+    rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
+    crop = np.s_[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return (np.round(rgb[crop]).astype(np.uint8), alpha[crop]), (int(hotspot[0] - cols[0]), int(hotspot[1] - rows[0]))
+
+
+def _circle(size: int, radius: float, width: float | None = None) -> np.ndarray:
+    """Anti-aliased coverage of a disc (or a ring of `width`) centred on the middle pixel of a size x size box."""
+    c = (size - 1) / 2
+    yy, xx = np.mgrid[:size, :size]
+    d = np.hypot(xx - c, yy - c)
+    cover = np.clip(radius + 0.5 - d, 0, 1)
+    if width is not None:
+        cover = np.minimum(cover, np.clip(d - (radius - width) + 0.5, 0, 1))
+    return cover.astype(np.float32)
+
+
+def _styles() -> dict[str, CursorStyle]:
+    """The pointers real recordings show: X cursors (arrow, hand, I-beam) and what recorders draw around or
+    instead of them (a semi-transparent highlight disc, a ring, a laser-pointer dot), at their usual pixel sizes."""
+    arrow_rgb, arrow_a = _pointer(ARROW, SPRITE_SIZE)
+    hand_rgb, hand_a = _pointer(HAND, (17, 22))
+    ibeam_a = np.zeros((19, 9), np.float32)  # black bar and serifs in a 1 px white halo
+    ibeam_rgb = np.full((19, 9, 3), 255, np.uint8)
+    for box in (np.s_[0:3, 0:9], np.s_[0:19, 3:6], np.s_[16:19, 0:9]):
+        ibeam_a[box] = 1.0
+    for box in (np.s_[1:2, 1:8], np.s_[1:18, 4:5], np.s_[17:18, 1:8]):
+        ibeam_rgb[box] = 0
+    styles = {
+        "arrow": CursorStyle("arrow", arrow_rgb, arrow_a, (0, 0)),
+        "hand": CursorStyle("hand", hand_rgb, hand_a, HAND_HOTSPOT),
+        "ibeam": CursorStyle("ibeam", ibeam_rgb, ibeam_a, (4, 9)),
+    }
+    size = 2 * max(HIGHLIGHT_RADIUS, RING_RADIUS) + 3 + 2 * max(SPRITE_SIZE)
+    c = size // 2  # the hot spot: the centre of the circles, the arrow's tip
+
+    def circle(colour, cover):  # a layer centred on the hot spot
+        return np.broadcast_to(np.float32(colour), (*cover.shape, 3)), cover, (c - cover.shape[1] // 2, c - cover.shape[0] // 2)
+
+    arrow = (arrow_rgb.astype(np.float32), arrow_a, (c, c))
+    disc = circle(HIGHLIGHT_RGB, _circle(2 * HIGHLIGHT_RADIUS + 3, HIGHLIGHT_RADIUS) * HIGHLIGHT_ALPHA)
+    ring = circle(RING_RGB, _circle(2 * RING_RADIUS + 3, RING_RADIUS, RING_WIDTH))
+    glow = 2 * LASER_RADIUS + 7
+    laser = circle(LASER_RGB, np.maximum(_circle(glow, LASER_RADIUS), 0.35 * _circle(glow, LASER_RADIUS + 2)))
+    for name, layers in (("disc", [disc, arrow]), ("ring", [ring, arrow]), ("laser", [laser])):
+        (rgb, alpha), hotspot = _layers(size, (c, c), layers)
+        styles[name] = CursorStyle(name, rgb, alpha, hotspot)
+    return styles
 
 
 SPRITE_SIZE = (14, 22)
-SPRITE_MASK, SPRITE_RGB = _sprite()
+HAND = [(5, 0), (8, 0), (9, 1), (9, 7), (11, 7), (13, 8), (15, 9), (16, 11), (16, 16), (14, 21), (5, 21), (1, 14),
+        (0, 11), (1, 10), (4, 12), (4, 1)]  # pointing hand, index finger up
+HAND_HOTSPOT = (6, 0)  # the fingertip
+HIGHLIGHT_RADIUS, HIGHLIGHT_RGB, HIGHLIGHT_ALPHA = 20, (255, 220, 0), 0.45  # a recorder's yellow disc
+RING_RADIUS, RING_WIDTH, RING_RGB = 22, 3, (230, 30, 30)
+LASER_RADIUS, LASER_RGB = 5, (255, 20, 20)  # the dot replaces the pointer; a faint glow around it
+CURSOR_STYLES = _styles()
 
 
 def _icon(layout: Layout) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]:
@@ -220,6 +310,22 @@ def _slide(layout: Layout, theme: str, seg: "Segment", spec: dict, n_segments: i
     return img
 
 
+def _stack_pages(seg: "Segment", layout: Layout) -> list[np.ndarray]:
+    """The pictures of a stack segment (its `stack` slices, then its source), each fitted like the source, with a
+    viewer's "Im k / N" counter in the bottom-left corner."""
+    names = seg.stack + [seg.source]
+    pages = []
+    for k, name in enumerate(names):
+        fit = Fit.of(assets.load_image(name), seg.zoom, seg.center, layout.image_area)
+        if fit.box != seg.fit.box:
+            raise ValueError(f"stack slice {name} does not fill the box of {seg.source} (another aspect ratio)")
+        page = Image.fromarray(fit.render(assets.load_image(name)))
+        ImageDraw.Draw(page).text((layout.px(8), page.height - layout.px(8)), f"Im {k + 1} / {len(names)}",
+                                  font=_font(layout.px(18)), fill=(235, 235, 235), anchor="ld")
+        pages.append(np.asarray(page))
+    return pages
+
+
 # ---- script and timeline ------------------------------------------------------------------------
 
 @dataclass
@@ -233,7 +339,8 @@ class Segment:
     heading: str = ""
     bullets: list[str] = field(default_factory=list)
     lines: list[tuple[str, bool]] = field(default_factory=list)  # (sentence, is_roi) in speaking order
-    fit: Fit | None = None           # where the picture goes (image and cine segments)
+    stack: list[str] = field(default_factory=list)  # stack segments: the slices paged before `source`
+    fit: Fit | None = None           # where the picture goes (image, cine and stack segments)
     roi: np.ndarray | None = None    # ROI centre in frame pixels
     start_frame: int = 0
     end_frame: int = 0
@@ -241,6 +348,23 @@ class Segment:
     @property
     def image_box(self):
         return self.fit.box if self.fit else None
+
+    def pages(self, fps: int) -> list[tuple[int, int]]:
+        """Stack segments: (first frame, index into stack + [source]) of every page shown, the scroll ending on the
+        source; other kinds: none."""
+        if self.kind != "stack":
+            return []
+        last = len(self.stack)
+        down = [abs(k % (2 * last) - last) if last else 0 for k in range(STACK_PAGES)]  # ping-pong from the source
+        f0 = self.start_frame + int(round(STACK_START * fps))
+        return [(f0 + k * STACK_STEP, i) for k, i in enumerate(reversed(down))]
+
+    def still_frames(self, fps: int) -> tuple[int, int] | None:
+        """[first, end) frames over which the picture stays still (None: a cine, whose picture always moves)."""
+        if self.kind == "cine":
+            return None
+        pages = self.pages(fps)
+        return (pages[-1][0] if pages else self.start_frame), self.end_frame
 
 
 class _Picker:
@@ -265,7 +389,8 @@ def _script(spec: dict, layout: Layout, pick: _Picker) -> list[Segment]:
     segments, visible = [], {}
     for i, s in enumerate(spec["segments"]):
         seg = Segment(i, s["kind"], s.get("source"), float(s.get("zoom", 1.0)), tuple(s.get("center", (0.5, 0.5))),
-                      min_duration=float(s.get("min_duration", MIN_IMAGE_S if s["kind"] in ("image", "cine") else 0.0)))
+                      min_duration=float(s.get("min_duration", MIN_IMAGE_S if s["kind"] in PICTURES else 0.0)),
+                      stack=list(s.get("stack", [])))
         if seg.kind == "title":
             seg.lines = [(pick(texts["intro"]), False)]
         elif seg.kind == "outro":
@@ -273,7 +398,7 @@ def _script(spec: dict, layout: Layout, pick: _Picker) -> list[Segment]:
         elif seg.kind == "text":
             slide = pick(texts["slides"], key=lambda x: x["heading"])
             seg.heading, seg.bullets, seg.lines = slide["heading"], slide["bullets"], [(slide["say"], False)]
-        elif seg.kind in ("image", "cine"):
+        elif seg.kind in PICTURES:
             seg.heading = s.get("heading") or spec["title"]
             seg.fit = Fit.of(assets.load_image(seg.source), seg.zoom, seg.center, layout.image_area)
             x0, y0, x1, y1 = seg.fit.box
@@ -297,7 +422,7 @@ def _schedule(segments: list[Segment], utterances: dict, fps: int) -> list[tuple
     """Place every sentence (absolute start time on the audio clock) and set segment frame ranges."""
     placed, frame = [], 0
     for seg in segments:
-        t = LEAD if seg.kind in ("image", "cine") else 0.8
+        t = LEAD if seg.kind in PICTURES else 0.8
         start = frame / fps
         for k, (text, roi) in enumerate(seg.lines):
             if k:
@@ -374,13 +499,14 @@ def _random_point(rng, box, margin=0) -> np.ndarray:
     return np.array([rng.uniform(x0 + margin, x1 - margin), rng.uniform(y0 + margin, y1 - margin)])
 
 
-def _plan_cursor(segments, placed, layout: Layout, fps: int, rng) -> tuple[_Path, np.ndarray]:
-    """Cursor program: still after each cut, slow drifts, approach + scribble over each ROI sentence."""
-    region = layout.cursor_region
+def _plan_cursor(segments, placed, layout: Layout, fps: int, rng, style: CursorStyle) -> tuple[_Path, np.ndarray]:
+    """Hot spot program: still after each cut, slow drifts, approach + scribble over each ROI sentence; before a
+    stack segment it comes to rest over the stack's picture, which then pages under it."""
+    region = layout.cursor_region(style)
     start = _random_point(rng, region, layout.px(60))
     path = _Path(start, region)
     speed = layout.px(300)  # px/s of unhurried moves
-    for seg in segments:
+    for seg, nxt in zip(segments, segments[1:] + [None]):
         t_end = seg.end_frame / fps
         t_free = seg.start_frame / fps + HOLD
         box = seg.image_box or layout.box(80, 120, 900, 560)
@@ -389,8 +515,10 @@ def _plan_cursor(segments, placed, layout: Layout, fps: int, rng) -> tuple[_Path
                 radius = layout.px(rng.uniform(*ROI_RADIUS))
                 center = np.clip(seg.roi, np.add(box[:2], 1.6 * radius), np.subtract(box[2:], 1.6 * radius))
                 angle = rng.uniform(0, 2 * np.pi)
-                path.move(center + radius * np.array([np.cos(angle), np.sin(angle)]),
-                          min(max(t_free, t0 - 0.8), t0 - 0.3), t0, rng)
+                approach = min(max(t_free, t0 - 0.8), t0 - 0.3)
+                if seg.kind == "stack" and approach * fps < seg.still_frames(fps)[0]:
+                    raise ValueError(f"segment {seg.index}: the stack still pages when the cursor must point")
+                path.move(center + radius * np.array([np.cos(angle), np.sin(angle)]), approach, t0, rng)
                 path.scribble(center, t0, t0 + u.duration, radius, rng)
                 t_free = t0 + u.duration + HOLD
             elif t_free + 1.0 < t0 + u.duration:  # drift a little while describing the whole slide
@@ -399,7 +527,8 @@ def _plan_cursor(segments, placed, layout: Layout, fps: int, rng) -> tuple[_Path
                 dur = max(0.8, float(np.hypot(*(target - path.pos))) / speed)
                 path.move(target, t_free, t_free + dur, rng)
                 t_free += dur
-        target = _random_point(rng, region, layout.px(40))  # come to rest before the next cut
+        rest = nxt.image_box if nxt is not None and nxt.kind == "stack" else region
+        target = _random_point(rng, rest, layout.px(40))  # come to rest before the next cut
         dur = max(1.0, float(np.hypot(*(target - path.pos))) / speed)
         if t_free + dur < t_end - 0.3:
             path.move(target, t_free, t_free + dur, rng)
@@ -469,14 +598,18 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
     for seg in segments:
         slide = _slide(layout, spec.get("theme", "dark"), seg, spec, len(segments))
         frames = None
-        if seg.fit:
+        if seg.kind == "stack":
+            frames = _stack_pages(seg, layout)
+            slide.paste(Image.fromarray(frames[seg.pages(fps)[0][1]]), seg.image_box[:2])
+        elif seg.fit:
             cine = assets.load_cine(seg.source) if seg.kind == "cine" else [assets.load_image(seg.source)]
             frames = [seg.fit.render(f) for f in cine]
             slide.paste(Image.fromarray(frames[0]), seg.image_box[:2])
         slides.append(np.asarray(slide))
         pictures.append(frames)
 
-    path, start = _plan_cursor(segments, placed, layout, fps, rng)
+    style = CURSOR_STYLES[spec.get("cursor", "arrow")]
+    path, start = _plan_cursor(segments, placed, layout, fps, rng, style)
     cx, cy = path.sample(n_frames, fps, start)
     noise = _noise(rng, layout.height, layout.width)
     spoken = spec["kind"] != "no_speech"
@@ -493,7 +626,10 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
     face_buf = np.empty(face.shape, np.result_type(face, gain))  # the flickering face, in float64 like face * gain[f]
     icon_box, icon_mask, icon_rgb = _icon(layout)
     icon_on = (np.arange(n_frames) // max(1, round(fps / 2))) % 2 == 0
-    sh, sw = SPRITE_MASK.shape
+    (sh, sw), (hx, hy) = style.alpha.shape, style.hotspot
+    sprite_mask = style.alpha[:, :, None] > 0
+    sprite_over = style.rgb * style.alpha[:, :, None]  # semi-transparent styles: out = frame * (1 - alpha) + over
+    sprite_keep = 1 - style.alpha[:, :, None]
 
     with tempfile.TemporaryDirectory() as tmp, atomic_path(out_mp4) as tmp_mp4:
         wav = Path(tmp) / "narration.wav"
@@ -511,19 +647,30 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
                 if seg.kind == "cine":  # each cine frame gets its own noise tile
                     x0, y0, x1, y1 = seg.image_box
                     pics = [_noisy(p, noise[c % NOISE_TILES][y0:y1, x0:x1]) for c, p in enumerate(pics)]
+                if seg.kind == "stack":  # each page with each frame's noise tile, like the rest of the slide
+                    x0, y0, x1, y1 = seg.image_box
+                    pics = [[_noisy(p, tile[y0:y1, x0:x1]) for tile in noise] for p in pics]
+                    page = np.empty(seg.end_frame - seg.start_frame, int)  # per frame of the segment
+                    for k, (f0, i) in enumerate(seg.pages(fps)):
+                        page[f0 - seg.start_frame if k else 0:] = i  # the first page shows from the cut
                 for f in range(seg.start_frame, seg.end_frame):
                     frame, background = canvases[f % NOISE_TILES], backgrounds[f % NOISE_TILES]
                     if seg.kind == "cine":  # the picture box is redrawn every frame: nothing to restore
                         frame[y0:y1, x0:x1] = pics[((f - seg.start_frame) // CINE_STEP) % len(pics)]
+                    elif seg.kind == "stack":
+                        frame[y0:y1, x0:x1] = pics[page[f - seg.start_frame]][f % NOISE_TILES]
                     x, y = wx + dx[f], wy + dy[f]
-                    drawn = [np.s_[y:y + fh, x:x + fw], np.s_[cy[f]:cy[f] + sh, cx[f]:cx[f] + sw]]
+                    drawn = [np.s_[y:y + fh, x:x + fw], np.s_[cy[f] - hy:cy[f] - hy + sh, cx[f] - hx:cx[f] - hx + sw]]
                     np.multiply(face, gain[f], out=face_buf)
                     np.clip(face_buf, 0, 255, out=face_buf)
                     frame[drawn[0]] = face_buf
                     if icon_on[f]:
                         drawn.append(np.s_[iy0:iy1, ix0:ix1])
                         np.copyto(frame[drawn[-1]], icon_rgb, where=icon_mask[:, :, None])
-                    np.copyto(frame[drawn[1]], SPRITE_RGB, where=SPRITE_MASK[:, :, None])
+                    if style.opaque:
+                        np.copyto(frame[drawn[1]], style.rgb, where=sprite_mask)
+                    else:
+                        frame[drawn[1]] = np.round(frame[drawn[1]] * sprite_keep + sprite_over)
                     proc.stdin.write(frame.data)
                     for box in drawn:
                         frame[box] = background[box]
@@ -538,11 +685,11 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
         if proc.wait() != 0 or err:
             raise RuntimeError(f"ffmpeg failed: {err}")
 
-    write_json(out_truth, _truth(spec, seed, segments, placed, spoken, cx, cy, fps, layout,
+    write_json(out_truth, _truth(spec, seed, segments, placed, spoken, style, cx, cy, fps, layout,
                                  [wx + dx.min(), wy + dy.min(), wx + dx.max() + fw, wy + dy.max() + fh], icon_box))
 
 
-def _truth(spec, seed, segments, placed, spoken, cx, cy, fps, layout, webcam_box, icon_box) -> dict:
+def _truth(spec, seed, segments, placed, spoken, style, cx, cy, fps, layout, webcam_box, icon_box) -> dict:
     r3 = lambda v: round(float(v), 3)  # noqa: E731
     expected, reason = KIND_EXPECTATION[spec["kind"]]
     sources_domain = lambda seg: assets.BY_NAME[seg.source].domain if seg.source else None  # noqa: E731
@@ -551,6 +698,8 @@ def _truth(spec, seed, segments, placed, spoken, cx, cy, fps, layout, webcam_box
         "start_frame": seg.start_frame, "end_frame": seg.end_frame, "source": seg.source, "domain": sources_domain(seg),
         "medical": bool(seg.source) and sources_domain(seg) != "non_medical",
         "image_box": [int(v) for v in seg.image_box] if seg.image_box else None,
+        "still_frames": list(seg.still_frames(fps)) if seg.still_frames(fps) else None,
+        "pages": [[f, (seg.stack + [seg.source])[i]] for f, i in seg.pages(fps)],
     } for seg in segments]
     speech_truth, pointing = [], []
     for seg, t0, u, roi in (placed if spoken else []):
@@ -574,7 +723,7 @@ def _truth(spec, seed, segments, placed, spoken, cx, cy, fps, layout, webcam_box
         "fps": fps, "width": layout.width, "height": layout.height, "n_frames": n_frames, "duration": r3(n_frames / fps),
         "seed": seed, "segments": seg_truth,
         "scene_cuts": [s["start"] for s in seg_truth[1:]],
-        "stable_intervals": [[s["start"], s["end"]] for s in seg_truth if s["kind"] != "cine"],
-        "speech": speech_truth, "cursor": {"x": [int(v) for v in cx], "y": [int(v) for v in cy]},
+        "stable_intervals": [[r3(s["still_frames"][0] / fps), s["end"]] for s in seg_truth if s["still_frames"]],
+        "speech": speech_truth, "cursor": {"style": style.name, "x": [int(v) for v in cx], "y": [int(v) for v in cy]},
         "pointing": pointing, "webcam_box": [int(v) for v in webcam_box], "icon_box": [int(v) for v in icon_box],
     }

@@ -191,3 +191,77 @@ def test_plan_covers_the_corpus():
 def test_video_seed_is_stable():
     assert video.video_seed(1, "a") == video.video_seed(1, "a") != video.video_seed(1, "b")
     assert video.video_seed(20250107, "x") == 9934505304650909231
+
+
+# ---- cursor styles and a scrolling viewer ---------------------------------------------------------
+
+STACK_SPEC = {**SPEC, "id": "unit_stack", "cursor": "disc",
+              "segments": [{"kind": "title"},
+                           {"kind": "stack", "source": "ct_head", "stack": ["ct_spine"], "sentences": 2, "min_duration": 0}]}
+
+
+@pytest.mark.parametrize("name", sorted(video.CURSOR_STYLES))
+def test_each_cursor_style_has_its_hot_spot_where_the_pointer_designates(name):
+    s = video.CURSOR_STYLES[name]
+    a, (hx, hy) = s.alpha, s.hotspot
+    left, up, right, down = s.extent()
+    assert (left, up) == (hx, hy) and (right + 1 + hx, down + 1 + hy) == a.shape[::-1]
+    if name in ("arrow", "hand"):  # the tip: in the topmost row of the pointer, the middle of the fingertip
+        top = np.flatnonzero(a[0])
+        assert hy == 0 and a[0, hx] == 1 and abs(top.mean() - hx) <= 1 and len(top) <= 4
+    elif name == "ibeam":  # the middle of a symmetric bar
+        assert np.array_equal(a, a[::-1]) and np.array_equal(a, a[:, ::-1]) and (hx, hy) == ((a.shape[1] - 1) // 2, (a.shape[0] - 1) // 2)
+    else:  # the centre of the circle: up and left of it (the arrow points right and down) the circle is symmetric
+        r = {"disc": video.HIGHLIGHT_RADIUS, "ring": video.RING_RADIUS, "laser": video.LASER_RADIUS}[name]
+        a, hx, hy = np.pad(a, 4), hx + 4, hy + 4  # room around the sprite
+        assert a[hy, hx - r + 1] == a[hy - r + 1, hx] > 0.3 and a[hy, hx - r - 3] == a[hy - r - 3, hx] == 0
+        if name == "laser":  # no pointer on top: the whole dot is symmetric
+            assert np.array_equal(a, a[::-1]) and np.array_equal(a, a[:, ::-1])
+    assert s.opaque == (name in ("arrow", "hand", "ibeam"))
+
+
+@pytest.fixture(scope="module")
+def stacked(tmp_path_factory):
+    d = tmp_path_factory.mktemp("demo_stack")
+    video.build_video(STACK_SPEC, 7, str(d / "s.mp4"), str(d / "s.json"), fps=FPS, size=(W, H))
+    rgb = subprocess.run(["ffmpeg", "-v", "error", "-i", str(d / "s.mp4"), "-fps_mode", "passthrough", "-f", "rawvideo",
+                          "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
+    return read_json(d / "s.json"), np.frombuffer(rgb, np.uint8).reshape(-1, H, W, 3)
+
+
+def test_stack_pages_under_the_cursor_then_holds_its_source(stacked):
+    t, frames = stacked
+    seg = t["segments"][1]
+    pages = seg["pages"]
+    assert seg["kind"] == "stack" and len(pages) == video.STACK_PAGES and pages[-1][1] == "ct_head"
+    assert {p[1] for p in pages} == {"ct_head", "ct_spine"} and seg["still_frames"] == [pages[-1][0], seg["end_frame"]]
+    assert t["stable_intervals"][1:] == [[round(pages[-1][0] / FPS, 3), seg["end"]]] and t["segments"][0]["pages"] == []
+    x0, y0, x1, y1 = seg["image_box"]
+    pic = frames[:, y0:y1, x0:x1].astype(np.int16)
+    change = np.abs(np.diff(pic, axis=0)).mean(axis=(1, 2, 3))  # change[k]: frame k -> k+1
+    for (f, now), (_, before) in zip(pages[1:], pages):  # every page flip changes the picture
+        assert now != before and change[f - 1] > 5, f
+    assert change[pages[-1][0]:].max() < 3  # still after the last page (noise, cursor, codec)
+    cx, cy = np.array(t["cursor"]["x"]), np.array(t["cursor"]["y"])
+    f0, f1, hold = pages[0][0], pages[-1][0], seg["start_frame"] + int(video.HOLD * FPS)
+    assert (x0 <= cx[f0:f1]).all() and (cx[f0:f1] < x1).all() and (y0 <= cy[f0:f1]).all() and (cy[f0:f1] < y1).all()
+    start = seg["start_frame"]  # the cursor came to rest over the picture before the cut
+    assert f0 < hold < f1 and np.ptp(cx[start:hold]) == np.ptp(cy[start:hold]) == 0  # pages under a still cursor ...
+    assert np.ptp(cx[hold:f1]) + np.ptp(cy[hold:f1]) > 20  # ... then under a moving one
+    assert len(t["pointing"]) == 1 and t["pointing"][0]["start"] * FPS > f1  # points once the stack holds
+
+
+def test_highlight_disc_is_centred_on_the_truth_hot_spot(stacked):
+    t, frames = stacked
+    cx, cy = np.array(t["cursor"]["x"]), np.array(t["cursor"]["y"])
+    assert t["cursor"]["style"] == "disc"
+    r, checked = video.HIGHLIGHT_RADIUS, 0
+    for f in range(0, len(frames), 11):
+        x, y = cx[f], cy[f]
+        px = frames[f].astype(int)
+        yellow = lambda v: v[0] + v[1] - 2 * v[2]  # noqa: E731  (R + G - 2B: high for yellow, ~0 for grey)
+        inside = [px[y, x - r + 4], px[y - r + 4, x], px[y + r - 4, x - 4]]
+        outside = [px[y, x - r - 5], px[y - r - 5, x], px[y + r + 5, x]]
+        if min(yellow(v) for v in inside) > 60 and max(yellow(v) for v in outside) < 40:
+            checked += 1
+    assert checked >= 0.8 * len(range(0, len(frames), 11))

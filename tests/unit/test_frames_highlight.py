@@ -64,3 +64,33 @@ def test_a_mask_repeated_from_the_last_frame_has_its_colours_read_again():
     assert f.add(3, recoloured) is None
     again = f.add(4, chroma([(70, 40, 5, -45, 12)], 0))
     assert again is not None and again.u == candidates(4, chroma([(70, 40, 5, -45, 12)], 0), 35, 5.0, 1500, 0.7, 8)[0].u
+
+
+def test_a_disc_circling_one_place_is_the_chunk_trace(tmp_path):
+    """A recorder's disc looping around one spot for seconds toggles its pixels like a blinking distractor, so
+    background subtraction keeps only pieces of it (their top as a pointer tip, a radius off); the disc's centre,
+    found by its look, is the chunk's trace point."""
+    import subprocess
+
+    from mednarratives.frames.video import VideoTraceParams, trace_video
+
+    w, h, fps, n, r = 640, 360, 30, 240, 20
+    rng = np.random.default_rng(0)
+    base = np.clip(128 + rng.normal(0, 6, (h // 8, w // 8, 1)), 0, 255).repeat(8, 0).repeat(8, 1).repeat(3, 2)
+    t = np.arange(n) / fps
+    cx, cy = 300 + 28 * np.cos(2 * np.pi * t / 1.2), 180 + 24 * np.sin(2 * np.pi * t / 1.2)
+    yy, xx = np.mgrid[:h, :w]
+    out = tmp_path / "disc.mp4"
+    proc = subprocess.Popen(["ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(fps),
+                             "-i", "-", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p", str(out)],
+                            stdin=subprocess.PIPE)
+    for x, y in zip(cx, cy):
+        a = 0.45 * np.clip(r + 0.5 - np.hypot(xx - x, yy - y), 0, 1)[:, :, None]
+        proc.stdin.write(np.round(base * (1 - a) + np.array([255, 220, 0]) * a).astype(np.uint8).tobytes())
+    proc.stdin.close()
+    assert proc.wait() == 0
+    res = trace_video(str(out), VideoTraceParams())
+    pts = np.array([p for c in res["chunks"] for p in c.trace]).reshape(-1, 3)
+    f = np.round(pts[:, 2] * fps).astype(int)
+    err = np.hypot((pts[:, 0] + 0.5) * 2 - 0.5 - cx[f], (pts[:, 1] + 0.5) * 2 - 0.5 - cy[f])
+    assert len(pts) >= 0.8 * n and (err <= 10).mean() >= 0.95

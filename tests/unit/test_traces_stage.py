@@ -1,7 +1,8 @@
 """Trace segments, boxes, per-utterance boxes, and the honest demo scoring."""
 import numpy as np
 
-from mednarratives.traces.evaluate import counted_frames, passes, score, score_traces, score_video, to_video_pixels
+from mednarratives.traces.evaluate import (counted_frames, passes, score, score_track, score_traces, score_video,
+                                           to_video_pixels)
 from mednarratives.io import read_json, read_jsonl, write_json, write_jsonl
 from mednarratives.traces.stage import (TracesParams, build_traces, chunk_traces, cluster_box, run_shard, split_segments,
                                      utterances_of)
@@ -57,9 +58,9 @@ def test_run_shard_matches_points_and_text_by_video(tmp_path):
 
 
 def truth(n=100, fps=10):
-    return {"fps": fps, "width": 200, "height": 100, "cursor": {"x": list(range(n)), "y": [50] * n},
-            "segments": [{"index": 0, "kind": "image", "start_frame": 0, "end_frame": 60},
-                         {"index": 1, "kind": "cine", "start_frame": 60, "end_frame": n}],
+    return {"fps": fps, "width": 200, "height": 100, "cursor": {"style": "arrow", "x": list(range(n)), "y": [50] * n},
+            "segments": [{"index": 0, "kind": "image", "start_frame": 0, "end_frame": 60, "still_frames": [0, 60]},
+                         {"index": 1, "kind": "cine", "start_frame": 60, "end_frame": n, "still_frames": None}],
             "webcam_box": [150, 0, 199, 40],
             "pointing": [{"segment": 0, "start": 1.0, "end": 2.0, "box": [10, 50, 20, 50]},
                          {"segment": 1, "start": 7.0, "end": 8.0, "box": [70, 50, 80, 50]}]}
@@ -68,6 +69,22 @@ def truth(n=100, fps=10):
 def test_counted_frames_skip_cine_and_cut_edges():
     c = counted_frames(truth(), edge_s=0.2)
     assert c.sum() == 56 and not c[:2].any() and c[2] and c[57] and not c[58:].any()
+
+
+def test_counted_frames_skip_a_stack_while_it_pages():
+    t = truth()
+    t["segments"][0] = {**t["segments"][0], "kind": "stack", "still_frames": [20, 60]}  # pages over frames 0-19
+    c = counted_frames(t, edge_s=0.2)
+    assert c.sum() == 36 and not c[:22].any() and c[22] and c[57] and not c[58:].any()
+
+
+def test_score_track_counts_every_frame_and_far_points():
+    t = truth()
+    track = [[f, (f + 0.5) / 2 - 0.5, (50 + 0.5) / 2 - 0.5, 0] for f in range(0, 100, 2)]  # half scale, every 2nd frame
+    track.append([1, 80.0, 24.75, -1])  # frame 1 at x 161: 160 px off
+    s = score_track(track, (100, 50), t, edge_s=0.0)
+    assert s["points"] == 51 and s["within_10px"] == 0.5 and s["still_within_10px"] == 0.5
+    assert s["far_100px"] == 1 / 51
 
 
 def test_missing_points_count_as_misses_and_cine_is_apart():
@@ -103,7 +120,9 @@ def test_score_reads_every_shard_and_matches_truth_by_video(tmp_path):
     on_webcam = {"video_id": "a", "chunks": [{"width": 200, "height": 100, "points": [[160, 10, 0.1]]}]}
     write_jsonl(tmp_path / "s0.jsonl", [good])
     write_jsonl(tmp_path / "s1.jsonl", [on_webcam])
-    table = score([str(tmp_path / "s0.jsonl"), str(tmp_path / "s1.jsonl")],
+    write_jsonl(tmp_path / "s0.points.jsonl", [{"video_id": "b", "work_size": [200, 100],
+                                               "track": [[f, f, 50, 0] for f in range(100)]}])
+    table = score([str(tmp_path / "s0.jsonl"), str(tmp_path / "s1.jsonl")], [str(tmp_path / "s0.points.jsonl")],
                   [str(tmp_path / "a.truth.json"), str(tmp_path / "b.truth.json")],
                   str(tmp_path / "score.json"), str(tmp_path / "score.tsv"), edge_s=0.0)
     rows = [line.split("\t") for line in table.splitlines()]
@@ -111,3 +130,5 @@ def test_score_reads_every_shard_and_matches_truth_by_video(tmp_path):
     assert (tmp_path / "score.tsv").read_text() == table + "\n"
     saved = read_json(tmp_path / "score.json")
     assert saved["videos"]["a"]["points_on_webcam"] == 1 and saved["videos"]["b"]["within_10px"] == 1.0
+    assert saved["videos"]["b"]["track"]["within_10px"] == 1.0 and "track" not in saved["videos"]["a"]
+    assert rows[2][1] == "arrow" and rows[2][-3:-1] == ["1.000", "0.000"] and rows[1][-3:-1] == ["", ""]

@@ -18,9 +18,10 @@ FPS, W, H = 5, 96, 64
 
 
 def make_video(path, scenes, seconds_each, audio=True):
-    """Scenes: list of (kind, seed); 'med' pictures are bright on the left, 'other' bright on the right."""
+    """Scenes: list of (kind, seed) or (kind, seed, seconds); 'med' pictures are bright on the left, 'other' bright
+    on the right."""
     frames = []
-    for kind, seed in scenes:
+    for kind, seed, *seconds in scenes:
         rng = np.random.default_rng(seed)
         img = np.full((H, W, 3), 10, np.uint8)
         tex = rng.integers(100, 255, (H // 8, 5, 1), dtype=np.uint8).repeat(8, 0).repeat(8, 1).repeat(3, 2)
@@ -28,7 +29,7 @@ def make_video(path, scenes, seconds_each, audio=True):
             img[:, :40] = tex
         else:
             img[:, 56:96] = tex
-        frames += [img] * int(seconds_each * FPS)
+        frames += [img] * int((seconds[0] if seconds else seconds_each) * FPS)
     args = ["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}",
             "-r", str(FPS), "-i", "-"]
     if audio:
@@ -123,6 +124,16 @@ def test_static_positive_video_kept(tmp_path, speech_ok):
     assert rec["medical_share"] == pytest.approx(0.5)
     assert rec["narrative"]["method"] == "streaks" and rec["narrative"]["share"] == 1.0
     assert [k["t"] for k in rec["keyframes"]] == pytest.approx([0, 5, 10, 15], abs=0.3)
+
+
+def test_a_scrolled_stack_is_one_standing_keyframe(tmp_path, speech_ok):
+    """Pages of a scrolled stack (key-frames 0.6 s apart) pass: the streak share is over the key-frames that stand."""
+    pages = [("med", 10 + k, 0.6) for k in range(12)]
+    path = make_video(tmp_path / "v.mp4", [("other", 1), ("med", 2)] + pages + [("med", 3), ("other", 4)], 5)
+    rec, lrow = D.filter_video({"video_id": "v1", "query_domain": "ct", "subscribers": "100"}, path, StubClassifier(), cfg())
+    n = rec["narrative"]
+    assert lrow["decision"] == "kept", lrow
+    assert n["passing"] >= 6 and n["share"] == 1.0 and len(n["streaks"]) == 2  # the slides before and after the scroll
 
 
 def test_non_medical_video_dropped(tmp_path, speech_ok):

@@ -22,9 +22,9 @@ Steps, on the chunk's gray frames (and its chroma planes, when given):
    only blob), the one nearest the previous position (ties: the first tip in raster order) is the cursor.
    It is (re)acquired on the largest MOVING blob only (when anything in the chunk moves): a still blob that
    appears meanwhile is a UI change; the frames before the first pick are followed backwards from it (a
-   cursor at rest before it first moved). Its hot spot follows its shape (`hotspot`): the centre of a highlight disc or ring,
-   the middle of an I-beam, else the tip, the topmost pixel (leftmost among ties): the hot spot of arrow and
-   hand pointers.
+   cursor at rest before it first moved). Its hot spot follows its shape (`hotspot`): the centre of a highlight disc or ring
+   (also of a ring's arc), the middle of an I-beam or of a laser dot, else the tip, the topmost pixel (leftmost among
+   ties): the hot spot of arrow and hand pointers.
 """
 
 from __future__ import annotations
@@ -432,6 +432,10 @@ def hotspot(blob: np.ndarray, disc_radius: float) -> tuple[float, float]:
       left edge): the circle's centre, x from its topmost rows, y from its leftmost columns (pointers stick out
       to the right and down, so the top and left belong to the circle, even where a ring is broken);
     - thin upright blob whose top and bottom rows are centred (I-beam): the middle of its box;
+    - an arc of a ring (at least a disc's diameter long; most of its pixels within 1 px of one circle of at least
+      the disc's radius, over at least 135 degrees of it: a ring broken where its pixels were masked or matched the
+      background, maybe with the pointer inside): that circle's centre;
+    - round blob (empty box corners), the same upside down and mirrored (a laser-pointer dot): its middle;
     - else the tip, the topmost pixel (leftmost among ties): arrow and hand pointers."""
     h, w = blob.shape
     rows, cols = np.flatnonzero(blob.any(axis=1)), np.flatnonzero(blob.any(axis=0))
@@ -443,7 +447,43 @@ def hotspot(blob: np.ndarray, disc_radius: float) -> tuple[float, float]:
     centre = (w - 1) / 2
     if w * 2 <= h and abs(top_xs.mean() - centre) <= 1.0 and abs(np.flatnonzero(blob[h - 1]).mean() - centre) <= 1.0:
         return centre, (h - 1) / 2
+    if max(w, h) >= 2 * disc_radius + 2:
+        arc = _circle_through(blob)
+        if arc is not None and disc_radius <= arc[2] <= max(w, h):
+            return arc[0], arc[1]
+    round_ = not (blob[0, 0] or blob[0, -1] or blob[-1, 0] or blob[-1, -1])  # empty corners: no box, no pointer
+    if 0.75 <= w / h <= 1.34 and round_ and min(_overlap(blob, blob[::-1]), _overlap(blob, blob[:, ::-1])) >= 0.8:
+        return centre, (h - 1) / 2
     return float(top_xs[0]), 0.0
+
+
+def _circle_through(blob: np.ndarray, max_residual: float = 1.0, min_share: float = 0.6) -> tuple[float, float, float] | None:
+    """(x, y, radius) of the least-squares circle through most of the blob's pixels (refitted twice without those
+    more than 1.5 px off it: the pointer inside a ring), or None when fewer than `min_share` of them lie on it or
+    they stray from it by more than `max_residual` px (rms)."""
+    ys, xs = np.nonzero(blob)
+    on = np.ones(len(xs), bool)
+    for _ in range(3):
+        if on.sum() < 3:
+            return None
+        x, y = xs[on].astype(float), ys[on].astype(float)
+        (d, e, f), *_ = np.linalg.lstsq(np.column_stack([x, y, np.ones(len(x))]), -(x * x + y * y), rcond=None)
+        cx, cy = -d / 2, -e / 2
+        if cx * cx + cy * cy - f <= 0:
+            return None
+        r = float(np.sqrt(cx * cx + cy * cy - f))
+        off = np.abs(np.hypot(xs - cx, ys - cy) - r)
+        on = off <= 1.5
+    residual = float(np.sqrt(np.mean(off[on] ** 2))) if on.any() else np.inf
+    sectors = np.unique((np.arctan2(ys[on] - cy, xs[on] - cx) // (np.pi / 8)).astype(int))  # of 16
+    if on.mean() < min_share or residual > max_residual or len(sectors) < 6:
+        return None
+    return float(cx), float(cy), r
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two boolean masks of one shape."""
+    return float((a & b).sum() / max(1, (a | b).sum()))
 
 
 def _blob_at(frame_pixels: tuple[np.ndarray, np.ndarray], tip: tuple[int, int], reach: int,

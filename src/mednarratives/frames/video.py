@@ -7,9 +7,10 @@ times (the filter stage's keyframes) are grabbed on the way, for scenes without 
 found in stable chunks anchor the per-frame track (`frames.follow`): the frames between them (scrolls,
 window changes, cine loops, and frames of a chunk where the cursor was lost) are handed on in order as
 soon as no open run of the chunker can claim them. A screen recorder's highlight disc, found on any frame by
-its recurring look (`frames.highlight`), is a confirmed anchor there, in place of the chunk's point (the
-chunk's trace, which the traces stage uses, is left as it is): where the cursor rests or the content moves
-under it, background subtraction picks the wrong blob or none.
+its recurring look (`frames.highlight`), is a confirmed anchor there, in place of the chunk's point, and its
+centre replaces the chunk's trace point on the frames where it is seen (or adds one): where the cursor rests,
+the content moves under it, or a disc circling one place makes its pixels toggle like a blinking distractor,
+background subtraction picks the wrong blob (the disc's rim as a tip) or none.
 """
 
 from __future__ import annotations
@@ -92,8 +93,10 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
     waiting: collections.deque = collections.deque()  # (frame, luma, chroma) not yet handed to the follower
     chunk_of: dict[int, int] = {}
 
-    def hand_on(end: int, chunk: Chunk | None = None, xy: np.ndarray | None = None, blobs: dict | None = None) -> None:
-        """Frames before `end` to the follower, with the points of `chunk` (its tracked `xy` and `blobs`)."""
+    def hand_on(end: int, chunk: Chunk | None = None, xy: np.ndarray | None = None, blobs: dict | None = None) -> dict:
+        """Frames before `end` to the follower, with the points of `chunk` (its tracked `xy` and `blobs`); returns
+        {frame: highlight disc} of the frames where one was seen."""
+        discs = {}
         while waiting and waiting[0][0] < end:
             i, luma, chroma = waiting.popleft()
             k = i - chunk.start if chunk is not None else -1
@@ -101,11 +104,13 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
                 chunk_of[i] = len(results) - 1
             disc = highlights.add(i, chroma)
             if disc is not None:  # the recorder's highlight: the hot spot by its own look
+                discs[i] = disc
                 follower.add(i, (luma, chroma), (disc.x, disc.y), disc.blob, trusted=True)
             elif k >= 0 and not np.isnan(xy[k, 0]):
                 follower.add(i, (luma, chroma), (float(xy[k, 0]), float(xy[k, 1])), blobs[k])
             else:
                 follower.add(i, (luma, chroma))
+        return discs
 
     def process(chunk: Chunk) -> None:
         colour, gray = colour_sample(chunk, params.median_samples, params.chunk.colour_stride)
@@ -115,11 +120,13 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
                         chroma=chunk.chroma)
         image = representative_image(colour, gray, plain, tracked["background"],
                                      diff_threshold(params.trace, LIMITED_LUMA_SPAN))
-        trace = [[float(x), float(y), (chunk.start + i) / info.fps]
-                 for i, (x, y) in enumerate(tracked["xy"]) if not np.isnan(x)]
         results.append(ChunkResult(chunk.start, chunk.end, chunk.start / info.fps, chunk.end / info.fps, chunk.ssim,
-                                   image, trace, tracked["faces"]))
-        hand_on(chunk.end, chunk, tracked["xy"], tracked["blobs"])
+                                   image, [], tracked["faces"]))
+        xy = tracked["xy"].copy()
+        for i, disc in hand_on(chunk.end, chunk, tracked["xy"], tracked["blobs"]).items():
+            if i >= chunk.start:
+                xy[i - chunk.start] = disc.x, disc.y
+        results[-1].trace = [[float(x), float(y), (chunk.start + i) / info.fps] for i, (x, y) in enumerate(xy) if not np.isnan(x)]
 
     index = 0
     last = None

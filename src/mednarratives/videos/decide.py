@@ -8,7 +8,9 @@ Checks, cheapest first; the first failing one names the ledger reason:
    classified per domain: share of key-frames classified as the video's domain vs the Table 3 threshold ->
    positive / near_positive (dropped: near_positive) / negative (dropped: not_medical);
 5. narrative: static domains by streaks (a medical key-frame whose 3 following frames all have cosine
-   similarity >= 0.9 with it) in a domain-specific share of medical key-frames; non-static domains by speech
+   similarity >= 0.9 with it) in a domain-specific share of the medical key-frames that stand (a key-frame
+   followed by the next one within streak_gap_s is a passing picture: a page of a scrolled stack, a
+   transition; the burst is judged by its last frame); non-static domains by speech
    around medical key-frames (more than half of them narrated for >= speech_seconds) -> not_narrative.
 """
 
@@ -215,7 +217,8 @@ def filter_video(row: Mapping[str, str], media: str, classifier: Any, cfg: Filte
     medical = [(i, t) for i, (t, p) in enumerate(zip(kf.times, probs)) if p.get(domain, 0.0) >= cfg.classify_threshold]
     if kfmod.is_static(domain):
         streaks = []
-        for i, t in medical:
+        standing = [(i, t) for i, t in medical if i + 1 == len(kf.times) or kf.times[i + 1] - t >= cfg.streak_gap_s]
+        for i, t in standing:
             ok, sims = streak(kfmod.thumb_at(kf, t + 0.5 * cfg.streak_gap_s),
                               kfmod.following_thumbs(kf, t, cfg.streak_frames, cfg.streak_gap_s,
                                                      skip_s=1.5 * cfg.streak_gap_s),
@@ -223,7 +226,8 @@ def filter_video(row: Mapping[str, str], media: str, classifier: Any, cfg: Filte
             streaks.append({"t": t, "streak": ok, "cosine": sims})
         need = cfg.thresholds.streak_for(domain)
         got = sum(s["streak"] for s in streaks) / len(streaks) if streaks else 0.0
-        rec["narrative"] = {"method": "streaks", "share": round(got, 4), "threshold": need, "streaks": streaks}
+        rec["narrative"] = {"method": "streaks", "share": round(got, 4), "threshold": need, "streaks": streaks,
+                            "passing": len(medical) - len(standing)}
         narrative = got >= need
     else:
         try:
