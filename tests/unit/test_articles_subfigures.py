@@ -306,6 +306,25 @@ def test_layout_detect_works_on_a_reduced_copy_and_returns_figure_pixels():
     assert score_panels({"f": got}, [fig])["found"] == 4
 
 
+def test_layout_detect_reports_only_the_read_letters_the_chosen_layout_keeps(monkeypatch):
+    from mednarratives.articles import labels, subfigures
+    img, _ = _plot_grid()
+    boxes = {k: [10 * i, 0, 10 * i + 8, 10] for i, k in enumerate("abcd")}
+
+    def find_anchors(image, leaves, label_set=None, reads_out=None, **kw):
+        reads_out.update({k: (k.upper(), 90.0) for k in boxes})
+        return dict(boxes)
+
+    monkeypatch.setattr(labels, "available", lambda: True)
+    monkeypatch.setattr(labels, "find_anchors", find_anchors)
+    # the grouping drops "c" (a letter read in a word): its read is no panel's vote
+    monkeypatch.setattr(subfigures, "choose_layout",
+                        lambda image, anchors, *a, **kw: ([], {k: v for k, v in anchors.items() if k != "c"}))
+    reads = {}
+    _, anchors = subfigures.layout_detect(img, list("abcd"), reads_out=reads)
+    assert sorted(anchors) == sorted(reads) == ["a", "b", "d"]
+
+
 def test_a_letter_labels_the_panel_it_is_in_or_the_one_right_of_or_below_it():
     from mednarratives.articles.subfigures import _letter_panel
     panels = [[30, 30, 130, 130], [150, 30, 250, 130]]

@@ -790,13 +790,12 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
         if len(letters) >= 2 and labels.available() else {}
     if 2 <= len(anchors) < len(letters) == len(caption_labels):
         anchors = _aligned_letters(anchors, leaves)
-        if reads_out is not None:
-            reads_out.update({k: v for k, v in reads.items() if k in anchors})
+        reads = {k: v for k, v in reads.items() if k in anchors}  # placed letters (letter_slots) were not read
         anchors = {**anchors, **letter_slots(leaves, anchors, [k for k in letters if k not in anchors])}
-    elif reads_out is not None:
-        reads_out.update(reads)
     if caption_labels:
         panels, anchors = choose_layout(copy, anchors, leaves, len(caption_labels), small)
+        if reads_out is not None:  # choose_layout may drop letters read in words or legends
+            reads_out.update({k: v for k, v in reads.items() if k in anchors})
     else:  # no count, no letters: the large blocks are the panels, the small ones join them
         panels = _panels_from_letters(copy.size[0], copy.size[1], leaves, {}, small)
         panels = panels if len(panels) > 1 else []
