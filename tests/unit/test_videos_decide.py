@@ -220,3 +220,18 @@ def test_score_demo(tmp_path):
                      [str(tmp_path / f"{v}.truth.json") for v in "abc"])
     assert [v["correct"] for v in s["videos"]] == [True, True, False]   # c: dropped, but for the wrong reason
     assert s["keyframe_recall"] == 0.5 and s["keyframe_precision"] == 0.5
+
+
+def test_score_demo_counts_a_key_frame_at_a_page_turn_as_right_but_does_not_require_one(tmp_path):
+    from mednarratives.io import write_json, write_jsonl
+
+    # a stack segment from 4 s: its first page at the cut, page turns at 5 s and 6 s (frames 50 and 60 at 10 fps)
+    write_json(tmp_path / "a.truth.json", {"video_id": "a", "expected": "keep", "expected_reason": None, "fps": 10,
+                                           "scene_cuts": [4.0, 9.0], "segments": [
+                                               {"pages": []}, {"pages": [[40, "s1"], [50, "s2"], [60, "src"]]}]})
+    write_jsonl(tmp_path / "f.jsonl", [{"video_id": "a", "keyframes": [{"t": 0.0}, {"t": 4.0}, {"t": 5.1},
+                                                                       {"t": 7.5}]}])
+    write_jsonl(tmp_path / "l.jsonl", [D.ledger.kept(D.STAGE, "a")])
+    s = D.score_demo([str(tmp_path / "f.jsonl")], [str(tmp_path / "l.jsonl")], [str(tmp_path / "a.truth.json")])
+    assert s["keyframe_recall"] == 0.5  # the cut at 9 s is missed; the turn at 6 s is not required
+    assert s["keyframe_precision"] == round(2 / 3, 4)  # 4.0 (cut) and 5.1 (turn) right, 7.5 a false alarm

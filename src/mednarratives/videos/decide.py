@@ -314,13 +314,15 @@ def kept_table(filter_jsonls: Sequence[str], out_tsv: str) -> list[dict]:
 def score_demo(filter_jsonls: Sequence[str], ledger_paths: Sequence[str], truth_paths: Sequence[str],
                keyframe_tolerance: float = 0.5) -> dict:
     """Decisions and key-frames against the demo truth: every `keep` video kept, every `drop` video dropped with
-    its expected reason (from the ledger); key-frame recall/precision against the truth scene cuts."""
+    its expected reason (from the ledger); key-frame recall against the truth scene cuts, precision against the
+    cuts and the page turns of scrolled stacks (a new picture each, which a key-frame marks rightly; not
+    required, so recall is on the cuts alone)."""
     from mednarratives.io import read_json, read_jsonl
     from mednarratives.videos.keyframes import match_cuts
 
     recs = {r["video_id"]: r for p in filter_jsonls for r in read_jsonl(p)}
     rows = {r["unit"]: r for p in ledger_paths for r in read_jsonl(p) if r["stage"] == STAGE}
-    videos, matched, n_truth, n_pred = [], 0, 0, 0
+    videos, matched, n_truth, n_pred, n_right = [], 0, 0, 0, 0
     for tp in sorted(truth_paths):
         t = read_json(tp)
         vid = t["video_id"]
@@ -330,13 +332,17 @@ def score_demo(filter_jsonls: Sequence[str], ledger_paths: Sequence[str], truth_
         item = {"video_id": vid, "expected": t["expected"], "expected_reason": t["expected_reason"], "got": got,
                 "reason": None if row is None else row["reason"], "correct": bool(ok)}
         if rec.get("keyframes"):
-            s = match_cuts([k["t"] for k in rec["keyframes"]][1:], t["scene_cuts"], keyframe_tolerance)
+            pred = [k["t"] for k in rec["keyframes"]][1:]
+            s = match_cuts(pred, t["scene_cuts"], keyframe_tolerance)
+            turns = [f / t["fps"] for seg in t.get("segments", []) for f, _ in (seg.get("pages") or [])[1:]]
+            right = match_cuts(pred, t["scene_cuts"] + turns, keyframe_tolerance)["matched"]
             matched, n_truth, n_pred = matched + s["matched"], n_truth + s["n_truth"], n_pred + s["n_pred"]
+            n_right = n_right + right
             item["keyframe_recall"] = round(s["recall"], 4)
             item["missed_cuts"] = s["missed"]
         videos.append(item)
     return {"videos": videos, "n": len(videos), "correct": sum(v["correct"] for v in videos),
             "decision_accuracy": round(sum(v["correct"] for v in videos) / max(1, len(videos)), 4),
             "keyframe_recall": round(matched / n_truth, 4) if n_truth else None,
-            "keyframe_precision": round(matched / n_pred, 4) if n_pred else None,
+            "keyframe_precision": round(n_right / n_pred, 4) if n_pred else None,
             "keyframe_tolerance_s": keyframe_tolerance, "cuts_scored": n_truth}
