@@ -220,10 +220,8 @@ def validate(weights, data_yaml, imgsz: int, device: str, work_dir) -> dict:
 # ------------------------------------------------------------------------------------------ inference
 
 def _contained(inner: Sequence[float], outer: Sequence[float]) -> float:
-    ix = max(0.0, min(inner[2], outer[2]) - max(inner[0], outer[0]))
-    iy = max(0.0, min(inner[3], outer[3]) - max(inner[1], outer[1]))
     area = (inner[2] - inner[0]) * (inner[3] - inner[1])
-    return ix * iy / area if area > 0 else 0.0
+    return _intersection(inner, outer) / area if area > 0 else 0.0
 
 
 def clean_boxes(dets: list[tuple[list[float], float]], width: int, height: int, min_side: int = 8,
@@ -572,6 +570,15 @@ def _area(b: Sequence[float]) -> float:
     return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
 
 
+def _intersection(a: Sequence[float], b: Sequence[float]) -> float:
+    return _area([max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])])
+
+
+def _holds(box: Sequence[float], glyph: Sequence[float]) -> bool:
+    """`box` holds the centre of `glyph` (a letter's box)."""
+    return box[0] <= (glyph[0] + glyph[2]) / 2 <= box[2] and box[1] <= (glyph[1] + glyph[3]) / 2 <= box[3]
+
+
 def _gap(a: Sequence[float], b: Sequence[float]) -> float:
     return max(0.0, a[0] - b[2], b[0] - a[2]) + max(0.0, a[1] - b[3], b[1] - a[3])
 
@@ -602,8 +609,7 @@ def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[
     loose: list[list[int]] = []
     for leaf in leaves:
         cx, cy = (leaf[0] + leaf[2]) / 2, (leaf[1] + leaf[3]) / 2
-        inside = [k for k, a in anchors.items()
-                  if leaf[0] <= (a[0] + a[2]) / 2 <= leaf[2] and leaf[1] <= (a[1] + a[3]) / 2 <= leaf[3]]
+        inside = [k for k, a in anchors.items() if _holds(leaf, a)]
         if len(inside) == 1:
             owner = inside[0]
         else:
@@ -654,8 +660,7 @@ def layout_panels(image: Image.Image, anchors: dict[str, Sequence[int]] | None =
     boxes = [list(map(float, b)) for b in leaves]
     owner: list[str | None] = [None] * len(boxes)
     for k, a in anchors.items():
-        cx, cy = (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
-        hit = [i for i, b in enumerate(boxes) if b[0] <= cx <= b[2] and b[1] <= cy <= b[3] and owner[i] is None]
+        hit = [i for i, b in enumerate(boxes) if _holds(b, a) and owner[i] is None]
         if hit:
             owner[min(hit, key=lambda i: _area(boxes[i]))] = k
         else:
@@ -714,10 +719,6 @@ def layout_panels(image: Image.Image, anchors: dict[str, Sequence[int]] | None =
     return out if len(out) > 1 else []
 
 
-def _holds(box: Sequence[float], glyph: Sequence[float]) -> bool:
-    return box[0] <= (glyph[0] + glyph[2]) / 2 <= box[2] and box[1] <= (glyph[1] + glyph[3]) / 2 <= box[3]
-
-
 def layout_quality(panels: Sequence[Sequence[int]], anchors: dict[str, Sequence[int]], n_panels: int,
                    W: int, H: int, small: float, cross: float = 0.1) -> tuple[int, int, int, float, float]:
     """How well a grouping fits the caption's count, larger is better: (as many panels as the caption names and
@@ -726,15 +727,12 @@ def layout_quality(panels: Sequence[Sequence[int]], anchors: dict[str, Sequence[
     grouped with its neighbour); letters that head a panel of their own; minus how far the letters lie from
     a corner of their panel, in panel diagonals (letters are drawn at a corner; a letter read mid-panel is a
     character of a word); minus the area the panels overlap, as a share of the figure)."""
-    def inter(a: Sequence[int], b: Sequence[int]) -> float:
-        return _area([max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])])
-
     pairs = [(a, b) for i, a in enumerate(panels) for b in panels[i + 1:]]
     faults = (sum(_area(p) < small * W * H for p in panels)
-              + sum(inter(a, b) > cross * min(_area(a), _area(b)) for a, b in pairs))
+              + sum(_intersection(a, b) > cross * min(_area(a), _area(b)) for a, b in pairs))
     own = sum(1 for a in anchors.values() if sum(_holds(p, a) for p in panels) == 1
               and all(not _holds(p, b) for p in panels if _holds(p, a) for b in anchors.values() if b is not a))
-    overlap = sum(inter(a, b) for a, b in pairs)
+    overlap = sum(_intersection(a, b) for a, b in pairs)
     off = 0.0
     for a in anchors.values():
         p = next((p for p in panels if _holds(p, a)), None)
@@ -866,11 +864,10 @@ def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[in
 def _letter_panel(panels: Sequence[Sequence[float]], a: Sequence[int]) -> int | None:
     """The panel a letter glyph `a` labels: the one holding its centre or, where none does, the nearest one whose
     box grown by two letter heights to the left and up holds it (letters drawn left of or above their panel)."""
-    cx, cy = (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
-    inside = [i for i, p in enumerate(panels) if p[0] <= cx <= p[2] and p[1] <= cy <= p[3]]
+    inside = [i for i, p in enumerate(panels) if _holds(p, a)]
     if inside:
         return min(inside, key=lambda i: _area(panels[i]))
-    m = 2 * (a[3] - a[1])
+    m, cx, cy = 2 * (a[3] - a[1]), (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
     near = [(_gap(p, a), i) for i, p in enumerate(panels) if p[0] - m <= cx <= p[2] and p[1] - m <= cy <= p[3]]
     return min(near)[1] if near else None
 
@@ -884,8 +881,7 @@ def letter_order(panels: Sequence[Sequence[float]], anchors: dict[str, Sequence[
     rank = {k: i for i, k in enumerate(caption_labels)}
     held: dict[int, int] = {}
     for i, p in enumerate(panels):
-        inside = [k for k, a in anchors.items()
-                  if k in rank and p[0] <= (a[0] + a[2]) / 2 <= p[2] and p[1] <= (a[1] + a[3]) / 2 <= p[3]]
+        inside = [k for k, a in anchors.items() if k in rank and _holds(p, a)]
         if len(inside) == 1:
             held[i] = rank[inside[0]]
     slots = [j for j, i in enumerate(order) if i in held]
