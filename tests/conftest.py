@@ -41,12 +41,24 @@ def workflow_dir(tmp_path: Path) -> Path:
     return make_workflow_dir(tmp_path / "wf")
 
 
+def reused_demo_run(workdir: Path) -> Path:
+    """A finished demo workdir whose workflow links resolve into this checkout; one that links elsewhere (a copy
+    of another clone's run) would test that clone's code, so it stops the session."""
+    foreign = [name for name in WORKFLOW_ENTRIES
+               if (workdir / name).exists() and (workdir / name).resolve() != (REPO / name).resolve()]
+    if foreign:
+        raise pytest.UsageError(
+            f"MEDNARRATIVES_DEMO_RUN={workdir}: {', '.join(foreign)} resolve(s) to {(workdir / foreign[0]).resolve()}, "
+            f"not into this checkout ({REPO}); relink them (ln -sfn {REPO}/NAME {workdir}/NAME) or run without it")
+    return workdir
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> Path:
     """`snakemake all` on the demo config, once per test session: the whole pipeline, every stage scored.
     MEDNARRATIVES_DEMO_RUN=<workdir of a finished run of this checkout> reuses one (when iterating on tests)."""
     if os.environ.get("MEDNARRATIVES_DEMO_RUN"):
-        return Path(os.environ["MEDNARRATIVES_DEMO_RUN"]).resolve()
+        return reused_demo_run(Path(os.environ["MEDNARRATIVES_DEMO_RUN"]).resolve())
     workdir = make_workflow_dir(tmp_path_factory.mktemp("demo") / "wf")
     start, before = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
     run_snakemake(workdir, "--cores", "2", "all", timeout=3600)
