@@ -614,7 +614,7 @@ def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[
             owner = inside[0]
         else:
             above = [k for k, a in anchors.items() if a[0] <= cx and a[1] <= cy]
-            owner = min(above, key=lambda k: abs(leaf[0] - anchors[k][0]) + abs(leaf[1] - anchors[k][1]),
+            owner = min(above, key=lambda k: abs(leaf[0] - anchors[k][0]) + 2 * abs(leaf[1] - anchors[k][1]),
                         default=None)
         if owner is None:
             loose.append(leaf)
@@ -786,8 +786,8 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
     reads: dict[str, tuple[str, float]] = {}
     anchors = labels.find_anchors(copy, leaves, letters, reads_out=reads) \
         if len(letters) >= 2 and labels.available() else {}
-    if 2 <= len(anchors) < len(letters) == len(caption_labels):
-        anchors = _aligned_letters(anchors, leaves)
+    if 2 <= len(anchors) <= len(letters) == len(caption_labels):
+        anchors = _aligned_letters(_spaced_letters(anchors), leaves)
         reads = {k: v for k, v in reads.items() if k in anchors}  # placed letters (letter_slots) were not read
         anchors = {**anchors, **letter_slots(leaves, anchors, [k for k in letters if k not in anchors])}
     if caption_labels:
@@ -826,6 +826,21 @@ def _unread_glyphs(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[
     letter read): where letters OCR did not read may be."""
     h = float(np.median([a[3] - a[1] for a in anchors.values()]))
     return h, [b for b in _lone_glyphs(leaves, h) if not any(_contained(b, a) > 0 for a in anchors.values())]
+
+
+def _spaced_letters(anchors: dict[str, Sequence[int]], room: float = 4.0) -> dict[str, Sequence[int]]:
+    """The letters read less those that follow another one on its line (same top, or same left edge, within
+    h / 2) closer than `room` letter heights: no panel is that narrow or low, so the later one is a character of
+    the title or label that the panel's letter heads ("B IHC": the C)."""
+    out = dict(anchors)
+    for k, a in sorted(anchors.items(), key=lambda t: (t[1][1], t[1][0])):
+        h = a[3] - a[1]
+        for j, b in out.items():
+            if j != k and ((abs(b[1] - a[1]) <= 0.5 * h and 0 < a[0] - b[0] < room * h)
+                           or (abs(b[0] - a[0]) <= 0.5 * h and 0 < a[1] - b[1] < room * h)):
+                del out[k]
+                break
+    return out
 
 
 def _aligned_letters(anchors: dict[str, Sequence[int]], leaves: Sequence[Sequence[int]] = ()
