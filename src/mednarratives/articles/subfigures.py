@@ -790,6 +790,7 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
         anchors = _aligned_letters(_spaced_letters(anchors), leaves)
         reads = {k: v for k, v in reads.items() if k in anchors}  # placed letters (letter_slots) were not read
         anchors = {**anchors, **letter_slots(leaves, anchors, [k for k in letters if k not in anchors])}
+        anchors = {**anchors, **letter_grid(leaves, anchors, [k for k in letters if k not in anchors])}
     if caption_labels:
         panels, anchors = choose_layout(copy, anchors, leaves, len(caption_labels), small)
         if reads_out is not None:  # choose_layout may drop letters read in words or legends
@@ -874,6 +875,48 @@ def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[in
     if len(slots) > len(missing):
         return {}
     return {k: slots[i] for k, i in zip(sorted(missing), reading_order(slots))}
+
+
+def _lines(values: Sequence[float], h: float) -> list[float]:
+    """The lines (rows or columns) that `values` (letter tops or left edges) fall on: runs of sorted values less
+    than h / 2 apart, each at its first value."""
+    out: list[float] = []
+    last = None
+    for v in sorted(values):
+        if last is None or v - last > 0.5 * h:
+            out.append(v)
+        last = v
+    return out
+
+
+def letter_grid(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[int]],
+                missing: Sequence[str]) -> dict[str, list[int]]:
+    """Where the letters still missing are drawn when the letters placed (two or more) stand in a grid of as
+    many rows times columns as there are letters (their tops on R rows, their left edges on C columns, R x C
+    panels, one letter per grid node): at the empty nodes, each the leaf starting there (within a letter height;
+    the glyph OCR did not read, or the panel's content). The missing letters take the nodes in reading order;
+    {} where the letters do not make such a grid or a node has no leaf."""
+    if not missing or len(anchors) < 2:
+        return {}
+    h = float(np.median([a[3] - a[1] for a in anchors.values()]))
+    rows, cols = _lines([a[1] for a in anchors.values()], h), _lines([a[0] for a in anchors.values()], h)
+    if len(rows) * len(cols) != len(anchors) + len(missing):
+        return {}
+    node = lambda a: (max(i for i, r in enumerate(rows) if r <= a[1]),  # noqa: E731
+                      max(i for i, c in enumerate(cols) if c <= a[0]))
+    taken = {node(a) for a in anchors.values()}
+    if len(taken) < len(anchors):
+        return {}
+    slots = []
+    for r, y in enumerate(rows):
+        for c, x in enumerate(cols):
+            if (r, c) in taken:
+                continue
+            near = [b for b in leaves if abs(b[0] - x) <= h and abs(b[1] - y) <= h]
+            if not near:
+                return {}
+            slots.append(list(min(near, key=lambda b: (abs(b[0] - x) + abs(b[1] - y), _area(b)))))
+    return {k: b for k, b in zip(sorted(missing), slots)}
 
 
 def _letter_panel(panels: Sequence[Sequence[float]], a: Sequence[int]) -> int | None:
