@@ -831,11 +831,11 @@ def _unread_glyphs(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[
 
 def _spaced_letters(anchors: dict[str, Sequence[int]], room: float = 4.0) -> dict[str, Sequence[int]]:
     """The letters read less those that follow another one on its line (same top, or same left edge, within
-    h / 2) closer than `room` letter heights: no panel is that narrow or low, so the later one is a character of
+    h / 2; h the letters' median height) closer than `room` letter heights: no panel is that narrow or low, so the later one is a character of
     the title or label that the panel's letter heads ("B IHC": the C)."""
     out = dict(anchors)
+    h = float(np.median([a[3] - a[1] for a in anchors.values()])) if anchors else 0.0
     for k, a in sorted(anchors.items(), key=lambda t: (t[1][1], t[1][0])):
-        h = a[3] - a[1]
         for j, b in out.items():
             if j != k and ((abs(b[1] - a[1]) <= 0.5 * h and 0 < a[0] - b[0] < room * h)
                            or (abs(b[0] - a[0]) <= 0.5 * h and 0 < a[1] - b[1] < room * h)):
