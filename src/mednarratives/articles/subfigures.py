@@ -431,7 +431,7 @@ class Detector:
                                         reads_out=reads)
         W, H = image.size
         # every panel built around its letter, none of them only a letter (a letter read elsewhere than its panel)
-        sized = len(panels) == len(keys) and min(map(_area, panels)) >= self.small * W * H
+        sized = len(panels) == len(keys) and all(_panel_sized(p, W, H, self.small) for p in panels)
         lettered = sized and len(anchors) == len(keys)
         if len(panels) >= 2 and (lettered or len(boxes) != len(keys) or (sized and _nested(boxes, panels))):
             floor = round(0.5 * min((s for _, s in boxes), default=0.5), 4)
@@ -574,6 +574,12 @@ def _intersection(a: Sequence[float], b: Sequence[float]) -> float:
     return _area([max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])])
 
 
+def _panel_sized(b: Sequence[float], W: int, H: int, small: float) -> bool:
+    """A box of a panel's size: at least `small` of the W x H figure's area, and no side shorter than half the side
+    of a square that large (a strip that thin is a header, an axis or a colour bar, not a panel)."""
+    return _area(b) >= small * W * H and min(b[2] - b[0], b[3] - b[1]) >= 0.5 * float(np.sqrt(small * W * H))
+
+
 def _holds(box: Sequence[float], glyph: Sequence[float]) -> bool:
     """`box` holds the centre of `glyph` (a letter's box)."""
     return box[0] <= (glyph[0] + glyph[2]) / 2 <= box[2] and box[1] <= (glyph[1] + glyph[3]) / 2 <= box[3]
@@ -622,8 +628,8 @@ def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[
             groups[owner] = _union(groups[owner], leaf) if owner in groups else list(leaf)
     for k, a in anchors.items():
         groups[k] = _union(groups[k], a) if k in groups else [int(v) for v in a]
-    return _join_small(list(groups.values()) + [b for b in loose if _area(b) >= small * W * H],
-                       [b for b in loose if _area(b) < small * W * H], grow)
+    return _join_small(list(groups.values()) + [b for b in loose if _panel_sized(b, W, H, small)],
+                       [b for b in loose if not _panel_sized(b, W, H, small)], grow)
 
 
 def _join_small(panels: list[list[int]], pieces: Sequence[Sequence[int]], grow: float) -> list[list[int]]:
@@ -691,7 +697,8 @@ def layout_panels(image: Image.Image, anchors: dict[str, Sequence[int]] | None =
     limit = stop_gap * max(W, H)
     def sized() -> np.ndarray:  # the groups alive of a panel's size
         idx = np.flatnonzero(alive)
-        return idx[(B[idx, 2] - B[idx, 0]) * (B[idx, 3] - B[idx, 1]) >= small_area]
+        w, h = B[idx, 2] - B[idx, 0], B[idx, 3] - B[idx, 1]
+        return idx[(w * h >= small_area) & (np.minimum(w, h) >= 0.5 * np.sqrt(small_area))]  # _panel_sized
 
     while alive.sum() > (target or 1):
         if target and join_small and len(sized()) == target:  # the rest are legends, headers, row labels
@@ -728,7 +735,7 @@ def layout_quality(panels: Sequence[Sequence[int]], anchors: dict[str, Sequence[
     a corner of their panel, in panel diagonals (letters are drawn at a corner; a letter read mid-panel is a
     character of a word); minus the area the panels overlap, as a share of the figure)."""
     pairs = [(a, b) for i, a in enumerate(panels) for b in panels[i + 1:]]
-    faults = (sum(_area(p) < small * W * H for p in panels)
+    faults = (sum(not _panel_sized(p, W, H, small) for p in panels)
               + sum(_intersection(a, b) > cross * min(_area(a), _area(b)) for a, b in pairs))
     own = sum(1 for a in anchors.values() if sum(_holds(p, a) for p in panels) == 1
               and all(not _holds(p, b) for p in panels if _holds(p, a) for b in anchors.values() if b is not a))
