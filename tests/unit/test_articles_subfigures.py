@@ -309,7 +309,7 @@ def test_layout_detect_works_on_a_reduced_copy_and_returns_figure_pixels():
 def test_layout_detect_reports_only_the_read_letters_the_chosen_layout_keeps(monkeypatch):
     from mednarratives.articles import labels, subfigures
     img, _ = _plot_grid()
-    boxes = {k: [10 * i, 0, 10 * i + 8, 10] for i, k in enumerate("abcd")}
+    boxes = {k: [60 * i, 0, 60 * i + 8, 10] for i, k in enumerate("abcd")}  # a row of letters, panels apart
 
     def find_anchors(image, leaves, label_set=None, reads_out=None, **kw):
         reads_out.update({k: (k.upper(), 90.0) for k in boxes})
@@ -424,3 +424,41 @@ def test_detections_nested_one_each_in_layout_panels():
     assert _nested([([30, 20, 190, 140], 0.9), ([230, 20, 390, 140], 0.8)], panels)
     assert not _nested([([30, 20, 190, 140], 0.9), ([40, 30, 180, 130], 0.8)], panels)  # both in one panel
     assert not _nested([([30, 20, 390, 140], 0.9), ([230, 20, 390, 140], 0.8)], panels)  # one spans two
+
+
+def test_spaced_letters_drop_a_read_that_follows_a_letter_too_closely():
+    from mednarratives.articles.subfigures import _spaced_letters
+    read = {"a": [10, 5, 20, 17], "b": [210, 5, 220, 17], "c": [245, 5, 255, 17],  # "B IHC": the C of a title
+            "d": [10, 205, 19, 217], "e": [10, 240, 19, 252]}                      # E read under D in its label
+    assert set(_spaced_letters(read)) == {"a", "b", "d"}
+    assert _spaced_letters({k: read[k] for k in "abd"}) == {k: read[k] for k in "abd"}  # panels apart: all stay
+
+
+def test_letter_grid_completes_the_rows_and_columns_of_the_letters_placed():
+    from mednarratives.articles.subfigures import letter_grid
+    placed = {"a": [5, 5, 14, 15], "c": [405, 5, 414, 15], "d": [5, 155, 14, 165], "g": [205, 305, 214, 315]}
+    unread = [[205, 6, 213, 15], [205, 155, 214, 165], [405, 156, 413, 165], [5, 305, 14, 315], [405, 305, 414, 315]]
+    contents = [[x + 15, y + 15, x + 190, y + 140] for y in (5, 155, 305) for x in (5, 205, 405)]
+    got = letter_grid(contents + unread, placed, list("befhi"))
+    assert got == dict(zip("befhi", unread))  # the missing letters take the empty nodes in reading order
+    # no leaf at a node: no grid
+    assert letter_grid(contents + unread[1:], placed, list("befhi")) == {}
+    # the letters make 3 x 3 nodes but the caption names 8 panels
+    assert letter_grid(contents + unread, placed, list("befh")) == {}
+    assert letter_grid(contents + unread, {"a": placed["a"]}, list("bcdefghi")) == {}
+
+
+def test_panel_sized_excludes_strips_across_panels():
+    from mednarratives.articles.subfigures import _panel_sized
+    assert _panel_sized([0, 0, 200, 150], 1000, 500, 0.02)
+    assert not _panel_sized([0, 0, 60, 60], 1000, 500, 0.02)      # a legend: too small
+    assert not _panel_sized([0, 0, 1000, 40], 1000, 500, 0.02)    # a header across the figure: large but a strip
+
+
+def test_loose_leaves_join_the_letter_of_their_row_before_one_of_their_column():
+    from mednarratives.articles.subfigures import _panels_from_letters
+    # K heads a short panel, M the wide one below it that reaches right under K
+    anchors = {"k": [200, 600, 209, 610], "m": [5, 770, 14, 780]}
+    leaves = [[215, 615, 450, 760], [20, 785, 360, 980], [250, 800, 350, 900]]
+    got = _panels_from_letters(800, 1000, leaves, anchors, 0.02)
+    assert sorted(got) == sorted([[200, 600, 450, 760], [5, 770, 360, 980]])
