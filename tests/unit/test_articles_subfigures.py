@@ -361,8 +361,10 @@ def test_layout_leaves_look_inside_a_drawn_frame_with_rounded_corners():
     truth = [[22, 22, 202, 178], [218, 22, 398, 178]]
     for x0, y0, x1, y1 in truth:
         img.paste(Image.fromarray(rng.integers(40, 200, (y1 - y0, x1 - x0, 3)).astype(np.uint8)), (x0, y0))
-    leaves = layout_leaves(img)
+    framed = []
+    leaves = layout_leaves(img, framed_out=framed)
     assert all(any(box_iou(t, lf) >= 0.9 for lf in leaves) for t in truth)
+    assert len(framed) == 1 and box_iou(framed[0], [10, 10, 411, 191]) >= 0.95  # the frame kept whole
 
     dark = Image.new("RGB", (420, 200), "black")
     ImageDraw.Draw(dark).rectangle([20, 20, 400, 180], fill="white")
@@ -462,3 +464,16 @@ def test_loose_leaves_join_the_letter_of_their_row_before_one_of_their_column():
     leaves = [[215, 615, 450, 760], [20, 785, 360, 980], [250, 800, 350, 900]]
     got = _panels_from_letters(800, 1000, leaves, anchors, 0.02)
     assert sorted(got) == sorted([[200, 600, 450, 760], [5, 770, 360, 980]])
+
+
+def test_choose_layout_takes_framed_boxes_as_panels_where_their_insides_group_worse():
+    """Three panels drawn as framed boxes stacked closer than the rows inside the last one: grouped from the
+    leaves inside the frames, rows of the last panel come out as panels; the frames kept whole are the panels."""
+    from mednarratives.articles.subfigures import choose_layout, layout_quality
+    img = Image.new("RGB", (400, 330), "white")
+    frames = [[5, 5, 395, 95], [5, 100, 395, 190], [5, 195, 395, 325]]
+    inside = [[15, 15, 385, 88], [15, 110, 190, 180], [205, 110, 385, 180],
+              [15, 205, 385, 225], [15, 260, 385, 280], [15, 300, 385, 318]]
+    panels, _ = choose_layout(img, {}, inside, 3, framed=frames)
+    assert sorted(panels) == frames
+    assert layout_quality(choose_layout(img, {}, inside, 3)[0], {}, 3, 400, 330, 0.02)[0] == 0

@@ -287,14 +287,16 @@ def _runs(flags: np.ndarray, gap: int) -> list[tuple[int, int]]:
 
 def _xy_cut(W: int, H: int, stretches: Callable[[int, int, int, int], tuple[list, list]], max_depth: int,
             blank: Callable[[int, int, int, int], list[int] | None] | None = None,
-            frame: Callable[[int, int, int, int], int] | None = None) -> list[list[int]]:
+            frame: Callable[[int, int, int, int], int] | None = None,
+            frames_out: list[tuple[int, int, list[int]]] | None = None) -> list[list[int]]:
     """Recursive X-Y cut of a W x H figure, the one recursion of xy_cut and layout_leaves.
 
     `stretches(x0, y0, x1, y1)` gives the block's content stretches along y and along x (`_runs`, relative to the
     block). A block splits along the first axis with two or more stretches (its own axis first; rows first at the
     top) down to `max_depth`; one that does not split is a leaf [x0, y0, x1, y1], cut to its content. A block
     without content gives `blank(block)` where that is a box. `frame(leaf)` > 0: a frame that wide is drawn around
-    the leaf, and what is inside it replaces the leaf where that splits in two or more."""
+    the leaf, and what is inside it replaces the leaf where that splits in two or more; `frames_out` receives
+    (first, end, leaf) for each: out[first:end] are the leaves inside the frame."""
     out: list[list[int]] = []
 
     def rec(x0: int, y0: int, x1: int, y1: int, axis: int, depth: int) -> None:
@@ -320,6 +322,8 @@ def _xy_cut(W: int, H: int, stretches: Callable[[int, int, int, int], tuple[list
                 n = len(out)
                 rec(tx0 + k, ty0 + k, tx1 - k, ty1 - k, axis, depth + 1)
                 if len(out) - n > 1:
+                    if frames_out is not None:
+                        frames_out.append((n, len(out), [int(tx0), int(ty0), int(tx1), int(ty1)]))
                     return
                 del out[n:]
         out.append([int(tx0), int(ty0), int(tx1), int(ty1)])
@@ -487,12 +491,15 @@ def crop(image: Image.Image, box: Sequence[int], scale: float = CONFIG["crop_sca
 
 def layout_leaves(image: Image.Image, tol: int = CONFIG["layout_tol"], min_gap: int | None = None,
                   max_depth: int = 24, thin_share: float = CONFIG["layout_thin"],
-                  corner: int = CONFIG["layout_corner"]) -> list[list[int]]:
+                  corner: int = CONFIG["layout_corner"], framed_out: list[list[int]] | None = None
+                  ) -> list[list[int]]:
     """Recursive X-Y cut along full-length runs of uniform rows / columns of a background colour (every pixel of
     the line within `tol` of the line's median colour, that is white or the colour of the figure's border, e.g.
     white gutters between electron micrographs that fill the border), and, across large blocks, along the thin
     gutters that JPEG blurred or that jog by a pixel (`thin_share`, see thin()): the layout's smallest blocks
-    [x0, y0, x1, y1], content-tight. Blocks of one non-background colour (legend swatches, header bars) stay."""
+    [x0, y0, x1, y1], content-tight. Blocks of one non-background colour (legend swatches, header bars) stay.
+    The inside of a drawn frame is cut too (frame()); `framed_out` receives the leaves with each outermost frame
+    that was cut kept whole instead (a panel drawn as a framed box)."""
     rgb = np.asarray(image.convert("RGB")).astype(np.int16)
     H, W = rgb.shape[:2]
     gap = min_gap or max(2, round(0.002 * max(W, H)))
@@ -559,7 +566,15 @@ def layout_leaves(image: Image.Image, tol: int = CONFIG["layout_tol"], min_gap: 
             k += 1
         return k
 
-    return _xy_cut(W, H, stretches, max_depth, blank, frame)
+    frames: list[tuple[int, int, list[int]]] = []
+    leaves = _xy_cut(W, H, stretches, max_depth, blank, frame, frames)
+    if framed_out is not None:  # the outermost frames replace the leaves inside them
+        framed_out[:] = leaves
+        for first, end, box in sorted(frames, key=lambda f: f[0] - f[1]):
+            if all(framed_out[i] is leaves[i] for i in range(first, end)):
+                framed_out[first:end] = [box] + [None] * (end - first - 1)
+        framed_out[:] = [b for b in framed_out if b is not None]
+    return leaves
 
 
 def _union(a: Sequence[int], b: Sequence[int]) -> list[int]:
@@ -750,9 +765,12 @@ def layout_quality(panels: Sequence[Sequence[int]], anchors: dict[str, Sequence[
 
 
 def choose_layout(image: Image.Image, anchors: dict[str, Sequence[int]], leaves: list[list[int]], n_panels: int,
-                  small: float = CONFIG["layout_small"]) -> tuple[list[list[int]], dict[str, Sequence[int]]]:
+                  small: float = CONFIG["layout_small"], framed: list[list[int]] | None = None
+                  ) -> tuple[list[list[int]], dict[str, Sequence[int]]]:
     """(panels, the letters they were grouped around): layout_panels around the letters read, the plain grouping
-    or the one with `join_small`, whichever scores better (layout_quality); where that does not give `n_panels`
+    or the one with `join_small`, of `leaves` or, where given, of `framed` (the leaves with each drawn frame kept
+    whole: layout_leaves' framed_out; panels drawn as framed boxes), whichever scores better (layout_quality;
+    `leaves` on a tie); where that does not give `n_panels`
     panels of a panel's size, each heading its own (a letter read in a word, a legend or a tick label takes a
     panel's place and leaves its own letter alone), the letter whose dropping improves the grouping most is
     dropped, one at a time, while that improves it."""
@@ -760,8 +778,8 @@ def choose_layout(image: Image.Image, anchors: dict[str, Sequence[int]], leaves:
 
     def grouped(kept: dict[str, Sequence[int]]):
         return max(((layout_quality(panels, kept, n_panels, W, H, small), panels, kept) for panels in
-                    (layout_panels(image, kept, leaves, n_panels=n_panels, small=small, join_small=j)
-                     for j in (False, True))), key=lambda t: t[0])
+                    (layout_panels(image, kept, ls, n_panels=n_panels, small=small, join_small=j)
+                     for ls in ([leaves, framed] if framed else [leaves]) for j in (False, True))), key=lambda t: t[0])
 
     best = grouped(dict(anchors))
     while best[2] and not (best[0][0] and best[0][2] == len(best[2])):
@@ -788,7 +806,8 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
     s = min(1.0, max_side / max(image.size))
     copy = image if s == 1.0 else image.resize((round(image.size[0] * s), round(image.size[1] * s)),
                                                Image.Resampling.LANCZOS)
-    leaves = layout_leaves(copy, tol=tol, thin_share=thin, corner=corner)
+    framed: list[list[int]] = []
+    leaves = layout_leaves(copy, tol=tol, thin_share=thin, corner=corner, framed_out=framed)
     letters = [k for k in caption_labels if len(k) == 1 and k.isalpha()]
     reads: dict[str, tuple[str, float]] = {}
     anchors = labels.find_anchors(copy, leaves, letters, reads_out=reads) \
@@ -799,7 +818,8 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
         anchors = {**anchors, **letter_slots(leaves, anchors, [k for k in letters if k not in anchors])}
         anchors = {**anchors, **letter_grid(leaves, anchors, [k for k in letters if k not in anchors])}
     if caption_labels:
-        panels, anchors = choose_layout(copy, anchors, leaves, len(caption_labels), small)
+        panels, anchors = choose_layout(copy, anchors, leaves, len(caption_labels), small,
+                                        framed if len(framed) < len(leaves) else None)
         if reads_out is not None:  # choose_layout may drop letters read in words or legends
             reads_out.update({k: v for k, v in reads.items() if k in anchors})
     else:  # no count, no letters: the large blocks are the panels, the small ones join them
