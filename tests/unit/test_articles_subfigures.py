@@ -467,13 +467,14 @@ def test_loose_leaves_join_the_letter_of_their_row_before_one_of_their_column():
 
 
 def test_choose_layout_takes_framed_boxes_as_panels_where_their_insides_group_worse():
-    """Three panels drawn as framed boxes stacked closer than the rows inside the last one: grouped from the
-    leaves inside the frames, rows of the last panel come out as panels; the frames kept whole are the panels."""
+    """Three panels drawn as framed boxes, the first two closer than the rows of text inside the last one: grouped
+    from the leaves inside the frames, a row of the last panel comes out as a panel (a fault); the frames kept
+    whole are the panels."""
     from mednarratives.articles.subfigures import choose_layout, layout_quality
     img = Image.new("RGB", (400, 330), "white")
     frames = [[5, 5, 395, 95], [5, 100, 395, 190], [5, 195, 395, 325]]
-    inside = [[15, 15, 385, 88], [15, 110, 190, 180], [205, 110, 385, 180],
-              [15, 205, 385, 225], [15, 260, 385, 280], [15, 300, 385, 318]]
+    inside = [[15, 15, 385, 88], [15, 110, 385, 180],  # A and B: 22 px apart
+              [15, 205, 385, 220], [15, 255, 385, 270], [15, 300, 385, 315]]  # C: rows of text 35 and 30 px apart
     panels, _ = choose_layout(img, {}, inside, 3, framed=frames)
     assert sorted(panels) == frames
     assert layout_quality(choose_layout(img, {}, inside, 3)[0], {}, 3, 400, 330, 0.02)[0] == 0
