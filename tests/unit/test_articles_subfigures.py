@@ -438,16 +438,18 @@ def test_spaced_letters_drop_a_read_that_follows_a_letter_too_closely():
 
 def test_letter_grid_completes_the_rows_and_columns_of_the_letters_placed():
     from mednarratives.articles.subfigures import letter_grid
-    placed = {"a": [5, 5, 14, 15], "c": [405, 5, 414, 15], "d": [5, 155, 14, 165], "g": [205, 305, 214, 315]}
-    unread = [[205, 6, 213, 15], [205, 155, 214, 165], [405, 156, 413, 165], [5, 305, 14, 315], [405, 305, 414, 315]]
+    read = {"a": [5, 5, 14, 15], "c": [405, 5, 414, 15], "g": [205, 305, 214, 315]}
+    unread = [[205, 6, 213, 15], [5, 155, 14, 165], [205, 155, 214, 165], [405, 156, 413, 165], [5, 305, 14, 315],
+              [405, 305, 414, 315]]
     contents = [[x + 15, y + 15, x + 190, y + 140] for y in (5, 155, 305) for x in (5, 205, 405)]
-    got = letter_grid(contents + unread, placed, list("befhi"))
-    assert got == dict(zip("befhi", unread))  # the missing letters take the empty nodes in reading order
-    # no leaf at a node: no grid
-    assert letter_grid(contents + unread[1:], placed, list("befhi")) == {}
-    # the letters make 3 x 3 nodes but the caption names 8 panels
-    assert letter_grid(contents + unread, placed, list("befh")) == {}
-    assert letter_grid(contents + unread, {"a": placed["a"]}, list("bcdefghi")) == {}
+    leaves = contents + unread
+    # the glyph placed for a missing letter (D's) and the empty nodes take the missing letters in reading order
+    assert letter_grid(leaves, read, [unread[1]], list("bdefhi")) == dict(zip("bdefhi", unread))
+    # a glyph placed under the wrong letter is renamed by its place in the grid
+    assert letter_grid(leaves, read, [unread[3]], list("bdefhi")) == dict(zip("bdefhi", unread))
+    assert letter_grid(leaves[:-1], read, [unread[1]], list("bdefhi")) == {}  # no leaf at a node: no grid
+    assert letter_grid(leaves, read, [unread[1]], list("bdefh")) == {}  # 3 x 3 nodes, 8 panels named
+    assert letter_grid(leaves, {"a": read["a"]}, [], list("bcdefghi")) == {}
 
 
 def test_panel_sized_excludes_strips_across_panels():

@@ -797,8 +797,9 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
                   reads_out: dict[str, tuple[str, float]] | None = None
                   ) -> tuple[list[list[int]], dict[str, list[int]]]:
     """(panel boxes, panel letters read: letter -> glyph box) of a figure whose caption names `caption_labels`
-    (as many panels): layout leaves, the panel letters read among them (Tesseract, when installed; reads lined
-    up with no other letter dropped, unread letters placed by letter_slots), then layout_panels; without
+    (as many panels): layout leaves, the panel letters read among them (Tesseract, when installed; reads
+    following another too closely or lined up with no other letter dropped, unread letters placed by
+    letter_slots, or by letter_grid where the letters make a full grid), then choose_layout; without
     caption labels, the large leaves with the small ones joined to them. Computed on a copy at most `max_side`
     pixels wide or high, boxes in the figure's pixels. `reads_out` receives the letters read (not placed):
     letter -> (text as read, confidence)."""
@@ -815,8 +816,9 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
     if 2 <= len(anchors) <= len(letters) == len(caption_labels):
         anchors = _aligned_letters(_spaced_letters(anchors), leaves)
         reads = {k: v for k, v in reads.items() if k in anchors}  # placed letters (letter_slots) were not read
-        anchors = {**anchors, **letter_slots(leaves, anchors, [k for k in letters if k not in anchors])}
-        anchors = {**anchors, **letter_grid(leaves, anchors, [k for k in letters if k not in anchors])}
+        missing = [k for k in letters if k not in anchors]
+        slots = letter_slots(leaves, anchors, missing)
+        anchors = {**anchors, **(letter_grid(leaves, anchors, list(slots.values()), missing) or slots)}
     if caption_labels:
         panels, anchors = choose_layout(copy, anchors, leaves, len(caption_labels), small,
                                         framed if len(framed) < len(leaves) else None)
@@ -916,25 +918,27 @@ def _lines(values: Sequence[float], h: float) -> list[float]:
     return out
 
 
-def letter_grid(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[int]],
+def letter_grid(leaves: Sequence[Sequence[int]], read: dict[str, Sequence[int]], placed: Sequence[Sequence[int]],
                 missing: Sequence[str]) -> dict[str, list[int]]:
-    """Where the letters still missing are drawn when the letters placed (two or more) stand in a grid of as
-    many rows times columns as there are letters (their tops on R rows, their left edges on C columns, R x C
-    panels, one letter per grid node): at the empty nodes, each the leaf starting there (within a letter height;
-    the glyph OCR did not read, or the panel's content). The missing letters take the nodes in reading order;
-    {} where the letters do not make such a grid or a node has no leaf."""
-    if not missing or len(anchors) < 2:
+    """Where the letters not read (`missing`) are drawn when the letters read and the glyphs placed for some of
+    them (`placed`, letter_slots), two or more, stand in a grid of as many rows times columns as there are letters
+    (tops on R rows, left edges on C columns, R x C panels, one letter per grid node): the glyphs placed and, at
+    the empty nodes, each the leaf starting there (within a letter height; the glyph OCR did not read, or the
+    panel's content). They take the missing letters in reading order; {} where the letters do not make such a
+    grid or a node has no leaf."""
+    known = list(read.values()) + list(placed)
+    if not missing or len(known) < 2:
         return {}
-    h = float(np.median([a[3] - a[1] for a in anchors.values()]))
-    rows, cols = _lines([a[1] for a in anchors.values()], h), _lines([a[0] for a in anchors.values()], h)
-    if len(rows) * len(cols) != len(anchors) + len(missing):
+    h = float(np.median([a[3] - a[1] for a in known]))
+    rows, cols = _lines([a[1] for a in known], h), _lines([a[0] for a in known], h)
+    if len(rows) * len(cols) != len(read) + len(missing):
         return {}
     node = lambda a: (max(i for i, r in enumerate(rows) if r <= a[1]),  # noqa: E731
                       max(i for i, c in enumerate(cols) if c <= a[0]))
-    taken = {node(a) for a in anchors.values()}
-    if len(taken) < len(anchors):
+    taken = {node(a) for a in known}
+    if len(taken) < len(known):
         return {}
-    slots = []
+    slots = [list(b) for b in placed]
     for r, y in enumerate(rows):
         for c, x in enumerate(cols):
             if (r, c) in taken:
@@ -943,7 +947,7 @@ def letter_grid(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[int
             if not near:
                 return {}
             slots.append(list(min(near, key=lambda b: (abs(b[0] - x) + abs(b[1] - y), _area(b)))))
-    return {k: b for k, b in zip(sorted(missing), slots)}
+    return {k: slots[i] for k, i in zip(sorted(missing), reading_order(slots))}
 
 
 def _letter_panel(panels: Sequence[Sequence[float]], a: Sequence[int]) -> int | None:
