@@ -770,10 +770,9 @@ def choose_layout(image: Image.Image, anchors: dict[str, Sequence[int]], leaves:
     """(panels, the letters they were grouped around): layout_panels around the letters read, the plain grouping
     or the one with `join_small`, of `leaves` or, where given, of `framed` (the leaves with each drawn frame kept
     whole: layout_leaves' framed_out; panels drawn as framed boxes), whichever scores better (layout_quality;
-    `leaves` on a tie); where that does not give `n_panels`
-    panels of a panel's size, each heading its own (a letter read in a word, a legend or a tick label takes a
-    panel's place and leaves its own letter alone), the letter whose dropping improves the grouping most is
-    dropped, one at a time, while that improves it."""
+    `leaves` on a tie); where that does not give `n_panels` panels of a panel's size, each heading its own (a
+    letter read in a word, a legend or a tick label takes a panel's place and leaves its own letter alone), the
+    letter whose dropping improves the grouping most is dropped, one at a time, while that improves it."""
     W, H = image.size
 
     def grouped(kept: dict[str, Sequence[int]]):
@@ -860,8 +859,8 @@ def _unread_glyphs(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[
 
 def _spaced_letters(anchors: dict[str, Sequence[int]], room: float = 4.0) -> dict[str, Sequence[int]]:
     """The letters read less those that follow another one on its line (same top, or same left edge, within
-    h / 2; h the letters' median height) closer than `room` letter heights: no panel is that narrow or low, so the later one is a character of
-    the title or label that the panel's letter heads ("B IHC": the C)."""
+    h / 2; h the letters' median height) closer than `room` letter heights: no panel is that narrow or low, so
+    the later one is a character of the title or label that the panel's letter heads ("B IHC": the C)."""
     out = dict(anchors)
     h = float(np.median([a[3] - a[1] for a in anchors.values()])) if anchors else 0.0
     for k, a in sorted(anchors.items(), key=lambda t: (t[1][1], t[1][0])):
