@@ -309,7 +309,7 @@ def test_layout_detect_works_on_a_reduced_copy_and_returns_figure_pixels():
 def test_layout_detect_reports_only_the_read_letters_the_chosen_layout_keeps(monkeypatch):
     from mednarratives.articles import labels, subfigures
     img, _ = _plot_grid()
-    boxes = {k: [10 * i, 0, 10 * i + 8, 10] for i, k in enumerate("abcd")}
+    boxes = {k: [60 * i, 0, 60 * i + 8, 10] for i, k in enumerate("abcd")}  # a row of letters, panels apart
 
     def find_anchors(image, leaves, label_set=None, reads_out=None, **kw):
         reads_out.update({k: (k.upper(), 90.0) for k in boxes})
@@ -361,8 +361,10 @@ def test_layout_leaves_look_inside_a_drawn_frame_with_rounded_corners():
     truth = [[22, 22, 202, 178], [218, 22, 398, 178]]
     for x0, y0, x1, y1 in truth:
         img.paste(Image.fromarray(rng.integers(40, 200, (y1 - y0, x1 - x0, 3)).astype(np.uint8)), (x0, y0))
-    leaves = layout_leaves(img)
+    framed = []
+    leaves = layout_leaves(img, framed_out=framed)
     assert all(any(box_iou(t, lf) >= 0.9 for lf in leaves) for t in truth)
+    assert len(framed) == 1 and box_iou(framed[0], [10, 10, 411, 191]) >= 0.95  # the frame kept whole
 
     dark = Image.new("RGB", (420, 200), "black")
     ImageDraw.Draw(dark).rectangle([20, 20, 400, 180], fill="white")
@@ -424,3 +426,57 @@ def test_detections_nested_one_each_in_layout_panels():
     assert _nested([([30, 20, 190, 140], 0.9), ([230, 20, 390, 140], 0.8)], panels)
     assert not _nested([([30, 20, 190, 140], 0.9), ([40, 30, 180, 130], 0.8)], panels)  # both in one panel
     assert not _nested([([30, 20, 390, 140], 0.9), ([230, 20, 390, 140], 0.8)], panels)  # one spans two
+
+
+def test_spaced_letters_drop_a_read_that_follows_a_letter_too_closely():
+    from mednarratives.articles.subfigures import _spaced_letters
+    read = {"a": [10, 5, 20, 17], "b": [210, 5, 220, 17], "c": [245, 5, 255, 17],  # "B IHC": the C of a title
+            "d": [10, 205, 19, 217], "e": [10, 240, 19, 252]}                      # E read under D in its label
+    assert set(_spaced_letters(read)) == {"a", "b", "d"}
+    assert _spaced_letters({k: read[k] for k in "abd"}) == {k: read[k] for k in "abd"}  # panels apart: all stay
+
+
+def test_letter_grid_completes_the_rows_and_columns_of_the_letters_placed():
+    from mednarratives.articles.subfigures import letter_grid
+    read = {"a": [5, 5, 14, 15], "c": [405, 5, 414, 15], "g": [205, 305, 214, 315]}
+    unread = [[205, 6, 213, 15], [5, 155, 14, 165], [205, 155, 214, 165], [405, 156, 413, 165], [5, 305, 14, 315],
+              [405, 305, 414, 315]]
+    contents = [[x + 15, y + 15, x + 190, y + 140] for y in (5, 155, 305) for x in (5, 205, 405)]
+    leaves = contents + unread
+    # the glyph placed for a missing letter (D's) and the empty nodes take the missing letters in reading order
+    assert letter_grid(leaves, read, [unread[1]], list("bdefhi")) == dict(zip("bdefhi", unread))
+    # a glyph placed under the wrong letter is renamed by its place in the grid
+    assert letter_grid(leaves, read, [unread[3]], list("bdefhi")) == dict(zip("bdefhi", unread))
+    assert letter_grid(leaves[:-1], read, [unread[1]], list("bdefhi")) == {}  # no leaf at a node: no grid
+    assert letter_grid(leaves, read, [unread[1]], list("bdefh")) == {}  # 3 x 3 nodes, 8 panels named
+    assert letter_grid(leaves, {"a": read["a"]}, [], list("bcdefghi")) == {}
+
+
+def test_panel_sized_excludes_strips_across_panels():
+    from mednarratives.articles.subfigures import _panel_sized
+    assert _panel_sized([0, 0, 200, 150], 1000, 500, 0.02)
+    assert not _panel_sized([0, 0, 60, 60], 1000, 500, 0.02)      # a legend: too small
+    assert not _panel_sized([0, 0, 1000, 40], 1000, 500, 0.02)    # a header across the figure: large but a strip
+
+
+def test_loose_leaves_join_the_letter_of_their_row_before_one_of_their_column():
+    from mednarratives.articles.subfigures import _panels_from_letters
+    # K heads a short panel, M the wide one below it that reaches right under K
+    anchors = {"k": [200, 600, 209, 610], "m": [5, 770, 14, 780]}
+    leaves = [[215, 615, 450, 760], [20, 785, 360, 980], [250, 800, 350, 900]]
+    got = _panels_from_letters(800, 1000, leaves, anchors, 0.02)
+    assert sorted(got) == sorted([[200, 600, 450, 760], [5, 770, 360, 980]])
+
+
+def test_choose_layout_takes_framed_boxes_as_panels_where_their_insides_group_worse():
+    """Three panels drawn as framed boxes, the first two closer than the rows of text inside the last one: grouped
+    from the leaves inside the frames, a row of the last panel comes out as a panel (a fault); the frames kept
+    whole are the panels."""
+    from mednarratives.articles.subfigures import choose_layout, layout_quality
+    img = Image.new("RGB", (400, 330), "white")
+    frames = [[5, 5, 395, 95], [5, 100, 395, 190], [5, 195, 395, 325]]
+    inside = [[15, 15, 385, 88], [15, 110, 385, 180],  # A and B: 22 px apart
+              [15, 205, 385, 220], [15, 255, 385, 270], [15, 300, 385, 315]]  # C: rows of text 35 and 30 px apart
+    panels, _ = choose_layout(img, {}, inside, 3, framed=frames)
+    assert sorted(panels) == frames
+    assert layout_quality(choose_layout(img, {}, inside, 3)[0], {}, 3, 400, 330, 0.02)[0] == 0

@@ -287,14 +287,16 @@ def _runs(flags: np.ndarray, gap: int) -> list[tuple[int, int]]:
 
 def _xy_cut(W: int, H: int, stretches: Callable[[int, int, int, int], tuple[list, list]], max_depth: int,
             blank: Callable[[int, int, int, int], list[int] | None] | None = None,
-            frame: Callable[[int, int, int, int], int] | None = None) -> list[list[int]]:
+            frame: Callable[[int, int, int, int], int] | None = None,
+            frames_out: list[tuple[int, int, list[int]]] | None = None) -> list[list[int]]:
     """Recursive X-Y cut of a W x H figure, the one recursion of xy_cut and layout_leaves.
 
     `stretches(x0, y0, x1, y1)` gives the block's content stretches along y and along x (`_runs`, relative to the
     block). A block splits along the first axis with two or more stretches (its own axis first; rows first at the
     top) down to `max_depth`; one that does not split is a leaf [x0, y0, x1, y1], cut to its content. A block
     without content gives `blank(block)` where that is a box. `frame(leaf)` > 0: a frame that wide is drawn around
-    the leaf, and what is inside it replaces the leaf where that splits in two or more."""
+    the leaf, and what is inside it replaces the leaf where that splits in two or more; `frames_out` receives
+    (first, end, leaf) for each: out[first:end] are the leaves inside the frame."""
     out: list[list[int]] = []
 
     def rec(x0: int, y0: int, x1: int, y1: int, axis: int, depth: int) -> None:
@@ -320,6 +322,8 @@ def _xy_cut(W: int, H: int, stretches: Callable[[int, int, int, int], tuple[list
                 n = len(out)
                 rec(tx0 + k, ty0 + k, tx1 - k, ty1 - k, axis, depth + 1)
                 if len(out) - n > 1:
+                    if frames_out is not None:
+                        frames_out.append((n, len(out), [int(tx0), int(ty0), int(tx1), int(ty1)]))
                     return
                 del out[n:]
         out.append([int(tx0), int(ty0), int(tx1), int(ty1)])
@@ -431,7 +435,7 @@ class Detector:
                                         reads_out=reads)
         W, H = image.size
         # every panel built around its letter, none of them only a letter (a letter read elsewhere than its panel)
-        sized = len(panels) == len(keys) and min(map(_area, panels)) >= self.small * W * H
+        sized = len(panels) == len(keys) and all(_panel_sized(p, W, H, self.small) for p in panels)
         lettered = sized and len(anchors) == len(keys)
         if len(panels) >= 2 and (lettered or len(boxes) != len(keys) or (sized and _nested(boxes, panels))):
             floor = round(0.5 * min((s for _, s in boxes), default=0.5), 4)
@@ -487,12 +491,15 @@ def crop(image: Image.Image, box: Sequence[int], scale: float = CONFIG["crop_sca
 
 def layout_leaves(image: Image.Image, tol: int = CONFIG["layout_tol"], min_gap: int | None = None,
                   max_depth: int = 24, thin_share: float = CONFIG["layout_thin"],
-                  corner: int = CONFIG["layout_corner"]) -> list[list[int]]:
+                  corner: int = CONFIG["layout_corner"], framed_out: list[list[int]] | None = None
+                  ) -> list[list[int]]:
     """Recursive X-Y cut along full-length runs of uniform rows / columns of a background colour (every pixel of
     the line within `tol` of the line's median colour, that is white or the colour of the figure's border, e.g.
     white gutters between electron micrographs that fill the border), and, across large blocks, along the thin
     gutters that JPEG blurred or that jog by a pixel (`thin_share`, see thin()): the layout's smallest blocks
-    [x0, y0, x1, y1], content-tight. Blocks of one non-background colour (legend swatches, header bars) stay."""
+    [x0, y0, x1, y1], content-tight. Blocks of one non-background colour (legend swatches, header bars) stay.
+    The inside of a drawn frame is cut too (frame()); `framed_out` receives the leaves with each outermost frame
+    that was cut kept whole instead (a panel drawn as a framed box)."""
     rgb = np.asarray(image.convert("RGB")).astype(np.int16)
     H, W = rgb.shape[:2]
     gap = min_gap or max(2, round(0.002 * max(W, H)))
@@ -559,7 +566,15 @@ def layout_leaves(image: Image.Image, tol: int = CONFIG["layout_tol"], min_gap: 
             k += 1
         return k
 
-    return _xy_cut(W, H, stretches, max_depth, blank, frame)
+    frames: list[tuple[int, int, list[int]]] = []
+    leaves = _xy_cut(W, H, stretches, max_depth, blank, frame, frames)
+    if framed_out is not None:  # the outermost frames replace the leaves inside them
+        framed_out[:] = leaves
+        for first, end, box in sorted(frames, key=lambda f: f[0] - f[1]):
+            if all(framed_out[i] is leaves[i] for i in range(first, end)):
+                framed_out[first:end] = [box] + [None] * (end - first - 1)
+        framed_out[:] = [b for b in framed_out if b is not None]
+    return leaves
 
 
 def _union(a: Sequence[int], b: Sequence[int]) -> list[int]:
@@ -572,6 +587,12 @@ def _area(b: Sequence[float]) -> float:
 
 def _intersection(a: Sequence[float], b: Sequence[float]) -> float:
     return _area([max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])])
+
+
+def _panel_sized(b: Sequence[float], W: int, H: int, small: float) -> bool:
+    """A box of a panel's size: at least `small` of the W x H figure's area, and no side shorter than half the side
+    of a square that large (a strip that thin is a header, an axis or a colour bar, not a panel)."""
+    return _area(b) >= small * W * H and min(b[2] - b[0], b[3] - b[1]) >= 0.5 * float(np.sqrt(small * W * H))
 
 
 def _holds(box: Sequence[float], glyph: Sequence[float]) -> bool:
@@ -614,7 +635,7 @@ def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[
             owner = inside[0]
         else:
             above = [k for k, a in anchors.items() if a[0] <= cx and a[1] <= cy]
-            owner = min(above, key=lambda k: abs(leaf[0] - anchors[k][0]) + abs(leaf[1] - anchors[k][1]),
+            owner = min(above, key=lambda k: abs(leaf[0] - anchors[k][0]) + 2 * abs(leaf[1] - anchors[k][1]),
                         default=None)
         if owner is None:
             loose.append(leaf)
@@ -622,8 +643,8 @@ def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[
             groups[owner] = _union(groups[owner], leaf) if owner in groups else list(leaf)
     for k, a in anchors.items():
         groups[k] = _union(groups[k], a) if k in groups else [int(v) for v in a]
-    return _join_small(list(groups.values()) + [b for b in loose if _area(b) >= small * W * H],
-                       [b for b in loose if _area(b) < small * W * H], grow)
+    return _join_small(list(groups.values()) + [b for b in loose if _panel_sized(b, W, H, small)],
+                       [b for b in loose if not _panel_sized(b, W, H, small)], grow)
 
 
 def _join_small(panels: list[list[int]], pieces: Sequence[Sequence[int]], grow: float) -> list[list[int]]:
@@ -691,7 +712,8 @@ def layout_panels(image: Image.Image, anchors: dict[str, Sequence[int]] | None =
     limit = stop_gap * max(W, H)
     def sized() -> np.ndarray:  # the groups alive of a panel's size
         idx = np.flatnonzero(alive)
-        return idx[(B[idx, 2] - B[idx, 0]) * (B[idx, 3] - B[idx, 1]) >= small_area]
+        w, h = B[idx, 2] - B[idx, 0], B[idx, 3] - B[idx, 1]
+        return idx[(w * h >= small_area) & (np.minimum(w, h) >= 0.5 * np.sqrt(small_area))]  # _panel_sized
 
     while alive.sum() > (target or 1):
         if target and join_small and len(sized()) == target:  # the rest are legends, headers, row labels
@@ -728,7 +750,7 @@ def layout_quality(panels: Sequence[Sequence[int]], anchors: dict[str, Sequence[
     a corner of their panel, in panel diagonals (letters are drawn at a corner; a letter read mid-panel is a
     character of a word); minus the area the panels overlap, as a share of the figure)."""
     pairs = [(a, b) for i, a in enumerate(panels) for b in panels[i + 1:]]
-    faults = (sum(_area(p) < small * W * H for p in panels)
+    faults = (sum(not _panel_sized(p, W, H, small) for p in panels)
               + sum(_intersection(a, b) > cross * min(_area(a), _area(b)) for a, b in pairs))
     own = sum(1 for a in anchors.values() if sum(_holds(p, a) for p in panels) == 1
               and all(not _holds(p, b) for p in panels if _holds(p, a) for b in anchors.values() if b is not a))
@@ -743,18 +765,20 @@ def layout_quality(panels: Sequence[Sequence[int]], anchors: dict[str, Sequence[
 
 
 def choose_layout(image: Image.Image, anchors: dict[str, Sequence[int]], leaves: list[list[int]], n_panels: int,
-                  small: float = CONFIG["layout_small"]) -> tuple[list[list[int]], dict[str, Sequence[int]]]:
+                  small: float = CONFIG["layout_small"], framed: list[list[int]] | None = None
+                  ) -> tuple[list[list[int]], dict[str, Sequence[int]]]:
     """(panels, the letters they were grouped around): layout_panels around the letters read, the plain grouping
-    or the one with `join_small`, whichever scores better (layout_quality); where that does not give `n_panels`
-    panels of a panel's size, each heading its own (a letter read in a word, a legend or a tick label takes a
-    panel's place and leaves its own letter alone), the letter whose dropping improves the grouping most is
-    dropped, one at a time, while that improves it."""
+    or the one with `join_small`, of `leaves` or, where given, of `framed` (the leaves with each drawn frame kept
+    whole: layout_leaves' framed_out; panels drawn as framed boxes), whichever scores better (layout_quality;
+    `leaves` on a tie); where that does not give `n_panels` panels of a panel's size, each heading its own (a
+    letter read in a word, a legend or a tick label takes a panel's place and leaves its own letter alone), the
+    letter whose dropping improves the grouping most is dropped, one at a time, while that improves it."""
     W, H = image.size
 
     def grouped(kept: dict[str, Sequence[int]]):
         return max(((layout_quality(panels, kept, n_panels, W, H, small), panels, kept) for panels in
-                    (layout_panels(image, kept, leaves, n_panels=n_panels, small=small, join_small=j)
-                     for j in (False, True))), key=lambda t: t[0])
+                    (layout_panels(image, kept, ls, n_panels=n_panels, small=small, join_small=j)
+                     for ls in ([leaves, framed] if framed else [leaves]) for j in (False, True))), key=lambda t: t[0])
 
     best = grouped(dict(anchors))
     while best[2] and not (best[0][0] and best[0][2] == len(best[2])):
@@ -772,8 +796,9 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
                   reads_out: dict[str, tuple[str, float]] | None = None
                   ) -> tuple[list[list[int]], dict[str, list[int]]]:
     """(panel boxes, panel letters read: letter -> glyph box) of a figure whose caption names `caption_labels`
-    (as many panels): layout leaves, the panel letters read among them (Tesseract, when installed; reads lined
-    up with no other letter dropped, unread letters placed by letter_slots), then layout_panels; without
+    (as many panels): layout leaves, the panel letters read among them (Tesseract, when installed; reads
+    following another too closely or lined up with no other letter dropped, unread letters placed by
+    letter_slots, or by letter_grid where the letters make a full grid), then choose_layout; without
     caption labels, the large leaves with the small ones joined to them. Computed on a copy at most `max_side`
     pixels wide or high, boxes in the figure's pixels. `reads_out` receives the letters read (not placed):
     letter -> (text as read, confidence)."""
@@ -781,17 +806,21 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
     s = min(1.0, max_side / max(image.size))
     copy = image if s == 1.0 else image.resize((round(image.size[0] * s), round(image.size[1] * s)),
                                                Image.Resampling.LANCZOS)
-    leaves = layout_leaves(copy, tol=tol, thin_share=thin, corner=corner)
+    framed: list[list[int]] = []
+    leaves = layout_leaves(copy, tol=tol, thin_share=thin, corner=corner, framed_out=framed)
     letters = [k for k in caption_labels if len(k) == 1 and k.isalpha()]
     reads: dict[str, tuple[str, float]] = {}
     anchors = labels.find_anchors(copy, leaves, letters, reads_out=reads) \
         if len(letters) >= 2 and labels.available() else {}
-    if 2 <= len(anchors) < len(letters) == len(caption_labels):
-        anchors = _aligned_letters(anchors, leaves)
+    if 2 <= len(anchors) <= len(letters) == len(caption_labels):
+        anchors = _aligned_letters(_spaced_letters(anchors), leaves)
         reads = {k: v for k, v in reads.items() if k in anchors}  # placed letters (letter_slots) were not read
-        anchors = {**anchors, **letter_slots(leaves, anchors, [k for k in letters if k not in anchors])}
+        missing = [k for k in letters if k not in anchors]
+        slots = letter_slots(leaves, anchors, missing)
+        anchors = {**anchors, **(letter_grid(leaves, anchors, list(slots.values()), missing) or slots)}
     if caption_labels:
-        panels, anchors = choose_layout(copy, anchors, leaves, len(caption_labels), small)
+        panels, anchors = choose_layout(copy, anchors, leaves, len(caption_labels), small,
+                                        framed if len(framed) < len(leaves) else None)
         if reads_out is not None:  # choose_layout may drop letters read in words or legends
             reads_out.update({k: v for k, v in reads.items() if k in anchors})
     else:  # no count, no letters: the large blocks are the panels, the small ones join them
@@ -828,6 +857,21 @@ def _unread_glyphs(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[
     return h, [b for b in _lone_glyphs(leaves, h) if not any(_contained(b, a) > 0 for a in anchors.values())]
 
 
+def _spaced_letters(anchors: dict[str, Sequence[int]], room: float = 4.0) -> dict[str, Sequence[int]]:
+    """The letters read less those that follow another one on its line (same top, or same left edge, within
+    h / 2; h the letters' median height) closer than `room` letter heights: no panel is that narrow or low, so
+    the later one is a character of the title or label that the panel's letter heads ("B IHC": the C)."""
+    out = dict(anchors)
+    h = float(np.median([a[3] - a[1] for a in anchors.values()])) if anchors else 0.0
+    for k, a in sorted(anchors.items(), key=lambda t: (t[1][1], t[1][0])):
+        for j, b in out.items():
+            if j != k and ((abs(b[1] - a[1]) <= 0.5 * h and 0 < a[0] - b[0] < room * h)
+                           or (abs(b[0] - a[0]) <= 0.5 * h and 0 < a[1] - b[1] < room * h)):
+                del out[k]
+                break
+    return out
+
+
 def _aligned_letters(anchors: dict[str, Sequence[int]], leaves: Sequence[Sequence[int]] = ()
                      ) -> dict[str, Sequence[int]]:
     """Of three or more letters read, those lined up with another one, or with a lone glyph of their size (a
@@ -858,6 +902,50 @@ def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[in
         slots = [b for b in slots if _lined_up(b, anchors.values(), h, rows_only=True)]
     if len(slots) > len(missing):
         return {}
+    return {k: slots[i] for k, i in zip(sorted(missing), reading_order(slots))}
+
+
+def _lines(values: Sequence[float], h: float) -> list[float]:
+    """The lines (rows or columns) that `values` (letter tops or left edges) fall on: runs of sorted values less
+    than h / 2 apart, each at its first value."""
+    out: list[float] = []
+    last = None
+    for v in sorted(values):
+        if last is None or v - last > 0.5 * h:
+            out.append(v)
+        last = v
+    return out
+
+
+def letter_grid(leaves: Sequence[Sequence[int]], read: dict[str, Sequence[int]], placed: Sequence[Sequence[int]],
+                missing: Sequence[str]) -> dict[str, list[int]]:
+    """Where the letters not read (`missing`) are drawn when the letters read and the glyphs placed for some of
+    them (`placed`, letter_slots), two or more, stand in a grid of as many rows times columns as there are letters
+    (tops on R rows, left edges on C columns, R x C panels, one letter per grid node): the glyphs placed and, at
+    the empty nodes, each the leaf starting there (within a letter height; the glyph OCR did not read, or the
+    panel's content). They take the missing letters in reading order; {} where the letters do not make such a
+    grid or a node has no leaf."""
+    known = list(read.values()) + list(placed)
+    if not missing or len(known) < 2:
+        return {}
+    h = float(np.median([a[3] - a[1] for a in known]))
+    rows, cols = _lines([a[1] for a in known], h), _lines([a[0] for a in known], h)
+    if len(rows) * len(cols) != len(read) + len(missing):
+        return {}
+    node = lambda a: (max(i for i, r in enumerate(rows) if r <= a[1]),  # noqa: E731
+                      max(i for i, c in enumerate(cols) if c <= a[0]))
+    taken = {node(a) for a in known}
+    if len(taken) < len(known):
+        return {}
+    slots = [list(b) for b in placed]
+    for r, y in enumerate(rows):
+        for c, x in enumerate(cols):
+            if (r, c) in taken:
+                continue
+            near = [b for b in leaves if abs(b[0] - x) <= h and abs(b[1] - y) <= h]
+            if not near:
+                return {}
+            slots.append(list(min(near, key=lambda b: (abs(b[0] - x) + abs(b[1] - y), _area(b)))))
     return {k: slots[i] for k, i in zip(sorted(missing), reading_order(slots))}
 
 
