@@ -6,6 +6,7 @@ import logging
 
 from .. import ledger, settings
 from ..io import read_jsonl, write_jsonl
+from ..speech.stage import kept as speech_kept
 from .extract import extract
 from .llm import make_backend
 
@@ -14,9 +15,13 @@ log = logging.getLogger(__name__)
 
 
 def extract_video(speech: dict, cfg: dict | None = None) -> tuple[dict, list[dict]]:
-    """(record, ledger rows) of one video. A video the speech stage dropped (no words) gets an empty record and
-    no ledger row: it never entered."""
+    """(record, ledger rows) of one video. A video the speech stage dropped (no words, or a narration that is not
+    medical) gets an empty record and no ledger row: it never entered."""
     video_id = speech["video_id"]
+    if not speech_kept(speech):
+        return {"video_id": video_id, "model": {"backend": settings.merged(cfg, "text")["backend"]},
+                "asr_model": speech.get("model"), "utterances": [], "modalities": [], "subdomain": "",
+                "fallbacks": []}, []
     try:
         rec = extract(speech, make_backend(cfg), (cfg or {}).get("vocabulary"))
         rec["video_id"] = video_id
@@ -29,7 +34,7 @@ def extract_video(speech: dict, cfg: dict | None = None) -> tuple[dict, list[dic
         rec = {"video_id": video_id, "model": {"backend": settings.merged(cfg, "text")["backend"]}, "utterances": [],
                "modalities": [], "subdomain": "", "fallbacks": [], "error": f"{type(e).__name__}: {e}"}
         row = ledger.dropped(STAGE, video_id, "text_failed", error=rec["error"])
-    return rec, [row] if speech.get("words") else []
+    return rec, [row]
 
 
 def run_shard(speech_jsonl: str, out_jsonl: str, out_ledger: str, cfg: dict | None = None) -> list[dict]:
