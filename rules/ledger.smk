@@ -16,7 +16,7 @@ rule ledger_check:
             "videos_full": "videos_filter",
             "speech": "videos_full",
             "text": "speech",
-            "frames": "videos_full",
+            "frames": "speech",
             "align": "frames",
             "articles_manifest": None,
             "articles_parse": "articles_manifest",
