@@ -30,12 +30,13 @@ def test_density_counts_content_words_inside_medical_terms():
 
 
 def test_judge_medical_not_medical_and_too_short():
-    assert judge(words(MEDICAL))["medical"] is True
-    lecture = judge(words(LECTURE))
+    assert judge(words(MEDICAL), "en")["medical"] is True
+    lecture = judge(words(LECTURE), "en")
     assert lecture["medical"] is False and lecture["min_density"] > lecture["density"]
-    short = judge(words("Welcome to this course on deep learning."))
+    short = judge(words("Welcome to this course on deep learning."), "en")
     assert short["medical"] is None  # too few content words: the images decide
-    assert judge(words(LECTURE), {"narration": {"min_density": 0.0}})["medical"] is True
+    assert judge(words(LECTURE), "de")["medical"] is None  # the vocabulary is English: not judged
+    assert judge(words(LECTURE), "en", {"narration": {"min_density": 0.0}})["medical"] is True
 
 
 def fake_asr(monkeypatch, text):

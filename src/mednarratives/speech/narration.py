@@ -6,7 +6,9 @@ visualisation) whose slides look like scans passes it. Its transcript does not l
 inside medical terms of the packaged vocabulary (``vocabulary.medical_matches``: imaging terms, ICD-10 terms, ICD-10
 words that are not plain English; the same terms that make an utterance medical text in the text stage).
 
-A transcript with fewer than ``min_words`` content words is not judged (``medical`` is null): the images decide.
+A transcript with fewer than ``min_words`` content words, or in another language than English (``speech.language``
+null: Whisper's detected language; the vocabulary is English), is not judged (``medical`` is null): the images
+decide. With the default ``speech.language: en`` other speech is dropped before, as ``wrong_language``.
 Measured separation (devsets/speech/narration/README.md): real non-medical texts and transcripts <= 0.036, medical
 lecture-like text (PMC case reports) >= 0.05, the demo narrations >= 0.17.
 """
@@ -30,10 +32,11 @@ def narration_score(text: str, vocab_dir: str | None = None) -> dict:
             "density": round(medical / len(content), 4) if content else 0.0}
 
 
-def judge(words: list[dict], cfg: dict | None = None, vocab_dir: str | None = None) -> dict:
+def judge(words: list[dict], language: str | None, cfg: dict | None = None, vocab_dir: str | None = None) -> dict:
     """The record's ``narration`` block of a transcript's words: score + ``medical`` (true / false / null when the
-    transcript is too short to judge) + the thresholds it was judged with (``speech.narration`` config)."""
+    transcript is too short or not English) + the thresholds it was judged with (``speech.narration`` config)."""
     p = settings.merged(cfg, STAGE)["narration"]
     score = narration_score(" ".join(w["word"] for w in words), vocab_dir)
-    medical = None if score["content_words"] < p["min_words"] else score["density"] >= p["min_density"]
+    judged = score["content_words"] >= p["min_words"] and language in (None, "en")
+    medical = score["density"] >= p["min_density"] if judged else None
     return {**score, "medical": medical, "min_density": p["min_density"], "min_words": p["min_words"]}

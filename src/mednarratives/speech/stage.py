@@ -77,7 +77,7 @@ def transcribe_video(video_id: str, media: str, cfg: dict | None = None, cpu_thr
             tr = correct_transcript(tr, corrector_for(p["corrector"]), scorer=scorer)
         rec = to_record(video_id, tr)
         if rec["words"]:
-            rec["narration"] = judge(rec["words"], cfg)
+            rec["narration"] = judge(rec["words"], rec["language"], cfg)
             counts = dict(words=len(rec["words"]), corrections=len(rec["corrections"]),
                           density=rec["narration"]["density"])
             row = (ledger.dropped(STAGE, video_id, "narration_not_medical", **counts,
