@@ -9,8 +9,9 @@ words that are not plain English; the same terms that make an utterance medical 
 A transcript with fewer than ``min_words`` content words, or in another language than English (``speech.language``
 null: Whisper's detected language; the vocabulary is English), is not judged (``medical`` is null): the images
 decide. With the default ``speech.language: en`` other speech is dropped before, as ``wrong_language``.
-Measured separation (devsets/speech/narration/README.md): real non-medical texts and transcripts <= 0.036, medical
-lecture-like text (PMC case reports) >= 0.05, the demo narrations >= 0.17.
+Measured separation (devsets/speech/narration/README.md): real non-medical technical texts <= 0.036 (their read-aloud
+transcripts <= 0.008), PMC case reports >= 0.076 (transcripts >= 0.078), the demo narrations >= 0.167; lay
+consultation talk straddles the line (primock57 doctors: median 0.023).
 """
 
 from __future__ import annotations
