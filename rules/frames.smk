@@ -1,14 +1,12 @@
 # Stage frames (mednarratives.frames; paper 3.2.4): one decode pass per video -> scene chunks (from the filter's
 # key-frames with keyframes_from: filter) + images + raw cursor points; one job per video shard, over the videos
-# its filter kept that the speech stage kept too (no words or a narration that is not medical: no sample, no
-# decode). Records: docs/data_contract.md.
+# its filter kept. Records: docs/data_contract.md.
 
 
 rule frames_video:
     input:
         media="results/videos/full/{shard}",
         records="results/videos/filter/{shard}.jsonl",
-        speech="results/speech/{shard}.jsonl",
     output:
         records="results/frames/{shard}.jsonl",
         images=directory("results/frames/{shard}"),

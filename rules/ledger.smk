@@ -16,7 +16,7 @@ rule ledger_check:
             "videos_full": "videos_filter",
             "speech": "videos_full",
             "text": "speech",
-            "frames": "speech",
+            "frames": "videos_full",
             "align": "frames",
             "articles_manifest": None,
             "articles_parse": "articles_manifest",

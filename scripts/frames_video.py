@@ -12,4 +12,4 @@ with logged(snakemake.log[0]):
     frames_params, video_params, detector = params_from_config(snakemake.params.frames, snakemake.params.traces)
     run_shard(snakemake.input.media, snakemake.input.records, snakemake.output.records, snakemake.output.images,
               snakemake.output.points, snakemake.output.ledger, snakemake.params.frames["keyframes_from"],
-              frames_params, video_params, detector, speech_jsonl=snakemake.input.speech)
+              frames_params, video_params, detector)

@@ -98,18 +98,3 @@ def test_run_shard_writes_every_video_and_takes_keyframes_from_the_filter(two_sc
     assert [p["video_id"] for p in read_jsonl(out["p.jsonl"])] == ["a", "b"]
     rows = {r["unit"]: r for r in read_jsonl(out["l.jsonl"])}
     assert rows["a"]["decision"] == "kept" and rows["b"]["reason"] == "decode_error"
-
-
-def test_run_shard_skips_the_videos_the_speech_stage_dropped(tmp_path):
-    media = tmp_path / "media"
-    media.mkdir()
-    for vid in ("quiet", "lecture", "unseen"):
-        (media / f"{vid}.mp4").write_bytes(b"not a video")  # decoded: a decode_error row
-    words = [{"word": "data", "start": 0.0, "end": 0.3, "p": 0.9}]
-    write_jsonl(tmp_path / "speech.jsonl", [{"video_id": "quiet", "words": []},
-                                            {"video_id": "lecture", "words": words, "narration": {"medical": False}}])
-    out = {name: str(tmp_path / name) for name in ("f.jsonl", "img", "p.jsonl", "l.jsonl")}
-    records = run_shard(str(media), str(tmp_path / "none.jsonl"), out["f.jsonl"], out["img"], out["p.jsonl"],
-                        out["l.jsonl"], "none", speech_jsonl=str(tmp_path / "speech.jsonl"))
-    assert [r["video_id"] for r in records] == ["unseen"]  # no speech record: decoded (the ledger check flags it)
-    assert [r["unit"] for r in read_jsonl(out["l.jsonl"])] == ["unseen"]

@@ -113,8 +113,8 @@ def align_video(video_id: str, frames: dict, traces: dict, text: dict, speech: d
 def run_shard(frames_jsonl: str, traces_jsonl: str, text_jsonl: str, speech_jsonl: str, filter_jsonl: str,
               out_jsonl: str, out_ledger: str, params: AlignParams = AlignParams()) -> list[dict]:
     """The samples and ledger rows of every video of a shard's frames records; the video's domain is the one
-    the filter classified (for chunks whose scene has none). The text and words of a video the speech stage dropped
-    are never used (frames does not decode it; should it have chunks, they are dropped ``no_medical_text``)."""
+    the filter classified (for chunks whose scene has none). A video the speech stage dropped has no text: its
+    chunks are dropped (``no_medical_text``)."""
     traces, texts, speech, filtered = (read_jsonl_by(p) for p in (traces_jsonl, text_jsonl, speech_jsonl, filter_jsonl))
     dropped = {vid for vid, rec in speech.items() if not speech_kept(rec)}
     speech, texts = ({vid: rec for vid, rec in d.items() if vid not in dropped} for d in (speech, texts))

@@ -171,23 +171,16 @@ def run_frames(video_path: str, video_id: str, keyframes: Sequence[dict] | None,
 
 def run_shard(media_dir: str, filter_jsonl: str, out_jsonl: str, image_dir: str, points_jsonl: str, out_ledger: str,
               keyframes_from: str, params: FramesParams = FramesParams(),
-              video_params: VideoTraceParams = VideoTraceParams(), face_detector=None, *,
-              speech_jsonl: str | None = None) -> list[dict]:
+              video_params: VideoTraceParams = VideoTraceParams(), face_detector=None) -> list[dict]:
     """Frames records, raw cursor points, chunk images (`image_dir`/{video_id}/) and ledger rows of every video of
-    a shard's media folder that the speech stage kept (`speech_jsonl`, the shard's speech records: a video without
-    speech, or whose narration is not medical, can give no sample, so it is not decoded). keyframes_from "filter":
-    scene chunks from the shard's filter records; "none": whole videos."""
-    from mednarratives.speech.stage import kept
+    a shard's media folder. keyframes_from "filter": scene chunks from the shard's filter records; "none": whole
+    videos."""
     from mednarratives.videos.manifest import media_files
 
     filtered = read_jsonl_by(filter_jsonl) if keyframes_from == "filter" else {}
-    speech = read_jsonl_by(speech_jsonl) if speech_jsonl else {}
     records, points, rows = [], [], []
     os.makedirs(image_dir, exist_ok=True)
     for vid, path in media_files(media_dir):
-        if vid in speech and not kept(speech[vid]):
-            log.info("%s: dropped by the speech stage, not decoded", vid)
-            continue
         keyframes = list(filtered[vid].get("keyframes") or []) if vid in filtered else None
         record, pts, video_rows = run_frames(path, vid, keyframes, os.path.join(image_dir, vid), params,
                                              video_params, face_detector)
