@@ -1,6 +1,5 @@
 # Stage speech (mednarratives.speech; paper 3.2.3, 7.4): Whisper ASR with word timestamps + medical-term
-# correction + the narration cue (a transcript that is not medical drops its video); one job per video shard, over
-# the videos its filter kept. Records: docs/data_contract.md.
+# correction; one job per video shard, over the videos its filter kept. Records: docs/data_contract.md.
 
 
 rule speech_asr:

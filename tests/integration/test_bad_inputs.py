@@ -22,7 +22,7 @@ EXPECTED = {  # unit -> (stage, reason) among its ledger rows
     "bad_three_hours": ("videos_filter", "too_long"),
     "bad_absurd_resolution": ("videos_filter", "bad_resolution"),
     "bad_german_speech": ("speech", "wrong_language"),
-    "bad_off_topic_narration": ("speech", "narration_not_medical"),  # the pictures pass the filter
+    "bad_off_topic_narration": ("text", "narration_not_medical"),  # the pictures pass the filter
     "PMC9000001": ("articles_parse", "xml_syntax"),
     "PMC9000002": ("dataset_assemble", "empty_caption"),  # the external entity is not resolved: nothing left
     "PMC9000003": ("articles_parse", "xml_syntax"),  # entities are not expanded

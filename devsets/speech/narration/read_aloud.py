@@ -1,10 +1,11 @@
-"""The dev set's texts read aloud by espeak-ng (synthetic voice, real text) through the whole speech stage (Whisper,
-medical-term correction, rescoring, narration cue): does ASR, or the medical corrector, move a text across the line?
+"""The dev set's texts read aloud by espeak-ng (synthetic voice, real text) through the speech stage (Whisper,
+medical-term correction, rescoring) and the text stage's narration cue: does ASR, or the medical corrector, move a
+text across the line?
 
     PYTHONPATH=src python devsets/speech/narration/read_aloud.py --cache-dir results/cache/models
 
-Prints one JSON line per text: density of the text's first 170 words, density of their transcript, the ledger
-decision and the corrections made. About 1 min of audio per text; ~15 min CPU for all 16 (1 core).
+Prints one JSON line per text: density of the text's first 170 words, density of their transcript, the text
+stage's ledger decision and the corrections made. About 1 min of audio per text; ~15 min CPU for all 16 (1 core).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from pathlib import Path
 
 import yaml
 
-from mednarratives.speech.narration import narration_score
 from mednarratives.speech.stage import transcribe_video
+from mednarratives.text.narration import narration_score
+from mednarratives.text.stage import extract_video
 from score import ARTICLES, HERE, article_paragraphs
 
 TEXTS = ([("non-medical", HERE / "nonmedical" / "packages" / f"{n}.txt") for n in ("torch", "timm", "webdataset", "pandas", "rich")]
@@ -34,8 +36,9 @@ def main() -> None:
     ap.add_argument("--cache-dir", required=True, help="speech.cache_dir of a run (the assembled Whisper model)")
     ap.add_argument("--words", type=int, default=170)
     args = ap.parse_args()
-    cfg = {k: v for k, v in yaml.safe_load(open(args.config))["speech"].items() if k != "score_tolerance_s"}
-    cfg["cache_dir"] = args.cache_dir
+    config = yaml.safe_load(open(args.config))
+    speech_cfg = {**config["speech"], "cache_dir": args.cache_dir}
+    text_cfg = config["text"]
     with tempfile.TemporaryDirectory() as tmp:
         for group, path in TEXTS:
             raw = article_paragraphs(path) if path.suffix == ".xml" else path.read_text()
@@ -44,11 +47,13 @@ def main() -> None:
             text.write_text("\n".join(re.split(r"(?<=[.!?])\s+", " ".join(words))) + "\n")
             wav = Path(tmp) / "read.wav"
             subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), "-f", str(text)], check=True)
-            rec, row = transcribe_video(path.stem, str(wav), cfg, 1)
+            rec, _ = transcribe_video(path.stem, str(wav), speech_cfg, 1)
+            text, rows = extract_video(rec, text_cfg)
             print(json.dumps({"group": group, "text": path.name, "text_density": narration_score(" ".join(words))["density"],
-                              "asr_density": (rec.get("narration") or {}).get("density"),
-                              "content_words": (rec.get("narration") or {}).get("content_words"),
-                              "decision": row["decision"], "reason": row["reason"],
+                              "asr_density": (text.get("narration") or {}).get("density"),
+                              "content_words": (text.get("narration") or {}).get("content_words"),
+                              "decision": rows[0]["decision"] if rows else "dropped (speech)",
+                              "reason": rows[0]["reason"] if rows else "",
                               "corrections": [[c["word"], c["replacement"]] for c in rec["corrections"]]}), flush=True)
 
 

@@ -1,4 +1,4 @@
-"""Medical-term density (the speech stage's narration cue) of the narration dev set, per group, at the configured
+"""Medical-term density (the narration cue of the text stage) of the narration dev set, per group, at the configured
 threshold: whole texts and 150-word windows (about a minute of narration).
 
     PYTHONPATH=src python devsets/speech/narration/score.py [--speech results/speech/s*.jsonl ...]
@@ -17,7 +17,7 @@ from pathlib import Path
 from lxml import etree
 
 from mednarratives import settings
-from mednarratives.speech.narration import narration_score
+from mednarratives.text.narration import narration_score
 
 HERE = Path(__file__).resolve().parent
 ARTICLES = HERE.parents[1] / "articles" / "captions"
@@ -54,7 +54,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--speech", nargs="*", default=[], help="glob(s) of ASR record files")
     args = ap.parse_args()
-    p = settings.merged(None, "speech")["narration"]
+    p = settings.merged(None, "text")["narration"]
     print(f"min_density {p['min_density']}, min_words {p['min_words']} (texts with fewer content words are not judged)")
     print(f"{'group':44s} {'level':7s} {'n':>5s} {'min':>6s} {'median':>6s} {'max':>6s} {'kept':>5s}")
     for name, items in groups(args.speech).items():

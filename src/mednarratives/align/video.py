@@ -22,7 +22,6 @@ from mednarratives import ledger, settings
 from mednarratives.domains import DOMAINS
 from mednarratives.frames.stage import chunk_unit
 from mednarratives.io import read_jsonl, read_jsonl_by, write_jsonl
-from mednarratives.speech.stage import kept as speech_kept
 from mednarratives.text.rake import STOPWORDS, WORD, rake_keywords
 
 STAGE = "align"
@@ -113,11 +112,8 @@ def align_video(video_id: str, frames: dict, traces: dict, text: dict, speech: d
 def run_shard(frames_jsonl: str, traces_jsonl: str, text_jsonl: str, speech_jsonl: str, filter_jsonl: str,
               out_jsonl: str, out_ledger: str, params: AlignParams = AlignParams()) -> list[dict]:
     """The samples and ledger rows of every video of a shard's frames records; the video's domain is the one
-    the filter classified (for chunks whose scene has none). A video the speech stage dropped has no text: its
-    chunks are dropped (``no_medical_text``)."""
+    the filter classified (for chunks whose scene has none)."""
     traces, texts, speech, filtered = (read_jsonl_by(p) for p in (traces_jsonl, text_jsonl, speech_jsonl, filter_jsonl))
-    dropped = {vid for vid, rec in speech.items() if not speech_kept(rec)}
-    speech, texts = ({vid: rec for vid, rec in d.items() if vid not in dropped} for d in (speech, texts))
     samples, rows = [], []
     for frames in read_jsonl(frames_jsonl):
         vid = frames["video_id"]

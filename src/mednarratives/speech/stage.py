@@ -12,10 +12,6 @@ Record (docs/data_contract.md, one line of ``results/speech/{shard}.jsonl`` per 
 A failing video never crashes the run: the record is written with no words and ``error`` set, and the
 ledger row says ``dropped`` with the reason (``asr_failed`` / ``no_words``). A systematic fault fails the shard:
 a model that cannot load, or most videos failing with the same error (``ledger.fail_if_systematic``).
-
-The narration cue (``narration.py``) judges the corrected transcript: a narration that is not medical keeps its
-words in the record (``narration.medical`` false) and is dropped (``narration_not_medical``); the later stages
-use only the videos ``kept`` says the speech stage kept.
 """
 
 from __future__ import annotations
@@ -25,7 +21,6 @@ from pathlib import Path
 
 from .. import ledger, settings
 from ..io import write_jsonl
-from .narration import judge
 
 STAGE = "speech"
 log = logging.getLogger(__name__)
@@ -50,11 +45,6 @@ def to_record(video_id: str, transcript: dict) -> dict:
             "error": ""}
 
 
-def kept(record: dict) -> bool:
-    """Whether the speech stage kept the video of ``record``: it has words and a narration not judged non-medical."""
-    return bool(record.get("words")) and (record.get("narration") or {}).get("medical") is not False
-
-
 def transcribe_video(video_id: str, media: str, cfg: dict | None = None, cpu_threads: int = 1) -> tuple[dict, dict]:
     """(record, ledger row) of one video; `cfg`: the `speech:` config section (schema defaults for what it leaves out)."""
     from .asr import load_audio, transcribe
@@ -77,12 +67,7 @@ def transcribe_video(video_id: str, media: str, cfg: dict | None = None, cpu_thr
             tr = correct_transcript(tr, corrector_for(p["corrector"]), scorer=scorer)
         rec = to_record(video_id, tr)
         if rec["words"]:
-            rec["narration"] = judge(rec["words"], rec["language"], cfg)
-            counts = dict(words=len(rec["words"]), corrections=len(rec["corrections"]),
-                          density=rec["narration"]["density"])
-            row = (ledger.dropped(STAGE, video_id, "narration_not_medical", **counts,
-                                  content_words=rec["narration"]["content_words"])
-                   if rec["narration"]["medical"] is False else ledger.kept(STAGE, video_id, **counts))
+            row = ledger.kept(STAGE, video_id, words=len(rec["words"]), corrections=len(rec["corrections"]))
         elif p["language"] and tr.get("language") not in (None, p["language"]):
             row = ledger.dropped(STAGE, video_id, "wrong_language", language=tr["language"],
                                  probability=tr.get("language_probability"))

@@ -6,9 +6,11 @@ visualisation) whose slides look like scans passes it. Its transcript does not l
 inside medical terms of the packaged vocabulary (``vocabulary.medical_matches``: imaging terms, ICD-10 terms, ICD-10
 words that are not plain English; the same terms that make an utterance medical text in the text stage).
 
-A transcript with fewer than ``min_words`` content words, or in another language than English (``speech.language``
-null: Whisper's detected language; the vocabulary is English), is not judged (``medical`` is null): the images
-decide. With the default ``speech.language: en`` other speech is dropped before, as ``wrong_language``.
+It runs in the text stage, on the speech stage's corrected words (the transcript exists for the filter's kept videos
+only, so the cue costs no second transcription; a new threshold reruns the text stage, not ASR). A transcript with
+fewer than ``min_words`` content words, or in another language than English (``speech.language`` null: Whisper's
+detected language; the vocabulary is English), is not judged (``medical`` is null): the images decide. With the
+default ``speech.language: en`` other speech is dropped before, by the speech stage (``wrong_language``).
 Measured separation (devsets/speech/narration/README.md): real non-medical technical texts <= 0.036 (their read-aloud
 transcripts <= 0.008), PMC case reports >= 0.076 (transcripts >= 0.078), the demo narrations >= 0.167; lay
 consultation talk straddles the line (primock57 doctors: median 0.023).
@@ -17,9 +19,9 @@ consultation talk straddles the line (primock57 doctors: median 0.023).
 from __future__ import annotations
 
 from .. import settings
-from .vocabulary import STOPWORDS, medical_matches, words_of
+from ..speech.vocabulary import STOPWORDS, medical_matches, words_of
 
-STAGE = "speech"
+STAGE = "text"
 
 
 def narration_score(text: str, vocab_dir: str | None = None) -> dict:
@@ -35,7 +37,7 @@ def narration_score(text: str, vocab_dir: str | None = None) -> dict:
 
 def judge(words: list[dict], language: str | None, cfg: dict | None = None, vocab_dir: str | None = None) -> dict:
     """The record's ``narration`` block of a transcript's words: score + ``medical`` (true / false / null when the
-    transcript is too short or not English) + the thresholds it was judged with (``speech.narration`` config)."""
+    transcript is too short or not English) + the thresholds it was judged with (``text.narration`` config)."""
     p = settings.merged(cfg, STAGE)["narration"]
     score = narration_score(" ".join(w["word"] for w in words), vocab_dir)
     judged = score["content_words"] >= p["min_words"] and language in (None, "en")
