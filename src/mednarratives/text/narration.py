@@ -3,8 +3,9 @@
 The video filter decides on key-frame images; a narrated lecture on another subject (deep learning, GIS, data
 visualisation) whose slides look like scans passes it. Its transcript does not look medical: the cue is the
 **medical-term density** of the corrected transcript, the share of its content words (words that are not stop words)
-inside medical terms of the packaged vocabulary (``vocabulary.medical_matches``: imaging terms, ICD-10 terms, ICD-10
-words that are not plain English; the same terms that make an utterance medical text in the text stage).
+inside medical terms of the text vocabulary (``text.vocabulary``, default the packaged one;
+``speech.vocabulary.medical_matches``: imaging terms, ICD-10 terms, ICD-10 words that are not plain English), the
+same terms that make an utterance medical text.
 
 It runs in the text stage, on the speech stage's corrected words (the transcript exists for the filter's kept videos
 only, so the cue costs no second transcription; a new threshold reruns the text stage, not ASR). A transcript with
