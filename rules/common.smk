@@ -135,7 +135,7 @@ def speech_params():
 
 
 def text_params():
-    return pick("text", "backend", "vocabulary", *(["llm"] if cfg("text/backend") == "llm" else []))
+    return pick("text", "backend", "vocabulary", "narration", *(["llm"] if cfg("text/backend") == "llm" else []))
 
 
 # ---- articles --------------------------------------------------------------------------------------------------

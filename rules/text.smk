@@ -1,5 +1,6 @@
-# Stage text (mednarratives.text; paper 7.4-7.5): medical / ROI text, keywords, entities, subdomain and modality
-# tags of each utterance; one job per video shard. Records: docs/data_contract.md.
+# Stage text (mednarratives.text; paper 7.4-7.5): the narration cue (a transcript that is not medical drops its
+# video), then medical / ROI text, keywords, entities, subdomain and modality tags of each utterance; one job per
+# video shard. Records: docs/data_contract.md.
 
 
 rule text_video:

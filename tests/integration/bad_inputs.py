@@ -21,9 +21,11 @@ def _ffmpeg(*args: str) -> None:
     subprocess.run([*FFMPEG, *args], check=True, timeout=120)
 
 
-def bad_videos(folder: Path, speech_wav: Path | None = None, medical_video: Path | None = None) -> dict[str, str]:
+def bad_videos(folder: Path, speech_wav: Path | None = None, medical_video: Path | None = None,
+               lecture_wav: Path | None = None) -> dict[str, str]:
     """video id -> the case it stands for. Non-English case: `speech_wav` (German) over `medical_video`'s
-    pictures, so that only the language is wrong."""
+    pictures, so that only the language is wrong; off-topic case: `lecture_wav` (an English lecture on computing)
+    over the same pictures, so that only what is said is wrong."""
     folder.mkdir(parents=True, exist_ok=True)
     cases = {}
     (folder / "bad_corrupt.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(4096))
@@ -45,6 +47,10 @@ def bad_videos(folder: Path, speech_wav: Path | None = None, medical_video: Path
         _ffmpeg("-i", str(medical_video), "-stream_loop", "-1", "-i", str(speech_wav), "-map", "0:v", "-map", "1:a",
                 "-shortest", "-c:v", "copy", "-c:a", "aac", str(folder / "bad_german_speech.mp4"))
         cases["bad_german_speech"] = "non-English speech"
+    if lecture_wav is not None and medical_video is not None:
+        _ffmpeg("-i", str(medical_video), "-stream_loop", "-1", "-i", str(lecture_wav), "-map", "0:v", "-map", "1:a",
+                "-shortest", "-c:v", "copy", "-c:a", "aac", str(folder / "bad_off_topic_narration.mp4"))
+        cases["bad_off_topic_narration"] = "English narration that is not medical"
     return cases
 
 
@@ -52,6 +58,16 @@ def german_speech(path: Path) -> Path:
     text = ("Guten Tag. Heute sprechen wir über das Wetter in den Bergen und über die Geschichte der Stadt. "
             "Danach gehen wir gemeinsam in den Garten und trinken einen Kaffee.")
     subprocess.run(["espeak-ng", "-v", "de", "-w", str(path), text], check=True, timeout=60)
+    return path
+
+
+def off_topic_lecture(path: Path) -> Path:
+    text = ("Welcome to this course on deep learning. In the first week we install Python and write a small program "
+            "that reads a table of numbers, plots them as a chart and fits a straight line. Then we build a neural "
+            "network with two layers, train it on pictures of handwritten digits and watch the loss go down. Later "
+            "we draw maps of cities, store the data in a database and learn how an operating system schedules "
+            "processes and threads.")
+    subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(path), text], check=True, timeout=60)
     return path
 
 

@@ -8,7 +8,7 @@ import shutil
 import pytest
 import yaml
 
-from bad_inputs import bad_articles, bad_videos, german_speech
+from bad_inputs import bad_articles, bad_videos, german_speech, off_topic_lecture
 from conftest import make_workflow_dir, run_snakemake
 from mednarratives import ledger
 
@@ -22,6 +22,7 @@ EXPECTED = {  # unit -> (stage, reason) among its ledger rows
     "bad_three_hours": ("videos_filter", "too_long"),
     "bad_absurd_resolution": ("videos_filter", "bad_resolution"),
     "bad_german_speech": ("speech", "wrong_language"),
+    "bad_off_topic_narration": ("text", "narration_not_medical"),  # the pictures pass the filter
     "PMC9000001": ("articles_parse", "xml_syntax"),
     "PMC9000002": ("dataset_assemble", "empty_caption"),  # the external entity is not resolved: nothing left
     "PMC9000003": ("articles_parse", "xml_syntax"),  # entities are not expanded
@@ -38,7 +39,8 @@ def bad_run(demo_run, tmp_path_factory):
     root = tmp_path_factory.mktemp("bad")
     videos, articles = root / "videos", root / "articles"
     good_video = (demo_run / "results/videos/kept.tsv").read_text().splitlines()[1].split("\t")[0]
-    video_cases = bad_videos(videos, german_speech(root / "de.wav"), demo_run / f"data/demo/videos/{good_video}.mp4")
+    video_cases = bad_videos(videos, german_speech(root / "de.wav"), demo_run / f"data/demo/videos/{good_video}.mp4",
+                             off_topic_lecture(root / "lecture.wav"))
     article_cases = bad_articles(articles)
     shutil.copy(demo_run / f"data/demo/videos/{good_video}.mp4", videos / f"{good_video}.mp4")
     shutil.copy(demo_run / f"data/demo/videos/{good_video}.mp4", videos / EVIL_NAME)

@@ -31,6 +31,7 @@ def test_keys_that_do_not_change_results_rerun_nothing(demo_run, tmp_path):
 @pytest.mark.parametrize("override, rules", [
     ({"speech": {"beam_size": 5}}, {"speech_asr"} | AFTER_SPEECH),
     ({"text": {"vocabulary": "src/mednarratives/speech/data/vocabulary"}}, {"text_video"} | AFTER_FRAMES),
+    ({"text": {"narration": {"min_density": 0.03}}}, {"text_video"} | AFTER_FRAMES),  # not ASR
     ({"frames": {"pad_time": 0.5}}, {"frames_video"} | AFTER_FRAMES),
     ({"traces": {"cursor": {"diff_threshold": 30}}}, {"frames_video"} | AFTER_FRAMES),
     ({"traces": {"max_gap_s": 0.3}}, AFTER_FRAMES),  # not frames_video: cursor points are raw
@@ -41,7 +42,7 @@ def test_keys_that_do_not_change_results_rerun_nothing(demo_run, tmp_path):
     ({"speech": {"corrector": {"min_score": 0.65}}}, {"speech_asr"} | AFTER_SPEECH),
     ({"speech": {"score_tolerance_s": 0.3}}, {"speech_score", "all"}),
     ({"articles": {"pairing": {"prior": 0.8}}}, {"articles_pairs", "articles_index", "articles_score"} | DATASET_ON),
-], ids=["speech.beam_size", "text.vocabulary", "frames.pad_time", "traces.cursor", "traces.max_gap_s",
+], ids=["speech.beam_size", "text.vocabulary", "text.narration", "frames.pad_time", "traces.cursor", "traces.max_gap_s",
         "traces.score_edge_s", "articles.pairing", "speech.corrector", "speech.score_tolerance_s",
         "articles.pairing.prior"])
 def test_a_stage_key_reruns_that_stage_and_what_follows(demo_run, tmp_path, override, rules):

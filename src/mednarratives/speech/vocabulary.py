@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 __all__ = ["STOPWORDS", "Vocabulary", "build_vocabulary", "default_vocabulary_dir", "load_vocabulary", "tokenize",
-           "chunks"]
+           "chunks", "words_of", "medical_index", "medical_matches"]
 
 STOPWORDS = frozenset("""
 a an the and or but nor of in on at to from by for with without within into onto over under above below
@@ -46,6 +46,7 @@ specified site type types part parts if because until unless whether via per vs 
 """.split())
 
 _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 _CHUNK_SPLIT = re.compile(r"[,;:.()\[\]{}!?\"]+|\s-\s")
 _CODE = re.compile(r"\b[A-Z]\d[0-9A-Z]*(?:\.[0-9A-Z-]+)?\b|\([A-Z]\d[^)]*\)")
 
@@ -157,6 +158,51 @@ def load_vocabulary(path: str | os.PathLike | None = None) -> Vocabulary:
     if not (d / "medical_words.tsv").is_file():
         raise FileNotFoundError(f"no vocabulary in {d}: run `python -m mednarratives.speech.vocabulary build`")
     return _load(str(d.resolve()))
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case words as the medical-term matcher sees them (hyphenated words and digits kept whole: "x-ray")."""
+    return _WORD.findall(text.lower())
+
+
+@functools.lru_cache(maxsize=2)
+def medical_index(path: str | None = None) -> tuple[dict[tuple[str, ...], str], int]:
+    """The medical terms that make text medical (text entities, the narration cue): term words -> list name
+    (``imaging_terms``: imaging_terms.txt; ``icd10_terms``: multiword ICD-10 terms; ``icd10_words``: ICD-10 words that
+    are not plain English, longer than 3 letters), and the longest term matched (at most 5 words)."""
+    v = load_vocabulary(path)
+    index: dict[tuple[str, ...], str] = {}
+    imaging = Path(v.path) / "imaging_terms.txt"
+    if imaging.is_file():
+        for line in _read_lines(imaging):
+            index.setdefault(tuple(words_of(line.lower())), "imaging_terms")
+    for gram in v.terms:
+        index.setdefault(tuple(gram), "icd10_terms")
+    for w in v.medical:
+        if w not in v.english and w not in STOPWORDS and len(w) > 3 and w.isalpha():
+            index.setdefault((w,), "icd10_words")
+    longest = max((len(k) for k in index), default=1)
+    return index, min(longest, 5)
+
+
+def medical_matches(words: list[str], path: str | None = None) -> list[tuple[int, int, str]]:
+    """Greedy longest matches of ``medical_index`` in ``words`` (from ``words_of``) -> [(start, length, list name)];
+    a stop word alone never matches."""
+    index, longest = medical_index(path)
+    out, i = [], 0
+    while i < len(words):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            gram = tuple(words[i:i + n])
+            if n == 1 and gram[0] in STOPWORDS:
+                continue
+            vocab = index.get(gram)
+            if vocab:
+                out.append((i, n, vocab))
+                i += n
+                break
+        else:
+            i += 1
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------------

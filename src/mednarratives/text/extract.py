@@ -20,13 +20,12 @@ from pathlib import Path
 
 import yaml
 
-from ..speech.vocabulary import STOPWORDS, load_vocabulary
+from ..speech.vocabulary import medical_matches, words_of
 from .rake import rake_keywords
 
 __all__ = ["RuleBackend", "utterances_from_speech", "entities", "rake_keywords", "words_of", "new_words",
            "extract", "resource_dir"]
 
-WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 ROI_CUES = re.compile(
     r"\b(?:look (?:right )?here|(?:you )?(?:can )?see (?:right )?here|right here|over here|notice here|"
     r"if you look here|this (?:area|region|spot|part)|these (?:areas|regions)|(?:as )?(?:i am|i'm) pointing(?: at| to)?|"
@@ -45,10 +44,6 @@ def resource_dir() -> Path:
 def _cues(name: str) -> dict[str, tuple[str, ...]]:
     data = yaml.safe_load((resource_dir() / name).read_text())
     return {k: tuple(str(v).lower() for v in vs) for k, vs in data.items()}
-
-
-def words_of(text: str) -> list[str]:
-    return WORD.findall(text.lower())
 
 
 def new_words(output: str, source: str) -> list[str]:
@@ -74,45 +69,15 @@ def utterances_from_speech(speech: dict) -> list[dict]:
     return out
 
 
-@functools.lru_cache(maxsize=2)
-def _entity_index(vocab_dir: str | None = None) -> tuple[dict[tuple[str, ...], str], int]:
-    v = load_vocabulary(vocab_dir)
-    index: dict[tuple[str, ...], str] = {}
-    imaging = Path(v.path) / "imaging_terms.txt" if v.path else None
-    if imaging and imaging.is_file():
-        for line in imaging.read_text().splitlines():
-            line = line.split("#", 1)[0].strip().lower()
-            if line:
-                index.setdefault(tuple(words_of(line)), "imaging_terms")
-    for gram in v.terms:
-        index.setdefault(tuple(gram), "icd10_terms")
-    for w in v.medical:
-        if w not in v.english and w not in STOPWORDS and len(w) > 3 and w.isalpha():
-            index.setdefault((w,), "icd10_words")
-    longest = max((len(k) for k in index), default=1)
-    return index, min(longest, 5)
-
-
 def entities(text: str, vocab_dir: str | None = None) -> list[dict]:
-    """Greedy longest matches of the vocabulary in ``text`` -> [{text, id, vocab}] (id = the normalised term)."""
-    index, longest = _entity_index(vocab_dir)
+    """Greedy longest matches of the medical vocabulary in ``text`` -> [{text, id, vocab}] (id = the normalised term)."""
     toks = words_of(text)
-    out, i, seen = [], 0, set()
-    while i < len(toks):
-        for n in range(min(longest, len(toks) - i), 0, -1):
-            gram = tuple(toks[i:i + n])
-            if n == 1 and gram[0] in STOPWORDS:
-                continue
-            vocab = index.get(gram)
-            if vocab:
-                term = " ".join(gram)
-                if term not in seen:
-                    seen.add(term)
-                    out.append({"text": term, "id": term.replace(" ", "_"), "vocab": vocab})
-                i += n
-                break
-        else:
-            i += 1
+    out, seen = [], set()
+    for i, n, vocab in medical_matches(toks, vocab_dir):
+        term = " ".join(toks[i:i + n])
+        if term not in seen:
+            seen.add(term)
+            out.append({"text": term, "id": term.replace(" ", "_"), "vocab": vocab})
     return out
 
 

@@ -1,4 +1,8 @@
-"""The text stage: ASR record -> text record (docs/data_contract.md) + ledger row, per video of a shard."""
+"""The text stage: ASR record -> text record (docs/data_contract.md) + ledger row, per video of a shard.
+
+First the narration cue (``narration.py``): a transcript whose medical-term density is too low drops its video
+(``narration_not_medical``); its record keeps the score and no utterances, so align finds nothing in it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from .. import ledger, settings
 from ..io import read_jsonl, write_jsonl
 from .extract import extract
 from .llm import make_backend
+from .narration import judge
 
 STAGE = "text"
 log = logging.getLogger(__name__)
@@ -17,12 +22,19 @@ def extract_video(speech: dict, cfg: dict | None = None) -> tuple[dict, list[dic
     """(record, ledger rows) of one video. A video the speech stage dropped (no words) gets an empty record and
     no ledger row: it never entered."""
     video_id = speech["video_id"]
+    vocab = (cfg or {}).get("vocabulary")
     try:
-        rec = extract(speech, make_backend(cfg), (cfg or {}).get("vocabulary"))
-        rec["video_id"] = video_id
+        narration = judge(speech.get("words") or [], speech.get("language"), cfg, vocab)
+        if narration["medical"] is False:  # not read: the record of a transcript without words
+            rec = {**extract({**speech, "words": []}, make_backend(cfg), vocab), "video_id": video_id,
+                   "narration": narration}
+            row = ledger.dropped(STAGE, video_id, "narration_not_medical", density=narration["density"],
+                                 content_words=narration["content_words"])
+            return rec, [row]
+        rec = {**extract(speech, make_backend(cfg), vocab), "video_id": video_id, "narration": narration}
         n_med = sum(1 for u in rec["utterances"] if u["medical_text"] or u["roi_text"])
         row = (ledger.kept(STAGE, video_id, utterances=len(rec["utterances"]), medical=n_med,
-                           fallbacks=len(rec["fallbacks"]))
+                           fallbacks=len(rec["fallbacks"]), density=narration["density"])
                if n_med else ledger.dropped(STAGE, video_id, "no_medical_text", utterances=len(rec["utterances"])))
     except Exception as e:  # one bad video never stops the run
         log.exception("text extraction failed for %s", video_id)
