@@ -169,12 +169,11 @@ def test_each_source_file_weighs_as_one_image():
     """A volume's many slices and a CT file's windows are views of one file: images are drawn file by file."""
     loaders = dict.fromkeys(["mri_shoulder", "s1045.ima.gz:0", "head.nii.gz:axial@0.5/1", "head.nii.gz:coronal@0.5/1",
                              "head.nii.gz:sagittal@0.5/1", "head.nii.gz:render@0,15", "head.nii.gz:render@90,15"])
-    order = C._balanced_order(loaders)
-    first = order[:4]  # one round: a view of each of the four groups (a volume's renderings are a group of their own)
-    assert len({C._source_group(n) for n in first}) == 4
+    order = C._balanced_order(loaders, 24)
     assert {C._source_group(n) for n in loaders} == {"MR2_UNCR.dcm", "s1045.ima.gz", "head.nii.gz",
                                                      "head.nii.gz:render"}
-    assert set(order) == set(loaders) and order.count("mri_shoulder") == order.count("head.nii.gz:axial@0.5/1") * 3
+    assert len({C._source_group(n) for n in order[:4]}) == 4  # each round: a view of each group
+    assert set(order) == set(loaders) and order.count("mri_shoulder") == 6 == 3 * order.count("head.nii.gz:axial@0.5/1")
 
 
 def _head(shape=(40, 48, 36)) -> np.ndarray:

@@ -751,16 +751,14 @@ def _source_group(name: str) -> str:
     return name.split(":")[0].split("@")[0] + (":render" if ":render@" in name else "")
 
 
-def _balanced_order(loaders: Mapping[str, Any]) -> list[str]:
-    """The class's source ids in the order images are drawn from them (image i takes entry i mod length): one file
-    after another, each cycling through its views, so a file with many views (a volume's slices) weighs as much as
-    one image, not as many."""
+def _balanced_order(loaders: Mapping[str, Any], count: int) -> list[str]:
+    """The source ids of a class's `count` images: one file after another, each cycling through its views, so a file
+    with many views (a volume's slices) weighs as much as one image, not as many."""
     groups: dict[str, list[str]] = {}
     for name in sorted(loaders):
         groups.setdefault(_source_group(name), []).append(name)
-    keys = sorted(groups)
-    rounds = math.lcm(*(len(v) for v in groups.values()))
-    return [groups[k][r % len(groups[k])] for r in range(rounds) for k in keys]
+    views = [groups[k] for k in sorted(groups)]
+    return [views[i % len(views)][(i // len(views)) % len(views[i % len(views)])] for i in range(count)]
 
 
 def build_demo_imagefolder(out_dir: str | Path, seed: int, per_class: int = 60, val_share: float = 0.25,
@@ -774,9 +772,9 @@ def build_demo_imagefolder(out_dir: str | Path, seed: int, per_class: int = 60, 
     counts = {}
     for cls, loaders in sorted(_sources(render).items()):
         rng = random.Random(_seed_for(seed, "imagefolder", cls))
-        names = _balanced_order(loaders)
-        pil = {n: Image.fromarray(loaders[n]()) for n in set(names)}
         count = per_class * (negatives_factor if cls == NON_MEDICAL else 1)
+        names = _balanced_order(loaders, count)
+        pil = {n: Image.fromarray(loaders[n]()) for n in set(names)}
         n_val = int(round(count * val_share))
         for i in range(count):
             split = "val" if i < n_val else "train"
@@ -785,7 +783,7 @@ def build_demo_imagefolder(out_dir: str | Path, seed: int, per_class: int = 60, 
                 kind = (draw / slide_share) * 4
                 img = (render_slide if kind < 2 else render_text_screen if kind < 3 else render_chart)(rng, size)
             else:
-                src = pil[names[i % len(names)]]
+                src = pil[names[i]]
                 if cls == "ct" and rng.random() < float(render["colormap_share"]):
                     src = false_colour(src, rng.choice(render["colormaps"]))
                 img = compose_frame(src, rng, render, size)
