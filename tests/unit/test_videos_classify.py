@@ -146,13 +146,83 @@ def test_viewer_frame_and_closeup():
 
 
 def test_training_sources_leave_the_video_devsets_unseen_images_out():
-    """devsets/videos/README.md: these sources are shown only in dev clips, never in training."""
-    unseen = ("eCT_Supplemental", "gdcm-US-ALOKA-16", "examples_palette", "color3d_jpeg_baseline")
-    sources = C._sources(settings.defaults("videos", "classifier", "demo_data"))
+    """devsets/videos/README.md: these sources are shown only in dev clips, never in training: the recordings'
+    unseen DICOM files, and the images the public clips show (public_sources.tsv): PLUS ultrasound sequences,
+    imageio's stent.npz and Kitware's 005_32months T2 (itkwidgets renders), torchio's and cornerstone's MRI."""
+    unseen = ("eCT_Supplemental", "gdcm-US-ALOKA-16", "examples_palette", "color3d_jpeg_baseline", "stent",
+              "005_32months", "colin27", "fpg", "BoneUltrasound", "SpinePhantom", "SegmentationTest", "USTC_")
+    render = settings.defaults("videos", "classifier", "demo_data")
+    sources = C._sources(render)
     files = [n for loaders in sources.values() for n in loaders] + [s.file for s in C.assets.CATALOG]
-    assert not [f for f in files if f.startswith(unseen)]
-    assert len(sources["ct"]) >= 4 * (1 + len(settings.defaults("videos", "classifier", "demo_data", "ct_windows")))
+    assert not [f for f in files if f.lower().startswith(tuple(u.lower() for u in unseen))]
+    assert {p for _, p, _ in C.CLASSIFIER_VOLUMES} <= set(C.assets.DATA_ONLY) and \
+        {p for _, p, *_ in C.CLASSIFIER_EXTRA} <= {"pydicom", "matplotlib"}  # packaged test data only
+    assert len(sources["ct"]) >= 4 * (1 + len(render["ct_windows"]))
     assert "histo_cell" not in sources["histopathology"]  # a phase hologram, not a stained section
+    mri = sorted(sources["mri"])
+    views = 3 * len(render["volume_slices"]) + 1 + len(render["render_views"])
+    assert all(len([k for k in mri if k.startswith(f"{file}:")]) == views for _, _, file in C.CLASSIFIER_VOLUMES)
+    assert "s1045.ima.gz:0" in mri
+
+
+def test_each_source_file_weighs_as_one_image():
+    """A volume's many slices and a CT file's windows are views of one file: images are drawn file by file."""
+    loaders = dict.fromkeys(["mri_shoulder", "s1045.ima.gz:0", "head.nii.gz:axial@0.5/1", "head.nii.gz:coronal@0.5/1",
+                             "head.nii.gz:sagittal@0.5/1", "head.nii.gz:render@0,15", "head.nii.gz:render@90,15"])
+    order = C._balanced_order(loaders, 24)
+    assert {C._source_group(n) for n in loaders} == {"MR2_UNCR.dcm", "s1045.ima.gz", "head.nii.gz",
+                                                     "head.nii.gz:render"}
+    assert len({C._source_group(n) for n in order[:4]}) == 4  # each round: a view of each group
+    assert set(order) == set(loaders) and order.count("mri_shoulder") == 6 == 3 * order.count("head.nii.gz:axial@0.5/1")
+
+
+def _head(shape=(40, 48, 36)) -> np.ndarray:
+    """A RAS+ test volume: an ellipsoid 'head' (100) with a bright block (200) at the front top right."""
+    x, y, z = np.meshgrid(*[np.linspace(-1, 1, n) for n in shape], indexing="ij")
+    vol = np.where(x ** 2 / 0.6 + y ** 2 / 0.8 + z ** 2 / 0.7 < 1, 100.0, 0.0)
+    vol[(x > 0.1) & (x < 0.4) & (y > 0.3) & (y < 0.6) & (z > 0.1) & (z < 0.4)] = 200.0
+    return vol.astype(np.float32)
+
+
+def test_volume_slices_are_oriented_as_viewers_show_them():
+    vol = _head()
+    axial = C.volume_slice(vol, "axial", 0.7)[:, :, 0]  # front up, patient's right on the image's right (RAS x)
+    rows, cols = np.nonzero(axial == 255)
+    assert len(rows) and rows.mean() < axial.shape[0] / 2 and cols.mean() > axial.shape[1] / 2
+    coronal = C.volume_slice(vol, "coronal", 0.75)[:, :, 0]  # head up
+    assert np.nonzero(coronal == 255)[0].mean() < coronal.shape[0] / 2
+    sagittal = C.volume_slice(vol, "sagittal", 0.5)  # cropped to the head: its box's corners are outside it
+    assert sagittal.shape[0] < vol.shape[2] and sagittal.shape[1] < vol.shape[1] and (sagittal[0, 0] == 0).all()
+    tiles = [C.volume_slice(vol, p, 0.5) for p in ("axial", "sagittal", "coronal")]
+    planes = C.volume_planes(vol)
+    assert planes.shape[:2] == (max(t.shape[0] for t in tiles), sum(t.shape[1] for t in tiles) + 24)
+
+
+def test_volume_render_shades_the_surface_in_its_tint():
+    vol = _head()
+    im = C.volume_render(vol, 0, 15, (200, 100, 50)).astype(int)
+    fg = im.sum(axis=2) > 0
+    assert 0.3 < fg.mean() < 0.95 and (im[0, 0] == 0).all()  # the head on black
+    r, g, b = (im[..., k][fg] for k in range(3))
+    assert (r >= g).all() and (g >= b).all() and r.std() > 5  # the tint, shaded
+    assert not np.array_equal(im.shape, C.volume_render(vol, 90, 15, (200, 100, 50)).shape) or \
+        not np.array_equal(im, C.volume_render(vol, 90, 15, (200, 100, 50)))
+
+
+def test_the_packaged_mri_sources_load():
+    """The packaged T1 volumes (read with nibabel, RAS+: the head's top is at the end of z) and matplotlib's
+    sagittal head MRI."""
+    for _, package, file in C.CLASSIFIER_VOLUMES:
+        vol = C.assets.load_volume(package, file)
+        assert vol.ndim == 3 and min(vol.shape) > 150 and vol.max() > 100
+        fg = vol > np.percentile(vol, 99) / 3
+        z = np.flatnonzero(fg.any(axis=(0, 1)))
+        top, bottom = fg[:, :, z[-1] - 5].sum(), fg[:, :, z[0] + 5].sum()
+        assert top < fg[:, :, (z[0] + z[-1]) // 2].sum() and bottom > 0  # the vertex is narrow, the middle wide
+        axial = C.volume_slice(vol, "axial", 0.5)
+        assert axial.shape[2] == 3 and axial.std() > 30
+    head = C.assets.matplotlib_mri()
+    assert head.shape == (256, 256, 3) and head.std() > 30
 
 
 def test_the_jpeg_lossless_grey_b_mode_ultrasound_decodes():

@@ -15,10 +15,11 @@ The saved bundle (`model.pt`) holds every domain's weights; `load_classifier(pat
 {domain: p(domain), ..., "non_medical": ...} per image (the interface the article figure filter uses):
 1 - max p for the binary models, the head's own probability for `effnet_lite0`.
 
-The demo ImageFolder is built from the real images in mednarratives.assets.CATALOG (+ CLASSIFIER_EXTRA, and
-every CT slice at several HU windows): medical domains as positives, the photographs and rendered slides /
-title cards as `non_medical`, with random crops, close-ups, zooms, contrast, false-coloured CT, and slide-like
-or image-viewer framing (config videos.classifier.demo_data).
+The demo ImageFolder is built from the real images in mednarratives.assets.CATALOG (+ CLASSIFIER_EXTRA, every CT
+slice at several HU windows, and the slices and 3-D renderings of the CLASSIFIER_VOLUMES): medical domains as
+positives, the photographs and rendered slides / title cards as `non_medical`, with random crops, close-ups,
+zooms, contrast, false-coloured CT, and slide-like or image-viewer framing (config videos.classifier.demo_data).
+Images are drawn source file by source file, so a file's many views weigh as one image.
 """
 
 from __future__ import annotations
@@ -595,19 +596,29 @@ def compose_frame(src: Image.Image, rng: random.Random, render: Mapping[str, Any
     return canvas
 
 
-# Real images for the classifier only (not drawn in demo videos): more CT and ultrasound than the catalogue,
-# (domain, file, frame, crop box or None); the box of US1_UNCR is its linear-probe B-mode strip without the text,
-# JPGLosslessP14SV1 is pydicom-data's one grey B-mode image (a sector echo, JPEG lossless: decoded by python-gdcm),
-# whole and its sector without the read-outs.
+# Real images for the classifier only (not drawn in demo videos): more CT, MRI and ultrasound than the catalogue,
+# (domain, package, file, frame, crop box or None); the box of US1_UNCR is its linear-probe B-mode strip without the
+# text, JPGLosslessP14SV1 is pydicom-data's one grey B-mode image (a sector echo, JPEG lossless: decoded by
+# python-gdcm), whole and its sector without the read-outs; s1045.ima.gz is matplotlib's sample MRI, a sagittal
+# head slice with scalp and skull (the catalogue's MRI are a shoulder, an abdomen and a 64 px slice).
 # Kept apart from the video dev set's unseen sources (devsets/videos/README.md: eCT_Supplemental.dcm,
-# gdcm-US-ALOKA-16.dcm, examples_palette.dcm, color3d_jpeg_baseline.dcm).
-CLASSIFIER_EXTRA = (("ct", "J2K_pixelrep_mismatch.dcm", 0, None), ("ct", "explicit_VR-UN.dcm", 0, None),
-                    ("ultrasound", "examples_ybr_color.dcm", 10, None),
-                    ("ultrasound", "examples_ybr_color.dcm", 20, None),
-                    ("ultrasound", "examples_rgb_color.dcm", 0, None),
-                    ("ultrasound", "US1_UNCR.dcm", 0, (50, 105, 495, 268)),
-                    ("ultrasound", "JPGLosslessP14SV1_1s_1f_8b.dcm", 0, None),
-                    ("ultrasound", "JPGLosslessP14SV1_1s_1f_8b.dcm", 0, (140, 160, 900, 660)))
+# gdcm-US-ALOKA-16.dcm, examples_palette.dcm, color3d_jpeg_baseline.dcm, and the public clips' own images).
+CLASSIFIER_EXTRA = (("ct", "pydicom", "J2K_pixelrep_mismatch.dcm", 0, None),
+                    ("ct", "pydicom", "explicit_VR-UN.dcm", 0, None),
+                    ("mri", "matplotlib", "s1045.ima.gz", 0, None),
+                    ("ultrasound", "pydicom", "examples_ybr_color.dcm", 10, None),
+                    ("ultrasound", "pydicom", "examples_ybr_color.dcm", 20, None),
+                    ("ultrasound", "pydicom", "examples_rgb_color.dcm", 0, None),
+                    ("ultrasound", "pydicom", "US1_UNCR.dcm", 0, (50, 105, 495, 268)),
+                    ("ultrasound", "pydicom", "JPGLosslessP14SV1_1s_1f_8b.dcm", 0, None),
+                    ("ultrasound", "pydicom", "JPGLosslessP14SV1_1s_1f_8b.dcm", 0, (140, 160, 900, 660)))
+
+# Real volumes (domain, package, NIfTI file): slices in three planes (demo_data.volume_slices), the three planes side
+# by side as viewers show them, and shaded-surface 3-D renderings at demo_data.render_views. pydeface ships a mean
+# T1 head (scalp, skull and face: what brain MRI in lectures shows; the catalogue's MRI are a shoulder, an abdomen
+# and a 64 px slice). Not used: nilearn's skull-stripped MNI152 template (with it, grey skull-free CT perfusion
+# maps came out MRI: devsets/videos/README.md).
+CLASSIFIER_VOLUMES = (("mri", "pydeface", "mean_reg2mean.nii.gz"),)
 
 
 # Catalogued images the classifier does not learn from: skimage's cell.png is a quantitative-phase hologram of a
@@ -616,9 +627,61 @@ CLASSIFIER_EXTRA = (("ct", "J2K_pixelrep_mismatch.dcm", 0, None), ("ct", "explic
 CLASSIFIER_EXCLUDE = ("histo_cell",)
 
 
-def _extra_image(file: str, frame: int, box: tuple[int, int, int, int] | None) -> np.ndarray:
-    im = assets.dicom_frames(assets.package_file("pydicom", file))[frame]
+def _extra_image(package: str, file: str, frame: int, box: tuple[int, int, int, int] | None) -> np.ndarray:
+    im = assets.matplotlib_mri(file) if package == "matplotlib" else \
+        assets.dicom_frames(assets.package_file(package, file))[frame]
     return np.ascontiguousarray(im[box[1]:box[3], box[0]:box[2]]) if box else im
+
+
+def _grey8(a: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    g = np.round(np.clip((a - lo) / max(hi - lo, 1e-6), 0, 1) * 255).astype(np.uint8)
+    return np.repeat(g[:, :, None], 3, axis=2)
+
+
+def _foreground(vol: np.ndarray) -> tuple[np.ndarray, float]:
+    """(the volume cropped to its foreground's bounding box, the foreground level: a third of the 99th percentile)."""
+    level = float(np.percentile(vol, 99)) / 3
+    idx = [np.flatnonzero((vol > level).any(axis=tuple(a for a in range(3) if a != k))) for k in range(3)]
+    return vol[idx[0][0]:idx[0][-1] + 1, idx[1][0]:idx[1][-1] + 1, idx[2][0]:idx[2][-1] + 1], level
+
+
+def volume_slice(vol: np.ndarray, plane: str, position: float) -> np.ndarray:
+    """A slice of a RAS+ volume at `position` (0-1 of the foreground's extent) as a viewer shows it (axial: front
+    up; coronal and sagittal: head up), windowed to the volume's range, uint8 RGB."""
+    crop, _ = _foreground(vol)
+    lo, hi = float(vol.min()), float(vol.max())
+    axis = {"sagittal": 0, "coronal": 1, "axial": 2}[plane]
+    k = int(round(position * (crop.shape[axis] - 1)))
+    return _grey8(np.rot90(np.take(crop, k, axis=axis)), lo, hi)
+
+
+def volume_planes(vol: np.ndarray) -> np.ndarray:
+    """Axial, sagittal and coronal middle slices side by side on black (a viewer's three-plane layout)."""
+    tiles = [volume_slice(vol, p, 0.5) for p in ("axial", "sagittal", "coronal")]
+    h = max(t.shape[0] for t in tiles)
+    return np.concatenate([np.pad(t, ((0, h - t.shape[0]), (4, 4), (0, 0))) for t in tiles], axis=1)
+
+
+def volume_render(vol: np.ndarray, azimuth: float, elevation: float, tint: Sequence[int]) -> np.ndarray:
+    """A 3-D rendering of a RAS+ volume seen from `azimuth` degrees around the vertical axis (0: from the left) and
+    `elevation` degrees above: the shaded surface of the foreground in colour `tint` (first voxel above its level
+    on each ray; Lambert shading of the depth map, dimmed with depth), uint8 RGB on black, at most 160 px a side."""
+    from scipy import ndimage
+
+    step = -(-max(vol.shape) // 160)  # at most 160 voxels a side: the rendering is seen at key-frame size
+    crop, level = _foreground(vol[::step, ::step, ::step])
+    rot = ndimage.rotate(crop, azimuth, axes=(0, 1), order=1, cval=0.0)
+    rot = ndimage.rotate(rot, elevation, axes=(0, 2), order=1, cval=0.0)
+    mask = rot > level
+    hit = np.rot90(mask.any(axis=0))
+    depth = np.rot90(np.argmax(mask, axis=0)).astype(np.float64)
+    depth = ndimage.gaussian_filter(np.where(hit, depth, depth[hit].max()), 1.0)
+    gy, gx = np.gradient(depth)
+    light = np.array([-0.4, -0.5, 1.0]) / np.linalg.norm([-0.4, -0.5, 1.0])
+    shade = np.clip((-gx * light[0] - gy * light[1] + light[2]) / np.sqrt(1 + gx ** 2 + gy ** 2), 0, 1)
+    shade *= 1 - 0.5 * (depth - depth[hit].min()) / max(np.ptp(depth[hit]), 1.0)
+    rgb = np.clip((0.15 + 0.85 * shade)[:, :, None] * np.asarray(tint, np.float64)[None, None], 0, 255)
+    return np.where(hit[:, :, None], rgb, 0).astype(np.uint8)
 
 
 def ct_window(file: str, level: float, width: float) -> np.ndarray:
@@ -640,23 +703,62 @@ def false_colour(im: Image.Image, cmap: str) -> Image.Image:
     return Image.fromarray(lut[np.asarray(im.convert("L"))])
 
 
+def _volume_sources(package: str, file: str, render: Mapping[str, Any]) -> dict[str, Any]:
+    """{source id: loader} of one volume: its slices, three-plane layout and renderings."""
+    def vol():
+        return assets.load_volume(package, file)
+
+    out = {f"{file}:{plane}@{pos:g}": lambda plane=plane, pos=pos: volume_slice(vol(), plane, pos)
+           for plane in ("axial", "coronal", "sagittal") for pos in render["volume_slices"]}
+    out[f"{file}:planes"] = lambda: volume_planes(vol())
+    tints = render["render_tints"]
+    for i, (azimuth, elevation) in enumerate(render["render_views"]):
+        out[f"{file}:render@{azimuth:g},{elevation:g}"] = functools.partial(_render, package, file, azimuth, elevation,
+                                                                            tuple(tints[i % len(tints)]))
+    return out
+
+
+def _render(package: str, file: str, azimuth: float, elevation: float, tint: tuple[int, ...]) -> np.ndarray:
+    return volume_render(assets.load_volume(package, file), azimuth, elevation, tint)
+
+
 def _sources(render: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """{class: {source id: loader}}: the catalogue less CLASSIFIER_EXCLUDE, CLASSIFIER_EXTRA, and every CT slice at
-    each extra window."""
+    """{class: {source id: loader}}: the catalogue less CLASSIFIER_EXCLUDE, CLASSIFIER_EXTRA, CLASSIFIER_VOLUMES' slices
+    and renderings, and every CT slice at each extra window."""
     out: dict[str, dict[str, Any]] = {}
     for s in assets.CATALOG:
         if s.name in CLASSIFIER_EXCLUDE:
             continue
         out.setdefault(s.domain if s.domain in DOMAINS else NON_MEDICAL, {})[s.name] = \
             functools.partial(assets.load_image, s.name)
-    for domain, file, frame, box in CLASSIFIER_EXTRA:
+    for domain, package, file, frame, box in CLASSIFIER_EXTRA:
         out[domain][f"{file}:{frame}" + (":{}".format(",".join(map(str, box))) if box else "")] = \
-            functools.partial(_extra_image, file, frame, box)
-    ct_files = sorted({s.file for s in assets.by_domain("ct")} | {f for d, f, _, _ in CLASSIFIER_EXTRA if d == "ct"})
+            functools.partial(_extra_image, package, file, frame, box)
+    for domain, package, file in CLASSIFIER_VOLUMES:
+        out[domain].update(_volume_sources(package, file, render))
+    ct_files = sorted({s.file for s in assets.by_domain("ct")} | {f for d, _, f, _, _ in CLASSIFIER_EXTRA if d == "ct"})
     for file in ct_files:
         for level, width in render["ct_windows"]:
             out["ct"][f"{file}@{level:g}/{width:g}"] = functools.partial(ct_window, file, level, width)
     return out
+
+
+def _source_group(name: str) -> str:
+    """The file a training source comes from (its CT windows, volume slices, frames and crops are views of it); a
+    volume's 3-D renderings are a group of their own."""
+    if name in assets.BY_NAME:
+        return assets.BY_NAME[name].file
+    return name.split(":")[0].split("@")[0] + (":render" if ":render@" in name else "")
+
+
+def _balanced_order(loaders: Mapping[str, Any], count: int) -> list[str]:
+    """The source ids of a class's `count` images: one file after another, each cycling through its views, so a file
+    with many views (a volume's slices) weighs as much as one image, not as many."""
+    groups: dict[str, list[str]] = {}
+    for name in sorted(loaders):
+        groups.setdefault(_source_group(name), []).append(name)
+    views = [groups[k] for k in sorted(groups)]
+    return [views[i % len(views)][(i // len(views)) % len(views[i % len(views)])] for i in range(count)]
 
 
 def build_demo_imagefolder(out_dir: str | Path, seed: int, per_class: int = 60, val_share: float = 0.25,
@@ -670,9 +772,9 @@ def build_demo_imagefolder(out_dir: str | Path, seed: int, per_class: int = 60, 
     counts = {}
     for cls, loaders in sorted(_sources(render).items()):
         rng = random.Random(_seed_for(seed, "imagefolder", cls))
-        names = sorted(loaders)
-        pil = {n: Image.fromarray(loaders[n]()) for n in names}
         count = per_class * (negatives_factor if cls == NON_MEDICAL else 1)
+        names = _balanced_order(loaders, count)
+        pil = {n: Image.fromarray(loaders[n]()) for n in set(names)}
         n_val = int(round(count * val_share))
         for i in range(count):
             split = "val" if i < n_val else "train"
@@ -681,7 +783,7 @@ def build_demo_imagefolder(out_dir: str | Path, seed: int, per_class: int = 60, 
                 kind = (draw / slide_share) * 4
                 img = (render_slide if kind < 2 else render_text_screen if kind < 3 else render_chart)(rng, size)
             else:
-                src = pil[names[i % len(names)]]
+                src = pil[names[i]]
                 if cls == "ct" and rng.random() < float(render["colormap_share"]):
                     src = false_colour(src, rng.choice(render["colormaps"]))
                 img = compose_frame(src, rng, render, size)
