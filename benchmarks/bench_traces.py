@@ -38,9 +38,11 @@ def main() -> None:
     ap.add_argument("--loop-filter", action="store_true", help="decode with the deblocking filter (frames.loop_filter)")
     args = ap.parse_args()
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    import cv2
     import torch
 
     torch.set_num_threads(1)
+    cv2.setNumThreads(1)  # as the frames rule (threads: 1) sets it; OpenCV's pool would time-slice the one core
     from mednarratives.frames.cursor import mtcnn_face_detector
     from mednarratives.frames.video import VideoTraceParams, trace_video
 
