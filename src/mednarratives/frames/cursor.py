@@ -559,7 +559,8 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
             per_frame.append(per_frame[-1])
             continue
         on = fg.values[i]
-        per_frame.append([b for b in blob_tips(pixel_y[on], pixel_x[on], p.min_blob_px, p.join_px) if b[2] <= p.max_blob_px])
+        tips = blob_tips(pixel_y[on], pixel_x[on], p.min_blob_px, p.join_px)
+        per_frame.append([b for b in tips if b[2] <= p.max_blob_px])
     final = activity(fg)
     still = dilate((final.frequency >= p.ghost_fraction) & (final.toggles <= 4), 1)
     moves = any(not still[b[1], b[0]] for blobs in per_frame for b in blobs)

@@ -11,8 +11,8 @@ cursor's look at the working scale changes with its sub-pixel position) are look
 and backwards from the next confirmed anchor; a match counts when the root-mean-square difference over the
 template's pixels is at most `follow_max_rms` codes, and the better of the two directions wins. The search
 looks within `follow_near_px` of the last position first (a masked match costs the area searched), then
-within `max_step_px` with the most successful template only, and stops after `lost_frames` frames without a
-match. Only the cursor's own pixels are compared, so whatever changes around it (a scrolled stack, a playing
+within `max_step_px` with the most successful template only (once a luma-only match shows one can be good enough
+there), and stops after `lost_frames` frames without a match. Only the cursor's own pixels are compared, so whatever changes around it (a scrolled stack, a playing
 video, a hover highlight, a counter) neither helps nor disturbs the match.
 """
 
@@ -40,8 +40,8 @@ def yuv(gray: np.ndarray, chroma: np.ndarray, y0: int, y1: int, x0: int, x1: int
     half = chroma.shape[0] // 2
     cy0, cy1, cx0, cx1 = y0 // 2, (y1 + 1) // 2, x0 // 2, (x1 + 1) // 2
     dy, dx = y0 % 2, x0 % 2
-    u, v = (cv2.resize(plane[cy0:cy1, cx0:cx1], None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)[dy:dy + y1 - y0, dx:dx + x1 - x0]
-            for plane in (chroma[:half], chroma[half:]))
+    u, v = (cv2.resize(plane[cy0:cy1, cx0:cx1], None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+            [dy:dy + y1 - y0, dx:dx + x1 - x0] for plane in (chroma[:half], chroma[half:]))
     return cv2.merge([gray[y0:y1, x0:x1], u, v]).astype(np.float32)
 
 
@@ -68,8 +68,9 @@ def find(tpl: Template, gray: np.ndarray, chroma: np.ndarray, near: tuple[float,
     if x1 < x0 or y1 < y0:
         return None
     if within is not None:
-        luma = cv2.matchTemplate(gray[y0:y1 + th, x0:x1 + tw].astype(np.float32), np.ascontiguousarray(tpl.pixels[..., 0]),
-                                 cv2.TM_SQDIFF, mask=np.ascontiguousarray(tpl.mask[..., 0]))
+        luma = cv2.matchTemplate(gray[y0:y1 + th, x0:x1 + tw].astype(np.float32),
+                                 np.ascontiguousarray(tpl.pixels[..., 0]), cv2.TM_SQDIFF,
+                                 mask=np.ascontiguousarray(tpl.mask[..., 0]))
         if cv2.minMaxLoc(luma)[0] > within * within * tpl.count * (1 + SCREEN_SLACK):
             return None
     window = yuv(gray, chroma, y0, y1 + th, x0, x1 + tw)
