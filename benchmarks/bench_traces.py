@@ -3,11 +3,12 @@
 Baseline (measured in the same run): `ffmpeg -threads 1 -i VIDEO -f null -` (full-resolution decode with
 every decoder default). Measured: `trace_video` (one decode at the working scale, stable chunks, cursor
 tracking, representative images) with the default parameters, with and without the MTCNN face detector.
-Goal: ratio <= 1.25 (issue 19). The whole process (and so the ffmpeg children of both) is pinned to one CPU, so decoding
-and tracking cannot overlap on a second core. The three are run in turn `--repeat` times and each keeps its
-best time, so a burst of load on a shared machine hits them alike. Besides wall time, CPU seconds (this process
-and its ffmpeg children, user + system): on a shared machine the pinned core is time-sliced with other
-processes, so the wall ratios swing by several tenths from run to run while the CPU ratios hold.
+Goal: ratio <= 1.25 (issue 19). The whole process (and so the ffmpeg children of both) is pinned to one CPU, and
+torch and OpenCV run one thread each (as the frames rule sets them), so decoding and tracking cannot overlap on a
+second core. The three are run in turn `--repeat` times and each keeps its best time, so a burst of load on a shared
+machine hits them alike. Besides wall time, CPU seconds (this process and its ffmpeg children, user + system): on a
+shared machine the pinned core is time-sliced with other processes, so the wall ratios swing by several tenths from
+run to run; the CPU ratios less (about 0.1-0.2x at load 5-8: run main and a branch interleaved, several rounds).
 
     OMP_NUM_THREADS=1 python benchmarks/bench_traces.py [VIDEO ...] [--repeat N] [--loop-filter]
 """
@@ -38,9 +39,11 @@ def main() -> None:
     ap.add_argument("--loop-filter", action="store_true", help="decode with the deblocking filter (frames.loop_filter)")
     args = ap.parse_args()
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    import cv2
     import torch
 
     torch.set_num_threads(1)
+    cv2.setNumThreads(1)
     from mednarratives.frames.cursor import mtcnn_face_detector
     from mednarratives.frames.video import VideoTraceParams, trace_video
 

@@ -31,6 +31,29 @@ def test_find_locates_the_template_on_a_new_background():
     assert (x, y) == (30.0, 25.0) and rms < 1
 
 
+def test_the_luma_screen_drops_only_matches_beyond_the_limit():
+    """find(..., within): the same answer as without wherever that is within the limit (even just), None only
+    where not."""
+    tpl = template(*frame(10, 10, 0), ARROW, 10, 10, (10.0, 10.0))
+    seen = set()
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        x, y = 5 + seed % 50, 5 + seed % 40
+        luma, chroma = frame(x, y, seed + 1)
+        if seed % 3 == 0:  # no cursor: nothing matches
+            luma = rng.integers(20, 120, (H, W)).astype(np.uint8)
+        elif seed % 3 == 1:  # the cursor in another colour: its luma matches, Y + U + V do not
+            chroma = np.full_like(chroma, 200)
+        else:  # a blurred cursor: off by some codes
+            luma[y:y + ARROW.shape[0], x:x + ARROW.shape[1]][ARROW] -= rng.integers(0, 60, ARROW.sum()).astype(np.uint8)
+        full = find(tpl, luma, chroma, (30.0, 25.0), 40)
+        for within in (full[2] * 1.001, full[2] * 0.9, 25.0):
+            screened = find(tpl, luma, chroma, (30.0, 25.0), 40, within)
+            assert screened == full if full[2] <= within else screened in (None, full)
+            seen.add((full[2] <= within, screened is None))
+    assert seen == {(True, False), (False, True), (False, False)}  # kept, screened out, alike in luma only
+
+
 def test_a_confirmed_anchor_is_followed_forwards_and_backwards_and_an_unconfirmed_one_is_not():
     path = [(5 + 3 * i, 8 + 2 * i) for i in range(12)]
     follower = Follower(max_step_px=10, max_rms=20, max_pending=100, templates=4, near_px=16, lost_frames=3)

@@ -553,8 +553,14 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
     pixel_y, pixel_x = np.divmod(fg.pixels, fg.shape[1])
     xy = np.full((len(gray), 2), np.nan)
     frames = np.flatnonzero(fg.values.sum(axis=1) >= p.min_blob_px)
-    per_frame = [[b for b in blob_tips(pixel_y[fg.values[i]], pixel_x[fg.values[i]], p.min_blob_px, p.join_px)
-                  if b[2] <= p.max_blob_px] for i in frames]
+    per_frame = []
+    for k, i in enumerate(frames):  # a frame whose foreground repeats the previous one's has its blobs
+        if k and np.array_equal(fg.values[i], fg.values[frames[k - 1]]):
+            per_frame.append(per_frame[-1])
+            continue
+        on = fg.values[i]
+        tips = blob_tips(pixel_y[on], pixel_x[on], p.min_blob_px, p.join_px)
+        per_frame.append([b for b in tips if b[2] <= p.max_blob_px])
     final = activity(fg)
     still = dilate((final.frequency >= p.ghost_fraction) & (final.toggles <= 4), 1)
     moves = any(not still[b[1], b[0]] for blobs in per_frame for b in blobs)
@@ -564,10 +570,13 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
         earlier = [(i, blobs) for i, blobs in zip(frames, per_frame) if i < first][::-1]
         picks.update(_follow(earlier, still, p, start=(first, picks[first]), acquire_moving=True))
     blobs = {}
+    previous = None  # (frame, pick) of the last blob cut out: the same pick in the same foreground is the same blob
     for i, best in picks.items():
         on = fg.values[i]
-        blob, x0, y0 = _blob_at((pixel_y[on], pixel_x[on]), best[:2], int(np.sqrt(p.max_blob_px)) + 2, p.join_px)
-        hx, hy = hotspot(blob, p.disc_radius_px)
+        if previous is None or previous[1] != best or not np.array_equal(on, fg.values[previous[0]]):
+            blob, x0, y0 = _blob_at((pixel_y[on], pixel_x[on]), best[:2], int(np.sqrt(p.max_blob_px)) + 2, p.join_px)
+            hx, hy = hotspot(blob, p.disc_radius_px)
+        previous = i, best
         xy[i] = (x0 + hx, y0 + hy)
         blobs[int(i)] = (blob, x0, y0)
     return {"xy": xy, "background": background, "mask": mask, "faces": [list(map(float, b)) for b in face_boxes],

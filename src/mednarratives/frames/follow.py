@@ -11,8 +11,8 @@ cursor's look at the working scale changes with its sub-pixel position) are look
 and backwards from the next confirmed anchor; a match counts when the root-mean-square difference over the
 template's pixels is at most `follow_max_rms` codes, and the better of the two directions wins. The search
 looks within `follow_near_px` of the last position first (a masked match costs the area searched), then
-within `max_step_px` with the most successful template only, and stops after `lost_frames` frames without a
-match. Only the cursor's own pixels are compared, so whatever changes around it (a scrolled stack, a playing
+within `max_step_px` with the most successful template only (once a luma-only match shows one can be good enough
+there), and stops after `lost_frames` frames without a match. Only the cursor's own pixels are compared, so whatever changes around it (a scrolled stack, a playing
 video, a hover highlight, a counter) neither helps nor disturbs the match.
 """
 
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+SCREEN_SLACK = 0.01  # `find` skips a window only when its luma score is 1% past the limit (float32 errors: ~1e-6)
 
 @dataclass(frozen=True)
 class Template:
@@ -38,12 +39,10 @@ def yuv(gray: np.ndarray, chroma: np.ndarray, y0: int, y1: int, x0: int, x1: int
     `videos.decode.i420_chroma` gives them; each chroma sample covers 2 x 2 luma pixels)."""
     half = chroma.shape[0] // 2
     cy0, cy1, cx0, cx1 = y0 // 2, (y1 + 1) // 2, x0 // 2, (x1 + 1) // 2
-    out = np.empty((y1 - y0, x1 - x0, 3), np.float32)
-    out[..., 0] = gray[y0:y1, x0:x1]
-    for k, plane in enumerate((chroma[:half], chroma[half:]), start=1):
-        up = np.repeat(np.repeat(plane[cy0:cy1, cx0:cx1], 2, axis=0), 2, axis=1)
-        out[..., k] = up[y0 % 2:y0 % 2 + y1 - y0, x0 % 2:x0 % 2 + x1 - x0]
-    return out
+    dy, dx = y0 % 2, x0 % 2
+    u, v = (cv2.resize(plane[cy0:cy1, cx0:cx1], None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+            [dy:dy + y1 - y0, dx:dx + x1 - x0] for plane in (chroma[:half], chroma[half:]))
+    return cv2.merge([gray[y0:y1, x0:x1], u, v]).astype(np.float32)
 
 
 def template(gray: np.ndarray, chroma: np.ndarray, blob: np.ndarray, x0: int, y0: int,
@@ -55,9 +54,11 @@ def template(gray: np.ndarray, chroma: np.ndarray, blob: np.ndarray, x0: int, y0
 
 
 def find(tpl: Template, gray: np.ndarray, chroma: np.ndarray, near: tuple[float, float],
-         reach: float) -> tuple[float, float, float] | None:
+         reach: float, within: float | None = None) -> tuple[float, float, float] | None:
     """(hot spot x, y, rms difference) of the best match of `tpl` whose hot spot lies within `reach` pixels
-    (per axis) of `near`, or None when the template does not fit there."""
+    (per axis) of `near`, or None when the template does not fit there, or (`within` given) when no match there
+    can be within `within` rms: checked first on the luma alone (a third of the cost), whose masked sum of squares
+    never exceeds the one over Y, U and V, so the check drops no match (`SCREEN_SLACK` covers float32 rounding)."""
     th, tw = tpl.mask.shape[:2]
     H, W = gray.shape
     r = int(np.ceil(reach))
@@ -66,6 +67,12 @@ def find(tpl: Template, gray: np.ndarray, chroma: np.ndarray, near: tuple[float,
     y0, y1 = max(0, oy - r), min(H - th, oy + r)
     if x1 < x0 or y1 < y0:
         return None
+    if within is not None:
+        luma = cv2.matchTemplate(gray[y0:y1 + th, x0:x1 + tw].astype(np.float32),
+                                 np.ascontiguousarray(tpl.pixels[..., 0]), cv2.TM_SQDIFF,
+                                 mask=np.ascontiguousarray(tpl.mask[..., 0]))
+        if cv2.minMaxLoc(luma)[0] > within * within * tpl.count * (1 + SCREEN_SLACK):
+            return None
     window = yuv(gray, chroma, y0, y1 + th, x0, x1 + tw)
     scores = cv2.matchTemplate(window, tpl.pixels, cv2.TM_SQDIFF, mask=tpl.mask)
     best, _, (bx, by), _ = cv2.minMaxLoc(scores)
@@ -116,13 +123,14 @@ class Follower:
         self._pending: collections.deque = collections.deque()  # (frame, (luma, chroma), forward match or None)
         self._held: tuple[Anchor, list] | None = None  # an unconfirmed anchor and the frames before it
 
-    def _match(self, frame: Frame, near: tuple[float, float], reach: float, templates: int | None = None):
+    def _match(self, frame: Frame, near: tuple[float, float], reach: float, templates: int | None = None,
+               screen: bool = False):
         """The best match of the bank's templates (the first `templates` of them) within `reach` of `near`, if
         good enough. The most successful template is tried first, and a match within half the limit is taken
         at once (the cost is per template and searched area)."""
         best = None
         for anchor in sorted(self._bank, key=lambda a: -a.matched)[:templates]:
-            found = find(anchor.appearance(), *frame, near, reach)
+            found = find(anchor.appearance(), *frame, near, reach, self.max_rms if screen else None)
             if found is not None and (best is None or found[2] < best[2]):
                 best = found
                 if found[2] <= self.max_rms / 2:
@@ -138,7 +146,7 @@ class Follower:
         if gap > self.lost_frames + 1:
             return None
         found = self._match(frame, last[1], min(self.near_px, self.max_step_px * gap))
-        return found if found is not None else self._match(frame, last[1], self.max_step_px, templates=1)
+        return found if found is not None else self._match(frame, last[1], self.max_step_px, templates=1, screen=True)
 
     def _confirms(self, anchor: Anchor) -> bool:
         def at(found) -> bool:
