@@ -331,6 +331,7 @@ def _follows(a: Sequence[int], b: Sequence[int]) -> bool:
 
 def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set: Sequence[str] | None = None,
                  min_conf: float = 0.3, height: int = 32, disorder: float = 1.0, lined_up: float = 0.25, rounds: int = 2,
+                 line_conf: float = 0.8,
                  reads_out: dict[str, tuple[str, float]] | None = None) -> dict[str, list[int]]:
     """The panel letters drawn in a figure: letter (lower case; those of `label_set`, the caption's labels,
     when given) -> glyph box. Candidate glyphs are read by Tesseract (one process per call); where a letter is
@@ -343,39 +344,47 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
     by_letter: dict[str, dict[tuple, float]] = {}
     upper: set[tuple] = set()
 
-    def read(cands: list[LabelCandidate]) -> dict[str, list[int]]:  # the letters chosen with these reads too
+    def choose() -> dict[str, list[int]]:
+        chosen = _choose_in_order(by_letter, disorder, lined_up)
+        if len(chosen) < 3:
+            return chosen
+        # a figure's letters share one size and one case: glyphs of another height or case than most chosen ones
+        # lose
+        med = float(np.median([b[3] - b[1] for b in chosen.values()]))
+        n_upper = sum(tuple(b) in upper for b in chosen.values())
+        case = None if 2 * n_upper == len(chosen) else 2 * n_upper > len(chosen)
+        return _choose_in_order({k: {b: c - min(1.0, abs((b[3] - b[1]) / med - 1)) for b, c in v.items()
+                                     if case is None or (b in upper) == case} for k, v in by_letter.items()},
+                                disorder, lined_up)
+
+    def read(cands: list[LabelCandidate], least: float) -> dict[str, list[int]]:  # chosen with these reads too
         for c, (text, conf) in zip(cands, read_glyphs([glyph_image(gray, c, height) for c in cands])):
             t = _one_letter(text)
             k = _key(t)
-            if not k or conf < min_conf or (wanted is not None and k not in wanted):
+            if not k or conf < least or (wanted is not None and k not in wanted):
                 continue
             seen = by_letter.setdefault(k, {})
             seen[tuple(c.box)] = max(conf, seen.get(tuple(c.box), 0.0))
             if t.isupper():
                 upper.add(tuple(c.box))
-        return _choose_in_order(by_letter, disorder, lined_up)
+        return choose()
 
-    chosen = read(anchor_candidates(gray, leaves, sat=sat))
+    chosen = read(anchor_candidates(gray, leaves, sat=sat), min_conf)
     searched: set[tuple] = set()
-    for _ in range(rounds):  # letters not read: look along the rows and columns of those read
-        seeds = [b for b in chosen.values() if tuple(b) not in searched]
-        if wanted is None or set(chosen) >= wanted or not seeds:
+    for _ in range(rounds):
+        # letters not read (or dropped by the size and case check): look along the rows and columns of the letters
+        # read in line with another one (a lone read may be a misread), for confident reads
+        seeds = [b for b in chosen.values() if tuple(b) not in searched
+                 and any(_in_line(b, o) for o in chosen.values() if o is not b)]
+        if wanted is None or not seeds or set(chosen) >= wanted:
             break
         searched |= {tuple(b) for b in seeds}
         known = {b for v in by_letter.values() for b in v}
-        chosen = read([c for c in line_candidates(gray, seeds, sat) if tuple(c.box) not in known])
-    conf_read = {k: dict(v) for k, v in by_letter.items()}  # the confidences before the size and case checks
-    if len(chosen) >= 3:
-        # a figure's letters share one size and one case: glyphs of another height or case than most chosen
-        # ones lose
-        med = float(np.median([b[3] - b[1] for b in chosen.values()]))
-        n_upper = sum(tuple(b) in upper for b in chosen.values())
-        case = None if 2 * n_upper == len(chosen) else 2 * n_upper > len(chosen)
-        by_letter = {k: {b: c - min(1.0, abs((b[3] - b[1]) / med - 1)) for b, c in v.items()
-                         if case is None or (b in upper) == case} for k, v in by_letter.items()}
-        chosen = _choose_in_order(by_letter, disorder, lined_up)
+        chosen = read([c for c in line_candidates(gray, seeds, sat) if tuple(c.box) not in known], line_conf)
+    if len(chosen) >= 4:  # panel letters sit in rows and columns: a letter in line with no other is a misread
+        chosen = {k: b for k, b in chosen.items() if any(_in_line(b, o) for o in chosen.values() if o is not b)}
     if reads_out is not None:
-        reads_out.update({k: (k.upper() if tuple(b) in upper else k, conf_read[k][tuple(b)])
+        reads_out.update({k: (k.upper() if tuple(b) in upper else k, by_letter[k][tuple(b)])
                           for k, b in chosen.items()})
     return chosen
 
