@@ -298,6 +298,19 @@ def anchor_candidates(gray: np.ndarray, leaves: Sequence[Sequence[int]], min_h: 
     return out
 
 
+def _alone_on_line(mask: np.ndarray, ys: slice, xs: slice, word_gap: float = 0.8, bracket: float = 0.45) -> bool:
+    """The glyph at (ys, xs) of a text mask has no other character within `word_gap` of its height beside it on
+    its line (it is no character of a title or a word), brackets ("(C)": text narrower than `bracket` of its
+    height, next to the glyph) aside."""
+    h = ys.stop - ys.start
+    reach = int(round(word_gap * h))
+    for lo, hi in ((max(0, xs.start - reach), xs.start), (xs.stop, min(mask.shape[1], xs.stop + reach))):
+        cols = np.flatnonzero(mask[ys, lo:hi].any(axis=0))
+        if cols.size and cols[-1] - cols[0] + 1 > bracket * h:
+            return False
+    return True
+
+
 def line_candidates(gray: np.ndarray, glyphs: Sequence[Sequence[int]], sat: np.ndarray | None = None,
                     min_h: int = 7) -> list[LabelCandidate]:
     """Glyph-like components in the row and the column of each letter glyph read (`glyphs`), of its height, lined
@@ -317,7 +330,7 @@ def line_candidates(gray: np.ndarray, glyphs: Sequence[Sequence[int]], sat: np.n
                     if cut[0] == 0 or cut[1] == mask.shape[across]:  # cut by the band's edge: a larger shape
                         continue
                     box = [x0 + xs.start, y0 + ys.start, x0 + xs.stop, y0 + ys.stop]
-                    if tuple(box) not in seen and _in_line(g, box):
+                    if tuple(box) not in seen and _in_line(g, box) and _alone_on_line(mask, ys, xs):
                         seen.add(tuple(box))
                         out.append(LabelCandidate(-1, "line", polarity, box, 0.0, mask=comp))
     return out
@@ -331,7 +344,7 @@ def _follows(a: Sequence[int], b: Sequence[int]) -> bool:
 
 def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set: Sequence[str] | None = None,
                  min_conf: float = 0.3, height: int = 32, disorder: float = 1.0, lined_up: float = 0.25, rounds: int = 2,
-                 line_conf: float = 0.8,
+                 line_heights: Sequence[int] = (32, 44),
                  reads_out: dict[str, tuple[str, float]] | None = None) -> dict[str, list[int]]:
     """The panel letters drawn in a figure: letter (lower case; those of `label_set`, the caption's labels,
     when given) -> glyph box. Candidate glyphs are read by Tesseract (one process per call); where a letter is
@@ -357,11 +370,13 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
                                      if case is None or (b in upper) == case} for k, v in by_letter.items()},
                                 disorder, lined_up)
 
-    def read(cands: list[LabelCandidate], least: float) -> dict[str, list[int]]:  # chosen with these reads too
-        for c, (text, conf) in zip(cands, read_glyphs([glyph_image(gray, c, height) for c in cands])):
+    def read(cands: list[LabelCandidate], heights: Sequence[int]) -> dict[str, list[int]]:  # chosen with these too
+        reads = read_glyphs([glyph_image(gray, c, h) for h in heights for c in cands])
+        for i, c in enumerate(cands):  # the most confident of its reads at each height
+            text, conf = max(reads[i::len(cands)], key=lambda r: (bool(_one_letter(r[0])), r[1]))
             t = _one_letter(text)
             k = _key(t)
-            if not k or conf < least or (wanted is not None and k not in wanted):
+            if not k or conf < min_conf or (wanted is not None and k not in wanted):
                 continue
             seen = by_letter.setdefault(k, {})
             seen[tuple(c.box)] = max(conf, seen.get(tuple(c.box), 0.0))
@@ -369,18 +384,19 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
                 upper.add(tuple(c.box))
         return choose()
 
-    chosen = read(anchor_candidates(gray, leaves, sat=sat), min_conf)
+    chosen = read(anchor_candidates(gray, leaves, sat=sat), [height])
     searched: set[tuple] = set()
     for _ in range(rounds):
         # letters not read (or dropped by the size and case check): look along the rows and columns of the letters
-        # read in line with another one (a lone read may be a misread), for confident reads
-        seeds = [b for b in chosen.values() if tuple(b) not in searched
-                 and any(_in_line(b, o) for o in chosen.values() if o is not b)]
+        # read in line with another one (a lone read may be a misread; where none is, of all), each glyph read at
+        # `line_heights` (Tesseract misses some glyphs at one scale and reads them at another)
+        lined = [b for b in chosen.values() if any(_in_line(b, o) for o in chosen.values() if o is not b)]
+        seeds = [b for b in lined or chosen.values() if tuple(b) not in searched]
         if wanted is None or not seeds or set(chosen) >= wanted:
             break
         searched |= {tuple(b) for b in seeds}
         known = {b for v in by_letter.values() for b in v}
-        chosen = read([c for c in line_candidates(gray, seeds, sat) if tuple(c.box) not in known], line_conf)
+        chosen = read([c for c in line_candidates(gray, seeds, sat) if tuple(c.box) not in known], line_heights)
     if len(chosen) >= 4:  # panel letters sit in rows and columns: a letter in line with no other is a misread
         chosen = {k: b for k, b in chosen.items() if any(_in_line(b, o) for o in chosen.values() if o is not b)}
     if reads_out is not None:
