@@ -343,15 +343,19 @@ def _follows(a: Sequence[int], b: Sequence[int]) -> bool:
 
 
 def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set: Sequence[str] | None = None,
-                 min_conf: float = 0.3, height: int = 32, disorder: float = 1.0, lined_up: float = 0.25, rounds: int = 2,
-                 line_heights: Sequence[int] = (32, 44),
+                 min_conf: float = 0.3, height: int = 32, disorder: float = 1.0, lined_up: float = 0.25,
+                 rounds: int = 2, line_heights: Sequence[int] = (32, 44),
                  reads_out: dict[str, tuple[str, float]] | None = None) -> dict[str, list[int]]:
     """The panel letters drawn in a figure: letter (lower case; those of `label_set`, the caption's labels,
     when given) -> glyph box. Candidate glyphs are read by Tesseract (one process per call); where a letter is
     read on several glyphs, the labels are chosen jointly: the most confident reads whose letters follow one
     another in reading order (A left of B on its line or above it), each break of that order costing
-    `disorder` (column-major layouts pay it once per column). `reads_out`, when given, receives each chosen
-    letter's read: letter -> (text as read, in its case; Tesseract's confidence)."""
+    `disorder` (column-major layouts pay it once per column), each letter in line with the one before it
+    (_in_line: a row or a column of panels) gaining `lined_up`. Where caption letters are not read, glyphs alone
+    on the rows and columns of the letters read are read too (line_candidates, at `line_heights`; up to `rounds`
+    times: letters inside a large image or plot that no leaf corner reaches). Of four or more letters, one in line
+    with no other is dropped (a misread; the layout step places the letters not read). `reads_out`, when given,
+    receives each chosen letter's read: letter -> (text as read, in its case; Tesseract's confidence)."""
     gray, sat = np.asarray(image.convert("L")), saturation(image)
     wanted = {_key(x) for x in label_set} if label_set else None
     by_letter: dict[str, dict[tuple, float]] = {}
@@ -416,7 +420,8 @@ def _in_line(a: Sequence[int], b: Sequence[int], apart: float = 3.0) -> bool:
 def _choose_in_order(by_letter: dict[str, dict[tuple, float]], disorder: float, lined_up: float
                      ) -> dict[str, list[int]]:
     """Dynamic programme over the letters in alphabetical order (state: the last chosen glyph): one glyph or
-    none per letter, maximising the reads' scores less `disorder` per break of the reading order."""
+    none per letter, maximising the reads' scores less `disorder` per break of the reading order (a break is
+    taken where the letters after it follow again) plus `lined_up` per letter in line with the one before."""
     states: dict[tuple | None, tuple[float, dict]] = {None: (0.0, {})}
     for k in sorted(by_letter):
         nxt: dict[tuple | None, tuple[float, dict]] = {}
