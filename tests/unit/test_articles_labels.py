@@ -189,3 +189,18 @@ def test_find_anchors_finds_letters_inside_one_large_leaf_along_rows_and_columns
         box = anchors[k.lower()]
         assert abs(box[0] - x) <= 6 and abs(box[1] - y) <= 10
     assert set(find_anchors(img, leaves, list("ABCD"), rounds=0)) == {"a"}  # no search: the corner letter only
+
+
+def test_of_two_near_equal_reads_the_one_in_the_rows_and_columns_is_kept():
+    from mednarratives.articles.labels import _more_in_line
+    # A, B down the left column; C read in B's row (0.61) and, a little less confidently, under B (0.60)
+    a, b, c_row, c_col = (16, 12, 30, 27), (16, 240, 27, 255), (758, 242, 771, 257), (15, 391, 29, 406)
+    by_letter = {"a": {a: 0.96}, "b": {b: 0.92}, "c": {c_row: 0.61, c_col: 0.60}}
+    upper = {a, b, c_row, c_col}
+    chosen = {"a": list(a), "b": list(b), "c": list(c_row)}
+    assert _more_in_line(chosen, by_letter, upper)["c"] == list(c_col)
+    # not for a clearly weaker read, another case or another size
+    assert _more_in_line(chosen, {**by_letter, "c": {c_row: 0.8, c_col: 0.6}}, upper)["c"] == list(c_row)
+    assert _more_in_line(chosen, by_letter, upper - {c_col})["c"] == list(c_row)
+    big = (15, 391, 35, 421)
+    assert _more_in_line(chosen, {**by_letter, "c": {c_row: 0.61, big: 0.6}}, upper | {big})["c"] == list(c_row)

@@ -401,12 +401,36 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
         searched |= {tuple(b) for b in seeds}
         known = {b for v in by_letter.values() for b in v}
         chosen = read([c for c in line_candidates(gray, seeds, sat) if tuple(c.box) not in known], line_heights)
+    chosen = _more_in_line(chosen, by_letter, upper)
     if len(chosen) >= 4:  # panel letters sit in rows and columns: a letter in line with no other is a misread
         chosen = {k: b for k, b in chosen.items() if any(_in_line(b, o) for o in chosen.values() if o is not b)}
     if reads_out is not None:
         reads_out.update({k: (k.upper() if tuple(b) in upper else k, by_letter[k][tuple(b)])
                           for k, b in chosen.items()})
     return chosen
+
+
+def _more_in_line(chosen: dict[str, list[int]], by_letter: dict[str, dict[tuple, float]], upper: set[tuple],
+                  close: float = 0.1) -> dict[str, list[int]]:
+    """The letters chosen, each replaced by another glyph read as it, of its case, size (within a quarter) and
+    confidence (within `close`), that is in line (_in_line) with more of the other letters and keeps its place in reading order
+    (follows the letter before, is followed by the one after): of two near-equal reads, the one in the figure's
+    rows and columns."""
+    out = dict(chosen)
+    keys = sorted(out)
+    for i, k in enumerate(keys):
+        others = [out[j] for j in keys if j != k]
+        cur = tuple(out[k])
+        n_cur = sum(_in_line(cur, o) for o in others)
+        for b, c in by_letter[k].items():
+            if b == cur or c < by_letter[k][cur] - close or (b in upper) != (cur in upper) \
+                    or abs((b[3] - b[1]) / max(1, cur[3] - cur[1]) - 1) > 0.25:
+                continue
+            before, after = (out[keys[i - 1]] if i else None), (out[keys[i + 1]] if i + 1 < len(keys) else None)
+            if (before is None or _follows(before, b)) and (after is None or _follows(b, after)) \
+                    and sum(_in_line(b, o) for o in others) > n_cur:
+                out[k], cur, n_cur = list(b), b, sum(_in_line(b, o) for o in others)
+    return out
 
 
 def _in_line(a: Sequence[int], b: Sequence[int], apart: float = 3.0) -> bool:
