@@ -133,3 +133,74 @@ def test_grey_figures_get_no_colour_view():
     img, boxes = figure("ABCD", ["top_left"] * 4)
     gray = np.asarray(img.convert("L"))
     assert not any(c.polarity == "colour" for c in find_candidates(gray, boxes, sat=saturation(img)))
+
+
+def test_letter_choice_takes_a_column_major_order_and_prefers_letters_in_line():
+    from mednarratives.articles.labels import _choose_in_order
+    # (a real figure's letters) A, B at the bottom right of two plots on the left, C, D, E at the top left of three
+    # plots on the right: C (a weak read) breaks reading order once, D and E follow it again
+    a, b = (408, 282, 431, 309), (411, 675, 429, 703)
+    c, d, e = (575, 39, 595, 68), (575, 278, 596, 305), (579, 517, 594, 544)
+    got = _choose_in_order({"a": {a: 0.9}, "b": {b: 0.9}, "c": {c: 0.6}, "d": {d: 0.9}, "e": {e: 0.9}}, 1.0, 0.25)
+    assert got == {"a": list(a), "b": list(b), "c": list(c), "d": list(d), "e": list(e)}
+    # B read twice: in A's column (as panel letters are) and, a little more confidently, on a scattered glyph
+    a, b, stray = (16, 12, 30, 27), (16, 240, 27, 255), (58, 36, 70, 52)
+    got = _choose_in_order({"a": {a: 0.95}, "b": {b: 0.9, stray: 0.93}}, 1.0, 0.25)
+    assert got["b"] == list(b)
+    assert _choose_in_order({"a": {a: 0.95}, "b": {b: 0.9, stray: 0.93}}, 1.0, 0.0)["b"] == list(stray)
+    # two characters of one word share their top but are no row of letters
+    from mednarratives.articles.labels import _in_line
+    assert not _in_line(a, (32, 12, 44, 27)) and _in_line(a, (216, 12, 228, 27)) and _in_line(a, b)
+    assert not _in_line(a, stray)
+
+
+def one_leaf_figure():
+    """Four dark images touching one another (one layout leaf), each with a white letter near its top-left
+    corner: only A sits in a corner of the leaf."""
+    rng = np.random.default_rng(1)
+    img = Image.fromarray(np.clip(40 + rng.normal(0, 3, (400, 400)), 0, 255).astype(np.uint8)).convert("RGB")
+    d = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, 22)
+    spots = {"A": (8, 6), "B": (208, 6), "C": (8, 206), "D": (208, 206)}
+    for lab, xy in spots.items():
+        d.text(xy, lab, font=font, fill="white")
+    return img, spots
+
+
+def test_line_candidates_are_glyphs_in_the_row_and_column_of_a_letter():
+    from mednarratives.articles.labels import line_candidates
+    img, spots = one_leaf_figure()
+    gray = np.asarray(img.convert("L"))
+    a = [9, 10, 23, 26]  # about where A is drawn
+    boxes = [c.box for c in line_candidates(gray, [a])]
+    near = lambda xy: any(abs(b[0] - xy[0]) <= 6 and abs(b[1] - xy[1]) <= 10 for b in boxes)  # noqa: E731
+    assert near(spots["B"]) and near(spots["C"])  # its row and its column
+    assert not near(spots["D"]) and not near(spots["A"])  # neither in line with A nor apart from it
+
+
+@needs_tesseract
+def test_find_anchors_finds_letters_inside_one_large_leaf_along_rows_and_columns():
+    from mednarratives.articles.labels import find_anchors
+    img, spots = one_leaf_figure()
+    leaves = [[0, 0, 400, 400]]
+    anchors = find_anchors(img, leaves, list("ABCD"))
+    assert set(anchors) == {"a", "b", "c", "d"}
+    for k, (x, y) in spots.items():
+        box = anchors[k.lower()]
+        assert abs(box[0] - x) <= 6 and abs(box[1] - y) <= 10
+    assert set(find_anchors(img, leaves, list("ABCD"), rounds=0)) == {"a"}  # no search: the corner letter only
+
+
+def test_of_two_near_equal_reads_the_one_in_the_rows_and_columns_is_kept():
+    from mednarratives.articles.labels import _more_in_line
+    # A, B down the left column; C read in B's row (0.61) and, a little less confidently, under B (0.60)
+    a, b, c_row, c_col = (16, 12, 30, 27), (16, 240, 27, 255), (758, 242, 771, 257), (15, 391, 29, 406)
+    by_letter = {"a": {a: 0.96}, "b": {b: 0.92}, "c": {c_row: 0.61, c_col: 0.60}}
+    upper = {a, b, c_row, c_col}
+    chosen = {"a": list(a), "b": list(b), "c": list(c_row)}
+    assert _more_in_line(chosen, by_letter, upper)["c"] == list(c_col)
+    # not for a clearly weaker read, another case or another size
+    assert _more_in_line(chosen, {**by_letter, "c": {c_row: 0.8, c_col: 0.6}}, upper)["c"] == list(c_row)
+    assert _more_in_line(chosen, by_letter, upper - {c_col})["c"] == list(c_row)
+    big = (15, 391, 35, 421)
+    assert _more_in_line(chosen, {**by_letter, "c": {c_row: 0.61, big: 0.6}}, upper | {big})["c"] == list(c_row)

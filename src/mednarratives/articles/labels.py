@@ -100,6 +100,34 @@ def _views(reg: np.ndarray, sat: np.ndarray | None, contrast: int = 40) -> list[
     return out
 
 
+def _glyph_components(mask: np.ndarray, min_h: int, max_h: int, most: int = 400):
+    """(row slice, column slice, the component's pixels) of the connected components of a text mask that look
+    like a lone glyph: `min_h`..`max_h` high, of a letter's aspect and fill, with a clear ring of background
+    around them; none where the mask holds more than `most` components (texture, not text)."""
+    lab, n = ndimage.label(mask)
+    if n == 0 or n > most:
+        return
+    for k, sl in enumerate(ndimage.find_objects(lab), start=1):
+        if sl is None:
+            continue
+        ys, xs = sl
+        gh, gw = ys.stop - ys.start, xs.stop - xs.start
+        if not (min_h <= gh <= max_h) or not (0.15 * gh <= gw <= 1.6 * gh):
+            continue
+        comp = lab[sl] == k
+        if not 0.12 <= comp.mean() <= 0.85:
+            continue
+        # isolated: a clear ring around the glyph (background of the same polarity)
+        pad = max(2, gh // 8)
+        a0, a1 = max(0, ys.start - pad), min(mask.shape[0], ys.stop + pad)
+        b0, b1 = max(0, xs.start - pad), min(mask.shape[1], xs.stop + pad)
+        ring = mask[a0:a1, b0:b1].copy()
+        ring[ys.start - a0:ys.stop - a0, xs.start - b0:xs.stop - b0] = False
+        if ring.mean() > 0.2:
+            continue
+        yield ys, xs, comp
+
+
 def find_candidates(gray: np.ndarray, boxes: Sequence[Sequence[int]], per_place: int = 2,
                     min_h: int = 7, max_h: int = 64, sat: np.ndarray | None = None) -> list[LabelCandidate]:
     """Glyph-like connected components near each panel's corners (both polarities, and colourful ones where
@@ -113,31 +141,10 @@ def find_candidates(gray: np.ndarray, boxes: Sequence[Sequence[int]], per_place:
             if reg.size == 0:
                 continue
             for polarity, mask in _views(reg, None if sat is None else sat[ry0:ry1, rx0:rx1]):
-                lab, n = ndimage.label(mask)
-                if n == 0 or n > 400:
-                    continue
                 found = []
-                for k, sl in enumerate(ndimage.find_objects(lab), start=1):
-                    if sl is None:
-                        continue
-                    ys, xs = sl
-                    gh, gw = ys.stop - ys.start, xs.stop - xs.start
-                    if not (min_h <= gh <= max_h) or not (0.15 * gh <= gw <= 1.6 * gh):
-                        continue
-                    comp = lab[sl] == k
-                    fill = comp.mean()
-                    if not 0.12 <= fill <= 0.85:
-                        continue
-                    # isolated: a clear ring around the glyph (background of the same polarity)
-                    pad = max(2, gh // 8)
-                    a0, a1 = max(0, ys.start - pad), min(mask.shape[0], ys.stop + pad)
-                    b0, b1 = max(0, xs.start - pad), min(mask.shape[1], xs.stop + pad)
-                    ring = mask[a0:a1, b0:b1].copy()
-                    ring[ys.start - a0:ys.stop - a0, xs.start - b0:xs.stop - b0] = False
-                    if ring.mean() > 0.2:
-                        continue
+                for ys, xs, comp in _glyph_components(mask, min_h, max_h):
                     gx0, gy0 = rx0 + xs.start, ry0 + ys.start
-                    gbox = [gx0, gy0, gx0 + gw, gy0 + gh]
+                    gbox = [gx0, gy0, rx0 + xs.stop, ry0 + ys.stop]
                     d = float(np.hypot((gbox[0] + gbox[2]) / 2 - cx, (gbox[1] + gbox[3]) / 2 - cy))
                     found.append((d, gbox, comp))
                 for d, gbox, comp in sorted(found, key=lambda f: f[0])[:per_place]:
@@ -291,6 +298,44 @@ def anchor_candidates(gray: np.ndarray, leaves: Sequence[Sequence[int]], min_h: 
     return out
 
 
+def _alone_on_line(mask: np.ndarray, ys: slice, xs: slice, word_gap: float = 0.8, bracket: float = 0.45) -> bool:
+    """The glyph at (ys, xs) of a text mask has no other character within `word_gap` of its height beside it on
+    its line (it is no character of a title or a word), brackets ("(C)": text narrower than `bracket` of its
+    height, next to the glyph) aside."""
+    h = ys.stop - ys.start
+    reach = int(round(word_gap * h))
+    for lo, hi in ((max(0, xs.start - reach), xs.start), (xs.stop, min(mask.shape[1], xs.stop + reach))):
+        cols = np.flatnonzero(mask[ys, lo:hi].any(axis=0))
+        if cols.size and cols[-1] - cols[0] + 1 > bracket * h:
+            return False
+    return True
+
+
+def line_candidates(gray: np.ndarray, glyphs: Sequence[Sequence[int]], sat: np.ndarray | None = None,
+                    min_h: int = 7) -> list[LabelCandidate]:
+    """Glyph-like components in the row and the column of each letter glyph read (`glyphs`), of its height, lined
+    up with it and apart from it (_in_line): panel letters drawn inside a large image or plot, where no corner
+    of a layout leaf reaches them. A band one letter high (wide) with a margin, across the figure."""
+    H, W = gray.shape
+    out: list[LabelCandidate] = []
+    seen: set[tuple] = set()
+    for g in glyphs:
+        h = g[3] - g[1]
+        m = max(2, h // 2)
+        for across, (x0, y0, x1, y1) in ((0, [0, max(0, g[1] - m), W, min(H, g[3] + m)]),
+                                          (1, [max(0, g[0] - m), 0, min(W, g[2] + m), H])):
+            for polarity, mask in _views(gray[y0:y1, x0:x1], None if sat is None else sat[y0:y1, x0:x1]):
+                for ys, xs, comp in _glyph_components(mask, max(min_h, int(0.75 * h)), int(1.34 * h), most=4000):
+                    cut = (ys.start, ys.stop) if across == 0 else (xs.start, xs.stop)
+                    if cut[0] == 0 or cut[1] == mask.shape[across]:  # cut by the band's edge: a larger shape
+                        continue
+                    box = [x0 + xs.start, y0 + ys.start, x0 + xs.stop, y0 + ys.stop]
+                    if tuple(box) not in seen and _in_line(g, box) and _alone_on_line(mask, ys, xs):
+                        seen.add(tuple(box))
+                        out.append(LabelCandidate(-1, "line", polarity, box, 0.0, mask=comp))
+    return out
+
+
 def _follows(a: Sequence[int], b: Sequence[int]) -> bool:
     """Glyph b comes after glyph a in reading order: to its right on the same line, or below it."""
     h = max(a[3] - a[1], b[3] - b[1])
@@ -298,55 +343,117 @@ def _follows(a: Sequence[int], b: Sequence[int]) -> bool:
 
 
 def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set: Sequence[str] | None = None,
-                 min_conf: float = 0.3, height: int = 32, disorder: float = 1.0,
+                 min_conf: float = 0.3, height: int = 32, disorder: float = 1.0, lined_up: float = 0.25,
+                 rounds: int = 2, line_heights: Sequence[int] = (32, 44),
                  reads_out: dict[str, tuple[str, float]] | None = None) -> dict[str, list[int]]:
     """The panel letters drawn in a figure: letter (lower case; those of `label_set`, the caption's labels,
     when given) -> glyph box. Candidate glyphs are read by Tesseract (one process per call); where a letter is
     read on several glyphs, the labels are chosen jointly: the most confident reads whose letters follow one
     another in reading order (A left of B on its line or above it), each break of that order costing
-    `disorder` (column-major layouts pay it once per column). `reads_out`, when given, receives each chosen
-    letter's read: letter -> (text as read, in its case; Tesseract's confidence)."""
-    gray = np.asarray(image.convert("L"))
-    cands = anchor_candidates(gray, leaves, sat=saturation(image))
+    `disorder` (column-major layouts pay it once per column), each letter in line with the one before it
+    (_in_line: a row or a column of panels) gaining `lined_up`. Where caption letters are not read, glyphs alone
+    on the rows and columns of the letters read are read too (line_candidates, at `line_heights`; up to `rounds`
+    times: letters inside a large image or plot that no leaf corner reaches). Of four or more letters, one in line
+    with no other is dropped (a misread; the layout step places the letters not read). `reads_out`, when given,
+    receives each chosen letter's read: letter -> (text as read, in its case; Tesseract's confidence)."""
+    gray, sat = np.asarray(image.convert("L")), saturation(image)
     wanted = {_key(x) for x in label_set} if label_set else None
-    reads = read_glyphs([glyph_image(gray, c, height) for c in cands])
     by_letter: dict[str, dict[tuple, float]] = {}
     upper: set[tuple] = set()
-    for c, (text, conf) in zip(cands, reads):
-        t = _one_letter(text)
-        k = _key(t)
-        if not k or conf < min_conf or (wanted is not None and k not in wanted):
-            continue
-        seen = by_letter.setdefault(k, {})
-        seen[tuple(c.box)] = max(conf, seen.get(tuple(c.box), 0.0))
-        if t.isupper():
-            upper.add(tuple(c.box))
-    read = {k: dict(v) for k, v in by_letter.items()}  # the confidences before the size and case checks
-    chosen = _choose_in_order(by_letter, disorder)
-    if len(chosen) >= 3:
-        # a figure's letters share one size and one case: glyphs of another height or case than most chosen
-        # ones lose
+
+    def choose() -> dict[str, list[int]]:
+        chosen = _choose_in_order(by_letter, disorder, lined_up)
+        if len(chosen) < 3:
+            return chosen
+        # a figure's letters share one size and one case: glyphs of another height or case than most chosen ones
+        # lose
         med = float(np.median([b[3] - b[1] for b in chosen.values()]))
         n_upper = sum(tuple(b) in upper for b in chosen.values())
         case = None if 2 * n_upper == len(chosen) else 2 * n_upper > len(chosen)
-        by_letter = {k: {b: c - min(1.0, abs((b[3] - b[1]) / med - 1)) for b, c in v.items()
-                         if case is None or (b in upper) == case} for k, v in by_letter.items()}
-        chosen = _choose_in_order(by_letter, disorder)
+        return _choose_in_order({k: {b: c - min(1.0, abs((b[3] - b[1]) / med - 1)) for b, c in v.items()
+                                     if case is None or (b in upper) == case} for k, v in by_letter.items()},
+                                disorder, lined_up)
+
+    def read(cands: list[LabelCandidate], heights: Sequence[int]) -> dict[str, list[int]]:  # chosen with these too
+        reads = read_glyphs([glyph_image(gray, c, h) for h in heights for c in cands])
+        for i, c in enumerate(cands):  # the most confident of its reads at each height
+            text, conf = max(reads[i::len(cands)], key=lambda r: (bool(_one_letter(r[0])), r[1]))
+            t = _one_letter(text)
+            k = _key(t)
+            if not k or conf < min_conf or (wanted is not None and k not in wanted):
+                continue
+            seen = by_letter.setdefault(k, {})
+            seen[tuple(c.box)] = max(conf, seen.get(tuple(c.box), 0.0))
+            if t.isupper():
+                upper.add(tuple(c.box))
+        return choose()
+
+    chosen = read(anchor_candidates(gray, leaves, sat=sat), [height])
+    searched: set[tuple] = set()
+    for _ in range(rounds):
+        # letters not read (or dropped by the size and case check): look along the rows and columns of the letters
+        # read in line with another one (a lone read may be a misread; where none is, of all), each glyph read at
+        # `line_heights` (Tesseract misses some glyphs at one scale and reads them at another)
+        lined = [b for b in chosen.values() if any(_in_line(b, o) for o in chosen.values() if o is not b)]
+        seeds = [b for b in lined or chosen.values() if tuple(b) not in searched]
+        if wanted is None or not seeds or set(chosen) >= wanted:
+            break
+        searched |= {tuple(b) for b in seeds}
+        known = {b for v in by_letter.values() for b in v}
+        chosen = read([c for c in line_candidates(gray, seeds, sat) if tuple(c.box) not in known], line_heights)
+    chosen = _more_in_line(chosen, by_letter, upper)
+    if len(chosen) >= 4:  # panel letters sit in rows and columns: a letter in line with no other is a misread
+        chosen = {k: b for k, b in chosen.items() if any(_in_line(b, o) for o in chosen.values() if o is not b)}
     if reads_out is not None:
-        reads_out.update({k: (k.upper() if tuple(b) in upper else k, read[k][tuple(b)]) for k, b in chosen.items()})
+        reads_out.update({k: (k.upper() if tuple(b) in upper else k, by_letter[k][tuple(b)])
+                          for k, b in chosen.items()})
     return chosen
 
 
-def _choose_in_order(by_letter: dict[str, dict[tuple, float]], disorder: float) -> dict[str, list[int]]:
+def _more_in_line(chosen: dict[str, list[int]], by_letter: dict[str, dict[tuple, float]], upper: set[tuple],
+                  close: float = 0.1) -> dict[str, list[int]]:
+    """The letters chosen, each replaced by another glyph read as it, of its case, size (within a quarter) and
+    confidence (within `close`), that is in line (_in_line) with more of the other letters and keeps its place in reading order
+    (follows the letter before, is followed by the one after): of two near-equal reads, the one in the figure's
+    rows and columns."""
+    out = dict(chosen)
+    keys = sorted(out)
+    for i, k in enumerate(keys):
+        others = [out[j] for j in keys if j != k]
+        cur = tuple(out[k])
+        n_cur = sum(_in_line(cur, o) for o in others)
+        for b, c in by_letter[k].items():
+            if b == cur or c < by_letter[k][cur] - close or (b in upper) != (cur in upper) \
+                    or abs((b[3] - b[1]) / max(1, cur[3] - cur[1]) - 1) > 0.25:
+                continue
+            before, after = (out[keys[i - 1]] if i else None), (out[keys[i + 1]] if i + 1 < len(keys) else None)
+            if (before is None or _follows(before, b)) and (after is None or _follows(b, after)) \
+                    and sum(_in_line(b, o) for o in others) > n_cur:
+                out[k], cur, n_cur = list(b), b, sum(_in_line(b, o) for o in others)
+    return out
+
+
+def _in_line(a: Sequence[int], b: Sequence[int], apart: float = 3.0) -> bool:
+    """Glyphs a and b share their top edge (a row of panels) or their left edge (a column), within half a glyph,
+    and stand apart (more than `apart` glyph heights: not two characters of one word or number)."""
+    h = max(a[3] - a[1], b[3] - b[1])
+    far = max(b[0] - a[2], a[0] - b[2], b[1] - a[3], a[1] - b[3]) > apart * h
+    return far and (abs(b[1] - a[1]) <= 0.5 * h or abs(b[0] - a[0]) <= 0.5 * h)
+
+
+def _choose_in_order(by_letter: dict[str, dict[tuple, float]], disorder: float, lined_up: float
+                     ) -> dict[str, list[int]]:
     """Dynamic programme over the letters in alphabetical order (state: the last chosen glyph): one glyph or
-    none per letter, maximising the reads' scores less `disorder` per break of the reading order."""
+    none per letter, maximising the reads' scores less `disorder` per break of the reading order (a break is
+    taken where the letters after it follow again) plus `lined_up` per letter in line with the one before."""
     states: dict[tuple | None, tuple[float, dict]] = {None: (0.0, {})}
     for k in sorted(by_letter):
         nxt: dict[tuple | None, tuple[float, dict]] = {}
         for last, (score, chosen) in states.items():
             for box, conf in by_letter[k].items():
-                gain = conf - (disorder if last is not None and not _follows(last, box) else 0.0)
-                if gain > 0 and score + gain > nxt.get(box, (-1e9, {}))[0]:
+                gain = conf - (disorder if last is not None and not _follows(last, box) else 0.0) \
+                    + (lined_up if last is not None and _in_line(last, box) else 0.0)
+                if score + gain > nxt.get(box, (-1e9, {}))[0]:
                     nxt[box] = (score + gain, {**chosen, k: list(box)})
             if score > nxt.get(last, (-1e9, {}))[0]:  # letter not drawn (or not read)
                 nxt[last] = (score, chosen)
