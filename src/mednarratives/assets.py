@@ -51,8 +51,9 @@ BY_NAME = {s.name: s for s in CATALOG}
 FACE_IMAGE = "astronaut.png"  # scikit-image's bundled portrait, used as the narrator's webcam
 
 
-# Packages installed only for the data they ship (install.sh: --no-deps), never imported: their data folder.
-DATA_ONLY = {"pydeface": "data"}
+# Packages whose data files are read without importing the package: their data folder (pydeface is installed
+# only for its data, install.sh: --no-deps; matplotlib is not in the demo env).
+DATA_ONLY = {"pydeface": "data", "matplotlib": "mpl-data/sample_data"}
 
 
 def by_domain(domain: str) -> list[SourceImage]:
@@ -71,11 +72,7 @@ def package_file(package: str, file: str) -> Path:
         import skimage.data
 
         return Path(skimage.data.__file__).parent / file
-    if package == "matplotlib":
-        import matplotlib
-
-        return Path(matplotlib.get_data_path()) / "sample_data" / file
-    if package in DATA_ONLY:  # located without importing the package (pydeface would import nipype)
+    if package in DATA_ONLY:
         import importlib.util
 
         spec = importlib.util.find_spec(package)
