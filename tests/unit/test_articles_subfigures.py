@@ -480,3 +480,17 @@ def test_choose_layout_takes_framed_boxes_as_panels_where_their_insides_group_wo
     panels, _ = choose_layout(img, {}, inside, 3, framed=frames)
     assert sorted(panels) == frames
     assert layout_quality(choose_layout(img, {}, inside, 3)[0], {}, 3, 400, 330, 0.02)[0] == 0
+
+
+def test_letter_slots_take_the_bracketed_glyph_over_a_title_capital_on_a_letters_row():
+    """(A) and (C) read at the far left; (B) unread between its brackets (cut apart by the layout), and a capital
+    of a map title ("B0") on A's row: the bracketed glyph is B's slot, brackets beside it do not make it a word."""
+    from mednarratives.articles.subfigures import letter_slots
+    anchors = {"a": [7, 1, 22, 18], "c": [7, 763, 22, 780]}
+    b, title = [8, 522, 22, 539], [749, 5, 765, 22]
+    leaves = [[0, 0, 5, 22], anchors["a"], [23, 0, 28, 22], [0, 522, 6, 544], b, [23, 522, 29, 544],
+              [0, 763, 6, 784], anchors["c"], [23, 763, 29, 784], title, [40, 30, 960, 740]]
+    assert letter_slots(leaves, anchors, ["b"]) == {"b": b}
+    # without the brackets beside it, the glyph on the letters' row is taken (tick labels line up under a letter)
+    bare = [x for x in leaves if x not in ([0, 522, 6, 544], [23, 522, 29, 544])]
+    assert letter_slots(bare, anchors, ["b"]) == {"b": title}

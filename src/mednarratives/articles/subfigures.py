@@ -836,14 +836,14 @@ def _lined_up(b: Sequence[int], others: Iterable[Sequence[int]], h: float, rows_
 
 
 def _lone_glyphs(leaves: Sequence[Sequence[int]], h: float) -> list[list[int]]:
-    """Leaves that are one glyph `h` high (within a third) standing alone: no glyph-sized leaf beside them on
-    their line (not a character of a word or a number)."""
+    """Leaves that are one glyph `h` high (within a third) standing alone: no glyph-sized leaf but a bracket beside
+    them on their line (not a character of a word or a number)."""
     def glyph(b: Sequence[int]) -> bool:
         bh, bw = b[3] - b[1], b[2] - b[0]
         return 0.75 * h <= bh <= 1.33 * h and 0.15 * bh <= bw <= 1.6 * bh
 
-    def alone(b: Sequence[int]) -> bool:
-        return not any(o is not b and o[3] - o[1] <= 1.5 * h and min(b[3], o[3]) - max(b[1], o[1]) > 0.5 * h
+    def alone(b: Sequence[int]) -> bool:  # brackets ("(A)": thinner than 0.45 of their height) aside
+        return not any(o is not b and o[3] - o[1] <= 1.5 * h and o[2] - o[0] > 0.45 * (o[3] - o[1]) and min(b[3], o[3]) - max(b[1], o[1]) > 0.5 * h
                        and max(o[0] - b[2], b[0] - o[2]) < 0.8 * h for o in leaves)
 
     return [list(b) for b in leaves if glyph(b) and alone(b)]
@@ -892,14 +892,16 @@ def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[in
                  missing: Sequence[str]) -> dict[str, list[int]]:
     """Where the panel letters that OCR did not read are drawn: lone glyphs of the read letters' height
     (_lone_glyphs) lined up with a read letter (same top or same left edge; where that finds more glyphs than
-    letters are missing, same top only: tick labels line up under a letter too). At most as many as
-    `missing`, they take those letters in reading order; else {}."""
+    letters are missing, those between brackets, "(B)", or else same top only: tick labels line up under a letter
+    too). At most as many as `missing`, they take those letters in reading order; else {}."""
+    from mednarratives.articles.labels import between_brackets  # noqa: PLC0415 (lazy, as in layout_detect)
     if not missing or len(anchors) < 2:
         return {}
     h, lone = _unread_glyphs(leaves, anchors)
     slots = [b for b in lone if _lined_up(b, anchors.values(), h)]
     if len(slots) > len(missing):
-        slots = [b for b in slots if _lined_up(b, anchors.values(), h, rows_only=True)]
+        slots = ([b for b in slots if between_brackets(b, leaves)]
+                 or [b for b in slots if _lined_up(b, anchors.values(), h, rows_only=True)])
     if len(slots) > len(missing):
         return {}
     return {k: slots[i] for k, i in zip(sorted(missing), reading_order(slots))}
