@@ -507,3 +507,10 @@ def test_slots_are_named_column_major_where_the_letters_read_run_down_columns():
     assert letters_order(read, [under_c, under_a]) == [1, 0]
     row_major = {"a": [5, 5, 15, 15], "b": [205, 5, 215, 15], "c": [5, 205, 15, 215]}
     assert letters_order(row_major, [[205, 200, 215, 210], [5, 400, 15, 410]]) == [0, 1]
+
+
+def test_lone_glyphs_see_past_brackets_only_on_both_sides():
+    from mednarratives.articles.subfigures import _lone_glyphs
+    b, left, right = [10, 100, 24, 117], [2, 98, 7, 121], [27, 98, 32, 121]
+    assert _lone_glyphs([left, b, right], 17) == [b]           # "(B)" cut into three leaves
+    assert _lone_glyphs([b, right], 17) == []                  # "el": a tall thin letter beside it, a word

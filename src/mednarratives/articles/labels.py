@@ -305,15 +305,15 @@ def anchor_candidates(gray: np.ndarray, leaves: Sequence[Sequence[int]], min_h: 
     return out
 
 
-def _bracket(h: int, w: int, glyph_h: int) -> bool:
-    """A component h x w is a bracket beside a glyph `glyph_h` high: thin (under 0.45 of its height) and at least
-    as tall as the glyph."""
-    return w <= 0.45 * h and h >= 0.9 * glyph_h
+def is_bracket(h: int, w: int, glyph_h: int) -> bool:
+    """A component h x w is a bracket beside a glyph `glyph_h` high: thin (under 0.45 of its height) and taller than
+    the glyph by a tenth (brackets reach above and below a letter; a "1" or an "l" beside it does not)."""
+    return w <= 0.45 * h and h >= 1.1 * glyph_h
 
 
 def _inside_brackets(mask: np.ndarray) -> tuple[slice, slice, np.ndarray] | None:
     """(rows, columns, pixels) of the letter between the brackets of a glyph mask drawn as "(A)" (its first and
-    last components, left to right, are brackets: _bracket), tight; None otherwise."""
+    last components, left to right, are brackets: is_bracket), tight; None otherwise."""
     lab, n = ndimage.label(mask)
     if n < 3:
         return None
@@ -323,7 +323,7 @@ def _inside_brackets(mask: np.ndarray) -> tuple[slice, slice, np.ndarray] | None
     inner = objs[1:-1]
     x0, x1 = min(sl[1].start for sl, _ in inner), max(sl[1].stop for sl, _ in inner)
     y0, y1 = min(sl[0].start for sl, _ in inner), max(sl[0].stop for sl, _ in inner)
-    if not all(_bracket(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start, y1 - y0) for sl in (first, last)) \
+    if not all(is_bracket(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start, y1 - y0) for sl in (first, last)) \
             or first[1].stop > x0 or last[1].start < x1:
         return None
     keep = np.isin(lab[y0:y1, x0:x1], [k for _, k in inner])
@@ -331,12 +331,12 @@ def _inside_brackets(mask: np.ndarray) -> tuple[slice, slice, np.ndarray] | None
 
 
 def between_brackets(box: Sequence[int], leaves: Sequence[Sequence[int]], gap: float = 0.5) -> bool:
-    """The glyph `box` stands between two bracket leaves (_bracket) within `gap` of its height on its left and its
+    """The glyph `box` stands between two bracket leaves (is_bracket) within `gap` of its height on its left and its
     right: a letter drawn "(A)" whose brackets the layout cut apart."""
     h = box[3] - box[1]
 
     def side(right: bool) -> bool:
-        return any(_bracket(b[3] - b[1], b[2] - b[0], h) and min(b[3], box[3]) - max(b[1], box[1]) >= 0.5 * h
+        return any(is_bracket(b[3] - b[1], b[2] - b[0], h) and min(b[3], box[3]) - max(b[1], box[1]) >= 0.5 * h
                    and 0 <= (b[0] - box[2] if right else box[0] - b[2]) <= gap * h for b in leaves)
     return side(False) and side(True)
 
@@ -395,10 +395,10 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
     another in reading order (A left of B on its line or above it), each break of that order costing
     `disorder` (column-major layouts pay it once per column), each letter in line with the one before it
     (_in_line: a row or a column of panels) gaining `lined_up`. Where two or more letters are read between
-    brackets ("(A)"), the figure draws its letters so: only the bracketed reads are chosen from (a capital of a map
-    title or a word reads more confidently than some bracketed letters). Where caption letters are not read, glyphs alone
-    on the rows and columns of the letters read are read too (line_candidates, at `line_heights`; up to `rounds`
-    times: letters inside a large image or plot that no leaf corner reaches). Of four or more letters, one in line
+    brackets ("(A)"), the figure draws its letters so: only the bracketed reads are chosen from (a capital of a
+    map title or a word reads more confidently than some bracketed letters). Where caption letters are not read,
+    glyphs alone on the rows and columns of the letters read are read too (line_candidates, at `line_heights`; up
+    to `rounds` times: letters inside a large image or plot that no leaf corner reaches). Of four or more letters, one in line
     with no other is dropped (a misread; the layout step places the letters not read). `reads_out`, when given,
     receives each chosen letter's read: letter -> (text as read, in its case; Tesseract's confidence)."""
     gray, sat = np.asarray(image.convert("L")), saturation(image)

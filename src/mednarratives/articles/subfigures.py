@@ -836,15 +836,19 @@ def _lined_up(b: Sequence[int], others: Iterable[Sequence[int]], h: float, rows_
 
 
 def _lone_glyphs(leaves: Sequence[Sequence[int]], h: float) -> list[list[int]]:
-    """Leaves that are one glyph `h` high (within a third) standing alone: no glyph-sized leaf but a bracket beside
-    them on their line (not a character of a word or a number)."""
+    """Leaves that are one glyph `h` high (within a third) standing alone: no glyph-sized leaf beside them on their
+    line (not a character of a word or a number) but, for a glyph between brackets, its brackets."""
+    from mednarratives.articles.labels import between_brackets, is_bracket  # noqa: PLC0415 (lazy, see layout_detect)
+
     def glyph(b: Sequence[int]) -> bool:
         bh, bw = b[3] - b[1], b[2] - b[0]
         return 0.75 * h <= bh <= 1.33 * h and 0.15 * bh <= bw <= 1.6 * bh
 
-    def alone(b: Sequence[int]) -> bool:  # brackets ("(A)": thinner than 0.45 of their height) aside
-        return not any(o is not b and o[3] - o[1] <= 1.5 * h and o[2] - o[0] > 0.45 * (o[3] - o[1]) and min(b[3], o[3]) - max(b[1], o[1]) > 0.5 * h
-                       and max(o[0] - b[2], b[0] - o[2]) < 0.8 * h for o in leaves)
+    def alone(b: Sequence[int]) -> bool:  # the brackets of a glyph between brackets ("(A)") aside
+        aside = between_brackets(b, leaves)
+        return not any(o is not b and o[3] - o[1] <= 1.5 * h and min(b[3], o[3]) - max(b[1], o[1]) > 0.5 * h
+                       and max(o[0] - b[2], b[0] - o[2]) < 0.8 * h
+                       and not (aside and is_bracket(o[3] - o[1], o[2] - o[0], b[3] - b[1])) for o in leaves)
 
     return [list(b) for b in leaves if glyph(b) and alone(b)]
 
