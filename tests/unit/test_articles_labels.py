@@ -245,3 +245,20 @@ def test_find_anchors_prefers_bracketed_letters_to_letters_in_map_titles():
     anchors = find_anchors(img, leaves, ["A", "B", "C"])
     assert set(anchors) <= {"a", "b", "c"} and len(anchors) >= 2
     assert all(a[0] < 40 for a in anchors.values())  # at the far left, none in a title
+
+
+def test_line_candidates_reach_down_to_x_height_letters_when_asked():
+    """Lower-case panel letters: "c" on the row of a "b" is an x-height short of it; the row search finds it only
+    with a lower `shortest` share of the letter's height."""
+    from mednarratives.articles.labels import line_candidates
+    img = Image.new("L", (400, 60), 255)
+    d = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, 26)
+    d.text((4, 10), "b", font=font, fill=0)
+    d.text((300, 10), "c", font=font, fill=0)
+    gray = np.asarray(img)
+    ys, xs = np.nonzero(gray[:, :40] < 128)
+    b = [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+    assert not [c for c in line_candidates(gray, [b]) if c.box[0] > 250]
+    found = [c for c in line_candidates(gray, [b], shortest=0.55) if c.box[0] > 250]
+    assert len(found) == 1 and found[0].box[3] - found[0].box[1] < 0.75 * (b[3] - b[1])

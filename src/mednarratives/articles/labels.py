@@ -29,6 +29,7 @@ from PIL import Image
 from scipy import ndimage
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+CASELESS = set("cosvwxz")  # letters whose capital is their small letter enlarged: one glyph reads as either
 
 
 @dataclass
@@ -355,10 +356,11 @@ def _alone_on_line(mask: np.ndarray, ys: slice, xs: slice, word_gap: float = 0.8
 
 
 def line_candidates(gray: np.ndarray, glyphs: Sequence[Sequence[int]], sat: np.ndarray | None = None,
-                    min_h: int = 7) -> list[LabelCandidate]:
-    """Glyph-like components in the row and the column of each letter glyph read (`glyphs`), of its height, lined
-    up with it and apart from it (_in_line): panel letters drawn inside a large image or plot, where no corner
-    of a layout leaf reaches them. A band one letter high (wide) with a margin, across the figure."""
+                    min_h: int = 7, shortest: float = 0.75) -> list[LabelCandidate]:
+    """Glyph-like components in the row and the column of each letter glyph read (`glyphs`), of its height
+    (`shortest` of it to a third more), lined up with it and apart from it (_in_line): panel letters drawn inside
+    a large image or plot, where no corner of a layout leaf reaches them. A band one letter high (wide) with a
+    margin, across the figure."""
     H, W = gray.shape
     out: list[LabelCandidate] = []
     seen: set[tuple] = set()
@@ -368,7 +370,7 @@ def line_candidates(gray: np.ndarray, glyphs: Sequence[Sequence[int]], sat: np.n
         for across, (x0, y0, x1, y1) in ((0, [0, max(0, g[1] - m), W, min(H, g[3] + m)]),
                                           (1, [max(0, g[0] - m), 0, min(W, g[2] + m), H])):
             for polarity, mask in _views(gray[y0:y1, x0:x1], None if sat is None else sat[y0:y1, x0:x1]):
-                for ys, xs, comp in _glyph_components(mask, max(min_h, int(0.75 * h)), int(1.34 * h), most=4000):
+                for ys, xs, comp in _glyph_components(mask, max(min_h, int(shortest * h)), int(1.34 * h), most=4000):
                     cut = (ys.start, ys.stop) if across == 0 else (xs.start, xs.stop)
                     if cut[0] == 0 or cut[1] == mask.shape[across]:  # cut by the band's edge: a larger shape
                         continue
@@ -387,7 +389,7 @@ def _follows(a: Sequence[int], b: Sequence[int]) -> bool:
 
 def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set: Sequence[str] | None = None,
                  min_conf: float = 0.3, height: int = 32, disorder: float = 1.0, lined_up: float = 0.25,
-                 rounds: int = 2, line_heights: Sequence[int] = (32, 44),
+                 rounds: int = 2, line_heights: Sequence[int] = (32, 44), lower_h: float = 0.55,
                  reads_out: dict[str, tuple[str, float]] | None = None) -> dict[str, list[int]]:
     """The panel letters drawn in a figure: letter (lower case; those of `label_set`, the caption's labels,
     when given) -> glyph box. Candidate glyphs are read by Tesseract (one process per call); where a letter is
@@ -398,7 +400,8 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
     brackets ("(A)"), the figure draws its letters so: only the bracketed reads are chosen from (a capital of a
     map title or a word reads more confidently than some bracketed letters). Where caption letters are not read,
     glyphs alone on the rows and columns of the letters read are read too (line_candidates, at `line_heights`; up
-    to `rounds` times: letters inside a large image or plot that no leaf corner reaches). Of four or more letters, one in line
+    to `rounds` times: letters inside a large image or plot that no leaf corner reaches), down to `lower_h` of
+    the letters' height where most are lower case (x-height letters beside ascenders). Of four or more letters, one in line
     with no other is dropped (a misread; the layout step places the letters not read). `reads_out`, when given,
     receives each chosen letter's read: letter -> (text as read, in its case; Tesseract's confidence)."""
     gray, sat = np.asarray(image.convert("L")), saturation(image)
@@ -418,12 +421,13 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
         if len(chosen) < 3:
             return chosen
         # a figure's letters share one size and one case: glyphs of another height or case than most chosen ones
-        # lose
+        # lose (Tesseract reads either case of the letters drawn alike: c, o, s, v, w, x, z)
         med = float(np.median([b[3] - b[1] for b in chosen.values()]))
         n_upper = sum(tuple(b) in upper for b in chosen.values())
         case = None if 2 * n_upper == len(chosen) else 2 * n_upper > len(chosen)
         return _choose_in_order({k: {b: c - min(1.0, abs((b[3] - b[1]) / med - 1)) for b, c in v.items()
-                                     if case is None or (b in upper) == case} for k, v in scored.items()},
+                                     if case is None or (b in upper) == case or k in CASELESS}
+                                 for k, v in scored.items()},
                                 disorder, lined_up)
 
     def read(cands: list[LabelCandidate], heights: Sequence[int]) -> dict[str, list[int]]:  # chosen with these too
@@ -454,7 +458,10 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
             break
         searched |= {tuple(b) for b in seeds}
         known = {b for v in by_letter.values() for b in v}
-        chosen = read([c for c in line_candidates(gray, seeds, sat) if tuple(c.box) not in known], line_heights)
+        # lower-case letters: "c" is an x-height short of "b" or "d"
+        shortest = 0.75 if 2 * sum(tuple(b) in upper for b in chosen.values()) >= len(chosen) else lower_h
+        chosen = read([c for c in line_candidates(gray, seeds, sat, shortest=shortest) if tuple(c.box) not in known],
+                      line_heights)
     chosen = _more_in_line(chosen, pool(), upper)
     if len(chosen) >= 4:  # panel letters sit in rows and columns: a letter in line with no other is a misread
         chosen = {k: b for k, b in chosen.items() if any(_in_line(b, o) for o in chosen.values() if o is not b)}
