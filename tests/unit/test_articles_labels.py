@@ -262,3 +262,17 @@ def test_line_candidates_reach_down_to_x_height_letters_when_asked():
     assert not [c for c in line_candidates(gray, [b]) if c.box[0] > 250]
     found = [c for c in line_candidates(gray, [b], shortest=0.55) if c.box[0] > 250]
     assert len(found) == 1 and found[0].box[3] - found[0].box[1] < 0.75 * (b[3] - b[1])
+
+
+@needs_tesseract
+def test_a_caseless_letter_read_in_the_other_case_is_kept(monkeypatch):
+    """Capitals A-D where Tesseract reads the "C" as "c" (the two glyphs are alike): the case check that drops
+    reads of another case than most letters keeps it."""
+    from mednarratives.articles import labels
+    from mednarratives.articles.subfigures import layout_leaves
+    real = labels.read_glyphs
+    monkeypatch.setattr(labels, "read_glyphs",
+                        lambda imgs, **kw: [(t.replace("C", "c"), c) for t, c in real(imgs, **kw)])
+    img, _ = figure(["A", "B", "C", "D"], ["top_left"] * 4)
+    anchors = labels.find_anchors(img, layout_leaves(img), ["A", "B", "C", "D"])
+    assert set(anchors) == {"a", "b", "c", "d"}
