@@ -499,14 +499,14 @@ def test_letter_slots_take_the_bracketed_glyph_over_a_title_capital_on_a_letters
 def test_slots_are_named_column_major_where_the_letters_read_run_down_columns():
     """A, C, E on the top row and F under E: the letters run down columns (A B / C D / E F), so of the two glyphs
     placed, the one under A is B although the one under C starts higher."""
-    from mednarratives.articles.subfigures import letter_slots, letters_order
+    from mednarratives.articles.subfigures import letter_slots, slot_order
     read = {"a": [63, 5, 77, 21], "c": [445, 8, 457, 24], "e": [745, 8, 755, 23], "f": [745, 260, 754, 275]}
     under_a, under_c = [64, 316, 76, 330], [445, 260, 459, 274]
     leaves = list(read.values()) + [under_c, under_a, [90, 30, 420, 300], [470, 30, 720, 250]]
     assert letter_slots(leaves, read, ["b", "d"]) == {"b": under_a, "d": under_c}
-    assert letters_order(read, [under_c, under_a]) == [1, 0]
+    assert slot_order(read, [under_c, under_a]) == [1, 0]
     row_major = {"a": [5, 5, 15, 15], "b": [205, 5, 215, 15], "c": [5, 205, 15, 215]}
-    assert letters_order(row_major, [[205, 200, 215, 210], [5, 400, 15, 410]]) == [0, 1]
+    assert slot_order(row_major, [[205, 200, 215, 210], [5, 400, 15, 410]]) == [0, 1]
 
 
 def test_lone_glyphs_see_past_brackets_only_on_both_sides():

@@ -35,7 +35,7 @@ CASELESS = set("cosvwxz")  # letters whose capital is their small letter enlarge
 @dataclass
 class LabelCandidate:
     panel: int                 # index of the panel in the figure's panel list
-    place: str                 # top_left | top_right | bottom_left | bottom_right | above
+    place: str                 # top_left | top_right | bottom_left | bottom_right | above | leaf | line | bracketed
     polarity: str              # dark | light | colour (of the text: darker, lighter, more colourful)
     box: list[int]             # glyph box in figure pixels
     distance: float            # from the place's corner, pixels
@@ -401,9 +401,10 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
     map title or a word reads more confidently than some bracketed letters). Where caption letters are not read,
     glyphs alone on the rows and columns of the letters read are read too (line_candidates, at `line_heights`; up
     to `rounds` times: letters inside a large image or plot that no leaf corner reaches), down to `lower_h` of
-    the letters' height where most are lower case (x-height letters beside ascenders). Of four or more letters, one in line
-    with no other is dropped (a misread; the layout step places the letters not read). `reads_out`, when given,
-    receives each chosen letter's read: letter -> (text as read, in its case; Tesseract's confidence)."""
+    the letters' height where most are lower case (x-height letters beside ascenders). Of four or more letters,
+    one in line with no other is dropped (a misread; the layout step places the letters not read). `reads_out`,
+    when given, receives each chosen letter's read: letter -> (text as read, in its case; Tesseract's
+    confidence)."""
     gray, sat = np.asarray(image.convert("L")), saturation(image)
     wanted = {_key(x) for x in label_set} if label_set else None
     by_letter: dict[str, dict[tuple, float]] = {}

@@ -908,10 +908,10 @@ def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[in
                  or [b for b in slots if _lined_up(b, anchors.values(), h, rows_only=True)])
     if len(slots) > len(missing):
         return {}
-    return {k: slots[i] for k, i in zip(sorted(missing), letters_order(anchors, slots))}
+    return {k: slots[i] for k, i in zip(sorted(missing), slot_order(anchors, slots))}
 
 
-def letters_order(read: dict[str, Sequence[int]], boxes: Sequence[Sequence[int]]) -> list[int]:
+def slot_order(read: dict[str, Sequence[int]], boxes: Sequence[Sequence[int]]) -> list[int]:
     """Indices of `boxes` (glyphs placed for unread letters) in the order the figure's letters run: reading order
     or, where the letters read run down columns (more pairs of consecutive letters one under the other, same left
     edge, than side by side, same top), column-major (reading order of the boxes transposed)."""
@@ -944,7 +944,7 @@ def letter_grid(leaves: Sequence[Sequence[int]], read: dict[str, Sequence[int]],
     them (`placed`, letter_slots), two or more, stand in a grid of as many rows times columns as there are letters
     (tops on R rows, left edges on C columns, R x C panels, one letter per grid node): the glyphs placed and, at
     the empty nodes, each the leaf starting there (within a letter height; the glyph OCR did not read, or the
-    panel's content). They take the missing letters in the order the letters run (letters_order); {} where the
+    panel's content). They take the missing letters in the order the letters run (slot_order); {} where the
     letters do not make such a grid or a node has no leaf."""
     known = list(read.values()) + list(placed)
     if not missing or len(known) < 2:
@@ -967,7 +967,7 @@ def letter_grid(leaves: Sequence[Sequence[int]], read: dict[str, Sequence[int]],
             if not near:
                 return {}
             slots.append(list(min(near, key=lambda b: (abs(b[0] - x) + abs(b[1] - y), _area(b)))))
-    return {k: slots[i] for k, i in zip(sorted(missing), letters_order(read, slots))}
+    return {k: slots[i] for k, i in zip(sorted(missing), slot_order(read, slots))}
 
 
 def _letter_panel(panels: Sequence[Sequence[float]], a: Sequence[int]) -> int | None:
