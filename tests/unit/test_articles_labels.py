@@ -204,3 +204,75 @@ def test_of_two_near_equal_reads_the_one_in_the_rows_and_columns_is_kept():
     assert _more_in_line(chosen, by_letter, upper - {c_col})["c"] == list(c_row)
     big = (15, 391, 35, 421)
     assert _more_in_line(chosen, {**by_letter, "c": {c_row: 0.61, big: 0.6}}, upper | {big})["c"] == list(c_row)
+
+
+def test_brackets_around_a_letter_are_found_in_one_leaf_and_beside_it():
+    from mednarratives.articles.labels import between_brackets, _inside_brackets
+    mask = np.zeros((24, 30), bool)
+    mask[0:24, 1:4] = True      # "("
+    mask[3:20, 8:22] = True     # the letter
+    mask[0:24, 26:29] = True    # ")"
+    ys, xs, inner = _inside_brackets(mask)
+    assert (ys.start, ys.stop, xs.start, xs.stop) == (3, 20, 8, 22) and inner.all()
+    no_brackets = np.zeros((24, 30), bool)
+    no_brackets[3:20, 2:12] = True  # "AB": two glyphs as wide as high
+    no_brackets[3:20, 15:27] = True
+    assert _inside_brackets(no_brackets) is None
+    letter, left, right = [10, 100, 24, 117], [2, 98, 7, 121], [27, 98, 32, 121]
+    assert between_brackets(letter, [left, letter, right])
+    assert not between_brackets(letter, [left, letter])                      # one bracket only
+    assert not between_brackets(letter, [left, letter, [27, 98, 40, 121]])   # a wide glyph, no bracket
+
+
+@needs_tesseract
+def test_find_anchors_prefers_bracketed_letters_to_letters_in_map_titles():
+    """Letters "(A)".."(C)" at the far left of rows of dark maps whose white titles hold capitals ("B0", "Cartesian
+    A"): the bracketed glyphs are read (brackets stripped) and win over the title's characters."""
+    from mednarratives.articles.labels import find_anchors
+    from mednarratives.articles.subfigures import layout_leaves
+    img = Image.new("RGB", (640, 620), "white")
+    d = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT.replace("-Bold", ""), 22)
+    for r, lab in enumerate("ABC"):
+        y = 10 + 205 * r
+        d.text((2, y), f"({lab})", font=font, fill="black")
+        for c in range(3):
+            x0 = 60 + 190 * c
+            d.rectangle([x0, y, x0 + 185, y + 190], fill=(20, 20, 30))
+            d.ellipse([x0 + 30, y + 40, x0 + 150, y + 170], fill=(200, 180, 40))
+            d.text((x0 + 6, y + 4), "BCA"[c] + "0 map", font=font, fill="white")
+    leaves = layout_leaves(img)
+    anchors = find_anchors(img, leaves, ["A", "B", "C"])
+    assert set(anchors) <= {"a", "b", "c"} and len(anchors) >= 2
+    assert all(a[0] < 40 for a in anchors.values())  # at the far left, none in a title
+
+
+def test_line_candidates_reach_down_to_x_height_letters_when_asked():
+    """Lower-case panel letters: "c" on the row of a "b" is an x-height short of it; the row search finds it only
+    with a lower `shortest` share of the letter's height."""
+    from mednarratives.articles.labels import line_candidates
+    img = Image.new("L", (400, 60), 255)
+    d = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, 26)
+    d.text((4, 10), "b", font=font, fill=0)
+    d.text((300, 10), "c", font=font, fill=0)
+    gray = np.asarray(img)
+    ys, xs = np.nonzero(gray[:, :40] < 128)
+    b = [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+    assert not [c for c in line_candidates(gray, [b]) if c.box[0] > 250]
+    found = [c for c in line_candidates(gray, [b], shortest=0.55) if c.box[0] > 250]
+    assert len(found) == 1 and found[0].box[3] - found[0].box[1] < 0.75 * (b[3] - b[1])
+
+
+@needs_tesseract
+def test_a_caseless_letter_read_in_the_other_case_is_kept(monkeypatch):
+    """Capitals A-D where Tesseract reads the "C" as "c" (the two glyphs are alike): the case check that drops
+    reads of another case than most letters keeps it."""
+    from mednarratives.articles import labels
+    from mednarratives.articles.subfigures import layout_leaves
+    real = labels.read_glyphs
+    monkeypatch.setattr(labels, "read_glyphs",
+                        lambda imgs, **kw: [(t.replace("C", "c"), c) for t, c in real(imgs, **kw)])
+    img, _ = figure(["A", "B", "C", "D"], ["top_left"] * 4)
+    anchors = labels.find_anchors(img, layout_leaves(img), ["A", "B", "C", "D"])
+    assert set(anchors) == {"a", "b", "c", "d"}

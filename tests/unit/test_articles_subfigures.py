@@ -480,3 +480,37 @@ def test_choose_layout_takes_framed_boxes_as_panels_where_their_insides_group_wo
     panels, _ = choose_layout(img, {}, inside, 3, framed=frames)
     assert sorted(panels) == frames
     assert layout_quality(choose_layout(img, {}, inside, 3)[0], {}, 3, 400, 330, 0.02)[0] == 0
+
+
+def test_letter_slots_take_the_bracketed_glyph_over_a_title_capital_on_a_letters_row():
+    """(A) and (C) read at the far left; (B) unread between its brackets (cut apart by the layout), and a capital
+    of a map title ("B0") on A's row: the bracketed glyph is B's slot, brackets beside it do not make it a word."""
+    from mednarratives.articles.subfigures import letter_slots
+    anchors = {"a": [7, 1, 22, 18], "c": [7, 763, 22, 780]}
+    b, title = [8, 522, 22, 539], [749, 5, 765, 22]
+    leaves = [[0, 0, 5, 22], anchors["a"], [23, 0, 28, 22], [0, 522, 6, 544], b, [23, 522, 29, 544],
+              [0, 763, 6, 784], anchors["c"], [23, 763, 29, 784], title, [40, 30, 960, 740]]
+    assert letter_slots(leaves, anchors, ["b"]) == {"b": b}
+    # without the brackets beside it, the glyph on the letters' row is taken (tick labels line up under a letter)
+    bare = [x for x in leaves if x not in ([0, 522, 6, 544], [23, 522, 29, 544])]
+    assert letter_slots(bare, anchors, ["b"]) == {"b": title}
+
+
+def test_slots_are_named_column_major_where_the_letters_read_run_down_columns():
+    """A, C, E on the top row and F under E: the letters run down columns (A B / C D / E F), so of the two glyphs
+    placed, the one under A is B although the one under C starts higher."""
+    from mednarratives.articles.subfigures import letter_slots, slot_order
+    read = {"a": [63, 5, 77, 21], "c": [445, 8, 457, 24], "e": [745, 8, 755, 23], "f": [745, 260, 754, 275]}
+    under_a, under_c = [64, 316, 76, 330], [445, 260, 459, 274]
+    leaves = list(read.values()) + [under_c, under_a, [90, 30, 420, 300], [470, 30, 720, 250]]
+    assert letter_slots(leaves, read, ["b", "d"]) == {"b": under_a, "d": under_c}
+    assert slot_order(read, [under_c, under_a]) == [1, 0]
+    row_major = {"a": [5, 5, 15, 15], "b": [205, 5, 215, 15], "c": [5, 205, 15, 215]}
+    assert slot_order(row_major, [[205, 200, 215, 210], [5, 400, 15, 410]]) == [0, 1]
+
+
+def test_lone_glyphs_see_past_brackets_only_on_both_sides():
+    from mednarratives.articles.subfigures import _lone_glyphs
+    b, left, right = [10, 100, 24, 117], [2, 98, 7, 121], [27, 98, 32, 121]
+    assert _lone_glyphs([left, b, right], 17) == [b]           # "(B)" cut into three leaves
+    assert _lone_glyphs([b, right], 17) == []                  # "el": a tall thin letter beside it, a word

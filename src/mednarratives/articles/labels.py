@@ -29,12 +29,13 @@ from PIL import Image
 from scipy import ndimage
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+CASELESS = set("cosvwxz")  # letters whose capital is their small letter enlarged: one glyph reads as either
 
 
 @dataclass
 class LabelCandidate:
     panel: int                 # index of the panel in the figure's panel list
-    place: str                 # top_left | top_right | bottom_left | bottom_right | above
+    place: str                 # top_left | top_right | bottom_left | bottom_right | above | leaf | line | bracketed
     polarity: str              # dark | light | colour (of the text: darker, lighter, more colourful)
     box: list[int]             # glyph box in figure pixels
     distance: float            # from the place's corner, pixels
@@ -291,11 +292,54 @@ def anchor_candidates(gray: np.ndarray, leaves: Sequence[Sequence[int]], min_h: 
                 dark = reg <= t
                 edge = np.concatenate([dark[0], dark[-1], dark[:, 0], dark[:, -1]])
                 mask = dark if edge.mean() <= 0.5 else ~dark  # the glyph is what its edge is not
-                out.append(LabelCandidate(i, "leaf", "dark", [x0, y0, x1, y1], 0.0, mask=mask))
+                inner = _inside_brackets(mask)
+                if inner is not None:  # "(A)" as one leaf: the letter alone, Tesseract misreads the brackets
+                    ys, xs, mask = inner
+                    out.append(LabelCandidate(i, "bracketed", "dark", [x0 + xs.start, y0 + ys.start, x0 + xs.stop,
+                                                                       y0 + ys.stop], 0.0, mask=mask))
+                else:
+                    place = "bracketed" if between_brackets([x0, y0, x1, y1], leaves) else "leaf"
+                    out.append(LabelCandidate(i, place, "dark", [x0, y0, x1, y1], 0.0, mask=mask))
         elif h > max_h or w > max_h:
             big.append(list(leaves[i]))
     out += find_candidates(gray, big, per_place=3, min_h=min_h, max_h=max_h, sat=sat)
     return out
+
+
+def is_bracket(h: int, w: int, glyph_h: int) -> bool:
+    """A component h x w is a bracket beside a glyph `glyph_h` high: thin (under 0.45 of its height) and taller than
+    the glyph by a tenth (brackets reach above and below a letter; a "1" or an "l" beside it does not)."""
+    return w <= 0.45 * h and h >= 1.1 * glyph_h
+
+
+def _inside_brackets(mask: np.ndarray) -> tuple[slice, slice, np.ndarray] | None:
+    """(rows, columns, pixels) of the letter between the brackets of a glyph mask drawn as "(A)" (its first and
+    last components, left to right, are brackets: is_bracket), tight; None otherwise."""
+    lab, n = ndimage.label(mask)
+    if n < 3:
+        return None
+    objs = sorted(((sl, k) for k, sl in enumerate(ndimage.find_objects(lab), start=1) if sl is not None),
+                  key=lambda t: t[0][1].start)
+    (first, _), (last, _) = objs[0], objs[-1]
+    inner = objs[1:-1]
+    x0, x1 = min(sl[1].start for sl, _ in inner), max(sl[1].stop for sl, _ in inner)
+    y0, y1 = min(sl[0].start for sl, _ in inner), max(sl[0].stop for sl, _ in inner)
+    if not all(is_bracket(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start, y1 - y0) for sl in (first, last)) \
+            or first[1].stop > x0 or last[1].start < x1:
+        return None
+    keep = np.isin(lab[y0:y1, x0:x1], [k for _, k in inner])
+    return slice(y0, y1), slice(x0, x1), keep
+
+
+def between_brackets(box: Sequence[int], leaves: Sequence[Sequence[int]], gap: float = 0.5) -> bool:
+    """The glyph `box` stands between two bracket leaves (is_bracket) within `gap` of its height on its left and its
+    right: a letter drawn "(A)" whose brackets the layout cut apart."""
+    h = box[3] - box[1]
+
+    def side(right: bool) -> bool:
+        return any(is_bracket(b[3] - b[1], b[2] - b[0], h) and min(b[3], box[3]) - max(b[1], box[1]) >= 0.5 * h
+                   and 0 <= (b[0] - box[2] if right else box[0] - b[2]) <= gap * h for b in leaves)
+    return side(False) and side(True)
 
 
 def _alone_on_line(mask: np.ndarray, ys: slice, xs: slice, word_gap: float = 0.8, bracket: float = 0.45) -> bool:
@@ -312,10 +356,11 @@ def _alone_on_line(mask: np.ndarray, ys: slice, xs: slice, word_gap: float = 0.8
 
 
 def line_candidates(gray: np.ndarray, glyphs: Sequence[Sequence[int]], sat: np.ndarray | None = None,
-                    min_h: int = 7) -> list[LabelCandidate]:
-    """Glyph-like components in the row and the column of each letter glyph read (`glyphs`), of its height, lined
-    up with it and apart from it (_in_line): panel letters drawn inside a large image or plot, where no corner
-    of a layout leaf reaches them. A band one letter high (wide) with a margin, across the figure."""
+                    min_h: int = 7, shortest: float = 0.75) -> list[LabelCandidate]:
+    """Glyph-like components in the row and the column of each letter glyph read (`glyphs`), of its height
+    (`shortest` of it to a third more), lined up with it and apart from it (_in_line): panel letters drawn inside
+    a large image or plot, where no corner of a layout leaf reaches them. A band one letter high (wide) with a
+    margin, across the figure."""
     H, W = gray.shape
     out: list[LabelCandidate] = []
     seen: set[tuple] = set()
@@ -325,7 +370,7 @@ def line_candidates(gray: np.ndarray, glyphs: Sequence[Sequence[int]], sat: np.n
         for across, (x0, y0, x1, y1) in ((0, [0, max(0, g[1] - m), W, min(H, g[3] + m)]),
                                           (1, [max(0, g[0] - m), 0, min(W, g[2] + m), H])):
             for polarity, mask in _views(gray[y0:y1, x0:x1], None if sat is None else sat[y0:y1, x0:x1]):
-                for ys, xs, comp in _glyph_components(mask, max(min_h, int(0.75 * h)), int(1.34 * h), most=4000):
+                for ys, xs, comp in _glyph_components(mask, max(min_h, int(shortest * h)), int(1.34 * h), most=4000):
                     cut = (ys.start, ys.stop) if across == 0 else (xs.start, xs.stop)
                     if cut[0] == 0 or cut[1] == mask.shape[across]:  # cut by the band's edge: a larger shape
                         continue
@@ -344,34 +389,46 @@ def _follows(a: Sequence[int], b: Sequence[int]) -> bool:
 
 def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set: Sequence[str] | None = None,
                  min_conf: float = 0.3, height: int = 32, disorder: float = 1.0, lined_up: float = 0.25,
-                 rounds: int = 2, line_heights: Sequence[int] = (32, 44),
+                 rounds: int = 2, line_heights: Sequence[int] = (32, 44), lower_h: float = 0.55,
                  reads_out: dict[str, tuple[str, float]] | None = None) -> dict[str, list[int]]:
     """The panel letters drawn in a figure: letter (lower case; those of `label_set`, the caption's labels,
     when given) -> glyph box. Candidate glyphs are read by Tesseract (one process per call); where a letter is
     read on several glyphs, the labels are chosen jointly: the most confident reads whose letters follow one
     another in reading order (A left of B on its line or above it), each break of that order costing
     `disorder` (column-major layouts pay it once per column), each letter in line with the one before it
-    (_in_line: a row or a column of panels) gaining `lined_up`. Where caption letters are not read, glyphs alone
-    on the rows and columns of the letters read are read too (line_candidates, at `line_heights`; up to `rounds`
-    times: letters inside a large image or plot that no leaf corner reaches). Of four or more letters, one in line
-    with no other is dropped (a misread; the layout step places the letters not read). `reads_out`, when given,
-    receives each chosen letter's read: letter -> (text as read, in its case; Tesseract's confidence)."""
+    (_in_line: a row or a column of panels) gaining `lined_up`. Where two or more letters are read between
+    brackets ("(A)"), the figure draws its letters so: only the bracketed reads are chosen from (a capital of a
+    map title or a word reads more confidently than some bracketed letters). Where caption letters are not read,
+    glyphs alone on the rows and columns of the letters read are read too (line_candidates, at `line_heights`; up
+    to `rounds` times: letters inside a large image or plot that no leaf corner reaches), down to `lower_h` of
+    the letters' height where most are lower case (x-height letters beside ascenders). Of four or more letters,
+    one in line with no other is dropped (a misread; the layout step places the letters not read). `reads_out`,
+    when given, receives each chosen letter's read: letter -> (text as read, in its case; Tesseract's
+    confidence)."""
     gray, sat = np.asarray(image.convert("L")), saturation(image)
     wanted = {_key(x) for x in label_set} if label_set else None
     by_letter: dict[str, dict[tuple, float]] = {}
     upper: set[tuple] = set()
+    in_brackets: set[tuple] = set()
+
+    def pool() -> dict[str, dict[tuple, float]]:  # the reads to choose from
+        if sum(any(b in in_brackets for b in v) for v in by_letter.values()) >= 2:
+            return {k: {b: c for b, c in v.items() if b in in_brackets} for k, v in by_letter.items()}
+        return by_letter
 
     def choose() -> dict[str, list[int]]:
-        chosen = _choose_in_order(by_letter, disorder, lined_up)
+        scored = pool()
+        chosen = _choose_in_order(scored, disorder, lined_up)
         if len(chosen) < 3:
             return chosen
         # a figure's letters share one size and one case: glyphs of another height or case than most chosen ones
-        # lose
+        # lose (Tesseract reads either case of the letters drawn alike: c, o, s, v, w, x, z)
         med = float(np.median([b[3] - b[1] for b in chosen.values()]))
         n_upper = sum(tuple(b) in upper for b in chosen.values())
         case = None if 2 * n_upper == len(chosen) else 2 * n_upper > len(chosen)
         return _choose_in_order({k: {b: c - min(1.0, abs((b[3] - b[1]) / med - 1)) for b, c in v.items()
-                                     if case is None or (b in upper) == case} for k, v in by_letter.items()},
+                                     if case is None or (b in upper) == case or k in CASELESS}
+                                 for k, v in scored.items()},
                                 disorder, lined_up)
 
     def read(cands: list[LabelCandidate], heights: Sequence[int]) -> dict[str, list[int]]:  # chosen with these too
@@ -386,6 +443,8 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
             seen[tuple(c.box)] = max(conf, seen.get(tuple(c.box), 0.0))
             if t.isupper():
                 upper.add(tuple(c.box))
+            if c.place == "bracketed":
+                in_brackets.add(tuple(c.box))
         return choose()
 
     chosen = read(anchor_candidates(gray, leaves, sat=sat), [height])
@@ -400,8 +459,11 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
             break
         searched |= {tuple(b) for b in seeds}
         known = {b for v in by_letter.values() for b in v}
-        chosen = read([c for c in line_candidates(gray, seeds, sat) if tuple(c.box) not in known], line_heights)
-    chosen = _more_in_line(chosen, by_letter, upper)
+        # lower-case letters: "c" is an x-height short of "b" or "d"
+        shortest = 0.75 if 2 * sum(tuple(b) in upper for b in chosen.values()) >= len(chosen) else lower_h
+        chosen = read([c for c in line_candidates(gray, seeds, sat, shortest=shortest) if tuple(c.box) not in known],
+                      line_heights)
+    chosen = _more_in_line(chosen, pool(), upper)
     if len(chosen) >= 4:  # panel letters sit in rows and columns: a letter in line with no other is a misread
         chosen = {k: b for k, b in chosen.items() if any(_in_line(b, o) for o in chosen.values() if o is not b)}
     if reads_out is not None:

@@ -836,15 +836,19 @@ def _lined_up(b: Sequence[int], others: Iterable[Sequence[int]], h: float, rows_
 
 
 def _lone_glyphs(leaves: Sequence[Sequence[int]], h: float) -> list[list[int]]:
-    """Leaves that are one glyph `h` high (within a third) standing alone: no glyph-sized leaf beside them on
-    their line (not a character of a word or a number)."""
+    """Leaves that are one glyph `h` high (within a third) standing alone: no glyph-sized leaf beside them on their
+    line (not a character of a word or a number) but, for a glyph between brackets, its brackets."""
+    from mednarratives.articles.labels import between_brackets, is_bracket  # noqa: PLC0415 (lazy, see layout_detect)
+
     def glyph(b: Sequence[int]) -> bool:
         bh, bw = b[3] - b[1], b[2] - b[0]
         return 0.75 * h <= bh <= 1.33 * h and 0.15 * bh <= bw <= 1.6 * bh
 
-    def alone(b: Sequence[int]) -> bool:
+    def alone(b: Sequence[int]) -> bool:  # the brackets of a glyph between brackets ("(A)") aside
+        aside = between_brackets(b, leaves)
         return not any(o is not b and o[3] - o[1] <= 1.5 * h and min(b[3], o[3]) - max(b[1], o[1]) > 0.5 * h
-                       and max(o[0] - b[2], b[0] - o[2]) < 0.8 * h for o in leaves)
+                       and max(o[0] - b[2], b[0] - o[2]) < 0.8 * h
+                       and not (aside and is_bracket(o[3] - o[1], o[2] - o[0], b[3] - b[1])) for o in leaves)
 
     return [list(b) for b in leaves if glyph(b) and alone(b)]
 
@@ -892,17 +896,34 @@ def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[in
                  missing: Sequence[str]) -> dict[str, list[int]]:
     """Where the panel letters that OCR did not read are drawn: lone glyphs of the read letters' height
     (_lone_glyphs) lined up with a read letter (same top or same left edge; where that finds more glyphs than
-    letters are missing, same top only: tick labels line up under a letter too). At most as many as
-    `missing`, they take those letters in reading order; else {}."""
+    letters are missing, those between brackets, "(B)", or else same top only: tick labels line up under a letter
+    too). At most as many as `missing`, they take those letters in reading order; else {}."""
+    from mednarratives.articles.labels import between_brackets  # noqa: PLC0415 (lazy, as in layout_detect)
     if not missing or len(anchors) < 2:
         return {}
     h, lone = _unread_glyphs(leaves, anchors)
     slots = [b for b in lone if _lined_up(b, anchors.values(), h)]
     if len(slots) > len(missing):
-        slots = [b for b in slots if _lined_up(b, anchors.values(), h, rows_only=True)]
+        slots = ([b for b in slots if between_brackets(b, leaves)]
+                 or [b for b in slots if _lined_up(b, anchors.values(), h, rows_only=True)])
     if len(slots) > len(missing):
         return {}
-    return {k: slots[i] for k, i in zip(sorted(missing), reading_order(slots))}
+    return {k: slots[i] for k, i in zip(sorted(missing), slot_order(anchors, slots))}
+
+
+def slot_order(read: dict[str, Sequence[int]], boxes: Sequence[Sequence[int]]) -> list[int]:
+    """Indices of `boxes` (glyphs placed for unread letters) in the order the figure's letters run: reading order
+    or, where the letters read run down columns (more pairs of consecutive letters one under the other, same left
+    edge, than side by side, same top), column-major (reading order of the boxes transposed)."""
+    h = float(np.median([a[3] - a[1] for a in read.values()])) if read else 0.0
+    down = right = 0
+    for k, a in read.items():
+        if (b := read.get(chr(ord(k) + 1))) is not None:
+            down += abs(b[0] - a[0]) <= 0.5 * h and b[1] > a[3]
+            right += abs(b[1] - a[1]) <= 0.5 * h and b[0] > a[2]
+    if down > right:
+        return reading_order([[b[1], b[0], b[3], b[2]] for b in boxes])
+    return reading_order(boxes)
 
 
 def _lines(values: Sequence[float], h: float) -> list[float]:
@@ -923,8 +944,8 @@ def letter_grid(leaves: Sequence[Sequence[int]], read: dict[str, Sequence[int]],
     them (`placed`, letter_slots), two or more, stand in a grid of as many rows times columns as there are letters
     (tops on R rows, left edges on C columns, R x C panels, one letter per grid node): the glyphs placed and, at
     the empty nodes, each the leaf starting there (within a letter height; the glyph OCR did not read, or the
-    panel's content). They take the missing letters in reading order; {} where the letters do not make such a
-    grid or a node has no leaf."""
+    panel's content). They take the missing letters in the order the letters run (slot_order); {} where the
+    letters do not make such a grid or a node has no leaf."""
     known = list(read.values()) + list(placed)
     if not missing or len(known) < 2:
         return {}
@@ -946,7 +967,7 @@ def letter_grid(leaves: Sequence[Sequence[int]], read: dict[str, Sequence[int]],
             if not near:
                 return {}
             slots.append(list(min(near, key=lambda b: (abs(b[0] - x) + abs(b[1] - y), _area(b)))))
-    return {k: slots[i] for k, i in zip(sorted(missing), reading_order(slots))}
+    return {k: slots[i] for k, i in zip(sorted(missing), slot_order(read, slots))}
 
 
 def _letter_panel(panels: Sequence[Sequence[float]], a: Sequence[int]) -> int | None:
