@@ -186,15 +186,16 @@ def _head(shape=(40, 48, 36)) -> np.ndarray:
 
 def test_volume_slices_are_oriented_as_viewers_show_them():
     vol = _head()
-    axial = C.volume_slice(vol, "axial", 0.7)[:, :, 0]  # front up, patient's right on the image's right (RAS x)
+    view = C.volume_view(vol)
+    axial = C.volume_slice(view, "axial", 0.7)[:, :, 0]  # front up, patient's right on the image's right (RAS x)
     rows, cols = np.nonzero(axial == 255)
     assert len(rows) and rows.mean() < axial.shape[0] / 2 and cols.mean() > axial.shape[1] / 2
-    coronal = C.volume_slice(vol, "coronal", 0.75)[:, :, 0]  # head up
+    coronal = C.volume_slice(view, "coronal", 0.75)[:, :, 0]  # head up
     assert np.nonzero(coronal == 255)[0].mean() < coronal.shape[0] / 2
-    sagittal = C.volume_slice(vol, "sagittal", 0.5)  # cropped to the head: its box's corners are outside it
+    sagittal = C.volume_slice(view, "sagittal", 0.5)  # cropped to the head: its box's corners are outside it
     assert sagittal.shape[0] < vol.shape[2] and sagittal.shape[1] < vol.shape[1] and (sagittal[0, 0] == 0).all()
-    tiles = [C.volume_slice(vol, p, 0.5) for p in ("axial", "sagittal", "coronal")]
-    planes = C.volume_planes(vol)
+    tiles = [C.volume_slice(view, p, 0.5) for p in ("axial", "sagittal", "coronal")]
+    planes = C.volume_planes(view)
     assert planes.shape[:2] == (max(t.shape[0] for t in tiles), sum(t.shape[1] for t in tiles) + 24)
 
 
@@ -219,7 +220,7 @@ def test_the_packaged_mri_sources_load():
         z = np.flatnonzero(fg.any(axis=(0, 1)))
         top, bottom = fg[:, :, z[-1] - 5].sum(), fg[:, :, z[0] + 5].sum()
         assert top < fg[:, :, (z[0] + z[-1]) // 2].sum() and bottom > 0  # the vertex is narrow, the middle wide
-        axial = C.volume_slice(vol, "axial", 0.5)
+        axial = C.volume_slice(C.volume_view(vol), "axial", 0.5)
         assert axial.shape[2] == 3 and axial.std() > 30
     head = C.assets.matplotlib_mri()
     assert head.shape == (256, 256, 3) and head.std() > 30

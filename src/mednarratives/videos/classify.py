@@ -645,19 +645,26 @@ def _foreground(vol: np.ndarray) -> tuple[np.ndarray, float]:
     return vol[idx[0][0]:idx[0][-1] + 1, idx[1][0]:idx[1][-1] + 1, idx[2][0]:idx[2][-1] + 1], level
 
 
-def volume_slice(vol: np.ndarray, plane: str, position: float) -> np.ndarray:
-    """A slice of a RAS+ volume at `position` (0-1 of the foreground's extent) as a viewer shows it (axial: front
-    up; coronal and sagittal: head up), windowed to the volume's range, uint8 RGB."""
+def volume_view(vol: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """What the slices of a RAS+ volume are cut from, computed once per volume: (the volume cropped to its
+    foreground, the volume's grey range lo, hi)."""
     crop, _ = _foreground(vol)
-    lo, hi = float(vol.min()), float(vol.max())
+    return crop, float(vol.min()), float(vol.max())
+
+
+def volume_slice(view: tuple[np.ndarray, float, float], plane: str, position: float) -> np.ndarray:
+    """A slice of a volume (its `volume_view`) at `position` (0-1 of the foreground's extent) as a viewer shows it
+    (axial: front up; coronal and sagittal: head up), windowed to the volume's range, uint8 RGB."""
+    crop, lo, hi = view
     axis = {"sagittal": 0, "coronal": 1, "axial": 2}[plane]
     k = int(round(position * (crop.shape[axis] - 1)))
     return _grey8(np.rot90(np.take(crop, k, axis=axis)), lo, hi)
 
 
-def volume_planes(vol: np.ndarray) -> np.ndarray:
-    """Axial, sagittal and coronal middle slices side by side on black (a viewer's three-plane layout)."""
-    tiles = [volume_slice(vol, p, 0.5) for p in ("axial", "sagittal", "coronal")]
+def volume_planes(view: tuple[np.ndarray, float, float]) -> np.ndarray:
+    """Axial, sagittal and coronal middle slices of a volume (its `volume_view`) side by side on black (a viewer's
+    three-plane layout)."""
+    tiles = [volume_slice(view, p, 0.5) for p in ("axial", "sagittal", "coronal")]
     h = max(t.shape[0] for t in tiles)
     return np.concatenate([np.pad(t, ((0, h - t.shape[0]), (4, 4), (0, 0))) for t in tiles], axis=1)
 
@@ -705,21 +712,19 @@ def false_colour(im: Image.Image, cmap: str) -> Image.Image:
 
 def _volume_sources(package: str, file: str, render: Mapping[str, Any]) -> dict[str, Any]:
     """{source id: loader} of one volume: its slices, three-plane layout and renderings."""
-    def vol():
-        return assets.load_volume(package, file)
+    @functools.cache
+    def view():  # the foreground crop and grey range, once for all the slices
+        return volume_view(assets.load_volume(package, file))
 
-    out = {f"{file}:{plane}@{pos:g}": lambda plane=plane, pos=pos: volume_slice(vol(), plane, pos)
+    out = {f"{file}:{plane}@{pos:g}": lambda plane=plane, pos=pos: volume_slice(view(), plane, pos)
            for plane in ("axial", "coronal", "sagittal") for pos in render["volume_slices"]}
-    out[f"{file}:planes"] = lambda: volume_planes(vol())
+    out[f"{file}:planes"] = lambda: volume_planes(view())
     tints = render["render_tints"]
     for i, (azimuth, elevation) in enumerate(render["render_views"]):
-        out[f"{file}:render@{azimuth:g},{elevation:g}"] = functools.partial(_render, package, file, azimuth, elevation,
-                                                                            tuple(tints[i % len(tints)]))
+        out[f"{file}:render@{azimuth:g},{elevation:g}"] = \
+            lambda a=azimuth, e=elevation, t=tuple(tints[i % len(tints)]): volume_render(
+                assets.load_volume(package, file), a, e, t)
     return out
-
-
-def _render(package: str, file: str, azimuth: float, elevation: float, tint: tuple[int, ...]) -> np.ndarray:
-    return volume_render(assets.load_volume(package, file), azimuth, elevation, tint)
 
 
 def _sources(render: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
