@@ -29,11 +29,11 @@ def narration_score(text: str, vocab_dir: str | None = None) -> dict:
     """{content_words, medical_words, density} of ``text``: medical_words counts the content words inside medical
     terms (a term's stop words, "of" in "fracture of femur", are not counted)."""
     words = words_of(text)
-    content = [w for w in words if w not in STOPWORDS and w.isalpha()]
-    medical = sum(1 for i, n, _ in medical_matches(words, vocab_dir)
-                  for w in words[i:i + n] if w not in STOPWORDS and w.isalpha())
-    return {"content_words": len(content), "medical_words": medical,
-            "density": round(medical / len(content), 4) if content else 0.0}
+    content = [w not in STOPWORDS and w.isalpha() for w in words]
+    medical = sum(sum(content[i:i + n]) for i, n, _ in medical_matches(words, vocab_dir))
+    n_content = sum(content)
+    return {"content_words": n_content, "medical_words": medical,
+            "density": round(medical / n_content, 4) if n_content else 0.0}
 
 
 def judge(words: list[dict], language: str | None, cfg: dict | None = None, vocab_dir: str | None = None) -> dict:
