@@ -453,7 +453,7 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
         # letters not read (or dropped by the size and case check): look along the rows and columns of the letters
         # read in line with another one (a lone read may be a misread; where none is, of all), each glyph read at
         # `line_heights` (Tesseract misses some glyphs at one scale and reads them at another)
-        lined = [b for b in chosen.values() if any(_in_line(b, o) for o in chosen.values() if o is not b)]
+        lined = [b for b in chosen.values() if _in_line_with_any(b, chosen.values())]
         seeds = [b for b in lined or chosen.values() if tuple(b) not in searched]
         if wanted is None or not seeds or set(chosen) >= wanted:
             break
@@ -465,7 +465,7 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
                       line_heights)
     chosen = _more_in_line(chosen, pool(), upper)
     if len(chosen) >= 4:  # panel letters sit in rows and columns: a letter in line with no other is a misread
-        chosen = {k: b for k, b in chosen.items() if any(_in_line(b, o) for o in chosen.values() if o is not b)}
+        chosen = {k: b for k, b in chosen.items() if _in_line_with_any(b, chosen.values())}
     if reads_out is not None:
         reads_out.update({k: (k.upper() if tuple(b) in upper else k, by_letter[k][tuple(b)])
                           for k, b in chosen.items()})
@@ -489,10 +489,15 @@ def _more_in_line(chosen: dict[str, list[int]], by_letter: dict[str, dict[tuple,
                     or abs((b[3] - b[1]) / max(1, cur[3] - cur[1]) - 1) > 0.25:
                 continue
             before, after = (out[keys[i - 1]] if i else None), (out[keys[i + 1]] if i + 1 < len(keys) else None)
-            if (before is None or _follows(before, b)) and (after is None or _follows(b, after)) \
-                    and sum(_in_line(b, o) for o in others) > n_cur:
-                out[k], cur, n_cur = list(b), b, sum(_in_line(b, o) for o in others)
+            n_b = sum(_in_line(b, o) for o in others)
+            if (before is None or _follows(before, b)) and (after is None or _follows(b, after)) and n_b > n_cur:
+                out[k], cur, n_cur = list(b), b, n_b
     return out
+
+
+def _in_line_with_any(box: Sequence[int], boxes) -> bool:
+    """`box` is in line (_in_line) with another of `boxes`."""
+    return any(_in_line(box, o) for o in boxes if o is not box)
 
 
 def _in_line(a: Sequence[int], b: Sequence[int], apart: float = 3.0) -> bool:
