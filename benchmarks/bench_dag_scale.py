@@ -17,7 +17,6 @@ CPU seconds: the wall time is mostly the other processes'.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile

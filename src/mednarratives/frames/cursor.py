@@ -326,7 +326,6 @@ def _repair_ghosts(gray: Sequence[np.ndarray], background: np.ndarray, fg: Activ
     or blob k is the ghost) predicts a cursor count per frame; the one giving exactly one cursor in the most
     frames wins (ties: no ghost).
     """
-    n = len(fg.values)
     still = (act.frequency >= p.ghost_fraction) & (act.toggles <= 4)
     labels, _ = ndimage.label(dilate(still, 1), structure=EIGHT)
     pad = p.ghost_ring_px
@@ -438,7 +437,7 @@ def hotspot(blob: np.ndarray, disc_radius: float) -> tuple[float, float]:
     - round blob (empty box corners), the same upside down and mirrored (a laser-pointer dot): its middle;
     - else the tip, the topmost pixel (leftmost among ties): arrow and hand pointers."""
     h, w = blob.shape
-    rows, cols = np.flatnonzero(blob.any(axis=1)), np.flatnonzero(blob.any(axis=0))
+    rows = np.flatnonzero(blob.any(axis=1))
     top_xs = np.flatnonzero(blob[rows[0]])
     if min(w, h) >= 2 * disc_radius + 2 and 0.75 <= w / h <= 1.34 and top_xs.mean() >= 0.3 * w:
         cx = np.nonzero(blob[:2])[1].mean()
