@@ -19,7 +19,8 @@ on the real compound-figure dev set.
    label set as the prior ("paired": pairing.pair_figure, the pipeline's step), scored on the truth panels.
    Ratios against yolo+xycut (the previous default) measured in the same run. --halves: each method also on
    the first half of the first round's figures by id (the half rules were tuned on), on the second (held
-   out), and on each later collection round ("round" in truth.jsonl) apart.
+   out), and on each later collection round ("round" in truth.jsonl) apart. --round N (repeatable): only the
+   figures of those collection rounds are scored (an unseen round alone, the others not run).
 """
 
 from __future__ import annotations
@@ -123,7 +124,9 @@ def letters_of(figs, images, boxes_by_fig: dict, layout_letters: dict | None = N
 
 
 def devset_report(args) -> None:
-    figs = figure_devset.load(args.devset)
+    figs = [f for f in figure_devset.load(args.devset) if not args.round or f.round in args.round]
+    if not figs:
+        raise SystemExit(f"no dev set figure of round(s) {args.round} in {args.devset}")
     images = {f.id: Image.open(f.image).convert("RGB") for f in figs}
     det = detectors(args.weights, args.imgsz)
     n_let = sum(1 for f in figs for x in f.letters if x)
@@ -178,6 +181,8 @@ def main() -> None:
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--halves", action="store_true", help="dev set: also score the first and second half of the "
                     "first round's figures by id (tuning / held-out) and each later round apart")
+    ap.add_argument("--round", type=int, action="append", default=[],
+                    help="dev set: score only the figures of this collection round (repeatable)")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if not args.skip_demo:
