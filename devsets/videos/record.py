@@ -346,6 +346,25 @@ def round2():
     }
 
 
+# Round 3: the three round-2 recordings that got no stable chunk (content changed every 0.4-0.8 s), again with
+# content that changes every 4 s, to measure their cursor themes and sizes apart from the content rate.
+def round3():
+    import textwrap as textwrap_mod
+
+    r2 = round2()
+    r3 = {"round": 3}
+    return {
+        "cursor_r3_mri_bibata48_still": (*r2["cursor_r2_mri_bibata48"][:5], rec_viewer(
+            [dicom("emri_small.dcm", k) for k in range(0, 10, 3)], 40, 1.0, "Head MRI, axial stack"), 60,
+            {**r2["cursor_r2_mri_bibata48"][7], **r3}),
+        "cursor_r3_photos_chameleon48_still": (*r2["cursor_r2_photos_chameleon48"][:5], rec_viewer(
+            [skimage_image(n) for n in ("astronaut.png", "motorcycle_right.png", "logo.png")], 40), 60,
+            {**r2["cursor_r2_photos_chameleon48"][7], **r3}),
+        "cursor_r3_text_breeze_ibeam_still": (*r2["cursor_r2_text_breeze_ibeam"][:5], rec_text(
+            source_text(textwrap_mod), 40, 12), 60, {**r2["cursor_r2_text_breeze_ibeam"][7], **r3}),
+    }
+
+
 def recordings():
     import json as json_mod
     import statistics
@@ -400,6 +419,7 @@ def recordings():
                             rec_viewer([skimage_image(n) for n in ("moon.png", "page.png", "text.png", "brick.png",
                                                                     "gravel.png", "color.png")], 5), 30),
         **round2(),
+        **round3(),
     }
 
 
