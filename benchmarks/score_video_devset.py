@@ -130,6 +130,10 @@ def chunk_errors(res: dict, hot: np.ndarray) -> np.ndarray:
     return np.hypot(pts[on, 0] - hot[frames[on], 0], pts[on, 1] - hot[frames[on], 1])
 
 
+def pct(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.2%}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="results/models/domain/effnet_lite0/model.pt")
@@ -164,8 +168,8 @@ def main() -> None:
                   f">100 px {r['far_100px']}")
         for which, t in [("all", c), *((f"round {k}", t) for k, t in c["by_round"].items())]:
             print(f"cursor ({which}): within 10 px on {t['within_10px']:.2%} of {t['labelled_frames']} labelled frames "
-                  f"(bar 90%; {t['within_10px_in_chunks']:.2%} of the {t['frames_in_stable_chunks']} in stable chunks); "
-                  f"{t['far_100px']:.2%} of {t['points']} points > 100 px off (bar < 2%)")
+                  f"(bar 90%; {pct(t['within_10px_in_chunks'])} of the {t['frames_in_stable_chunks']} in stable "
+                  f"chunks); {pct(t['far_100px'])} of {t['points']} points > 100 px off (bar < 2%)")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
