@@ -16,7 +16,8 @@ chunks, followed by appearance everywhere else) is mapped back to full-resolutio
 ALL labelled frames (a frame without a point is a miss), within_10px_in_chunks over the frames in stable
 chunks; chunk_points counts the stable chunks' own trace points (the only points the traces stage uses, paper
 3.2.4) and chunk_points_within_10px is their share within 10 px of the label; far_100px is
-the share of track points more than 100 px off. Bars: within_10px >= 0.9, far_100px < 0.02.
+the share of track points more than 100 px off. Bars: within_10px >= 0.9, far_100px < 0.02. Totals are printed
+for all recordings and per round (`round` in the truth file, 1 when absent; round 2 was never used for tuning).
 
     PYTHONPATH=src python benchmarks/score_video_devset.py --model results/models/domain/effnet_lite0/model.pt \
         [--out results/videos/devset_score.json] [--skip-domain | --skip-cursor]
@@ -78,7 +79,7 @@ def score_cursor(devset: Path, config: dict) -> dict:
     from mednarratives.frames.video import trace_video
 
     _, params, detector = params_from_config(config["frames"], config["traces"])
-    out, all_err, all_best, all_in_chunk, all_chunk_err = [], [], [], [], []
+    out, arrays = [], []
     for path in sorted((devset / "cursor").glob("*.json")):
         truth = json.loads(path.read_text())
         res = trace_video(str(devset / truth["video"]), params, detector)
@@ -92,11 +93,9 @@ def score_cursor(devset: Path, config: dict) -> dict:
         best[frames] = err
         in_chunk = res["track_chunk"][:len(hot)] >= 0
         chunk_err = chunk_errors(res, hot)
-        all_err.append(err)
-        all_best.append(best)
-        all_in_chunk.append(in_chunk)
-        all_chunk_err.append(chunk_err)
-        out.append({"name": path.stem, "cursor": truth["cursor"], "highlight": truth["highlight"],
+        arrays.append((err, best, in_chunk, chunk_err))
+        out.append({"name": path.stem, "round": truth.get("round", 1), "cursor": truth["cursor"],
+                    "highlight": truth["highlight"],
                     "labelled_frames": len(hot), "frames_in_stable_chunks": int(in_chunk.sum()), "points": len(pts),
                     "chunk_points": len(chunk_err),
                     "chunk_points_within_10px": round(float((chunk_err <= 10).mean()), 4) if len(chunk_err) else None,
@@ -104,9 +103,14 @@ def score_cursor(devset: Path, config: dict) -> dict:
                     "within_10px_in_chunks": round(float((best[in_chunk] <= 10).mean()), 4) if in_chunk.any() else None,
                     "median_error_px": round(float(np.median(err)), 2) if len(err) else None,
                     "far_100px": round(float((err > 100).mean()), 4) if len(err) else None})
-    err, best, in_chunk = np.concatenate(all_err), np.concatenate(all_best), np.concatenate(all_in_chunk)
-    chunk_err = np.concatenate(all_chunk_err)
-    return {"recordings": out, "labelled_frames": int(len(best)), "points": int(len(err)),
+    by_round = {k: cursor_totals([a for a, r in zip(arrays, out) if r["round"] == k])
+                for k in sorted({r["round"] for r in out})}
+    return {"recordings": out, **cursor_totals(arrays), "by_round": by_round}
+
+
+def cursor_totals(arrays: list[tuple]) -> dict:
+    err, best, in_chunk, chunk_err = (np.concatenate(a) for a in zip(*arrays))
+    return {"labelled_frames": int(len(best)), "points": int(len(err)),
             "within_10px": round(float((best <= 10).mean()), 4),
             "frames_in_stable_chunks": int(in_chunk.sum()),
             "within_10px_in_chunks": round(float((best[in_chunk] <= 10).mean()), 4) if in_chunk.any() else None,
@@ -124,6 +128,10 @@ def chunk_errors(res: dict, hot: np.ndarray) -> np.ndarray:
     frames = np.round(pts[:, 2] * res["fps"]).astype(int)
     on = frames < len(hot)
     return np.hypot(pts[on, 0] - hot[frames[on], 0], pts[on, 1] - hot[frames[on], 1])
+
+
+def pct(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.2%}"
 
 
 def main() -> None:
@@ -154,13 +162,14 @@ def main() -> None:
     if not args.skip_cursor:
         result["cursor"] = c = score_cursor(devset, config)
         for r in c["recordings"]:
-            print(f"{r['name']:24s} {r['cursor']:9s} {str(r['highlight']):6s} frames {r['labelled_frames']:4d} "
+            print(f"{r['name']:38s} r{r['round']} {r['cursor']:9s} {str(r['highlight']):6s} frames {r['labelled_frames']:4d} "
                   f"in chunks {r['frames_in_stable_chunks']:4d} points {r['points']:4d} within 10 px "
                   f"{r['within_10px']:.3f} (in chunks {r['within_10px_in_chunks']}) median {r['median_error_px']} px, "
                   f">100 px {r['far_100px']}")
-        print(f"cursor: within 10 px on {c['within_10px']:.2%} of {c['labelled_frames']} labelled frames (bar 90%; "
-              f"{c['within_10px_in_chunks']:.2%} of the {c['frames_in_stable_chunks']} in stable chunks); "
-              f"{c['far_100px']:.2%} of {c['points']} points > 100 px off (bar < 2%)")
+        for which, t in [("all", c), *((f"round {k}", t) for k, t in c["by_round"].items())]:
+            print(f"cursor ({which}): within 10 px on {t['within_10px']:.2%} of {t['labelled_frames']} labelled frames "
+                  f"(bar 90%; {pct(t['within_10px_in_chunks'])} of the {t['frames_in_stable_chunks']} in stable "
+                  f"chunks); {pct(t['far_100px'])} of {t['points']} points > 100 px off (bar < 2%)")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(result, indent=1) + "\n")

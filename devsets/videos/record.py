@@ -5,7 +5,12 @@ Every frame is captured on its own after the pointer was warped (XWarpPointer) a
 so the cursor hotspot of every frame is exact: it is the X pointer position read back from the server.
 Highlight discs and a laser-pointer dot are drawn afterwards at the hotspot, as screen recorders do.
 
-Needs: Debian xvfb, dmz-cursor-theme; ffmpeg with x11grab. Run from the repository root:
+Round 2 (`cursor_r2_*`, recorded 2026-12-07 for an unseen measurement of the tracker, see README.md): other X
+cursor themes and sizes (each such recording runs in its own process, as libXcursor reads XCURSOR_THEME and
+XCURSOR_SIZE once per process), other highlight styles, faster and slower pointer paths, light backgrounds.
+
+Needs: Debian xvfb, dmz-cursor-theme (round 2: xcursor-themes, breeze-cursor-theme, bibata-cursor-theme,
+chameleon-cursor-theme); ffmpeg with x11grab. Run from the repository root:
 
     python devsets/videos/record.py [--only NAME ...]
 
@@ -25,6 +30,7 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -117,9 +123,11 @@ class Viewer:
     """A viewer / slide / editor window filling the screen. `pages` are shown in turn on a canvas (left), a side
     panel holds buttons (hover highlight), a page counter and a live pointer read-out, as image viewers do."""
 
-    def __init__(self, cursor: str, panel: bool = True, text_mode: str | None = None, bg: str = "#101010"):
+    def __init__(self, cursor: str, panel: bool = True, text_mode: str | None = None, bg: str = "#101010",
+                 panel_cursor: str | None = None, light: bool = False):
         import tkinter as tk
 
+        self.light = light  # dark text on a light slide
         self.tk = tk
         self.root = tk.Tk()
         self.root.geometry(f"{W}x{H}+0+0")
@@ -143,7 +151,7 @@ class Viewer:
             for name in ("Window/Level", "Zoom", "Pan", "Measure", "Annotate", "Export"):
                 tk.Button(side, text=name, font=("DejaVu Sans", 14), bg="#3c3c3c", fg="#e0e0e0",
                           activebackground="#5a7fc0", activeforeground="white", relief="flat",
-                          cursor=cursor).pack(fill="x", padx=16, pady=6)
+                          cursor=panel_cursor or cursor).pack(fill="x", padx=16, pady=6)
             self.readout = tk.Label(side, text="", fg="#a0e0a0", bg="#2b2b2b", font=("DejaVu Sans Mono", 12),
                                     justify="left")
             self.readout.pack(side="bottom", pady=16)
@@ -177,10 +185,11 @@ class Viewer:
 
         c = self.canvas
         c.delete("all")
-        c.create_text(50, 60, text=title, anchor="w", fill="#f5f5f5", font=("DejaVu Sans", 32, "bold"))
+        title_fg, text_fg = ("#1a1a1a", "#2a2a2a") if self.light else ("#f5f5f5", "#e8e8e8")
+        c.create_text(50, 60, text=title, anchor="w", fill=title_fg, font=("DejaVu Sans", 32, "bold"))
         c.create_line(50, 100, int(c["width"]) - 50, 100, fill="#4a90d9", width=3)
         for i, line in enumerate(lines):
-            c.create_text(70, 150 + 55 * i, text="\u2022 " + line, anchor="w", fill="#e8e8e8", font=("DejaVu Sans", 22),
+            c.create_text(70, 150 + 55 * i, text="\u2022 " + line, anchor="w", fill=text_fg, font=("DejaVu Sans", 22),
                           width=(int(c["width"]) - 140) // (2 if image is not None else 1))
         if image is not None:
             im = Image.fromarray(image)
@@ -205,23 +214,26 @@ def grab(display: str, out: Path) -> None:
                     "-i", display, "-frames:v", "1", "-y", str(out)], check=True)
 
 
-def path_points(rng: random.Random, n: int, region=(60, 60, W - 60, H - 60)) -> list[tuple[int, int]]:
-    """A pointer path: glides between random targets (ease in/out) with rests, as a lecturer points."""
+def path_points(rng: random.Random, n: int, region=(60, 60, W - 60, H - 60), steps=(6, 20),
+                rests=(0, 0, 3, 8, 15)) -> list[tuple[int, int]]:
+    """A pointer path: glides between random targets (ease in/out) in `steps` frames with rests of `rests` frames,
+    as a lecturer points (few steps: fast flicks; many: slow glides)."""
     x0, y0, x1, y1 = region
     pts, cur = [], (rng.randint(x0, x1), rng.randint(y0, y1))
     while len(pts) < n:
         target = (rng.randint(x0, x1), rng.randint(y0, y1))
-        steps = rng.randint(6, 20)
-        for k in range(1, steps + 1):
-            a = 0.5 - 0.5 * math.cos(math.pi * k / steps)
+        m = rng.randint(*steps)
+        for k in range(1, m + 1):
+            a = 0.5 - 0.5 * math.cos(math.pi * k / m)
             pts.append((int(round(cur[0] + (target[0] - cur[0]) * a)), int(round(cur[1] + (target[1] - cur[1]) * a))))
         cur = target
-        pts += [cur] * rng.choice([0, 0, 3, 8, 15])
+        pts += [cur] * rng.choice(list(rests))
     return pts[:n]
 
 
-def overlay(frame: Path, x: int, y: int, style: str) -> None:
-    """The highlight a screen recorder draws at the hotspot."""
+def overlay(frame: Path, x: int, y: int, style: str, click_age: int | None = None) -> None:
+    """The highlight a screen recorder draws at the hotspot (`ripple`: a ring growing for 5 frames after a click,
+    `click_age` frames ago; nothing otherwise)."""
     im = Image.open(frame).convert("RGBA")
     layer = Image.new("RGBA", im.size, (0, 0, 0, 0))
     d = ImageDraw.Draw(layer)
@@ -232,6 +244,16 @@ def overlay(frame: Path, x: int, y: int, style: str) -> None:
     elif style == "laser":
         d.ellipse([x - 9, y - 9, x + 9, y + 9], fill=(255, 0, 0, 90))
         d.ellipse([x - 5, y - 5, x + 5, y + 5], fill=(255, 30, 30, 255))
+    elif style == "green_disc":
+        d.ellipse([x - 26, y - 26, x + 26, y + 26], fill=(40, 220, 60, 100))
+    elif style == "blue_ring":
+        d.ellipse([x - 34, y - 34, x + 34, y + 34], outline=(40, 120, 255, 230), width=5)
+    elif style == "green_laser":
+        d.ellipse([x - 11, y - 11, x + 11, y + 11], fill=(0, 255, 60, 80))
+        d.ellipse([x - 6, y - 6, x + 6, y + 6], fill=(60, 255, 90, 255))
+    elif style == "ripple" and click_age is not None and click_age < 5:
+        r = 10 + 9 * click_age
+        d.ellipse([x - r, y - r, x + r, y + r], outline=(255, 140, 0, 230 - 40 * click_age), width=3)
     Image.alpha_composite(im, layer).convert("RGB").save(frame)
 
 
@@ -281,6 +303,66 @@ def rec_text(text, every, lines_per_step=3):
 
 def source_text(module) -> str:
     return inspect.getsource(module)
+
+
+def pages_ct_head():
+    """An axial head CT (stored values = HU + 1024) in a brain (40/80) and a bone (400/1800) window."""
+    return [dicom("693_J2KI.dcm", window=w) for w in ((1064, 80), (1424, 1800))]
+
+
+# Round 2 (unseen by the tracker's tuning): opts = X cursor theme and size (own process), pointer path (steps,
+# rests), background, the side panel's buttons' cursor (a shape change on hover).
+def round2():
+    import textwrap as textwrap_mod
+
+    r2 = {"round": 2}
+    return {
+        "cursor_r2_mri_bibata48": ("medical", "mri", "left_ptr", None, "viewer", rec_viewer(
+            [dicom("emri_small.dcm", k) for k in range(10)], 4, 1.0, "Head MRI, axial stack"), 80,
+            {**r2, "theme": "Bibata-Modern-Classic", "size": 48, "steps": (3, 8), "rests": (0, 0, 2, 5),
+             "panel_cursor": "hand2"}),
+        "cursor_r2_us_redglass_green_disc": ("medical", "ultrasound", "left_ptr", "green_disc", "viewer", rec_viewer(
+            [dicom("color-pl.dcm"), dicom("color-px.dcm")], 25, 1.0, "Colour Doppler"), 80,
+            {**r2, "theme": "redglass", "size": 32, "steps": (25, 45), "rests": (10, 20, 30)}),
+        "cursor_r2_ct_dmzblack_ripple": ("medical", "ct", "left_ptr", "ripple", "viewer", rec_viewer(
+            pages_ct_head(), 20, 1.0, "Head CT: brain and bone windows"), 80,
+            {**r2, "theme": "DMZ-Black", "size": 32, "steps": (6, 14), "rests": (3, 5, 8)}),
+        "cursor_r2_slides_whiteglass_blue_ring": ("non_medical", "", "left_ptr", "blue_ring", "slides", rec_slides([
+            ("Texture analysis", ["Co-occurrence matrices", "Local binary patterns", "Gabor filters"],
+             skimage_image("grass.png")),
+            ("Motion blur", ["Point spread functions", "Wiener deconvolution"], skimage_image("clock_motion.png")),
+            ("Camera calibration", ["Checkerboard targets", "Intrinsics and distortion"],
+             skimage_image("chessboard_GRAY.png")),
+        ], 25), 70, {**r2, "theme": "whiteglass", "bg": "#fafafa", "light": True}),
+        "cursor_r2_photos_chameleon48": ("non_medical", "", "left_ptr", None, "viewer", rec_viewer(
+            [skimage_image(n) for n in ("astronaut.png", "motorcycle_right.png", "logo.png")], 8), 70,
+            {**r2, "theme": "Chameleon-SkyBlue-Large", "size": 48, "steps": (2, 10), "rests": (0, 0, 6, 12),
+             "panel_cursor": "hand2"}),
+        "cursor_r2_mri_light_green_laser": ("medical", "mri", "none", "green_laser", "viewer", rec_viewer(
+            [dicom("examples_overlay.dcm")], 1000, 1.1, "Abdominal MRI: liver lesion"), 70,
+            {**r2, "steps": (3, 9), "bg": "#e6e6e6"}),
+        "cursor_r2_text_breeze_ibeam": ("non_medical", "", "xterm", None, "text-light", rec_text(
+            source_text(textwrap_mod), 4), 60, {**r2, "theme": "breeze_cursors", "size": 32, "steps": (8, 25)}),
+    }
+
+
+# Round 3: the three round-2 recordings that got no stable chunk (content changed every 0.4-0.8 s), again with
+# content that changes every 4 s, to measure their cursor themes and sizes apart from the content rate.
+def round3():
+    import textwrap as textwrap_mod
+
+    r2 = round2()
+    r3 = {"round": 3}
+    return {
+        "cursor_r3_mri_bibata48_still": (*r2["cursor_r2_mri_bibata48"][:5], rec_viewer(
+            [dicom("emri_small.dcm", k) for k in range(0, 10, 3)], 40, 1.0, "Head MRI, axial stack"), 60,
+            {**r2["cursor_r2_mri_bibata48"][7], **r3}),
+        "cursor_r3_photos_chameleon48_still": (*r2["cursor_r2_photos_chameleon48"][:5], rec_viewer(
+            [skimage_image(n) for n in ("astronaut.png", "motorcycle_right.png", "logo.png")], 40), 60,
+            {**r2["cursor_r2_photos_chameleon48"][7], **r3}),
+        "cursor_r3_text_breeze_ibeam_still": (*r2["cursor_r2_text_breeze_ibeam"][:5], rec_text(
+            source_text(textwrap_mod), 40, 12), 60, {**r2["cursor_r2_text_breeze_ibeam"][7], **r3}),
+    }
 
 
 def recordings():
@@ -336,25 +418,36 @@ def recordings():
         "nm_photo_viewer": ("non_medical", "", "left_ptr", None, "viewer",
                             rec_viewer([skimage_image(n) for n in ("moon.png", "page.png", "text.png", "brick.png",
                                                                     "gravel.png", "color.png")], 5), 30),
+        **round2(),
+        **round3(),
     }
 
 
 def record(name, spec, display, workdir: Path) -> dict:
-    label, domain, cursor, style, kind, step, n = spec
+    label, domain, cursor, style, kind, step, n, *rest = spec
+    opts = rest[0] if rest else {}
     rng = random.Random(name)
     text_mode = {"text-dark": "dark", "text-light": "light"}.get(kind)
-    bg = "#f4f4f4" if kind == "text-light" else "#101010"
-    v = Viewer(cursor, panel=kind == "viewer", text_mode=text_mode, bg=bg)
+    bg = opts.get("bg", "#f4f4f4" if kind == "text-light" else "#101010")
+    v = Viewer(cursor, panel=kind == "viewer", text_mode=text_mode, bg=bg, panel_cursor=opts.get("panel_cursor"),
+               light=opts.get("light", False))
     frames = workdir / name
     frames.mkdir(parents=True, exist_ok=True)
     truth = []
+    path = path_points(rng, n, steps=opts.get("steps", (6, 20)), rests=opts.get("rests", (0, 0, 3, 8, 15)))
+    click = None  # (frame, x, y) of the last click: the pointer arrived and rests
     try:
-        for i, (x, y) in enumerate(path_points(rng, n)):
+        for i, (x, y) in enumerate(path):
             step(v, i)
             px, py = v.point(x, y)
             png = frames / f"{i:05d}.png"
             grab(display, png)
-            if style:
+            if 0 < i < len(path) - 1 and path[i + 1] == (x, y) != path[i - 1]:
+                click = (i, px, py)
+            if style == "ripple":
+                if click:
+                    overlay(png, click[1], click[2], style, i - click[0])
+            elif style:
                 overlay(png, px, py, style)
             truth.append([px, py])
     finally:
@@ -367,8 +460,11 @@ def record(name, spec, display, workdir: Path) -> dict:
         (HERE / "cursor").mkdir(exist_ok=True)
         (HERE / "cursor" / f"{name}.json").write_text(json.dumps(
             {"video": f"clips/{name}.mp4", "width": W, "height": H, "fps": FPS, "cursor": cursor,
-             "highlight": style, "hotspot": truth}) + "\n")
-    return {"name": name, "label": label, "domain": domain, "origin": "recording", "cursor": cursor,
+             "highlight": style, **({"round": opts["round"], "theme": opts.get("theme", "DMZ-White"),
+                                     "size": opts.get("size", 24)} if "round" in opts else {}),
+             "hotspot": truth}) + "\n")
+    origin = "recording" if "round" not in opts else f"recording:round {opts['round']}, unseen by the tracker's tuning"
+    return {"name": name, "label": label, "domain": domain, "origin": origin, "cursor": cursor,
             "highlight": style or ""}
 
 
@@ -380,7 +476,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", nargs="*")
     ap.add_argument("--display", default=":97")
+    ap.add_argument("--child", action="store_true", help="record --only NAME on a running display, print its row")
     args = ap.parse_args()
+    if args.child:
+        with tempfile.TemporaryDirectory() as tmp:
+            (name,) = args.only
+            print(json.dumps(record(name, recordings()[name], args.display, Path(tmp))))
+        return
     xvfb = subprocess.Popen(["Xvfb", args.display, "-screen", "0", f"{W}x{H}x24", "-nolisten", "tcp"])
     os.environ["DISPLAY"] = args.display
     os.environ.setdefault("XCURSOR_THEME", "DMZ-White")
@@ -392,7 +494,15 @@ def main() -> None:
                 if args.only and name not in args.only:
                     continue
                 t = time.time()
-                rows.append(record(name, spec, args.display, Path(tmp)))
+                opts = spec[7] if len(spec) > 7 else {}
+                if "theme" in opts or "size" in opts:  # libXcursor reads these once per process
+                    env = {**os.environ, "XCURSOR_THEME": opts.get("theme", "DMZ-White"),
+                           "XCURSOR_SIZE": str(opts.get("size", 24))}
+                    out = subprocess.run([sys.executable, __file__, "--child", "--display", args.display, "--only",
+                                          name], env=env, check=True, capture_output=True, text=True).stdout
+                    rows.append(json.loads(out.strip().splitlines()[-1]))
+                else:
+                    rows.append(record(name, spec, args.display, Path(tmp)))
                 print(f"{name}: {time.time() - t:.1f} s", flush=True)
     finally:
         xvfb.terminate()

@@ -147,10 +147,12 @@ def test_viewer_frame_and_closeup():
 
 def test_training_sources_leave_the_video_devsets_unseen_images_out():
     """devsets/videos/README.md: these sources are shown only in dev clips, never in training: the recordings'
-    unseen DICOM files, and the images the public clips show (public_sources.tsv): PLUS ultrasound sequences,
-    imageio's stent.npz and Kitware's 005_32months T2 (itkwidgets renders), torchio's and cornerstone's MRI."""
-    unseen = ("eCT_Supplemental", "gdcm-US-ALOKA-16", "examples_palette", "color3d_jpeg_baseline", "stent",
-              "005_32months", "colin27", "fpg", "BoneUltrasound", "SpinePhantom", "SegmentationTest", "USTC_")
+    unseen DICOM files (rounds 2-3 of the cursor recordings too), and the images the public clips show
+    (public_sources.tsv): PLUS ultrasound sequences, imageio's stent.npz and Kitware's 005_32months T2 (itkwidgets
+    renders), torchio's and cornerstone's MRI."""
+    unseen = ("eCT_Supplemental", "gdcm-US-ALOKA-16", "examples_palette", "color3d_jpeg_baseline", "emri_small",
+              "color-pl", "color-px", "examples_overlay", "stent", "005_32months", "colin27", "fpg", "BoneUltrasound",
+              "SpinePhantom", "SegmentationTest", "USTC_")
     render = settings.defaults("videos", "classifier", "demo_data")
     sources = C._sources(render)
     files = [n for loaders in sources.values() for n in loaders] + [s.file for s in C.assets.CATALOG]
