@@ -332,16 +332,21 @@ def _xy_cut(W: int, H: int, stretches: Callable[[int, int, int, int], tuple[list
     return out
 
 
+def background_mask(image: Image.Image, tol: int = 14) -> np.ndarray:
+    """H x W bool: the pixels within `tol` of the figure's background colour (_background) in every channel."""
+    rgb = np.asarray(image.convert("RGB"))
+    return np.all(np.abs(rgb.astype(int) - _background(rgb)) <= tol, axis=2)
+
+
 def xy_cut(image: Image.Image, tol: int = 14, min_gap: int = 2, min_area: float = 0.03,
            max_depth: int = 6) -> list[list[int]]:
     """Recursive X-Y cut of a compound figure along full-length runs of background colour (the classical
     figure-separation heuristic): panel boxes [x0, y0, x1, y1]; pieces under `min_area` of the figure (drawn
     labels above panels, specks) are dropped. [] when nothing separates."""
-    rgb = np.asarray(image.convert("RGB"))
-    H, W = rgb.shape[:2]
+    bg = background_mask(image, tol)
+    H, W = bg.shape
     if H < 8 or W < 8:
         return []
-    bg = np.all(np.abs(rgb.astype(int) - _background(rgb)) <= tol, axis=2)
 
     def stretches(x0: int, y0: int, x1: int, y1: int) -> tuple[list, list]:
         sub = bg[y0:y1, x0:x1]
@@ -379,6 +384,53 @@ def refine_with_xycut(dets: list[tuple[list[int], float]], cuts: list[list[int]]
     return [out[i] for i in order], True
 
 
+def refine_with_blocks(dets: list[tuple[list[int], float]], blocks: list[list[int]], ground: np.ndarray,
+                       inside: float = 0.8, cover: float = 0.6, grid: float = CONFIG["grid_similarity"],
+                       tiled: float = CONFIG["blocks_tiled"], loose: float = CONFIG["blocks_loose"]
+                       ) -> tuple[list[tuple[list[int], float]], bool]:
+    """Replace detections by the layout's blocks (layout_detect without letters: content between background
+    gutters; disjoint, else they joined labels shared across a gutter) where every detection is explained by
+    them: it lies (`inside` of its area) in a block, alone or with others that do not tile the block (less than
+    `tiled` of its area: boxes cut across a block of touching images), or it is a loose box around blocks of
+    similar size (it holds them, `cover` of each; their smallest area >= `grid` x the largest) with hardly any
+    content beside them (at most `loose` of the rest of the box is not `ground`, the figure's background: a
+    box cut along the gutters is no loose box). A detection lying alone in a block is the panel's image or
+    plot, the block the whole panel (titles, tick labels). Blocks take the score of the detection they match
+    (IoU >= 0.5), or half the lowest. Returns (boxes, used_blocks)."""
+    if len(blocks) < 2 or not dets or any(_intersection(a, b) > 0 for i, a in enumerate(blocks) for b in blocks[:i]):
+        return dets, False
+    homes: dict[int, list[list[int]]] = {}
+    for box, _ in dets:
+        home = next((j for j, b in enumerate(blocks) if _contained(box, b) >= inside), None)
+        held = [b for b in blocks if _contained(b, box) >= cover]
+        if home is not None:
+            homes.setdefault(home, []).append(box)
+            continue
+        if not held or min(map(_area, held)) < grid * max(map(_area, held)):
+            return dets, False
+        x0, y0, x1, y1 = (int(v) for v in box)
+        rest = ~ground[y0:y1, x0:x1]
+        for b in held:
+            rest[max(0, b[1] - y0):max(0, b[3] - y0), max(0, b[0] - x0):max(0, b[2] - x0)] = False
+        if rest.sum() > loose * max(1.0, _area(box) - sum(map(_area, held))):
+            return dets, False
+    for j, boxes in homes.items():  # touching panels the detector split apart: they tile their block
+        if len(boxes) > 1 and _union_area(boxes, blocks[j]) >= tiled * _area(blocks[j]):
+            return dets, False
+    floor = min(s for _, s in dets)
+    out = [(b, max((s for d, s in dets if box_iou(b, d) >= 0.5), default=round(0.5 * floor, 4))) for b in blocks]
+    return [out[i] for i in reading_order(blocks)], True
+
+
+def _union_area(boxes: Sequence[Sequence[int]], clip: Sequence[int]) -> int:
+    """Area of the union of `boxes` inside `clip`."""
+    x0, y0, x1, y1 = (int(v) for v in clip)
+    mask = np.zeros((max(0, y1 - y0), max(0, x1 - x0)), bool)
+    for b in boxes:
+        mask[max(0, int(b[1]) - y0):max(0, int(b[3]) - y0), max(0, int(b[0]) - x0):max(0, int(b[2]) - x0)] = True
+    return int(mask.sum())
+
+
 def _nested(dets: Sequence[tuple[Sequence[float], float]], panels: Sequence[Sequence[float]],
             share: float = 0.8) -> bool:
     """Every detection lies (`share` of its area) inside a panel of its own: the detector found the panels'
@@ -395,11 +447,13 @@ class Detector:
                  iou: float = CONFIG["iou"], device: str = "cpu", refine: str = CONFIG["refine"],
                  grid_similarity: float = CONFIG["grid_similarity"], layout_small: float = CONFIG["layout_small"],
                  layout_tol: int = CONFIG["layout_tol"], layout_thin: float = CONFIG["layout_thin"],
-                 layout_corner: int = CONFIG["layout_corner"]):
+                 layout_corner: int = CONFIG["layout_corner"], blocks_tiled: float = CONFIG["blocks_tiled"],
+                 blocks_loose: float = CONFIG["blocks_loose"]):
         YOLO = _yolo()
         self.weights, self.imgsz, self.conf, self.iou, self.device = str(weights), imgsz, conf, iou, device
         self.refine, self.grid_similarity, self.small = refine, grid_similarity, layout_small
         self.tol, self.thin, self.corner = layout_tol, layout_thin, layout_corner
+        self.tiled, self.loose = blocks_tiled, blocks_loose
         self.model = YOLO(self.weights)
         self.sha256 = file_digest(weights)
 
@@ -427,8 +481,11 @@ class Detector:
             return boxes, [[] for _ in boxes]
         if len(keys) < 2:  # no count to go by: the layout's blocks where they agree with the detector
             blocks, _ = layout_detect(image, (), small=self.small, tol=self.tol, thin=self.thin, corner=self.corner)
-            if len(blocks) > len(boxes):
-                boxes, _ = refine_with_xycut(boxes, blocks, grid=self.grid_similarity)
+            refined, used = refine_with_xycut(boxes, blocks, grid=self.grid_similarity) \
+                if len(blocks) > len(boxes) else (boxes, False)
+            boxes = refined if used else refine_with_blocks(boxes, blocks, background_mask(image),
+                                                            grid=self.grid_similarity, tiled=self.tiled,
+                                                            loose=self.loose)[0]
             return boxes, [[] for _ in boxes]
         reads: dict[str, tuple[str, float]] = {}
         panels, anchors = layout_detect(image, keys, small=self.small, tol=self.tol, thin=self.thin, corner=self.corner,
@@ -469,7 +526,8 @@ class Detector:
         return {"name": "ultralytics-yolo", "weights": self.weights, "sha256": self.sha256, "imgsz": self.imgsz,
                 "conf": self.conf, "iou": self.iou, "refine": self.refine, "grid_similarity": self.grid_similarity,
                 "layout_small": self.small, "layout_tol": self.tol, "layout_thin": self.thin,
-                "layout_corner": self.corner}
+                "layout_corner": self.corner, "blocks_tiled": self.tiled,
+                "blocks_loose": self.loose}
 
 
 def crop(image: Image.Image, box: Sequence[int], scale: float = CONFIG["crop_scale"]) -> Image.Image:
