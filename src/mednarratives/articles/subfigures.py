@@ -393,8 +393,8 @@ def refine_with_blocks(dets: list[tuple[list[int], float]], blocks: list[list[in
     them: it lies (`inside` of its area) in a block, alone or with others that do not tile the block (less than
     `tiled` of its area: boxes cut across a block of touching images), or it is a loose box around blocks of
     similar size (it holds them, `cover` of each; their smallest area >= `grid` x the largest) with hardly any
-    content beside them (at most `loose` of the rest of the box is not `ground`, the figure's background: a
-    box cut along the gutters is no loose box). A detection lying alone in a block is the panel's image or
+    content beside them (at most `loose` of the rest of the box is not `ground`: background or the layout's
+    leaves, _explained; a panel's own ground, e.g. light grey, makes it no loose box). A detection lying alone in a block is the panel's image or
     plot, the block the whole panel (titles, tick labels). Blocks take the score of the detection they match
     (IoU >= 0.5), or half the lowest. Returns (boxes, used_blocks)."""
     if len(blocks) < 2 or not dets or any(_intersection(a, b) > 0 for i, a in enumerate(blocks) for b in blocks[:i]):
@@ -420,6 +420,14 @@ def refine_with_blocks(dets: list[tuple[list[int], float]], blocks: list[list[in
     floor = min(s for _, s in dets)
     out = [(b, max((s for d, s in dets if box_iou(b, d) >= 0.5), default=round(0.5 * floor, 4))) for b in blocks]
     return [out[i] for i in reading_order(blocks)], True
+
+
+def _explained(image: Image.Image, leaves: Sequence[Sequence[int]]) -> np.ndarray:
+    """H x W bool: the pixels the layout accounts for, background (background_mask) or inside a layout leaf."""
+    mask = background_mask(image)
+    for b in leaves:
+        mask[b[1]:b[3], b[0]:b[2]] = True
+    return mask
 
 
 def _union_area(boxes: Sequence[Sequence[int]], clip: Sequence[int]) -> int:
@@ -448,12 +456,13 @@ class Detector:
                  grid_similarity: float = CONFIG["grid_similarity"], layout_small: float = CONFIG["layout_small"],
                  layout_tol: int = CONFIG["layout_tol"], layout_thin: float = CONFIG["layout_thin"],
                  layout_corner: int = CONFIG["layout_corner"], blocks_tiled: float = CONFIG["blocks_tiled"],
-                 blocks_loose: float = CONFIG["blocks_loose"]):
+                 blocks_loose: float = CONFIG["blocks_loose"], edge_step: int = CONFIG["edge_step"],
+                 edge_share: float = CONFIG["edge_share"]):
         YOLO = _yolo()
         self.weights, self.imgsz, self.conf, self.iou, self.device = str(weights), imgsz, conf, iou, device
         self.refine, self.grid_similarity, self.small = refine, grid_similarity, layout_small
         self.tol, self.thin, self.corner = layout_tol, layout_thin, layout_corner
-        self.tiled, self.loose = blocks_tiled, blocks_loose
+        self.tiled, self.loose, self.step, self.share = blocks_tiled, blocks_loose, edge_step, edge_share
         self.model = YOLO(self.weights)
         self.sha256 = file_digest(weights)
 
@@ -480,10 +489,12 @@ class Detector:
         if self.refine != "layout":
             return boxes, [[] for _ in boxes]
         if len(keys) < 2:  # no count to go by: the layout's blocks where they agree with the detector
-            blocks, _ = layout_detect(image, (), small=self.small, tol=self.tol, thin=self.thin, corner=self.corner)
+            leaves: list[list[int]] = []
+            blocks, _ = layout_detect(image, (), small=self.small, tol=self.tol, thin=self.thin, corner=self.corner,
+                                      step=self.step, share=self.share, leaves_out=leaves)
             refined, used = refine_with_xycut(boxes, blocks, grid=self.grid_similarity) \
                 if len(blocks) > len(boxes) else (boxes, False)
-            boxes = refined if used else refine_with_blocks(boxes, blocks, background_mask(image),
+            boxes = refined if used else refine_with_blocks(boxes, blocks, _explained(image, leaves),
                                                             grid=self.grid_similarity, tiled=self.tiled,
                                                             loose=self.loose)[0]
             return boxes, [[] for _ in boxes]
@@ -527,7 +538,7 @@ class Detector:
                 "conf": self.conf, "iou": self.iou, "refine": self.refine, "grid_similarity": self.grid_similarity,
                 "layout_small": self.small, "layout_tol": self.tol, "layout_thin": self.thin,
                 "layout_corner": self.corner, "blocks_tiled": self.tiled,
-                "blocks_loose": self.loose}
+                "blocks_loose": self.loose, "edge_step": self.step, "edge_share": self.share}
 
 
 def crop(image: Image.Image, box: Sequence[int], scale: float = CONFIG["crop_scale"]) -> Image.Image:
@@ -851,15 +862,18 @@ def choose_layout(image: Image.Image, anchors: dict[str, Sequence[int]], leaves:
 def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: int = 1000,
                   small: float = CONFIG["layout_small"], tol: int = CONFIG["layout_tol"],
                   thin: float = CONFIG["layout_thin"], corner: int = CONFIG["layout_corner"],
-                  reads_out: dict[str, tuple[str, float]] | None = None
+                  step: int = CONFIG["edge_step"], share: float = CONFIG["edge_share"],
+                  reads_out: dict[str, tuple[str, float]] | None = None, leaves_out: list[list[int]] | None = None
                   ) -> tuple[list[list[int]], dict[str, list[int]]]:
     """(panel boxes, panel letters read: letter -> glyph box) of a figure whose caption names `caption_labels`
     (as many panels): layout leaves, the panel letters read among them (Tesseract, when installed; reads
     following another too closely or lined up with no other letter dropped, unread letters placed by
     letter_slots, or by letter_grid where the letters make a full grid), then choose_layout; without
-    caption labels, the large leaves with the small ones joined to them. Computed on a copy at most `max_side`
+    caption labels, the cells of touching grids (touching_cells, `step`, `share`) and the large leaves with the
+    small ones joined to them, headers and row labels of a grid dropped (_drop_grid_labels). Computed on a copy at most `max_side`
     pixels wide or high, boxes in the figure's pixels. `reads_out` receives the letters read (not placed):
-    letter -> (text as read, confidence)."""
+    letter -> (text as read, confidence); `leaves_out` the layout leaves (the cells of touching grids among them
+    where there are no caption labels)."""
     from mednarratives.articles import labels  # noqa: PLC0415 (labels imports nothing from here; keep it lazy)
     s = min(1.0, max_side / max(image.size))
     copy = image if s == 1.0 else image.resize((round(image.size[0] * s), round(image.size[1] * s)),
@@ -881,11 +895,108 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
                                         framed if len(framed) < len(leaves) else None)
         if reads_out is not None:  # choose_layout may drop letters read in words or legends
             reads_out.update({k: v for k, v in reads.items() if k in anchors})
-    else:  # no count, no letters: the large blocks are the panels, the small ones join them
-        panels = _panels_from_letters(copy.size[0], copy.size[1], leaves, {}, small)
+    else:  # no count, no letters: the cells of touching grids and the large blocks are the panels
+        leaves = touching_cells(copy, leaves, tol=tol, step=step, share=share)
+        panels = _panels_from_letters(copy.size[0], copy.size[1], _drop_grid_labels(leaves), {}, small)
         panels = panels if len(panels) > 1 else []
     scale = lambda b: [int(round(v / s)) for v in b]  # noqa: E731
+    if leaves_out is not None:
+        leaves_out[:] = [scale(b) for b in leaves]
     return [scale(p) for p in panels], {k: scale(a) for k, a in anchors.items()}
+
+
+def touching_cells(image: Image.Image, leaves: list[list[int]], tol: int = CONFIG["layout_tol"],
+                   step: int = CONFIG["edge_step"], share: float = CONFIG["edge_share"], same: float = 0.1,
+                   flat: float = 0.8) -> list[list[int]]:
+    """`leaves` with each large leaf made of touching images of one size (no background gutter between them)
+    cut into its cells: the leaf's straight image edges (lines across the whole leaf where at least `share` of
+    the pixel pairs step by more than `step` in a channel, a one-pixel separator line included) and its ends
+    must lie on a regular pitch along an axis (every distance between neighbouring lines a whole multiple,
+    within `same`, of the smallest; an edge is missing where two neighbouring cells are blank); the grid's
+    cells, cut to their content, replace the leaf where there are two or more and most are images, not a heat
+    map's flat cells (their two most common colours cover less than `flat` of the pixels); blank cells (nothing
+    but background inside their edge lines) go."""
+    rgb = np.asarray(image.convert("RGB")).astype(np.int16)
+    H, W = rgb.shape[:2]
+    big = 0.1 * max(W, H)
+    backgrounds = np.array([_background(rgb), [255, 255, 255]], dtype=float)
+    is_bg = np.abs(rgb[:, :, None, :] - backgrounds).max(3).min(2) <= tol
+
+    def pitch(sub: np.ndarray) -> list[int]:
+        """Column positions of the grid lines of sub (its ends included), or [0, width] where there is none."""
+        d = np.abs(np.diff(sub, axis=1)).max(axis=2) > step
+        near = np.zeros(sub.shape[:2], bool)
+        near[:, 1:] |= d
+        near[:, :-1] |= d
+        n = sub.shape[1]
+        lines = [0] + [(a + b) // 2 for a, b in _runs(near.mean(axis=0) < share, 1)] + [n]
+        lines = [x for i, x in enumerate(lines) if i == 0 or x - lines[i - 1] > 0.5 * big]
+        lines[-1] = n
+        gaps = np.diff(lines)
+        if len(gaps) < 2 or gaps.min() < 0.5 * big:
+            return [0, n]
+        k = np.round(gaps / gaps.min())
+        if np.any(np.abs(gaps - k * gaps.min()) > same * gaps.min()):
+            return [0, n]
+        return [int(round(a + (b - a) * i / m)) for a, b, m in zip(lines, lines[1:], k.astype(int)) for i in range(m)] + [n]
+
+    out: list[list[int]] = []
+    for leaf in leaves:
+        x0, y0, x1, y1 = leaf
+        if x1 - x0 < big or y1 - y0 < big:
+            out.append(leaf)
+            continue
+        sub = rgb[y0:y1, x0:x1]
+        cols, rows = pitch(sub), pitch(sub.transpose(1, 0, 2))
+        cells = []
+        for a, b in zip(rows, rows[1:]):
+            for c, d in zip(cols, cols[1:]):
+                fg = ~is_bg[y0 + a:y0 + b, x0 + c:x0 + d]
+                ys, xs = np.flatnonzero(fg.any(axis=1)), np.flatnonzero(fg.any(axis=0))
+                if fg[3:-3, 3:-3].any():  # not blank inside its edge lines
+                    cells.append([x0 + c + int(xs[0]), y0 + a + int(ys[0]), x0 + c + int(xs[-1]) + 1,
+                                  y0 + a + int(ys[-1]) + 1])
+        if len(cells) >= 2 and np.median([_top_colours(rgb[p[1]:p[3], p[0]:p[2]]) for p in cells]) < flat:
+            out.extend(cells)
+        else:
+            out.append(leaf)
+    return out
+
+
+def _top_colours(pixels: np.ndarray, n: int = 2) -> float:
+    """Share of the pixels in the n most common colours (quantised to 8 levels a channel)."""
+    q = (pixels // 32).reshape(-1, 3).astype(int)
+    counts = np.bincount(q[:, 0] * 64 + q[:, 1] * 8 + q[:, 2], minlength=512)
+    return float(np.sort(counts)[-n:].sum() / max(1, len(q)))
+
+
+def _drop_grid_labels(leaves: list[list[int]], same: float = 0.1) -> list[list[int]]:
+    """`leaves` less the headers and row labels of a grid: the cells are the leaves of the most common size
+    (sides within `same` of the median of the leaves at least half the largest) on two or more rows; the leaves
+    above the first row (left of the first column) within the grid's width (height) name its columns (rows),
+    not a panel, unless leaves stand between the first two rows (columns) too: titles repeated over every cell."""
+    if len(leaves) < 3:
+        return leaves
+    largest = max(map(_area, leaves))
+    large = [b for b in leaves if _area(b) >= 0.5 * largest]
+    w, h = np.median([b[2] - b[0] for b in large]), np.median([b[3] - b[1] for b in large])
+    cells = [b for b in large if abs(b[2] - b[0] - w) <= same * w and abs(b[3] - b[1] - h) <= same * h]
+
+    def headers(cells: list, others: list) -> list:
+        """The others above the first of two or more rows of cells, none between its first two rows."""
+        tops = _lines([c[1] for c in cells], same * h * 2)
+        if len(tops) < 2:
+            return []
+        first = [c for c in cells if c[1] < tops[1]]
+        bottom, x0, x1 = max(c[3] for c in first), min(c[0] for c in cells), max(c[2] for c in cells)
+        if any(bottom <= o[1] and o[3] <= tops[1] for o in others):
+            return []
+        return [o for o in others if o[3] <= tops[0] + same * h and o[0] >= x0 - same * w and o[2] <= x1 + same * w]
+
+    t = lambda b: [b[1], b[0], b[3], b[2]]  # noqa: E731 (transposed: row labels are the headers of the rows)
+    others = [b for b in leaves if b not in cells]
+    drop = headers(cells, others) + [t(b) for b in headers([t(c) for c in cells], [t(o) for o in others])]
+    return [b for b in leaves if b not in drop]
 
 
 def _lined_up(b: Sequence[int], others: Iterable[Sequence[int]], h: float, rows_only: bool = False) -> bool:
