@@ -597,6 +597,8 @@ def test_grid_headers_and_row_labels_are_no_panels_titles_over_every_cell_are_ke
     headers = [[70, 5, 130, 25], [180, 5, 240, 25]]
     row_labels = [[10, 60, 30, 120], [10, 170, 30, 230]]
     assert _drop_grid_labels(cells + headers + row_labels) == cells
+    # one cell of the right column blank: its header, on the line of the others, names the column too
+    assert _drop_grid_labels(cells[:3] + headers) == cells[:3]
     titled = [[50, 40, 150, 130], [160, 40, 260, 130], [50, 160, 150, 250], [160, 160, 260, 250]]
     titles = [[80, 20, 120, 35], [190, 20, 230, 35], [80, 138, 120, 153], [190, 138, 230, 153]]
     assert _drop_grid_labels(titled + titles) == titled + titles

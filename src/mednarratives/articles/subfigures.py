@@ -972,9 +972,10 @@ def _top_colours(pixels: np.ndarray, n: int = 2) -> float:
 
 def _drop_grid_labels(leaves: list[list[int]], same: float = 0.1) -> list[list[int]]:
     """`leaves` less the headers and row labels of a grid: the cells are the leaves of the most common size
-    (sides within `same` of the median of the leaves at least half the largest) on two or more rows; the leaves
-    above the first row (left of the first column) within the grid's width (height) name its columns (rows),
-    not a panel, unless leaves stand between the first two rows (columns) too: titles repeated over every cell."""
+    (sides within `same` of the median of the leaves at least half the largest); a leaf above a column of two or
+    more cells (under most of its width), with no leaf between the first two (a title repeated over every
+    cell), names the column, not a panel, and so do the leaves above a cell on its line (a header over a column
+    whose upper cells are blank); likewise a leaf left of a row of cells names the row."""
     if len(leaves) < 3:
         return leaves
     largest = max(map(_area, leaves))
@@ -982,20 +983,19 @@ def _drop_grid_labels(leaves: list[list[int]], same: float = 0.1) -> list[list[i
     w, h = np.median([b[2] - b[0] for b in large]), np.median([b[3] - b[1] for b in large])
     cells = [b for b in large if abs(b[2] - b[0] - w) <= same * w and abs(b[3] - b[1] - h) <= same * h]
 
-    def headers(cells: list, others: list) -> list:
-        """The others above the first of two or more rows of cells, none between its first two rows."""
-        tops = _lines([c[1] for c in cells], same * h * 2)
-        if len(tops) < 2:
-            return []
-        first = [c for c in cells if c[1] < tops[1]]
-        bottom, x0, x1 = max(c[3] for c in first), min(c[0] for c in cells), max(c[2] for c in cells)
-        if any(bottom <= o[1] and o[3] <= tops[1] for o in others):
-            return []
-        return [o for o in others if o[3] <= tops[0] + same * h and o[0] >= x0 - same * w and o[2] <= x1 + same * w]
+    def headers(cells: list, others: list, h: float) -> list:
+        def column(p: Sequence[int]) -> list:  # the cells below p, under most of its width, top to bottom
+            return sorted((c for c in cells if c[1] >= p[3] and min(p[2], c[2]) - max(p[0], c[0]) > 0.5 * (p[2] - p[0])),
+                          key=lambda c: c[1])
+
+        found = [p for p in others if len(col := column(p)) >= 2 and not any(
+            o[1] >= col[0][3] and o[3] <= col[1][1] and min(o[2], col[1][2]) > max(o[0], col[1][0]) for o in others)]
+        return [p for p in others if p in found or (column(p) and any(
+            abs(p[1] - q[1]) <= same * h and abs(p[3] - q[3]) <= same * h for q in found))]
 
     t = lambda b: [b[1], b[0], b[3], b[2]]  # noqa: E731 (transposed: row labels are the headers of the rows)
     others = [b for b in leaves if b not in cells]
-    drop = headers(cells, others) + [t(b) for b in headers([t(c) for c in cells], [t(o) for o in others])]
+    drop = headers(cells, others, h) + [t(b) for b in headers([t(c) for c in cells], [t(o) for o in others], w)]
     return [b for b in leaves if b not in drop]
 
 
