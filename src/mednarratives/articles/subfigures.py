@@ -920,7 +920,6 @@ def touching_cells(image: Image.Image, leaves: list[list[int]], tol: int = CONFI
     H, W = rgb.shape[:2]
     big = 0.1 * max(W, H)
     backgrounds = np.array([_background(rgb), [255, 255, 255]], dtype=float)
-    is_bg = np.abs(rgb[:, :, None, :] - backgrounds).max(3).min(2) <= tol
 
     def pitch(sub: np.ndarray) -> list[int]:
         """Column positions of the grid lines of sub (its ends included), or [0, width] where there is none."""
@@ -948,10 +947,14 @@ def touching_cells(image: Image.Image, leaves: list[list[int]], tol: int = CONFI
             continue
         sub = rgb[y0:y1, x0:x1]
         cols, rows = pitch(sub), pitch(sub.transpose(1, 0, 2))
+        if len(cols) * len(rows) < 6:  # no grid of two or more cells
+            out.append(leaf)
+            continue
+        is_bg = np.abs(sub[:, :, None, :] - backgrounds).max(3).min(2) <= tol
         cells = []
         for a, b in zip(rows, rows[1:]):
             for c, d in zip(cols, cols[1:]):
-                fg = ~is_bg[y0 + a:y0 + b, x0 + c:x0 + d]
+                fg = ~is_bg[a:b, c:d]
                 ys, xs = np.flatnonzero(fg.any(axis=1)), np.flatnonzero(fg.any(axis=0))
                 if fg[3:-3, 3:-3].any():  # not blank inside its edge lines
                     cells.append([x0 + c + int(xs[0]), y0 + a + int(ys[0]), x0 + c + int(xs[-1]) + 1,
