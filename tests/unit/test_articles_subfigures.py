@@ -602,3 +602,13 @@ def test_grid_headers_and_row_labels_are_no_panels_titles_over_every_cell_are_ke
     titled = [[50, 40, 150, 130], [160, 40, 260, 130], [50, 160, 150, 250], [160, 160, 260, 250]]
     titles = [[80, 20, 120, 35], [190, 20, 230, 35], [80, 138, 120, 153], [190, 138, 230, 153]]
     assert _drop_grid_labels(titled + titles) == titled + titles
+
+
+def test_a_black_scan_on_its_black_ground_keeps_its_ground_between_white_gutters():
+    from mednarratives.articles.subfigures import layout_detect
+    a = np.zeros((200, 410, 3), np.uint8)  # two black screens, the figure's border black, a white gutter
+    a[:, 200:210] = 255
+    a[20:180, 5:195] = 120  # the left scan fills its screen
+    a[60:140, 280:340] = 200  # the right one is a small bright sector on black
+    got, _ = layout_detect(Image.fromarray(a), ())
+    assert sorted(got) == [[0, 0, 200, 200], [210, 0, 410, 200]]

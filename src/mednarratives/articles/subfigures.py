@@ -898,7 +898,7 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
     else:  # no count, no letters: the cells of touching grids and the large blocks are the panels
         leaves = touching_cells(copy, leaves, tol=tol, step=step, share=share)
         panels = _panels_from_letters(copy.size[0], copy.size[1], _drop_grid_labels(leaves), {}, small)
-        panels = panels if len(panels) > 1 else []
+        panels = _with_ground(copy, panels, tol) if len(panels) > 1 else []
     scale = lambda b: [int(round(v / s)) for v in b]  # noqa: E731
     if leaves_out is not None:
         leaves_out[:] = [scale(b) for b in leaves]
@@ -971,6 +971,26 @@ def _top_colours(pixels: np.ndarray, n: int = 2) -> float:
     q = (pixels // 32).reshape(-1, 3).astype(int)
     counts = np.bincount(q[:, 0] * 64 + q[:, 1] * 8 + q[:, 2], minlength=512)
     return float(np.sort(counts)[-n:].sum() / max(1, len(q)))
+
+
+def _with_ground(image: Image.Image, panels: list[list[int]], tol: int, inside: float = 0.9) -> list[list[int]]:
+    """On a figure whose border is not white, the panels grown to their own ground: where white gutters alone
+    (lines within `tol` of white) cut the figure into blocks that each hold one panel (`inside` of it), those
+    blocks (a black scan on its black ground, between white gutters)."""
+    rgb = np.asarray(image.convert("RGB")).astype(np.int16)
+    if np.abs(_background(rgb) - 255).max() <= tol:
+        return panels
+    white = (np.abs(rgb - 255).max(axis=2) <= tol)
+
+    def stretches(x0: int, y0: int, x1: int, y1: int) -> tuple[list, list]:
+        m = white[y0:y1, x0:x1]
+        return _runs(m.all(axis=1), 1), _runs(m.all(axis=0), 1)
+
+    blocks = _xy_cut(rgb.shape[1], rgb.shape[0], stretches, 6)
+    homes = [[b for b in blocks if _contained(p, b) >= inside] for p in panels]
+    if any(len(h) != 1 for h in homes) or len({tuple(h[0]) for h in homes}) < len(panels):
+        return panels
+    return [h[0] for h in homes]
 
 
 def _drop_grid_labels(leaves: list[list[int]], same: float = 0.1) -> list[list[int]]:
