@@ -394,9 +394,9 @@ def refine_with_blocks(dets: list[tuple[list[int], float]], blocks: list[list[in
     `tiled` of its area: boxes cut across a block of touching images), or it is a loose box around blocks of
     similar size (it holds them, `cover` of each; their smallest area >= `grid` x the largest) with hardly any
     content beside them (at most `loose` of the rest of the box is not `ground`: background or the layout's
-    leaves, _explained; a panel's own ground, e.g. light grey, makes it no loose box). A detection lying alone in a block is the panel's image or
-    plot, the block the whole panel (titles, tick labels). Blocks take the score of the detection they match
-    (IoU >= 0.5), or half the lowest. Returns (boxes, used_blocks)."""
+    leaves, _explained; a panel's own ground, e.g. light grey, makes it no loose box). A detection lying alone
+    in a block is the panel's image or plot, the block the whole panel (titles, tick labels). Blocks take the
+    score of the detection they match (IoU >= 0.5), or half the lowest. Returns (boxes, used_blocks)."""
     if len(blocks) < 2 or not dets or any(_intersection(a, b) > 0 for i, a in enumerate(blocks) for b in blocks[:i]):
         return dets, False
     homes: dict[int, list[list[int]]] = {}
@@ -870,7 +870,8 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
     following another too closely or lined up with no other letter dropped, unread letters placed by
     letter_slots, or by letter_grid where the letters make a full grid), then choose_layout; without
     caption labels, the cells of touching grids (touching_cells, `step`, `share`) and the large leaves with the
-    small ones joined to them, headers and row labels of a grid dropped (_drop_grid_labels). Computed on a copy at most `max_side`
+    small ones joined to them, headers and row labels of a grid dropped (_drop_grid_labels), grown to their
+    own ground where the figure's border is not white (_with_ground). Computed on a copy at most `max_side`
     pixels wide or high, boxes in the figure's pixels. `reads_out` receives the letters read (not placed):
     letter -> (text as read, confidence); `leaves_out` the layout leaves (the cells of touching grids among them
     where there are no caption labels)."""
@@ -937,7 +938,8 @@ def touching_cells(image: Image.Image, leaves: list[list[int]], tol: int = CONFI
         k = np.round(gaps / gaps.min())
         if np.any(np.abs(gaps - k * gaps.min()) > same * gaps.min()):
             return [0, n]
-        return [int(round(a + (b - a) * i / m)) for a, b, m in zip(lines, lines[1:], k.astype(int)) for i in range(m)] + [n]
+        return [int(round(a + (b - a) * i / m))
+                for a, b, m in zip(lines, lines[1:], k.astype(int)) for i in range(m)] + [n]
 
     out: list[list[int]] = []
     for leaf in leaves:
@@ -1008,7 +1010,8 @@ def _drop_grid_labels(leaves: list[list[int]], same: float = 0.1) -> list[list[i
 
     def headers(cells: list, others: list, h: float) -> list:
         def column(p: Sequence[int]) -> list:  # the cells below p, under most of its width, top to bottom
-            return sorted((c for c in cells if c[1] >= p[3] and min(p[2], c[2]) - max(p[0], c[0]) > 0.5 * (p[2] - p[0])),
+            return sorted((c for c in cells
+                           if c[1] >= p[3] and min(p[2], c[2]) - max(p[0], c[0]) > 0.5 * (p[2] - p[0])),
                           key=lambda c: c[1])
 
         found = [p for p in others if len(col := column(p)) >= 2 and not any(
