@@ -514,3 +514,101 @@ def test_lone_glyphs_see_past_brackets_only_on_both_sides():
     b, left, right = [10, 100, 24, 117], [2, 98, 7, 121], [27, 98, 32, 121]
     assert _lone_glyphs([left, b, right], 17) == [b]           # "(B)" cut into three leaves
     assert _lone_glyphs([b, right], 17) == []                  # "el": a tall thin letter beside it, a word
+
+
+def test_refine_with_blocks_replaces_detections_the_layout_explains():
+    from mednarratives.articles.subfigures import refine_with_blocks
+    ground = np.ones((200, 300), bool)  # all background, but for a panel's own grey ground below
+    cells = [[20, 20, 90, 80], [110, 20, 180, 80], [20, 110, 90, 170], [110, 110, 180, 170]]
+    # loose boxes around the cells of a grid (one holds two): the cells
+    loose = [([0, 0, 100, 95], 0.9), ([100, 5, 195, 185], 0.8), ([5, 100, 98, 190], 0.7)]
+    out, used = refine_with_blocks(loose, cells, ground)
+    assert used and [b for b, _ in out] == cells and [s for _, s in out][0] == 0.35
+    # ... unless the box's room beside them is content the layout has no leaf for (a panel's grey ground)
+    grey = ground.copy()
+    grey[0:95, 0:100] = False
+    assert not refine_with_blocks(loose, cells, grey)[1]
+    # a detection alone inside its block (the plot without its title and tick labels): the block
+    blocks = [[10, 10, 140, 190], [160, 10, 290, 190]]
+    out, used = refine_with_blocks([([30, 30, 130, 170], 0.9), ([180, 30, 280, 170], 0.9)], blocks, ground)
+    assert used and [b for b, _ in out] == blocks
+    # two detections cut across a block (two quadrants of four): the block; tiling it (touching panels): kept
+    quadrants = [([10, 10, 75, 100], 0.9), ([75, 100, 140, 190], 0.9), ([180, 30, 280, 170], 0.9)]
+    assert [b for b, _ in refine_with_blocks(quadrants, blocks, ground)[0]] == blocks
+    halves = [([10, 10, 75, 190], 0.9), ([75, 10, 140, 190], 0.9), ([180, 30, 280, 170], 0.9)]
+    assert refine_with_blocks(halves, blocks, ground) == (halves, False)
+    # a detection around blocks of unequal size (a panel the gutters cut into pieces), or overlapping blocks
+    pieces = [[10, 10, 40, 190], [50, 10, 140, 190]]
+    assert not refine_with_blocks([([5, 5, 145, 195], 0.9)], pieces, ground)[1]
+    assert not refine_with_blocks([([30, 30, 130, 170], 0.9)], [[10, 10, 140, 190], [130, 10, 290, 190]],
+                                  ground)[1]
+
+
+def _touching_grid(rows=2, cols=3, cell=120, line=True, flat=False, blank=()):
+    """rows x cols touching cells (random texture, or one flat colour each with `flat`), separated by a one-pixel
+    light line (`line`) or by nothing but the step between neighbours, on a white figure with a 20 px margin;
+    cells in `blank` are left white. Returns (image, truth cell boxes)."""
+    rng = np.random.default_rng(1)
+    a = np.full((rows * cell + 40, cols * cell + 40, 3), 255, np.uint8)
+    truth = []
+    for r in range(rows):
+        for c in range(cols):
+            x0, y0 = 20 + c * cell, 20 + r * cell
+            if (r, c) in blank:
+                continue
+            if flat:
+                a[y0:y0 + cell, x0:x0 + cell] = (60 + 60 * c, 200 - 50 * r, 120)
+            else:
+                tex = rng.integers(0, 256, size=(cell // 8, cell // 8, 3)).astype(np.uint8)
+                a[y0:y0 + cell, x0:x0 + cell] = np.asarray(Image.fromarray(tex).resize((cell, cell)))
+                a[y0:y0 + cell, x0:x0 + cell] //= (1 + (r + c) % 2)  # neighbours differ in brightness
+            truth.append([x0, y0, x0 + cell, y0 + cell])
+    if line:
+        for c in range(1, cols):
+            a[20:20 + rows * cell, 20 + c * cell] = 220
+        for r in range(1, rows):
+            a[20 + r * cell, 20:20 + cols * cell] = 220
+    return Image.fromarray(a), truth
+
+
+def test_touching_cells_cut_a_grid_of_touching_images_along_their_edges():
+    from mednarratives.articles.figure_devset import DevFigure, score_panels
+    from mednarratives.articles.subfigures import layout_leaves, touching_cells
+    for line in (True, False):
+        img, truth = _touching_grid(line=line)
+        leaves = layout_leaves(img)
+        assert len(leaves) == 1  # no background gutter: one leaf
+        got = touching_cells(img, leaves)
+        assert score_panels({"f": got}, [DevFigure("f", img, truth, [None] * 6)])["found"] == 6, line
+    # two neighbouring blank cells: their edge is missing, the pitch still places it; blank cells go
+    img, truth = _touching_grid(blank={(0, 1), (0, 2)})
+    got = touching_cells(img, layout_leaves(img))
+    assert score_panels({"f": got}, [DevFigure("f", img, truth, [None] * 4)])["found"] == 4 == len(got)
+    # a heat map's flat cells: no grid of images; no step large enough: no edge
+    img, _ = _touching_grid(rows=2, cols=2, flat=True)
+    assert touching_cells(img, layout_leaves(img)) == layout_leaves(img)
+    img, _ = _touching_grid()
+    assert touching_cells(img, layout_leaves(img), step=255) == layout_leaves(img)
+
+
+def test_grid_headers_and_row_labels_are_no_panels_titles_over_every_cell_are_kept():
+    from mednarratives.articles.subfigures import _drop_grid_labels
+    cells = [[50, 40, 150, 140], [160, 40, 260, 140], [50, 150, 150, 250], [160, 150, 260, 250]]
+    headers = [[70, 5, 130, 25], [180, 5, 240, 25]]
+    row_labels = [[10, 60, 30, 120], [10, 170, 30, 230]]
+    assert _drop_grid_labels(cells + headers + row_labels) == cells
+    # one cell of the right column blank: its header, on the line of the others, names the column too
+    assert _drop_grid_labels(cells[:3] + headers) == cells[:3]
+    titled = [[50, 40, 150, 130], [160, 40, 260, 130], [50, 160, 150, 250], [160, 160, 260, 250]]
+    titles = [[80, 20, 120, 35], [190, 20, 230, 35], [80, 138, 120, 153], [190, 138, 230, 153]]
+    assert _drop_grid_labels(titled + titles) == titled + titles
+
+
+def test_a_black_scan_on_its_black_ground_keeps_its_ground_between_white_gutters():
+    from mednarratives.articles.subfigures import layout_detect
+    a = np.zeros((200, 410, 3), np.uint8)  # two black screens, the figure's border black, a white gutter
+    a[:, 200:210] = 255
+    a[20:180, 5:195] = 120  # the left scan fills its screen
+    a[60:140, 280:340] = 200  # the right one is a small bright sector on black
+    got, _ = layout_detect(Image.fromarray(a), ())
+    assert sorted(got) == [[0, 0, 200, 200], [210, 0, 410, 200]]

@@ -332,16 +332,21 @@ def _xy_cut(W: int, H: int, stretches: Callable[[int, int, int, int], tuple[list
     return out
 
 
+def background_mask(image: Image.Image, tol: int = 14) -> np.ndarray:
+    """H x W bool: the pixels within `tol` of the figure's background colour (_background) in every channel."""
+    rgb = np.asarray(image.convert("RGB"))
+    return np.all(np.abs(rgb.astype(int) - _background(rgb)) <= tol, axis=2)
+
+
 def xy_cut(image: Image.Image, tol: int = 14, min_gap: int = 2, min_area: float = 0.03,
            max_depth: int = 6) -> list[list[int]]:
     """Recursive X-Y cut of a compound figure along full-length runs of background colour (the classical
     figure-separation heuristic): panel boxes [x0, y0, x1, y1]; pieces under `min_area` of the figure (drawn
     labels above panels, specks) are dropped. [] when nothing separates."""
-    rgb = np.asarray(image.convert("RGB"))
-    H, W = rgb.shape[:2]
+    bg = background_mask(image, tol)
+    H, W = bg.shape
     if H < 8 or W < 8:
         return []
-    bg = np.all(np.abs(rgb.astype(int) - _background(rgb)) <= tol, axis=2)
 
     def stretches(x0: int, y0: int, x1: int, y1: int) -> tuple[list, list]:
         sub = bg[y0:y1, x0:x1]
@@ -379,6 +384,61 @@ def refine_with_xycut(dets: list[tuple[list[int], float]], cuts: list[list[int]]
     return [out[i] for i in order], True
 
 
+def refine_with_blocks(dets: list[tuple[list[int], float]], blocks: list[list[int]], ground: np.ndarray,
+                       inside: float = 0.8, cover: float = 0.6, grid: float = CONFIG["grid_similarity"],
+                       tiled: float = CONFIG["blocks_tiled"], loose: float = CONFIG["blocks_loose"]
+                       ) -> tuple[list[tuple[list[int], float]], bool]:
+    """Replace detections by the layout's blocks (layout_detect without letters: content between background
+    gutters; disjoint, else they joined labels shared across a gutter) where every detection is explained by
+    them: it lies (`inside` of its area) in a block, alone or with others that do not tile the block (less than
+    `tiled` of its area: boxes cut across a block of touching images), or it is a loose box around blocks of
+    similar size (it holds them, `cover` of each; their smallest area >= `grid` x the largest) with hardly any
+    content beside them (at most `loose` of the rest of the box is not `ground`: background or the layout's
+    leaves, _explained; a panel's own ground, e.g. light grey, makes it no loose box). A detection lying alone
+    in a block is the panel's image or plot, the block the whole panel (titles, tick labels). Blocks take the
+    score of the detection they match (IoU >= 0.5), or half the lowest. Returns (boxes, used_blocks)."""
+    if len(blocks) < 2 or not dets or any(_intersection(a, b) > 0 for i, a in enumerate(blocks) for b in blocks[:i]):
+        return dets, False
+    homes: dict[int, list[list[int]]] = {}
+    for box, _ in dets:
+        home = next((j for j, b in enumerate(blocks) if _contained(box, b) >= inside), None)
+        held = [b for b in blocks if _contained(b, box) >= cover]
+        if home is not None:
+            homes.setdefault(home, []).append(box)
+            continue
+        if not held or min(map(_area, held)) < grid * max(map(_area, held)):
+            return dets, False
+        x0, y0, x1, y1 = (int(v) for v in box)
+        rest = ~ground[y0:y1, x0:x1]
+        for b in held:
+            rest[max(0, b[1] - y0):max(0, b[3] - y0), max(0, b[0] - x0):max(0, b[2] - x0)] = False
+        if rest.sum() > loose * max(1.0, _area(box) - sum(map(_area, held))):
+            return dets, False
+    for j, boxes in homes.items():  # touching panels the detector split apart: they tile their block
+        if len(boxes) > 1 and _union_area(boxes, blocks[j]) >= tiled * _area(blocks[j]):
+            return dets, False
+    floor = min(s for _, s in dets)
+    out = [(b, max((s for d, s in dets if box_iou(b, d) >= 0.5), default=round(0.5 * floor, 4))) for b in blocks]
+    return [out[i] for i in reading_order(blocks)], True
+
+
+def _explained(image: Image.Image, leaves: Sequence[Sequence[int]]) -> np.ndarray:
+    """H x W bool: the pixels the layout accounts for, background (background_mask) or inside a layout leaf."""
+    mask = background_mask(image)
+    for b in leaves:
+        mask[b[1]:b[3], b[0]:b[2]] = True
+    return mask
+
+
+def _union_area(boxes: Sequence[Sequence[int]], clip: Sequence[int]) -> int:
+    """Area of the union of `boxes` inside `clip`."""
+    x0, y0, x1, y1 = (int(v) for v in clip)
+    mask = np.zeros((max(0, y1 - y0), max(0, x1 - x0)), bool)
+    for b in boxes:
+        mask[max(0, int(b[1]) - y0):max(0, int(b[3]) - y0), max(0, int(b[0]) - x0):max(0, int(b[2]) - x0)] = True
+    return int(mask.sum())
+
+
 def _nested(dets: Sequence[tuple[Sequence[float], float]], panels: Sequence[Sequence[float]],
             share: float = 0.8) -> bool:
     """Every detection lies (`share` of its area) inside a panel of its own: the detector found the panels'
@@ -395,11 +455,14 @@ class Detector:
                  iou: float = CONFIG["iou"], device: str = "cpu", refine: str = CONFIG["refine"],
                  grid_similarity: float = CONFIG["grid_similarity"], layout_small: float = CONFIG["layout_small"],
                  layout_tol: int = CONFIG["layout_tol"], layout_thin: float = CONFIG["layout_thin"],
-                 layout_corner: int = CONFIG["layout_corner"]):
+                 layout_corner: int = CONFIG["layout_corner"], blocks_tiled: float = CONFIG["blocks_tiled"],
+                 blocks_loose: float = CONFIG["blocks_loose"], edge_step: int = CONFIG["edge_step"],
+                 edge_share: float = CONFIG["edge_share"]):
         YOLO = _yolo()
         self.weights, self.imgsz, self.conf, self.iou, self.device = str(weights), imgsz, conf, iou, device
         self.refine, self.grid_similarity, self.small = refine, grid_similarity, layout_small
         self.tol, self.thin, self.corner = layout_tol, layout_thin, layout_corner
+        self.tiled, self.loose, self.step, self.share = blocks_tiled, blocks_loose, edge_step, edge_share
         self.model = YOLO(self.weights)
         self.sha256 = file_digest(weights)
 
@@ -426,9 +489,14 @@ class Detector:
         if self.refine != "layout":
             return boxes, [[] for _ in boxes]
         if len(keys) < 2:  # no count to go by: the layout's blocks where they agree with the detector
-            blocks, _ = layout_detect(image, (), small=self.small, tol=self.tol, thin=self.thin, corner=self.corner)
-            if len(blocks) > len(boxes):
-                boxes, _ = refine_with_xycut(boxes, blocks, grid=self.grid_similarity)
+            leaves: list[list[int]] = []
+            blocks, _ = layout_detect(image, (), small=self.small, tol=self.tol, thin=self.thin, corner=self.corner,
+                                      step=self.step, share=self.share, leaves_out=leaves)
+            refined, used = refine_with_xycut(boxes, blocks, grid=self.grid_similarity) \
+                if len(blocks) > len(boxes) else (boxes, False)
+            boxes = refined if used else refine_with_blocks(boxes, blocks, _explained(image, leaves),
+                                                            grid=self.grid_similarity, tiled=self.tiled,
+                                                            loose=self.loose)[0]
             return boxes, [[] for _ in boxes]
         reads: dict[str, tuple[str, float]] = {}
         panels, anchors = layout_detect(image, keys, small=self.small, tol=self.tol, thin=self.thin, corner=self.corner,
@@ -469,7 +537,8 @@ class Detector:
         return {"name": "ultralytics-yolo", "weights": self.weights, "sha256": self.sha256, "imgsz": self.imgsz,
                 "conf": self.conf, "iou": self.iou, "refine": self.refine, "grid_similarity": self.grid_similarity,
                 "layout_small": self.small, "layout_tol": self.tol, "layout_thin": self.thin,
-                "layout_corner": self.corner}
+                "layout_corner": self.corner, "blocks_tiled": self.tiled,
+                "blocks_loose": self.loose, "edge_step": self.step, "edge_share": self.share}
 
 
 def crop(image: Image.Image, box: Sequence[int], scale: float = CONFIG["crop_scale"]) -> Image.Image:
@@ -793,15 +862,19 @@ def choose_layout(image: Image.Image, anchors: dict[str, Sequence[int]], leaves:
 def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: int = 1000,
                   small: float = CONFIG["layout_small"], tol: int = CONFIG["layout_tol"],
                   thin: float = CONFIG["layout_thin"], corner: int = CONFIG["layout_corner"],
-                  reads_out: dict[str, tuple[str, float]] | None = None
+                  step: int = CONFIG["edge_step"], share: float = CONFIG["edge_share"],
+                  reads_out: dict[str, tuple[str, float]] | None = None, leaves_out: list[list[int]] | None = None
                   ) -> tuple[list[list[int]], dict[str, list[int]]]:
     """(panel boxes, panel letters read: letter -> glyph box) of a figure whose caption names `caption_labels`
     (as many panels): layout leaves, the panel letters read among them (Tesseract, when installed; reads
     following another too closely or lined up with no other letter dropped, unread letters placed by
     letter_slots, or by letter_grid where the letters make a full grid), then choose_layout; without
-    caption labels, the large leaves with the small ones joined to them. Computed on a copy at most `max_side`
+    caption labels, the cells of touching grids (touching_cells, `step`, `share`) and the large leaves with the
+    small ones joined to them, headers and row labels of a grid dropped (_drop_grid_labels), grown to their
+    own ground where the figure's border is not white (_with_ground). Computed on a copy at most `max_side`
     pixels wide or high, boxes in the figure's pixels. `reads_out` receives the letters read (not placed):
-    letter -> (text as read, confidence)."""
+    letter -> (text as read, confidence); `leaves_out` the layout leaves (the cells of touching grids among them
+    where there are no caption labels)."""
     from mednarratives.articles import labels  # noqa: PLC0415 (labels imports nothing from here; keep it lazy)
     s = min(1.0, max_side / max(image.size))
     copy = image if s == 1.0 else image.resize((round(image.size[0] * s), round(image.size[1] * s)),
@@ -823,11 +896,133 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
                                         framed if len(framed) < len(leaves) else None)
         if reads_out is not None:  # choose_layout may drop letters read in words or legends
             reads_out.update({k: v for k, v in reads.items() if k in anchors})
-    else:  # no count, no letters: the large blocks are the panels, the small ones join them
-        panels = _panels_from_letters(copy.size[0], copy.size[1], leaves, {}, small)
-        panels = panels if len(panels) > 1 else []
+    else:  # no count, no letters: the cells of touching grids and the large blocks are the panels
+        leaves = touching_cells(copy, leaves, tol=tol, step=step, share=share)
+        panels = _panels_from_letters(copy.size[0], copy.size[1], _drop_grid_labels(leaves), {}, small)
+        panels = _with_ground(copy, panels, tol) if len(panels) > 1 else []
     scale = lambda b: [int(round(v / s)) for v in b]  # noqa: E731
+    if leaves_out is not None:
+        leaves_out[:] = [scale(b) for b in leaves]
     return [scale(p) for p in panels], {k: scale(a) for k, a in anchors.items()}
+
+
+def touching_cells(image: Image.Image, leaves: list[list[int]], tol: int = CONFIG["layout_tol"],
+                   step: int = CONFIG["edge_step"], share: float = CONFIG["edge_share"], same: float = 0.1,
+                   flat: float = 0.8) -> list[list[int]]:
+    """`leaves` with each large leaf made of touching images of one size (no background gutter between them)
+    cut into its cells: the leaf's straight image edges (lines across the whole leaf where at least `share` of
+    the pixel pairs step by more than `step` in a channel, a one-pixel separator line included) and its ends
+    must lie on a regular pitch along an axis (every distance between neighbouring lines a whole multiple,
+    within `same`, of the smallest; an edge is missing where two neighbouring cells are blank); the grid's
+    cells, cut to their content, replace the leaf where there are two or more and most are images, not a heat
+    map's flat cells (their two most common colours cover less than `flat` of the pixels); blank cells (nothing
+    but background inside their edge lines) go."""
+    rgb = np.asarray(image.convert("RGB")).astype(np.int16)
+    H, W = rgb.shape[:2]
+    big = 0.1 * max(W, H)
+    backgrounds = np.array([_background(rgb), [255, 255, 255]], dtype=float)
+
+    def pitch(sub: np.ndarray) -> list[int]:
+        """Column positions of the grid lines of sub (its ends included), or [0, width] where there is none."""
+        d = np.abs(np.diff(sub, axis=1)).max(axis=2) > step
+        near = np.zeros(sub.shape[:2], bool)
+        near[:, 1:] |= d
+        near[:, :-1] |= d
+        n = sub.shape[1]
+        lines = [0] + [(a + b) // 2 for a, b in _runs(near.mean(axis=0) < share, 1)] + [n]
+        lines = [x for i, x in enumerate(lines) if i == 0 or x - lines[i - 1] > 0.5 * big]
+        lines[-1] = n
+        gaps = np.diff(lines)
+        if len(gaps) < 2 or gaps.min() < 0.5 * big:
+            return [0, n]
+        k = np.round(gaps / gaps.min())
+        if np.any(np.abs(gaps - k * gaps.min()) > same * gaps.min()):
+            return [0, n]
+        return [int(round(a + (b - a) * i / m))
+                for a, b, m in zip(lines, lines[1:], k.astype(int)) for i in range(m)] + [n]
+
+    out: list[list[int]] = []
+    for leaf in leaves:
+        x0, y0, x1, y1 = leaf
+        if x1 - x0 < big or y1 - y0 < big:
+            out.append(leaf)
+            continue
+        sub = rgb[y0:y1, x0:x1]
+        cols, rows = pitch(sub), pitch(sub.transpose(1, 0, 2))
+        if len(cols) * len(rows) < 6:  # no grid of two or more cells
+            out.append(leaf)
+            continue
+        is_bg = np.abs(sub[:, :, None, :] - backgrounds).max(3).min(2) <= tol
+        cells = []
+        for a, b in zip(rows, rows[1:]):
+            for c, d in zip(cols, cols[1:]):
+                fg = ~is_bg[a:b, c:d]
+                ys, xs = np.flatnonzero(fg.any(axis=1)), np.flatnonzero(fg.any(axis=0))
+                if fg[3:-3, 3:-3].any():  # not blank inside its edge lines
+                    cells.append([x0 + c + int(xs[0]), y0 + a + int(ys[0]), x0 + c + int(xs[-1]) + 1,
+                                  y0 + a + int(ys[-1]) + 1])
+        if len(cells) >= 2 and np.median([_top_colours(rgb[p[1]:p[3], p[0]:p[2]]) for p in cells]) < flat:
+            out.extend(cells)
+        else:
+            out.append(leaf)
+    return out
+
+
+def _top_colours(pixels: np.ndarray, n: int = 2) -> float:
+    """Share of the pixels in the n most common colours (quantised to 8 levels a channel)."""
+    q = (pixels // 32).reshape(-1, 3).astype(int)
+    counts = np.bincount(q[:, 0] * 64 + q[:, 1] * 8 + q[:, 2], minlength=512)
+    return float(np.sort(counts)[-n:].sum() / max(1, len(q)))
+
+
+def _with_ground(image: Image.Image, panels: list[list[int]], tol: int, inside: float = 0.9) -> list[list[int]]:
+    """On a figure whose border is not white, the panels grown to their own ground: where white gutters alone
+    (lines within `tol` of white) cut the figure into blocks that each hold one panel (`inside` of it), those
+    blocks (a black scan on its black ground, between white gutters)."""
+    rgb = np.asarray(image.convert("RGB")).astype(np.int16)
+    if np.abs(_background(rgb) - 255).max() <= tol:
+        return panels
+    white = (np.abs(rgb - 255).max(axis=2) <= tol)
+
+    def stretches(x0: int, y0: int, x1: int, y1: int) -> tuple[list, list]:
+        m = white[y0:y1, x0:x1]
+        return _runs(m.all(axis=1), 1), _runs(m.all(axis=0), 1)
+
+    blocks = _xy_cut(rgb.shape[1], rgb.shape[0], stretches, 6)
+    homes = [[b for b in blocks if _contained(p, b) >= inside] for p in panels]
+    if any(len(h) != 1 for h in homes) or len({tuple(h[0]) for h in homes}) < len(panels):
+        return panels
+    return [h[0] for h in homes]
+
+
+def _drop_grid_labels(leaves: list[list[int]], same: float = 0.1) -> list[list[int]]:
+    """`leaves` less the headers and row labels of a grid: the cells are the leaves of the most common size
+    (sides within `same` of the median of the leaves at least half the largest); a leaf above a column of two or
+    more cells (under most of its width), with no leaf between the first two (a title repeated over every
+    cell), names the column, not a panel, and so do the leaves above a cell on its line (a header over a column
+    whose upper cells are blank); likewise a leaf left of a row of cells names the row."""
+    if len(leaves) < 3:
+        return leaves
+    largest = max(map(_area, leaves))
+    large = [b for b in leaves if _area(b) >= 0.5 * largest]
+    w, h = np.median([b[2] - b[0] for b in large]), np.median([b[3] - b[1] for b in large])
+    cells = [b for b in large if abs(b[2] - b[0] - w) <= same * w and abs(b[3] - b[1] - h) <= same * h]
+
+    def headers(cells: list, others: list, h: float) -> list:
+        def column(p: Sequence[int]) -> list:  # the cells below p, under most of its width, top to bottom
+            return sorted((c for c in cells
+                           if c[1] >= p[3] and min(p[2], c[2]) - max(p[0], c[0]) > 0.5 * (p[2] - p[0])),
+                          key=lambda c: c[1])
+
+        found = [p for p in others if len(col := column(p)) >= 2 and not any(
+            o[1] >= col[0][3] and o[3] <= col[1][1] and min(o[2], col[1][2]) > max(o[0], col[1][0]) for o in others)]
+        return [p for p in others if p in found or (column(p) and any(
+            abs(p[1] - q[1]) <= same * h and abs(p[3] - q[3]) <= same * h for q in found))]
+
+    t = lambda b: [b[1], b[0], b[3], b[2]]  # noqa: E731 (transposed: row labels are the headers of the rows)
+    others = [b for b in leaves if b not in cells]
+    drop = headers(cells, others, h) + [t(b) for b in headers([t(c) for c in cells], [t(o) for o in others], w)]
+    return [b for b in leaves if b not in drop]
 
 
 def _lined_up(b: Sequence[int], others: Iterable[Sequence[int]], h: float, rows_only: bool = False) -> bool:
