@@ -122,7 +122,7 @@ rule articles_subfigures:
         loader=cfg("articles/filter/classifier_loader"),
         threshold=cfg("articles/filter/threshold"),
         **pick("articles/subfigures", "imgsz", "conf", "iou", "crop_scale", "refine", "grid_similarity",
-               "layout_small", "layout_tol", "layout_thin", "layout_corner"),
+               "layout_small", "layout_tol", "layout_thin", "layout_corner", "letters"),
         ocr=cfg("articles/pairing/ocr"),
     log:
         "logs/articles/subfigures/{shard}.log",

@@ -11,4 +11,4 @@ with logged(snakemake.log[0]):
     subfigures_shard(i.parsed, o.filtered, i.weights, o.subfigures, o.crops, o.ledger, imgsz=p.imgsz, conf=p.conf,
                      iou=p.iou, crop_scale=p.crop_scale, ocr=p.ocr, refine=p.refine,
                      grid_similarity=p.grid_similarity, layout_small=p.layout_small, layout_tol=p.layout_tol,
-                     layout_thin=p.layout_thin, layout_corner=p.layout_corner)
+                     layout_thin=p.layout_thin, layout_corner=p.layout_corner, letters=p.letters)

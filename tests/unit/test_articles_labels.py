@@ -180,7 +180,7 @@ def test_line_candidates_are_glyphs_in_the_row_and_column_of_a_letter():
 
 @needs_tesseract
 def test_find_anchors_finds_letters_inside_one_large_leaf_along_rows_and_columns():
-    from mednarratives.articles.labels import find_anchors
+    from mednarratives.articles.labels import LetterOptions, find_anchors
     img, spots = one_leaf_figure()
     leaves = [[0, 0, 400, 400]]
     anchors = find_anchors(img, leaves, list("ABCD"))
@@ -188,7 +188,8 @@ def test_find_anchors_finds_letters_inside_one_large_leaf_along_rows_and_columns
     for k, (x, y) in spots.items():
         box = anchors[k.lower()]
         assert abs(box[0] - x) <= 6 and abs(box[1] - y) <= 10
-    assert set(find_anchors(img, leaves, list("ABCD"), rounds=0)) == {"a"}  # no search: the corner letter only
+    # no search: the corner letter only
+    assert set(find_anchors(img, leaves, list("ABCD"), LetterOptions(rounds=0))) == {"a"}
 
 
 def test_of_two_near_equal_reads_the_one_in_the_rows_and_columns_is_kept():

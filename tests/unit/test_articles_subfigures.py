@@ -311,7 +311,7 @@ def test_layout_detect_reports_only_the_read_letters_the_chosen_layout_keeps(mon
     img, _ = _plot_grid()
     boxes = {k: [60 * i, 0, 60 * i + 8, 10] for i, k in enumerate("abcd")}  # a row of letters, panels apart
 
-    def find_anchors(image, leaves, label_set=None, reads_out=None, **kw):
+    def find_anchors(image, leaves, label_set=None, options=None, reads_out=None, **kw):
         reads_out.update({k: (k.upper(), 90.0) for k in boxes})
         return dict(boxes)
 

@@ -266,17 +266,19 @@ def subfigures_shard(parsed: str | os.PathLike, filtered: str | os.PathLike, wei
                      crop_scale: float = SUBFIGURES["crop_scale"], ocr: str = PAIRING["ocr"], batch_figures: int = 32,
                      refine: str = SUBFIGURES["refine"], grid_similarity: float = SUBFIGURES["grid_similarity"],
                      layout_small: float = SUBFIGURES["layout_small"], layout_tol: int = SUBFIGURES["layout_tol"],
-                     layout_thin: float = SUBFIGURES["layout_thin"], layout_corner: int = SUBFIGURES["layout_corner"]
-                     ) -> None:
+                     layout_thin: float = SUBFIGURES["layout_thin"], layout_corner: int = SUBFIGURES["layout_corner"],
+                     letters: dict | None = None) -> None:
     from mednarratives.articles import labels as label_ocr
     from mednarratives.articles.subfigures import Detector, crop
+    from mednarratives.settings import from_config
 
     stage = "articles_subfigures"
     keep = {(r["article_id"], r["figure_id"]) for r in read_jsonl(filtered) if r.get("keep")}
     figs = [r for r in read_jsonl(parsed) if (r["article_id"], r["figure_id"]) in keep]
     detector = Detector(weights, imgsz=imgsz, conf=conf, iou=iou, refine=refine, grid_similarity=grid_similarity,
                         layout_small=layout_small, layout_tol=layout_tol,
-                        layout_thin=layout_thin, layout_corner=layout_corner)
+                        layout_thin=layout_thin, layout_corner=layout_corner,
+                        letters=from_config(label_ocr.LetterOptions, letters))
     crops_dir = Path(crops_dir)
     if crops_dir.exists():
         shutil.rmtree(crops_dir)

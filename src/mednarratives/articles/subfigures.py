@@ -14,6 +14,7 @@ YOLO_AUTOINSTALL=false are set before ultralytics is imported.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -22,14 +23,17 @@ import random
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 import numpy as np
 from PIL import Image
 
 from mednarratives import settings
-from mednarratives.geometry import box_iou
+from mednarratives.geometry import box_iou, same_column, same_row
 from mednarratives.io import atomic_path, file_digest, write_json
+
+if TYPE_CHECKING:
+    from mednarratives.articles.labels import LetterOptions
 
 CONFIG = settings.defaults("articles", "subfigures")  # the defaults of the keyword arguments below
 CLASS_NAMES = ("subfigure",)
@@ -395,11 +399,11 @@ class Detector:
                  iou: float = CONFIG["iou"], device: str = "cpu", refine: str = CONFIG["refine"],
                  grid_similarity: float = CONFIG["grid_similarity"], layout_small: float = CONFIG["layout_small"],
                  layout_tol: int = CONFIG["layout_tol"], layout_thin: float = CONFIG["layout_thin"],
-                 layout_corner: int = CONFIG["layout_corner"]):
+                 layout_corner: int = CONFIG["layout_corner"], letters: LetterOptions | None = None):
         YOLO = _yolo()
         self.weights, self.imgsz, self.conf, self.iou, self.device = str(weights), imgsz, conf, iou, device
         self.refine, self.grid_similarity, self.small = refine, grid_similarity, layout_small
-        self.tol, self.thin, self.corner = layout_tol, layout_thin, layout_corner
+        self.tol, self.thin, self.corner, self.letters = layout_tol, layout_thin, layout_corner, letters
         self.model = YOLO(self.weights)
         self.sha256 = file_digest(weights)
 
@@ -432,7 +436,7 @@ class Detector:
             return boxes, [[] for _ in boxes]
         reads: dict[str, tuple[str, float]] = {}
         panels, anchors = layout_detect(image, keys, small=self.small, tol=self.tol, thin=self.thin, corner=self.corner,
-                                        reads_out=reads)
+                                        letters=self.letters, reads_out=reads)
         W, H = image.size
         # every panel built around its letter, none of them only a letter (a letter read elsewhere than its panel)
         sized = len(panels) == len(keys) and all(_panel_sized(p, W, H, self.small) for p in panels)
@@ -469,7 +473,7 @@ class Detector:
         return {"name": "ultralytics-yolo", "weights": self.weights, "sha256": self.sha256, "imgsz": self.imgsz,
                 "conf": self.conf, "iou": self.iou, "refine": self.refine, "grid_similarity": self.grid_similarity,
                 "layout_small": self.small, "layout_tol": self.tol, "layout_thin": self.thin,
-                "layout_corner": self.corner}
+                "layout_corner": self.corner, "letters": dataclasses.asdict(self.letters) if self.letters else None}
 
 
 def crop(image: Image.Image, box: Sequence[int], scale: float = CONFIG["crop_scale"]) -> Image.Image:
@@ -589,10 +593,13 @@ def _intersection(a: Sequence[float], b: Sequence[float]) -> float:
     return _area([max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])])
 
 
-def _panel_sized(b: Sequence[float], W: int, H: int, small: float) -> bool:
+def _panel_sized(b, W: int, H: int, small: float):
     """A box of a panel's size: at least `small` of the W x H figure's area, and no side shorter than half the side
-    of a square that large (a strip that thin is a header, an axis or a colour bar, not a panel)."""
-    return _area(b) >= small * W * H and min(b[2] - b[0], b[3] - b[1]) >= 0.5 * float(np.sqrt(small * W * H))
+    of a square that large (a strip that thin is a header, an axis or a colour bar, not a panel). `b`: one box
+    (a bool) or an array of boxes, one per row (an array of bools)."""
+    b = np.asarray(b, dtype=float)
+    w, h = np.maximum(0.0, b[..., 2] - b[..., 0]), np.maximum(0.0, b[..., 3] - b[..., 1])
+    return (w * h >= small * W * H) & (np.minimum(w, h) >= 0.5 * np.sqrt(small * W * H))
 
 
 def _holds(box: Sequence[float], glyph: Sequence[float]) -> bool:
@@ -712,8 +719,7 @@ def layout_panels(image: Image.Image, anchors: dict[str, Sequence[int]] | None =
     limit = stop_gap * max(W, H)
     def sized() -> np.ndarray:  # the groups alive of a panel's size
         idx = np.flatnonzero(alive)
-        w, h = B[idx, 2] - B[idx, 0], B[idx, 3] - B[idx, 1]
-        return idx[(w * h >= small_area) & (np.minimum(w, h) >= 0.5 * np.sqrt(small_area))]  # _panel_sized
+        return idx[_panel_sized(B[idx], W, H, small)]
 
     while alive.sum() > (target or 1):
         if target and join_small and len(sized()) == target:  # the rest are legends, headers, row labels
@@ -793,14 +799,15 @@ def choose_layout(image: Image.Image, anchors: dict[str, Sequence[int]], leaves:
 def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: int = 1000,
                   small: float = CONFIG["layout_small"], tol: int = CONFIG["layout_tol"],
                   thin: float = CONFIG["layout_thin"], corner: int = CONFIG["layout_corner"],
-                  reads_out: dict[str, tuple[str, float]] | None = None
+                  letters: LetterOptions | None = None, reads_out: dict[str, tuple[str, float]] | None = None
                   ) -> tuple[list[list[int]], dict[str, list[int]]]:
     """(panel boxes, panel letters read: letter -> glyph box) of a figure whose caption names `caption_labels`
     (as many panels): layout leaves, the panel letters read among them (Tesseract, when installed; reads
     following another too closely or lined up with no other letter dropped, unread letters placed by
     letter_slots, or by letter_grid where the letters make a full grid), then choose_layout; without
     caption labels, the large leaves with the small ones joined to them. Computed on a copy at most `max_side`
-    pixels wide or high, boxes in the figure's pixels. `reads_out` receives the letters read (not placed):
+    pixels wide or high, boxes in the figure's pixels. `letters`: the thresholds of reading the letters
+    (labels.LetterOptions, the config's by default). `reads_out` receives the letters read (not placed):
     letter -> (text as read, confidence)."""
     from mednarratives.articles import labels  # noqa: PLC0415 (labels imports nothing from here; keep it lazy)
     s = min(1.0, max_side / max(image.size))
@@ -808,14 +815,14 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
                                                Image.Resampling.LANCZOS)
     framed: list[list[int]] = []
     leaves = layout_leaves(copy, tol=tol, thin_share=thin, corner=corner, framed_out=framed)
-    letters = [k for k in caption_labels if len(k) == 1 and k.isalpha()]
+    names = [k for k in caption_labels if len(k) == 1 and k.isalpha()]
     reads: dict[str, tuple[str, float]] = {}
-    anchors = labels.find_anchors(copy, leaves, letters, reads_out=reads) \
-        if len(letters) >= 2 and labels.available() else {}
-    if 2 <= len(anchors) <= len(letters) == len(caption_labels):
+    anchors = labels.find_anchors(copy, leaves, names, letters, reads_out=reads) \
+        if len(names) >= 2 and labels.available() else {}
+    if 2 <= len(anchors) <= len(names) == len(caption_labels):
         anchors = _aligned_letters(_spaced_letters(anchors), leaves)
         reads = {k: v for k, v in reads.items() if k in anchors}  # placed letters (letter_slots) were not read
-        missing = [k for k in letters if k not in anchors]
+        missing = [k for k in names if k not in anchors]
         slots = letter_slots(leaves, anchors, missing)
         anchors = {**anchors, **(letter_grid(leaves, anchors, list(slots.values()), missing) or slots)}
     if caption_labels:
@@ -832,7 +839,7 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
 
 def _lined_up(b: Sequence[int], others: Iterable[Sequence[int]], h: float, rows_only: bool = False) -> bool:
     """Glyph b shares its top or (unless `rows_only`) its left edge, within h / 2, with one of `others`."""
-    return any(abs(b[1] - a[1]) <= 0.5 * h or (not rows_only and abs(b[0] - a[0]) <= 0.5 * h) for a in others)
+    return any(same_row(a, b, h) or (not rows_only and same_column(a, b, h)) for a in others)
 
 
 def _lone_glyphs(leaves: Sequence[Sequence[int]], h: float) -> list[list[int]]:
@@ -869,8 +876,8 @@ def _spaced_letters(anchors: dict[str, Sequence[int]], room: float = 4.0) -> dic
     h = float(np.median([a[3] - a[1] for a in anchors.values()])) if anchors else 0.0
     for k, a in sorted(anchors.items(), key=lambda t: (t[1][1], t[1][0])):
         for j, b in out.items():
-            if j != k and ((abs(b[1] - a[1]) <= 0.5 * h and 0 < a[0] - b[0] < room * h)
-                           or (abs(b[0] - a[0]) <= 0.5 * h and 0 < a[1] - b[1] < room * h)):
+            if j != k and ((same_row(a, b, h) and 0 < a[0] - b[0] < room * h)
+                           or (same_column(a, b, h) and 0 < a[1] - b[1] < room * h)):
                 del out[k]
                 break
     return out
@@ -919,8 +926,8 @@ def slot_order(read: dict[str, Sequence[int]], boxes: Sequence[Sequence[int]]) -
     down = right = 0
     for k, a in read.items():
         if (b := read.get(chr(ord(k) + 1))) is not None:
-            down += abs(b[0] - a[0]) <= 0.5 * h and b[1] > a[3]
-            right += abs(b[1] - a[1]) <= 0.5 * h and b[0] > a[2]
+            down += same_column(a, b, h) and b[1] > a[3]
+            right += same_row(a, b, h) and b[0] > a[2]
     if down > right:
         return reading_order([[b[1], b[0], b[3], b[2]] for b in boxes])
     return reading_order(boxes)
