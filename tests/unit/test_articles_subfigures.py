@@ -438,17 +438,18 @@ def test_spaced_letters_drop_a_read_that_follows_a_letter_too_closely():
 
 def test_letter_grid_completes_the_rows_and_columns_of_the_letters_placed():
     from mednarratives.articles.subfigures import letter_grid
-    read = {"a": [5, 5, 14, 15], "c": [405, 5, 414, 15], "g": [205, 305, 214, 315]}
+    read = {"a": [5, 5, 14, 15], "c": [405, 5, 414, 15], "h": [205, 305, 214, 315]}
     unread = [[205, 6, 213, 15], [5, 155, 14, 165], [205, 155, 214, 165], [405, 156, 413, 165], [5, 305, 14, 315],
               [405, 305, 414, 315]]
     contents = [[x + 15, y + 15, x + 190, y + 140] for y in (5, 155, 305) for x in (5, 205, 405)]
     leaves = contents + unread
     # the glyph placed for a missing letter (D's) and the empty nodes take the missing letters in reading order
-    assert letter_grid(leaves, read, [unread[1]], list("bdefhi")) == dict(zip("bdefhi", unread))
+    assert letter_grid(leaves, read, [unread[1]], list("bdefgi")) == dict(zip("bdefgi", unread))
     # a glyph placed under the wrong letter is renamed by its place in the grid
-    assert letter_grid(leaves, read, [unread[3]], list("bdefhi")) == dict(zip("bdefhi", unread))
-    assert letter_grid(leaves[:-1], read, [unread[1]], list("bdefhi")) == {}  # no leaf at a node: no grid
-    assert letter_grid(leaves, read, [unread[1]], list("bdefh")) == {}  # 3 x 3 nodes, 8 panels named
+    assert letter_grid(leaves, read, [unread[3]], list("bdefgi")) == dict(zip("bdefgi", unread))
+    # no leaf at a node (its glyph touches the content beside it): a box of the letters' size at the node
+    assert letter_grid(leaves[:-1], read, [unread[1]], list("bdefgi")) == dict(zip("bdefgi", unread))
+    assert letter_grid(leaves, read, [unread[1]], list("bdefg")) == {}  # 3 x 3 nodes, 8 panels named
     assert letter_grid(leaves, {"a": read["a"]}, [], list("bcdefghi")) == {}
 
 
@@ -466,6 +467,17 @@ def test_loose_leaves_join_the_letter_of_their_row_before_one_of_their_column():
     leaves = [[215, 615, 450, 760], [20, 785, 360, 980], [250, 800, 350, 900]]
     got = _panels_from_letters(800, 1000, leaves, anchors, 0.02)
     assert sorted(got) == sorted([[200, 600, 450, 760], [5, 770, 360, 980]])
+
+
+def test_a_leaf_does_not_grow_a_panel_over_another_letter():
+    """a and b side by side, a wide arrow drawn from a's plot to b's, starting under a: joined to a (the letter
+    above-left of it) it would grow a's panel over b's letter; it goes to no letter and, too large to join a panel
+    without swelling it, is dropped."""
+    from mednarratives.articles.subfigures import _panels_from_letters
+    anchors = {"a": [5, 5, 14, 15], "b": [405, 5, 414, 15]}
+    plot_a, plot_b, arrow = [20, 20, 300, 300], [420, 20, 700, 300], [100, 150, 520, 166]
+    got = _panels_from_letters(800, 400, [plot_a, plot_b, arrow], anchors, 0.02)
+    assert sorted(got) == [[5, 5, 300, 300], [405, 5, 700, 300]]
 
 
 def test_choose_layout_takes_framed_boxes_as_panels_where_their_insides_group_worse():
@@ -496,17 +508,31 @@ def test_letter_slots_take_the_bracketed_glyph_over_a_title_capital_on_a_letters
     assert letter_slots(bare, anchors, ["b"]) == {"b": title}
 
 
-def test_slots_are_named_column_major_where_the_letters_read_run_down_columns():
-    """A, C, E on the top row and F under E: the letters run down columns (A B / C D / E F), so of the two glyphs
-    placed, the one under A is B although the one under C starts higher."""
-    from mednarratives.articles.subfigures import letter_slots, slot_order
+def test_slots_are_named_column_major_where_the_letters_run_down_columns():
+    """A, C, E on the top row and F under E: named column by column (A B / C D / E F) each glyph placed falls
+    between two letters read that leave a letter for it, row by row the one under C falls between E and F; so of
+    the two glyphs placed, the one under A is B although the one under C starts higher."""
+    from mednarratives.articles.subfigures import letter_slots, name_slots
     read = {"a": [63, 5, 77, 21], "c": [445, 8, 457, 24], "e": [745, 8, 755, 23], "f": [745, 260, 754, 275]}
     under_a, under_c = [64, 316, 76, 330], [445, 260, 459, 274]
     leaves = list(read.values()) + [under_c, under_a, [90, 30, 420, 300], [470, 30, 720, 250]]
     assert letter_slots(leaves, read, ["b", "d"]) == {"b": under_a, "d": under_c}
-    assert slot_order(read, [under_c, under_a]) == [1, 0]
     row_major = {"a": [5, 5, 15, 15], "b": [205, 5, 215, 15], "c": [5, 205, 15, 215]}
-    assert slot_order(row_major, [[205, 200, 215, 210], [5, 400, 15, 410]]) == [0, 1]
+    s1, s2 = [205, 200, 215, 210], [5, 400, 15, 410]
+    assert name_slots(row_major, [s2, s1], ["d", "e"]) == {"d": s1, "e": s2}
+
+
+def test_slots_take_the_letter_between_their_neighbours_not_the_first_missing_one():
+    """a b / c d / e f with a, c, d, f read and only e's glyph placed (b's glyph touches an arrow): it is e, the
+    letter between d and f, not b, the first letter missing."""
+    from mednarratives.articles.subfigures import name_slots
+    read = {"a": [0, 35, 10, 46], "c": [1, 360, 10, 370], "d": [451, 356, 461, 370], "f": [451, 667, 457, 681]}
+    e = [0, 670, 10, 681]
+    assert name_slots(read, [e], ["b", "e"]) == {"e": e}
+    # b, d, f read down the right column: the glyphs placed on the left are a, c, e from the top
+    right = {"b": [450, 5, 462, 21], "d": [450, 300, 462, 316], "f": [450, 600, 462, 616]}
+    left = [[5, 600, 15, 616], [5, 5, 15, 21], [5, 300, 15, 316]]
+    assert name_slots(right, left, ["a", "c", "e"]) == {"a": left[1], "c": left[2], "e": left[0]}
 
 
 def test_lone_glyphs_see_past_brackets_only_on_both_sides():

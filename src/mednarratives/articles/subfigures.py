@@ -629,10 +629,11 @@ def _split_by_anchors(leaf: list[int], anchors: Sequence[Sequence[int]], band: f
 def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[str, Sequence[int]],
                          small: float, grow: float = 1.6) -> list[list[int]]:
     """Every panel letter found: each leaf joins the letter it holds or, else, the nearest letter above-left of
-    its centre (city-block distance between top-left corners: panels are labelled at their top-left); leaves no
-    letter claims stay panels when large, else join the nearest panel when that does not swell it by more than
-    `grow` (legends, colour bars, headers), and are dropped otherwise (a legend or title shared by several
-    panels)."""
+    its centre (city-block distance between top-left corners: panels are labelled at their top-left) whose panel
+    it does not grow over another letter (a panel holds one letter: an arrow or a zoom line drawn from one panel
+    to the next belongs to neither); leaves no letter claims stay panels when large, else join the nearest panel
+    when that does not swell it by more than `grow` (legends, colour bars, headers), and are dropped otherwise (a
+    legend or title shared by several panels)."""
     groups: dict[str, list[int]] = {}
     loose: list[list[int]] = []
     for leaf in leaves:
@@ -641,9 +642,11 @@ def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[
         if len(inside) == 1:
             owner = inside[0]
         else:
-            above = [k for k, a in anchors.items() if a[0] <= cx and a[1] <= cy]
-            owner = min(above, key=lambda k: abs(leaf[0] - anchors[k][0]) + 2 * abs(leaf[1] - anchors[k][1]),
-                        default=None)
+            above = sorted((k for k, a in anchors.items() if a[0] <= cx and a[1] <= cy),
+                           key=lambda k: abs(leaf[0] - anchors[k][0]) + 2 * abs(leaf[1] - anchors[k][1]))
+            owner = next((k for k in above if not any(
+                _holds(_union(_union(groups.get(k, anchors[k]), anchors[k]), leaf), a)
+                for j, a in anchors.items() if j != k)), None)
         if owner is None:
             loose.append(leaf)
         else:
@@ -904,7 +907,7 @@ def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[in
     """Where the panel letters that OCR did not read are drawn: lone glyphs of the read letters' height
     (_lone_glyphs) lined up with a read letter (same top or same left edge; where that finds more glyphs than
     letters are missing, those between brackets, "(B)", or else same top only: tick labels line up under a letter
-    too). At most as many as `missing`, they take those letters in reading order; else {}."""
+    too). At most as many as `missing`, they take those letters in the order the letters run (name_slots); else {}."""
     from mednarratives.articles.labels import between_brackets  # noqa: PLC0415 (lazy, as in layout_detect)
     if not missing or len(anchors) < 2:
         return {}
@@ -915,22 +918,34 @@ def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[in
                  or [b for b in slots if _lined_up(b, anchors.values(), h, rows_only=True)])
     if len(slots) > len(missing):
         return {}
-    return {k: slots[i] for k, i in zip(sorted(missing), slot_order(anchors, slots))}
+    return name_slots(anchors, slots, missing)
 
 
-def slot_order(read: dict[str, Sequence[int]], boxes: Sequence[Sequence[int]]) -> list[int]:
-    """Indices of `boxes` (glyphs placed for unread letters) in the order the figure's letters run: reading order
-    or, where the letters read run down columns (more pairs of consecutive letters one under the other, same left
-    edge, than side by side, same top), column-major (reading order of the boxes transposed)."""
-    h = float(np.median([a[3] - a[1] for a in read.values()])) if read else 0.0
-    down = right = 0
-    for k, a in read.items():
-        if (b := read.get(chr(ord(k) + 1))) is not None:
-            down += same_column(a, b, h) and b[1] > a[3]
-            right += same_row(a, b, h) and b[0] > a[2]
-    if down > right:
-        return reading_order([[b[1], b[0], b[3], b[2]] for b in boxes])
-    return reading_order(boxes)
+def name_slots(read: dict[str, Sequence[int]], slots: Sequence[Sequence[int]], missing: Sequence[str]
+               ) -> dict[str, list[int]]:
+    """The unread letters (`missing`) given to the glyphs placed for them (`slots`): the letters read and the slots,
+    in reading order (rows first) or in column-major order (reading order of the boxes transposed), each slot
+    taking the first missing letter not yet given that falls between the letters read before and after it; of the
+    two orders, the one naming more slots (rows on a tie). A slot with no letter between its neighbours stays
+    unnamed (the letters do not run that way, or the slot is no letter)."""
+    keys = sorted(read)
+    glyphs = [read[k] for k in keys] + [list(b) for b in slots]
+
+    def named(order: list[int]) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for pos, i in enumerate(order):
+            if i < len(keys):
+                continue
+            before = max((keys[j] for j in order[:pos] if j < len(keys)), default="")
+            after = next((keys[j] for j in order[pos + 1:] if j < len(keys)), None)
+            free = [k for k in sorted(missing) if k not in out and before < k and (after is None or k < after)]
+            if free:
+                out[free[0]] = glyphs[i]
+        return out
+
+    rows = named(reading_order(glyphs))
+    cols = named(reading_order([[b[1], b[0], b[3], b[2]] for b in glyphs]))
+    return cols if len(cols) > len(rows) else rows
 
 
 def _lines(values: Sequence[float], h: float) -> list[float]:
@@ -951,12 +966,13 @@ def letter_grid(leaves: Sequence[Sequence[int]], read: dict[str, Sequence[int]],
     them (`placed`, letter_slots), two or more, stand in a grid of as many rows times columns as there are letters
     (tops on R rows, left edges on C columns, R x C panels, one letter per grid node): the glyphs placed and, at
     the empty nodes, each the leaf starting there (within a letter height; the glyph OCR did not read, or the
-    panel's content). They take the missing letters in the order the letters run (slot_order); {} where the
-    letters do not make such a grid or a node has no leaf."""
+    panel's content) or, where none does, a letter-sized box at the node (the glyph touches its neighbour's
+    content). They take the missing letters in the order the letters run (name_slots); {} where the letters do
+    not make such a grid."""
     known = list(read.values()) + list(placed)
     if not missing or len(known) < 2:
         return {}
-    h = float(np.median([a[3] - a[1] for a in known]))
+    h, w = float(np.median([a[3] - a[1] for a in known])), float(np.median([a[2] - a[0] for a in known]))
     rows, cols = _lines([a[1] for a in known], h), _lines([a[0] for a in known], h)
     if len(rows) * len(cols) != len(read) + len(missing):
         return {}
@@ -971,10 +987,9 @@ def letter_grid(leaves: Sequence[Sequence[int]], read: dict[str, Sequence[int]],
             if (r, c) in taken:
                 continue
             near = [b for b in leaves if abs(b[0] - x) <= h and abs(b[1] - y) <= h]
-            if not near:
-                return {}
-            slots.append(list(min(near, key=lambda b: (abs(b[0] - x) + abs(b[1] - y), _area(b)))))
-    return {k: slots[i] for k, i in zip(sorted(missing), slot_order(read, slots))}
+            slots.append(list(min(near, key=lambda b: (abs(b[0] - x) + abs(b[1] - y), _area(b)))) if near
+                         else [int(x), int(y), int(round(x + w)), int(round(y + h))])
+    return name_slots(read, slots, missing)
 
 
 def _letter_panel(panels: Sequence[Sequence[float]], a: Sequence[int]) -> int | None:
