@@ -294,21 +294,33 @@ def _key(text: str) -> str:
 def anchor_candidates(gray: np.ndarray, leaves: Sequence[Sequence[int]], min_h: int = 7,
                       max_h: int = 64, sat: np.ndarray | None = None) -> list[LabelCandidate]:
     """Where a figure's panel letters may be: layout leaves that are one glyph (letters stand apart from the
-    panel's title and content), and the glyph-like components at the corners of the larger leaves (letters
-    drawn inside a photo or plot)."""
+    panel's title and content) and start their line (follows_text), and the glyph-like components at the corners
+    of the larger leaves (letters drawn inside a photo or plot)."""
     out: list[LabelCandidate] = []
     big = []
     for i, (x0, y0, x1, y1) in enumerate(leaves):
         h, w = y1 - y0, x1 - x0
         if min_h <= h <= max_h and 0.15 * h <= w <= 1.6 * h:
+            if follows_text(leaves[i], leaves):
+                continue
             reg = gray[y0:y1, x0:x1]
             if reg.size and reg.max() - reg.min() >= 40:
                 t = _otsu(reg)
                 dark = reg <= t
+                # the glyph is what the background around the leaf (the line of pixels outside it) is not; at
+                # the figure's border, what the leaf's own edge is not
+                H, W = gray.shape
+                ring = np.concatenate([gray[y0 - 1, x0:x1] if y0 else [], gray[y1, x0:x1] if y1 < H else [],
+                                       gray[y0:y1, x0 - 1] if x0 else [], gray[y0:y1, x1] if x1 < W else []])
                 edge = np.concatenate([dark[0], dark[-1], dark[:, 0], dark[:, -1]])
-                mask = dark if edge.mean() <= 0.5 else ~dark  # the glyph is what its edge is not
+                light_around = np.median(ring) > t if ring.size else edge.mean() <= 0.5
+                mask = dark if light_around else ~dark
                 inner = _inside_brackets(mask)
-                if inner is not None:  # "(A)" as one leaf: the letter alone, Tesseract misreads the brackets
+                if inner is None and (before := _before_full_stop(mask)) is not None:  # "a." as one leaf
+                    ys, xs, mask = before
+                    box = [x0 + xs.start, y0 + ys.start, x0 + xs.stop, y0 + ys.stop]
+                    out.append(LabelCandidate(i, "leaf", "dark", box, 0.0, mask=mask))
+                elif inner is not None:  # "(A)" as one leaf: the letter alone, Tesseract misreads the brackets
                     ys, xs, mask = inner
                     out.append(LabelCandidate(i, "bracketed", "dark", [x0 + xs.start, y0 + ys.start, x0 + xs.stop,
                                                                        y0 + ys.stop], 0.0, mask=mask))
@@ -321,10 +333,41 @@ def anchor_candidates(gray: np.ndarray, leaves: Sequence[Sequence[int]], min_h: 
     return out
 
 
+def follows_text(box: Sequence[int], leaves: Sequence[Sequence[int]], word_gap: float = 0.8) -> bool:
+    """The glyph `box` comes right after text on its line: a leaf of text height (at most half as high again),
+    beside it for more than half its height, ends less than `word_gap` of its height left of it, and is no
+    bracket. A panel letter starts its line (a title may follow it); such a glyph is a character of a word or a
+    label ("Family-Wide": the d)."""
+    h = box[3] - box[1]
+    return any(o is not box and o[3] - o[1] <= 1.5 * h and min(box[3], o[3]) - max(box[1], o[1]) > 0.5 * h
+               and 0 <= box[0] - o[2] < word_gap * h and not is_bracket(o[3] - o[1], o[2] - o[0], h) for o in leaves)
+
+
 def is_bracket(h: int, w: int, glyph_h: int) -> bool:
     """A component h x w is a bracket beside a glyph `glyph_h` high: thin (under 0.45 of its height) and taller than
     the glyph by a tenth (brackets reach above and below a letter; a "1" or an "l" beside it does not)."""
     return w <= 0.45 * h and h >= 1.1 * glyph_h
+
+
+def _before_full_stop(mask: np.ndarray, dot: float = 0.35) -> tuple[slice, slice, np.ndarray] | None:
+    """(rows, columns, pixels) of the glyph before a full stop in a glyph mask drawn as "a." (its last component,
+    left to right, is a dot: at most `dot` of the mask's height high and wide, on its baseline, right of the rest),
+    tight; None otherwise. Tesseract reads a letter with its full stop at no confidence."""
+    lab, n = ndimage.label(mask)
+    if n < 2:
+        return None
+    objs = sorted(((sl, k) for k, sl in enumerate(ndimage.find_objects(lab), start=1) if sl is not None),
+                  key=lambda t: t[0][1].stop)
+    (last, _), rest = objs[-1], objs[:-1]
+    h = mask.shape[0]
+    x1 = max(sl[1].stop for sl, _ in rest)
+    if last[0].stop - last[0].start > dot * h or last[1].stop - last[1].start > dot * h or last[0].stop < 0.8 * h \
+            or last[1].start < x1:
+        return None
+    x0 = min(sl[1].start for sl, _ in rest)
+    y0, y1 = min(sl[0].start for sl, _ in rest), max(sl[0].stop for sl, _ in rest)
+    keep = np.isin(lab[y0:y1, x0:x1], [k for _, k in rest])
+    return slice(y0, y1), slice(x0, x1), keep
 
 
 def _inside_brackets(mask: np.ndarray) -> tuple[slice, slice, np.ndarray] | None:
