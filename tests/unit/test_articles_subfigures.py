@@ -480,6 +480,32 @@ def test_a_leaf_does_not_grow_a_panel_over_another_letter():
     assert sorted(got) == [[5, 5, 300, 300], [405, 5, 700, 300]]
 
 
+def test_glyphs_in_line_with_a_glyph_placed_are_placed_too():
+    """A, B, C read along the top; D's glyph lines up with A (its column), E's only with D (their row)."""
+    from mednarratives.articles.subfigures import letter_slots, placed_letters
+    read = {"a": [10, 5, 20, 17], "b": [260, 5, 270, 17], "c": [750, 5, 760, 17]}
+    d, e = [10, 457, 20, 469], [500, 457, 510, 469]
+    contents = [[30, 25, 240, 440], [280, 25, 740, 440], [770, 25, 970, 440], [30, 480, 480, 890], [520, 480, 970, 890]]
+    leaves = list(read.values()) + [d, e] + contents
+    assert letter_slots(leaves, read, ["d", "e"]) == {"d": d}
+    assert placed_letters(leaves, read, ["d", "e"]) == {"d": d, "e": e}
+
+
+def test_a_leaf_of_touching_panels_is_cut_rows_first_where_columns_would_cut_a_panel():
+    """A, B, C over D, E, all touching (one leaf): cut along A, B, C's columns first, the piece under B would
+    hold D's or E's letter too; rows first, then each row at its letters, gives the five panels. A, B over C, D
+    in a 2 x 2 grid cuts either way (columns first)."""
+    from mednarratives.articles.subfigures import _split_by_anchors
+    letters = [[10, 5, 20, 17], [260, 5, 270, 17], [750, 5, 760, 17], [10, 457, 20, 469], [500, 457, 510, 469]]
+    got = _split_by_anchors([10, 5, 975, 900], letters, 20)
+    assert sorted(got) == sorted([[10, 5, 258, 455], [258, 5, 748, 455], [748, 5, 975, 455], [10, 455, 498, 900],
+                                  [498, 455, 975, 900]])
+    grid = [[10, 5, 20, 17], [500, 5, 510, 17], [10, 457, 20, 469], [500, 457, 510, 469]]
+    assert sorted(_split_by_anchors([10, 5, 975, 900], grid, 20)) == sorted(
+        [[10, 5, 498, 455], [10, 455, 498, 900], [498, 5, 975, 455], [498, 455, 975, 900]])
+    assert _split_by_anchors([10, 5, 975, 900], grid[:1], 20) == [[10, 5, 975, 900]]
+
+
 def test_choose_layout_takes_framed_boxes_as_panels_where_their_insides_group_worse():
     """Three panels drawn as framed boxes, the first two closer than the rows of text inside the last one: grouped
     from the leaves inside the frames, a row of the last panel comes out as a panel (a fault); the frames kept

@@ -613,17 +613,23 @@ def _gap(a: Sequence[float], b: Sequence[float]) -> float:
 
 def _split_by_anchors(leaf: list[int], anchors: Sequence[Sequence[int]], band: float) -> list[list[int]]:
     """A leaf that several panel letters head (letters side by side along its top, or stacked along its left
-    edge: touching panels) cut at the letters."""
+    edge: touching panels) cut at the letters, each piece again at the letters heading it: columns first, or rows
+    first where that leaves fewer pieces holding two letters or more (a row of wide panels under a row of
+    narrow ones, all touching: the columns of the top row would cut the panels below)."""
     x0, y0, x1, y1 = leaf
     top = sorted(a[0] for a in anchors if x0 - band <= a[0] < x1 - band and y0 - band <= a[1] <= y0 + band)
-    if len(top) >= 2:
-        cuts = [x0] + [max(x0, a - 2) for a in top[1:]] + [x1]
-        return [[a, y0, b, y1] for a, b in zip(cuts, cuts[1:]) if b - a > band]
     left = sorted(a[1] for a in anchors if y0 - band <= a[1] < y1 - band and x0 - band <= a[0] <= x0 + band)
-    if len(left) >= 2:
-        cuts = [y0] + [max(y0, a - 2) for a in left[1:]] + [y1]
-        return [[x0, a, x1, b] for a, b in zip(cuts, cuts[1:]) if b - a > band]
-    return [leaf]
+
+    def cut(axis: int, at: list[int]) -> list[list[int]]:
+        lo, hi = (x0, x1) if axis == 0 else (y0, y1)
+        cuts = [lo] + [max(lo, a - 2) for a in at[1:]] + [hi]
+        pieces = [[a, y0, b, y1] if axis == 0 else [x0, a, x1, b] for a, b in zip(cuts, cuts[1:]) if b - a > band]
+        return [q for p in pieces for q in (_split_by_anchors(p, anchors, band) if p != leaf else [p])]
+
+    tries = [cut(axis, at) for axis, at in ((0, top), (1, left)) if len(at) >= 2]
+    if not tries:
+        return [leaf]
+    return min(tries, key=lambda pieces: sum(sum(_holds(p, a) for a in anchors) > 1 for p in pieces))
 
 
 def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[str, Sequence[int]],
@@ -807,7 +813,7 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
     """(panel boxes, panel letters read: letter -> glyph box) of a figure whose caption names `caption_labels`
     (as many panels): layout leaves, the panel letters read among them (Tesseract, when installed; reads
     following another too closely or lined up with no other letter dropped, unread letters placed by
-    letter_slots, or by letter_grid where the letters make a full grid), then choose_layout; without
+    placed_letters, or by letter_grid where the letters make a full grid), then choose_layout; without
     caption labels, the large leaves with the small ones joined to them. Computed on a copy at most `max_side`
     pixels wide or high, boxes in the figure's pixels. `letters`: the thresholds of reading the letters
     (labels.LetterOptions, the config's by default). `reads_out` receives the letters read (not placed):
@@ -826,7 +832,7 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
         anchors = _aligned_letters(_spaced_letters(anchors), leaves)
         reads = {k: v for k, v in reads.items() if k in anchors}  # placed letters (letter_slots) were not read
         missing = [k for k in names if k not in anchors]
-        slots = letter_slots(leaves, anchors, missing)
+        slots = placed_letters(leaves, anchors, missing)
         anchors = {**anchors, **(letter_grid(leaves, anchors, list(slots.values()), missing) or slots)}
     if caption_labels:
         panels, anchors = choose_layout(copy, anchors, leaves, len(caption_labels), small,
@@ -919,6 +925,16 @@ def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[in
     if len(slots) > len(missing):
         return {}
     return name_slots(anchors, slots, missing)
+
+
+def placed_letters(leaves: Sequence[Sequence[int]], read: dict[str, Sequence[int]], missing: Sequence[str]
+                   ) -> dict[str, list[int]]:
+    """letter_slots, again with the glyphs placed as letters too, until no more are placed: a glyph in line with
+    a glyph placed (E beside D, under a row A B C of which only A is above D) is a letter as well."""
+    slots: dict[str, list[int]] = {}
+    while more := letter_slots(leaves, {**read, **slots}, [k for k in missing if k not in slots]):
+        slots.update(more)
+    return slots
 
 
 def name_slots(read: dict[str, Sequence[int]], slots: Sequence[Sequence[int]], missing: Sequence[str]
