@@ -491,6 +491,19 @@ def test_glyphs_in_line_with_a_glyph_placed_are_placed_too():
     assert placed_letters(leaves, read, ["d", "e"]) == {"d": d, "e": e}
 
 
+def test_letters_down_columns_then_along_a_row_are_placed_between_their_neighbours():
+    """A B / C D / E F down three columns, G H along a row under them (A, C, E, F, G, H read): D's glyph falls
+    between C and H column by column, so it is D; then of B's glyph (in line with A and G) and a tick label in
+    line with H alone, B's is the letter."""
+    from mednarratives.articles.subfigures import placed_letters
+    read = {"a": [12, 15, 20, 25], "c": [341, 15, 349, 25], "e": [658, 15, 664, 25], "f": [658, 213, 664, 223],
+            "g": [11, 410, 19, 420], "h": [492, 410, 500, 420]}
+    b, d, tick = [12, 197, 20, 207], [341, 213, 349, 223], [496, 366, 500, 374]
+    contents = [[30, 30, 320, 180], [30, 215, 320, 380], [360, 30, 640, 190], [360, 230, 610, 380],
+                [680, 30, 930, 190], [680, 230, 930, 380], [30, 430, 470, 580], [510, 430, 950, 580]]
+    assert placed_letters(list(read.values()) + [b, d, tick] + contents, read, ["b", "d"]) == {"b": b, "d": d}
+
+
 def test_a_leaf_of_touching_panels_is_cut_rows_first_where_columns_would_cut_a_panel():
     """A, B, C over D, E, all touching (one leaf): cut along A, B, C's columns first, the piece under B would
     hold D's or E's letter too; rows first, then each row at its letters, gives the five panels. A, B over C, D

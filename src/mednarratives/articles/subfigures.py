@@ -913,15 +913,18 @@ def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[in
     """Where the panel letters that OCR did not read are drawn: lone glyphs of the read letters' height
     (_lone_glyphs) lined up with a read letter (same top or same left edge; where that finds more glyphs than
     letters are missing, those between brackets, "(B)", or else same top only: tick labels line up under a letter
-    too). At most as many as `missing`, they take those letters in the order the letters run (name_slots); else {}."""
+    too; or else those in line with the most letters: a letter is in its row's and its column's, a tick label in
+    one by chance). At most as many as `missing`, they take those letters in the order the letters run (name_slots); else {}."""
     from mednarratives.articles.labels import between_brackets  # noqa: PLC0415 (lazy, as in layout_detect)
     if not missing or len(anchors) < 2:
         return {}
     h, lone = _unread_glyphs(leaves, anchors)
     slots = [b for b in lone if _lined_up(b, anchors.values(), h)]
     if len(slots) > len(missing):
+        lined = [sum(_lined_up(b, [a], h) for a in anchors.values()) for b in slots]
         slots = ([b for b in slots if between_brackets(b, leaves)]
-                 or [b for b in slots if _lined_up(b, anchors.values(), h, rows_only=True)])
+                 or [b for b in slots if _lined_up(b, anchors.values(), h, rows_only=True)]
+                 or [b for b, n in zip(slots, lined) if n == max(lined)])
     if len(slots) > len(missing):
         return {}
     return name_slots(anchors, slots, missing)
@@ -941,9 +944,9 @@ def name_slots(read: dict[str, Sequence[int]], slots: Sequence[Sequence[int]], m
                ) -> dict[str, list[int]]:
     """The unread letters (`missing`) given to the glyphs placed for them (`slots`): the letters read and the slots,
     in reading order (rows first) or in column-major order (reading order of the boxes transposed), each slot
-    taking the first missing letter not yet given that falls between the letters read before and after it; of the
-    two orders, the one naming more slots (rows on a tie). A slot with no letter between its neighbours stays
-    unnamed (the letters do not run that way, or the slot is no letter)."""
+    taking the first missing letter not yet given that falls between the letters read just before and just after
+    it; of the two orders, the one naming more slots (rows on a tie). A slot with no letter between its neighbours
+    stays unnamed (the letters do not run that way, or the slot is no letter)."""
     keys = sorted(read)
     glyphs = [read[k] for k in keys] + [list(b) for b in slots]
 
@@ -952,7 +955,7 @@ def name_slots(read: dict[str, Sequence[int]], slots: Sequence[Sequence[int]], m
         for pos, i in enumerate(order):
             if i < len(keys):
                 continue
-            before = max((keys[j] for j in order[:pos] if j < len(keys)), default="")
+            before = next((keys[j] for j in reversed(order[:pos]) if j < len(keys)), "")
             after = next((keys[j] for j in order[pos + 1:] if j < len(keys)), None)
             free = [k for k in sorted(missing) if k not in out and before < k and (after is None or k < after)]
             if free:
