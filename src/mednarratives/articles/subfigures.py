@@ -914,7 +914,8 @@ def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[in
     (_lone_glyphs) lined up with a read letter (same top or same left edge; where that finds more glyphs than
     letters are missing, those between brackets, "(B)", or else same top only: tick labels line up under a letter
     too; or else those in line with the most letters: a letter is in its row's and its column's, a tick label in
-    one by chance). At most as many as `missing`, they take those letters in the order the letters run (name_slots); else {}."""
+    one by chance). At most as many as `missing`, they take those letters in the order the letters run
+    (name_slots); else {}."""
     from mednarratives.articles.labels import between_brackets  # noqa: PLC0415 (lazy, as in layout_detect)
     if not missing or len(anchors) < 2:
         return {}
