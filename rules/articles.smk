@@ -123,7 +123,7 @@ rule articles_subfigures:
         threshold=cfg("articles/filter/threshold"),
         **pick("articles/subfigures", "imgsz", "conf", "iou", "crop_scale", "refine", "grid_similarity",
                "layout_small", "layout_tol", "layout_thin", "layout_corner", "blocks_tiled", "blocks_loose",
-               "edge_step", "edge_share"),
+               "edge_step", "edge_share", "letters"),
         ocr=cfg("articles/pairing/ocr"),
     log:
         "logs/articles/subfigures/{shard}.log",

@@ -12,4 +12,5 @@ with logged(snakemake.log[0]):
                      iou=p.iou, crop_scale=p.crop_scale, ocr=p.ocr, refine=p.refine,
                      grid_similarity=p.grid_similarity, layout_small=p.layout_small, layout_tol=p.layout_tol,
                      layout_thin=p.layout_thin, layout_corner=p.layout_corner, blocks_tiled=p.blocks_tiled,
-                     blocks_loose=p.blocks_loose, edge_step=p.edge_step, edge_share=p.edge_share)
+                     blocks_loose=p.blocks_loose, edge_step=p.edge_step, edge_share=p.edge_share,
+                     letters=p.letters)

@@ -12,3 +12,13 @@ def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
     inter = ix * iy
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
+
+
+def same_row(a: Sequence[float], b: Sequence[float], h: float) -> bool:
+    """Boxes a and b share their top edge within h / 2 (h: a glyph height): two letters on one row of panels."""
+    return abs(b[1] - a[1]) <= 0.5 * h
+
+
+def same_column(a: Sequence[float], b: Sequence[float], h: float) -> bool:
+    """Boxes a and b share their left edge within h / 2: two letters in one column of panels."""
+    return abs(b[0] - a[0]) <= 0.5 * h

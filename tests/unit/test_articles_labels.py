@@ -180,7 +180,7 @@ def test_line_candidates_are_glyphs_in_the_row_and_column_of_a_letter():
 
 @needs_tesseract
 def test_find_anchors_finds_letters_inside_one_large_leaf_along_rows_and_columns():
-    from mednarratives.articles.labels import find_anchors
+    from mednarratives.articles.labels import LetterOptions, find_anchors
     img, spots = one_leaf_figure()
     leaves = [[0, 0, 400, 400]]
     anchors = find_anchors(img, leaves, list("ABCD"))
@@ -188,7 +188,8 @@ def test_find_anchors_finds_letters_inside_one_large_leaf_along_rows_and_columns
     for k, (x, y) in spots.items():
         box = anchors[k.lower()]
         assert abs(box[0] - x) <= 6 and abs(box[1] - y) <= 10
-    assert set(find_anchors(img, leaves, list("ABCD"), rounds=0)) == {"a"}  # no search: the corner letter only
+    # no search: the corner letter only
+    assert set(find_anchors(img, leaves, list("ABCD"), LetterOptions(rounds=0))) == {"a"}
 
 
 def test_of_two_near_equal_reads_the_one_in_the_rows_and_columns_is_kept():
@@ -276,3 +277,36 @@ def test_a_caseless_letter_read_in_the_other_case_is_kept(monkeypatch):
     img, _ = figure(["A", "B", "C", "D"], ["top_left"] * 4)
     anchors = labels.find_anchors(img, layout_leaves(img), ["A", "B", "C", "D"])
     assert set(anchors) == {"a", "b", "c", "d"}
+
+
+def test_a_glyph_right_after_text_on_its_line_is_no_letter_candidate():
+    """'Family-Wide': the d follows the i closely on its line (a character of a word, not a panel letter); a letter
+    after a bracket, or with a title after it, or after text further than a word gap, stays a candidate."""
+    from mednarratives.articles.labels import follows_text
+    i_, d, e = [100, 10, 104, 24], [106, 10, 114, 24], [116, 13, 124, 24]
+    assert follows_text(d, [i_, d, e])
+    assert not follows_text(i_, [i_, d, e])                      # starts its line; "de" after it does not count
+    bracket = [96, 8, 100, 27]
+    assert not follows_text(d, [bracket, d])                     # "(d"
+    assert not follows_text(d, [[80, 10, 90, 24], d])            # text 16 px (over 0.8 of 14) to its left
+    assert not follows_text(d, [[100, 30, 104, 44], d])          # text left of it on another line
+
+
+def test_a_letter_with_its_full_stop_in_one_leaf_is_cut_before_the_stop():
+    """"b." drawn as one leaf: the candidate is the b alone (Tesseract reads "b." at no confidence); a lone glyph or
+    a glyph with a wide component after it ("bc") is left whole."""
+    from mednarratives.articles.labels import _before_full_stop, anchor_candidates
+    img = Image.new("L", (60, 40), 255)
+    ImageDraw.Draw(img).text((5, 5), "b.", font=ImageFont.truetype(FONT, 24), fill=0)
+    gray = np.asarray(img)
+    ys, xs = np.nonzero(gray < 128)
+    leaf = [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+    (cand,) = anchor_candidates(gray, [leaf])
+    assert cand.box[0] == leaf[0] and cand.box[2] < leaf[2] - 3  # the stop cut off, the b kept
+    assert cand.mask.shape == (cand.box[3] - cand.box[1], cand.box[2] - cand.box[0])
+    whole = np.zeros((20, 14), bool)
+    whole[2:18, 2:12] = True
+    assert _before_full_stop(whole) is None
+    two = np.zeros((20, 26), bool)
+    two[2:18, 2:12], two[8:18, 14:24] = True, True  # a second letter, not a dot
+    assert _before_full_stop(two) is None

@@ -311,7 +311,7 @@ def test_layout_detect_reports_only_the_read_letters_the_chosen_layout_keeps(mon
     img, _ = _plot_grid()
     boxes = {k: [60 * i, 0, 60 * i + 8, 10] for i, k in enumerate("abcd")}  # a row of letters, panels apart
 
-    def find_anchors(image, leaves, label_set=None, reads_out=None, **kw):
+    def find_anchors(image, leaves, label_set=None, options=None, reads_out=None, **kw):
         reads_out.update({k: (k.upper(), 90.0) for k in boxes})
         return dict(boxes)
 
@@ -438,17 +438,18 @@ def test_spaced_letters_drop_a_read_that_follows_a_letter_too_closely():
 
 def test_letter_grid_completes_the_rows_and_columns_of_the_letters_placed():
     from mednarratives.articles.subfigures import letter_grid
-    read = {"a": [5, 5, 14, 15], "c": [405, 5, 414, 15], "g": [205, 305, 214, 315]}
+    read = {"a": [5, 5, 14, 15], "c": [405, 5, 414, 15], "h": [205, 305, 214, 315]}
     unread = [[205, 6, 213, 15], [5, 155, 14, 165], [205, 155, 214, 165], [405, 156, 413, 165], [5, 305, 14, 315],
               [405, 305, 414, 315]]
     contents = [[x + 15, y + 15, x + 190, y + 140] for y in (5, 155, 305) for x in (5, 205, 405)]
     leaves = contents + unread
     # the glyph placed for a missing letter (D's) and the empty nodes take the missing letters in reading order
-    assert letter_grid(leaves, read, [unread[1]], list("bdefhi")) == dict(zip("bdefhi", unread))
+    assert letter_grid(leaves, read, [unread[1]], list("bdefgi")) == dict(zip("bdefgi", unread))
     # a glyph placed under the wrong letter is renamed by its place in the grid
-    assert letter_grid(leaves, read, [unread[3]], list("bdefhi")) == dict(zip("bdefhi", unread))
-    assert letter_grid(leaves[:-1], read, [unread[1]], list("bdefhi")) == {}  # no leaf at a node: no grid
-    assert letter_grid(leaves, read, [unread[1]], list("bdefh")) == {}  # 3 x 3 nodes, 8 panels named
+    assert letter_grid(leaves, read, [unread[3]], list("bdefgi")) == dict(zip("bdefgi", unread))
+    # no leaf at a node (its glyph touches the content beside it): a box of the letters' size at the node
+    assert letter_grid(leaves[:-1], read, [unread[1]], list("bdefgi")) == dict(zip("bdefgi", unread))
+    assert letter_grid(leaves, read, [unread[1]], list("bdefg")) == {}  # 3 x 3 nodes, 8 panels named
     assert letter_grid(leaves, {"a": read["a"]}, [], list("bcdefghi")) == {}
 
 
@@ -466,6 +467,56 @@ def test_loose_leaves_join_the_letter_of_their_row_before_one_of_their_column():
     leaves = [[215, 615, 450, 760], [20, 785, 360, 980], [250, 800, 350, 900]]
     got = _panels_from_letters(800, 1000, leaves, anchors, 0.02)
     assert sorted(got) == sorted([[200, 600, 450, 760], [5, 770, 360, 980]])
+
+
+def test_a_leaf_does_not_grow_a_panel_over_another_letter():
+    """a and b side by side, a wide arrow drawn from a's plot to b's, starting under a: joined to a (the letter
+    above-left of it) it would grow a's panel over b's letter; it goes to no letter and, too large to join a panel
+    without swelling it, is dropped."""
+    from mednarratives.articles.subfigures import _panels_from_letters
+    anchors = {"a": [5, 5, 14, 15], "b": [405, 5, 414, 15]}
+    plot_a, plot_b, arrow = [20, 20, 300, 300], [420, 20, 700, 300], [100, 150, 520, 166]
+    got = _panels_from_letters(800, 400, [plot_a, plot_b, arrow], anchors, 0.02)
+    assert sorted(got) == [[5, 5, 300, 300], [405, 5, 700, 300]]
+
+
+def test_glyphs_in_line_with_a_glyph_placed_are_placed_too():
+    """A, B, C read along the top; D's glyph lines up with A (its column), E's only with D (their row)."""
+    from mednarratives.articles.subfigures import letter_slots, placed_letters
+    read = {"a": [10, 5, 20, 17], "b": [260, 5, 270, 17], "c": [750, 5, 760, 17]}
+    d, e = [10, 457, 20, 469], [500, 457, 510, 469]
+    contents = [[30, 25, 240, 440], [280, 25, 740, 440], [770, 25, 970, 440], [30, 480, 480, 890], [520, 480, 970, 890]]
+    leaves = list(read.values()) + [d, e] + contents
+    assert letter_slots(leaves, read, ["d", "e"]) == {"d": d}
+    assert placed_letters(leaves, read, ["d", "e"]) == {"d": d, "e": e}
+
+
+def test_letters_down_columns_then_along_a_row_are_placed_between_their_neighbours():
+    """A B / C D / E F down three columns, G H along a row under them (A, C, E, F, G, H read): D's glyph falls
+    between C and H column by column, so it is D; then of B's glyph (in line with A and G) and a tick label in
+    line with H alone, B's is the letter."""
+    from mednarratives.articles.subfigures import placed_letters
+    read = {"a": [12, 15, 20, 25], "c": [341, 15, 349, 25], "e": [658, 15, 664, 25], "f": [658, 213, 664, 223],
+            "g": [11, 410, 19, 420], "h": [492, 410, 500, 420]}
+    b, d, tick = [12, 197, 20, 207], [341, 213, 349, 223], [496, 366, 500, 374]
+    contents = [[30, 30, 320, 180], [30, 215, 320, 380], [360, 30, 640, 190], [360, 230, 610, 380],
+                [680, 30, 930, 190], [680, 230, 930, 380], [30, 430, 470, 580], [510, 430, 950, 580]]
+    assert placed_letters(list(read.values()) + [b, d, tick] + contents, read, ["b", "d"]) == {"b": b, "d": d}
+
+
+def test_a_leaf_of_touching_panels_is_cut_rows_first_where_columns_would_cut_a_panel():
+    """A, B, C over D, E, all touching (one leaf): cut along A, B, C's columns first, the piece under B would
+    hold D's or E's letter too; rows first, then each row at its letters, gives the five panels. A, B over C, D
+    in a 2 x 2 grid cuts either way (columns first)."""
+    from mednarratives.articles.subfigures import _split_by_anchors
+    letters = [[10, 5, 20, 17], [260, 5, 270, 17], [750, 5, 760, 17], [10, 457, 20, 469], [500, 457, 510, 469]]
+    got = _split_by_anchors([10, 5, 975, 900], letters, 20)
+    assert sorted(got) == sorted([[10, 5, 258, 455], [258, 5, 748, 455], [748, 5, 975, 455], [10, 455, 498, 900],
+                                  [498, 455, 975, 900]])
+    grid = [[10, 5, 20, 17], [500, 5, 510, 17], [10, 457, 20, 469], [500, 457, 510, 469]]
+    assert sorted(_split_by_anchors([10, 5, 975, 900], grid, 20)) == sorted(
+        [[10, 5, 498, 455], [10, 455, 498, 900], [498, 5, 975, 455], [498, 455, 975, 900]])
+    assert _split_by_anchors([10, 5, 975, 900], grid[:1], 20) == [[10, 5, 975, 900]]
 
 
 def test_choose_layout_takes_framed_boxes_as_panels_where_their_insides_group_worse():
@@ -496,17 +547,31 @@ def test_letter_slots_take_the_bracketed_glyph_over_a_title_capital_on_a_letters
     assert letter_slots(bare, anchors, ["b"]) == {"b": title}
 
 
-def test_slots_are_named_column_major_where_the_letters_read_run_down_columns():
-    """A, C, E on the top row and F under E: the letters run down columns (A B / C D / E F), so of the two glyphs
-    placed, the one under A is B although the one under C starts higher."""
-    from mednarratives.articles.subfigures import letter_slots, slot_order
+def test_slots_are_named_column_major_where_the_letters_run_down_columns():
+    """A, C, E on the top row and F under E: named column by column (A B / C D / E F) each glyph placed falls
+    between two letters read that leave a letter for it, row by row the one under C falls between E and F; so of
+    the two glyphs placed, the one under A is B although the one under C starts higher."""
+    from mednarratives.articles.subfigures import letter_slots, name_slots
     read = {"a": [63, 5, 77, 21], "c": [445, 8, 457, 24], "e": [745, 8, 755, 23], "f": [745, 260, 754, 275]}
     under_a, under_c = [64, 316, 76, 330], [445, 260, 459, 274]
     leaves = list(read.values()) + [under_c, under_a, [90, 30, 420, 300], [470, 30, 720, 250]]
     assert letter_slots(leaves, read, ["b", "d"]) == {"b": under_a, "d": under_c}
-    assert slot_order(read, [under_c, under_a]) == [1, 0]
     row_major = {"a": [5, 5, 15, 15], "b": [205, 5, 215, 15], "c": [5, 205, 15, 215]}
-    assert slot_order(row_major, [[205, 200, 215, 210], [5, 400, 15, 410]]) == [0, 1]
+    s1, s2 = [205, 200, 215, 210], [5, 400, 15, 410]
+    assert name_slots(row_major, [s2, s1], ["d", "e"]) == {"d": s1, "e": s2}
+
+
+def test_slots_take_the_letter_between_their_neighbours_not_the_first_missing_one():
+    """a b / c d / e f with a, c, d, f read and only e's glyph placed (b's glyph touches an arrow): it is e, the
+    letter between d and f, not b, the first letter missing."""
+    from mednarratives.articles.subfigures import name_slots
+    read = {"a": [0, 35, 10, 46], "c": [1, 360, 10, 370], "d": [451, 356, 461, 370], "f": [451, 667, 457, 681]}
+    e = [0, 670, 10, 681]
+    assert name_slots(read, [e], ["b", "e"]) == {"e": e}
+    # b, d, f read down the right column: the glyphs placed on the left are a, c, e from the top
+    right = {"b": [450, 5, 462, 21], "d": [450, 300, 462, 316], "f": [450, 600, 462, 616]}
+    left = [[5, 600, 15, 616], [5, 5, 15, 21], [5, 300, 15, 316]]
+    assert name_slots(right, left, ["a", "c", "e"]) == {"a": left[1], "c": left[2], "e": left[0]}
 
 
 def test_lone_glyphs_see_past_brackets_only_on_both_sides():

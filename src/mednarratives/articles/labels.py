@@ -28,8 +28,23 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from mednarratives import settings
+from mednarratives.geometry import same_column, same_row
+
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 CASELESS = set("cosvwxz")  # letters whose capital is their small letter enlarged: one glyph reads as either
+
+
+@dataclass(frozen=True)
+@settings.schema_defaults("articles", "subfigures", "letters")
+class LetterOptions:
+    """The thresholds of reading a figure's panel letters (find_anchors): config articles.subfigures.letters."""
+    min_conf: float
+    disorder: float
+    lined_up: float
+    rounds: int
+    line_heights: list[int]
+    lower_h: float
 
 
 @dataclass
@@ -279,21 +294,33 @@ def _key(text: str) -> str:
 def anchor_candidates(gray: np.ndarray, leaves: Sequence[Sequence[int]], min_h: int = 7,
                       max_h: int = 64, sat: np.ndarray | None = None) -> list[LabelCandidate]:
     """Where a figure's panel letters may be: layout leaves that are one glyph (letters stand apart from the
-    panel's title and content), and the glyph-like components at the corners of the larger leaves (letters
-    drawn inside a photo or plot)."""
+    panel's title and content) and start their line (follows_text), and the glyph-like components at the corners
+    of the larger leaves (letters drawn inside a photo or plot)."""
     out: list[LabelCandidate] = []
     big = []
     for i, (x0, y0, x1, y1) in enumerate(leaves):
         h, w = y1 - y0, x1 - x0
         if min_h <= h <= max_h and 0.15 * h <= w <= 1.6 * h:
+            if follows_text(leaves[i], leaves):
+                continue
             reg = gray[y0:y1, x0:x1]
             if reg.size and reg.max() - reg.min() >= 40:
                 t = _otsu(reg)
                 dark = reg <= t
+                # the glyph is what the background around the leaf (the line of pixels outside it) is not; at
+                # the figure's border, what the leaf's own edge is not
+                H, W = gray.shape
+                ring = np.concatenate([gray[y0 - 1, x0:x1] if y0 else [], gray[y1, x0:x1] if y1 < H else [],
+                                       gray[y0:y1, x0 - 1] if x0 else [], gray[y0:y1, x1] if x1 < W else []])
                 edge = np.concatenate([dark[0], dark[-1], dark[:, 0], dark[:, -1]])
-                mask = dark if edge.mean() <= 0.5 else ~dark  # the glyph is what its edge is not
+                light_around = np.median(ring) > t if ring.size else edge.mean() <= 0.5
+                mask = dark if light_around else ~dark
                 inner = _inside_brackets(mask)
-                if inner is not None:  # "(A)" as one leaf: the letter alone, Tesseract misreads the brackets
+                if inner is None and (before := _before_full_stop(mask)) is not None:  # "a." as one leaf
+                    ys, xs, mask = before
+                    box = [x0 + xs.start, y0 + ys.start, x0 + xs.stop, y0 + ys.stop]
+                    out.append(LabelCandidate(i, "leaf", "dark", box, 0.0, mask=mask))
+                elif inner is not None:  # "(A)" as one leaf: the letter alone, Tesseract misreads the brackets
                     ys, xs, mask = inner
                     out.append(LabelCandidate(i, "bracketed", "dark", [x0 + xs.start, y0 + ys.start, x0 + xs.stop,
                                                                        y0 + ys.stop], 0.0, mask=mask))
@@ -306,10 +333,41 @@ def anchor_candidates(gray: np.ndarray, leaves: Sequence[Sequence[int]], min_h: 
     return out
 
 
+def follows_text(box: Sequence[int], leaves: Sequence[Sequence[int]], word_gap: float = 0.8) -> bool:
+    """The glyph `box` comes right after text on its line: a leaf of text height (at most half as high again),
+    beside it for more than half its height, ends less than `word_gap` of its height left of it, and is no
+    bracket. A panel letter starts its line (a title may follow it); such a glyph is a character of a word or a
+    label ("Family-Wide": the d)."""
+    h = box[3] - box[1]
+    return any(o is not box and o[3] - o[1] <= 1.5 * h and min(box[3], o[3]) - max(box[1], o[1]) > 0.5 * h
+               and 0 <= box[0] - o[2] < word_gap * h and not is_bracket(o[3] - o[1], o[2] - o[0], h) for o in leaves)
+
+
 def is_bracket(h: int, w: int, glyph_h: int) -> bool:
     """A component h x w is a bracket beside a glyph `glyph_h` high: thin (under 0.45 of its height) and taller than
     the glyph by a tenth (brackets reach above and below a letter; a "1" or an "l" beside it does not)."""
     return w <= 0.45 * h and h >= 1.1 * glyph_h
+
+
+def _before_full_stop(mask: np.ndarray, dot: float = 0.35) -> tuple[slice, slice, np.ndarray] | None:
+    """(rows, columns, pixels) of the glyph before a full stop in a glyph mask drawn as "a." (its last component,
+    left to right, is a dot: at most `dot` of the mask's height high and wide, on its baseline, right of the rest),
+    tight; None otherwise. Tesseract reads a letter with its full stop at no confidence."""
+    lab, n = ndimage.label(mask)
+    if n < 2:
+        return None
+    objs = sorted(((sl, k) for k, sl in enumerate(ndimage.find_objects(lab), start=1) if sl is not None),
+                  key=lambda t: t[0][1].stop)
+    (last, _), rest = objs[-1], objs[:-1]
+    h = mask.shape[0]
+    x1 = max(sl[1].stop for sl, _ in rest)
+    if last[0].stop - last[0].start > dot * h or last[1].stop - last[1].start > dot * h or last[0].stop < 0.8 * h \
+            or last[1].start < x1:
+        return None
+    x0 = min(sl[1].start for sl, _ in rest)
+    y0, y1 = min(sl[0].start for sl, _ in rest), max(sl[0].stop for sl, _ in rest)
+    keep = np.isin(lab[y0:y1, x0:x1], [k for _, k in rest])
+    return slice(y0, y1), slice(x0, x1), keep
 
 
 def _inside_brackets(mask: np.ndarray) -> tuple[slice, slice, np.ndarray] | None:
@@ -388,15 +446,15 @@ def _follows(a: Sequence[int], b: Sequence[int]) -> bool:
 
 
 def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set: Sequence[str] | None = None,
-                 min_conf: float = 0.3, height: int = 32, disorder: float = 1.0, lined_up: float = 0.25,
-                 rounds: int = 2, line_heights: Sequence[int] = (32, 44), lower_h: float = 0.55,
+                 options: LetterOptions | None = None, height: int = 32,
                  reads_out: dict[str, tuple[str, float]] | None = None) -> dict[str, list[int]]:
     """The panel letters drawn in a figure: letter (lower case; those of `label_set`, the caption's labels,
     when given) -> glyph box. Candidate glyphs are read by Tesseract (one process per call); where a letter is
     read on several glyphs, the labels are chosen jointly: the most confident reads whose letters follow one
     another in reading order (A left of B on its line or above it), each break of that order costing
     `disorder` (column-major layouts pay it once per column), each letter in line with the one before it
-    (_in_line: a row or a column of panels) gaining `lined_up`. Where two or more letters are read between
+    (_in_line: a row or a column of panels) gaining `lined_up` (these thresholds: `options`, LetterOptions, the
+    config's by default). Where two or more letters are read between
     brackets ("(A)"), the figure draws its letters so: only the bracketed reads are chosen from (a capital of a
     map title or a word reads more confidently than some bracketed letters). Where caption letters are not read,
     glyphs alone on the rows and columns of the letters read are read too (line_candidates, at `line_heights`; up
@@ -405,6 +463,7 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
     one in line with no other is dropped (a misread; the layout step places the letters not read). `reads_out`,
     when given, receives each chosen letter's read: letter -> (text as read, in its case; Tesseract's
     confidence)."""
+    opt = options or LetterOptions()
     gray, sat = np.asarray(image.convert("L")), saturation(image)
     wanted = {_key(x) for x in label_set} if label_set else None
     by_letter: dict[str, dict[tuple, float]] = {}
@@ -418,7 +477,7 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
 
     def choose() -> dict[str, list[int]]:
         scored = pool()
-        chosen = _choose_in_order(scored, disorder, lined_up)
+        chosen = _choose_in_order(scored, opt.disorder, opt.lined_up)
         if len(chosen) < 3:
             return chosen
         # a figure's letters share one size and one case: glyphs of another height or case than most chosen ones
@@ -429,7 +488,7 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
         return _choose_in_order({k: {b: c - min(1.0, abs((b[3] - b[1]) / med - 1)) for b, c in v.items()
                                      if case is None or (b in upper) == case or k in CASELESS}
                                  for k, v in scored.items()},
-                                disorder, lined_up)
+                                opt.disorder, opt.lined_up)
 
     def read(cands: list[LabelCandidate], heights: Sequence[int]) -> dict[str, list[int]]:  # chosen with these too
         reads = read_glyphs([glyph_image(gray, c, h) for h in heights for c in cands])
@@ -437,7 +496,7 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
             text, conf = max(reads[i::len(cands)], key=lambda r: (bool(_one_letter(r[0])), r[1]))
             t = _one_letter(text)
             k = _key(t)
-            if not k or conf < min_conf or (wanted is not None and k not in wanted):
+            if not k or conf < opt.min_conf or (wanted is not None and k not in wanted):
                 continue
             seen = by_letter.setdefault(k, {})
             seen[tuple(c.box)] = max(conf, seen.get(tuple(c.box), 0.0))
@@ -449,7 +508,7 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
 
     chosen = read(anchor_candidates(gray, leaves, sat=sat), [height])
     searched: set[tuple] = set()
-    for _ in range(rounds):
+    for _ in range(opt.rounds):
         # letters not read (or dropped by the size and case check): look along the rows and columns of the letters
         # read in line with another one (a lone read may be a misread; where none is, of all), each glyph read at
         # `line_heights` (Tesseract misses some glyphs at one scale and reads them at another)
@@ -460,9 +519,9 @@ def find_anchors(image: Image.Image, leaves: Sequence[Sequence[int]], label_set:
         searched |= {tuple(b) for b in seeds}
         known = {b for v in by_letter.values() for b in v}
         # lower-case letters: "c" is an x-height short of "b" or "d"
-        shortest = 0.75 if 2 * sum(tuple(b) in upper for b in chosen.values()) >= len(chosen) else lower_h
+        shortest = 0.75 if 2 * sum(tuple(b) in upper for b in chosen.values()) >= len(chosen) else opt.lower_h
         chosen = read([c for c in line_candidates(gray, seeds, sat, shortest=shortest) if tuple(c.box) not in known],
-                      line_heights)
+                      opt.line_heights)
     chosen = _more_in_line(chosen, pool(), upper)
     if len(chosen) >= 4:  # panel letters sit in rows and columns: a letter in line with no other is a misread
         chosen = {k: b for k, b in chosen.items() if _in_line_with_any(b, chosen.values())}
@@ -505,7 +564,7 @@ def _in_line(a: Sequence[int], b: Sequence[int], apart: float = 3.0) -> bool:
     and stand apart (more than `apart` glyph heights: not two characters of one word or number)."""
     h = max(a[3] - a[1], b[3] - b[1])
     far = max(b[0] - a[2], a[0] - b[2], b[1] - a[3], a[1] - b[3]) > apart * h
-    return far and (abs(b[1] - a[1]) <= 0.5 * h or abs(b[0] - a[0]) <= 0.5 * h)
+    return far and (same_row(a, b, h) or same_column(a, b, h))
 
 
 def _choose_in_order(by_letter: dict[str, dict[tuple, float]], disorder: float, lined_up: float

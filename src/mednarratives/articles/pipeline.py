@@ -268,10 +268,11 @@ def subfigures_shard(parsed: str | os.PathLike, filtered: str | os.PathLike, wei
                      layout_small: float = SUBFIGURES["layout_small"], layout_tol: int = SUBFIGURES["layout_tol"],
                      layout_thin: float = SUBFIGURES["layout_thin"], layout_corner: int = SUBFIGURES["layout_corner"],
                      blocks_tiled: float = SUBFIGURES["blocks_tiled"], blocks_loose: float = SUBFIGURES["blocks_loose"],
-                     edge_step: int = SUBFIGURES["edge_step"], edge_share: float = SUBFIGURES["edge_share"]
-                     ) -> None:
+                     edge_step: int = SUBFIGURES["edge_step"], edge_share: float = SUBFIGURES["edge_share"],
+                     letters: dict | None = None) -> None:
     from mednarratives.articles import labels as label_ocr
     from mednarratives.articles.subfigures import Detector, crop
+    from mednarratives.settings import from_config
 
     stage = "articles_subfigures"
     keep = {(r["article_id"], r["figure_id"]) for r in read_jsonl(filtered) if r.get("keep")}
@@ -279,7 +280,8 @@ def subfigures_shard(parsed: str | os.PathLike, filtered: str | os.PathLike, wei
     detector = Detector(weights, imgsz=imgsz, conf=conf, iou=iou, refine=refine, grid_similarity=grid_similarity,
                         layout_small=layout_small, layout_tol=layout_tol,
                         layout_thin=layout_thin, layout_corner=layout_corner, blocks_tiled=blocks_tiled,
-                        blocks_loose=blocks_loose, edge_step=edge_step, edge_share=edge_share)
+                        blocks_loose=blocks_loose, edge_step=edge_step, edge_share=edge_share,
+                        letters=from_config(label_ocr.LetterOptions, letters))
     crops_dir = Path(crops_dir)
     if crops_dir.exists():
         shutil.rmtree(crops_dir)

@@ -14,6 +14,7 @@ YOLO_AUTOINSTALL=false are set before ultralytics is imported.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -22,14 +23,17 @@ import random
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 import numpy as np
 from PIL import Image
 
 from mednarratives import settings
-from mednarratives.geometry import box_iou
+from mednarratives.geometry import box_iou, same_column, same_row
 from mednarratives.io import atomic_path, file_digest, write_json
+
+if TYPE_CHECKING:
+    from mednarratives.articles.labels import LetterOptions
 
 CONFIG = settings.defaults("articles", "subfigures")  # the defaults of the keyword arguments below
 CLASS_NAMES = ("subfigure",)
@@ -457,11 +461,11 @@ class Detector:
                  layout_tol: int = CONFIG["layout_tol"], layout_thin: float = CONFIG["layout_thin"],
                  layout_corner: int = CONFIG["layout_corner"], blocks_tiled: float = CONFIG["blocks_tiled"],
                  blocks_loose: float = CONFIG["blocks_loose"], edge_step: int = CONFIG["edge_step"],
-                 edge_share: float = CONFIG["edge_share"]):
+                 edge_share: float = CONFIG["edge_share"], letters: LetterOptions | None = None):
         YOLO = _yolo()
         self.weights, self.imgsz, self.conf, self.iou, self.device = str(weights), imgsz, conf, iou, device
         self.refine, self.grid_similarity, self.small = refine, grid_similarity, layout_small
-        self.tol, self.thin, self.corner = layout_tol, layout_thin, layout_corner
+        self.tol, self.thin, self.corner, self.letters = layout_tol, layout_thin, layout_corner, letters
         self.tiled, self.loose, self.step, self.share = blocks_tiled, blocks_loose, edge_step, edge_share
         self.model = YOLO(self.weights)
         self.sha256 = file_digest(weights)
@@ -500,7 +504,7 @@ class Detector:
             return boxes, [[] for _ in boxes]
         reads: dict[str, tuple[str, float]] = {}
         panels, anchors = layout_detect(image, keys, small=self.small, tol=self.tol, thin=self.thin, corner=self.corner,
-                                        reads_out=reads)
+                                        letters=self.letters, reads_out=reads)
         W, H = image.size
         # every panel built around its letter, none of them only a letter (a letter read elsewhere than its panel)
         sized = len(panels) == len(keys) and all(_panel_sized(p, W, H, self.small) for p in panels)
@@ -538,7 +542,8 @@ class Detector:
                 "conf": self.conf, "iou": self.iou, "refine": self.refine, "grid_similarity": self.grid_similarity,
                 "layout_small": self.small, "layout_tol": self.tol, "layout_thin": self.thin,
                 "layout_corner": self.corner, "blocks_tiled": self.tiled,
-                "blocks_loose": self.loose, "edge_step": self.step, "edge_share": self.share}
+                "blocks_loose": self.loose, "edge_step": self.step, "edge_share": self.share,
+                "letters": dataclasses.asdict(self.letters) if self.letters else None}
 
 
 def crop(image: Image.Image, box: Sequence[int], scale: float = CONFIG["crop_scale"]) -> Image.Image:
@@ -658,10 +663,13 @@ def _intersection(a: Sequence[float], b: Sequence[float]) -> float:
     return _area([max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])])
 
 
-def _panel_sized(b: Sequence[float], W: int, H: int, small: float) -> bool:
+def _panel_sized(b, W: int, H: int, small: float):
     """A box of a panel's size: at least `small` of the W x H figure's area, and no side shorter than half the side
-    of a square that large (a strip that thin is a header, an axis or a colour bar, not a panel)."""
-    return _area(b) >= small * W * H and min(b[2] - b[0], b[3] - b[1]) >= 0.5 * float(np.sqrt(small * W * H))
+    of a square that large (a strip that thin is a header, an axis or a colour bar, not a panel). `b`: one box
+    (a bool) or an array of boxes, one per row (an array of bools)."""
+    b = np.asarray(b, dtype=float)
+    w, h = np.maximum(0.0, b[..., 2] - b[..., 0]), np.maximum(0.0, b[..., 3] - b[..., 1])
+    return (w * h >= small * W * H) & (np.minimum(w, h) >= 0.5 * np.sqrt(small * W * H))
 
 
 def _holds(box: Sequence[float], glyph: Sequence[float]) -> bool:
@@ -675,26 +683,33 @@ def _gap(a: Sequence[float], b: Sequence[float]) -> float:
 
 def _split_by_anchors(leaf: list[int], anchors: Sequence[Sequence[int]], band: float) -> list[list[int]]:
     """A leaf that several panel letters head (letters side by side along its top, or stacked along its left
-    edge: touching panels) cut at the letters."""
+    edge: touching panels) cut at the letters, each piece again at the letters heading it: columns first, or rows
+    first where that leaves fewer pieces holding two letters or more (a row of wide panels under a row of
+    narrow ones, all touching: the columns of the top row would cut the panels below)."""
     x0, y0, x1, y1 = leaf
     top = sorted(a[0] for a in anchors if x0 - band <= a[0] < x1 - band and y0 - band <= a[1] <= y0 + band)
-    if len(top) >= 2:
-        cuts = [x0] + [max(x0, a - 2) for a in top[1:]] + [x1]
-        return [[a, y0, b, y1] for a, b in zip(cuts, cuts[1:]) if b - a > band]
     left = sorted(a[1] for a in anchors if y0 - band <= a[1] < y1 - band and x0 - band <= a[0] <= x0 + band)
-    if len(left) >= 2:
-        cuts = [y0] + [max(y0, a - 2) for a in left[1:]] + [y1]
-        return [[x0, a, x1, b] for a, b in zip(cuts, cuts[1:]) if b - a > band]
-    return [leaf]
+
+    def cut(axis: int, at: list[int]) -> list[list[int]]:
+        lo, hi = (x0, x1) if axis == 0 else (y0, y1)
+        cuts = [lo] + [max(lo, a - 2) for a in at[1:]] + [hi]
+        pieces = [[a, y0, b, y1] if axis == 0 else [x0, a, x1, b] for a, b in zip(cuts, cuts[1:]) if b - a > band]
+        return [q for p in pieces for q in (_split_by_anchors(p, anchors, band) if p != leaf else [p])]
+
+    tries = [cut(axis, at) for axis, at in ((0, top), (1, left)) if len(at) >= 2]
+    if not tries:
+        return [leaf]
+    return min(tries, key=lambda pieces: sum(sum(_holds(p, a) for a in anchors) > 1 for p in pieces))
 
 
 def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[str, Sequence[int]],
                          small: float, grow: float = 1.6) -> list[list[int]]:
     """Every panel letter found: each leaf joins the letter it holds or, else, the nearest letter above-left of
-    its centre (city-block distance between top-left corners: panels are labelled at their top-left); leaves no
-    letter claims stay panels when large, else join the nearest panel when that does not swell it by more than
-    `grow` (legends, colour bars, headers), and are dropped otherwise (a legend or title shared by several
-    panels)."""
+    its centre (city-block distance between top-left corners: panels are labelled at their top-left) whose panel
+    it does not grow over another letter (a panel holds one letter: an arrow or a zoom line drawn from one panel
+    to the next belongs to neither); leaves no letter claims stay panels when large, else join the nearest panel
+    when that does not swell it by more than `grow` (legends, colour bars, headers), and are dropped otherwise (a
+    legend or title shared by several panels)."""
     groups: dict[str, list[int]] = {}
     loose: list[list[int]] = []
     for leaf in leaves:
@@ -703,9 +718,11 @@ def _panels_from_letters(W: int, H: int, leaves: list[list[int]], anchors: dict[
         if len(inside) == 1:
             owner = inside[0]
         else:
-            above = [k for k, a in anchors.items() if a[0] <= cx and a[1] <= cy]
-            owner = min(above, key=lambda k: abs(leaf[0] - anchors[k][0]) + 2 * abs(leaf[1] - anchors[k][1]),
-                        default=None)
+            above = sorted((k for k, a in anchors.items() if a[0] <= cx and a[1] <= cy),
+                           key=lambda k: abs(leaf[0] - anchors[k][0]) + 2 * abs(leaf[1] - anchors[k][1]))
+            owner = next((k for k in above if not any(
+                _holds(_union(_union(groups.get(k, anchors[k]), anchors[k]), leaf), a)
+                for j, a in anchors.items() if j != k)), None)
         if owner is None:
             loose.append(leaf)
         else:
@@ -781,8 +798,7 @@ def layout_panels(image: Image.Image, anchors: dict[str, Sequence[int]] | None =
     limit = stop_gap * max(W, H)
     def sized() -> np.ndarray:  # the groups alive of a panel's size
         idx = np.flatnonzero(alive)
-        w, h = B[idx, 2] - B[idx, 0], B[idx, 3] - B[idx, 1]
-        return idx[(w * h >= small_area) & (np.minimum(w, h) >= 0.5 * np.sqrt(small_area))]  # _panel_sized
+        return idx[_panel_sized(B[idx], W, H, small)]
 
     while alive.sum() > (target or 1):
         if target and join_small and len(sized()) == target:  # the rest are legends, headers, row labels
@@ -863,16 +879,18 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
                   small: float = CONFIG["layout_small"], tol: int = CONFIG["layout_tol"],
                   thin: float = CONFIG["layout_thin"], corner: int = CONFIG["layout_corner"],
                   step: int = CONFIG["edge_step"], share: float = CONFIG["edge_share"],
-                  reads_out: dict[str, tuple[str, float]] | None = None, leaves_out: list[list[int]] | None = None
+                  letters: LetterOptions | None = None, reads_out: dict[str, tuple[str, float]] | None = None,
+                  leaves_out: list[list[int]] | None = None
                   ) -> tuple[list[list[int]], dict[str, list[int]]]:
     """(panel boxes, panel letters read: letter -> glyph box) of a figure whose caption names `caption_labels`
     (as many panels): layout leaves, the panel letters read among them (Tesseract, when installed; reads
     following another too closely or lined up with no other letter dropped, unread letters placed by
-    letter_slots, or by letter_grid where the letters make a full grid), then choose_layout; without
+    placed_letters, or by letter_grid where the letters make a full grid), then choose_layout; without
     caption labels, the cells of touching grids (touching_cells, `step`, `share`) and the large leaves with the
     small ones joined to them, headers and row labels of a grid dropped (_drop_grid_labels), grown to their
     own ground where the figure's border is not white (_with_ground). Computed on a copy at most `max_side`
-    pixels wide or high, boxes in the figure's pixels. `reads_out` receives the letters read (not placed):
+    pixels wide or high, boxes in the figure's pixels. `letters`: the thresholds of reading the letters
+    (labels.LetterOptions, the config's by default). `reads_out` receives the letters read (not placed):
     letter -> (text as read, confidence); `leaves_out` the layout leaves (the cells of touching grids among them
     where there are no caption labels)."""
     from mednarratives.articles import labels  # noqa: PLC0415 (labels imports nothing from here; keep it lazy)
@@ -881,15 +899,15 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
                                                Image.Resampling.LANCZOS)
     framed: list[list[int]] = []
     leaves = layout_leaves(copy, tol=tol, thin_share=thin, corner=corner, framed_out=framed)
-    letters = [k for k in caption_labels if len(k) == 1 and k.isalpha()]
+    names = [k for k in caption_labels if len(k) == 1 and k.isalpha()]
     reads: dict[str, tuple[str, float]] = {}
-    anchors = labels.find_anchors(copy, leaves, letters, reads_out=reads) \
-        if len(letters) >= 2 and labels.available() else {}
-    if 2 <= len(anchors) <= len(letters) == len(caption_labels):
+    anchors = labels.find_anchors(copy, leaves, names, letters, reads_out=reads) \
+        if len(names) >= 2 and labels.available() else {}
+    if 2 <= len(anchors) <= len(names) == len(caption_labels):
         anchors = _aligned_letters(_spaced_letters(anchors), leaves)
         reads = {k: v for k, v in reads.items() if k in anchors}  # placed letters (letter_slots) were not read
-        missing = [k for k in letters if k not in anchors]
-        slots = letter_slots(leaves, anchors, missing)
+        missing = [k for k in names if k not in anchors]
+        slots = placed_letters(leaves, anchors, missing)
         anchors = {**anchors, **(letter_grid(leaves, anchors, list(slots.values()), missing) or slots)}
     if caption_labels:
         panels, anchors = choose_layout(copy, anchors, leaves, len(caption_labels), small,
@@ -1027,7 +1045,7 @@ def _drop_grid_labels(leaves: list[list[int]], same: float = 0.1) -> list[list[i
 
 def _lined_up(b: Sequence[int], others: Iterable[Sequence[int]], h: float, rows_only: bool = False) -> bool:
     """Glyph b shares its top or (unless `rows_only`) its left edge, within h / 2, with one of `others`."""
-    return any(abs(b[1] - a[1]) <= 0.5 * h or (not rows_only and abs(b[0] - a[0]) <= 0.5 * h) for a in others)
+    return any(same_row(a, b, h) or (not rows_only and same_column(a, b, h)) for a in others)
 
 
 def _lone_glyphs(leaves: Sequence[Sequence[int]], h: float) -> list[list[int]]:
@@ -1064,8 +1082,8 @@ def _spaced_letters(anchors: dict[str, Sequence[int]], room: float = 4.0) -> dic
     h = float(np.median([a[3] - a[1] for a in anchors.values()])) if anchors else 0.0
     for k, a in sorted(anchors.items(), key=lambda t: (t[1][1], t[1][0])):
         for j, b in out.items():
-            if j != k and ((abs(b[1] - a[1]) <= 0.5 * h and 0 < a[0] - b[0] < room * h)
-                           or (abs(b[0] - a[0]) <= 0.5 * h and 0 < a[1] - b[1] < room * h)):
+            if j != k and ((same_row(a, b, h) and 0 < a[0] - b[0] < room * h)
+                           or (same_column(a, b, h) and 0 < a[1] - b[1] < room * h)):
                 del out[k]
                 break
     return out
@@ -1092,33 +1110,59 @@ def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[in
     """Where the panel letters that OCR did not read are drawn: lone glyphs of the read letters' height
     (_lone_glyphs) lined up with a read letter (same top or same left edge; where that finds more glyphs than
     letters are missing, those between brackets, "(B)", or else same top only: tick labels line up under a letter
-    too). At most as many as `missing`, they take those letters in reading order; else {}."""
+    too; or else those in line with the most letters: a letter is in its row's and its column's, a tick label in
+    one by chance). At most as many as `missing`, they take those letters in the order the letters run
+    (name_slots); else {}."""
     from mednarratives.articles.labels import between_brackets  # noqa: PLC0415 (lazy, as in layout_detect)
     if not missing or len(anchors) < 2:
         return {}
     h, lone = _unread_glyphs(leaves, anchors)
     slots = [b for b in lone if _lined_up(b, anchors.values(), h)]
     if len(slots) > len(missing):
+        lined = [sum(_lined_up(b, [a], h) for a in anchors.values()) for b in slots]
         slots = ([b for b in slots if between_brackets(b, leaves)]
-                 or [b for b in slots if _lined_up(b, anchors.values(), h, rows_only=True)])
+                 or [b for b in slots if _lined_up(b, anchors.values(), h, rows_only=True)]
+                 or [b for b, n in zip(slots, lined) if n == max(lined)])
     if len(slots) > len(missing):
         return {}
-    return {k: slots[i] for k, i in zip(sorted(missing), slot_order(anchors, slots))}
+    return name_slots(anchors, slots, missing)
 
 
-def slot_order(read: dict[str, Sequence[int]], boxes: Sequence[Sequence[int]]) -> list[int]:
-    """Indices of `boxes` (glyphs placed for unread letters) in the order the figure's letters run: reading order
-    or, where the letters read run down columns (more pairs of consecutive letters one under the other, same left
-    edge, than side by side, same top), column-major (reading order of the boxes transposed)."""
-    h = float(np.median([a[3] - a[1] for a in read.values()])) if read else 0.0
-    down = right = 0
-    for k, a in read.items():
-        if (b := read.get(chr(ord(k) + 1))) is not None:
-            down += abs(b[0] - a[0]) <= 0.5 * h and b[1] > a[3]
-            right += abs(b[1] - a[1]) <= 0.5 * h and b[0] > a[2]
-    if down > right:
-        return reading_order([[b[1], b[0], b[3], b[2]] for b in boxes])
-    return reading_order(boxes)
+def placed_letters(leaves: Sequence[Sequence[int]], read: dict[str, Sequence[int]], missing: Sequence[str]
+                   ) -> dict[str, list[int]]:
+    """letter_slots, again with the glyphs placed as letters too, until no more are placed: a glyph in line with
+    a glyph placed (E beside D, under a row A B C of which only A is above D) is a letter as well."""
+    slots: dict[str, list[int]] = {}
+    while more := letter_slots(leaves, {**read, **slots}, [k for k in missing if k not in slots]):
+        slots.update(more)
+    return slots
+
+
+def name_slots(read: dict[str, Sequence[int]], slots: Sequence[Sequence[int]], missing: Sequence[str]
+               ) -> dict[str, list[int]]:
+    """The unread letters (`missing`) given to the glyphs placed for them (`slots`): the letters read and the slots,
+    in reading order (rows first) or in column-major order (reading order of the boxes transposed), each slot
+    taking the first missing letter not yet given that falls between the letters read just before and just after
+    it; of the two orders, the one naming more slots (rows on a tie). A slot with no letter between its neighbours
+    stays unnamed (the letters do not run that way, or the slot is no letter)."""
+    keys = sorted(read)
+    glyphs = [read[k] for k in keys] + [list(b) for b in slots]
+
+    def named(order: list[int]) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for pos, i in enumerate(order):
+            if i < len(keys):
+                continue
+            before = next((keys[j] for j in reversed(order[:pos]) if j < len(keys)), "")
+            after = next((keys[j] for j in order[pos + 1:] if j < len(keys)), None)
+            free = [k for k in sorted(missing) if k not in out and before < k and (after is None or k < after)]
+            if free:
+                out[free[0]] = glyphs[i]
+        return out
+
+    rows = named(reading_order(glyphs))
+    cols = named(reading_order([[b[1], b[0], b[3], b[2]] for b in glyphs]))
+    return cols if len(cols) > len(rows) else rows
 
 
 def _lines(values: Sequence[float], h: float) -> list[float]:
@@ -1139,12 +1183,13 @@ def letter_grid(leaves: Sequence[Sequence[int]], read: dict[str, Sequence[int]],
     them (`placed`, letter_slots), two or more, stand in a grid of as many rows times columns as there are letters
     (tops on R rows, left edges on C columns, R x C panels, one letter per grid node): the glyphs placed and, at
     the empty nodes, each the leaf starting there (within a letter height; the glyph OCR did not read, or the
-    panel's content). They take the missing letters in the order the letters run (slot_order); {} where the
-    letters do not make such a grid or a node has no leaf."""
+    panel's content) or, where none does, a letter-sized box at the node (the glyph touches its neighbour's
+    content). They take the missing letters in the order the letters run (name_slots); {} where the letters do
+    not make such a grid."""
     known = list(read.values()) + list(placed)
     if not missing or len(known) < 2:
         return {}
-    h = float(np.median([a[3] - a[1] for a in known]))
+    h, w = float(np.median([a[3] - a[1] for a in known])), float(np.median([a[2] - a[0] for a in known]))
     rows, cols = _lines([a[1] for a in known], h), _lines([a[0] for a in known], h)
     if len(rows) * len(cols) != len(read) + len(missing):
         return {}
@@ -1159,10 +1204,9 @@ def letter_grid(leaves: Sequence[Sequence[int]], read: dict[str, Sequence[int]],
             if (r, c) in taken:
                 continue
             near = [b for b in leaves if abs(b[0] - x) <= h and abs(b[1] - y) <= h]
-            if not near:
-                return {}
-            slots.append(list(min(near, key=lambda b: (abs(b[0] - x) + abs(b[1] - y), _area(b)))))
-    return {k: slots[i] for k, i in zip(sorted(missing), slot_order(read, slots))}
+            slots.append(list(min(near, key=lambda b: (abs(b[0] - x) + abs(b[1] - y), _area(b)))) if near
+                         else [int(x), int(y), int(round(x + w)), int(round(y + h))])
+    return name_slots(read, slots, missing)
 
 
 def _letter_panel(panels: Sequence[Sequence[float]], a: Sequence[int]) -> int | None:
