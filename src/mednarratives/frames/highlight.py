@@ -4,12 +4,14 @@ Recorders draw a translucent disc of one saturated colour (yellow, red...) and o
 spot. Background subtraction misses it where the cursor rests (it joins the median) or where the content
 moves under it (a cine), but its look does not depend on either: per frame, the candidates are the connected
 regions of the chroma planes at least `highlight_chroma` codes from grey, of one colour (U and V standard
-deviations at most `highlight_colour_tol` codes), round (area at least `highlight_min_fill` of the disc
-spanning their larger side) and of a disc's size (radius at least
-`disc_radius_px`, area at most `max_blob_px`, working px). A candidate is the highlight once its look (area
+deviations at most `highlight_max_std` codes: a small dot's rim blends with its halo), round (area at least
+`highlight_min_fill` of the disc spanning their larger side) and of a highlight's size (radius at least
+`highlight_min_radius_px`: a laser-pointer dot; area at most `max_blob_px`, working px). No colour and no radius
+is assumed beyond these bounds: the look is learnt from the recording. A candidate is the highlight once its look (area
 within `highlight_area_tol`, mean U and V within `highlight_colour_tol` codes) was met in at least
-`highlight_sightings` frames at places at least two disc radii apart: a coloured structure of the content
-that stays put, or whose size and colour change (a colour Doppler jet), never qualifies. Its centre is the
+`highlight_sightings` frames at places at least two minimum radii apart, by sightings that moved (none of them
+seen again at its place in another frame remembered): a coloured structure of the content that stays put (even
+several alike ones at several places), or whose size and colour change (a colour Doppler jet), never qualifies. Its centre is the
 hot spot.
 """
 
@@ -108,9 +110,9 @@ class HighlightFinder:
     confirmed (see the module docstring)."""
 
     def __init__(self, min_chroma: float, min_radius: float, max_area: float, min_fill: float, area_tol: float,
-                 colour_tol: float, sightings: int):
+                 colour_tol: float, sightings: int, max_std: float):
         self.min_chroma, self.min_radius, self.max_area, self.min_fill = min_chroma, min_radius, max_area, min_fill
-        self.area_tol, self.colour_tol, self.sightings = area_tol, colour_tol, sightings
+        self.area_tol, self.colour_tol, self.sightings, self.max_std = area_tol, colour_tol, sightings, max_std
         self._seen: collections.deque = collections.deque(maxlen=MEMORY)
         self._looks: list[Sighting] = []  # confirmed looks
         self._last: Sighting | None = None
@@ -121,13 +123,18 @@ class HighlightFinder:
         return (abs(a.area - b.area) <= self.area_tol * max(a.area, b.area)
                 and abs(a.u - b.u) <= self.colour_tol and abs(a.v - b.v) <= self.colour_tol)
 
+    def _put(self, a: Sighting, b: Sighting) -> bool:
+        """b shows a's look at a's place in another frame: content that stays put, no evidence of a highlight."""
+        return a.index != b.index and np.hypot(a.x - b.x, a.y - b.y) <= self.min_radius
+
     def _confirmed(self, s: Sighting) -> bool:
         if any(self._alike(s, look) for look in self._looks):
             return True
-        alike = [o for o in self._seen if o.index != s.index and self._alike(s, o)]
-        frames = {o.index for o in alike}
-        spread = max((np.hypot(o.x - s.x, o.y - s.y) for o in alike), default=0.0)
-        if len(frames) + 1 >= self.sightings and spread >= 2 * self.min_radius:
+        alike = [o for o in self._seen if self._alike(s, o)] + [s]
+        moved = [o for o in alike if not any(self._put(o, a) for a in alike)]
+        frames = {o.index for o in moved}
+        spread = max((np.hypot(o.x - s.x, o.y - s.y) for o in moved), default=0.0)
+        if s in moved and len(frames) >= self.sightings and spread >= 2 * self.min_radius:
             self._looks.append(s)
             return True
         return False
@@ -136,7 +143,7 @@ class HighlightFinder:
         mask = saturated(chroma, self.min_chroma)
         if self._mask is None or not np.array_equal(mask, self._mask):
             self._mask, self._regions = mask, round_regions(mask, self.min_radius, self.max_area, self.min_fill)
-        found = one_colour(index, chroma, self._regions, self.colour_tol)
+        found = one_colour(index, chroma, self._regions, self.max_std)
         hits = [s for s in found if self._confirmed(s)]
         self._seen.extend(found)
         if not hits:
