@@ -10,7 +10,7 @@ deviations at most `highlight_max_std` codes: a small dot's rim blends with its 
 is assumed beyond these bounds: the look is learnt from the recording. A candidate is the highlight once its look (area
 within `highlight_area_tol`, mean U and V within `highlight_colour_tol` codes) was met in at least
 `highlight_sightings` frames at places at least two minimum radii apart, by sightings that moved (none of them
-seen again at its place in another frame remembered): a coloured structure of the content that stays put (even
+seen again within `highlight_still_px` of its place in another frame remembered): a coloured structure of the content that stays put (even
 several alike ones at several places), or whose size and colour change (a colour Doppler jet), never qualifies. Its centre is the
 hot spot.
 """
@@ -110,9 +110,10 @@ class HighlightFinder:
     confirmed (see the module docstring)."""
 
     def __init__(self, min_chroma: float, min_radius: float, max_area: float, min_fill: float, area_tol: float,
-                 colour_tol: float, sightings: int, max_std: float):
+                 colour_tol: float, sightings: int, max_std: float, still_px: float):
         self.min_chroma, self.min_radius, self.max_area, self.min_fill = min_chroma, min_radius, max_area, min_fill
         self.area_tol, self.colour_tol, self.sightings, self.max_std = area_tol, colour_tol, sightings, max_std
+        self.still_px = still_px
         self._seen: collections.deque = collections.deque(maxlen=MEMORY)
         self._looks: list[Sighting] = []  # confirmed looks
         self._last: Sighting | None = None
@@ -125,7 +126,7 @@ class HighlightFinder:
 
     def _put(self, a: Sighting, b: Sighting) -> bool:
         """b shows a's look at a's place in another frame: content that stays put, no evidence of a highlight."""
-        return a.index != b.index and np.hypot(a.x - b.x, a.y - b.y) <= self.min_radius
+        return a.index != b.index and np.hypot(a.x - b.x, a.y - b.y) <= self.still_px
 
     def _confirmed(self, s: Sighting) -> bool:
         if any(self._alike(s, look) for look in self._looks):
