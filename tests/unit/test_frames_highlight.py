@@ -24,7 +24,7 @@ def chroma(discs, seed):
 def finder(p=TraceParams()):
     return HighlightFinder(p.highlight_chroma, p.highlight_min_radius_px, p.max_blob_px, p.highlight_min_fill,
                            p.highlight_area_tol, p.highlight_colour_tol, p.highlight_sightings, p.highlight_max_std,
-                           p.highlight_still_px)
+                           p.highlight_still_px, p.highlight_look_hue_deg, p.highlight_merged_share)
 
 
 def test_the_moving_disc_is_found_moving_and_resting_and_content_blobs_never_are():

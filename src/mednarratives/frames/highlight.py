@@ -7,12 +7,16 @@ regions of the chroma planes at least `highlight_chroma` codes from grey, of one
 deviations at most `highlight_max_std` codes: a small dot's rim blends with its halo), round (area at least
 `highlight_min_fill` of the disc spanning their larger side) and of a highlight's size (radius at least
 `highlight_min_radius_px`: a laser-pointer dot; area at most `max_blob_px`, working px). No colour and no radius
-is assumed beyond these bounds: the look is learnt from the recording. A candidate is the highlight once its look (area
-within `highlight_area_tol`, mean U and V within `highlight_colour_tol` codes) was met in at least
+is assumed beyond these bounds: the look is learnt from the recording. A candidate is the highlight once its
+look (area within `highlight_area_tol`, mean U and V within `highlight_colour_tol` codes) was met in at least
 `highlight_sightings` frames at places at least two minimum radii apart, by sightings that moved (none of them
-seen again within `highlight_still_px` of its place in another frame remembered): a coloured structure of the content that stays put (even
-several alike ones at several places), or whose size and colour change (a colour Doppler jet), never qualifies. Its centre is the
-hot spot.
+seen again within `highlight_still_px` of its place in another frame remembered): a coloured structure of the
+content that stays put (even several alike ones at several places), or whose size and colour change (a colour
+Doppler jet), never qualifies. Its centre is the hot spot. On a frame without it, where it may have merged with
+another saturated region (a laser dot on a coloured button), the samples at least `highlight_chroma` codes from
+grey along a confirmed look's hue, within `highlight_look_hue_deg` degrees of it, are taken apart: a round region
+there of at least `highlight_merged_share` of the look's area (its rim blends into the other colour) and at most
+(1 + `highlight_area_tol`) times it is the highlight.
 """
 
 from __future__ import annotations
@@ -110,10 +114,11 @@ class HighlightFinder:
     confirmed (see the module docstring)."""
 
     def __init__(self, min_chroma: float, min_radius: float, max_area: float, min_fill: float, area_tol: float,
-                 colour_tol: float, sightings: int, max_std: float, still_px: float):
+                 colour_tol: float, sightings: int, max_std: float, still_px: float, look_hue_deg: float,
+                 merged_share: float):
         self.min_chroma, self.min_radius, self.max_area, self.min_fill = min_chroma, min_radius, max_area, min_fill
         self.area_tol, self.colour_tol, self.sightings, self.max_std = area_tol, colour_tol, sightings, max_std
-        self.still_px = still_px
+        self.still_px, self.look_hue_deg, self.merged_share = still_px, look_hue_deg, merged_share
         self._seen: collections.deque = collections.deque(maxlen=MEMORY)
         self._looks: list[Sighting] = []  # confirmed looks
         self._last: Sighting | None = None
@@ -140,6 +145,17 @@ class HighlightFinder:
             return True
         return False
 
+    def _by_colour(self, index: int, chroma: np.ndarray, look: Sighting) -> list[Sighting]:
+        """Round regions of the saturated samples within `look_hue_deg` of a confirmed look's hue."""
+        half = chroma.shape[0] // 2
+        u = chroma[:half].astype(np.float32) - 128
+        v = chroma[half:].astype(np.float32) - 128
+        norm = np.hypot(look.u, look.v)
+        along = (u * look.u + v * look.v) / max(norm, 1e-6)  # chroma along the look's hue direction
+        cos = np.cos(np.radians(self.look_hue_deg))
+        mask = ((along >= self.min_chroma) & (along * along >= cos * cos * (u * u + v * v))).astype(np.uint8) * 255
+        return one_colour(index, chroma, round_regions(mask, self.min_radius, self.max_area, self.min_fill), self.max_std)
+
     def add(self, index: int, chroma: np.ndarray) -> Sighting | None:
         mask = saturated(chroma, self.min_chroma)
         if self._mask is None or not np.array_equal(mask, self._mask):
@@ -147,6 +163,9 @@ class HighlightFinder:
         found = one_colour(index, chroma, self._regions, self.max_std)
         hits = [s for s in found if self._confirmed(s)]
         self._seen.extend(found)
+        if not hits:  # merged with another saturated region (a coloured button)? its own colour apart
+            hits = [s for look in self._looks for s in self._by_colour(index, chroma, look)
+                    if self.merged_share * look.area <= s.area <= (1 + self.area_tol) * look.area]
         if not hits:
             return None
         if self._last is not None:  # several: the one nearest the last
