@@ -82,6 +82,29 @@ def test_alike_coloured_content_at_several_places_that_stays_put_never_is_a_high
     assert all(f.add(i, chroma(page, i)) is None for i in range(12, 24))
 
 
+def test_a_dot_resting_on_a_coloured_button_is_taken_apart_by_its_hue():
+    """Once its look is known, a green dot that rests on a blue button (one saturated region of two colours,
+    neither round nor one colour) is still found, at its own centre; the button alone never is."""
+    p = TraceParams()
+    f = finder(p)
+    for i in range(4):  # the look, confirmed on grey
+        assert (f.add(i, chroma([(30 + 12 * i, 40, 2.5, -45, -70)], i)) is not None) == (i >= p.highlight_sightings - 1)
+    yy, xx = np.mgrid[:H, :W]
+
+    def on_button(dot, seed):
+        frame = chroma([dot] if dot else [], seed)
+        button = (np.abs(yy - 60) <= 4) & (xx >= 60) & (xx <= 140)
+        frame[:H][button], frame[H:][button] = 128 + 34, 128 - 21
+        if dot:
+            inside = (xx - dot[0]) ** 2 + (yy - dot[1]) ** 2 <= dot[2] ** 2
+            frame[:H][inside], frame[H:][inside] = 128 + dot[3], 128 + dot[4]
+        return frame
+
+    s = f.add(4, on_button((100, 61, 2.5, -45, -70), 4))
+    assert s is not None and abs(s.x - (2 * 100 + 0.5)) <= 1 and abs(s.y - (2 * 61 + 0.5)) <= 1
+    assert f.add(5, on_button(None, 5)) is None
+
+
 def test_a_mask_repeated_from_the_last_frame_has_its_colours_read_again():
     f = finder()
     assert [f.add(i, chroma([(cx, 40, 5, -45, 12)], 0)) is not None for i, cx in enumerate((30, 50, 70))] == [
