@@ -129,18 +129,21 @@ class HighlightFinder:
         return (abs(a.area - b.area) <= self.area_tol * max(a.area, b.area)
                 and abs(a.u - b.u) <= self.colour_tol and abs(a.v - b.v) <= self.colour_tol)
 
-    def _put(self, a: Sighting, b: Sighting) -> bool:
-        """b shows a's look at a's place in another frame: content that stays put, no evidence of a highlight."""
-        return a.index != b.index and np.hypot(a.x - b.x, a.y - b.y) <= self.still_px
-
     def _confirmed(self, s: Sighting) -> bool:
         if any(self._alike(s, look) for look in self._looks):
             return True
         alike = [o for o in self._seen if self._alike(s, o)] + [s]
-        moved = [o for o in alike if not any(self._put(o, a) for a in alike)]
-        frames = {o.index for o in moved}
-        spread = max((np.hypot(o.x - s.x, o.y - s.y) for o in moved), default=0.0)
-        if s in moved and len(frames) >= self.sightings and spread >= 2 * self.min_radius:
+        if len(alike) < self.sightings:
+            return False
+        index = np.array([o.index for o in alike])
+        xy = np.array([(o.x, o.y) for o in alike])
+        near = np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1)) <= self.still_px
+        put = (near & (index[:, None] != index[None])).any(axis=1)  # seen again at its place: content stays put
+        if put[-1]:
+            return False
+        moved = ~put
+        spread = np.hypot(*(xy[moved] - xy[-1]).T).max()
+        if len(set(index[moved])) >= self.sightings and spread >= 2 * self.min_radius:
             self._looks.append(s)
             return True
         return False
