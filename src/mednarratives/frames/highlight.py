@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 MEMORY = 64  # sightings of not yet confirmed looks remembered
+HUE_SHIFT = 2  # hue tables (`HighlightFinder._hue_table`) index chroma >> HUE_SHIFT: 4-code bins, 64 x 64 entries
 SQUARE_UNIT = 32  # (code - 128)^2 / SQUARE_UNIT fits a byte
 _SQUARES = np.minimum(255, (np.arange(256) - 128) ** 2 // SQUARE_UNIT).astype(np.uint8)
 
@@ -154,10 +155,11 @@ class HighlightFinder:
         return False
 
     def _hue_table(self, look: Sighting) -> np.ndarray:
-        """(64 * 64,) uint8 table, 255 where chroma (U >> 2, V >> 2) lies at least `min_chroma` codes from grey
-        along the look's hue and within `look_hue_deg` of it."""
+        """Flat uint8 table over (U >> HUE_SHIFT, V >> HUE_SHIFT), 255 where the bin's centre lies at least
+        `min_chroma` codes from grey along the look's hue and within `look_hue_deg` of it."""
         if id(look) not in self._tables:
-            centre = np.arange(64) * 4 + 1.5 - 128
+            bins = 256 >> HUE_SHIFT
+            centre = (np.arange(bins) + 0.5) * (1 << HUE_SHIFT) - 0.5 - 128
             u, v = np.meshgrid(centre, centre, indexing="ij")
             along = (u * look.u + v * look.v) / max(np.hypot(look.u, look.v), 1e-6)
             inside = (along >= self.min_chroma) & (along >= np.cos(np.radians(self.look_hue_deg)) * np.hypot(u, v))
@@ -171,11 +173,12 @@ class HighlightFinder:
         bx, by, bw, bh = cv2.boundingRect(self._mask)
         if bw * bh * 4 < self.merged_share * look.area:
             return []
-        u = chroma[by:by + bh, bx:bx + bw] >> 2
-        v = chroma[half + by:half + by + bh, bx:bx + bw] >> 2
+        u = chroma[by:by + bh, bx:bx + bw] >> HUE_SHIFT
+        v = chroma[half + by:half + by + bh, bx:bx + bw] >> HUE_SHIFT
         mask = np.zeros_like(self._mask)
-        mask[by:by + bh, bx:bx + bw] = self._hue_table(look)[(u.astype(np.uint16) << 6) | v]
-        return one_colour(index, chroma, round_regions(mask, self.min_radius, self.max_area, self.min_fill), self.max_std)
+        mask[by:by + bh, bx:bx + bw] = self._hue_table(look)[(u.astype(np.uint16) << (8 - HUE_SHIFT)) | v]
+        regions = round_regions(mask, self.min_radius, self.max_area, self.min_fill)
+        return one_colour(index, chroma, regions, self.max_std)
 
     def add(self, index: int, chroma: np.ndarray) -> Sighting | None:
         mask = saturated(chroma, self.min_chroma)
