@@ -20,7 +20,7 @@ the share of track points more than 100 px off. Bars: within_10px >= 0.9, far_10
 for all recordings and per round (`round` in the truth file, 1 when absent; round 2 was never used for tuning).
 
     PYTHONPATH=src python benchmarks/score_video_devset.py --model results/models/domain/effnet_lite0/model.pt \
-        [--out results/videos/devset_score.json] [--skip-domain | --skip-cursor]
+        [--out results/videos/devset_score.json] [--skip-domain | --skip-cursor] [--only cursor_r2_ ...]
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def totals(clips: list[dict]) -> dict:
             "non_medical_rejected": round(sum(c["correct"] for c in non) / max(1, len(non)), 4)}
 
 
-def score_cursor(devset: Path, config: dict) -> dict:
+def score_cursor(devset: Path, config: dict, only: tuple[str, ...] = ()) -> dict:
     from mednarratives.frames.stage import params_from_config
     from mednarratives.traces.evaluate import to_video_pixels
     from mednarratives.frames.video import trace_video
@@ -81,6 +81,8 @@ def score_cursor(devset: Path, config: dict) -> dict:
     _, params, detector = params_from_config(config["frames"], config["traces"])
     out, arrays = [], []
     for path in sorted((devset / "cursor").glob("*.json")):
+        if only and not any(path.stem.startswith(o) for o in only):
+            continue
         truth = json.loads(path.read_text())
         res = trace_video(str(devset / truth["video"]), params, detector)
         hot = np.asarray(truth["hotspot"], float)
@@ -142,6 +144,8 @@ def main() -> None:
     ap.add_argument("--out", default="")
     ap.add_argument("--skip-domain", action="store_true")
     ap.add_argument("--skip-cursor", action="store_true")
+    ap.add_argument("--only", nargs="*", default=[], help="cursor: score only the recordings whose name starts so "
+                    "(e.g. cursor_r2_: round 2 alone)")
     args = ap.parse_args()
     import torch
 
@@ -160,7 +164,7 @@ def main() -> None:
                   f"{t['n_non_medical']} (bar 90%); medical kept with the right domain "
                   f"{t['medical_kept_right_domain']:.2%} of {t['n_medical']} (bar 90%)")
     if not args.skip_cursor:
-        result["cursor"] = c = score_cursor(devset, config)
+        result["cursor"] = c = score_cursor(devset, config, tuple(args.only))
         for r in c["recordings"]:
             print(f"{r['name']:38s} r{r['round']} {r['cursor']:9s} {str(r['highlight']):6s} frames {r['labelled_frames']:4d} "
                   f"in chunks {r['frames_in_stable_chunks']:4d} points {r['points']:4d} within 10 px "

@@ -22,8 +22,9 @@ def chroma(discs, seed):
 
 
 def finder(p=TraceParams()):
-    return HighlightFinder(p.highlight_chroma, p.disc_radius_px, p.max_blob_px, p.highlight_min_fill,
-                           p.highlight_area_tol, p.highlight_colour_tol, p.highlight_sightings)
+    return HighlightFinder(p.highlight_chroma, p.highlight_min_radius_px, p.max_blob_px, p.highlight_min_fill,
+                           p.highlight_area_tol, p.highlight_colour_tol, p.highlight_sightings, p.highlight_max_std,
+                           p.highlight_still_px, p.highlight_look_hue_deg, p.highlight_merged_share)
 
 
 def test_the_moving_disc_is_found_moving_and_resting_and_content_blobs_never_are():
@@ -54,6 +55,54 @@ def test_a_disc_that_never_moves_and_rings_are_not_highlights():
     two_tone = chroma([(80, 40, 6, -45, 12), (80, 43, 4, 20, 40)], 0)  # round, but not one colour (a face, a logo)
     assert candidates(0, two_tone, 25, 5.0, 1500, 0.7, 8) == []
     assert len(candidates(0, chroma([(80, 40, 6, -45, 12)], 0), 25, 5.0, 1500, 0.7, 8)) == 1
+
+
+def test_a_small_laser_dot_of_any_colour_with_a_blended_rim_is_found():
+    """A green or red laser dot (r 5 working px) whose rim blends with its halo: smaller than a disc, U and V vary
+    inside it by more than a disc's colour tolerance; the finder takes it all the same, by the config's range."""
+    p = TraceParams()
+    for du, dv in ((-30, -55), (55, 10)):  # green, red
+        f = finder(p)
+        found = []
+        for i in range(8):
+            cx, cy = 30 + 9 * i, 40 + 2 * i
+            frame = chroma([(cx, cy, 2.5, du + du // 2, dv + dv // 2), (cx, cy, 1.5, du * 2, dv * 2)], i)
+            found.append(f.add(i, frame))
+        assert found[0] is None and all(s is not None for s in found[p.highlight_sightings - 1:])
+        assert all(abs(s.x - (2 * (30 + 9 * s.index) + 0.5)) <= 1.5 for s in found if s is not None)
+
+
+def test_alike_coloured_content_at_several_places_that_stays_put_never_is_a_highlight():
+    """Several small coloured spots of one look (a photograph's details, Doppler speckles) at several places
+    look like a disc seen at places apart; none of them moved, so none qualifies."""
+    f = finder()
+    spots = [(20 + 30 * k, 20 + 12 * k, 3, -45, 40) for k in range(4)]
+    assert all(f.add(i, chroma(spots, i)) is None for i in range(12))
+    page = [(x + 7, y + 25, r, u, v) for x, y, r, u, v in spots]  # a page turn: the same spots elsewhere, again still
+    assert all(f.add(i, chroma(page, i)) is None for i in range(12, 24))
+
+
+def test_a_dot_resting_on_a_coloured_button_is_taken_apart_by_its_hue():
+    """Once its look is known, a green dot that rests on a blue button (one saturated region of two colours,
+    neither round nor one colour) is still found, at its own centre; the button alone never is."""
+    p = TraceParams()
+    f = finder(p)
+    for i in range(4):  # the look, confirmed on grey
+        assert (f.add(i, chroma([(30 + 12 * i, 40, 2.5, -45, -70)], i)) is not None) == (i >= p.highlight_sightings - 1)
+    yy, xx = np.mgrid[:H, :W]
+
+    def on_button(dot, seed):
+        frame = chroma([dot] if dot else [], seed)
+        button = (np.abs(yy - 60) <= 4) & (xx >= 60) & (xx <= 140)
+        frame[:H][button], frame[H:][button] = 128 + 34, 128 - 21
+        if dot:
+            inside = (xx - dot[0]) ** 2 + (yy - dot[1]) ** 2 <= dot[2] ** 2
+            frame[:H][inside], frame[H:][inside] = 128 + dot[3], 128 + dot[4]
+        return frame
+
+    s = f.add(4, on_button((100, 61, 2.5, -45, -70), 4))
+    assert s is not None and abs(s.x - (2 * 100 + 0.5)) <= 1 and abs(s.y - (2 * 61 + 0.5)) <= 1
+    assert f.add(5, on_button(None, 5)) is None
 
 
 def test_a_mask_repeated_from_the_last_frame_has_its_colours_read_again():

@@ -4,13 +4,19 @@ Recorders draw a translucent disc of one saturated colour (yellow, red...) and o
 spot. Background subtraction misses it where the cursor rests (it joins the median) or where the content
 moves under it (a cine), but its look does not depend on either: per frame, the candidates are the connected
 regions of the chroma planes at least `highlight_chroma` codes from grey, of one colour (U and V standard
-deviations at most `highlight_colour_tol` codes), round (area at least `highlight_min_fill` of the disc
-spanning their larger side) and of a disc's size (radius at least
-`disc_radius_px`, area at most `max_blob_px`, working px). A candidate is the highlight once its look (area
-within `highlight_area_tol`, mean U and V within `highlight_colour_tol` codes) was met in at least
-`highlight_sightings` frames at places at least two disc radii apart: a coloured structure of the content
-that stays put, or whose size and colour change (a colour Doppler jet), never qualifies. Its centre is the
-hot spot.
+deviations at most `highlight_max_std` codes: a small dot's rim blends with its halo), round (area at least
+`highlight_min_fill` of the disc spanning their larger side) and of a highlight's size (radius at least
+`highlight_min_radius_px`: a laser-pointer dot; area at most `max_blob_px`, working px). No colour and no radius
+is assumed beyond these bounds: the look is learnt from the recording. A candidate is the highlight once its
+look (area within `highlight_area_tol`, mean U and V within `highlight_colour_tol` codes) was met in at least
+`highlight_sightings` frames at places at least two minimum radii apart, by sightings that moved (none of them
+seen again within `highlight_still_px` of its place in another frame remembered): a coloured structure of the
+content that stays put (even several alike ones at several places), or whose size and colour change (a colour
+Doppler jet), never qualifies. Its centre is the hot spot. On a frame without it right after one with it,
+where it may have merged with another saturated region (a laser dot resting on a coloured button), the samples
+at least `highlight_chroma` codes from grey along a confirmed look's hue, within `highlight_look_hue_deg` degrees
+of it, are taken apart: a round region there of at least `highlight_merged_share` of the look's area (its rim
+blends into the other colour) and at most (1 + `highlight_area_tol`) times it is the highlight.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import cv2
 import numpy as np
 
 MEMORY = 64  # sightings of not yet confirmed looks remembered
+HUE_SHIFT = 2  # hue tables (`HighlightFinder._hue_table`) index chroma >> HUE_SHIFT: 4-code bins, 64 x 64 entries
 SQUARE_UNIT = 32  # (code - 128)^2 / SQUARE_UNIT fits a byte
 _SQUARES = np.minimum(255, (np.arange(256) - 128) ** 2 // SQUARE_UNIT).astype(np.uint8)
 
@@ -86,11 +93,12 @@ def one_colour(index: int, chroma: np.ndarray, regions: list[Region], max_std: f
     out = []
     for r in regions:
         h, w = r.box.shape
-        us = chroma[r.y0:r.y0 + h, r.x0:r.x0 + w][r.box].astype(np.int16) - 128
-        vs = chroma[half + r.y0:half + r.y0 + h, r.x0:r.x0 + w][r.box].astype(np.int16) - 128
-        if us.std() > max_std or vs.std() > max_std:
+        box = r.box.view(np.uint8)
+        (u,), (su,) = (a.ravel() for a in cv2.meanStdDev(chroma[r.y0:r.y0 + h, r.x0:r.x0 + w], mask=box))
+        (v,), (sv,) = (a.ravel() for a in cv2.meanStdDev(chroma[half + r.y0:half + r.y0 + h, r.x0:r.x0 + w], mask=box))
+        if su > max_std or sv > max_std:
             continue
-        out.append(Sighting(index, 2 * r.cx + 0.5, 2 * r.cy + 0.5, r.area, float(us.mean()), float(vs.mean()), r.blob))
+        out.append(Sighting(index, 2 * r.cx + 0.5, 2 * r.cy + 0.5, r.area, float(u) - 128, float(v) - 128, r.blob))
     return out
 
 
@@ -108,11 +116,14 @@ class HighlightFinder:
     confirmed (see the module docstring)."""
 
     def __init__(self, min_chroma: float, min_radius: float, max_area: float, min_fill: float, area_tol: float,
-                 colour_tol: float, sightings: int):
+                 colour_tol: float, sightings: int, max_std: float, still_px: float, look_hue_deg: float,
+                 merged_share: float):
         self.min_chroma, self.min_radius, self.max_area, self.min_fill = min_chroma, min_radius, max_area, min_fill
-        self.area_tol, self.colour_tol, self.sightings = area_tol, colour_tol, sightings
+        self.area_tol, self.colour_tol, self.sightings, self.max_std = area_tol, colour_tol, sightings, max_std
+        self.still_px, self.look_hue_deg, self.merged_share = still_px, look_hue_deg, merged_share
         self._seen: collections.deque = collections.deque(maxlen=MEMORY)
         self._looks: list[Sighting] = []  # confirmed looks
+        self._tables: dict[int, np.ndarray] = {}  # their hue tables (`_hue_table`), by id
         self._last: Sighting | None = None
         self._mask: np.ndarray | None = None  # the last frame's saturated mask and its round regions: the mask
         self._regions: list[Region] = []      # is mostly unchanged from frame to frame (the labelling is not cheap)
@@ -121,24 +132,66 @@ class HighlightFinder:
         return (abs(a.area - b.area) <= self.area_tol * max(a.area, b.area)
                 and abs(a.u - b.u) <= self.colour_tol and abs(a.v - b.v) <= self.colour_tol)
 
-    def _confirmed(self, s: Sighting) -> bool:
+    def _confirmed(self, s: Sighting, seen: np.ndarray) -> bool:
+        """`seen`: (n, 6) index, x, y, area, u, v of the remembered sightings."""
         if any(self._alike(s, look) for look in self._looks):
             return True
-        alike = [o for o in self._seen if o.index != s.index and self._alike(s, o)]
-        frames = {o.index for o in alike}
-        spread = max((np.hypot(o.x - s.x, o.y - s.y) for o in alike), default=0.0)
-        if len(frames) + 1 >= self.sightings and spread >= 2 * self.min_radius:
+        area, u, v = seen[:, 3], seen[:, 4], seen[:, 5]
+        alike = seen[(np.abs(area - s.area) <= self.area_tol * np.maximum(area, s.area))
+                     & (np.abs(u - s.u) <= self.colour_tol) & (np.abs(v - s.v) <= self.colour_tol)]
+        alike = np.vstack([alike, [(s.index, s.x, s.y, s.area, s.u, s.v)]])
+        if len(alike) < self.sightings:
+            return False
+        index, xy = alike[:, 0], alike[:, 1:3]
+        near = np.hypot(xy[:, 0] - s.x, xy[:, 1] - s.y) <= self.still_px
+        if (near & (index != s.index)).any():  # s seen again at its place: content that stays put
+            return False
+        near = np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1)) <= self.still_px
+        moved = ~(near & (index[:, None] != index[None])).any(axis=1)
+        spread = np.hypot(*(xy[moved] - (s.x, s.y)).T).max()
+        if len(set(index[moved])) >= self.sightings and spread >= 2 * self.min_radius:
             self._looks.append(s)
             return True
         return False
+
+    def _hue_table(self, look: Sighting) -> np.ndarray:
+        """Flat uint8 table over (U >> HUE_SHIFT, V >> HUE_SHIFT), 255 where the bin's centre lies at least
+        `min_chroma` codes from grey along the look's hue and within `look_hue_deg` of it."""
+        if id(look) not in self._tables:
+            bins = 256 >> HUE_SHIFT
+            centre = (np.arange(bins) + 0.5) * (1 << HUE_SHIFT) - 0.5 - 128
+            u, v = np.meshgrid(centre, centre, indexing="ij")
+            along = (u * look.u + v * look.v) / max(np.hypot(look.u, look.v), 1e-6)
+            inside = (along >= self.min_chroma) & (along >= np.cos(np.radians(self.look_hue_deg)) * np.hypot(u, v))
+            self._tables[id(look)] = inside.astype(np.uint8).ravel() * 255
+        return self._tables[id(look)]
+
+    def _by_colour(self, index: int, chroma: np.ndarray, look: Sighting) -> list[Sighting]:
+        """Round regions of the saturated samples along a confirmed look's hue (`_hue_table`), looked for inside
+        the box of the frame's saturated samples (the only place they can be)."""
+        half = chroma.shape[0] // 2
+        bx, by, bw, bh = cv2.boundingRect(self._mask)
+        if bw * bh * 4 < self.merged_share * look.area:
+            return []
+        u = chroma[by:by + bh, bx:bx + bw] >> HUE_SHIFT
+        v = chroma[half + by:half + by + bh, bx:bx + bw] >> HUE_SHIFT
+        mask = np.zeros_like(self._mask)
+        mask[by:by + bh, bx:bx + bw] = self._hue_table(look)[(u.astype(np.uint16) << (8 - HUE_SHIFT)) | v]
+        regions = round_regions(mask, self.min_radius, self.max_area, self.min_fill)
+        return one_colour(index, chroma, regions, self.max_std)
 
     def add(self, index: int, chroma: np.ndarray) -> Sighting | None:
         mask = saturated(chroma, self.min_chroma)
         if self._mask is None or not np.array_equal(mask, self._mask):
             self._mask, self._regions = mask, round_regions(mask, self.min_radius, self.max_area, self.min_fill)
-        found = one_colour(index, chroma, self._regions, self.colour_tol)
-        hits = [s for s in found if self._confirmed(s)]
+        found = one_colour(index, chroma, self._regions, self.max_std)
+        seen = np.array([(o.index, o.x, o.y, o.area, o.u, o.v) for o in self._seen]).reshape(-1, 6)
+        hits = [s for s in found if self._confirmed(s, seen)]
         self._seen.extend(found)
+        if not hits and self._last is not None and self._last.index == index - 1:
+            # seen on the frame before: merged with another saturated region now (a coloured button)? Taken apart
+            hits = [s for look in self._looks for s in self._by_colour(index, chroma, look)
+                    if self.merged_share * look.area <= s.area <= (1 + self.area_tol) * look.area]
         if not hits:
             return None
         if self._last is not None:  # several: the one nearest the last
