@@ -22,3 +22,8 @@ def same_row(a: Sequence[float], b: Sequence[float], h: float) -> bool:
 def same_column(a: Sequence[float], b: Sequence[float], h: float) -> bool:
     """Boxes a and b share their left edge within h / 2: two letters in one column of panels."""
     return abs(b[0] - a[0]) <= 0.5 * h
+
+
+def transposed(b: Sequence[float]) -> list:
+    """Box b with x and y swapped: what holds for rows of boxes then holds for their columns."""
+    return [b[1], b[0], b[3], b[2]]

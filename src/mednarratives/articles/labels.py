@@ -33,6 +33,7 @@ from mednarratives.geometry import same_column, same_row
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 CASELESS = set("cosvwxz")  # letters whose capital is their small letter enlarged: one glyph reads as either
+WORD_GAP = 0.8  # characters of one word or label stand less than this share of their height apart
 
 
 @dataclass(frozen=True)
@@ -333,7 +334,7 @@ def anchor_candidates(gray: np.ndarray, leaves: Sequence[Sequence[int]], min_h: 
     return out
 
 
-def follows_text(box: Sequence[int], leaves: Sequence[Sequence[int]], word_gap: float = 0.8) -> bool:
+def follows_text(box: Sequence[int], leaves: Sequence[Sequence[int]], word_gap: float = WORD_GAP) -> bool:
     """The glyph `box` comes right after text on its line: a leaf of text height (at most half as high again),
     beside it for more than half its height, ends less than `word_gap` of its height left of it, and is no
     bracket. A panel letter starts its line (a title may follow it); such a glyph is a character of a word or a
@@ -349,44 +350,49 @@ def is_bracket(h: int, w: int, glyph_h: int) -> bool:
     return w <= 0.45 * h and h >= 1.1 * glyph_h
 
 
+def _components_by_x(mask: np.ndarray, edge: str) -> tuple[np.ndarray, list[tuple[tuple[slice, slice], int]]]:
+    """(label image, [(slices, label)] of the mask's connected components, left to right by their `edge`: "start"
+    (left edge) or "stop" (right edge))."""
+    lab, _ = ndimage.label(mask)
+    objs = [(sl, k) for k, sl in enumerate(ndimage.find_objects(lab), start=1) if sl is not None]
+    return lab, sorted(objs, key=lambda t: getattr(t[0][1], edge))
+
+
+def _tight(lab: np.ndarray, parts: list[tuple[tuple[slice, slice], int]]) -> tuple[slice, slice, np.ndarray]:
+    """(rows, columns, pixels) of the components `parts` of a label image, cropped tight around them."""
+    x0, x1 = min(sl[1].start for sl, _ in parts), max(sl[1].stop for sl, _ in parts)
+    y0, y1 = min(sl[0].start for sl, _ in parts), max(sl[0].stop for sl, _ in parts)
+    return slice(y0, y1), slice(x0, x1), np.isin(lab[y0:y1, x0:x1], [k for _, k in parts])
+
+
 def _before_full_stop(mask: np.ndarray, dot: float = 0.35) -> tuple[slice, slice, np.ndarray] | None:
     """(rows, columns, pixels) of the glyph before a full stop in a glyph mask drawn as "a." (its last component,
     left to right, is a dot: at most `dot` of the mask's height high and wide, on its baseline, right of the rest),
     tight; None otherwise. Tesseract reads a letter with its full stop at no confidence."""
-    lab, n = ndimage.label(mask)
-    if n < 2:
+    lab, objs = _components_by_x(mask, "stop")
+    if len(objs) < 2:
         return None
-    objs = sorted(((sl, k) for k, sl in enumerate(ndimage.find_objects(lab), start=1) if sl is not None),
-                  key=lambda t: t[0][1].stop)
     (last, _), rest = objs[-1], objs[:-1]
     h = mask.shape[0]
     x1 = max(sl[1].stop for sl, _ in rest)
     if last[0].stop - last[0].start > dot * h or last[1].stop - last[1].start > dot * h or last[0].stop < 0.8 * h \
             or last[1].start < x1:
         return None
-    x0 = min(sl[1].start for sl, _ in rest)
-    y0, y1 = min(sl[0].start for sl, _ in rest), max(sl[0].stop for sl, _ in rest)
-    keep = np.isin(lab[y0:y1, x0:x1], [k for _, k in rest])
-    return slice(y0, y1), slice(x0, x1), keep
+    return _tight(lab, rest)
 
 
 def _inside_brackets(mask: np.ndarray) -> tuple[slice, slice, np.ndarray] | None:
     """(rows, columns, pixels) of the letter between the brackets of a glyph mask drawn as "(A)" (its first and
     last components, left to right, are brackets: is_bracket), tight; None otherwise."""
-    lab, n = ndimage.label(mask)
-    if n < 3:
+    lab, objs = _components_by_x(mask, "start")
+    if len(objs) < 3:
         return None
-    objs = sorted(((sl, k) for k, sl in enumerate(ndimage.find_objects(lab), start=1) if sl is not None),
-                  key=lambda t: t[0][1].start)
-    (first, _), (last, _) = objs[0], objs[-1]
-    inner = objs[1:-1]
-    x0, x1 = min(sl[1].start for sl, _ in inner), max(sl[1].stop for sl, _ in inner)
-    y0, y1 = min(sl[0].start for sl, _ in inner), max(sl[0].stop for sl, _ in inner)
-    if not all(is_bracket(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start, y1 - y0) for sl in (first, last)) \
-            or first[1].stop > x0 or last[1].start < x1:
+    (first, _), (last, _), inner = objs[0], objs[-1], objs[1:-1]
+    ys, xs, keep = _tight(lab, inner)
+    if not all(is_bracket(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start, ys.stop - ys.start)
+               for sl in (first, last)) or first[1].stop > xs.start or last[1].start < xs.stop:
         return None
-    keep = np.isin(lab[y0:y1, x0:x1], [k for _, k in inner])
-    return slice(y0, y1), slice(x0, x1), keep
+    return ys, xs, keep
 
 
 def between_brackets(box: Sequence[int], leaves: Sequence[Sequence[int]], gap: float = 0.5) -> bool:
@@ -400,7 +406,8 @@ def between_brackets(box: Sequence[int], leaves: Sequence[Sequence[int]], gap: f
     return side(False) and side(True)
 
 
-def _alone_on_line(mask: np.ndarray, ys: slice, xs: slice, word_gap: float = 0.8, bracket: float = 0.45) -> bool:
+def _alone_on_line(mask: np.ndarray, ys: slice, xs: slice, word_gap: float = WORD_GAP, bracket: float = 0.45
+                   ) -> bool:
     """The glyph at (ys, xs) of a text mask has no other character within `word_gap` of its height beside it on
     its line (it is no character of a title or a word), brackets ("(C)": text narrower than `bracket` of its
     height, next to the glyph) aside."""

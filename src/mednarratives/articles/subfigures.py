@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from mednarratives import settings
-from mednarratives.geometry import box_iou, same_column, same_row
+from mednarratives.geometry import box_iou, same_column, same_row, transposed
 from mednarratives.io import atomic_path, file_digest, write_json
 
 if TYPE_CHECKING:
@@ -1037,9 +1037,9 @@ def _drop_grid_labels(leaves: list[list[int]], same: float = 0.1) -> list[list[i
         return [p for p in others if p in found or (column(p) and any(
             abs(p[1] - q[1]) <= same * h and abs(p[3] - q[3]) <= same * h for q in found))]
 
-    t = lambda b: [b[1], b[0], b[3], b[2]]  # noqa: E731 (transposed: row labels are the headers of the rows)
-    others = [b for b in leaves if b not in cells]
-    drop = headers(cells, others, h) + [t(b) for b in headers([t(c) for c in cells], [t(o) for o in others], w)]
+    others = [b for b in leaves if b not in cells]  # transposed, row labels are the headers of the rows
+    drop = headers(cells, others, h) + [transposed(b) for b in headers([transposed(c) for c in cells],
+                                                                      [transposed(o) for o in others], w)]
     return [b for b in leaves if b not in drop]
 
 
@@ -1051,7 +1051,7 @@ def _lined_up(b: Sequence[int], others: Iterable[Sequence[int]], h: float, rows_
 def _lone_glyphs(leaves: Sequence[Sequence[int]], h: float) -> list[list[int]]:
     """Leaves that are one glyph `h` high (within a third) standing alone: no glyph-sized leaf beside them on their
     line (not a character of a word or a number) but, for a glyph between brackets, its brackets."""
-    from mednarratives.articles.labels import between_brackets, is_bracket  # noqa: PLC0415 (lazy, see layout_detect)
+    from mednarratives.articles.labels import WORD_GAP, between_brackets, is_bracket  # noqa: PLC0415 (lazy)
 
     def glyph(b: Sequence[int]) -> bool:
         bh, bw = b[3] - b[1], b[2] - b[0]
@@ -1060,7 +1060,7 @@ def _lone_glyphs(leaves: Sequence[Sequence[int]], h: float) -> list[list[int]]:
     def alone(b: Sequence[int]) -> bool:  # the brackets of a glyph between brackets ("(A)") aside
         aside = between_brackets(b, leaves)
         return not any(o is not b and o[3] - o[1] <= 1.5 * h and min(b[3], o[3]) - max(b[1], o[1]) > 0.5 * h
-                       and max(o[0] - b[2], b[0] - o[2]) < 0.8 * h
+                       and max(o[0] - b[2], b[0] - o[2]) < WORD_GAP * h
                        and not (aside and is_bracket(o[3] - o[1], o[2] - o[0], b[3] - b[1])) for o in leaves)
 
     return [list(b) for b in leaves if glyph(b) and alone(b)]
@@ -1161,7 +1161,7 @@ def name_slots(read: dict[str, Sequence[int]], slots: Sequence[Sequence[int]], m
         return out
 
     rows = named(reading_order(glyphs))
-    cols = named(reading_order([[b[1], b[0], b[3], b[2]] for b in glyphs]))
+    cols = named(reading_order([transposed(b) for b in glyphs]))
     return cols if len(cols) > len(rows) else rows
 
 

@@ -185,8 +185,10 @@ class HighlightFinder:
         if self._mask is None or not np.array_equal(mask, self._mask):
             self._mask, self._regions = mask, round_regions(mask, self.min_radius, self.max_area, self.min_fill)
         found = one_colour(index, chroma, self._regions, self.max_std)
-        seen = np.array([(o.index, o.x, o.y, o.area, o.u, o.v) for o in self._seen]).reshape(-1, 6)
-        hits = [s for s in found if self._confirmed(s, seen)]
+        hits = []
+        if found:  # the remembered sightings as an array, on the frames that need them
+            seen = np.array([(o.index, o.x, o.y, o.area, o.u, o.v) for o in self._seen]).reshape(-1, 6)
+            hits = [s for s in found if self._confirmed(s, seen)]
         self._seen.extend(found)
         if not hits and self._last is not None and self._last.index == index - 1:
             # seen on the frame before: merged with another saturated region now (a coloured button)? Taken apart
