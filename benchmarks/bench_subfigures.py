@@ -40,7 +40,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from mednarratives.articles import figure_devset, labels, pairing  # noqa: E402
 from mednarratives.articles.score import average_precision  # noqa: E402
-from mednarratives.articles.subfigures import Detector, reading_order, xy_cut  # noqa: E402
+from mednarratives.articles.subfigures import Detector, SubfigureOptions, reading_order, xy_cut  # noqa: E402
 
 
 def demo_figures(demo: Path):
@@ -57,8 +57,8 @@ METHODS = ("yolo", "yolo+xycut", "yolo+layout")
 
 
 def detectors(weights: str, imgsz: int) -> dict:
-    return {"yolo": Detector(weights, imgsz=imgsz, refine="none"), "yolo+xycut": Detector(weights, imgsz=imgsz, refine="xycut"),
-            "yolo+layout": Detector(weights, imgsz=imgsz, refine="layout")}
+    refine = {"yolo": "none", "yolo+xycut": "xycut", "yolo+layout": "layout"}
+    return {name: Detector(weights, SubfigureOptions(imgsz=imgsz, refine=refine[name])) for name in METHODS}
 
 
 def demo_report(args) -> None:

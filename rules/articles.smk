@@ -121,9 +121,7 @@ rule articles_subfigures:
         classifier=cfg("articles/filter/classifier"),
         loader=cfg("articles/filter/classifier_loader"),
         threshold=cfg("articles/filter/threshold"),
-        **pick("articles/subfigures", "imgsz", "conf", "iou", "crop_scale", "refine", "grid_similarity",
-               "layout_small", "layout_tol", "layout_thin", "layout_corner", "blocks_tiled", "blocks_loose",
-               "edge_step", "edge_share", "letters"),
+        subfigures=omit("articles/subfigures", "weights", "train"),  # weights: an input; train: its rules'
         ocr=cfg("articles/pairing/ocr"),
     log:
         "logs/articles/subfigures/{shard}.log",

@@ -36,6 +36,11 @@ def pick(dpath, *keys):
     return {key: cfg(f"{dpath}/{key}") for key in keys}
 
 
+def omit(dpath, *keys):
+    """The section at `dpath` less its keys `keys` (a rule's params: the rest is what its results depend on)."""
+    return {key: value for key, value in cfg(dpath).items() if key not in keys}
+
+
 # ---- the demo corpus ----------------------------------------------------------------------------------------
 def demo_dir():
     return cfg("demo/dir")

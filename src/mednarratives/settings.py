@@ -97,9 +97,14 @@ def schema_defaults(*path: str, **elsewhere: tuple[str, ...]) -> Callable[[type[
 
 
 def from_config(cls: type[T], config: Mapping[str, Any] | None = None, **extra: Any) -> T:
-    """`cls` (a ``schema_defaults`` dataclass) from a config section: the keys that are its fields, plus `extra`."""
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in (config or {}).items() if k in names}, **extra)
+    """`cls` (a ``schema_defaults`` dataclass) from a config section: the keys that are its fields, plus `extra`.
+    A field holding a nested parameter dataclass (its default_factory) is built from its sub-section alike."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+
+    def value(key: str, sub: Any) -> Any:
+        nested = fields[key].default_factory
+        return from_config(nested, sub) if dataclasses.is_dataclass(nested) and isinstance(sub, Mapping) else sub
+    return cls(**{k: value(k, v) for k, v in (config or {}).items() if k in fields}, **extra)
 
 
 def defaults_of_all() -> dict:

@@ -39,8 +39,8 @@ class StubDetector:
     """Returns the truth panel boxes of the demo figure (reading order), as a perfect detector would."""
     boxes: dict = {}
 
-    def __init__(self, weights, **options):
-        inspect.signature(REAL_DETECTOR).bind(weights, **options)  # the pipeline passes what the real detector takes
+    def __init__(self, weights, *args, **kwargs):
+        inspect.signature(REAL_DETECTOR).bind(weights, *args, **kwargs)  # what the real detector takes
 
     def detect_letters(self, image, caption_labels=()):
         return [(b, 0.9) for b in self.boxes[image.size]], [[] for _ in self.boxes[image.size]]
@@ -72,7 +72,7 @@ def test_stages_end_to_end(corpus, tmp_path, monkeypatch):
         pipeline.filter_shard(paths["parsed"], paths["filter"], tmp_path / f"led/filter_{s}.jsonl",
                               "resources/articles/caption_keywords.yaml")
         pipeline.subfigures_shard(paths["parsed"], paths["filter"], "unused.pt", paths["sub"], tmp_path / "crops" / s,
-                                  tmp_path / f"led/sub_{s}.jsonl", crop_scale=2)
+                                  tmp_path / f"led/sub_{s}.jsonl", subfigures.SubfigureOptions(crop_scale=2))
         pipeline.pairs_shard(paths["parsed"], paths["filter"], paths["sub"], paths["pairs"],
                              tmp_path / f"led/pairs_{s}.jsonl")
         for k in out:

@@ -101,12 +101,12 @@ def test_tiny_offline_training_and_detection(tmp_path):
     code = f"""
 import os, json
 from PIL import Image
-from mednarratives.articles.subfigures import synthetic_dataset, train, TrainOptions, Detector
+from mednarratives.articles.subfigures import synthetic_dataset, train, TrainOptions, Detector, SubfigureOptions
 data = synthetic_dataset({str(tmp_path / 'ds')!r}, 40, seed=5, realistic_share=0.0)
 m = train(data, {str(tmp_path / 'w.pt')!r}, TrainOptions(epochs=1, imgsz=160, batch=8), {str(tmp_path / 'work')!r},
           {str(tmp_path / 'metrics.json')!r})
 img = Image.open(next(iter(sorted((data.parent / 'images' / 'val').glob('*.jpg')))))
-dets = Detector({str(tmp_path / 'w.pt')!r}, imgsz=160).detect(img)
+dets = Detector({str(tmp_path / 'w.pt')!r}, SubfigureOptions(imgsz=160)).detect(img)
 print(json.dumps({{"metrics": m, "dets": dets, "size": img.size}}))
 """
     env = dict(os.environ, OMP_NUM_THREADS="1", YOLO_CONFIG_DIR=str(tmp_path / "cfg"))

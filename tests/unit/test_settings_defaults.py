@@ -25,7 +25,8 @@ NO_DEFAULT = {"videos.youtube.priority_words"}  # read from the keyword file whe
 PARAMS = ["mednarratives.frames.chunks:ChunkParams", "mednarratives.frames.stage:FramesParams",
           "mednarratives.frames.cursor:TraceParams", "mednarratives.frames.video:VideoTraceParams",
           "mednarratives.traces.stage:TracesParams", "mednarratives.align.video:AlignParams",
-          "mednarratives.articles.subfigures:TrainOptions", "mednarratives.videos.decide:FilterConfig",
+          "mednarratives.articles.subfigures:TrainOptions", "mednarratives.articles.subfigures:SubfigureOptions",
+          "mednarratives.articles.labels:LetterOptions", "mednarratives.videos.decide:FilterConfig",
           "mednarratives.videos.download:DownloadOptions", "mednarratives.articles.fetch:FetchOptions"]
 # (models.train.TrainParams: seed and device from the schema, Table 4 from mednarratives/models/data/variants.yaml.)
 
@@ -136,3 +137,13 @@ ALLOWED = ["videos/speech_presence.py:SileroVad.threshold", "videos/candidates.p
            "speech/vocabulary.py:Vocabulary.path", "speech/models.py:PackagedModel.source",
            "benchmark/evaluate.py:ClipBundle.device",
            "models/train.py:TrainParams.workers"]  # data-loader processes, not the YOLO trainer's (no config key)
+
+
+def test_a_nested_parameter_dataclass_is_built_from_its_sub_section():
+    from mednarratives.articles.labels import LetterOptions
+    from mednarratives.articles.subfigures import SubfigureOptions
+    block = settings.defaults("articles", "subfigures")  # what the rule passes, weights and train included
+    assert settings.from_config(SubfigureOptions, block) == SubfigureOptions()
+    block["conf"], block["letters"]["rounds"] = 0.4, 5
+    options = settings.from_config(SubfigureOptions, block)
+    assert options.conf == 0.4 and options.letters == LetterOptions(rounds=5)

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from PIL import Image, UnidentifiedImageError
 
@@ -27,14 +27,16 @@ from mednarratives.articles import fetch, figure_filter, jats, pairing
 from mednarratives.articles.subcaptions import split_subcaptions
 from mednarratives.io import atomic_path, read_jsonl, write_jsonl
 
+if TYPE_CHECKING:
+    from mednarratives.articles.subfigures import SubfigureOptions
+
 log = logging.getLogger("mednarratives.articles")
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 PASS_SUFFIXES = (".jpg", ".jpeg", ".png")
 Image.MAX_IMAGE_PIXELS = 200_000_000  # PMC figures can be large; refuse decompression bombs beyond this
 
-SOURCE, FILTER, SUBFIGURES, PAIRING = (settings.defaults("articles", key)
-                                      for key in ("source", "filter", "subfigures", "pairing"))
+SOURCE, FILTER, PAIRING = (settings.defaults("articles", key) for key in ("source", "filter", "pairing"))
 
 
 def shard_name(i: int) -> str:
@@ -262,26 +264,17 @@ def filter_shard(parsed: str | os.PathLike, out_jsonl: str | os.PathLike, ledger
 
 def subfigures_shard(parsed: str | os.PathLike, filtered: str | os.PathLike, weights: str | os.PathLike,
                      out_jsonl: str | os.PathLike, crops_dir: str | os.PathLike, ledger_path: str | os.PathLike,
-                     imgsz: int = SUBFIGURES["imgsz"], conf: float = SUBFIGURES["conf"], iou: float = SUBFIGURES["iou"],
-                     crop_scale: float = SUBFIGURES["crop_scale"], ocr: str = PAIRING["ocr"], batch_figures: int = 32,
-                     refine: str = SUBFIGURES["refine"], grid_similarity: float = SUBFIGURES["grid_similarity"],
-                     layout_small: float = SUBFIGURES["layout_small"], layout_tol: int = SUBFIGURES["layout_tol"],
-                     layout_thin: float = SUBFIGURES["layout_thin"], layout_corner: int = SUBFIGURES["layout_corner"],
-                     blocks_tiled: float = SUBFIGURES["blocks_tiled"], blocks_loose: float = SUBFIGURES["blocks_loose"],
-                     edge_step: int = SUBFIGURES["edge_step"], edge_share: float = SUBFIGURES["edge_share"],
-                     letters: dict | None = None) -> None:
+                     options: SubfigureOptions | None = None, ocr: str = PAIRING["ocr"],
+                     batch_figures: int = 32) -> None:
+    """`options`: the detector's and the crops' parameters (config articles.subfigures, the config's by default)."""
     from mednarratives.articles import labels as label_ocr
-    from mednarratives.articles.subfigures import Detector, crop
-    from mednarratives.settings import from_config
+    from mednarratives.articles.subfigures import Detector, SubfigureOptions, crop
 
+    options = options or SubfigureOptions()
     stage = "articles_subfigures"
     keep = {(r["article_id"], r["figure_id"]) for r in read_jsonl(filtered) if r.get("keep")}
     figs = [r for r in read_jsonl(parsed) if (r["article_id"], r["figure_id"]) in keep]
-    detector = Detector(weights, imgsz=imgsz, conf=conf, iou=iou, refine=refine, grid_similarity=grid_similarity,
-                        layout_small=layout_small, layout_tol=layout_tol,
-                        layout_thin=layout_thin, layout_corner=layout_corner, blocks_tiled=blocks_tiled,
-                        blocks_loose=blocks_loose, edge_step=edge_step, edge_share=edge_share,
-                        letters=from_config(label_ocr.LetterOptions, letters))
+    detector = Detector(weights, options)
     crops_dir = Path(crops_dir)
     if crops_dir.exists():
         shutil.rmtree(crops_dir)
@@ -315,13 +308,14 @@ def subfigures_shard(parsed: str | os.PathLike, filtered: str | os.PathLike, wei
                 panel = f"p{k}"
                 path = crops_dir / aid / f"{fid}_{panel}.jpg"
                 path.parent.mkdir(parents=True, exist_ok=True)
-                c = crop(img, box, crop_scale)
+                c = crop(img, box, options.crop_scale)
                 with atomic_path(path) as tmp:
                     c.save(tmp, "JPEG", quality=92)
                 best = cands[0] if cands else None
                 records.append({
                     "article_id": aid, "figure_id": fid, "panel": panel, "box": box, "score": score,
-                    "crop": str(path), "crop_width": c.size[0], "crop_height": c.size[1], "crop_scale": crop_scale,
+                    "crop": str(path), "crop_width": c.size[0], "crop_height": c.size[1],
+                    "crop_scale": options.crop_scale,
                     "label_ocr": {"text": best.text if best else "", "conf": round(best.conf, 4) if best else 0.0},
                     "label_candidates": [{"text": x.text, "conf": round(x.conf, 4), "place": x.place,
                                           "box": x.box} for x in cands[:4]],

@@ -21,19 +21,17 @@ import json
 import os
 import random
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 from PIL import Image
 
 from mednarratives import settings
+from mednarratives.articles import labels
 from mednarratives.geometry import box_iou, same_column, same_row, transposed
 from mednarratives.io import atomic_path, file_digest, write_json
-
-if TYPE_CHECKING:
-    from mednarratives.articles.labels import LetterOptions
 
 CONFIG = settings.defaults("articles", "subfigures")  # the defaults of the keyword arguments below
 CLASS_NAMES = ("subfigure",)
@@ -451,22 +449,35 @@ def _nested(dets: Sequence[tuple[Sequence[float], float]], panels: Sequence[Sequ
     return None not in homes and len(set(homes)) == len(homes)
 
 
+@dataclass(frozen=True)
+@settings.schema_defaults("articles", "subfigures")
+class SubfigureOptions:
+    """The sub-figure stage's parameters: config articles.subfigures (its `weights` and `train` are the training
+    rules'). Detection and refinement (Detector, layout_detect), then crops upscaled by `crop_scale`."""
+    imgsz: int
+    conf: float
+    iou: float
+    refine: str
+    grid_similarity: float
+    layout_small: float
+    layout_tol: int
+    layout_thin: float
+    layout_corner: int
+    blocks_tiled: float
+    blocks_loose: float
+    edge_step: int
+    edge_share: float
+    crop_scale: float
+    letters: labels.LetterOptions = field(default_factory=labels.LetterOptions)
+
+
 class Detector:
     """A trained sub-figure detector; `detect(image)` -> [(box [x0, y0, x1, y1] int pixels, score)] in
-    reading order. No box: the whole figure is one panel."""
+    reading order. No box: the whole figure is one panel. `options`: the config's by default."""
 
-    def __init__(self, weights: str | os.PathLike, imgsz: int = CONFIG["imgsz"], conf: float = CONFIG["conf"],
-                 iou: float = CONFIG["iou"], device: str = "cpu", refine: str = CONFIG["refine"],
-                 grid_similarity: float = CONFIG["grid_similarity"], layout_small: float = CONFIG["layout_small"],
-                 layout_tol: int = CONFIG["layout_tol"], layout_thin: float = CONFIG["layout_thin"],
-                 layout_corner: int = CONFIG["layout_corner"], blocks_tiled: float = CONFIG["blocks_tiled"],
-                 blocks_loose: float = CONFIG["blocks_loose"], edge_step: int = CONFIG["edge_step"],
-                 edge_share: float = CONFIG["edge_share"], letters: LetterOptions | None = None):
+    def __init__(self, weights: str | os.PathLike, options: SubfigureOptions | None = None, device: str = "cpu"):
         YOLO = _yolo()
-        self.weights, self.imgsz, self.conf, self.iou, self.device = str(weights), imgsz, conf, iou, device
-        self.refine, self.grid_similarity, self.small = refine, grid_similarity, layout_small
-        self.tol, self.thin, self.corner, self.letters = layout_tol, layout_thin, layout_corner, letters
-        self.tiled, self.loose, self.step, self.share = blocks_tiled, blocks_loose, edge_step, edge_share
+        self.weights, self.options, self.device = str(weights), options or SubfigureOptions(), device
         self.model = YOLO(self.weights)
         self.sha256 = file_digest(weights)
 
@@ -488,26 +499,25 @@ class Detector:
         panels (_nested), the layout analysis (layout_detect) gives the boxes where
         it finds two or more panels, each scored by the detection it overlaps (IoU >= 0.5) or by half the lowest
         detection score; the panel letters it reads put the panels in letter_order."""
+        o = self.options
         boxes = self._detect(image)
         keys = sorted({k for k in (str(x).strip().strip("()[].,:").lower() for x in caption_labels) if k})
-        if self.refine != "layout":
+        if o.refine != "layout":
             return boxes, [[] for _ in boxes]
         if len(keys) < 2:  # no count to go by: the layout's blocks where they agree with the detector
             leaves: list[list[int]] = []
-            blocks, _ = layout_detect(image, (), small=self.small, tol=self.tol, thin=self.thin, corner=self.corner,
-                                      step=self.step, share=self.share, leaves_out=leaves)
-            refined, used = refine_with_xycut(boxes, blocks, grid=self.grid_similarity) \
+            blocks, _ = layout_detect(image, (), o, leaves_out=leaves)
+            refined, used = refine_with_xycut(boxes, blocks, grid=o.grid_similarity) \
                 if len(blocks) > len(boxes) else (boxes, False)
             boxes = refined if used else refine_with_blocks(boxes, blocks, _explained(image, leaves),
-                                                            grid=self.grid_similarity, tiled=self.tiled,
-                                                            loose=self.loose)[0]
+                                                            grid=o.grid_similarity, tiled=o.blocks_tiled,
+                                                            loose=o.blocks_loose)[0]
             return boxes, [[] for _ in boxes]
         reads: dict[str, tuple[str, float]] = {}
-        panels, anchors = layout_detect(image, keys, small=self.small, tol=self.tol, thin=self.thin, corner=self.corner,
-                                        letters=self.letters, reads_out=reads)
+        panels, anchors = layout_detect(image, keys, o, reads_out=reads)
         W, H = image.size
         # every panel built around its letter, none of them only a letter (a letter read elsewhere than its panel)
-        sized = len(panels) == len(keys) and all(_panel_sized(p, W, H, self.small) for p in panels)
+        sized = len(panels) == len(keys) and all(_panel_sized(p, W, H, o.layout_small) for p in panels)
         lettered = sized and len(anchors) == len(keys)
         if len(panels) >= 2 and (lettered or len(boxes) != len(keys) or (sized and _nested(boxes, panels))):
             floor = round(0.5 * min((s for _, s in boxes), default=0.5), 4)
@@ -521,11 +531,11 @@ class Detector:
 
     def _detect(self, image: Image.Image) -> list[tuple[list[int], float]]:
         rgb = np.asarray(image.convert("RGB"))[:, :, ::-1]  # ultralytics takes BGR arrays
-        res = self.model.predict(rgb, imgsz=self.imgsz, conf=self.conf, iou=self.iou, device=self.device,
-                                 verbose=False)[0]
+        o = self.options
+        res = self.model.predict(rgb, imgsz=o.imgsz, conf=o.conf, iou=o.iou, device=self.device, verbose=False)[0]
         dets = [(list(map(float, b)), float(s)) for b, s in zip(res.boxes.xyxy.tolist(), res.boxes.conf.tolist())]
         boxes = clean_boxes(dets, image.size[0], image.size[1])
-        cuts = xy_cut(image) if self.refine in ("xycut", "layout") else []
+        cuts = xy_cut(image) if o.refine in ("xycut", "layout") else []
         if not boxes:
             if cuts:  # the detector found nothing, the layout is plainly separated by background
                 order = reading_order(cuts)
@@ -534,16 +544,12 @@ class Detector:
         order = reading_order([b for b, _ in boxes])
         boxes = [boxes[i] for i in order]
         if cuts:
-            boxes, _ = refine_with_xycut(boxes, cuts, grid=self.grid_similarity)
+            boxes, _ = refine_with_xycut(boxes, cuts, grid=o.grid_similarity)
         return boxes
 
     def provenance(self) -> dict:
-        return {"name": "ultralytics-yolo", "weights": self.weights, "sha256": self.sha256, "imgsz": self.imgsz,
-                "conf": self.conf, "iou": self.iou, "refine": self.refine, "grid_similarity": self.grid_similarity,
-                "layout_small": self.small, "layout_tol": self.tol, "layout_thin": self.thin,
-                "layout_corner": self.corner, "blocks_tiled": self.tiled,
-                "blocks_loose": self.loose, "edge_step": self.step, "edge_share": self.share,
-                "letters": dataclasses.asdict(self.letters) if self.letters else None}
+        return {"name": "ultralytics-yolo", "weights": self.weights, "sha256": self.sha256,
+                **dataclasses.asdict(self.options)}
 
 
 def crop(image: Image.Image, box: Sequence[int], scale: float = CONFIG["crop_scale"]) -> Image.Image:
@@ -875,33 +881,31 @@ def choose_layout(image: Image.Image, anchors: dict[str, Sequence[int]], leaves:
     return best[1], best[2]
 
 
-def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: int = 1000,
-                  small: float = CONFIG["layout_small"], tol: int = CONFIG["layout_tol"],
-                  thin: float = CONFIG["layout_thin"], corner: int = CONFIG["layout_corner"],
-                  step: int = CONFIG["edge_step"], share: float = CONFIG["edge_share"],
-                  letters: LetterOptions | None = None, reads_out: dict[str, tuple[str, float]] | None = None,
+def layout_detect(image: Image.Image, caption_labels: Sequence[str], options: SubfigureOptions | None = None,
+                  max_side: int = 1000, reads_out: dict[str, tuple[str, float]] | None = None,
                   leaves_out: list[list[int]] | None = None
                   ) -> tuple[list[list[int]], dict[str, list[int]]]:
     """(panel boxes, panel letters read: letter -> glyph box) of a figure whose caption names `caption_labels`
     (as many panels): layout leaves, the panel letters read among them (Tesseract, when installed; reads
     following another too closely or lined up with no other letter dropped, unread letters placed by
     placed_letters, or by letter_grid where the letters make a full grid), then choose_layout; without
-    caption labels, the cells of touching grids (touching_cells, `step`, `share`) and the large leaves with the
-    small ones joined to them, headers and row labels of a grid dropped (_drop_grid_labels), grown to their
-    own ground where the figure's border is not white (_with_ground). Computed on a copy at most `max_side`
-    pixels wide or high, boxes in the figure's pixels. `letters`: the thresholds of reading the letters
-    (labels.LetterOptions, the config's by default). `reads_out` receives the letters read (not placed):
-    letter -> (text as read, confidence); `leaves_out` the layout leaves (the cells of touching grids among them
-    where there are no caption labels)."""
-    from mednarratives.articles import labels  # noqa: PLC0415 (labels imports nothing from here; keep it lazy)
+    caption labels, the cells of touching grids (touching_cells, `edge_step`, `edge_share`) and the large leaves
+    with the small ones joined to them, headers and row labels of a grid dropped (_drop_grid_labels), grown to
+    their own ground where the figure's border is not white (_with_ground). Computed on a copy at most
+    `max_side` pixels wide or high, boxes in the figure's pixels. `options`: the layout_* and edge_* thresholds
+    and those of reading the letters (`letters`), the config's by default. `reads_out` receives the letters read
+    (not placed): letter -> (text as read, confidence); `leaves_out` the layout leaves (the cells of touching
+    grids among them where there are no caption labels)."""
+    o = options or SubfigureOptions()
     s = min(1.0, max_side / max(image.size))
     copy = image if s == 1.0 else image.resize((round(image.size[0] * s), round(image.size[1] * s)),
                                                Image.Resampling.LANCZOS)
     framed: list[list[int]] = []
-    leaves = layout_leaves(copy, tol=tol, thin_share=thin, corner=corner, framed_out=framed)
+    leaves = layout_leaves(copy, tol=o.layout_tol, thin_share=o.layout_thin, corner=o.layout_corner,
+                           framed_out=framed)
     names = [k for k in caption_labels if len(k) == 1 and k.isalpha()]
     reads: dict[str, tuple[str, float]] = {}
-    anchors = labels.find_anchors(copy, leaves, names, letters, reads_out=reads) \
+    anchors = labels.find_anchors(copy, leaves, names, o.letters, reads_out=reads) \
         if len(names) >= 2 and labels.available() else {}
     if 2 <= len(anchors) <= len(names) == len(caption_labels):
         anchors = _aligned_letters(_spaced_letters(anchors), leaves)
@@ -910,14 +914,14 @@ def layout_detect(image: Image.Image, caption_labels: Sequence[str], max_side: i
         slots = placed_letters(leaves, anchors, missing)
         anchors = {**anchors, **(letter_grid(leaves, anchors, list(slots.values()), missing) or slots)}
     if caption_labels:
-        panels, anchors = choose_layout(copy, anchors, leaves, len(caption_labels), small,
+        panels, anchors = choose_layout(copy, anchors, leaves, len(caption_labels), o.layout_small,
                                         framed if len(framed) < len(leaves) else None)
         if reads_out is not None:  # choose_layout may drop letters read in words or legends
             reads_out.update({k: v for k, v in reads.items() if k in anchors})
     else:  # no count, no letters: the cells of touching grids and the large blocks are the panels
-        leaves = touching_cells(copy, leaves, tol=tol, step=step, share=share)
-        panels = _panels_from_letters(copy.size[0], copy.size[1], _drop_grid_labels(leaves), {}, small)
-        panels = _with_ground(copy, panels, tol) if len(panels) > 1 else []
+        leaves = touching_cells(copy, leaves, tol=o.layout_tol, step=o.edge_step, share=o.edge_share)
+        panels = _panels_from_letters(copy.size[0], copy.size[1], _drop_grid_labels(leaves), {}, o.layout_small)
+        panels = _with_ground(copy, panels, o.layout_tol) if len(panels) > 1 else []
     scale = lambda b: [int(round(v / s)) for v in b]  # noqa: E731
     if leaves_out is not None:
         leaves_out[:] = [scale(b) for b in leaves]
@@ -1051,17 +1055,16 @@ def _lined_up(b: Sequence[int], others: Iterable[Sequence[int]], h: float, rows_
 def _lone_glyphs(leaves: Sequence[Sequence[int]], h: float) -> list[list[int]]:
     """Leaves that are one glyph `h` high (within a third) standing alone: no glyph-sized leaf beside them on their
     line (not a character of a word or a number) but, for a glyph between brackets, its brackets."""
-    from mednarratives.articles.labels import WORD_GAP, between_brackets, is_bracket  # noqa: PLC0415 (lazy)
-
     def glyph(b: Sequence[int]) -> bool:
         bh, bw = b[3] - b[1], b[2] - b[0]
         return 0.75 * h <= bh <= 1.33 * h and 0.15 * bh <= bw <= 1.6 * bh
 
     def alone(b: Sequence[int]) -> bool:  # the brackets of a glyph between brackets ("(A)") aside
-        aside = between_brackets(b, leaves)
+        aside = labels.between_brackets(b, leaves)
         return not any(o is not b and o[3] - o[1] <= 1.5 * h and min(b[3], o[3]) - max(b[1], o[1]) > 0.5 * h
-                       and max(o[0] - b[2], b[0] - o[2]) < WORD_GAP * h
-                       and not (aside and is_bracket(o[3] - o[1], o[2] - o[0], b[3] - b[1])) for o in leaves)
+                       and max(o[0] - b[2], b[0] - o[2]) < labels.WORD_GAP * h
+                       and not (aside and labels.is_bracket(o[3] - o[1], o[2] - o[0], b[3] - b[1]))
+                       for o in leaves)
 
     return [list(b) for b in leaves if glyph(b) and alone(b)]
 
@@ -1113,14 +1116,13 @@ def letter_slots(leaves: Sequence[Sequence[int]], anchors: dict[str, Sequence[in
     too; or else those in line with the most letters: a letter is in its row's and its column's, a tick label in
     one by chance). At most as many as `missing`, they take those letters in the order the letters run
     (name_slots); else {}."""
-    from mednarratives.articles.labels import between_brackets  # noqa: PLC0415 (lazy, as in layout_detect)
     if not missing or len(anchors) < 2:
         return {}
     h, lone = _unread_glyphs(leaves, anchors)
     slots = [b for b in lone if _lined_up(b, anchors.values(), h)]
     if len(slots) > len(missing):
         lined = [sum(_lined_up(b, [a], h) for a in anchors.values()) for b in slots]
-        slots = ([b for b in slots if between_brackets(b, leaves)]
+        slots = ([b for b in slots if labels.between_brackets(b, leaves)]
                  or [b for b in slots if _lined_up(b, anchors.values(), h, rows_only=True)]
                  or [b for b, n in zip(slots, lined) if n == max(lined)])
     if len(slots) > len(missing):
