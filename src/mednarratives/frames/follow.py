@@ -113,8 +113,9 @@ class Follower:
     anchor (a highlight disc whose look recurred, `frames.highlight`) is confirmed at once."""
 
     def __init__(self, max_step_px: float, max_rms: float, max_pending: int, templates: int, near_px: float,
-                 lost_frames: int):
+                 lost_frames: int, dropped_max_rms: float):
         self.max_step_px, self.max_rms, self.max_pending = max_step_px, max_rms, max_pending
+        self.dropped_max_rms = dropped_max_rms
         self.near_px, self.lost_frames = near_px, lost_frames
         self.xy: dict[int, tuple[float, float]] = {}
         self._anchor: Anchor | None = None
@@ -171,28 +172,31 @@ class Follower:
         `trusted`: confirmed already (a highlight whose look recurred, `frames.highlight`)."""
         if point is not None:
             anchor = Anchor(index, frame, blob, point, False)
+            previous = self._anchor
             if trusted:
                 self._bank_add(anchor)
             elif self._confirms(anchor):
-                if self._anchor is not None and not self._anchor.confirmed:
-                    self._bank_add(self._anchor)  # it matched: the anchor before was the cursor too
+                if previous is not None and not previous.confirmed:
+                    self._bank_add(previous)  # it matched: the anchor before was the cursor too
                 self._bank_add(anchor)
-            if self._held is not None:  # the held anchor is the cursor when this one matches it
+            items = []  # frames before this anchor still without a point, in order
+            if self._held is not None:  # the held anchor (the previous one) is the cursor when this one matched it
                 held, items = self._held
                 self._held = None
-                if anchor.confirmed:
+                if held.confirmed:
                     self._backward(held, items)
-                else:
-                    for item in items:
-                        self._commit(item)
-            if self._pending:
-                items = list(self._pending)
-                self._pending.clear()
+                    items = []
+            if previous is not None and not previous.confirmed and not self._keep_forward(previous):
+                items.append((previous.index, previous.frame, None, True))  # without a point after all
+            items += list(self._pending)
+            self._pending.clear()
+            if items:
                 if anchor.confirmed:
                     self._backward(anchor, items)
                 else:
-                    self._held = (anchor, items)
-            self._drop_unconfirmed()
+                    for item in items[:-self.max_pending]:
+                        self._commit(item)
+                    self._held = (anchor, items[-self.max_pending:])
             self._anchor = anchor
             self.xy[index] = point
             if anchor.confirmed:
@@ -207,32 +211,34 @@ class Follower:
             found = self._follow(frame, index, self._last)
             if found is not None:
                 self._last = (index, found[:2])
-        self._pending.append((index, frame, found))
+        self._pending.append((index, frame, found, False))
         while len(self._pending) > self.max_pending:
             self._commit(self._pending.popleft())
 
-    def _drop_unconfirmed(self) -> None:
-        """The last anchor, never met again, is not taken for the cursor: the bank's match there stands instead
-        when it lies within `near_px` of it (the same spot, better placed); a match elsewhere contradicts the
-        anchor, and neither is kept."""
-        anchor = self._anchor
-        if anchor is not None and not anchor.confirmed:
-            forward = anchor.forward
-            if forward is not None and np.hypot(forward[0] - anchor.point[0], forward[1] - anchor.point[1]) <= self.near_px:
-                self.xy[anchor.index] = forward[:2]
-            else:
-                self.xy.pop(anchor.index, None)
+    def _keep_forward(self, anchor: Anchor) -> bool:
+        """An anchor never met again is not taken for the cursor: the bank's match there stands instead (True) when
+        it lies within `near_px` of it (the same spot, better placed); else (False) the frame has no point yet (a
+        match elsewhere contradicts the anchor): the next confirmed anchor follows the cursor back through it (a
+        pointer resting where background subtraction picked a UI change)."""
+        forward = anchor.forward
+        self.xy.pop(anchor.index, None)
+        if forward is not None and np.hypot(forward[0] - anchor.point[0], forward[1] - anchor.point[1]) <= self.near_px:
+            self.xy[anchor.index] = forward[:2]
+            return True
+        return False
 
     def finish(self) -> None:
-        self._drop_unconfirmed()
-        items = (self._held[1] if self._held is not None else []) + list(self._pending)
+        items = self._held[1] if self._held is not None else []
+        anchor = self._anchor
+        if anchor is not None and not anchor.confirmed and not self._keep_forward(anchor):
+            items.append((anchor.index, anchor.frame, None, True))
         self._held = None
-        self._pending.clear()
-        for item in items:
+        for item in items + list(self._pending):
             self._commit(item)
+        self._pending.clear()
 
     def _commit(self, item) -> None:
-        index, _, found = item
+        index, _, found, _ = item
         if found is not None:
             self.xy[index] = found[:2]
 
@@ -240,8 +246,10 @@ class Follower:
         """The frames `items` (in order, all before `anchor`) followed back from it; per frame the better of
         that and the forward match."""
         last = (anchor.index, anchor.point)
-        for i, frame, forward in reversed(items):
+        for i, frame, forward, dropped in reversed(items):
             back = self._follow(frame, i, last)
+            if back is not None and dropped and back[2] > self.dropped_max_rms:
+                back = None
             if back is not None:
                 last = (i, back[:2])
             best = min((m for m in (forward, back) if m is not None), key=lambda m: m[2], default=None)
