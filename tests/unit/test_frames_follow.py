@@ -57,7 +57,7 @@ def test_the_luma_screen_drops_only_matches_beyond_the_limit():
 def test_a_confirmed_anchor_is_followed_forwards_and_backwards_and_an_unconfirmed_one_is_not():
     path = [(5 + 3 * i, 8 + 2 * i) for i in range(12)]
     follower = Follower(max_step_px=10, max_rms=20, max_pending=100, templates=4, near_px=16, lost_frames=3,
-                        dropped_max_rms=10)
+                        dropped_max_rms=10, content_ratio=2)
     for i, (x, y) in enumerate(path):
         anchor = i in (4, 5, 9)  # frames with a point from background subtraction
         follower.add(i, frame(x, y, i), (float(x), float(y)) if anchor else None, blob_at(x, y) if anchor else None)
@@ -67,7 +67,7 @@ def test_a_confirmed_anchor_is_followed_forwards_and_backwards_and_an_unconfirme
     assert all(follower.xy[i] == tuple(map(float, path[i])) for i in range(12))
 
     lone = Follower(max_step_px=10, max_rms=20, max_pending=100, templates=4, near_px=16, lost_frames=3,
-                        dropped_max_rms=10)
+                        dropped_max_rms=10, content_ratio=2)
     for i, (x, y) in enumerate(path):
         lone.add(i, frame(x, y, i), (float(x), float(y)) if i == 4 else None, blob_at(x, y) if i == 4 else None)
     lone.finish()
@@ -87,7 +87,7 @@ def test_a_resting_cursor_is_followed_back_where_a_ui_change_was_picked_instead(
     path = [(10, 20)] * 6 + [(10 + 6 * k, 20 + 2 * k) for k in range(1, 7)]
     for hidden in (False, True):
         follower = Follower(max_step_px=10, max_rms=20, max_pending=100, templates=4, near_px=16, lost_frames=3,
-                            dropped_max_rms=10)
+                            dropped_max_rms=10, content_ratio=2)
         for i, (x, y) in enumerate(path):
             luma, chroma = frame(x, y, i)
             if hidden and i < 6:
@@ -102,6 +102,22 @@ def test_a_resting_cursor_is_followed_back_where_a_ui_change_was_picked_instead(
             assert not any(i in follower.xy for i in range(6))
         else:
             assert all(follower.xy[i] == (10.0, 20.0) for i in range(6))
+
+
+def test_a_look_alike_in_the_picture_is_not_followed():
+    """An arrow icon painted in the picture at (40, 30) (in every frame): the cursor, picked on frames 0-3 as it
+    moves, is hidden on frames 4-7; the icon lies within a frame's step of its last position but is in the anchors'
+    frames as well, where the cursor was elsewhere: the picture, so those frames get no point."""
+    path = [(20 + 4 * i, 24 + i) for i in range(4)]
+    follower = Follower(max_step_px=30, max_rms=20, max_pending=100, templates=4, near_px=8, lost_frames=3,
+                        dropped_max_rms=10, content_ratio=2)
+    for i in range(8):
+        luma, chroma = frame(*path[i], i) if i < 4 else (np.random.default_rng(i).integers(20, 120, (H, W)).astype(np.uint8),
+                                                         np.full((H, W // 2), 128, np.uint8))
+        luma[30:30 + ARROW.shape[0], 40:40 + ARROW.shape[1]][ARROW] = 235  # the icon
+        follower.add(i, (luma, chroma), tuple(map(float, path[i])) if i < 4 else None, blob_at(*path[i]) if i < 4 else None)
+    follower.finish()
+    assert sorted(follower.xy) == [0, 1, 2, 3]
 
 
 def test_trace_video_follows_the_cursor_through_a_stretch_without_stable_chunk(tmp_path):

@@ -13,7 +13,11 @@ template's pixels is at most `follow_max_rms` codes, and the better of the two d
 looks within `follow_near_px` of the last position first (a masked match costs the area searched), then
 within `max_step_px` with the most successful template only (once a luma-only match shows one can be good enough
 there), and stops after `lost_frames` frames without a match. Only the cursor's own pixels are compared, so whatever changes around it (a scrolled stack, a playing
-video, a hover highlight, a counter) neither helps nor disturbs the match.
+video, a hover highlight, a counter) neither helps nor disturbs the match. A match is dropped when the same look fits
+the same spot in a frame where the cursor was elsewhere (`content_ratio`): still content that resembles the cursor
+(a faint highlight over a smooth picture), where a follow would stay put while the cursor moves on. A frame whose
+point was never confirmed (background subtraction picked a UI change while the pointer rested) is followed back
+like a frame without a point, from a close match only (`dropped_max_rms`).
 """
 
 from __future__ import annotations
@@ -113,9 +117,9 @@ class Follower:
     anchor (a highlight disc whose look recurred, `frames.highlight`) is confirmed at once."""
 
     def __init__(self, max_step_px: float, max_rms: float, max_pending: int, templates: int, near_px: float,
-                 lost_frames: int, dropped_max_rms: float):
+                 lost_frames: int, dropped_max_rms: float, content_ratio: float):
         self.max_step_px, self.max_rms, self.max_pending = max_step_px, max_rms, max_pending
-        self.dropped_max_rms = dropped_max_rms
+        self.dropped_max_rms, self.content_ratio = dropped_max_rms, content_ratio
         self.near_px, self.lost_frames = near_px, lost_frames
         self.xy: dict[int, tuple[float, float]] = {}
         self._anchor: Anchor | None = None
@@ -127,33 +131,47 @@ class Follower:
     def _match(self, frame: Frame, near: tuple[float, float], reach: float, templates: int | None = None,
                screen: bool = False):
         """The best match of the bank's templates (the first `templates` of them) within `reach` of `near`, if
-        good enough. The most successful template is tried first, and a match within half the limit is taken
-        at once (the cost is per template and searched area)."""
-        best = None
+        good enough, and the anchor whose template gave it. The most successful template is tried first, and a
+        match within half the limit is taken at once (the cost is per template and searched area)."""
+        best, by = None, None
         for anchor in sorted(self._bank, key=lambda a: -a.matched)[:templates]:
             found = find(anchor.appearance(), *frame, near, reach, self.max_rms if screen else None)
             if found is not None and (best is None or found[2] < best[2]):
-                best = found
+                best, by = found, anchor
                 if found[2] <= self.max_rms / 2:
                     anchor.matched += 1
                     break
-        return best if best is not None and best[2] <= self.max_rms else None
+        return (best, by) if best is not None and best[2] <= self.max_rms else (None, None)
+
+    def _content(self, found: tuple[float, float, float], by: Anchor) -> bool:
+        """True when the look `by` matched at `found` fits the same spot as a match (within `max_rms`) and nearly as
+        well (rms at most `content_ratio` times the match's) in the frame of the latest confirmed anchor where the cursor was
+        elsewhere (farther than `near_px`): the picture, not the cursor (a faint highlight, or a pointer's look
+        met by still content, where a follow stays put while the cursor moves on)."""
+        for anchor in reversed(self._bank):
+            if np.hypot(anchor.point[0] - found[0], anchor.point[1] - found[1]) > self.near_px:
+                there = find(by.appearance(), *anchor.frame, found[:2], 1)
+                return there is not None and there[2] <= self.max_rms and there[2] <= self.content_ratio * found[2]
+        return False
 
     def _follow(self, frame: Frame, index: int, last: tuple[int, tuple[float, float]]):
         """The cursor in `frame` from its position `last` (frame, (x, y)): first within `near_px` by every
         template, then within `max_step_px` by the most successful one; nothing once it was lost for more than
-        `lost_frames` frames (the next anchor follows it back)."""
+        `lost_frames` frames (the next anchor follows it back), or where the look matched is the picture's
+        (`_content`)."""
         gap = abs(index - last[0])
         if gap > self.lost_frames + 1:
             return None
-        found = self._match(frame, last[1], min(self.near_px, self.max_step_px * gap))
-        return found if found is not None else self._match(frame, last[1], self.max_step_px, templates=1, screen=True)
+        found, by = self._match(frame, last[1], min(self.near_px, self.max_step_px * gap))
+        if found is None:
+            found, by = self._match(frame, last[1], self.max_step_px, templates=1, screen=True)
+        return None if found is None or self._content(found, by) else found
 
     def _confirms(self, anchor: Anchor) -> bool:
         def at(found) -> bool:
             return found is not None and np.hypot(found[0] - anchor.point[0], found[1] - anchor.point[1]) <= 1.5
 
-        if at(self._match(anchor.frame, anchor.point, 2)):
+        if at(self._match(anchor.frame, anchor.point, 2)[0]):
             return True
         previous = self._anchor
         if previous is None or np.hypot(anchor.point[0] - previous.point[0], anchor.point[1] - previous.point[1]) < 1:
