@@ -120,6 +120,31 @@ def test_a_look_alike_in_the_picture_is_not_followed():
     assert sorted(follower.xy) == [0, 1, 2, 3]
 
 
+def test_beyond_near_px_every_template_is_tried():
+    """The cursor's look changes (an arrow on frames 0-1, a hand-like block from frame 2 on): the arrow's template
+    is the most successful (it confirmed frame 1), yet the block moving 10 px a frame (beyond near_px) on frames
+    4-6 without a point is found by the block's template."""
+    block = np.zeros((6, 4), bool)
+    block[:, 1:3] = True
+    block[3:, :] = True
+
+    def drawn(x, y, seed, look):
+        luma, chroma = frame(x, y, seed) if look is ARROW else (np.random.default_rng(seed).integers(20, 120, (H, W))
+                                                                 .astype(np.uint8), np.full((H, W // 2), 128, np.uint8))
+        luma[y:y + look.shape[0], x:x + look.shape[1]][look] = 235
+        return luma, chroma
+
+    path = [(5 + 10 * i, 10 + 2 * i) for i in range(7)]
+    follower = Follower(max_step_px=30, max_rms=20, max_pending=100, templates=4, near_px=8, lost_frames=3,
+                        dropped_max_rms=10, content_ratio=2)
+    for i, (x, y) in enumerate(path):
+        look = ARROW if i < 2 else block
+        anchor = i < 4
+        follower.add(i, drawn(x, y, i, look), (float(x), float(y)) if anchor else None, (look, x, y) if anchor else None)
+    follower.finish()
+    assert all(follower.xy.get(i) == (float(x), float(y)) for i, (x, y) in enumerate(path))
+
+
 def test_trace_video_follows_the_cursor_through_a_stretch_without_stable_chunk(tmp_path):
     """2 s grey still, 2 s of moving test pattern, 2 s grey still (160x120, 15 fps); a 7 x 9 cursor (white with a
     black outline) moves 4 px a frame at first, then rests, then moves 1 px a frame across the pattern and the second still."""

@@ -11,8 +11,8 @@ cursor's look at the working scale changes with its sub-pixel position) are look
 and backwards from the next confirmed anchor; a match counts when the root-mean-square difference over the
 template's pixels is at most `follow_max_rms` codes, and the better of the two directions wins. The search
 looks within `follow_near_px` of the last position first (a masked match costs the area searched), then
-within `max_step_px` with the most successful template only (once a luma-only match shows one can be good enough
-there), and stops after `lost_frames` frames without a match. Only the cursor's own pixels are compared, so whatever changes around it (a scrolled stack, a playing
+within `max_step_px` by every template, the most successful first (each only where a luma-only match shows it can be
+good enough: a large cursor's look at the working scale changes with its sub-pixel position), and stops after `lost_frames` frames without a match. Only the cursor's own pixels are compared, so whatever changes around it (a scrolled stack, a playing
 video, a hover highlight, a counter) neither helps nor disturbs the match. A match is dropped when the same look fits
 the same spot in a frame where the cursor was elsewhere (`content_ratio`): still content that resembles the cursor
 (a faint highlight over a smooth picture), where a follow would stay put while the cursor moves on. A frame whose
@@ -156,7 +156,7 @@ class Follower:
 
     def _follow(self, frame: Frame, index: int, last: tuple[int, tuple[float, float]]):
         """The cursor in `frame` from its position `last` (frame, (x, y)): first within `near_px` by every
-        template, then within `max_step_px` by the most successful one; nothing once it was lost for more than
+        template, then within `max_step_px` by every template (luma-screened); nothing once it was lost for more than
         `lost_frames` frames (the next anchor follows it back), or where the look matched is the picture's
         (`_content`)."""
         gap = abs(index - last[0])
@@ -164,7 +164,7 @@ class Follower:
             return None
         found, by = self._match(frame, last[1], min(self.near_px, self.max_step_px * gap))
         if found is None:
-            found, by = self._match(frame, last[1], self.max_step_px, templates=1, screen=True)
+            found, by = self._match(frame, last[1], self.max_step_px, screen=True)
         return None if found is None or self._content(found, by) else found
 
     def _confirms(self, anchor: Anchor) -> bool:
