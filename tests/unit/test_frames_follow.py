@@ -112,10 +112,14 @@ def test_a_look_alike_in_the_picture_is_not_followed():
     follower = Follower(max_step_px=30, max_rms=20, max_pending=100, templates=4, near_px=8, lost_frames=3,
                         dropped_max_rms=10, content_ratio=2)
     for i in range(8):
-        luma, chroma = frame(*path[i], i) if i < 4 else (np.random.default_rng(i).integers(20, 120, (H, W)).astype(np.uint8),
-                                                         np.full((H, W // 2), 128, np.uint8))
+        if i < 4:
+            luma, chroma = frame(*path[i], i)
+        else:
+            luma, chroma = frame(*path[0], i)
+            luma[:] = np.random.default_rng(i).integers(20, 120, (H, W))  # the cursor hidden
         luma[30:30 + ARROW.shape[0], 40:40 + ARROW.shape[1]][ARROW] = 235  # the icon
-        follower.add(i, (luma, chroma), tuple(map(float, path[i])) if i < 4 else None, blob_at(*path[i]) if i < 4 else None)
+        point, blob = (tuple(map(float, path[i])), blob_at(*path[i])) if i < 4 else (None, None)
+        follower.add(i, (luma, chroma), point, blob)
     follower.finish()
     assert sorted(follower.xy) == [0, 1, 2, 3]
 
@@ -140,7 +144,8 @@ def test_beyond_near_px_every_template_is_tried():
     for i, (x, y) in enumerate(path):
         look = ARROW if i < 2 else block
         anchor = i < 4
-        follower.add(i, drawn(x, y, i, look), (float(x), float(y)) if anchor else None, (look, x, y) if anchor else None)
+        point, blob = ((float(x), float(y)), (look, x, y)) if anchor else (None, None)
+        follower.add(i, drawn(x, y, i, look), point, blob)
     follower.finish()
     assert all(follower.xy.get(i) == (float(x), float(y)) for i, (x, y) in enumerate(path))
 

@@ -11,9 +11,10 @@ cursor's look at the working scale changes with its sub-pixel position) are look
 and backwards from the next confirmed anchor; a match counts when the root-mean-square difference over the
 template's pixels is at most `follow_max_rms` codes, and the better of the two directions wins. The search
 looks within `follow_near_px` of the last position first (a masked match costs the area searched), then
-within `max_step_px` by every template, the most successful first (each only where a luma-only match shows it can be
-good enough: a large cursor's look at the working scale changes with its sub-pixel position), and stops after `lost_frames` frames without a match. Only the cursor's own pixels are compared, so whatever changes around it (a scrolled stack, a playing
-video, a hover highlight, a counter) neither helps nor disturbs the match. A match is dropped when the same look fits
+within `max_step_px` by every template, the most successful first (each only where a luma-only match shows it
+can be good enough), and stops after `lost_frames` frames without a match. Only the cursor's own pixels are
+compared, so whatever changes around it (a scrolled stack, a playing video, a hover highlight, a counter)
+neither helps nor disturbs the match. A match is dropped when the same look fits
 the same spot in a frame where the cursor was elsewhere (`content_ratio`): still content that resembles the cursor
 (a faint highlight over a smooth picture), where a follow would stay put while the cursor moves on. A frame whose
 point was never confirmed (background subtraction picked a UI change while the pointer rested) is followed back
@@ -144,10 +145,10 @@ class Follower:
         return (best, by) if best is not None and best[2] <= self.max_rms else (None, None)
 
     def _content(self, found: tuple[float, float, float], by: Anchor) -> bool:
-        """True when the look `by` matched at `found` fits the same spot as a match (within `max_rms`) and nearly as
-        well (rms at most `content_ratio` times the match's) in the frame of the latest confirmed anchor where the cursor was
-        elsewhere (farther than `near_px`): the picture, not the cursor (a faint highlight, or a pointer's look
-        met by still content, where a follow stays put while the cursor moves on)."""
+        """True when the look `by` matched at `found` fits the same spot as a match (within `max_rms`) and nearly
+        as well (rms at most `content_ratio` times the match's) in the frame of the latest confirmed anchor where
+        the cursor was elsewhere (farther than `near_px`): the picture, not the cursor (a faint highlight, or a
+        pointer's look met by still content, where a follow stays put while the cursor moves on)."""
         for anchor in reversed(self._bank):
             if np.hypot(anchor.point[0] - found[0], anchor.point[1] - found[1]) > self.near_px:
                 there = find(by.appearance(), *anchor.frame, found[:2], 1)
