@@ -251,6 +251,12 @@ def overlay(frame: Path, x: int, y: int, style: str, click_age: int | None = Non
     elif style == "green_laser":
         d.ellipse([x - 11, y - 11, x + 11, y + 11], fill=(0, 255, 60, 80))
         d.ellipse([x - 6, y - 6, x + 6, y + 6], fill=(60, 255, 90, 255))
+    elif style == "magenta_disc":
+        d.ellipse([x - 16, y - 16, x + 16, y + 16], fill=(230, 40, 200, 95))
+    elif style == "cyan_ring":
+        d.ellipse([x - 28, y - 28, x + 28, y + 28], outline=(0, 200, 230, 220), width=3)
+    elif style == "yellow_ring":
+        d.ellipse([x - 17, y - 17, x + 17, y + 17], outline=(250, 220, 40, 200), width=3)
     elif style == "ripple" and click_age is not None and click_age < 5:
         r = 10 + 9 * click_age
         d.ellipse([x - r, y - r, x + r, y + r], outline=(255, 140, 0, 230 - 40 * click_age), width=3)
@@ -365,6 +371,37 @@ def round3():
     }
 
 
+# Round 4 (recorded 2026-12-07 before any tracker change of that session, scored once at its end): cursor themes and
+# sizes not used before, arrow / hand / I-beam, new highlight colours and radii, lecture pacing (content steady for
+# 2.5-6 s, the pointer resting for up to 2.5 s and moving), content not used before.
+def round4():
+    import fractions
+
+    r4 = {"round": 4}
+    ct = [dicom("CT_small.dcm", window=w) for w in ((1024 + 40, 400), (1024 + 60, 160))]
+    return {
+        "cursor_r4_ct_adwaita_magenta_disc": ("medical", "ct", "left_ptr", "magenta_disc", "viewer", rec_viewer(
+            ct + [dicom("CT_small.dcm")], 30, 1.0, "CT: soft-tissue and narrow windows"), 60,
+            {**r4, "theme": "Adwaita", "size": 24, "steps": (5, 14), "rests": (0, 4, 10, 25),
+             "panel_cursor": "hand2"}),
+        "cursor_r4_us_amber40_hand": ("medical", "ultrasound", "hand2", None, "viewer", rec_viewer(
+            [dicom("US1_UNCR.dcm"), dicom("OBXXXX1A.dcm")], 40, 1.0, "Obstetric ultrasound"), 70,
+            {**r4, "theme": "Bibata-Original-Amber", "size": 40, "steps": (4, 12), "rests": (0, 6, 15, 20)}),
+        "cursor_r4_slides_breezesnow_ibeam_cyan_ring": ("non_medical", "", "xterm", "cyan_ring", "slides", rec_slides([
+            ("Cell imaging", ["Phase contrast", "Segmenting nuclei", "Counting cells"], skimage_image("cell.png")),
+            ("Colour spaces", ["RGB and HSV", "White balance", "Colour constancy"], skimage_image("coffee.png")),
+        ], 50), 60, {**r4, "theme": "Breeze_Snow", "size": 32, "bg": "#fafafa", "light": True, "steps": (6, 16),
+                     "rests": (0, 5, 12, 20)}),
+        "cursor_r4_text_pearl_ibeam": ("non_medical", "", "xterm", None, "text-dark", rec_text(
+            source_text(fractions), 25, 10), 60, {**r4, "theme": "Chameleon-Pearl-Regular", "size": 32,
+                                                  "steps": (6, 18), "rests": (0, 5, 10, 20)}),
+        "cursor_r4_mri_ice_yellow_ring": ("medical", "mri", "left_ptr", "yellow_ring", "viewer", rec_viewer(
+            [dicom("MR_small.dcm"), skimage_image("phantom.png")], 60, 1.0, "MRI and the Shepp-Logan phantom"), 60,
+            {**r4, "theme": "Bibata-Modern-Ice", "size": 32, "steps": (3, 10), "rests": (0, 3, 8, 20),
+             "panel_cursor": "hand2"}),
+    }
+
+
 def recordings():
     import json as json_mod
     import statistics
@@ -420,6 +457,7 @@ def recordings():
                                                                     "gravel.png", "color.png")], 5), 30),
         **round2(),
         **round3(),
+        **round4(),
     }
 
 

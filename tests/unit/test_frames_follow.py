@@ -56,7 +56,8 @@ def test_the_luma_screen_drops_only_matches_beyond_the_limit():
 
 def test_a_confirmed_anchor_is_followed_forwards_and_backwards_and_an_unconfirmed_one_is_not():
     path = [(5 + 3 * i, 8 + 2 * i) for i in range(12)]
-    follower = Follower(max_step_px=10, max_rms=20, max_pending=100, templates=4, near_px=16, lost_frames=3)
+    follower = Follower(max_step_px=10, max_rms=20, max_pending=100, templates=4, near_px=16, lost_frames=3,
+                        dropped_max_rms=10, content_ratio=2)
     for i, (x, y) in enumerate(path):
         anchor = i in (4, 5, 9)  # frames with a point from background subtraction
         follower.add(i, frame(x, y, i), (float(x), float(y)) if anchor else None, blob_at(x, y) if anchor else None)
@@ -65,11 +66,88 @@ def test_a_confirmed_anchor_is_followed_forwards_and_backwards_and_an_unconfirme
     assert sorted(follower.xy) == list(range(12))
     assert all(follower.xy[i] == tuple(map(float, path[i])) for i in range(12))
 
-    lone = Follower(max_step_px=10, max_rms=20, max_pending=100, templates=4, near_px=16, lost_frames=3)
+    lone = Follower(max_step_px=10, max_rms=20, max_pending=100, templates=4, near_px=16, lost_frames=3,
+                        dropped_max_rms=10, content_ratio=2)
     for i, (x, y) in enumerate(path):
         lone.add(i, frame(x, y, i), (float(x), float(y)) if i == 4 else None, blob_at(x, y) if i == 4 else None)
     lone.finish()
     assert lone.xy == {}  # one sighting is no evidence: no point rather than a wrong one
+
+
+def test_a_resting_cursor_is_followed_back_where_a_ui_change_was_picked_instead():
+    """Frames 0-5: the arrow rests at (10, 20) while background subtraction picks a UI change (a square that
+    toggles at (60, 40), never met elsewhere: never confirmed); from frame 6 it moves 6 px a frame and is picked.
+    The resting frames get the arrow, followed back from the first confirmed pick; where the arrow is hidden
+    while it rests, they get no point (neither the UI change nor a loose match)."""
+    def square(luma, on):
+        if on:
+            luma[40:44, 60:64] = 200
+        return luma
+
+    path = [(10, 20)] * 6 + [(10 + 6 * k, 20 + 2 * k) for k in range(1, 7)]
+    for hidden in (False, True):
+        follower = Follower(max_step_px=10, max_rms=20, max_pending=100, templates=4, near_px=16, lost_frames=3,
+                            dropped_max_rms=10, content_ratio=2)
+        for i, (x, y) in enumerate(path):
+            luma, chroma = frame(x, y, i)
+            if hidden and i < 6:
+                luma = np.random.default_rng(i).integers(20, 120, (H, W)).astype(np.uint8)  # no arrow
+            if i < 6:
+                follower.add(i, (square(luma, i % 2 == 0), chroma), (60.0, 40.0), (np.ones((4, 4), bool), 60, 40))
+            else:
+                follower.add(i, (luma, chroma), (float(x), float(y)), blob_at(x, y))
+        follower.finish()
+        assert all(follower.xy[i] == tuple(map(float, path[i])) for i in range(6, 12))
+        if hidden:
+            assert not any(i in follower.xy for i in range(6))
+        else:
+            assert all(follower.xy[i] == (10.0, 20.0) for i in range(6))
+
+
+def test_a_look_alike_in_the_picture_is_not_followed():
+    """An arrow icon painted in the picture at (40, 30) (in every frame): the cursor, picked on frames 0-3 as it
+    moves, is hidden on frames 4-7; the icon lies within a frame's step of its last position but is in the anchors'
+    frames as well, where the cursor was elsewhere: the picture, so those frames get no point."""
+    path = [(20 + 4 * i, 24 + i) for i in range(4)]
+    follower = Follower(max_step_px=30, max_rms=20, max_pending=100, templates=4, near_px=8, lost_frames=3,
+                        dropped_max_rms=10, content_ratio=2)
+    for i in range(8):
+        if i < 4:
+            luma, chroma = frame(*path[i], i)
+        else:
+            luma, chroma = frame(*path[0], i)
+            luma[:] = np.random.default_rng(i).integers(20, 120, (H, W))  # the cursor hidden
+        luma[30:30 + ARROW.shape[0], 40:40 + ARROW.shape[1]][ARROW] = 235  # the icon
+        point, blob = (tuple(map(float, path[i])), blob_at(*path[i])) if i < 4 else (None, None)
+        follower.add(i, (luma, chroma), point, blob)
+    follower.finish()
+    assert sorted(follower.xy) == [0, 1, 2, 3]
+
+
+def test_beyond_near_px_every_template_is_tried():
+    """The cursor's look changes (an arrow on frames 0-1, a hand-like block from frame 2 on): the arrow's template
+    is the most successful (it confirmed frame 1), yet the block moving 10 px a frame (beyond near_px) on frames
+    4-6 without a point is found by the block's template."""
+    block = np.zeros((6, 4), bool)
+    block[:, 1:3] = True
+    block[3:, :] = True
+
+    def drawn(x, y, seed, look):
+        luma, chroma = frame(x, y, seed) if look is ARROW else (np.random.default_rng(seed).integers(20, 120, (H, W))
+                                                                 .astype(np.uint8), np.full((H, W // 2), 128, np.uint8))
+        luma[y:y + look.shape[0], x:x + look.shape[1]][look] = 235
+        return luma, chroma
+
+    path = [(5 + 10 * i, 10 + 2 * i) for i in range(7)]
+    follower = Follower(max_step_px=30, max_rms=20, max_pending=100, templates=4, near_px=8, lost_frames=3,
+                        dropped_max_rms=10, content_ratio=2)
+    for i, (x, y) in enumerate(path):
+        look = ARROW if i < 2 else block
+        anchor = i < 4
+        point, blob = ((float(x), float(y)), (look, x, y)) if anchor else (None, None)
+        follower.add(i, drawn(x, y, i, look), point, blob)
+    follower.finish()
+    assert all(follower.xy.get(i) == (float(x), float(y)) for i, (x, y) in enumerate(path))
 
 
 def test_trace_video_follows_the_cursor_through_a_stretch_without_stable_chunk(tmp_path):

@@ -11,9 +11,14 @@ cursor's look at the working scale changes with its sub-pixel position) are look
 and backwards from the next confirmed anchor; a match counts when the root-mean-square difference over the
 template's pixels is at most `follow_max_rms` codes, and the better of the two directions wins. The search
 looks within `follow_near_px` of the last position first (a masked match costs the area searched), then
-within `max_step_px` with the most successful template only (once a luma-only match shows one can be good enough
-there), and stops after `lost_frames` frames without a match. Only the cursor's own pixels are compared, so whatever changes around it (a scrolled stack, a playing
-video, a hover highlight, a counter) neither helps nor disturbs the match.
+within `max_step_px` by every template, the most successful first (each only where a luma-only match shows it
+can be good enough), and stops after `lost_frames` frames without a match. Only the cursor's own pixels are
+compared, so whatever changes around it (a scrolled stack, a playing video, a hover highlight, a counter)
+neither helps nor disturbs the match. A match is dropped when the same look fits
+the same spot in a frame where the cursor was elsewhere (`content_ratio`): still content that resembles the cursor
+(a faint highlight over a smooth picture), where a follow would stay put while the cursor moves on. A frame whose
+point was never confirmed (background subtraction picked a UI change while the pointer rested) is followed back
+like a frame without a point, from a close match only (`dropped_max_rms`).
 """
 
 from __future__ import annotations
@@ -113,8 +118,9 @@ class Follower:
     anchor (a highlight disc whose look recurred, `frames.highlight`) is confirmed at once."""
 
     def __init__(self, max_step_px: float, max_rms: float, max_pending: int, templates: int, near_px: float,
-                 lost_frames: int):
+                 lost_frames: int, dropped_max_rms: float, content_ratio: float):
         self.max_step_px, self.max_rms, self.max_pending = max_step_px, max_rms, max_pending
+        self.dropped_max_rms, self.content_ratio = dropped_max_rms, content_ratio
         self.near_px, self.lost_frames = near_px, lost_frames
         self.xy: dict[int, tuple[float, float]] = {}
         self._anchor: Anchor | None = None
@@ -126,33 +132,47 @@ class Follower:
     def _match(self, frame: Frame, near: tuple[float, float], reach: float, templates: int | None = None,
                screen: bool = False):
         """The best match of the bank's templates (the first `templates` of them) within `reach` of `near`, if
-        good enough. The most successful template is tried first, and a match within half the limit is taken
-        at once (the cost is per template and searched area)."""
-        best = None
+        good enough, and the anchor whose template gave it. The most successful template is tried first, and a
+        match within half the limit is taken at once (the cost is per template and searched area)."""
+        best, by = None, None
         for anchor in sorted(self._bank, key=lambda a: -a.matched)[:templates]:
             found = find(anchor.appearance(), *frame, near, reach, self.max_rms if screen else None)
             if found is not None and (best is None or found[2] < best[2]):
-                best = found
+                best, by = found, anchor
                 if found[2] <= self.max_rms / 2:
                     anchor.matched += 1
                     break
-        return best if best is not None and best[2] <= self.max_rms else None
+        return (best, by) if best is not None and best[2] <= self.max_rms else (None, None)
+
+    def _content(self, found: tuple[float, float, float], by: Anchor) -> bool:
+        """True when the look `by` matched at `found` fits the same spot as a match (within `max_rms`) and nearly
+        as well (rms at most `content_ratio` times the match's) in the frame of the latest confirmed anchor where
+        the cursor was elsewhere (farther than `near_px`): the picture, not the cursor (a faint highlight, or a
+        pointer's look met by still content, where a follow stays put while the cursor moves on)."""
+        for anchor in reversed(self._bank):
+            if np.hypot(anchor.point[0] - found[0], anchor.point[1] - found[1]) > self.near_px:
+                there = find(by.appearance(), *anchor.frame, found[:2], 1)
+                return there is not None and there[2] <= self.max_rms and there[2] <= self.content_ratio * found[2]
+        return False
 
     def _follow(self, frame: Frame, index: int, last: tuple[int, tuple[float, float]]):
         """The cursor in `frame` from its position `last` (frame, (x, y)): first within `near_px` by every
-        template, then within `max_step_px` by the most successful one; nothing once it was lost for more than
-        `lost_frames` frames (the next anchor follows it back)."""
+        template, then within `max_step_px` by every template (luma-screened); nothing once it was lost for more than
+        `lost_frames` frames (the next anchor follows it back), or where the look matched is the picture's
+        (`_content`)."""
         gap = abs(index - last[0])
         if gap > self.lost_frames + 1:
             return None
-        found = self._match(frame, last[1], min(self.near_px, self.max_step_px * gap))
-        return found if found is not None else self._match(frame, last[1], self.max_step_px, templates=1, screen=True)
+        found, by = self._match(frame, last[1], min(self.near_px, self.max_step_px * gap))
+        if found is None:
+            found, by = self._match(frame, last[1], self.max_step_px, screen=True)
+        return None if found is None or self._content(found, by) else found
 
     def _confirms(self, anchor: Anchor) -> bool:
         def at(found) -> bool:
             return found is not None and np.hypot(found[0] - anchor.point[0], found[1] - anchor.point[1]) <= 1.5
 
-        if at(self._match(anchor.frame, anchor.point, 2)):
+        if at(self._match(anchor.frame, anchor.point, 2)[0]):
             return True
         previous = self._anchor
         if previous is None or np.hypot(anchor.point[0] - previous.point[0], anchor.point[1] - previous.point[1]) < 1:
@@ -171,28 +191,31 @@ class Follower:
         `trusted`: confirmed already (a highlight whose look recurred, `frames.highlight`)."""
         if point is not None:
             anchor = Anchor(index, frame, blob, point, False)
+            previous = self._anchor
             if trusted:
                 self._bank_add(anchor)
             elif self._confirms(anchor):
-                if self._anchor is not None and not self._anchor.confirmed:
-                    self._bank_add(self._anchor)  # it matched: the anchor before was the cursor too
+                if previous is not None and not previous.confirmed:
+                    self._bank_add(previous)  # it matched: the anchor before was the cursor too
                 self._bank_add(anchor)
-            if self._held is not None:  # the held anchor is the cursor when this one matches it
+            items = []  # frames before this anchor still without a point, in order
+            if self._held is not None:  # the held anchor (the previous one) is the cursor when this one matched it
                 held, items = self._held
                 self._held = None
-                if anchor.confirmed:
+                if held.confirmed:
                     self._backward(held, items)
-                else:
-                    for item in items:
-                        self._commit(item)
-            if self._pending:
-                items = list(self._pending)
-                self._pending.clear()
+                    items = []
+            if previous is not None and not previous.confirmed and not self._keep_forward(previous):
+                items.append((previous.index, previous.frame, None, True))  # without a point after all
+            items += list(self._pending)
+            self._pending.clear()
+            if items:
                 if anchor.confirmed:
                     self._backward(anchor, items)
                 else:
-                    self._held = (anchor, items)
-            self._drop_unconfirmed()
+                    for item in items[:-self.max_pending]:
+                        self._commit(item)
+                    self._held = (anchor, items[-self.max_pending:])
             self._anchor = anchor
             self.xy[index] = point
             if anchor.confirmed:
@@ -207,32 +230,34 @@ class Follower:
             found = self._follow(frame, index, self._last)
             if found is not None:
                 self._last = (index, found[:2])
-        self._pending.append((index, frame, found))
+        self._pending.append((index, frame, found, False))
         while len(self._pending) > self.max_pending:
             self._commit(self._pending.popleft())
 
-    def _drop_unconfirmed(self) -> None:
-        """The last anchor, never met again, is not taken for the cursor: the bank's match there stands instead
-        when it lies within `near_px` of it (the same spot, better placed); a match elsewhere contradicts the
-        anchor, and neither is kept."""
-        anchor = self._anchor
-        if anchor is not None and not anchor.confirmed:
-            forward = anchor.forward
-            if forward is not None and np.hypot(forward[0] - anchor.point[0], forward[1] - anchor.point[1]) <= self.near_px:
-                self.xy[anchor.index] = forward[:2]
-            else:
-                self.xy.pop(anchor.index, None)
+    def _keep_forward(self, anchor: Anchor) -> bool:
+        """An anchor never met again is not taken for the cursor: the bank's match there stands instead (True) when
+        it lies within `near_px` of it (the same spot, better placed); else (False) the frame has no point yet (a
+        match elsewhere contradicts the anchor): the next confirmed anchor follows the cursor back through it (a
+        pointer resting where background subtraction picked a UI change)."""
+        forward = anchor.forward
+        self.xy.pop(anchor.index, None)
+        if forward is not None and np.hypot(forward[0] - anchor.point[0], forward[1] - anchor.point[1]) <= self.near_px:
+            self.xy[anchor.index] = forward[:2]
+            return True
+        return False
 
     def finish(self) -> None:
-        self._drop_unconfirmed()
-        items = (self._held[1] if self._held is not None else []) + list(self._pending)
+        items = self._held[1] if self._held is not None else []
+        anchor = self._anchor
+        if anchor is not None and not anchor.confirmed and not self._keep_forward(anchor):
+            items.append((anchor.index, anchor.frame, None, True))
         self._held = None
-        self._pending.clear()
-        for item in items:
+        for item in items + list(self._pending):
             self._commit(item)
+        self._pending.clear()
 
     def _commit(self, item) -> None:
-        index, _, found = item
+        index, _, found, _ = item
         if found is not None:
             self.xy[index] = found[:2]
 
@@ -240,8 +265,10 @@ class Follower:
         """The frames `items` (in order, all before `anchor`) followed back from it; per frame the better of
         that and the forward match."""
         last = (anchor.index, anchor.point)
-        for i, frame, forward in reversed(items):
+        for i, frame, forward, dropped in reversed(items):
             back = self._follow(frame, i, last)
+            if back is not None and dropped and back[2] > self.dropped_max_rms:
+                back = None
             if back is not None:
                 last = (i, back[:2])
             best = min((m for m in (forward, back) if m is not None), key=lambda m: m[2], default=None)
