@@ -137,7 +137,7 @@ def _seed_for(seed: int, *parts: str) -> int:
 
 # ---------------------------------------------------------------------------------------------- pretrained features
 
-FEATURE_ARCHS = ("effnet_lite0",)  # pretrained backbone (frozen but its last 1x1 convolution) + logistic-regression head
+FEATURE_ARCHS = ("effnet_lite0",)  # pretrained backbone (frozen but its last 1x1 conv) + logistic-regression head
 STAGE_CHANNELS = (16, 24, 40, 80, 112, 192, 320)  # EfficientNet-Lite0's seven stages (model.blocks)
 
 
@@ -234,12 +234,13 @@ def train_feature_head(classes: Mapping[str, Sequence[Path]], hp: Mapping[str, A
     clf.fit((x - mean) / scale, labels)
     head = {"classes": names, "blocks": blocks, "mean": mean, "scale": scale, "coef": clf.coef_.astype(np.float32),
             "intercept": clf.intercept_.astype(np.float32)}
-    if int(hp.get("tune_epochs") or 0):
+    epochs = int(hp.get("tune_epochs") or 0)
+    if epochs:
         tune_head(head, layers, stages, maps, labels, hp, seed)
     z = ((_pooled(layers, stages, maps) - mean) / scale) @ np.asarray(head["coef"]).T + head["intercept"]
     pred = z.argmax(axis=1) if z.shape[1] > 1 else (z[:, 0] > 0).astype(int)
-    metrics = {"classes": {c: len(classes[c]) for c in names}, "views": views,
-               "tune_epochs": int(hp.get("tune_epochs") or 0), "train_accuracy": round(float((pred == labels).mean()), 4)}
+    metrics = {"classes": {c: len(classes[c]) for c in names}, "views": views, "tune_epochs": epochs,
+               "train_accuracy": round(float((pred == labels).mean()), 4)}
     log(f"head: {len(names)} classes, {len(images)} views, train accuracy {metrics['train_accuracy']}")
     if val:
         vitems = [(p, c) for c in sorted(val) for p in val[c] if c in names]
