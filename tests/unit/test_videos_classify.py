@@ -109,6 +109,44 @@ def test_pretrained_features_and_head(tmp_path):
     assert all(abs(sum(p.values()) - 1) < 1e-3 for p in probs)
 
 
+def test_fine_tuning_moves_the_last_convolution_from_the_logistic_fit(tmp_path):
+    """tune_epochs fine-tunes conv_head and its BatchNorm's scale and shift (running statistics kept) with the head,
+    saved in the bundle and used at inference; 0 keeps the frozen backbone; two classes (sklearn's one logit) tune
+    too."""
+    import torch
+
+    _folder(tmp_path / "data")
+    pretrained = C.head_layers().state_dict()
+    ims = [Image.open(tmp_path / "data" / "val" / c / "2.png") for c in ("ct", "histopathology", "non_medical")]
+    for epochs in (0, 3):
+        C.train(tmp_path / "data", tmp_path / f"m{epochs}.pt", tmp_path / f"m{epochs}.json", "effnet_lite0",
+                {"img_size": 64, "views": 2, "tune_epochs": epochs}, seed=1, log=lambda *_: None)
+    frozen, tuned = (torch.load(tmp_path / f"m{e}.pt", weights_only=False)["head"] for e in (0, 3))
+    assert "tuned" not in frozen and C.load_classifier(tmp_path / "m0.pt").head.layers is None
+    state = tuned["tuned"]
+    assert not torch.allclose(state["0.weight"], pretrained["0.weight"])
+    assert not torch.allclose(state["1.weight"], pretrained["1.weight"])
+    assert torch.equal(state["1.running_mean"], pretrained["1.running_mean"])
+    assert not np.allclose(tuned["coef"], frozen["coef"])
+    clf = C.load_classifier(tmp_path / "m3.pt")
+    assert not np.allclose(C.features(ims, 64, [5, 6], layers=clf.head.layers), C.features(ims, 64, [5, 6]))
+    assert [max(p, key=p.get) for p in clf.predict(ims)] == ["ct", "histopathology", "non_medical"]
+    assert np.allclose(C.features(ims, 64, [5, 6], layers=C.head_layers()), C.features(ims, 64, [5, 6]), atol=1e-5)
+
+    binary = tmp_path / "binary"
+    for split in ("train", "val"):
+        for cls in ("ct", "non_medical"):
+            (binary / split / cls).mkdir(parents=True)
+            for f in (tmp_path / "data" / split / cls).iterdir():
+                (binary / split / cls / f.name).write_bytes(f.read_bytes())
+    metrics = C.train(binary, tmp_path / "b.pt", tmp_path / "b.json", "effnet_lite0",
+                      {"img_size": 64, "views": 2, "tune_epochs": 2}, seed=1, log=lambda *_: None)
+    assert metrics["val_accuracy"] >= 0.9
+    probs = C.load_classifier(tmp_path / "b.pt").predict(ims[::2])
+    assert [max(p, key=p.get) for p in probs] == ["ct", "non_medical"]
+    assert all(abs(sum(p.values()) - 1) < 1e-3 for p in probs)
+
+
 def test_features_pool_stages():
     """Stage outputs pooled before the 1280-d head features, which stay those of the head alone; a head saved
     without `blocks` (older bundles) reads the head features alone."""

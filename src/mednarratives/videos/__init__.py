@@ -9,8 +9,8 @@
 - decode: ffmpeg decoding into numpy batches (also the frames stage's decoder).
 - keyframes: one low-resolution decode pass; ffmpeg scene detection (static domains) or PySceneDetect adaptive
   detection (non-static), per-domain parameters; cut-recall scoring.
-- classify: key-frame domain classifiers: by default frozen ImageNet EfficientNet-Lite0 features + a logistic
-  head (holds on real video, devsets/videos); per-domain binary ResNet-50 / ViT-Small (Table 5) or tiny_cnn;
+- classify: key-frame domain classifiers: by default ImageNet EfficientNet-Lite0 features + a logistic
+  head, the backbone's last 1x1 convolution fine-tuned with it (holds on real video, devsets/videos); per-domain binary ResNet-50 / ViT-Small (Table 5) or tiny_cnn;
   demo ImageFolder from the catalogued real images, load_classifier(path).predict(images).
 - decide: Table 3 positive / near-positive / negative, narrative streaks (static) or speech around medical
   key-frames (non-static), the per-shard filter with its ledger, kept.tsv, the demo score.

