@@ -54,7 +54,8 @@ def test_build_argv(tmp_path):
     assert (_arg(argv, "--warmup"), _arg(argv, "--lr-scheduler"), _arg(argv, "--epochs")) == ("2000", "cosine", "20")
     assert _arg(argv, "--aug-cfg") == "scale=(0.8,1.0)"
     assert (_arg(argv, "--device"), _arg(argv, "--precision"), _arg(argv, "--seed")) == ("cpu", "fp32", "7")
-    assert "--save-most-recent" in argv and "--grad-checkpointing" not in argv
+    assert _arg(argv, "--save-frequency") == "0" and "--save-most-recent" not in argv  # the final checkpoint alone
+    assert "--grad-checkpointing" not in argv
     gpu = T.build_train_argv(model_dir, shards, tmp_path / "logs", "r", T.train_params("genmedclip", device="cuda"))
     assert _arg(gpu, "--precision") == "amp_bf16" and "--grad-checkpointing" in gpu
 

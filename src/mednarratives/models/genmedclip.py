@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -28,9 +29,12 @@ def train_variant(variant: str | Mapping[str, Any], train_shards: Sequence[str |
     if threads:
         overrides.setdefault("threads", threads)
     params = T.train_params(variant, **overrides)
-    T.random_init_checkpoint(model_dir, random_init, seed=seed)
     name = f"genmedclip-{variant if isinstance(variant, str) else variant.get('name', 'custom')}"
-    final = T.run_training(model_dir, [Path(s) for s in train_shards], logs_dir, name, params)
+    # the untrained baseline is built while the training subprocess starts (on one thread it leaves a core idle)
+    with ThreadPoolExecutor(1) as pool:
+        baseline = pool.submit(T.random_init_checkpoint, model_dir, random_init, seed=seed)
+        final = T.run_training(model_dir, [Path(s) for s in train_shards], logs_dir, name, params)
+        baseline.result()
     T.export_weights(final, weights)
     shutil.rmtree(Path(logs_dir) / name / "checkpoints", ignore_errors=True)  # keep only the exported weights
     return Path(weights)

@@ -50,8 +50,8 @@ class TrainParams:
     device: str
     precision: str | None = None  # None: fp32 on CPU, amp_bf16 on CUDA (paper: bf16 AMP)
     grad_checkpointing: bool | None = None  # None: on for CUDA (paper), off on CPU
-    save_frequency: int = 1
-    save_most_recent: bool = True
+    save_frequency: int = 0       # 0: the final epoch's checkpoint alone (the one exported)
+    save_most_recent: bool = False  # True: epoch_latest.pt after every epoch (for ``run_training(resume=True)``)
     log_every_n_steps: int = 10
     threads: int | None = None    # OMP/MKL threads of the training process (None: inherit)
     seeded_shuffle: bool = False  # True: run via mednarratives.models.oc_launch (bit-reproducible on CPU)
@@ -190,9 +190,10 @@ def run_training(
     """Run open_clip_train and return ``<logs>/<name>/checkpoints/epoch_<epochs>.pt``.
 
     An earlier run of the same name is deleted first (open_clip_train refuses to reuse a name and
-    then exits 0), unless ``resume`` (then ``--resume latest``). Console output goes to
-    ``console_log`` (default ``<logs>/<name>.console.log``). Raises RuntimeError when the process
-    fails or the final checkpoint is missing.
+    then exits 0), unless ``resume`` (then ``--resume latest``: the checkpoint an earlier run with
+    ``save_most_recent`` wrote). Console output goes to ``console_log`` (default
+    ``<logs>/<name>.console.log``). Raises RuntimeError when the process fails or the final checkpoint
+    is missing.
     """
     params = params or train_params()
     argv = build_train_argv(model_dir, train_shards, logs_dir, name, params, val_shards)
