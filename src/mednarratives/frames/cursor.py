@@ -72,7 +72,8 @@ class TraceParams:
     area_ratio: float  # candidates: area within this factor of the cursor's recent area ...
     max_step_px: float  # ... and at most this far per frame from the last cursor position
     lost_frames: int  # after this many frames without a candidate in reach, re-acquire
-    disc_radius_px: float  # a round blob of at least this radius is a highlight disc / ring
+    disc_radius_px: float  # a round blob of at least this radius is a highlight disc / ring ...
+    disc_arc_share: float  # ... with this share of its upper-left arc covered (`blob_shape`)
     follow_max_rms: float  # frames.follow: a template match counts up to this rms difference (codes) ...
     follow_templates: int  # ... of the best of the templates of this many recent confirmed anchors
     follow_near_px: float  # looked for this close to the last position first, then up to max_step_px a frame
@@ -432,15 +433,15 @@ def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int, join: int = 0) -> lis
     return sorted(blobs, key=lambda b: (b[1], b[0]))
 
 
-def hotspot(blob: np.ndarray, disc_radius: float) -> tuple[float, float]:
+def hotspot(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[float, float]:
     """(x, y) hot spot of one blob (a boolean box around it) by its shape (`blob_shape`)."""
-    return blob_shape(blob, disc_radius)[1:]
+    return blob_shape(blob, disc_radius, arc_share)[1:]
 
 
-def blob_shape(blob: np.ndarray, disc_radius: float) -> tuple[str, float, float]:
+def blob_shape(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[str, float, float]:
     """(kind, x, y): the kind of one blob (a boolean box around it) by its shape, and its hot spot:
     - "disc": highlight disc or ring (box at least 2 x disc_radius + 2 on both sides, about square, its top not
-      at the left edge, its upper-left quarter arc between its top and its left side covered, `_upper_left_arc`:
+      at the left edge, at least `arc_share` of its upper-left arc between its top and left side covered, `_upper_left_arc`:
       not a hand pointer, whose fingertip and thumb leave a notch there): the circle's centre, x from its topmost
       rows, y from its leftmost columns (pointers stick out to the right and down, so the top and left belong to
       the circle, even where a ring is broken);
@@ -456,7 +457,7 @@ def blob_shape(blob: np.ndarray, disc_radius: float) -> tuple[str, float, float]
     if min(w, h) >= 2 * disc_radius + 2 and 0.75 <= w / h <= 1.34 and top_xs.mean() >= 0.3 * w:
         cx = float(np.nonzero(blob[:2])[1].mean())
         cy = float(np.nonzero(blob[:, :2])[0].mean())
-        if _upper_left_arc(blob, cx, cy):
+        if _upper_left_arc(blob, cx, cy, arc_share):
             return "disc", cx, cy
     centre = (w - 1) / 2
     if w * 2 <= h and abs(top_xs.mean() - centre) <= 1.0 and abs(np.flatnonzero(blob[h - 1]).mean() - centre) <= 1.0:
@@ -471,7 +472,7 @@ def blob_shape(blob: np.ndarray, disc_radius: float) -> tuple[str, float, float]
     return "tip", float(top_xs[0]), 0.0
 
 
-def _upper_left_arc(blob: np.ndarray, cx: float, cy: float, min_share: float = 0.6) -> bool:
+def _upper_left_arc(blob: np.ndarray, cx: float, cy: float, min_share: float) -> bool:
     """Whether at least `min_share` of the points of the circle about (cx, cy) through the box's top and left
     edges (radius: the mean of cx and cy), between them (100-170 degrees), lie within 1 px of a blob pixel."""
     r = (cx + cy) / 2
@@ -600,7 +601,7 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
         on = fg.values[i]
         if previous is None or previous[1] != best or not np.array_equal(on, fg.values[previous[0]]):
             blob, x0, y0 = _blob_at((pixel_y[on], pixel_x[on]), best[:2], int(np.sqrt(p.max_blob_px)) + 2, p.join_px)
-            hx, hy = hotspot(blob, p.disc_radius_px)
+            hx, hy = hotspot(blob, p.disc_radius_px, p.disc_arc_share)
         previous = i, best
         xy[i] = (x0 + hx, y0 + hy)
         blobs[int(i)] = (blob, x0, y0)

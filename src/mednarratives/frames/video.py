@@ -109,7 +109,7 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
             disc = highlights.add(i, chroma)
             if disc is not None:  # the recorder's highlight: the hot spot by its own look
                 blob, x0, y0 = disc.blob
-                kind, hx, hy = blob_shape(blob, tp.disc_radius_px)
+                kind, hx, hy = blob_shape(blob, tp.disc_radius_px, tp.disc_arc_share)
                 # of a disc's size but pointed, not round: a cursor sprite of one saturated colour (an orange hand),
                 # its hot spot its tip (smaller, a laser dot's shape is too coarse at the chroma planes' scale to tell)
                 sprite = kind == "tip" and min(blob.shape) >= 2 * tp.disc_radius_px + 2
