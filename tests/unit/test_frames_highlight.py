@@ -162,7 +162,8 @@ def test_a_hand_pointer_of_one_saturated_colour_is_traced_at_its_fingertip(tmp_p
     for dy in range(5):
         for dx in range(5):
             outline[dy:dy + 36, dx:dx + 34] |= hand
-    path = [(100 + 12 * i, 80 + 5 * i) for i in range(20)] + [(340, 180)] * 10 + [(340 - 9 * i, 180 + 4 * i) for i in range(20)]
+    path = [(100 + 12 * i, 80 + 5 * i) for i in range(20)] + [(340, 180)] * 10
+    path += [(340 - 9 * i, 180 + 4 * i) for i in range(20)]
     out = tmp_path / "hand.mp4"
     proc = subprocess.Popen(["ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(fps),
                              "-i", "-", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p", str(out)],

@@ -441,10 +441,10 @@ def hotspot(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[flo
 def blob_shape(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[str, float, float]:
     """(kind, x, y): the kind of one blob (a boolean box around it) by its shape, and its hot spot:
     - "disc": highlight disc or ring (box at least 2 x disc_radius + 2 on both sides, about square, its top not
-      at the left edge; when `_solid`, at least `arc_share` of its upper-left arc between its top and left side covered,
-      `_upper_left_arc`: not a hand pointer, whose fingertip and thumb leave a notch there): the circle's centre, x from its topmost
-      rows, y from its leftmost columns (pointers stick out to the right and down, so the top and left belong to
-      the circle, even where a ring is broken);
+      at the left edge; when `_solid`, at least `arc_share` of its upper-left arc between its top and left side
+      covered, `_upper_left_arc`: not a hand pointer, whose fingertip and thumb leave a notch there): the circle's
+      centre, x from its topmost rows, y from its leftmost columns (pointers stick out to the right and down, so the
+      top and left belong to the circle, even where a ring is broken);
     - "ibeam": thin upright blob whose top and bottom rows are centred: the middle of its box;
     - "arc": an arc of a ring (at least a disc's diameter long; most of its pixels within 1 px of one circle of at
       least the disc's radius, over at least 135 degrees of it: a ring broken where its pixels were masked or

@@ -27,8 +27,8 @@ from mednarratives.frames.chunks import Chunk, ChunkParams, StableChunker
 from mednarratives.videos.decode import (LIMITED_LUMA_SPAN, StreamInfo, i420_chroma, i420_luma, i420_to_rgb, iter_batches,
                                          scaled_size, stream_info)
 from mednarratives.frames.median import median_u8
-from mednarratives.frames.cursor import (FaceDetector, TraceParams, blob_shape, diff_threshold, faces_in_regions, foreground,
-                                         track)
+from mednarratives.frames.cursor import (FaceDetector, TraceParams, blob_shape, diff_threshold, faces_in_regions,
+                                         foreground, track)
 from mednarratives.frames.follow import Follower
 from mednarratives.frames.highlight import HighlightFinder
 
