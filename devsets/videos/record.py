@@ -257,6 +257,8 @@ def overlay(frame: Path, x: int, y: int, style: str, click_age: int | None = Non
         d.ellipse([x - 28, y - 28, x + 28, y + 28], outline=(0, 200, 230, 220), width=3)
     elif style == "yellow_ring":
         d.ellipse([x - 17, y - 17, x + 17, y + 17], outline=(250, 220, 40, 200), width=3)
+    elif style == "orange_disc":
+        d.ellipse([x - 22, y - 22, x + 22, y + 22], fill=(255, 150, 20, 100))
     elif style == "ripple" and click_age is not None and click_age < 5:
         r = 10 + 9 * click_age
         d.ellipse([x - r, y - r, x + r, y + r], outline=(255, 140, 0, 230 - 40 * click_age), width=3)
@@ -402,6 +404,33 @@ def round4():
     }
 
 
+# Round 5 (recorded 2026-12-07 before any tracker change of that session, scored once at its end): coloured cursor
+# themes not used before (Bibata-Modern-Amber, Chameleon Mint / Purple / DarkSkyBlue), one hand, one highlight,
+# lecture pacing, content not used before.
+def round5():
+    r5 = {"round": 5}
+    us = [dicom("examples_rgb_color.dcm"), dicom("examples_ybr_color.dcm", 5), dicom("examples_ybr_color.dcm", 20)]
+    retina = skimage_image("microaneurysms.png")
+    return {
+        "cursor_r5_us_modernamber_hand": ("medical", "ultrasound", "hand2", None, "viewer", rec_viewer(
+            us, 40, 1.0, "Echocardiography"), 60,
+            {**r5, "theme": "Bibata-Modern-Amber", "size": 32, "steps": (4, 12), "rests": (0, 5, 12, 20)}),
+        "cursor_r5_retina_mint_orange_disc": ("medical", "ophthalmology", "left_ptr", "orange_disc", "viewer",
+            rec_viewer([retina, retina[:, ::-1]], 30, 1.0, "Fundus: microaneurysms"), 60,
+            {**r5, "theme": "Chameleon-Mint-Regular", "size": 32, "steps": (5, 14), "rests": (0, 4, 10, 25),
+             "panel_cursor": "hand2"}),
+        "cursor_r5_photos_purple48": ("non_medical", "", "left_ptr", None, "viewer", rec_viewer(
+            [skimage_image(n) for n in ("chelsea.png", "rocket.jpg")], 35), 50,
+            {**r5, "theme": "Chameleon-Purple-Large", "size": 48, "steps": (3, 10), "rests": (0, 3, 8, 20),
+             "panel_cursor": "hand2"}),
+        "cursor_r5_slides_darkskyblue": ("non_medical", "", "left_ptr", None, "slides", rec_slides([
+            ("Stereo vision", ["Disparity", "Epipolar geometry", "Rectification"], skimage_image("motorcycle_left.png")),
+            ("Calibration targets", ["Corner detection", "Colour checkers"], skimage_image("chessboard_RGB.png")),
+        ], 25), 50, {**r5, "theme": "Chameleon-DarkSkyBlue-Regular", "size": 32, "bg": "#fafafa", "light": True,
+                     "steps": (6, 16), "rests": (0, 5, 12, 20)}),
+    }
+
+
 def recordings():
     import json as json_mod
     import statistics
@@ -458,6 +487,7 @@ def recordings():
         **round2(),
         **round3(),
         **round4(),
+        **round5(),
     }
 
 

@@ -285,34 +285,37 @@ def test_hotspot_follows_the_cursor_shape():
     from mednarratives.frames.cursor import hotspot
 
     mask, _ = arrow_sprite()
-    assert hotspot(mask, 5.0) == (0.0, 0.0)                     # arrow: its tip
+    assert hotspot(mask, 5.0, 0.6) == (0.0, 0.0)                     # arrow: its tip
     beam = np.zeros((16, 5), bool)
     beam[0, :] = beam[-1, :] = True
     beam[:, 2] = True
-    assert hotspot(beam, 5.0) == (2.0, 7.5)                     # I-beam: its middle
-    assert hotspot(_disc(3), 5.0) == (3.0, 3.0)                 # laser dot: its middle, not its top
+    assert hotspot(beam, 5.0, 0.6) == (2.0, 7.5)                     # I-beam: its middle
+    assert hotspot(_disc(3), 5.0, 0.6) == (3.0, 3.0)                 # laser dot: its middle, not its top
     hand = np.zeros((11, 9), bool)                              # a hand: finger up, wide palm below
     hand[:5, 2:4] = hand[4:, :] = True
-    assert hotspot(hand, 5.0) == (2.0, 0.0)                     # its fingertip
+    assert hotspot(hand, 5.0, 0.6) == (2.0, 0.0)                     # its fingertip
     disc = _disc(10)
     disc[10:, 10:] |= np.pad(mask[:11, :11], ((0, 0), (0, 0)))  # an arrow sticking out of the disc's centre
     wide = np.zeros((26, 26), bool)
     wide[:21, :21] = disc
     wide[10:31, 10:24] |= mask[:16, :14]
-    x, y = hotspot(wide, 5.0)
+    x, y = hotspot(wide, 5.0, 0.6)
     assert abs(x - 10) <= 0.5 and abs(y - 10) <= 0.5          # highlight disc: its centre, not the arrow
     ring = _disc(11, ring=2)
     ring[:, 4:7] = False                                        # broken where it matched the background
-    x, y = hotspot(ring, 5.0)
+    x, y = hotspot(ring, 5.0, 0.6)
     assert abs(x - 11) <= 1.0 and abs(y - 11) <= 1.0
     arc = _disc(11, ring=2)
     arc[13:, :] = False                                         # only its upper part left (the rest masked)
     arc = arc[:13]
-    x, y = hotspot(arc, 5.0)
+    x, y = hotspot(arc, 5.0, 0.6)
     assert abs(x - 11) <= 1.0 and abs(y - 11) <= 1.0            # an arc of a ring: the circle's centre, not its top
+    big_hand = np.zeros((18, 17), bool)                         # a hand of a disc's size, about square
+    big_hand[:9, 5:9] = big_hand[6:, 2:] = big_hand[8:13, :3] = True
+    assert hotspot(big_hand, 5.0, 0.6) == (5.0, 0.0)           # the notch left of its finger: no disc, its tip
     stroke = np.zeros((14, 14), bool)
     stroke[np.arange(14), np.arange(14)] = True                 # a straight stroke of that length is no arc
-    assert hotspot(stroke, 5.0) == (0.0, 0.0)
+    assert hotspot(stroke, 5.0, 0.6) == (0.0, 0.0)
 
 
 def test_blob_tips_join_broken_blobs():

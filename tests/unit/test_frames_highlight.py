@@ -143,3 +143,41 @@ def test_a_disc_circling_one_place_is_the_chunk_trace(tmp_path):
     f = np.round(pts[:, 2] * fps).astype(int)
     err = np.hypot((pts[:, 0] + 0.5) * 2 - 0.5 - cx[f], (pts[:, 1] + 0.5) * 2 - 0.5 - cy[f])
     assert len(pts) >= 0.8 * n and (err <= 10).mean() >= 0.95
+
+
+def test_a_hand_pointer_of_one_saturated_colour_is_traced_at_its_fingertip(tmp_path):
+    """An orange hand cursor sprite (a coloured theme, white outline) is round enough and of one colour like a
+    recorder's disc, and its box is about square; its hot spot is still its fingertip, not its centre."""
+    import subprocess
+
+    from mednarratives.frames.video import VideoTraceParams, trace_video
+
+    w, h, fps = 640, 360, 10
+    hand = np.zeros((36, 34), bool)  # finger up, thumb left, round palm below (video px)
+    hand[:18, 11:19] = True
+    hand[12:36, 5:34] = True
+    hand[17:27, :6] = True
+    hand[34:, 5:8] = hand[34:, 31:] = False
+    outline = np.zeros((40, 38), bool)
+    for dy in range(5):
+        for dx in range(5):
+            outline[dy:dy + 36, dx:dx + 34] |= hand
+    path = [(100 + 12 * i, 80 + 5 * i) for i in range(20)] + [(340, 180)] * 10
+    path += [(340 - 9 * i, 180 + 4 * i) for i in range(20)]
+    out = tmp_path / "hand.mp4"
+    proc = subprocess.Popen(["ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(fps),
+                             "-i", "-", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p", str(out)],
+                            stdin=subprocess.PIPE)
+    for x, y in path:  # the hot spot (x, y): the top of the fingertip's outline
+        frame = np.full((h, w, 3), 16, np.uint8)
+        frame[y:y + 40, x - 13:x + 25][outline] = 245
+        frame[y + 2:y + 38, x - 11:x + 23][hand] = (255, 140, 0)
+        proc.stdin.write(frame.tobytes())
+    proc.stdin.close()
+    assert proc.wait() == 0
+    res = trace_video(str(out), VideoTraceParams())
+    truth = np.array(path, float)
+    track = (res["track"][:len(path)] + 0.5) * 2 - 0.5  # working px to video px
+    err = np.hypot(*(track - truth).T)
+    found = ~np.isnan(err)
+    assert found.mean() >= 0.8 and (err[found] <= 6).mean() >= 0.9

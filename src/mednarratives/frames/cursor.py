@@ -72,7 +72,8 @@ class TraceParams:
     area_ratio: float  # candidates: area within this factor of the cursor's recent area ...
     max_step_px: float  # ... and at most this far per frame from the last cursor position
     lost_frames: int  # after this many frames without a candidate in reach, re-acquire
-    disc_radius_px: float  # a round blob of at least this radius is a highlight disc / ring
+    disc_radius_px: float  # a round blob of at least this radius is a highlight disc / ring ...
+    disc_arc_share: float  # ... with this share of its upper-left arc covered (`blob_shape`)
     follow_max_rms: float  # frames.follow: a template match counts up to this rms difference (codes) ...
     follow_templates: int  # ... of the best of the templates of this many recent confirmed anchors
     follow_near_px: float  # looked for this close to the last position first, then up to max_step_px a frame
@@ -432,35 +433,61 @@ def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int, join: int = 0) -> lis
     return sorted(blobs, key=lambda b: (b[1], b[0]))
 
 
-def hotspot(blob: np.ndarray, disc_radius: float) -> tuple[float, float]:
-    """(x, y) hot spot of one blob (a boolean box around it) by its shape:
-    - highlight disc or ring (box at least 2 x disc_radius + 2 on both sides, about square, its top not at the
-      left edge): the circle's centre, x from its topmost rows, y from its leftmost columns (pointers stick out
-      to the right and down, so the top and left belong to the circle, even where a ring is broken);
-    - thin upright blob whose top and bottom rows are centred (I-beam): the middle of its box;
-    - an arc of a ring (at least a disc's diameter long; most of its pixels within 1 px of one circle of at least
-      the disc's radius, over at least 135 degrees of it: a ring broken where its pixels were masked or matched the
-      background, maybe with the pointer inside): that circle's centre;
-    - round blob (empty box corners), the same upside down and mirrored (a laser-pointer dot): its middle;
-    - else the tip, the topmost pixel (leftmost among ties): arrow and hand pointers."""
+def hotspot(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[float, float]:
+    """(x, y) hot spot of one blob (a boolean box around it) by its shape (`blob_shape`)."""
+    return blob_shape(blob, disc_radius, arc_share)[1:]
+
+
+def blob_shape(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[str, float, float]:
+    """(kind, x, y): the kind of one blob (a boolean box around it) by its shape, and its hot spot:
+    - "disc": highlight disc or ring (box at least 2 x disc_radius + 2 on both sides, about square, its top not
+      at the left edge; when `_solid`, at least `arc_share` of its upper-left arc between its top and left side
+      covered, `_upper_left_arc`: not a hand pointer, whose fingertip and thumb leave a notch there): the circle's
+      centre, x from its topmost rows, y from its leftmost columns (pointers stick out to the right and down, so the
+      top and left belong to the circle, even where a ring is broken);
+    - "ibeam": thin upright blob whose top and bottom rows are centred: the middle of its box;
+    - "arc": an arc of a ring (at least a disc's diameter long; most of its pixels within 1 px of one circle of at
+      least the disc's radius, over at least 135 degrees of it: a ring broken where its pixels were masked or
+      matched the background, maybe with the pointer inside): that circle's centre;
+    - "dot": round blob (empty box corners), the same upside down and mirrored (a laser-pointer dot): its middle;
+    - else "tip": the topmost pixel (leftmost among ties): arrow and hand pointers."""
     h, w = blob.shape
     rows = np.flatnonzero(blob.any(axis=1))
     top_xs = np.flatnonzero(blob[rows[0]])
     if min(w, h) >= 2 * disc_radius + 2 and 0.75 <= w / h <= 1.34 and top_xs.mean() >= 0.3 * w:
-        cx = np.nonzero(blob[:2])[1].mean()
-        cy = np.nonzero(blob[:, :2])[0].mean()
-        return float(cx), float(cy)
+        cx = float(np.nonzero(blob[:2])[1].mean())
+        cy = float(np.nonzero(blob[:, :2])[0].mean())
+        if not _solid(blob) or _upper_left_arc(blob, cx, cy, arc_share):
+            return "disc", cx, cy
     centre = (w - 1) / 2
     if w * 2 <= h and abs(top_xs.mean() - centre) <= 1.0 and abs(np.flatnonzero(blob[h - 1]).mean() - centre) <= 1.0:
-        return centre, (h - 1) / 2
+        return "ibeam", centre, (h - 1) / 2
     if max(w, h) >= 2 * disc_radius + 2:
         arc = _circle_through(blob)
         if arc is not None and disc_radius <= arc[2] <= max(w, h):
-            return arc[0], arc[1]
+            return "arc", arc[0], arc[1]
     round_ = not (blob[0, 0] or blob[0, -1] or blob[-1, 0] or blob[-1, -1])  # empty corners: no box, no pointer
     if 0.75 <= w / h <= 1.34 and round_ and min(_overlap(blob, blob[::-1]), _overlap(blob, blob[:, ::-1])) >= 0.8:
-        return centre, (h - 1) / 2
-    return float(top_xs[0]), 0.0
+        return "dot", centre, (h - 1) / 2
+    return "tip", float(top_xs[0]), 0.0
+
+
+def _solid(blob: np.ndarray, max_holes: float = 0.02) -> bool:
+    """One piece (8-connected) with holes of at most `max_holes` of its area: a cursor sprite, not the pieces of a
+    disc or ring over content (a disc's pieces are judged as before, by their top rows and left columns)."""
+    pieces = ndimage.label(blob, np.ones((3, 3), bool))[1]
+    return pieces == 1 and ndimage.binary_fill_holes(blob).sum() - blob.sum() <= max_holes * blob.sum()
+
+
+def _upper_left_arc(blob: np.ndarray, cx: float, cy: float, min_share: float) -> bool:
+    """Whether at least `min_share` of the points of the circle about (cx, cy) through the box's top and left
+    edges (radius: the mean of cx and cy), between them (100-170 degrees), lie within 1 px of a blob pixel."""
+    r = (cx + cy) / 2
+    a = np.radians(np.arange(100, 171, 5))
+    xs = np.clip(np.round(cx + r * np.cos(a)).astype(int), 0, blob.shape[1] - 1)
+    ys = np.clip(np.round(cy - r * np.sin(a)).astype(int), 0, blob.shape[0] - 1)
+    near = ndimage.binary_dilation(blob, np.ones((3, 3), bool))
+    return float(near[ys, xs].mean()) >= min_share
 
 
 def _circle_through(blob: np.ndarray, max_residual: float = 1.0, min_share: float = 0.6) -> tuple[float, float, float] | None:
@@ -581,7 +608,7 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
         on = fg.values[i]
         if previous is None or previous[1] != best or not np.array_equal(on, fg.values[previous[0]]):
             blob, x0, y0 = _blob_at((pixel_y[on], pixel_x[on]), best[:2], int(np.sqrt(p.max_blob_px)) + 2, p.join_px)
-            hx, hy = hotspot(blob, p.disc_radius_px)
+            hx, hy = hotspot(blob, p.disc_radius_px, p.disc_arc_share)
         previous = i, best
         xy[i] = (x0 + hx, y0 + hy)
         blobs[int(i)] = (blob, x0, y0)

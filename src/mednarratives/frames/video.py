@@ -27,7 +27,8 @@ from mednarratives.frames.chunks import Chunk, ChunkParams, StableChunker
 from mednarratives.videos.decode import (LIMITED_LUMA_SPAN, StreamInfo, i420_chroma, i420_luma, i420_to_rgb, iter_batches,
                                          scaled_size, stream_info)
 from mednarratives.frames.median import median_u8
-from mednarratives.frames.cursor import FaceDetector, TraceParams, diff_threshold, faces_in_regions, foreground, track
+from mednarratives.frames.cursor import (FaceDetector, TraceParams, blob_shape, diff_threshold, faces_in_regions,
+                                         foreground, track)
 from mednarratives.frames.follow import Follower
 from mednarratives.frames.highlight import HighlightFinder
 
@@ -98,7 +99,7 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
 
     def hand_on(end: int, chunk: Chunk | None = None, xy: np.ndarray | None = None, blobs: dict | None = None) -> dict:
         """Frames before `end` to the follower, with the points of `chunk` (its tracked `xy` and `blobs`); returns
-        {frame: highlight disc} of the frames where one was seen."""
+        {frame: (x, y) hot spot of the highlight disc} of the frames where one was seen."""
         discs = {}
         while waiting and waiting[0][0] < end:
             i, luma, chroma = waiting.popleft()
@@ -107,8 +108,13 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
                 chunk_of[i] = len(results) - 1
             disc = highlights.add(i, chroma)
             if disc is not None:  # the recorder's highlight: the hot spot by its own look
-                discs[i] = disc
-                follower.add(i, (luma, chroma), (disc.x, disc.y), disc.blob, trusted=True)
+                blob, x0, y0 = disc.blob
+                kind, hx, hy = blob_shape(blob, tp.disc_radius_px, tp.disc_arc_share)
+                # of a disc's size but pointed, not round: a cursor sprite of one saturated colour (an orange hand),
+                # its hot spot its tip (smaller, a laser dot's shape is too coarse at the chroma planes' scale to tell)
+                sprite = kind == "tip" and min(blob.shape) >= 2 * tp.disc_radius_px + 2
+                discs[i] = (x0 + hx, y0 + hy) if sprite else (disc.x, disc.y)
+                follower.add(i, (luma, chroma), discs[i], disc.blob, trusted=True)
             elif k >= 0 and not np.isnan(xy[k, 0]):
                 follower.add(i, (luma, chroma), (float(xy[k, 0]), float(xy[k, 1])), blobs[k])
             else:
@@ -126,9 +132,9 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
         results.append(ChunkResult(chunk.start, chunk.end, chunk.start / info.fps, chunk.end / info.fps, chunk.ssim,
                                    image, [], tracked["faces"]))
         xy = tracked["xy"].copy()
-        for i, disc in hand_on(chunk.end, chunk, tracked["xy"], tracked["blobs"]).items():
+        for i, at in hand_on(chunk.end, chunk, tracked["xy"], tracked["blobs"]).items():
             if i >= chunk.start:
-                xy[i - chunk.start] = disc.x, disc.y
+                xy[i - chunk.start] = at
         results[-1].trace = [[float(x), float(y), (chunk.start + i) / info.fps] for i, (x, y) in enumerate(xy) if not np.isnan(x)]
 
     index = 0
