@@ -259,6 +259,8 @@ def overlay(frame: Path, x: int, y: int, style: str, click_age: int | None = Non
         d.ellipse([x - 17, y - 17, x + 17, y + 17], outline=(250, 220, 40, 200), width=3)
     elif style == "orange_disc":
         d.ellipse([x - 22, y - 22, x + 22, y + 22], fill=(255, 150, 20, 100))
+    elif style == "purple_ring":
+        d.ellipse([x - 24, y - 24, x + 24, y + 24], outline=(170, 60, 255, 220), width=4)
     elif style == "ripple" and click_age is not None and click_age < 5:
         r = 10 + 9 * click_age
         d.ellipse([x - r, y - r, x + r, y + r], outline=(255, 140, 0, 230 - 40 * click_age), width=3)
@@ -431,6 +433,32 @@ def round5():
     }
 
 
+# Round 6 (recorded 2026-12-07 before any tracker change of that session, scored once at its end): cursor themes
+# and sizes not used before (Bibata-Original-Amber 24, Bibata-Modern-Classic 32 hand, Chameleon Anthracite / White
+# Large), a purple ring, content not used in a cursor recording before.
+def round6():
+    r6 = {"round": 6}
+    us = dicom("examples_jpeg2k.dcm")
+    ihc = skimage_image("ihc.png")
+    return {
+        "cursor_r6_us_originalamber24_hand": ("medical", "ultrasound", "hand2", None, "viewer", rec_viewer(
+            [us, us[:, ::-1]], 30, 1.0, "Colour Doppler"), 60,
+            {**r6, "theme": "Bibata-Original-Amber", "size": 24, "steps": (4, 12), "rests": (0, 5, 12, 20)}),
+        "cursor_r6_histo_modernclassic_hand_purple_ring": ("medical", "histopathology", "hand2", "purple_ring",
+            "viewer", rec_viewer([ihc[:400, :500], ihc[300:, 400:]], 45, 1.0, "IHC: DAB and haematoxylin"), 60,
+            {**r6, "theme": "Bibata-Modern-Classic", "size": 32, "steps": (5, 14), "rests": (0, 4, 10, 25)}),
+        "cursor_r6_photos_anthracite48": ("non_medical", "", "left_ptr", None, "viewer", rec_viewer(
+            [skimage_image("astronaut.png"), skimage_image("astronaut.png")[:, ::-1]], 25), 50,
+            {**r6, "theme": "Chameleon-Anthracite-Large", "size": 48, "steps": (3, 10), "rests": (0, 3, 8, 20),
+             "panel_cursor": "hand2"}),
+        "cursor_r6_slides_white48": ("non_medical", "", "left_ptr", None, "slides", rec_slides([
+            ("Document images", ["Binarisation", "Layout analysis", "Skew"], skimage_image("page.png")),
+            ("Texture", ["Gabor filters", "Local binary patterns"], skimage_image("brick.png")),
+        ], 35), 50, {**r6, "theme": "Chameleon-White-Large", "size": 48, "bg": "#fafafa", "light": True,
+                     "steps": (6, 16), "rests": (0, 5, 12, 20)}),
+    }
+
+
 def recordings():
     import json as json_mod
     import statistics
@@ -488,6 +516,7 @@ def recordings():
         **round3(),
         **round4(),
         **round5(),
+        **round6(),
     }
 
 

@@ -1,6 +1,7 @@
 """frames.highlight: a recorder's highlight disc found by its recurring look, moving or resting."""
 
 import numpy as np
+import pytest
 
 from mednarratives.frames.cursor import TraceParams
 from mednarratives.frames.highlight import HighlightFinder, candidates
@@ -145,23 +146,28 @@ def test_a_disc_circling_one_place_is_the_chunk_trace(tmp_path):
     assert len(pts) >= 0.8 * n and (err <= 10).mean() >= 0.95
 
 
-def test_a_hand_pointer_of_one_saturated_colour_is_traced_at_its_fingertip(tmp_path):
+@pytest.mark.parametrize("scale", [1.0, 0.6])
+def test_a_hand_pointer_of_one_saturated_colour_is_traced_at_its_fingertip(tmp_path, scale):
     """An orange hand cursor sprite (a coloured theme, white outline) is round enough and of one colour like a
-    recorder's disc, and its box is about square; its hot spot is still its fingertip, not its centre."""
+    recorder's disc; its hot spot is still its fingertip, not its centre: at 40 px (box about square, a disc's
+    size) and at 24 px (its colour region narrower than a disc on some frames, taller than a laser dot)."""
     import subprocess
 
     from mednarratives.frames.video import VideoTraceParams, trace_video
 
     w, h, fps = 640, 360, 10
-    hand = np.zeros((36, 34), bool)  # finger up, thumb left, round palm below (video px)
-    hand[:18, 11:19] = True
-    hand[12:36, 5:34] = True
-    hand[17:27, :6] = True
-    hand[34:, 5:8] = hand[34:, 31:] = False
-    outline = np.zeros((40, 38), bool)
+    big = np.zeros((36, 34), bool)  # finger up, thumb left, round palm below (video px at scale 1)
+    big[:18, 11:19] = True
+    big[12:36, 5:34] = True
+    big[17:27, :6] = True
+    big[34:, 5:8] = big[34:, 31:] = False
+    hand = big[(np.arange(round(36 * scale)) / scale).astype(int)][:, (np.arange(round(34 * scale)) / scale).astype(int)]
+    hh, hw = hand.shape
+    outline = np.zeros((hh + 4, hw + 4), bool)
     for dy in range(5):
         for dx in range(5):
-            outline[dy:dy + 36, dx:dx + 34] |= hand
+            outline[dy:dy + hh, dx:dx + hw] |= hand
+    tip = round(13 * scale)  # the fingertip's outline top, from the sprite's left
     path = [(100 + 12 * i, 80 + 5 * i) for i in range(20)] + [(340, 180)] * 10
     path += [(340 - 9 * i, 180 + 4 * i) for i in range(20)]
     out = tmp_path / "hand.mp4"
@@ -170,8 +176,8 @@ def test_a_hand_pointer_of_one_saturated_colour_is_traced_at_its_fingertip(tmp_p
                             stdin=subprocess.PIPE)
     for x, y in path:  # the hot spot (x, y): the top of the fingertip's outline
         frame = np.full((h, w, 3), 16, np.uint8)
-        frame[y:y + 40, x - 13:x + 25][outline] = 245
-        frame[y + 2:y + 38, x - 11:x + 23][hand] = (255, 140, 0)
+        frame[y:y + hh + 4, x - tip:x - tip + hw + 4][outline] = 245
+        frame[y + 2:y + hh + 2, x - tip + 2:x - tip + hw + 2][hand] = (255, 140, 0)
         proc.stdin.write(frame.tobytes())
     proc.stdin.close()
     assert proc.wait() == 0
@@ -180,4 +186,6 @@ def test_a_hand_pointer_of_one_saturated_colour_is_traced_at_its_fingertip(tmp_p
     track = (res["track"][:len(path)] + 0.5) * 2 - 0.5  # working px to video px
     err = np.hypot(*(track - truth).T)
     found = ~np.isnan(err)
-    assert found.mean() >= 0.8 and (err[found] <= 6).mean() >= 0.9
+    # the small sprite's region is 6 x 6 chroma samples on some phases of the first glide, too coarse to show the
+    # notch between fingertip and thumb: taken for a disc there (its centre) on about a quarter of the frames
+    assert found.mean() >= 0.8 and (err[found] <= 6).mean() >= (0.9 if scale == 1.0 else 0.7)

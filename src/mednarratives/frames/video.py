@@ -110,9 +110,10 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
             if disc is not None:  # the recorder's highlight: the hot spot by its own look
                 blob, x0, y0 = disc.blob
                 kind, hx, hy = blob_shape(blob, tp.disc_radius_px, tp.disc_arc_share)
-                # of a disc's size but pointed, not round: a cursor sprite of one saturated colour (an orange hand),
-                # its hot spot its tip (smaller, a laser dot's shape is too coarse at the chroma planes' scale to tell)
-                sprite = kind == "tip" and min(blob.shape) >= 2 * tp.disc_radius_px + 2
+                # pointed, not round, and its longer side a disc's diameter: a cursor sprite of one saturated colour
+                # (an orange hand, taller than wide), its hot spot its tip (a laser dot's region is smaller on both
+                # sides: too coarse at the chroma planes' scale to tell its shape)
+                sprite = kind == "tip" and max(blob.shape) >= 2 * tp.disc_radius_px + 2
                 discs[i] = (x0 + hx, y0 + hy) if sprite else (disc.x, disc.y)
                 follower.add(i, (luma, chroma), discs[i], disc.blob, trusted=True)
             elif k >= 0 and not np.isnan(xy[k, 0]):
