@@ -118,15 +118,14 @@ class Follower:
     anchor (a highlight disc whose look recurred, `frames.highlight`) is confirmed at once."""
 
     def __init__(self, max_step_px: float, max_rms: float, max_pending: int, templates: int, near_px: float,
-                 lost_frames: int, dropped_max_rms: float, content_ratio: float, still_max_rms: float):
+                 lost_frames: int, dropped_max_rms: float, content_ratio: float):
         self.max_step_px, self.max_rms, self.max_pending = max_step_px, max_rms, max_pending
-        self.still_max_rms = still_max_rms
         self.dropped_max_rms, self.content_ratio = dropped_max_rms, content_ratio
         self.near_px, self.lost_frames = near_px, lost_frames
         self.xy: dict[int, tuple[float, float]] = {}
         self._anchor: Anchor | None = None
         self._bank: collections.deque = collections.deque(maxlen=templates)  # confirmed anchors, the cursor's looks
-        self._last: tuple[int, tuple[float, float], Frame] | None = None  # (index, position, frame) last found forwards
+        self._last: tuple[int, tuple[float, float]] | None = None  # (frame, position) last found going forwards
         self._pending: collections.deque = collections.deque()  # (frame, (luma, chroma), forward match or None)
         self._held: tuple[Anchor, list] | None = None  # an unconfirmed anchor and the frames before it
 
@@ -156,27 +155,18 @@ class Follower:
                 return there is not None and there[2] <= self.max_rms and there[2] <= self.content_ratio * found[2]
         return False
 
-    def _follow(self, frame: Frame, index: int, last: tuple[int, tuple[float, float], Frame]):
-        """The cursor in `frame` from its position `last` (index, (x, y), frame): first within `near_px` by every
+    def _follow(self, frame: Frame, index: int, last: tuple[int, tuple[float, float]]):
+        """The cursor in `frame` from its position `last` (frame, (x, y)): first within `near_px` by every
         template, then within `max_step_px` by every template (luma-screened); nothing once it was lost for more than
-        `lost_frames` frames (the next anchor follows it back), where the look matched is the picture's
-        (`_content`), or where a match that stays put (within 1 px of `last`) is loose (rms above `still_max_rms`)
-        while the frame changed elsewhere (at least the template's pixel count of luma pixels changed by more than
-        `max_rms` codes since `last`): a spot of a photograph that resembles the pointer, met on every frame while
-        the pointer moves elsewhere (a resting highlight over a still picture changes nothing)."""
+        `lost_frames` frames (the next anchor follows it back), or where the look matched is the picture's
+        (`_content`)."""
         gap = abs(index - last[0])
         if gap > self.lost_frames + 1:
             return None
         found, by = self._match(frame, last[1], min(self.near_px, self.max_step_px * gap))
         if found is None:
             found, by = self._match(frame, last[1], self.max_step_px, screen=True)
-        if found is None or self._content(found, by):
-            return None
-        if (found[2] > self.still_max_rms and np.hypot(found[0] - last[1][0], found[1] - last[1][1]) <= 1
-                and cv2.countNonZero(cv2.compare(cv2.absdiff(frame[0], last[2][0]), self.max_rms, cv2.CMP_GT))
-                >= by.appearance().count // 3):
-            return None
-        return found
+        return None if found is None or self._content(found, by) else found
 
     def _confirms(self, anchor: Anchor) -> bool:
         def at(found) -> bool:
@@ -229,17 +219,17 @@ class Follower:
             self._anchor = anchor
             self.xy[index] = point
             if anchor.confirmed:
-                self._last = (index, point, frame)
+                self._last = (index, point)
             elif self._bank and self._last is not None:  # in case it is never confirmed: the bank's match
                 anchor.forward = self._follow(frame, index, self._last)
                 if anchor.forward is not None:
-                    self._last = (index, anchor.forward[:2], frame)
+                    self._last = (index, anchor.forward[:2])
             return
         found = None
         if self._bank and self._last is not None:
             found = self._follow(frame, index, self._last)
             if found is not None:
-                self._last = (index, found[:2], frame)
+                self._last = (index, found[:2])
         self._pending.append((index, frame, found, False))
         while len(self._pending) > self.max_pending:
             self._commit(self._pending.popleft())
@@ -274,13 +264,13 @@ class Follower:
     def _backward(self, anchor: Anchor, items: list) -> None:
         """The frames `items` (in order, all before `anchor`) followed back from it; per frame the better of
         that and the forward match."""
-        last = (anchor.index, anchor.point, anchor.frame)
+        last = (anchor.index, anchor.point)
         for i, frame, forward, dropped in reversed(items):
             back = self._follow(frame, i, last)
             if back is not None and dropped and back[2] > self.dropped_max_rms:
                 back = None
             if back is not None:
-                last = (i, back[:2], frame)
+                last = (i, back[:2])
             best = min((m for m in (forward, back) if m is not None), key=lambda m: m[2], default=None)
             if best is not None:
                 self.xy[i] = best[:2]

@@ -89,7 +89,7 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
     tp = params.trace
     follower = Follower(tp.max_step_px, tp.follow_max_rms, max(1, int(params.chunk.max_duration_s * info.fps)),
                         tp.follow_templates, tp.follow_near_px, tp.lost_frames,
-                        tp.follow_dropped_max_rms, tp.follow_content_ratio, tp.follow_still_max_rms)
+                        tp.follow_dropped_max_rms, tp.follow_content_ratio)
     highlights = HighlightFinder(tp.highlight_chroma, tp.highlight_min_radius_px, tp.max_blob_px, tp.highlight_min_fill,
                                  tp.highlight_area_tol, tp.highlight_colour_tol, tp.highlight_sightings,
                                  tp.highlight_max_std, tp.highlight_still_px,
