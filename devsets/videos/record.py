@@ -261,6 +261,8 @@ def overlay(frame: Path, x: int, y: int, style: str, click_age: int | None = Non
         d.ellipse([x - 22, y - 22, x + 22, y + 22], fill=(255, 150, 20, 100))
     elif style == "purple_ring":
         d.ellipse([x - 24, y - 24, x + 24, y + 24], outline=(170, 60, 255, 220), width=4)
+    elif style == "lime_ring":
+        d.ellipse([x - 20, y - 20, x + 20, y + 20], outline=(140, 255, 40, 210), width=3)
     elif style == "ripple" and click_age is not None and click_age < 5:
         r = 10 + 9 * click_age
         d.ellipse([x - r, y - r, x + r, y + r], outline=(255, 140, 0, 230 - 40 * click_age), width=3)
@@ -459,6 +461,33 @@ def round6():
     }
 
 
+# Round 7 (recorded 2026-12-07 before any tracker change of that session, scored once at its end): cursor themes
+# and sizes not used before (Bibata-Modern-Amber 24 hand, Bibata-Original-Ice 48, Chameleon-SkyBlue-Regular,
+# Bibata-Original-Classic 24), a lime ring, long rests after slide changes, content not used in a cursor recording.
+def round7():
+    r7 = {"round": 7}
+    ct = [dicom("explicit_VR-UN.dcm", window=w) for w in ((40, 400), (300, 1500))]
+    return {
+        "cursor_r7_us_modernamber24_hand": ("medical", "ultrasound", "hand2", None, "viewer", rec_viewer(
+            [dicom("examples_palette.dcm"), dicom("gdcm-US-ALOKA-16.dcm")], 40, 1.0, "Colour flow ultrasound"), 60,
+            {**r7, "theme": "Bibata-Modern-Amber", "size": 24, "steps": (4, 12), "rests": (0, 5, 12, 20)}),
+        "cursor_r7_photos_originalice48": ("non_medical", "", "left_ptr", None, "viewer", rec_viewer(
+            [skimage_image("motorcycle_right.png"), skimage_image("grass.png")], 30), 50,
+            {**r7, "theme": "Bibata-Original-Ice", "size": 48, "steps": (3, 10), "rests": (0, 3, 8, 20),
+             "panel_cursor": "hand2"}),
+        "cursor_r7_slides_skyblue_rests": ("non_medical", "", "left_ptr", None, "slides", rec_slides([
+            ("Motion blur", ["Point spread function", "Deconvolution"], skimage_image("clock_motion.png")),
+            ("Reading text in images", ["Text detection", "OCR errors", "Line segmentation"],
+             skimage_image("text.png")),
+        ], 30), 60, {**r7, "theme": "Chameleon-SkyBlue-Regular", "size": 32, "bg": "#fafafa", "light": True,
+                     "steps": (5, 12), "rests": (0, 15, 25)}),
+        "cursor_r7_ct_originalclassic24_lime_ring": ("medical", "ct", "left_ptr", "lime_ring", "viewer", rec_viewer(
+            ct, 50, 1.0, "CT: soft-tissue and bone windows"), 60,
+            {**r7, "theme": "Bibata-Original-Classic", "size": 24, "steps": (5, 14), "rests": (0, 4, 10, 25),
+             "panel_cursor": "hand2"}),
+    }
+
+
 def recordings():
     import json as json_mod
     import statistics
@@ -517,6 +546,7 @@ def recordings():
         **round4(),
         **round5(),
         **round6(),
+        **round7(),
     }
 
 

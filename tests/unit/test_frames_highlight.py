@@ -25,7 +25,8 @@ def chroma(discs, seed):
 def finder(p=TraceParams()):
     return HighlightFinder(p.highlight_chroma, p.highlight_min_radius_px, p.max_blob_px, p.highlight_min_fill,
                            p.highlight_area_tol, p.highlight_colour_tol, p.highlight_sightings, p.highlight_max_std,
-                           p.highlight_still_px, p.highlight_look_hue_deg, p.highlight_merged_share)
+                           p.highlight_still_px, p.highlight_look_hue_deg, p.highlight_merged_share,
+                           p.highlight_content_share)
 
 
 def test_the_moving_disc_is_found_moving_and_resting_and_content_blobs_never_are():
@@ -189,3 +190,23 @@ def test_a_hand_pointer_of_one_saturated_colour_is_traced_at_its_fingertip(tmp_p
     # the small sprite's region is 6 x 6 chroma samples on some phases of the first glide, too coarse to show the
     # notch between fingertip and thumb: taken for a disc there (its centre) on about a quarter of the frames
     assert found.mean() >= 0.8 and (err[found] <= 6).mean() >= (0.9 if scale == 1.0 else 0.7)
+
+
+def test_still_content_of_the_highlights_look_is_not_taken_for_it_once_the_highlight_moves_on():
+    """After a content change a still blob of the confirmed look appears (a colour Doppler blob under an orange
+    hand) while the highlight is hidden; once the highlight moves on beside it, the blob stays put and is dropped."""
+    p = TraceParams()
+    look = (5, -45, 12)
+    path = [(30 + 6 * i, 40 + i) for i in range(10)]  # the highlight, confirmed
+    f = finder(p)
+    for i, (cx, cy) in enumerate(path):
+        f.add(i, chroma([(cx, cy, *look)], i))
+    still = (130, 60)
+    assert f.add(10, chroma([(*still, *look)], 10)) is not None  # only the blob: taken for the highlight there
+    found = {}
+    for i in range(11, 25):
+        at = (20 + 7 * (i - 11), 20 + (i - 11))
+        found[i] = (at, f.add(i, chroma([(*still, *look), (*at, *look)], i)))
+    for i in range(14, 25):
+        at, s = found[i]
+        assert s is not None and abs(s.x - (2 * at[0] + 0.5)) <= 1 and abs(s.y - (2 * at[1] + 0.5)) <= 1, i

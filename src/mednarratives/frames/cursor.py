@@ -89,6 +89,7 @@ class TraceParams:
     highlight_still_px: float  # ... by sightings never seen again this close to their place (content stays put)
     highlight_look_hue_deg: float  # merged with another colour: saturated samples this close (degrees) to a look's hue ...
     highlight_merged_share: float  # ... in a round region of at least this share of its area
+    highlight_content_share: float  # a sighting is still content where this share of its place had its colour elsewhere
 
 
 def face_mask(shape: tuple[int, int], boxes: Sequence[Sequence[float]], margin: float) -> np.ndarray:

@@ -16,7 +16,12 @@ Doppler jet), never qualifies. Its centre is the hot spot. On a frame without it
 where it may have merged with another saturated region (a laser dot resting on a coloured button), the samples
 at least `highlight_chroma` codes from grey along a confirmed look's hue, within `highlight_look_hue_deg` degrees
 of it, are taken apart: a round region there of at least `highlight_merged_share` of the look's area (its rim
-blends into the other colour) and at most (1 + `highlight_area_tol`) times it is the highlight.
+blends into the other colour) and at most (1 + `highlight_area_tol`) times it is the highlight. A confirmed
+look's sighting is still content, not the highlight, where the same colour (at least `highlight_content_share`
+of its samples saturated, mean U and V within `highlight_colour_tol`) filled its place in the latest frame
+with a highlight sighting (still content excluded) that has moved since (its box apart from every sighting
+now): a static Doppler blob of an orange hand's size and colour, which stays while the hand moves; a resting
+highlight's place never shows its colour while the highlight is elsewhere.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import cv2
 import numpy as np
 
 MEMORY = 64  # sightings of not yet confirmed looks remembered
+HISTORY = 16  # frames with highlight sightings remembered with their chroma (the still-content check)
 HUE_SHIFT = 2  # hue tables (`HighlightFinder._hue_table`) index chroma >> HUE_SHIFT: 4-code bins, 64 x 64 entries
 SQUARE_UNIT = 32  # (code - 128)^2 / SQUARE_UNIT fits a byte
 _SQUARES = np.minimum(255, (np.arange(256) - 128) ** 2 // SQUARE_UNIT).astype(np.uint8)
@@ -111,16 +117,24 @@ def candidates(index: int, chroma: np.ndarray, min_chroma: float, min_radius: fl
                       max_std)
 
 
+def _apart(a: Sighting, b: Sighting) -> bool:
+    """The two sightings' boxes do not overlap."""
+    (ab, ax, ay), (bb, bx, by) = a.blob, b.blob
+    return not (bx < ax + ab.shape[1] and ax < bx + bb.shape[1] and by < ay + ab.shape[0] and ay < by + bb.shape[0])
+
+
 class HighlightFinder:
     """Feed every frame's chroma in order (`add`); it answers the highlight's sighting there, once its look is
     confirmed (see the module docstring)."""
 
     def __init__(self, min_chroma: float, min_radius: float, max_area: float, min_fill: float, area_tol: float,
                  colour_tol: float, sightings: int, max_std: float, still_px: float, look_hue_deg: float,
-                 merged_share: float):
+                 merged_share: float, content_share: float):
         self.min_chroma, self.min_radius, self.max_area, self.min_fill = min_chroma, min_radius, max_area, min_fill
         self.area_tol, self.colour_tol, self.sightings, self.max_std = area_tol, colour_tol, sightings, max_std
         self.still_px, self.look_hue_deg, self.merged_share = still_px, look_hue_deg, merged_share
+        self.content_share = content_share
+        self._history: collections.deque = collections.deque(maxlen=HISTORY)  # (highlight sighting, its chroma)
         self._seen: collections.deque = collections.deque(maxlen=MEMORY)
         self._looks: list[Sighting] = []  # confirmed looks
         self._tables: dict[int, np.ndarray] = {}  # their hue tables (`_hue_table`), by id
@@ -180,6 +194,28 @@ class HighlightFinder:
         regions = round_regions(mask, self.min_radius, self.max_area, self.min_fill)
         return one_colour(index, chroma, regions, self.max_std)
 
+    def _still_content(self, s: Sighting, now: list[Sighting]) -> bool:
+        """True when the place of `s` showed its colour (`content_share`, `colour_tol`) in the latest remembered
+        frame with a highlight sighting that has moved since: apart from `s` and from every sighting of this frame
+        (`now`). A resting highlight's place never shows its colour while the highlight is elsewhere."""
+        blob, x0, y0 = s.blob
+        for seen, chroma in reversed(self._history):
+            if not any(all(_apart(o, t) for t in [s, *now]) for o in seen):
+                continue
+            half = chroma.shape[0] // 2
+            cy, cx = y0 // 2, x0 // 2
+            box = np.ascontiguousarray(blob[::2, ::2]).view(np.uint8)
+            u = chroma[cy:cy + box.shape[0], cx:cx + box.shape[1]]
+            v = chroma[half + cy:half + cy + box.shape[0], cx:cx + box.shape[1]]
+            if u.shape != box.shape:
+                return False
+            sat = saturated(np.vstack([u, v]), self.min_chroma)
+            if cv2.countNonZero(cv2.bitwise_and(sat, sat, mask=box)) < self.content_share * cv2.countNonZero(box):
+                return False
+            mu, mv = cv2.mean(u, mask=box)[0] - 128, cv2.mean(v, mask=box)[0] - 128
+            return abs(mu - s.u) <= self.colour_tol and abs(mv - s.v) <= self.colour_tol
+        return False
+
     def add(self, index: int, chroma: np.ndarray) -> Sighting | None:
         mask = saturated(chroma, self.min_chroma)
         if self._mask is None or not np.array_equal(mask, self._mask):
@@ -194,6 +230,9 @@ class HighlightFinder:
             # seen on the frame before: merged with another saturated region now (a coloured button)? Taken apart
             hits = [s for look in self._looks for s in self._by_colour(index, chroma, look)
                     if self.merged_share * look.area <= s.area <= (1 + self.area_tol) * look.area]
+        hits = [s for s in hits if not self._still_content(s, hits)]
+        if hits:
+            self._history.append((hits, chroma.copy()))
         if not hits:
             return None
         if self._last is not None:  # several: the one nearest the last

@@ -93,7 +93,7 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
     highlights = HighlightFinder(tp.highlight_chroma, tp.highlight_min_radius_px, tp.max_blob_px, tp.highlight_min_fill,
                                  tp.highlight_area_tol, tp.highlight_colour_tol, tp.highlight_sightings,
                                  tp.highlight_max_std, tp.highlight_still_px,
-                                 tp.highlight_look_hue_deg, tp.highlight_merged_share)
+                                 tp.highlight_look_hue_deg, tp.highlight_merged_share, tp.highlight_content_share)
     waiting: collections.deque = collections.deque()  # (frame, luma, chroma) not yet handed to the follower
     chunk_of: dict[int, int] = {}
 
