@@ -318,6 +318,17 @@ def test_hotspot_follows_the_cursor_shape():
     assert hotspot(stroke, 5.0, 0.6) == (0.0, 0.0)
 
 
+def test_highlight_hotspot_is_a_pointed_sprites_tip_and_else_the_centre():
+    from mednarratives.frames.cursor import highlight_hotspot
+
+    hand = np.zeros((12, 8), bool)                              # a one-colour hand, taller than a disc's diameter
+    hand[:6, 2:4] = hand[5:, :] = True
+    assert highlight_hotspot(hand, 100, 50, (104.0, 56.0), 5.0, 0.6) == (102.0, 50.0)   # its fingertip
+    assert highlight_hotspot(_disc(6), 100, 50, (106.0, 56.0), 5.0, 0.6) == (106.0, 56.0)  # a disc: its centre
+    small = hand[:10, :]                                        # shorter than a disc's diameter: too coarse to tell
+    assert highlight_hotspot(small, 100, 50, (104.0, 55.0), 5.0, 0.6) == (104.0, 55.0)
+
+
 def test_blob_tips_join_broken_blobs():
     ring = _disc(11, ring=2)
     ring[:, 10:12] = False                                      # cut in two, 2 px apart

@@ -439,6 +439,18 @@ def hotspot(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[flo
     return blob_shape(blob, disc_radius, arc_share)[1:]
 
 
+def highlight_hotspot(blob: np.ndarray, x0: int, y0: int, centre: tuple[float, float], disc_radius: float,
+                      arc_share: float) -> tuple[float, float]:
+    """(x, y) hot spot of a highlight sighting (its region `blob` at (x0, y0), its `centre`): the centre, unless the
+    region is pointed, not round (`blob_shape`: a tip), and its longer side a disc's diameter: a cursor sprite of one
+    saturated colour (an orange hand, taller than wide), whose hot spot is its tip (a laser dot's region is smaller
+    on both sides: too coarse at the chroma planes' scale to tell its shape)."""
+    kind, hx, hy = blob_shape(blob, disc_radius, arc_share)
+    if kind == "tip" and max(blob.shape) >= 2 * disc_radius + 2:
+        return x0 + hx, y0 + hy
+    return centre
+
+
 def blob_shape(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[str, float, float]:
     """(kind, x, y): the kind of one blob (a boolean box around it) by its shape, and its hot spot:
     - "disc": highlight disc or ring (box at least 2 x disc_radius + 2 on both sides, about square, its top not

@@ -27,8 +27,8 @@ from mednarratives.frames.chunks import Chunk, ChunkParams, StableChunker
 from mednarratives.videos.decode import (LIMITED_LUMA_SPAN, StreamInfo, i420_chroma, i420_luma, i420_to_rgb, iter_batches,
                                          scaled_size, stream_info)
 from mednarratives.frames.median import median_u8
-from mednarratives.frames.cursor import (FaceDetector, TraceParams, blob_shape, diff_threshold, faces_in_regions,
-                                         foreground, track)
+from mednarratives.frames.cursor import (FaceDetector, TraceParams, diff_threshold, faces_in_regions, foreground,
+                                         highlight_hotspot, track)
 from mednarratives.frames.follow import Follower
 from mednarratives.frames.highlight import HighlightFinder
 
@@ -108,13 +108,7 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
                 chunk_of[i] = len(results) - 1
             disc = highlights.add(i, chroma)
             if disc is not None:  # the recorder's highlight: the hot spot by its own look
-                blob, x0, y0 = disc.blob
-                kind, hx, hy = blob_shape(blob, tp.disc_radius_px, tp.disc_arc_share)
-                # pointed, not round, and its longer side a disc's diameter: a cursor sprite of one saturated colour
-                # (an orange hand, taller than wide), its hot spot its tip (a laser dot's region is smaller on both
-                # sides: too coarse at the chroma planes' scale to tell its shape)
-                sprite = kind == "tip" and max(blob.shape) >= 2 * tp.disc_radius_px + 2
-                discs[i] = (x0 + hx, y0 + hy) if sprite else (disc.x, disc.y)
+                discs[i] = highlight_hotspot(*disc.blob, (disc.x, disc.y), tp.disc_radius_px, tp.disc_arc_share)
                 follower.add(i, (luma, chroma), discs[i], disc.blob, trusted=True)
             elif k >= 0 and not np.isnan(xy[k, 0]):
                 follower.add(i, (luma, chroma), (float(xy[k, 0]), float(xy[k, 1])), blobs[k])
