@@ -1,7 +1,10 @@
 """frames.follow: the cursor followed by its appearance through frames where the background changes."""
 
+from dataclasses import replace
+
 import numpy as np
 
+from mednarratives.frames.cursor import TraceParams
 from mednarratives.frames.follow import Follower, find, template
 
 H, W = 60, 80
@@ -11,6 +14,11 @@ ARROW = np.array([[1, 0, 0, 0],
                   [1, 1, 1, 1],
                   [1, 1, 0, 0],
                   [1, 0, 1, 0]], bool)
+
+
+def follow_params(max_step_px, near_px):
+    return replace(TraceParams(), max_step_px=max_step_px, follow_max_rms=20, follow_templates=4, follow_near_px=near_px,
+                   lost_frames=3, follow_dropped_max_rms=10, follow_content_ratio=2)
 
 
 def frame(x, y, seed):
@@ -56,8 +64,7 @@ def test_the_luma_screen_drops_only_matches_beyond_the_limit():
 
 def test_a_confirmed_anchor_is_followed_forwards_and_backwards_and_an_unconfirmed_one_is_not():
     path = [(5 + 3 * i, 8 + 2 * i) for i in range(12)]
-    follower = Follower(max_step_px=10, max_rms=20, max_pending=100, templates=4, near_px=16, lost_frames=3,
-                        dropped_max_rms=10, content_ratio=2)
+    follower = Follower(follow_params(max_step_px=10, near_px=16), max_pending=100)
     for i, (x, y) in enumerate(path):
         anchor = i in (4, 5, 9)  # frames with a point from background subtraction
         follower.add(i, frame(x, y, i), (float(x), float(y)) if anchor else None, blob_at(x, y) if anchor else None)
@@ -66,8 +73,7 @@ def test_a_confirmed_anchor_is_followed_forwards_and_backwards_and_an_unconfirme
     assert sorted(follower.xy) == list(range(12))
     assert all(follower.xy[i] == tuple(map(float, path[i])) for i in range(12))
 
-    lone = Follower(max_step_px=10, max_rms=20, max_pending=100, templates=4, near_px=16, lost_frames=3,
-                        dropped_max_rms=10, content_ratio=2)
+    lone = Follower(follow_params(max_step_px=10, near_px=16), max_pending=100)
     for i, (x, y) in enumerate(path):
         lone.add(i, frame(x, y, i), (float(x), float(y)) if i == 4 else None, blob_at(x, y) if i == 4 else None)
     lone.finish()
@@ -86,8 +92,7 @@ def test_a_resting_cursor_is_followed_back_where_a_ui_change_was_picked_instead(
 
     path = [(10, 20)] * 6 + [(10 + 6 * k, 20 + 2 * k) for k in range(1, 7)]
     for hidden in (False, True):
-        follower = Follower(max_step_px=10, max_rms=20, max_pending=100, templates=4, near_px=16, lost_frames=3,
-                            dropped_max_rms=10, content_ratio=2)
+        follower = Follower(follow_params(max_step_px=10, near_px=16), max_pending=100)
         for i, (x, y) in enumerate(path):
             luma, chroma = frame(x, y, i)
             if hidden and i < 6:
@@ -109,8 +114,7 @@ def test_a_look_alike_in_the_picture_is_not_followed():
     moves, is hidden on frames 4-7; the icon lies within a frame's step of its last position but is in the anchors'
     frames as well, where the cursor was elsewhere: the picture, so those frames get no point."""
     path = [(20 + 4 * i, 24 + i) for i in range(4)]
-    follower = Follower(max_step_px=30, max_rms=20, max_pending=100, templates=4, near_px=8, lost_frames=3,
-                        dropped_max_rms=10, content_ratio=2)
+    follower = Follower(follow_params(max_step_px=30, near_px=8), max_pending=100)
     for i in range(8):
         if i < 4:
             luma, chroma = frame(*path[i], i)
@@ -139,8 +143,7 @@ def test_beyond_near_px_every_template_is_tried():
         return luma, chroma
 
     path = [(5 + 10 * i, 10 + 2 * i) for i in range(7)]
-    follower = Follower(max_step_px=30, max_rms=20, max_pending=100, templates=4, near_px=8, lost_frames=3,
-                        dropped_max_rms=10, content_ratio=2)
+    follower = Follower(follow_params(max_step_px=30, near_px=8), max_pending=100)
     for i, (x, y) in enumerate(path):
         look = ARROW if i < 2 else block
         anchor = i < 4

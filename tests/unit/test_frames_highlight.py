@@ -22,17 +22,10 @@ def chroma(discs, seed):
     return np.vstack([u, v]).astype(np.uint8)
 
 
-def finder(p=TraceParams()):
-    return HighlightFinder(p.highlight_chroma, p.highlight_min_radius_px, p.max_blob_px, p.highlight_min_fill,
-                           p.highlight_area_tol, p.highlight_colour_tol, p.highlight_sightings, p.highlight_max_std,
-                           p.highlight_still_px, p.highlight_look_hue_deg, p.highlight_merged_share,
-                           p.highlight_content_share)
-
-
 def test_the_moving_disc_is_found_moving_and_resting_and_content_blobs_never_are():
     p = TraceParams()
     path = [(30 + 6 * i, 40 + i) for i in range(10)] + [(90, 49)] * 10  # moves, then rests
-    f = finder(p)
+    f = HighlightFinder(p)
     found = []
     for i, (cx, cy) in enumerate(path):
         content = [(140, 15, 6, 40, -30),  # a round coloured structure that stays put
@@ -47,7 +40,7 @@ def test_the_moving_disc_is_found_moving_and_resting_and_content_blobs_never_are
 
 
 def test_a_disc_that_never_moves_and_rings_are_not_highlights():
-    f = finder()
+    f = HighlightFinder(TraceParams())
     assert all(f.add(i, chroma([(50, 50, 5, -45, 12)], i)) is None for i in range(10))
     yy, xx = np.mgrid[:H, :W]
     ring = chroma([], 0)
@@ -64,7 +57,7 @@ def test_a_small_laser_dot_of_any_colour_with_a_blended_rim_is_found():
     inside it by more than a disc's colour tolerance; the finder takes it all the same, by the config's range."""
     p = TraceParams()
     for du, dv in ((-30, -55), (55, 10)):  # green, red
-        f = finder(p)
+        f = HighlightFinder(p)
         found = []
         for i in range(8):
             cx, cy = 30 + 9 * i, 40 + 2 * i
@@ -77,7 +70,7 @@ def test_a_small_laser_dot_of_any_colour_with_a_blended_rim_is_found():
 def test_alike_coloured_content_at_several_places_that_stays_put_never_is_a_highlight():
     """Several small coloured spots of one look (a photograph's details, Doppler speckles) at several places
     look like a disc seen at places apart; none of them moved, so none qualifies."""
-    f = finder()
+    f = HighlightFinder(TraceParams())
     spots = [(20 + 30 * k, 20 + 12 * k, 3, -45, 40) for k in range(4)]
     assert all(f.add(i, chroma(spots, i)) is None for i in range(12))
     page = [(x + 7, y + 25, r, u, v) for x, y, r, u, v in spots]  # a page turn: the same spots elsewhere, again still
@@ -88,7 +81,7 @@ def test_a_dot_resting_on_a_coloured_button_is_taken_apart_by_its_hue():
     """Once its look is known, a green dot that rests on a blue button (one saturated region of two colours,
     neither round nor one colour) is still found, at its own centre; the button alone never is."""
     p = TraceParams()
-    f = finder(p)
+    f = HighlightFinder(p)
     for i in range(4):  # the look, confirmed on grey
         assert (f.add(i, chroma([(30 + 12 * i, 40, 2.5, -45, -70)], i)) is not None) == (i >= p.highlight_sightings - 1)
     yy, xx = np.mgrid[:H, :W]
@@ -108,7 +101,7 @@ def test_a_dot_resting_on_a_coloured_button_is_taken_apart_by_its_hue():
 
 
 def test_a_mask_repeated_from_the_last_frame_has_its_colours_read_again():
-    f = finder()
+    f = HighlightFinder(TraceParams())
     assert [f.add(i, chroma([(cx, 40, 5, -45, 12)], 0)) is not None for i, cx in enumerate((30, 50, 70))] == [
         False, False, True]
     recoloured = chroma([(70, 40, 5, 45, 12)], 0)  # the same samples saturated (the same mask), another colour
@@ -198,7 +191,7 @@ def test_still_content_of_the_highlights_look_is_not_taken_for_it_once_the_highl
     p = TraceParams()
     look = (5, -45, 12)
     path = [(30 + 6 * i, 40 + i) for i in range(10)]  # the highlight, confirmed
-    f = finder(p)
+    f = HighlightFinder(p)
     for i, (cx, cy) in enumerate(path):
         f.add(i, chroma([(cx, cy, *look)], i))
     still = (130, 60)

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from mednarratives.frames.cursor import TraceParams
+
 SCREEN_SLACK = 0.01  # `find` skips a window only when its luma score is 1% past the limit (float32 errors: ~1e-6)
 
 @dataclass(frozen=True)
@@ -111,20 +113,20 @@ class Follower:
     Only a confirmed anchor is followed: a template of the cursor matches it where it was found (within 1.5 px),
     or its predecessor's does and the two lie apart (the same appearance met at two places is the cursor; a UI
     change or a cine structure picked by mistake rarely repeats itself elsewhere). The templates of the last
-    `templates` confirmed anchors where the cursor had moved are tried (the cursor's look at the working scale
+    `follow_templates` confirmed anchors where the cursor had moved are tried (the cursor's look at the working scale
     changes with its sub-pixel position), the best match counts (`_match`). Frames without a point wait (at most
     `max_pending` of them; the oldest then keep their forward match) for the next anchor, which follows the
     cursor back through them once it is confirmed (by the anchor after it, when it is not already). A `trusted`
     anchor (a highlight disc whose look recurred, `frames.highlight`) is confirmed at once."""
 
-    def __init__(self, max_step_px: float, max_rms: float, max_pending: int, templates: int, near_px: float,
-                 lost_frames: int, dropped_max_rms: float, content_ratio: float):
-        self.max_step_px, self.max_rms, self.max_pending = max_step_px, max_rms, max_pending
-        self.dropped_max_rms, self.content_ratio = dropped_max_rms, content_ratio
-        self.near_px, self.lost_frames = near_px, lost_frames
+    def __init__(self, p: TraceParams, max_pending: int):
+        self.max_step_px, self.max_rms, self.max_pending = p.max_step_px, p.follow_max_rms, max_pending
+        self.dropped_max_rms, self.content_ratio = p.follow_dropped_max_rms, p.follow_content_ratio
+        self.near_px, self.lost_frames = p.follow_near_px, p.lost_frames
         self.xy: dict[int, tuple[float, float]] = {}
         self._anchor: Anchor | None = None
-        self._bank: collections.deque = collections.deque(maxlen=templates)  # confirmed anchors, the cursor's looks
+        # confirmed anchors: the cursor's looks
+        self._bank: collections.deque = collections.deque(maxlen=p.follow_templates)
         self._last: tuple[int, tuple[float, float]] | None = None  # (frame, position) last found going forwards
         self._pending: collections.deque = collections.deque()  # (frame, (luma, chroma), forward match or None)
         self._held: tuple[Anchor, list] | None = None  # an unconfirmed anchor and the frames before it

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from mednarratives.frames.cursor import TraceParams
+
 MEMORY = 64  # sightings of not yet confirmed looks remembered
 HISTORY = 16  # frames with highlight sightings remembered with their chroma (the still-content check)
 HUE_SHIFT = 2  # hue tables (`HighlightFinder._hue_table`) index chroma >> HUE_SHIFT: 4-code bins, 64 x 64 entries
@@ -127,13 +129,12 @@ class HighlightFinder:
     """Feed every frame's chroma in order (`add`); it answers the highlight's sighting there, once its look is
     confirmed (see the module docstring)."""
 
-    def __init__(self, min_chroma: float, min_radius: float, max_area: float, min_fill: float, area_tol: float,
-                 colour_tol: float, sightings: int, max_std: float, still_px: float, look_hue_deg: float,
-                 merged_share: float, content_share: float):
-        self.min_chroma, self.min_radius, self.max_area, self.min_fill = min_chroma, min_radius, max_area, min_fill
-        self.area_tol, self.colour_tol, self.sightings, self.max_std = area_tol, colour_tol, sightings, max_std
-        self.still_px, self.look_hue_deg, self.merged_share = still_px, look_hue_deg, merged_share
-        self.content_share = content_share
+    def __init__(self, p: TraceParams):
+        self.min_chroma, self.min_radius, self.max_area = p.highlight_chroma, p.highlight_min_radius_px, p.max_blob_px
+        self.min_fill, self.area_tol, self.colour_tol = p.highlight_min_fill, p.highlight_area_tol, p.highlight_colour_tol
+        self.sightings, self.max_std, self.still_px = p.highlight_sightings, p.highlight_max_std, p.highlight_still_px
+        self.look_hue_deg, self.merged_share = p.highlight_look_hue_deg, p.highlight_merged_share
+        self.content_share = p.highlight_content_share
         self._history: collections.deque = collections.deque(maxlen=HISTORY)  # (highlight sighting, its chroma)
         self._seen: collections.deque = collections.deque(maxlen=MEMORY)
         self._looks: list[Sighting] = []  # confirmed looks

@@ -87,13 +87,8 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
         wanted.setdefault(max(0, int(round(t * info.fps))), []).append(t)
     grabs: dict[float, np.ndarray] = {}
     tp = params.trace
-    follower = Follower(tp.max_step_px, tp.follow_max_rms, max(1, int(params.chunk.max_duration_s * info.fps)),
-                        tp.follow_templates, tp.follow_near_px, tp.lost_frames,
-                        tp.follow_dropped_max_rms, tp.follow_content_ratio)
-    highlights = HighlightFinder(tp.highlight_chroma, tp.highlight_min_radius_px, tp.max_blob_px, tp.highlight_min_fill,
-                                 tp.highlight_area_tol, tp.highlight_colour_tol, tp.highlight_sightings,
-                                 tp.highlight_max_std, tp.highlight_still_px,
-                                 tp.highlight_look_hue_deg, tp.highlight_merged_share, tp.highlight_content_share)
+    follower = Follower(tp, max_pending=max(1, int(params.chunk.max_duration_s * info.fps)))
+    highlights = HighlightFinder(tp)
     waiting: collections.deque = collections.deque()  # (frame, luma, chroma) not yet handed to the follower
     chunk_of: dict[int, int] = {}
 
