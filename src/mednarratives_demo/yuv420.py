@@ -1,0 +1,98 @@
+"""RGB -> YUV 4:2:0 frames exactly as ffmpeg converts them (libswscale, bicubic), redone only where a frame changed.
+
+A demo frame is a static slide plus a few small moving parts (webcam, cursor, icon), and libswscale's conversion is
+local: luma per pixel, chroma from pixel pairs across and a few rows up and down (the bicubic 2:1 vertical filter).
+So a frame's YUV is its slide's, with each changed box converted again from the frame's own pixels around it
+(ROWS_AROUND rows of context on each side, wider than the filter) and written back. Piping those planes to ffmpeg
+gives the mp4 it would encode from the RGB frames, byte for byte (tests/unit/test_demo_yuv420.py), at a fraction of
+the conversion's CPU time (which was about a quarter of ffmpeg's, benchmarks/bench_demo_video.py).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+SWS_BICUBIC = 4                     # ffmpeg's default scaler flags for the conversion it inserts before an encoder
+PIX_FMT_YUV420P, PIX_FMT_RGB24 = 0, 2
+ROWS_AROUND = 16                    # rows of context converted above and below a changed box (the filter needs ~4)
+CHROMA_ROWS_AROUND = 4              # chroma rows written above and below it (those its pixels reach: ~2)
+COLUMN_STEP = 16                    # boxes are widened to multiples of this many columns (even: chroma pairs)
+
+
+@functools.cache
+def _swscale() -> ctypes.CDLL:
+    """The libswscale of the ffmpeg on PATH (the one whose conversion the frames must match): beside its binary
+    (conda, a static prefix), else by its soname."""
+    version = subprocess.run(["ffmpeg", "-hide_banner", "-version"], capture_output=True, text=True, check=True).stdout
+    major = re.search(r"^libswscale\s+(\d+)\.", version, flags=re.M)
+    if not major:
+        raise RuntimeError(f"ffmpeg -version names no libswscale:\n{version}")
+    name = f"libswscale.so.{major.group(1)}"
+    beside = Path(shutil.which("ffmpeg")).resolve().parent.parent / "lib" / name
+    lib = ctypes.CDLL(str(beside) if beside.exists() else name)
+    lib.sws_getContext.restype = ctypes.c_void_p
+    lib.sws_getContext.argtypes = [ctypes.c_int] * 7 + [ctypes.c_void_p] * 3
+    lib.sws_scale.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                              ctypes.c_void_p, ctypes.c_void_p]
+    lib.sws_freeContext.argtypes = [ctypes.c_void_p]
+    return lib
+
+
+class Converter:
+    """RGB24 -> YUV420P conversions of any even-sized picture (one libswscale context per size)."""
+
+    def __init__(self) -> None:
+        self._lib = _swscale()
+        self._contexts: dict[tuple[int, int], int] = {}
+
+    def close(self) -> None:
+        for ctx in self._contexts.values():
+            self._lib.sws_freeContext(ctx)
+        self._contexts.clear()
+
+    def __enter__(self) -> "Converter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def convert(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Y (h, w), U and V (h/2, w/2) of an (h, w, 3) uint8 picture (rows may be strided)."""
+        h, w, _ = rgb.shape
+        if h % 2 or w % 2 or rgb.dtype != np.uint8 or rgb.strides[1:] != (3, 1):
+            raise ValueError(f"need an even-sized uint8 RGB picture with packed rows, got {rgb.shape} {rgb.dtype}")
+        if (w, h) not in self._contexts:
+            ctx = self._lib.sws_getContext(w, h, PIX_FMT_RGB24, w, h, PIX_FMT_YUV420P, SWS_BICUBIC, None, None, None)
+            if not ctx:
+                raise RuntimeError(f"libswscale has no RGB24 -> YUV420P conversion for {w}x{h}")
+            self._contexts[w, h] = ctx
+        planes = np.empty((h, w), np.uint8), np.empty((h // 2, w // 2), np.uint8), np.empty((h // 2, w // 2), np.uint8)
+        src = (ctypes.c_void_p * 4)(rgb.ctypes.data, None, None, None)
+        src_stride = (ctypes.c_int * 4)(rgb.strides[0], 0, 0, 0)
+        dst = (ctypes.c_void_p * 4)(*(p.ctypes.data for p in planes), None)
+        dst_stride = (ctypes.c_int * 4)(w, w // 2, w // 2, 0)
+        self._lib.sws_scale(self._contexts[w, h], src, src_stride, 0, h, dst, dst_stride)
+        return planes
+
+    def update(self, planes: tuple[np.ndarray, np.ndarray, np.ndarray], rgb: np.ndarray, box: tuple[slice, slice]) -> None:
+        """Make `planes` (the conversion of a picture equal to `rgb` outside `box`, rows x columns) the conversion
+        of `rgb`: convert the box with its context rows and write the part of it the box's pixels reach."""
+        height, width = rgb.shape[:2]
+        rows, cols = box
+        y0, y1 = max(0, rows.start), min(height, rows.stop)
+        x0, x1 = max(0, cols.start) // COLUMN_STEP * COLUMN_STEP, min(width, -(-cols.stop // COLUMN_STEP) * COLUMN_STEP)
+        if y0 >= y1 or x0 >= x1:
+            return
+        top, bottom = max(0, (y0 - ROWS_AROUND) & ~1), min(height, (y1 + ROWS_AROUND + 1) & ~1)
+        y, u, v = self.convert(rgb[top:bottom, x0:x1])
+        planes[0][y0:y1, x0:x1] = y[y0 - top:y1 - top]
+        c0, c1 = max(0, y0 // 2 - CHROMA_ROWS_AROUND), min(height // 2, (y1 + 1) // 2 + CHROMA_ROWS_AROUND)
+        for plane, part in ((planes[1], u), (planes[2], v)):
+            plane[c0:c1, x0 // 2:x1 // 2] = part[c0 - top // 2:c1 - top // 2]
