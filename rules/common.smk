@@ -201,8 +201,8 @@ def ledger_files(wildcards):
 
 # ---- the final targets ---------------------------------------------------------------------------------------------
 def final_targets():
-    """The targets of `all` (Snakefile): each stage's final results and trained models; with a demo source, also
-    the corpus and the scores against its ground truth (local, YouTube and PMC runs never plan the demo)."""
+    """The targets of `all` (Snakefile): each stage's final results; with a demo source, also the corpus and
+    the scores against its ground truth (local, YouTube and PMC runs never plan the demo)."""
     targets = [
         "results/videos/kept.tsv",
         per_shard("videos", "results/narratives/{shard}.jsonl"),
@@ -219,10 +219,6 @@ def final_targets():
         "results/benchmark/paper/table2.csv",
         "results/benchmark/missing.csv",
         "results/ledger/funnel.tsv",
-        # the trained models of the per-shard jobs, which are planned only after the manifest checkpoints: as
-        # targets of their own they are planned (and train, beside the manifests and the demo corpus) from the start
-        videos_classifier_model(),
-        subfigure_weights(),
     ]
     if is_demo("videos"):
         targets += ["results/videos/score.json", "results/speech/score.tsv", "results/traces/score.tsv"]

@@ -35,8 +35,6 @@ def test_dry_run_of_a_fresh_checkout_plans_up_to_the_checkpoints(workflow_dir):
     assert jobs["demo_video"] >= 11 and jobs["demo_article"] == DEMO["n_articles"]
     # the manifests are checkpoints: per-shard and per-video jobs are planned once they have run
     assert {"demo_corpus", "videos_manifest", "articles_manifest", "all"} <= set(jobs)
-    # ... but the models they use train from the start, beside the demo corpus
-    assert {"videos_domain_train", "articles_subfigure_train"} <= set(jobs)
 
 
 # Rules upstream of the per-shard video stages and the article shards: a fresh dry run plans them (with the
