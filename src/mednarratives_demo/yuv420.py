@@ -36,7 +36,11 @@ def _swscale() -> ctypes.CDLL:
         raise RuntimeError(f"ffmpeg -version names no libswscale:\n{version}")
     name = f"libswscale.so.{major.group(1)}"
     beside = Path(shutil.which("ffmpeg")).resolve().parent.parent / "lib" / name
-    lib = ctypes.CDLL(str(beside) if beside.exists() else name)
+    try:
+        lib = ctypes.CDLL(str(beside) if beside.exists() else name)
+    except OSError as e:  # a static ffmpeg build ships no libraries
+        raise RuntimeError(f"demo videos need the shared {name} of the ffmpeg on PATH (Debian: apt install ffmpeg; "
+                           f"conda: ffmpeg): {e}") from None
     lib.sws_getContext.restype = ctypes.c_void_p
     lib.sws_getContext.argtypes = [ctypes.c_int] * 7 + [ctypes.c_void_p] * 3
     lib.sws_scale.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
