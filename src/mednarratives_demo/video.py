@@ -631,6 +631,7 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
     sprite_mask = style.alpha[:, :, None] > 0
     sprite_over = style.rgb * style.alpha[:, :, None]  # semi-transparent styles: out = frame * (1 - alpha) + over
     sprite_keep = 1 - style.alpha[:, :, None]
+    sprite_opaque = style.opaque  # (an np.isin over the sprite: once, not per frame)
 
     with tempfile.TemporaryDirectory() as tmp, atomic_path(out_mp4) as tmp_mp4, yuv420.Converter() as yuv:
         wav = Path(tmp) / "narration.wav"
@@ -678,7 +679,7 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
                     if icon_on[f]:
                         drawn.append(np.s_[iy0:iy1, ix0:ix1])
                         np.copyto(frame[drawn[-1]], icon_rgb, where=icon_mask[:, :, None])
-                    if style.opaque:
+                    if sprite_opaque:
                         np.copyto(frame[drawn[1]], style.rgb, where=sprite_mask)
                     else:
                         frame[drawn[1]] = np.round(frame[drawn[1]] * sprite_keep + sprite_over)

@@ -85,7 +85,8 @@ class Converter:
         self._lib.sws_scale(self._contexts[w, h], src, src_stride, 0, h, dst, dst_stride)
         return planes
 
-    def update(self, planes: tuple[np.ndarray, np.ndarray, np.ndarray], rgb: np.ndarray, box: tuple[slice, slice]) -> None:
+    def update(self, planes: tuple[np.ndarray, np.ndarray, np.ndarray], rgb: np.ndarray,
+               box: tuple[slice, slice]) -> None:
         """Make `planes` (the conversion of a picture equal to `rgb` outside `box`, rows x columns) the conversion
         of `rgb`: convert the box with its context rows and write the part of it the box's pixels reach."""
         height, width = rgb.shape[:2]
