@@ -4,8 +4,9 @@ A demo frame is a static slide plus a few small moving parts (webcam, cursor, ic
 local: luma per pixel, chroma from pixel pairs across and a few rows up and down (the bicubic 2:1 vertical filter).
 So a frame's YUV is its slide's, with each changed box converted again from the frame's own pixels around it
 (ROWS_AROUND rows of context on each side, wider than the filter) and written back. Piping those planes to ffmpeg
-gives the mp4 it would encode from the RGB frames, byte for byte (tests/unit/test_demo_yuv420.py), at a fraction of
-the conversion's CPU time (which was about a quarter of ffmpeg's, benchmarks/bench_demo_video.py).
+gives the mp4 it would encode from the RGB frames, byte for byte (the conversion and the box updates:
+tests/unit/test_demo_yuv420.py; the 12 demo videos' mp4s: docs/cost_model.md), at a fraction of the conversion's CPU
+time (about a quarter of ffmpeg's when it converted whole frames).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import numpy as np
 
 SWS_BICUBIC = 4                     # ffmpeg's default scaler flags for the conversion it inserts before an encoder
 PIX_FMT_YUV420P, PIX_FMT_RGB24 = 0, 2
-ROWS_AROUND = 16                    # rows of context converted above and below a changed box (the filter needs ~4)
-CHROMA_ROWS_AROUND = 4              # chroma rows written above and below it (those its pixels reach: ~2)
+ROWS_AROUND = 16                    # rows of context converted above and below a changed box (2 are too few)
+CHROMA_ROWS_AROUND = 4              # chroma rows written above and below it (0 are too few)
 COLUMN_STEP = 16                    # boxes are widened to multiples of this many columns (even: chroma pairs)
 
 
