@@ -22,8 +22,10 @@ import numpy as np
 
 SWS_BICUBIC = 4                     # ffmpeg's default scaler flags for the conversion it inserts before an encoder
 PIX_FMT_YUV420P, PIX_FMT_RGB24 = 0, 2
-ROWS_AROUND = 16                    # rows of context converted above and below a changed box (2 are too few)
-CHROMA_ROWS_AROUND = 4              # chroma rows written above and below it (0 are too few)
+# Margins, twice what the unit tests need: a box's pixels reach 2 chroma rows above and below it (1 fails), and the
+# rows written need context rows for the filter (2 chroma rows need 8, 6 fail; 3 chroma rows need more than 8).
+ROWS_AROUND = 16                    # rows of context converted above and below a changed box
+CHROMA_ROWS_AROUND = 4              # chroma rows written above and below it
 COLUMN_STEP = 16                    # boxes are widened to multiples of this many columns (even: chroma pairs)
 
 
