@@ -26,6 +26,7 @@ PIX_FMT_YUV420P, PIX_FMT_RGB24 = 0, 2
 # rows written need context rows for the filter (2 chroma rows need 8, 6 fail; 3 chroma rows need more than 8).
 ROWS_AROUND = 16                    # rows of context converted above and below a changed box
 CHROMA_ROWS_AROUND = 4              # chroma rows written above and below it
+ALIGN = 64                          # bytes: rows of the buffers handed to libswscale start at multiples of this
 COLUMN_STEP = 16                    # boxes are widened to multiples of this many columns (even: chroma pairs)
 
 
@@ -50,6 +51,16 @@ def _swscale() -> ctypes.CDLL:
                               ctypes.c_void_p, ctypes.c_void_p]
     lib.sws_freeContext.argtypes = [ctypes.c_void_p]
     return lib
+
+
+def _buffer(rows: int, row_bytes: int) -> np.ndarray:
+    """A zeroed picture buffer laid out as ffmpeg's frames are: every row starts ALIGN-byte aligned, with padding after
+    each row and a spare row at the end (libswscale's SIMD code reads and writes whole vectors past a row's end, and
+    picks its code path by the alignment of the rows)."""
+    stride = -(-row_bytes // ALIGN) * ALIGN + ALIGN
+    raw = np.zeros((rows + 1) * stride + ALIGN, np.uint8)
+    start = -raw.ctypes.data % ALIGN
+    return raw[start:start + (rows + 1) * stride].reshape(rows + 1, stride)
 
 
 class Converter:
@@ -80,13 +91,15 @@ class Converter:
             if not ctx:
                 raise RuntimeError(f"libswscale has no RGB24 -> YUV420P conversion for {w}x{h}")
             self._contexts[w, h] = ctx
-        planes = np.empty((h, w), np.uint8), np.empty((h // 2, w // 2), np.uint8), np.empty((h // 2, w // 2), np.uint8)
-        src = (ctypes.c_void_p * 4)(rgb.ctypes.data, None, None, None)
-        src_stride = (ctypes.c_int * 4)(rgb.strides[0], 0, 0, 0)
-        dst = (ctypes.c_void_p * 4)(*(p.ctypes.data for p in planes), None)
-        dst_stride = (ctypes.c_int * 4)(w, w // 2, w // 2, 0)
+        source = _buffer(h, w * 3)
+        source[:h, :w * 3] = rgb.reshape(h, w * 3)
+        buffers = _buffer(h, w), _buffer(h // 2, w // 2), _buffer(h // 2, w // 2)
+        src = (ctypes.c_void_p * 4)(source.ctypes.data, None, None, None)
+        src_stride = (ctypes.c_int * 4)(source.strides[0], 0, 0, 0)
+        dst = (ctypes.c_void_p * 4)(*(b.ctypes.data for b in buffers), None)
+        dst_stride = (ctypes.c_int * 4)(*(b.strides[0] for b in buffers), 0)
         self._lib.sws_scale(self._contexts[w, h], src, src_stride, 0, h, dst, dst_stride)
-        return planes
+        return tuple(b[:rows, :cols] for b, rows, cols in zip(buffers, (h, h // 2, h // 2), (w, w // 2, w // 2)))
 
     def update(self, planes: tuple[np.ndarray, np.ndarray, np.ndarray], rgb: np.ndarray,
                box: tuple[slice, slice]) -> None:
