@@ -55,8 +55,9 @@ def _swscale() -> ctypes.CDLL:
 
 def _buffer(rows: int, row_bytes: int) -> np.ndarray:
     """A zeroed picture buffer laid out as ffmpeg's frames are: every row starts ALIGN-byte aligned, with padding after
-    each row and a spare row at the end. (With tight numpy arrays one build in five dozen differed in a few chroma
-    values: libswscale's x86 code reads whole vectors past a row's end and picks its code by the rows' alignment.)"""
+    each row and a spare row at the end. (With tight numpy arrays one demo build, under Snakemake, differed in a few
+    chroma values of one frame; suspected: libswscale's x86 code reads whole vectors past a row's end and picks its
+    code by the rows' alignment. See docs/cost_model.md.)"""
     stride = -(-row_bytes // ALIGN) * ALIGN + ALIGN
     raw = np.zeros((rows + 1) * stride + ALIGN, np.uint8)
     start = -raw.ctypes.data % ALIGN
