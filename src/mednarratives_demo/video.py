@@ -9,10 +9,10 @@ under the cursor before the picture stays still. Distractors the later stages mu
 a webcam face that moves and flickers every frame, a blinking REC icon, and blocky +-2 grey-level noise.
 
 Frames are composed with numpy (each slide's noisy backgrounds precomputed once; per frame only the
-webcam, icon and cursor are pasted onto a reused canvas, and their boxes restored after the write) and piped
-as raw RGB into one ffmpeg process with bit-exact flags, so the same (spec, seed) gives byte-identical mp4
-and truth files. ffmpeg (x264 and its RGB -> YUV conversion) is about 90 % of a video's CPU time
-(benchmarks/bench_demo_video.py).
+webcam, icon and cursor are pasted onto a reused canvas, and their boxes restored after the write), converted
+to YUV 4:2:0 as ffmpeg would (yuv420: each background once, then only the pasted boxes) and piped into one
+ffmpeg process with bit-exact flags, so the same (spec, seed) gives byte-identical mp4 and truth files.
+x264 is about 80 % of a video's CPU time (benchmarks/bench_demo_video.py).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from PIL import Image, ImageDraw, ImageFont
 from mednarratives import assets
 from mednarratives.speech import espeak
 from mednarratives.io import atomic_path, write_json
+from mednarratives_demo import yuv420
 
 REF_W, REF_H = 1280, 720  # layout is designed at this size and scaled to the requested one
 THEMES = {  # background, heading, body text, accent
@@ -553,7 +554,7 @@ def _audio(placed, n_samples: int, spoken: bool) -> np.ndarray:
 def _ffmpeg(out: Path, wav: Path, fps: int, size) -> subprocess.Popen:
     w, h = size
     cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-           "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(fps), "-i", "pipe:0",
+           "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w}x{h}", "-r", str(fps), "-i", "pipe:0",
            "-i", str(wav), "-map", "0:v", "-map", "1:a",
            "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-threads", "2",
            "-c:a", "aac", "-b:a", "96k", "-ar", "44100", "-ac", "1",
@@ -630,8 +631,9 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
     sprite_mask = style.alpha[:, :, None] > 0
     sprite_over = style.rgb * style.alpha[:, :, None]  # semi-transparent styles: out = frame * (1 - alpha) + over
     sprite_keep = 1 - style.alpha[:, :, None]
+    sprite_opaque = style.opaque  # (an np.isin over the sprite: once, not per frame)
 
-    with tempfile.TemporaryDirectory() as tmp, atomic_path(out_mp4) as tmp_mp4:
+    with tempfile.TemporaryDirectory() as tmp, atomic_path(out_mp4) as tmp_mp4, yuv420.Converter() as yuv:
         wav = Path(tmp) / "narration.wav"
         with wave.open(str(wav), "wb") as fh_wav:
             fh_wav.setnchannels(1)
@@ -639,9 +641,14 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
             fh_wav.setframerate(espeak.SAMPLE_RATE)
             fh_wav.writeframes(audio.tobytes())
         proc = _ffmpeg(tmp_mp4, wav, fps, (layout.width, layout.height))
+        n_pixels = layout.width * layout.height
+        out = np.empty(n_pixels * 3 // 2, np.uint8)  # the frame written: Y, U, V planes
+        out_planes = (out[:n_pixels].reshape(layout.height, layout.width),
+                      *out[n_pixels:].reshape(2, layout.height // 2, layout.width // 2))
         try:
             ix0, iy0, ix1, iy1 = icon_box
             for seg, slide, pics in zip(segments, slides, pictures):
+                bases = {}  # (noise tile, picture) -> the YUV planes of the frame before its moving parts are drawn
                 backgrounds = [_noisy(slide, tile) for tile in noise]
                 canvases = [b.copy() for b in backgrounds]  # drawn on, written, then the drawn boxes restored
                 if seg.kind == "cine":  # each cine frame gets its own noise tile
@@ -655,10 +662,15 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
                         page[f0 - seg.start_frame if k else 0:] = i  # the first page shows from the cut
                 for f in range(seg.start_frame, seg.end_frame):
                     frame, background = canvases[f % NOISE_TILES], backgrounds[f % NOISE_TILES]
+                    picture = None
                     if seg.kind == "cine":  # the picture box is redrawn every frame: nothing to restore
-                        frame[y0:y1, x0:x1] = pics[((f - seg.start_frame) // CINE_STEP) % len(pics)]
+                        picture = ((f - seg.start_frame) // CINE_STEP) % len(pics)
+                        frame[y0:y1, x0:x1] = pics[picture]
                     elif seg.kind == "stack":
-                        frame[y0:y1, x0:x1] = pics[page[f - seg.start_frame]][f % NOISE_TILES]
+                        picture = page[f - seg.start_frame]
+                        frame[y0:y1, x0:x1] = pics[picture][f % NOISE_TILES]
+                    if (f % NOISE_TILES, picture) not in bases:
+                        bases[f % NOISE_TILES, picture] = yuv.convert(frame)
                     x, y = wx + dx[f], wy + dy[f]
                     drawn = [np.s_[y:y + fh, x:x + fw], np.s_[cy[f] - hy:cy[f] - hy + sh, cx[f] - hx:cx[f] - hx + sw]]
                     np.multiply(face, gain[f], out=face_buf)
@@ -667,11 +679,15 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
                     if icon_on[f]:
                         drawn.append(np.s_[iy0:iy1, ix0:ix1])
                         np.copyto(frame[drawn[-1]], icon_rgb, where=icon_mask[:, :, None])
-                    if style.opaque:
+                    if sprite_opaque:
                         np.copyto(frame[drawn[1]], style.rgb, where=sprite_mask)
                     else:
                         frame[drawn[1]] = np.round(frame[drawn[1]] * sprite_keep + sprite_over)
-                    proc.stdin.write(frame.data)
+                    for plane, base in zip(out_planes, bases[f % NOISE_TILES, picture]):
+                        np.copyto(plane, base)
+                    for box in drawn:
+                        yuv.update(out_planes, frame, box)
+                    proc.stdin.write(out.data)
                     for box in drawn:
                         frame[box] = background[box]
             proc.stdin.close()
