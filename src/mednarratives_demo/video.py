@@ -18,6 +18,7 @@ x264 is about 80 % of a video's CPU time (benchmarks/bench_demo_video.py).
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import hashlib
 import math
 import os
@@ -551,10 +552,10 @@ def _audio(placed, n_samples: int, spoken: bool) -> np.ndarray:
     return track
 
 
-def _ffmpeg(out: Path, wav: Path, fps: int, size) -> subprocess.Popen:
+def _ffmpeg(out: Path, wav: Path, fps: int, size, pix_fmt: str) -> subprocess.Popen:
     w, h = size
     cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-           "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w}x{h}", "-r", str(fps), "-i", "pipe:0",
+           "-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{w}x{h}", "-r", str(fps), "-i", "pipe:0",
            "-i", str(wav), "-map", "0:v", "-map", "1:a",
            "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-threads", "2",
            "-c:a", "aac", "-b:a", "96k", "-ar", "44100", "-ac", "1",
@@ -633,14 +634,15 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
     sprite_keep = 1 - style.alpha[:, :, None]
     sprite_opaque = style.opaque  # (an np.isin over the sprite: once, not per frame)
 
-    with tempfile.TemporaryDirectory() as tmp, atomic_path(out_mp4) as tmp_mp4, yuv420.Converter() as yuv:
+    yuv = yuv420.converter()  # None: RGB frames piped, ffmpeg converts them whole (the same bytes, more CPU)
+    with tempfile.TemporaryDirectory() as tmp, atomic_path(out_mp4) as tmp_mp4, yuv or contextlib.nullcontext():
         wav = Path(tmp) / "narration.wav"
         with wave.open(str(wav), "wb") as fh_wav:
             fh_wav.setnchannels(1)
             fh_wav.setsampwidth(2)
             fh_wav.setframerate(espeak.SAMPLE_RATE)
             fh_wav.writeframes(audio.tobytes())
-        proc = _ffmpeg(tmp_mp4, wav, fps, (layout.width, layout.height))
+        proc = _ffmpeg(tmp_mp4, wav, fps, (layout.width, layout.height), "rgb24" if yuv is None else "yuv420p")
         n_pixels = layout.width * layout.height
         out = np.empty(n_pixels * 3 // 2, np.uint8)  # the frame written: Y, U, V planes
         out_planes = (out[:n_pixels].reshape(layout.height, layout.width),
@@ -669,7 +671,7 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
                     elif seg.kind == "stack":
                         picture = page[f - seg.start_frame]
                         frame[y0:y1, x0:x1] = pics[picture][f % NOISE_TILES]
-                    if (f % NOISE_TILES, picture) not in bases:
+                    if yuv is not None and (f % NOISE_TILES, picture) not in bases:
                         bases[f % NOISE_TILES, picture] = yuv.convert(frame)
                     x, y = wx + dx[f], wy + dy[f]
                     drawn = [np.s_[y:y + fh, x:x + fw], np.s_[cy[f] - hy:cy[f] - hy + sh, cx[f] - hx:cx[f] - hx + sw]]
@@ -683,11 +685,14 @@ def build_video(spec: dict, seed: int, out_mp4: str, out_truth: str, fps: int = 
                         np.copyto(frame[drawn[1]], style.rgb, where=sprite_mask)
                     else:
                         frame[drawn[1]] = np.round(frame[drawn[1]] * sprite_keep + sprite_over)
-                    for plane, base in zip(out_planes, bases[f % NOISE_TILES, picture]):
-                        np.copyto(plane, base)
-                    for box in drawn:
-                        yuv.update(out_planes, frame, box)
-                    proc.stdin.write(out.data)
+                    if yuv is None:
+                        proc.stdin.write(frame.data)
+                    else:
+                        for plane, base in zip(out_planes, bases[f % NOISE_TILES, picture]):
+                            np.copyto(plane, base)
+                        for box in drawn:
+                            yuv.update(out_planes, frame, box)
+                        proc.stdin.write(out.data)
                     for box in drawn:
                         frame[box] = background[box]
             proc.stdin.close()

@@ -42,9 +42,8 @@ def _swscale() -> ctypes.CDLL:
     beside = Path(shutil.which("ffmpeg")).resolve().parent.parent / "lib" / name
     try:
         lib = ctypes.CDLL(str(beside) if beside.exists() else name)
-    except OSError as e:  # a static ffmpeg build ships no libraries
-        raise RuntimeError(f"demo videos need the shared {name} of the ffmpeg on PATH (Debian: apt install ffmpeg; "
-                           f"conda: ffmpeg): {e}") from None
+    except OSError as e:  # a static ffmpeg build ships no libraries; macOS names them .dylib
+        raise RuntimeError(f"no shared {name} of the ffmpeg on PATH: {e}") from None
     lib.sws_getContext.restype = ctypes.c_void_p
     lib.sws_getContext.argtypes = [ctypes.c_int] * 7 + [ctypes.c_void_p] * 3
     lib.sws_scale.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
@@ -62,6 +61,14 @@ def _buffer(rows: int, row_bytes: int) -> np.ndarray:
     raw = np.zeros((rows + 1) * stride + ALIGN, np.uint8)
     start = -raw.ctypes.data % ALIGN
     return raw[start:start + (rows + 1) * stride].reshape(rows + 1, stride)
+
+
+def converter() -> "Converter | None":
+    """A Converter, or None where the ffmpeg on PATH has no shared libswscale to load (macOS, a static build)."""
+    try:
+        return Converter()
+    except (RuntimeError, OSError, subprocess.CalledProcessError):
+        return None
 
 
 class Converter:
