@@ -440,14 +440,21 @@ def hotspot(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[flo
 
 
 def highlight_hotspot(blob: np.ndarray, x0: int, y0: int, centre: tuple[float, float], disc_radius: float,
-                      arc_share: float) -> tuple[float, float]:
+                      arc_share: float, luma_point: tuple[float, float] | None = None) -> tuple[float, float]:
     """(x, y) hot spot of a highlight sighting (its region `blob` at (x0, y0), its `centre`): the centre, unless the
     region is pointed, not round (`blob_shape`: a tip), and its longer side a disc's diameter: a cursor sprite of one
-    saturated colour (an orange hand, taller than wide), whose hot spot is its tip (a laser dot's region is smaller
-    on both sides: too coarse at the chroma planes' scale to tell its shape)."""
+    saturated colour (an orange hand, taller than wide), whose hot spot is its tip. A region smaller on both sides
+    is too coarse at the chroma planes' scale to tell its shape (a laser dot's and a 24 px hand's look alike):
+    there the tip background subtraction found in the same frame (`luma_point`) counts when it lies above the
+    region (at most a disc's radius above its top row, across its box grown by that much): a sprite's
+    uncoloured outline and thin fingertip stick out above its coloured fill, while a laser dot's luma tip lies
+    on its coloured halo. Else the centre."""
     kind, hx, hy = blob_shape(blob, disc_radius, arc_share)
-    if kind == "tip" and max(blob.shape) >= 2 * disc_radius + 2:
-        return x0 + hx, y0 + hy
+    if max(blob.shape) >= 2 * disc_radius + 2:
+        return (x0 + hx, y0 + hy) if kind == "tip" else centre
+    if luma_point is not None and (x0 - disc_radius <= luma_point[0] <= x0 + blob.shape[1] + disc_radius
+                                   and y0 - disc_radius <= luma_point[1] < y0):
+        return luma_point
     return centre
 
 
