@@ -181,3 +181,20 @@ def test_trace_video_follows_the_cursor_through_a_stretch_without_stable_chunk(t
     found = ~np.isnan(res["track"][:, 0])
     good = found & (np.abs(res["track"][:, 0] - expected) <= 5) & (np.abs(res["track"][:, 1] - 60) <= 2)
     assert good[outside].mean() >= 0.9 and (found == good).all()
+
+
+def test_a_cursor_lost_out_of_reach_is_looked_for_over_the_whole_frame():
+    """The pointer jumps farther than max_step_px and rests there (a slide change): once lost for lost_frames, the
+    whole frame is searched (every lost_frames + 1 frames) and a close match taken (follow_reacquire_max_rms), not a
+    looser one that would do to follow it from near."""
+    path = [(5, 8), (8, 10)] + [(60, 45)] * 10
+    for look, expected in ((235, [0, 1] + list(range(6, 12))), (207, [0, 1])):  # rms 0; 16 over Y, U, V
+        follower = Follower(follow_params(max_step_px=10, near_px=16), max_pending=100)
+        for i, (x, y) in enumerate(path):
+            luma, chroma = frame(x, y, i)
+            if i >= 2:
+                luma[y:y + ARROW.shape[0], x:x + ARROW.shape[1]][ARROW] = look
+            point = (float(x), float(y)) if i < 2 else None
+            follower.add(i, (luma, chroma), point, blob_at(x, y) if i < 2 else None)
+        follower.finish()
+        assert sorted(follower.xy) == expected and all(follower.xy[i] == (60.0, 45.0) for i in expected[2:])

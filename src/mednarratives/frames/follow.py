@@ -122,7 +122,7 @@ class Follower:
     def __init__(self, p: TraceParams, max_pending: int):
         self.max_step_px, self.max_rms, self.max_pending = p.max_step_px, p.follow_max_rms, max_pending
         self.dropped_max_rms, self.content_ratio = p.follow_dropped_max_rms, p.follow_content_ratio
-        self.near_px, self.lost_frames = p.follow_near_px, p.lost_frames
+        self.near_px, self.lost_frames, self.reacquire_max_rms = p.follow_near_px, p.lost_frames, p.follow_reacquire_max_rms
         self.xy: dict[int, tuple[float, float]] = {}
         self._anchor: Anchor | None = None
         # confirmed anchors: the cursor's looks
@@ -169,6 +169,20 @@ class Follower:
         if found is None:
             found, by = self._match(frame, last[1], self.max_step_px, screen=True)
         return None if found is None or self._content(found, by) else found
+
+    def _reacquire(self, frame: Frame, index: int):
+        """The cursor lost for longer than `lost_frames` frames (out of reach of its last position: it came to rest
+        elsewhere while the picture changed), looked for by every template over the whole frame, on every
+        (`lost_frames` + 1)-th frame (a search costs the frame's area); only a close match (`reacquire_max_rms`)
+        that is not the picture's (`_content`) counts."""
+        gap = index - self._last[0] - self.lost_frames - 2  # 0: the first frame the follow gives up on
+        if gap < 0 or gap % (self.lost_frames + 1):
+            return None
+        h, w = frame[0].shape
+        found, by = self._match(frame, (w / 2, h / 2), max(w, h) / 2, screen=True)
+        if found is None or found[2] > self.reacquire_max_rms or self._content(found, by):
+            return None
+        return found
 
     def _confirms(self, anchor: Anchor) -> bool:
         def at(found) -> bool:
@@ -229,7 +243,7 @@ class Follower:
             return
         found = None
         if self._bank and self._last is not None:
-            found = self._follow(frame, index, self._last)
+            found = self._follow(frame, index, self._last) or self._reacquire(frame, index)
             if found is not None:
                 self._last = (index, found[:2])
         self._pending.append((index, frame, found, False))
