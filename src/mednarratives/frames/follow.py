@@ -168,6 +168,8 @@ class Follower:
         found, by = self._match(frame, last[1], min(self.near_px, self.max_step_px * gap))
         if found is None:
             found, by = self._match(frame, last[1], self.max_step_px, screen=True)
+        if found is not None and gap > 1 and found[2] > self.reacquire_max_rms:
+            return None  # re-found after frames without a match: a close match only (a look-alike spot of the picture)
         return None if found is None or self._content(found, by) else found
 
     def _reacquire(self, frame: Frame, index: int):
