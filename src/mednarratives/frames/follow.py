@@ -12,7 +12,10 @@ and backwards from the next confirmed anchor; a match counts when the root-mean-
 template's pixels is at most `follow_max_rms` codes, and the better of the two directions wins. The search
 looks within `follow_near_px` of the last position first (a masked match costs the area searched), then
 within `max_step_px` by every template, the most successful first (each only where a luma-only match shows it
-can be good enough), and stops after `lost_frames` frames without a match. Only the cursor's own pixels are
+can be good enough), and stops after `lost_frames` frames without a match; a match after frames without one counts
+only within `reacquire_max_rms` (a look-alike spot of the picture fits loosely). Lost for longer, the cursor is
+looked for over the whole frame every `lost_frames` + 1 frames (it came to rest out of reach of its last position
+while the picture changed: a slide change), from such a close match. Only the cursor's own pixels are
 compared, so whatever changes around it (a scrolled stack, a playing video, a hover highlight, a counter)
 neither helps nor disturbs the match. A match is dropped when the same look fits
 the same spot in a frame where the cursor was elsewhere (`content_ratio`): still content that resembles the cursor
