@@ -184,14 +184,16 @@ def test_trace_video_follows_the_cursor_through_a_stretch_without_stable_chunk(t
 
 
 def test_a_cursor_lost_out_of_reach_is_looked_for_over_the_whole_frame():
-    """The pointer jumps farther than max_step_px and rests there (a slide change): once lost for lost_frames, the
-    whole frame is searched (every lost_frames + 1 frames) and a close match taken (follow_reacquire_max_rms), not a
-    looser one that would do to follow it from near."""
+    """The pointer jumps farther than max_step_px and rests there while the picture changes (a slide change): once
+    lost for lost_frames, the whole frame is searched (every lost_frames + 1 frames, once per change of the picture)
+    and a close match taken (follow_reacquire_max_rms), not a looser one that would do to follow it from near; where
+    the picture stayed (background subtraction sees a pointer move there), no search."""
     path = [(5, 8), (8, 10)] + [(60, 45)] * 10
-    for look, expected in ((235, [0, 1] + list(range(6, 12))), (207, [0, 1])):  # rms 0; 16 over Y, U, V
+    for look, changing, expected in ((235, True, [0, 1] + list(range(6, 12))), (207, True, [0, 1]),  # rms 0; 16
+                                     (235, False, [0, 1])):
         follower = Follower(follow_params(max_step_px=10, near_px=16), max_pending=100)
         for i, (x, y) in enumerate(path):
-            luma, chroma = frame(x, y, i)
+            luma, chroma = frame(x, y, i if changing else 0)
             if i >= 2:
                 luma[y:y + ARROW.shape[0], x:x + ARROW.shape[1]][ARROW] = look
             point = (float(x), float(y)) if i < 2 else None

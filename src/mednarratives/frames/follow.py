@@ -132,6 +132,7 @@ class Follower:
         # confirmed anchors: the cursor's looks
         self._bank: collections.deque = collections.deque(maxlen=p.follow_templates)
         self._last: tuple | None = None  # (frame index, position, frame) last found going forwards
+        self._searched: tuple[int, Frame] | None = None  # the frame last searched whole (`_reacquire`)
         self._pending: collections.deque = collections.deque()  # (frame, (luma, chroma), forward match or None)
         self._held: tuple[Anchor, list] | None = None  # an unconfirmed anchor and the frames before it
 
@@ -183,12 +184,17 @@ class Follower:
 
     def _reacquire(self, frame: Frame, index: int):
         """The cursor lost for longer than `lost_frames` frames (out of reach of its last position: it came to rest
-        elsewhere while the picture changed), looked for by every template over the whole frame, on every
-        (`lost_frames` + 1)-th frame (a search costs the frame's area); only a close match (`reacquire_max_rms`)
-        that is not the picture's (`_content`) counts."""
+        elsewhere while the picture changed, where background subtraction cannot see it), looked for by every
+        template over the whole frame, on every (`lost_frames` + 1)-th frame where the picture changed (`_changed`)
+        since the frame it was last found in or last looked for (a search costs the frame's area: once per
+        change); only a close match (`reacquire_max_rms`) that is not the picture's (`_content`) counts."""
         gap = index - self._last[0] - self.lost_frames - 2  # 0: the first frame the follow gives up on
         if gap < 0 or gap % (self.lost_frames + 1):
             return None
+        since = self._searched[1] if self._searched is not None and self._searched[0] > self._last[0] else self._last[2]
+        if not self._changed(since, frame):
+            return None
+        self._searched = (index, frame)
         h, w = frame[0].shape
         found, by = self._match(frame, (w / 2, h / 2), max(w, h) / 2, screen=True)
         if found is None or found[2] > self.reacquire_max_rms or self._content(found, by):
