@@ -184,18 +184,20 @@ def test_trace_video_follows_the_cursor_through_a_stretch_without_stable_chunk(t
 
 
 def test_a_cursor_lost_out_of_reach_is_looked_for_over_the_whole_frame():
-    """The pointer jumps farther than max_step_px and rests there while the picture changes (a slide change): once
-    lost for lost_frames, the whole frame is searched (every lost_frames + 1 frames, once per change of the picture)
-    and a close match taken (follow_reacquire_max_rms), not a looser one that would do to follow it from near; where
-    the picture stayed (background subtraction sees a pointer move there), no search."""
+    """The pointer jumps farther than max_step_px and rests there (a slide change): once lost for lost_frames, the
+    whole frame is searched (on the first frame given up on, then every lost_frames + 1 frames where the picture
+    changed since the last search) and a close match taken (follow_reacquire_max_rms), not a looser one that would
+    do to follow it from near."""
     path = [(5, 8), (8, 10)] + [(60, 45)] * 10
-    for look, changing, expected in ((235, True, [0, 1] + list(range(6, 12))), (207, True, [0, 1]),  # rms 0; 16
-                                     (235, False, [0, 1])):
+    for look, changing, shown, expected in ((235, True, 2, [0, 1] + list(range(6, 12))),  # found by the first search
+                                            (207, True, 2, [0, 1]),                        # rms 16 over Y, U, V
+                                            (235, True, 7, [0, 1, 10, 11]),    # shown after it: the next search
+                                            (235, False, 7, [0, 1])):          # the picture stayed: no next search
         follower = Follower(follow_params(max_step_px=10, near_px=16), max_pending=100)
         for i, (x, y) in enumerate(path):
             luma, chroma = frame(x, y, i if changing else 0)
             if i >= 2:
-                luma[y:y + ARROW.shape[0], x:x + ARROW.shape[1]][ARROW] = look
+                luma[y:y + ARROW.shape[0], x:x + ARROW.shape[1]][ARROW] = look if i >= shown else 60
             point = (float(x), float(y)) if i < 2 else None
             follower.add(i, (luma, chroma), point, blob_at(x, y) if i < 2 else None)
         follower.finish()

@@ -185,14 +185,14 @@ class Follower:
     def _reacquire(self, frame: Frame, index: int):
         """The cursor lost for longer than `lost_frames` frames (out of reach of its last position: it came to rest
         elsewhere while the picture changed, where background subtraction cannot see it), looked for by every
-        template over the whole frame, on every (`lost_frames` + 1)-th frame where the picture changed (`_changed`)
-        since the frame it was last found in or last looked for (a search costs the frame's area: once per
-        change); only a close match (`reacquire_max_rms`) that is not the picture's (`_content`) counts."""
+        template over the whole frame: on the first frame the follow gives up on, then on every (`lost_frames` +
+        1)-th frame where the picture changed (`_changed`) since the last search (a search costs the frame's area:
+        once per loss and per change); only a close match (`reacquire_max_rms`) that is not the picture's
+        (`_content`) counts."""
         gap = index - self._last[0] - self.lost_frames - 2  # 0: the first frame the follow gives up on
         if gap < 0 or gap % (self.lost_frames + 1):
             return None
-        since = self._searched[1] if self._searched is not None and self._searched[0] > self._last[0] else self._last[2]
-        if not self._changed(since, frame):
+        if gap > 0 and self._searched is not None and not self._changed(self._searched[1], frame):
             return None
         self._searched = (index, frame)
         h, w = frame[0].shape
