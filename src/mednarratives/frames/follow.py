@@ -184,8 +184,8 @@ class Follower:
 
     def _reacquire(self, frame: Frame, index: int):
         """The cursor lost for longer than `lost_frames` frames (out of reach of its last position: it came to rest
-        elsewhere while the picture changed, where background subtraction cannot see it), looked for by every
-        template over the whole frame: on the first frame the follow gives up on, then on every (`lost_frames` +
+        elsewhere while the picture changed, where background subtraction cannot see it), looked for by the most
+        successful template over the whole frame: on the first frame the follow gives up on, then on every (`lost_frames` +
         1)-th frame where the picture changed (`_changed`) since the last search (a search costs the frame's area:
         once per loss and per change); only a close match (`reacquire_max_rms`) that is not the picture's
         (`_content`) counts."""
@@ -196,7 +196,7 @@ class Follower:
             return None
         self._searched = (index, frame)
         h, w = frame[0].shape
-        found, by = self._match(frame, (w / 2, h / 2), max(w, h) / 2, screen=True)
+        found, by = self._match(frame, (w / 2, h / 2), max(w, h) / 2, templates=1, screen=True)
         if found is None or found[2] > self.reacquire_max_rms or self._content(found, by):
             return None
         return found
