@@ -125,8 +125,8 @@ class Follower:
     def __init__(self, p: TraceParams, max_pending: int):
         self.max_step_px, self.max_rms, self.max_pending = p.max_step_px, p.follow_max_rms, max_pending
         self.dropped_max_rms, self.content_ratio = p.follow_dropped_max_rms, p.follow_content_ratio
-        self.near_px, self.lost_frames, self.reacquire_max_rms = p.follow_near_px, p.lost_frames, p.follow_reacquire_max_rms
-        self.change_codes = p.follow_change_codes
+        self.near_px, self.lost_frames = p.follow_near_px, p.lost_frames
+        self.reacquire_max_rms, self.change_codes = p.follow_reacquire_max_rms, p.follow_change_codes
         self.xy: dict[int, tuple[float, float]] = {}
         self._anchor: Anchor | None = None
         # confirmed anchors: the cursor's looks
@@ -185,10 +185,10 @@ class Follower:
     def _reacquire(self, frame: Frame, index: int):
         """The cursor lost for longer than `lost_frames` frames (out of reach of its last position: it came to rest
         elsewhere while the picture changed, where background subtraction cannot see it), looked for by the most
-        successful template over the whole frame: on the first frame the follow gives up on, then on every (`lost_frames` +
-        1)-th frame where the picture changed (`_changed`) since the last search (a search costs the frame's area:
-        once per loss and per change); only a close match (`reacquire_max_rms`) that is not the picture's
-        (`_content`) counts."""
+        successful template over the whole frame: on the first frame the follow gives up on, then on every
+        (`lost_frames` + 1)-th frame where the picture changed (`_changed`) since the last search (a search costs
+        the frame's area: once per loss and per change); only a close match (`reacquire_max_rms`) that is not the
+        picture's (`_content`) counts."""
         gap = index - self._last[0] - self.lost_frames - 2  # 0: the first frame the follow gives up on
         if gap < 0 or gap % (self.lost_frames + 1):
             return None
