@@ -263,6 +263,8 @@ def overlay(frame: Path, x: int, y: int, style: str, click_age: int | None = Non
         d.ellipse([x - 24, y - 24, x + 24, y + 24], outline=(170, 60, 255, 220), width=4)
     elif style == "lime_ring":
         d.ellipse([x - 20, y - 20, x + 20, y + 20], outline=(140, 255, 40, 210), width=3)
+    elif style == "teal_disc":
+        d.ellipse([x - 24, y - 24, x + 24, y + 24], fill=(0, 190, 170, 105))
     elif style == "ripple" and click_age is not None and click_age < 5:
         r = 10 + 9 * click_age
         d.ellipse([x - r, y - r, x + r, y + r], outline=(255, 140, 0, 230 - 40 * click_age), width=3)
@@ -488,6 +490,41 @@ def round7():
     }
 
 
+# Round 8 (recorded 2026-12-07 before any tracker change of that session, scored once at its end): cursor themes
+# and sizes not used before (Chameleon-Mint-Large hand, Chameleon-Purple-Regular 24, Adwaita 48, Chameleon-
+# Anthracite-Regular 24, Bibata-Original-Classic 28), a teal disc, pointer rests after slide changes, content that
+# changes every 1.2 s, content not used in a cursor recording before.
+def round8():
+    r8 = {"round": 8}
+    echo = dicom("JPGLosslessP14SV1_1s_1f_8b.dcm")
+    mr = dicom("MR2_J2KI.dcm")
+    ct = [dicom("J2K_pixelrep_mismatch.dcm"), dicom("693_UNCR.dcm", window=(1024 - 600, 1500)),
+          dicom("693_UNCR.dcm", window=(1024 + 40, 400))]
+    return {
+        "cursor_r8_us_mintlarge_hand": ("medical", "ultrasound", "hand2", None, "viewer", rec_viewer(
+            [echo, echo[:, ::-1]], 35, 1.0, "Echocardiography: ascending aorta"), 60,
+            {**r8, "theme": "Chameleon-Mint-Large", "size": 32, "steps": (4, 12), "rests": (0, 5, 12, 20)}),
+        "cursor_r8_slides_purple24_rests": ("non_medical", "", "left_ptr", None, "slides", rec_slides([
+            ("Counting objects", ["Thresholding", "Connected components", "Size filters"], skimage_image("coins.png")),
+            ("Planetary images", ["Contrast stretching", "Craters as blobs"], skimage_image("moon.png")),
+            ("Camera basics", ["Exposure", "Depth of field", "Noise"], skimage_image("camera.png")),
+        ], 20), 60, {**r8, "theme": "Chameleon-Purple-Regular", "size": 24, "bg": "#fafafa", "light": True,
+                     "steps": (5, 12), "rests": (0, 15, 25)}),
+        "cursor_r8_photos_adwaita48": ("non_medical", "", "left_ptr", None, "viewer", rec_viewer(
+            [skimage_image(n) for n in ("hubble_deep_field.jpg", "horse.png", "gravel.png")], 25), 55,
+            {**r8, "theme": "Adwaita", "size": 48, "steps": (3, 10), "rests": (0, 3, 8, 20),
+             "panel_cursor": "hand2"}),
+        "cursor_r8_mri_anthracite24_teal_disc": ("medical", "mri", "left_ptr", "teal_disc", "viewer", rec_viewer(
+            [mr, mr[250:750, 250:750]], 30, 1.0, "Shoulder MRI: overview and zoom"), 55,
+            {**r8, "theme": "Chameleon-Anthracite-Regular", "size": 24, "steps": (5, 14), "rests": (0, 4, 10, 20),
+             "panel_cursor": "hand2"}),
+        "cursor_r8_ct_originalclassic28_fast": ("medical", "ct", "left_ptr", None, "viewer", rec_viewer(
+            ct, 12, 1.0, "Head CT: bone, lung and soft-tissue windows"), 55,
+            {**r8, "theme": "Bibata-Original-Classic", "size": 28, "steps": (4, 12), "rests": (0, 4, 10, 15),
+             "panel_cursor": "hand2"}),
+    }
+
+
 def recordings():
     import json as json_mod
     import statistics
@@ -547,6 +584,7 @@ def recordings():
         **round5(),
         **round6(),
         **round7(),
+        **round8(),
     }
 
 

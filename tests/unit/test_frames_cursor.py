@@ -329,6 +329,24 @@ def test_highlight_hotspot_is_a_pointed_sprites_tip_and_else_the_centre():
     assert highlight_hotspot(small, 100, 50, (104.0, 55.0), 5.0, 0.6) == (104.0, 55.0)
 
 
+def test_a_small_highlight_region_takes_the_luma_tip_above_it():
+    """A region too small to tell its shape (a 24 px one-colour hand, a laser dot): background subtraction's tip of
+    the same frame counts where it lies above the region (a hand's uncoloured outline and fingertip), not where it
+    lies on it (a laser dot's halo) or far from it."""
+    from mednarratives.frames.cursor import highlight_hotspot
+
+    small = np.ones((8, 8), bool)
+    small[:2, :2] = small[:2, 6:] = False
+    centre = (103.5, 54.0)
+    assert highlight_hotspot(small, 100, 50, centre, 5.0, 0.6, (102.0, 48.0)) == (102.0, 48.0)  # the fingertip
+    assert highlight_hotspot(small, 100, 50, centre, 5.0, 0.6, (102.0, 50.0)) == centre  # on the region: a dot
+    assert highlight_hotspot(small, 100, 50, centre, 5.0, 0.6, (102.0, 40.0)) == centre  # another blob
+    assert highlight_hotspot(small, 100, 50, centre, 5.0, 0.6, None) == centre
+    hand = np.zeros((12, 8), bool)                              # large enough: its own tip, whatever the luma says
+    hand[:6, 2:4] = hand[5:, :] = True
+    assert highlight_hotspot(hand, 100, 50, (104.0, 56.0), 5.0, 0.6, (101.0, 47.0)) == (102.0, 50.0)
+
+
 def test_blob_tips_join_broken_blobs():
     ring = _disc(11, ring=2)
     ring[:, 10:12] = False                                      # cut in two, 2 px apart

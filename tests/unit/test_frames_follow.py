@@ -181,3 +181,49 @@ def test_trace_video_follows_the_cursor_through_a_stretch_without_stable_chunk(t
     found = ~np.isnan(res["track"][:, 0])
     good = found & (np.abs(res["track"][:, 0] - expected) <= 5) & (np.abs(res["track"][:, 1] - 60) <= 2)
     assert good[outside].mean() >= 0.9 and (found == good).all()
+
+
+def test_a_cursor_lost_out_of_reach_is_looked_for_over_the_whole_frame():
+    """The pointer jumps farther than max_step_px and rests there (a slide change): once lost for lost_frames, the
+    whole frame is searched (on the first frame given up on, then every lost_frames + 1 frames where the picture
+    changed since the last search) and a close match taken (follow_reacquire_max_rms), not a looser one that would
+    do to follow it from near."""
+    path = [(5, 8), (8, 10)] + [(60, 45)] * 10
+    for look, changing, shown, expected in ((235, True, 2, [0, 1] + list(range(6, 12))),  # found by the first search
+                                            (207, True, 2, [0, 1]),                        # rms 16 over Y, U, V
+                                            (235, True, 7, [0, 1, 10, 11]),    # shown after it: the next search
+                                            (235, False, 7, [0, 1])):          # the picture stayed: no next search
+        follower = Follower(follow_params(max_step_px=10, near_px=16), max_pending=100)
+        for i, (x, y) in enumerate(path):
+            luma, chroma = frame(x, y, i if changing else 0)
+            if i >= 2:
+                luma[y:y + ARROW.shape[0], x:x + ARROW.shape[1]][ARROW] = look if i >= shown else 60
+            point = (float(x), float(y)) if i < 2 else None
+            follower.add(i, (luma, chroma), point, blob_at(x, y) if i < 2 else None)
+        follower.finish()
+        assert sorted(follower.xy) == expected and all(follower.xy[i] == (60.0, 45.0) for i in expected[2:])
+
+
+def test_after_frames_without_a_match_across_a_picture_change_only_a_close_match_is_taken():
+    """Followed back across frames where the cursor is hidden: a close match before them is the cursor; a loose one
+    (a look-alike spot of a photograph, still within follow_max_rms) is taken only where the picture stayed."""
+    path = [(30, 20)] * 6 + [None, None, (34, 22), (38, 24)]
+    everything = list(range(6)) + [8, 9]
+    for look, changing, expected in ((235, True, everything), (207, True, [8, 9]),  # rms 0; 16 over Y, U, V
+                                     (207, False, everything)):
+        follower = Follower(follow_params(max_step_px=10, near_px=16), max_pending=100)
+        for i, xy in enumerate(path):
+            seed = i if changing else 0  # a new noise picture every frame: 33 codes apart on average
+            if xy is None:
+                luma, chroma = frame(0, 0, seed)
+                luma[:ARROW.shape[0], :ARROW.shape[1]][ARROW] = 60  # no cursor
+                follower.add(i, (luma, chroma))
+                continue
+            x, y = xy
+            luma, chroma = frame(x, y, seed)
+            anchor = i >= 8
+            if not anchor:
+                luma[y:y + ARROW.shape[0], x:x + ARROW.shape[1]][ARROW] = look
+            follower.add(i, (luma, chroma), (float(x), float(y)) if anchor else None, blob_at(x, y) if anchor else None)
+        follower.finish()
+        assert sorted(follower.xy) == expected

@@ -203,3 +203,22 @@ def test_still_content_of_the_highlights_look_is_not_taken_for_it_once_the_highl
     for i in range(14, 25):
         at, s = found[i]
         assert s is not None and abs(s.x - (2 * at[0] + 0.5)) <= 1 and abs(s.y - (2 * at[1] + 0.5)) <= 1, i
+
+
+def test_a_small_regions_luma_tip_counts_once_it_lay_above_the_regions_in_most_frames():
+    """HighlightFinder.hotspot: a region too small to tell its shape takes background subtraction's tip above it
+    only after `highlight_sightings` frames, and only while that was so in most frames (a 24 px hand's outlined
+    fingertip), not for a laser dot whose luma tip lies on its region in most frames."""
+    from mednarratives.frames.highlight import Sighting
+
+    def sighting(i):
+        box = np.ones((8, 8), bool)
+        return Sighting(i, 24.0, 34.0, 64.0, 60.0, 0.0, (box, 20 + i, 30))
+
+    hand = HighlightFinder(TraceParams())
+    got = [hand.hotspot(sighting(i), (22.0 + i, 28.0)) for i in range(4)]
+    assert got[:2] == [(24.0, 34.0)] * 2 and got[2:] == [(24.0, 28.0), (25.0, 28.0)]
+    dot = HighlightFinder(TraceParams())
+    tips = [(22.0, 33.0), (22.0, 33.0), (22.0, 29.0), (22.0, 33.0), (22.0, 29.0), (22.0, 29.0), (22.0, 29.0)]
+    got = [dot.hotspot(sighting(0), tip) for tip in tips]
+    assert got[:6] == [(24.0, 34.0)] * 6 and got[6] == (22.0, 29.0)  # above in 4 of 7 frames: most, from then on

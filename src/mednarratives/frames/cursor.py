@@ -79,6 +79,8 @@ class TraceParams:
     follow_near_px: float  # looked for this close to the last position first, then up to max_step_px a frame
     follow_dropped_max_rms: float  # a frame of a pick never confirmed: the followed cursor from a match this close only
     follow_content_ratio: float  # a match fitting a cursor-less frame's spot within this x its rms is the picture
+    follow_reacquire_max_rms: float  # re-found after frames without a match (a gap; lost: whole frame): this close only
+    follow_change_codes: float  # ... across a picture change: mean luma difference from the frame last found in
     highlight_chroma: float  # frames.highlight: a highlight disc's pixels lie this far (U, V codes) from grey ...
     highlight_min_radius_px: float  # ... its radius at least this (working px: a laser dot) ...
     highlight_max_std: float  # ... its U and V standard deviations at most this (codes: one colour) ...
@@ -440,15 +442,32 @@ def hotspot(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[flo
 
 
 def highlight_hotspot(blob: np.ndarray, x0: int, y0: int, centre: tuple[float, float], disc_radius: float,
-                      arc_share: float) -> tuple[float, float]:
+                      arc_share: float, luma_point: tuple[float, float] | None = None) -> tuple[float, float]:
     """(x, y) hot spot of a highlight sighting (its region `blob` at (x0, y0), its `centre`): the centre, unless the
     region is pointed, not round (`blob_shape`: a tip), and its longer side a disc's diameter: a cursor sprite of one
-    saturated colour (an orange hand, taller than wide), whose hot spot is its tip (a laser dot's region is smaller
-    on both sides: too coarse at the chroma planes' scale to tell its shape)."""
+    saturated colour (an orange hand, taller than wide), whose hot spot is its tip. A region smaller on both sides
+    is too coarse at the chroma planes' scale to tell its shape (a laser dot's and a 24 px hand's look alike):
+    there the tip background subtraction found in the same frame (`luma_point`) counts when it lies above the
+    region (`luma_tip_above`), else the centre."""
     kind, hx, hy = blob_shape(blob, disc_radius, arc_share)
-    if kind == "tip" and max(blob.shape) >= 2 * disc_radius + 2:
-        return x0 + hx, y0 + hy
-    return centre
+    if max(blob.shape) >= 2 * disc_radius + 2:
+        return (x0 + hx, y0 + hy) if kind == "tip" else centre
+    return luma_point if luma_tip_above(blob, x0, y0, disc_radius, luma_point) else centre
+
+
+def luma_tip_above(blob: np.ndarray, x0: int, y0: int, disc_radius: float,
+                   luma_point: tuple[float, float] | None) -> bool | None:
+    """Whether background subtraction's tip `luma_point` lies above a highlight region (`blob` at (x0, y0)): at most
+    a disc's radius above its top row, across its box grown by that much (a sprite's uncoloured outline and thin
+    fingertip stick out above its coloured fill); False where it lies on or below the region, within that reach
+    (a laser dot's luma tip on its halo, or its middle); None where it lies farther or there is none."""
+    if luma_point is None:
+        return None
+    x, y = luma_point
+    h, w = blob.shape
+    if not (x0 - disc_radius <= x <= x0 + w + disc_radius and y0 - disc_radius <= y <= y0 + h + disc_radius):
+        return None
+    return y < y0
 
 
 def blob_shape(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[str, float, float]:

@@ -12,7 +12,10 @@ and backwards from the next confirmed anchor; a match counts when the root-mean-
 template's pixels is at most `follow_max_rms` codes, and the better of the two directions wins. The search
 looks within `follow_near_px` of the last position first (a masked match costs the area searched), then
 within `max_step_px` by every template, the most successful first (each only where a luma-only match shows it
-can be good enough), and stops after `lost_frames` frames without a match. Only the cursor's own pixels are
+can be good enough), and stops after `lost_frames` frames without a match; a match after frames without one counts
+only within `reacquire_max_rms` (a look-alike spot of the picture fits loosely). Lost for longer, the cursor is
+looked for over the whole frame every `lost_frames` + 1 frames (it came to rest out of reach of its last position
+while the picture changed: a slide change), from such a close match. Only the cursor's own pixels are
 compared, so whatever changes around it (a scrolled stack, a playing video, a hover highlight, a counter)
 neither helps nor disturbs the match. A match is dropped when the same look fits
 the same spot in a frame where the cursor was elsewhere (`content_ratio`): still content that resembles the cursor
@@ -123,11 +126,13 @@ class Follower:
         self.max_step_px, self.max_rms, self.max_pending = p.max_step_px, p.follow_max_rms, max_pending
         self.dropped_max_rms, self.content_ratio = p.follow_dropped_max_rms, p.follow_content_ratio
         self.near_px, self.lost_frames = p.follow_near_px, p.lost_frames
+        self.reacquire_max_rms, self.change_codes = p.follow_reacquire_max_rms, p.follow_change_codes
         self.xy: dict[int, tuple[float, float]] = {}
         self._anchor: Anchor | None = None
         # confirmed anchors: the cursor's looks
         self._bank: collections.deque = collections.deque(maxlen=p.follow_templates)
-        self._last: tuple[int, tuple[float, float]] | None = None  # (frame, position) last found going forwards
+        self._last: tuple | None = None  # (frame index, position, frame) last found going forwards
+        self._searched: tuple[int, Frame] | None = None  # the frame last searched whole (`_reacquire`)
         self._pending: collections.deque = collections.deque()  # (frame, (luma, chroma), forward match or None)
         self._held: tuple[Anchor, list] | None = None  # an unconfirmed anchor and the frames before it
 
@@ -157,18 +162,44 @@ class Follower:
                 return there is not None and there[2] <= self.max_rms and there[2] <= self.content_ratio * found[2]
         return False
 
-    def _follow(self, frame: Frame, index: int, last: tuple[int, tuple[float, float]]):
-        """The cursor in `frame` from its position `last` (frame, (x, y)): first within `near_px` by every
+    def _follow(self, frame: Frame, index: int, last: tuple[int, tuple[float, float], Frame]):
+        """The cursor in `frame` from its position `last` (frame index, (x, y), frame): first within `near_px` by every
         template, then within `max_step_px` by every template (luma-screened); nothing once it was lost for more than
-        `lost_frames` frames (the next anchor follows it back), or where the look matched is the picture's
-        (`_content`)."""
+        `lost_frames` frames (the next anchor follows it back), where the look matched is the picture's
+        (`_content`), or where a loose match (beyond `reacquire_max_rms`) comes after frames without one and the
+        picture changed since (`_changed`)."""
         gap = abs(index - last[0])
         if gap > self.lost_frames + 1:
             return None
         found, by = self._match(frame, last[1], min(self.near_px, self.max_step_px * gap))
         if found is None:
             found, by = self._match(frame, last[1], self.max_step_px, screen=True)
+        if found is not None and gap > 1 and found[2] > self.reacquire_max_rms and self._changed(last[2], frame):
+            return None  # re-found across a change of the picture: a close match only (a look-alike spot of it)
         return None if found is None or self._content(found, by) else found
+
+    def _changed(self, a: Frame, b: Frame) -> bool:
+        """Whether the picture changed between two frames: their luma differs by `change_codes` on average."""
+        return cv2.mean(cv2.absdiff(a[0], b[0]))[0] >= self.change_codes
+
+    def _reacquire(self, frame: Frame, index: int):
+        """The cursor lost for longer than `lost_frames` frames (out of reach of its last position: it came to rest
+        elsewhere while the picture changed, where background subtraction cannot see it), looked for by the most
+        successful template over the whole frame: on the first frame the follow gives up on, then on every
+        (`lost_frames` + 1)-th frame where the picture changed (`_changed`) since the last search (a search costs
+        the frame's area: once per loss and per change); only a close match (`reacquire_max_rms`) that is not the
+        picture's (`_content`) counts."""
+        gap = index - self._last[0] - self.lost_frames - 2  # 0: the first frame the follow gives up on
+        if gap < 0 or gap % (self.lost_frames + 1):
+            return None
+        if gap > 0 and self._searched is not None and not self._changed(self._searched[1], frame):
+            return None
+        self._searched = (index, frame)
+        h, w = frame[0].shape
+        found, by = self._match(frame, (w / 2, h / 2), max(w, h) / 2, templates=1, screen=True)
+        if found is None or found[2] > self.reacquire_max_rms or self._content(found, by):
+            return None
+        return found
 
     def _confirms(self, anchor: Anchor) -> bool:
         def at(found) -> bool:
@@ -221,17 +252,17 @@ class Follower:
             self._anchor = anchor
             self.xy[index] = point
             if anchor.confirmed:
-                self._last = (index, point)
+                self._last = (index, point, frame)
             elif self._bank and self._last is not None:  # in case it is never confirmed: the bank's match
                 anchor.forward = self._follow(frame, index, self._last)
                 if anchor.forward is not None:
-                    self._last = (index, anchor.forward[:2])
+                    self._last = (index, anchor.forward[:2], frame)
             return
         found = None
         if self._bank and self._last is not None:
-            found = self._follow(frame, index, self._last)
+            found = self._follow(frame, index, self._last) or self._reacquire(frame, index)
             if found is not None:
-                self._last = (index, found[:2])
+                self._last = (index, found[:2], frame)
         self._pending.append((index, frame, found, False))
         while len(self._pending) > self.max_pending:
             self._commit(self._pending.popleft())
@@ -266,13 +297,13 @@ class Follower:
     def _backward(self, anchor: Anchor, items: list) -> None:
         """The frames `items` (in order, all before `anchor`) followed back from it; per frame the better of
         that and the forward match."""
-        last = (anchor.index, anchor.point)
+        last = (anchor.index, anchor.point, anchor.frame)
         for i, frame, forward, dropped in reversed(items):
             back = self._follow(frame, i, last)
             if back is not None and dropped and back[2] > self.dropped_max_rms:
                 back = None
             if back is not None:
-                last = (i, back[:2])
+                last = (i, back[:2], frame)
             best = min((m for m in (forward, back) if m is not None), key=lambda m: m[2], default=None)
             if best is not None:
                 self.xy[i] = best[:2]

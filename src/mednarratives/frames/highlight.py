@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mednarratives.frames.cursor import TraceParams
+from mednarratives.frames.cursor import TraceParams, highlight_hotspot, luma_tip_above
 
 MEMORY = 64  # sightings of not yet confirmed looks remembered
 HISTORY = 16  # frames with highlight sightings remembered with their chroma (the still-content check)
@@ -135,6 +135,8 @@ class HighlightFinder:
         self.sightings, self.max_std, self.still_px = p.highlight_sightings, p.highlight_max_std, p.highlight_still_px
         self.look_hue_deg, self.merged_share = p.highlight_look_hue_deg, p.highlight_merged_share
         self.content_share = p.highlight_content_share
+        self.disc_radius, self.arc_share = p.disc_radius_px, p.disc_arc_share
+        self._tips = {True: 0, False: 0}  # small regions: background subtraction's tip above them, or not
         self._history: collections.deque = collections.deque(maxlen=HISTORY)  # (highlight sighting, its chroma)
         self._seen: collections.deque = collections.deque(maxlen=MEMORY)
         self._looks: list[Sighting] = []  # confirmed looks
@@ -216,6 +218,20 @@ class HighlightFinder:
             mu, mv = cv2.mean(u, mask=box)[0] - 128, cv2.mean(v, mask=box)[0] - 128
             return abs(mu - s.u) <= self.colour_tol and abs(mv - s.v) <= self.colour_tol
         return False
+
+    def hotspot(self, s: Sighting, luma_point: tuple[float, float] | None) -> tuple[float, float]:
+        """The hot spot of sighting `s` (`cursor.highlight_hotspot`); `luma_point`: background subtraction's point
+        in the same frame, if any. Where the region is too small to tell its shape, that point counts only once
+        it lay above the regions (`luma_tip_above`) in at least `sightings` frames and in most frames where it lay
+        near them: a pointed sprite (a 24 px hand) throughout, not a laser dot whose luma tip lies above its
+        coloured core now and then (its faint glow)."""
+        blob, x0, y0 = s.blob
+        above = luma_tip_above(blob, x0, y0, self.disc_radius, luma_point)
+        if above is not None and max(blob.shape) < 2 * self.disc_radius + 2:
+            self._tips[above] += 1
+        pointed = self._tips[True] >= self.sightings and self._tips[True] > self._tips[False]
+        return highlight_hotspot(blob, x0, y0, (s.x, s.y), self.disc_radius, self.arc_share,
+                                 luma_point if pointed else None)
 
     def add(self, index: int, chroma: np.ndarray) -> Sighting | None:
         mask = saturated(chroma, self.min_chroma)

@@ -28,7 +28,7 @@ from mednarratives.videos.decode import (LIMITED_LUMA_SPAN, StreamInfo, i420_chr
                                          scaled_size, stream_info)
 from mednarratives.frames.median import median_u8
 from mednarratives.frames.cursor import (FaceDetector, TraceParams, diff_threshold, faces_in_regions, foreground,
-                                         highlight_hotspot, track)
+                                         track)
 from mednarratives.frames.follow import Follower
 from mednarratives.frames.highlight import HighlightFinder
 
@@ -102,10 +102,11 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
             if k >= 0:
                 chunk_of[i] = len(results) - 1
             disc = highlights.add(i, chroma)
+            found = k >= 0 and not np.isnan(xy[k, 0])
             if disc is not None:  # the recorder's highlight: the hot spot by its own look
-                discs[i] = highlight_hotspot(*disc.blob, (disc.x, disc.y), tp.disc_radius_px, tp.disc_arc_share)
+                discs[i] = highlights.hotspot(disc, (float(xy[k, 0]), float(xy[k, 1])) if found else None)
                 follower.add(i, (luma, chroma), discs[i], disc.blob, trusted=True)
-            elif k >= 0 and not np.isnan(xy[k, 0]):
+            elif found:
                 follower.add(i, (luma, chroma), (float(xy[k, 0]), float(xy[k, 1])), blobs[k])
             else:
                 follower.add(i, (luma, chroma))
