@@ -90,6 +90,8 @@ class TraceParams:
     highlight_look_hue_deg: float  # merged with another colour: saturated samples this close (degrees) to a look's hue ...
     highlight_merged_share: float  # ... in a round region of at least this share of its area
     highlight_content_share: float  # a sighting is still content where this share of its place had its colour elsewhere
+    window_max_change: float  # frames.windows: outside stable chunks, frames changed at most this share ...
+    window_min_frames: int  # ... this many in a row: a short window, whose background subtraction anchors the follower
 
 
 def face_mask(shape: tuple[int, int], boxes: Sequence[Sequence[float]], margin: float) -> np.ndarray:

@@ -31,6 +31,7 @@ from mednarratives.frames.cursor import (FaceDetector, TraceParams, diff_thresho
                                          highlight_hotspot, track)
 from mednarratives.frames.follow import Follower
 from mednarratives.frames.highlight import HighlightFinder
+from mednarratives.frames.windows import ShortWindows
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
     tp = params.trace
     follower = Follower(tp, max_pending=max(1, int(params.chunk.max_duration_s * info.fps)))
     highlights = HighlightFinder(tp)
+    windows = ShortWindows(info.fps, tp, int(params.chunk.min_duration_s * info.fps), LIMITED_LUMA_SPAN)
     waiting: collections.deque = collections.deque()  # (frame, luma, chroma) not yet handed to the follower
     chunk_of: dict[int, int] = {}
 
@@ -107,8 +109,11 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
                 follower.add(i, (luma, chroma), discs[i], disc.blob, trusted=True)
             elif k >= 0 and not np.isnan(xy[k, 0]):
                 follower.add(i, (luma, chroma), (float(xy[k, 0]), float(xy[k, 1])), blobs[k])
+            elif k < 0 and (found := windows.point(i)) is not None:  # no stable chunk: a short window's point
+                follower.add(i, (luma, chroma), *found)
             else:
                 follower.add(i, (luma, chroma))
+        windows.drop(end)
         return discs
 
     def process(chunk: Chunk) -> None:
@@ -135,13 +140,17 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
                 grabs[t] = i420_to_rgb(batch[f - index])
         luma, chroma = i420_luma(batch), i420_chroma(batch)
         waiting.extend(zip(range(index, index + len(batch)), luma, chroma))
-        for chunk in chunker.feed(luma, index, batch, chroma):
+        closed = chunker.feed(luma, index, batch, chroma)
+        for i in range(index, index + len(batch)):  # before the chunks are handed on: their windows are complete
+            windows.add(i, luma[i - index], chroma[i - index], chunker.scores[i])
+        for chunk in closed:
             process(chunk)
-        hand_on(chunker.settled)
+        hand_on(min(chunker.settled, windows.settled))
         index += len(batch)
         last = batch[-1]
     for chunk in chunker.close():
         process(chunk)
+    windows.close()
     hand_on(index)
     follower.finish()
     per_frame = np.full((index, 2), np.nan)
