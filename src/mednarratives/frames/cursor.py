@@ -92,6 +92,7 @@ class TraceParams:
     highlight_content_share: float  # a sighting is still content where this share of its place had its colour elsewhere
     window_max_change: float  # frames.windows: outside stable chunks, frames changed at most this share ...
     window_min_frames: int  # ... this many in a row: a short window, whose background subtraction anchors the follower
+    window_busy_toggles: int  # ... where a pixel switching this often is a changing UI element, masked
 
 
 def face_mask(shape: tuple[int, int], boxes: Sequence[Sequence[float]], margin: float) -> np.ndarray:

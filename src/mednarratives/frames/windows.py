@@ -14,7 +14,7 @@ long; a run is cut at `max_frames` (a longer calm run is the chunker's to judge)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -38,7 +38,9 @@ class ShortWindows:
     found in a frame's short window (tracked only when first asked: frames of stable chunks never ask)."""
 
     def __init__(self, fps: float, p: TraceParams, max_frames: int, luma_span: int = 255):
-        self.fps, self.params, self.luma_span = fps, p, luma_span
+        self.fps, self.luma_span = fps, luma_span
+        # a window's busy pixels: those switching window_busy_toggles times (a pointer passing switches a pixel twice)
+        self.params = replace(p, busy_min_toggles=p.window_busy_toggles, busy_toggles_per_s=0.0)
         self.max_frames = max(p.window_min_frames, max_frames)
         self._windows: list[Window] = []  # closed windows not yet dropped, in order
         self._open: Window | None = None
@@ -75,8 +77,10 @@ class ShortWindows:
                 if window.found is None:
                     tracked = track(window.luma, self.fps, params=self.params, luma_span=self.luma_span,
                                     chroma=window.chroma)
+                    areas = {k: int(blob[0].sum()) for k, blob in tracked["blobs"].items()}
+                    floor = max(areas.values(), default=0) / self.params.area_ratio  # a scrap of a pointer half in the median
                     window.found = {window.start + k: ((float(tracked["xy"][k, 0]), float(tracked["xy"][k, 1])), blob)
-                                    for k, blob in tracked["blobs"].items()}
+                                    for k, blob in tracked["blobs"].items() if areas[k] >= floor}
                 return window.found.get(index)
         return None
 
