@@ -75,14 +75,20 @@ class ShortWindows:
         for window in self._windows:
             if window.start <= index < window.end:
                 if window.found is None:
-                    tracked = track(window.luma, self.fps, params=self.params, luma_span=self.luma_span,
-                                    chroma=window.chroma)
-                    areas = {k: int(blob[0].sum()) for k, blob in tracked["blobs"].items()}
-                    floor = max(areas.values(), default=0) / self.params.area_ratio  # a scrap of a pointer half in the median
-                    window.found = {window.start + k: ((float(tracked["xy"][k, 0]), float(tracked["xy"][k, 1])), blob)
-                                    for k, blob in tracked["blobs"].items() if areas[k] >= floor}
+                    window.found = self._track(window)
                 return window.found.get(index)
         return None
+
+    def _track(self, window: Window) -> dict:
+        """{frame: (hot spot, blob)} of the window's picks that are anchors."""
+        tracked = track(window.luma, self.fps, params=self.params, luma_span=self.luma_span, chroma=window.chroma)
+        picks = tracked["blobs"]
+        if 2 * len(picks) <= len(window.luma):  # the pointer may rest in the median: its spot shows as a ghost
+            return {}
+        areas = {k: int(blob[0].sum()) for k, blob in picks.items()}
+        floor = max(areas.values(), default=0) / self.params.area_ratio  # a scrap of a pointer half in the median
+        return {window.start + k: ((float(tracked["xy"][k, 0]), float(tracked["xy"][k, 1])), blob)
+                for k, blob in picks.items() if areas[k] >= floor}
 
     def drop(self, before: int) -> None:
         """Forget the windows ending before frame `before` (their frames were handed on)."""
