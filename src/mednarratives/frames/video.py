@@ -93,6 +93,7 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
     windows = ShortWindows(info.fps, tp, int(params.chunk.min_duration_s * info.fps), LIMITED_LUMA_SPAN)
     waiting: collections.deque = collections.deque()  # (frame, luma, chroma) not yet handed to the follower
     chunk_of: dict[int, int] = {}
+    last_anchor = {"chunk": False}  # whether the last point handed to the follower was a stable chunk's
 
     def hand_on(end: int, chunk: Chunk | None = None, xy: np.ndarray | None = None, blobs: dict | None = None) -> dict:
         """Frames before `end` to the follower, with the points of `chunk` (its tracked `xy` and `blobs`); returns
@@ -109,8 +110,10 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
                 follower.add(i, (luma, chroma), discs[i], disc.blob, trusted=True)
             elif k >= 0 and not np.isnan(xy[k, 0]):
                 follower.add(i, (luma, chroma), (float(xy[k, 0]), float(xy[k, 1])), blobs[k])
-            elif k < 0 and (found := windows.point(i)) is not None:  # no stable chunk: a short window's point
-                follower.add(i, (luma, chroma), *found)
+                last_anchor["chunk"] = True
+            elif k < 0 and not (last_anchor["chunk"] and follower.awaiting) and (found := windows.point(i)) is not None:
+                follower.add(i, (luma, chroma), *found)  # no stable chunk: a short window's point (not while a chunk's
+                last_anchor["chunk"] = False             # point awaits the next chunk's to confirm it)
             else:
                 follower.add(i, (luma, chroma))
         windows.drop(end)
@@ -122,6 +125,7 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
         find_faces = None if face_detector is None else (lambda regions: faces_in_regions(face_detector, plain, regions))
         tracked = track(chunk.gray, info.fps, params=params.trace, luma_span=LIMITED_LUMA_SPAN, find_faces=find_faces,
                         chroma=chunk.chroma)
+        windows.mask_also(tracked["mask"])
         image = representative_image(colour, gray, plain, tracked["background"],
                                      diff_threshold(params.trace, LIMITED_LUMA_SPAN))
         results.append(ChunkResult(chunk.start, chunk.end, chunk.start / info.fps, chunk.end / info.fps, chunk.ssim,

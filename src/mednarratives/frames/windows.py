@@ -43,6 +43,7 @@ class ShortWindows:
         self.params = replace(p, busy_min_toggles=p.window_busy_toggles, busy_toggles_per_s=0.0)
         self.max_frames = max(p.window_min_frames, max_frames)
         self._windows: list[Window] = []  # closed windows not yet dropped, in order
+        self._known: np.ndarray | None = None  # the stable chunks' masks so far (blinking icons, the narrator's webcam)
         self._open: Window | None = None
 
     def add(self, index: int, luma: np.ndarray, chroma: np.ndarray, change: float) -> None:
@@ -58,6 +59,11 @@ class ShortWindows:
         if self._open is not None and len(self._open.luma) >= self.params.window_min_frames:
             self._windows.append(self._open)
         self._open = None
+
+    def mask_also(self, mask: np.ndarray) -> None:
+        """Pixels a stable chunk masked (`frames.cursor.track`'s mask): distractors that stay where they are, which a
+        few frames cannot show (a recording light blinking once a second is still or gone in a window)."""
+        self._known = mask.copy() if self._known is None else self._known | mask
 
     def close(self) -> None:
         """No more frames: the open window is complete."""
@@ -81,7 +87,8 @@ class ShortWindows:
 
     def _track(self, window: Window) -> dict:
         """{frame: (hot spot, blob)} of the window's picks that are anchors."""
-        tracked = track(window.luma, self.fps, params=self.params, luma_span=self.luma_span, chroma=window.chroma)
+        tracked = track(window.luma, self.fps, params=self.params, luma_span=self.luma_span, chroma=window.chroma,
+                        known=self._known)
         picks = tracked["blobs"]
         if 2 * len(picks) <= len(window.luma):  # the pointer may rest in the median: its spot shows as a ghost
             return {}
