@@ -95,6 +95,14 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
     chunk_of: dict[int, int] = {}
     last_anchor = {"chunk": False}  # whether the last point handed to the follower was a stable chunk's
 
+    def window_point(i: int) -> tuple | None:
+        """The cursor in frame `i` (in no stable chunk) by its short window (`frames.windows`), where the stable chunks
+        give the follower no lead: before the first chunk, or with the cursor lost (a window's few frames give a
+        rougher look than a chunk's, and would displace a chunk's point that awaits the next chunk to confirm it)."""
+        if (results and results[0].start <= i and not follower.lost(i)) or (last_anchor["chunk"] and follower.awaiting):
+            return None
+        return windows.point(i)
+
     def hand_on(end: int, chunk: Chunk | None = None, xy: np.ndarray | None = None, blobs: dict | None = None) -> dict:
         """Frames before `end` to the follower, with the points of `chunk` (its tracked `xy` and `blobs`); returns
         {frame: (x, y) hot spot of the highlight disc} of the frames where one was seen."""
@@ -111,9 +119,9 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
             elif k >= 0 and not np.isnan(xy[k, 0]):
                 follower.add(i, (luma, chroma), (float(xy[k, 0]), float(xy[k, 1])), blobs[k])
                 last_anchor["chunk"] = True
-            elif k < 0 and not (last_anchor["chunk"] and follower.awaiting) and (found := windows.point(i)) is not None:
-                follower.add(i, (luma, chroma), *found)  # no stable chunk: a short window's point (not while a chunk's
-                last_anchor["chunk"] = False             # point awaits the next chunk's to confirm it)
+            elif k < 0 and (found := window_point(i)) is not None:
+                follower.add(i, (luma, chroma), *found)
+                last_anchor["chunk"] = False
             else:
                 follower.add(i, (luma, chroma))
         windows.drop(end)
