@@ -15,11 +15,11 @@ ARROW = np.array([[1, 0, 0, 0, 0],
                   [1, 0, 1, 1, 0]], bool)
 
 
-def page(seed):
+def page(seed, h=H, w=W):
     """A smooth grey picture (a scan), new on every page."""
     rng = np.random.default_rng(seed)
-    coarse = rng.integers(40, 160, (H // 10 + 1, W // 10 + 1)).astype(float)
-    return np.kron(coarse, np.ones((10, 10)))[:H, :W].astype(np.uint8)
+    coarse = rng.integers(40, 160, (h // 10 + 1, w // 10 + 1)).astype(float)
+    return np.kron(coarse, np.ones((10, 10)))[:h, :w].astype(np.uint8)
 
 
 def frame(background, x, y, blink=False):
@@ -27,7 +27,7 @@ def frame(background, x, y, blink=False):
     luma[y:y + ARROW.shape[0], x:x + ARROW.shape[1]][ARROW] = 235
     if blink:  # a counter in the corner: on and off
         luma[80:86, 100:110] = 235
-    return luma, np.full((H, W // 2), 128, np.uint8)  # 4:2:0 chroma planes (U over V), grey
+    return luma, np.full((luma.shape[0], luma.shape[1] // 2), 128, np.uint8)  # 4:2:0 chroma planes (U over V), grey
 
 
 def feed(windows, pages, positions, blinks=()):
@@ -81,3 +81,21 @@ def test_a_long_calm_run_is_cut_and_dropped_windows_are_forgotten():
     assert windows.point(10) is None  # ... and 10-11 too short
     windows.drop(5)
     assert windows.point(3) is None and windows.point(7) is not None
+
+
+def test_trace_video_anchors_the_cursor_where_no_stable_chunk_exists(tmp_path):
+    """Pages (320 x 240) changing every 4 frames at 10 fps (never a stable chunk) under an arrow moving 9 px a frame: the
+    per-frame track finds it by the short windows (without them: no point at all), with no stable chunk made."""
+    import subprocess
+
+    from mednarratives.frames.video import VideoTraceParams, trace_video
+
+    positions = [(10 + 9 * (i % 10), 20 + 4 * (i % 10) + 10 * (i // 10 % 2)) for i in range(40)]
+    frames = [np.repeat(frame(page(i // 4, 240, 320), x, y)[0][..., None], 3, axis=2) for i, (x, y) in enumerate(positions)]
+    path = tmp_path / "pages.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "320x240", "-r", "10",
+                    "-i", "-", "-pix_fmt", "yuv420p", "-crf", "10", str(path)], input=np.stack(frames).tobytes(), check=True)
+    res = trace_video(str(path), VideoTraceParams(scale=1.0))
+    assert res["chunks"] == [] and (res["track_chunk"] < 0).all()
+    err = np.hypot(*(res["track"] - np.array(positions, float)).T)
+    assert (err <= 2).mean() >= 0.8 and not (err > 10).any()
