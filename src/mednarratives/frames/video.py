@@ -6,8 +6,10 @@ right away (its frames are then dropped, so memory stays bounded by the longest 
 times (the filter stage's keyframes) are grabbed on the way, for scenes without a stable chunk. The points
 found in stable chunks anchor the per-frame track (`frames.follow`): the frames between them (scrolls,
 window changes, cine loops, and frames of a chunk where the cursor was lost) are handed on in order as
-soon as no open run of the chunker can claim them. A screen recorder's highlight disc, found on any frame by
-its recurring look (`frames.highlight`), is a confirmed anchor there, in place of the chunk's point, and its
+soon as no open run of the chunker can claim them. Where the stable chunks give the follower no lead (before the
+first one, or the cursor lost), short windows of still content between quick changes (`frames.windows`) anchor
+it instead, confirmed like a chunk's points (they are no stable chunks: chunk traces are the chunks' own). A
+screen recorder's highlight disc, found on any frame by its recurring look (`frames.highlight`), is a confirmed anchor there, in place of the chunk's point, and its
 centre replaces the chunk's trace point on the frames where it is seen (or adds one): where the cursor rests,
 the content moves under it, or a disc circling one place makes its pixels toggle like a blinking distractor,
 background subtraction picks the wrong blob (the disc's rim as a tip) or none.
