@@ -9,10 +9,11 @@ window changes, cine loops, and frames of a chunk where the cursor was lost) are
 soon as no open run of the chunker can claim them. Where the stable chunks give the follower no lead (before the
 first one, or the cursor lost), short windows of still content between quick changes (`frames.windows`) anchor
 it instead, confirmed like a chunk's points (they are no stable chunks: chunk traces are the chunks' own). A
-screen recorder's highlight disc, found on any frame by its recurring look (`frames.highlight`), is a confirmed anchor there, in place of the chunk's point, and its
-centre replaces the chunk's trace point on the frames where it is seen (or adds one): where the cursor rests,
-the content moves under it, or a disc circling one place makes its pixels toggle like a blinking distractor,
-background subtraction picks the wrong blob (the disc's rim as a tip) or none.
+screen recorder's highlight disc, found on any frame by its recurring look (`frames.highlight`), is a confirmed
+anchor there, in place of the chunk's point, and its centre replaces the chunk's trace point on the frames where
+it is seen (or adds one): where the cursor rests, the content moves under it, or a disc circling one place makes
+its pixels toggle like a blinking distractor, background subtraction picks the wrong blob (the disc's rim as a
+tip) or none.
 """
 
 from __future__ import annotations
