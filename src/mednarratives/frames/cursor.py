@@ -92,6 +92,9 @@ class TraceParams:
     highlight_look_hue_deg: float  # merged with another colour: saturated samples this close (degrees) to a look's hue ...
     highlight_merged_share: float  # ... in a round region of at least this share of its area
     highlight_content_share: float  # a sighting is still content where this share of its place had its colour elsewhere
+    window_max_change: float  # frames.windows: outside stable chunks, frames changed at most this share ...
+    window_min_frames: int  # ... this many in a row: a short window, whose background subtraction anchors the follower
+    window_busy_toggles: int  # ... where a pixel switching this often is a changing UI element, masked
 
 
 def face_mask(shape: tuple[int, int], boxes: Sequence[Sequence[float]], margin: float) -> np.ndarray:
@@ -575,11 +578,12 @@ def diff_threshold(params: TraceParams, luma_span: int = 255) -> int:
 
 def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[float]] = (),
           params: TraceParams = TraceParams(), luma_span: int = 255, find_faces: FaceFinder | None = None,
-          chroma: Sequence[np.ndarray] | None = None) -> dict:
+          chroma: Sequence[np.ndarray] | None = None, known: np.ndarray | None = None) -> dict:
     """Cursor tip per frame of a chunk's gray frames ((n, h, w) array, or a list of (h, w) frames) whose
     black-to-white span is `luma_span` codes (full range 255, limited-range video luma 219). Faces: the
     `face_boxes` given, else those `find_faces` returns for the chunk's `active_regions`. `chroma`: the same
-    frames' chroma planes (`Chroma.frames`), when colour is to count as well as luma.
+    frames' chroma planes (`Chroma.frames`), when colour is to count as well as luma. `known`: (h, w) pixels masked
+    besides (distractors found elsewhere: stable chunks' masks, for a few frames too short to show them, `frames.windows`).
 
     Returns {"xy": (n, 2) float array, NaN where no cursor; "background": repaired median; "mask": masked
     pixels; "faces": the face boxes; "blobs": {frame: (boolean box of the cursor's blob, box x0, box y0)} where
@@ -599,7 +603,7 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
         face_boxes = list(find_faces(regions)) if regions else []
     seed = face_mask(background.shape, face_boxes, p.face_margin) if len(face_boxes) else None
     faces = _grow_mask(act, seed, p) if seed is not None else None
-    distractors = _flicker_mask(act, fps, p) | (faces if faces is not None else False)
+    distractors = _flicker_mask(act, fps, p) | (faces if faces is not None else False) | (known if known is not None else False)
     repaired = _repair_ghosts(gray, background, fg, act, p, distractors, faces)
     if repaired is None:
         mask = distractors
@@ -614,6 +618,8 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
         mask = _flicker_mask(activity(before.without(ghosts)), fps, p) & ~ghosts
         if seed is not None:
             mask |= _grow_mask(activity(fg), seed, p)
+        if known is not None:
+            mask |= known
     fg = fg.without(mask)
     pixel_y, pixel_x = np.divmod(fg.pixels, fg.shape[1])
     xy = np.full((len(gray), 2), np.nan)

@@ -267,6 +267,16 @@ class Follower:
         while len(self._pending) > self.max_pending:
             self._commit(self._pending.popleft())
 
+    @property
+    def awaiting(self) -> bool:
+        """Whether the latest anchor is not confirmed yet (the next one may confirm it)."""
+        return self._anchor is not None and not self._anchor.confirmed
+
+    def lost(self, index: int) -> bool:
+        """Whether frame `index` is more than `lost_frames` frames past the last one where the cursor was found going
+        forwards (or there is none): a follow from there stops."""
+        return self._last is None or index - self._last[0] > self.lost_frames
+
     def _keep_forward(self, anchor: Anchor) -> bool:
         """An anchor never met again is not taken for the cursor: the bank's match there stands instead (True) when
         it lies within `near_px` of it (the same spot, better placed); else (False) the frame has no point yet (a

@@ -6,11 +6,14 @@ right away (its frames are then dropped, so memory stays bounded by the longest 
 times (the filter stage's keyframes) are grabbed on the way, for scenes without a stable chunk. The points
 found in stable chunks anchor the per-frame track (`frames.follow`): the frames between them (scrolls,
 window changes, cine loops, and frames of a chunk where the cursor was lost) are handed on in order as
-soon as no open run of the chunker can claim them. A screen recorder's highlight disc, found on any frame by
-its recurring look (`frames.highlight`), is a confirmed anchor there, in place of the chunk's point, and its
-centre replaces the chunk's trace point on the frames where it is seen (or adds one): where the cursor rests,
-the content moves under it, or a disc circling one place makes its pixels toggle like a blinking distractor,
-background subtraction picks the wrong blob (the disc's rim as a tip) or none.
+soon as no open run of the chunker can claim them. Where the stable chunks give the follower no lead (before the
+first one, or the cursor lost), short windows of still content between quick changes (`frames.windows`) anchor
+it instead, confirmed like a chunk's points (they are no stable chunks: chunk traces are the chunks' own). A
+screen recorder's highlight disc, found on any frame by its recurring look (`frames.highlight`), is a confirmed
+anchor there, in place of the chunk's point, and its centre replaces the chunk's trace point on the frames where
+it is seen (or adds one): where the cursor rests, the content moves under it, or a disc circling one place makes
+its pixels toggle like a blinking distractor, background subtraction picks the wrong blob (the disc's rim as a
+tip) or none.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from mednarratives.frames.cursor import (FaceDetector, TraceParams, diff_thresho
                                          track)
 from mednarratives.frames.follow import Follower
 from mednarratives.frames.highlight import HighlightFinder
+from mednarratives.frames.windows import ShortWindows
 
 
 @dataclass(frozen=True)
@@ -89,8 +93,18 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
     tp = params.trace
     follower = Follower(tp, max_pending=max(1, int(params.chunk.max_duration_s * info.fps)))
     highlights = HighlightFinder(tp)
+    windows = ShortWindows(info.fps, tp, int(params.chunk.min_duration_s * info.fps), LIMITED_LUMA_SPAN)
     waiting: collections.deque = collections.deque()  # (frame, luma, chroma) not yet handed to the follower
     chunk_of: dict[int, int] = {}
+    last_anchor = {"chunk": False}  # whether the last point handed to the follower was a stable chunk's
+
+    def window_point(i: int) -> tuple | None:
+        """The cursor in frame `i` (in no stable chunk) by its short window (`frames.windows`), where the stable chunks
+        give the follower no lead: before the first chunk, or with the cursor lost (a window's few frames give a
+        rougher look than a chunk's, and would displace a chunk's point that awaits the next chunk to confirm it)."""
+        if (results and results[0].start <= i and not follower.lost(i)) or (last_anchor["chunk"] and follower.awaiting):
+            return None
+        return windows.point(i)
 
     def hand_on(end: int, chunk: Chunk | None = None, xy: np.ndarray | None = None, blobs: dict | None = None) -> dict:
         """Frames before `end` to the follower, with the points of `chunk` (its tracked `xy` and `blobs`); returns
@@ -108,8 +122,13 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
                 follower.add(i, (luma, chroma), discs[i], disc.blob, trusted=True)
             elif found:
                 follower.add(i, (luma, chroma), (float(xy[k, 0]), float(xy[k, 1])), blobs[k])
+                last_anchor["chunk"] = True
+            elif k < 0 and (found := window_point(i)) is not None:
+                follower.add(i, (luma, chroma), *found)
+                last_anchor["chunk"] = False
             else:
                 follower.add(i, (luma, chroma))
+        windows.drop(end)
         return discs
 
     def process(chunk: Chunk) -> None:
@@ -118,6 +137,7 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
         find_faces = None if face_detector is None else (lambda regions: faces_in_regions(face_detector, plain, regions))
         tracked = track(chunk.gray, info.fps, params=params.trace, luma_span=LIMITED_LUMA_SPAN, find_faces=find_faces,
                         chroma=chunk.chroma)
+        windows.mask_also(tracked["mask"])
         image = representative_image(colour, gray, plain, tracked["background"],
                                      diff_threshold(params.trace, LIMITED_LUMA_SPAN))
         results.append(ChunkResult(chunk.start, chunk.end, chunk.start / info.fps, chunk.end / info.fps, chunk.ssim,
@@ -136,13 +156,17 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
                 grabs[t] = i420_to_rgb(batch[f - index])
         luma, chroma = i420_luma(batch), i420_chroma(batch)
         waiting.extend(zip(range(index, index + len(batch)), luma, chroma))
-        for chunk in chunker.feed(luma, index, batch, chroma):
+        closed = chunker.feed(luma, index, batch, chroma)
+        for i in range(index, index + len(batch)):  # before the chunks are handed on: their windows are complete
+            windows.add(i, luma[i - index], chroma[i - index], chunker.scores[i])
+        for chunk in closed:
             process(chunk)
-        hand_on(chunker.settled)
+        hand_on(min(chunker.settled, windows.settled))
         index += len(batch)
         last = batch[-1]
     for chunk in chunker.close():
         process(chunk)
+    windows.close()
     hand_on(index)
     follower.finish()
     per_frame = np.full((index, 2), np.nan)
