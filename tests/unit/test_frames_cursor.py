@@ -340,7 +340,9 @@ def test_a_small_highlight_region_takes_the_luma_tip_above_it():
     centre = (103.5, 54.0)
     assert highlight_hotspot(small, 100, 50, centre, 5.0, 0.6, (102.0, 48.0)) == (102.0, 48.0)  # the fingertip
     assert highlight_hotspot(small, 100, 50, centre, 5.0, 0.6, (102.0, 50.0)) == centre  # on the region: a dot
-    assert highlight_hotspot(small, 100, 50, centre, 5.0, 0.6, (102.0, 40.0)) == centre  # another blob
+    assert highlight_hotspot(small, 100, 50, centre, 5.0, 0.6, (102.0, 42.0)) == (102.0, 42.0)  # a 32 px
+    # Chameleon hand: its coloured fill is the cuff, the fingertip up to a disc's diameter above it
+    assert highlight_hotspot(small, 100, 50, centre, 5.0, 0.6, (102.0, 39.0)) == centre  # farther: another blob
     assert highlight_hotspot(small, 100, 50, centre, 5.0, 0.6, None) == centre
     hand = np.zeros((12, 8), bool)                              # large enough: its own tip, whatever the luma says
     hand[:6, 2:4] = hand[5:, :] = True

@@ -222,3 +222,22 @@ def test_a_small_regions_luma_tip_counts_once_it_lay_above_the_regions_in_most_f
     tips = [(22.0, 33.0), (22.0, 33.0), (22.0, 29.0), (22.0, 33.0), (22.0, 29.0), (22.0, 29.0), (22.0, 29.0)]
     got = [dot.hotspot(sighting(0), tip) for tip in tips]
     assert got[:6] == [(24.0, 34.0)] * 6 and got[6] == (22.0, 29.0)  # above in 4 of 7 frames: most, from then on
+
+
+def test_a_pointed_sprites_tip_keeps_its_offset_where_the_luma_tip_is_missing():
+    """HighlightFinder.hotspot: once a small region's luma tip counts (a pointed sprite), frames without that tip
+    (the pointer rests: nothing to subtract) or with it not above the region take the region's centre moved by the
+    median offset the tips above it showed, not the bare centre (a 32 px Chameleon hand's cuff: 8-10 px below)."""
+    from mednarratives.frames.highlight import Sighting
+
+    def sighting(i):
+        box = np.ones((6, 6), bool)
+        return Sighting(i, 23.0 + i, 33.0, 36.0, 60.0, 0.0, (box, 20 + i, 30))
+
+    hand = HighlightFinder(TraceParams())
+    got = [hand.hotspot(sighting(i), (21.0 + i, 22.0 + 0.5 * i)) for i in range(4)]
+    assert got[:2] == [(23.0, 33.0), (24.0, 33.0)] and got[2:] == [(23.0, 23.0), (24.0, 23.5)]
+    assert hand.hotspot(sighting(5), None) == (26.0, 33.0 - 10.25)  # resting: centre + median offset (-2, -10.25)
+    assert hand.hotspot(sighting(6), (29.0, 34.0)) == (27.0, 33.0 - 10.25)  # the tip on the region: the same
+    dot = HighlightFinder(TraceParams())  # never pointed: its centre
+    assert [dot.hotspot(sighting(0), tip) for tip in [(22.0, 33.0), None]] == [(23.0, 33.0)] * 2

@@ -461,14 +461,15 @@ def highlight_hotspot(blob: np.ndarray, x0: int, y0: int, centre: tuple[float, f
 def luma_tip_above(blob: np.ndarray, x0: int, y0: int, disc_radius: float,
                    luma_point: tuple[float, float] | None) -> bool | None:
     """Whether background subtraction's tip `luma_point` lies above a highlight region (`blob` at (x0, y0)): at most
-    a disc's radius above its top row, across its box grown by that much (a sprite's uncoloured outline and thin
-    fingertip stick out above its coloured fill); False where it lies on or below the region, within that reach
-    (a laser dot's luma tip on its halo, or its middle); None where it lies farther or there is none."""
+    a disc's diameter above its top row, across its box grown by a disc's radius (a sprite's uncoloured outline and
+    thin fingertip stick out above its coloured fill: 1-2.5 working px on a 24 px amber hand, 8-10 on a 32 px
+    Chameleon hand, whose coloured fill is its cuff); False where it lies on or below the region, within a disc's
+    radius (a laser dot's luma tip on its halo, or its middle); None where it lies farther or there is none."""
     if luma_point is None:
         return None
     x, y = luma_point
     h, w = blob.shape
-    if not (x0 - disc_radius <= x <= x0 + w + disc_radius and y0 - disc_radius <= y <= y0 + h + disc_radius):
+    if not (x0 - disc_radius <= x <= x0 + w + disc_radius and y0 - 2 * disc_radius <= y <= y0 + h + disc_radius):
         return None
     return y < y0
 

@@ -137,6 +137,7 @@ class HighlightFinder:
         self.content_share = p.highlight_content_share
         self.disc_radius, self.arc_share = p.disc_radius_px, p.disc_arc_share
         self._tips = {True: 0, False: 0}  # small regions: background subtraction's tip above them, or not
+        self._tip_offsets: list[tuple[float, float]] = []  # that tip's offsets from their centres, where above
         self._history: collections.deque = collections.deque(maxlen=HISTORY)  # (highlight sighting, its chroma)
         self._seen: collections.deque = collections.deque(maxlen=MEMORY)
         self._looks: list[Sighting] = []  # confirmed looks
@@ -224,12 +225,20 @@ class HighlightFinder:
         in the same frame, if any. Where the region is too small to tell its shape, that point counts only once
         it lay above the regions (`luma_tip_above`) in at least `sightings` frames and in most frames where it lay
         near them: a pointed sprite (a 24 px hand) throughout, not a laser dot whose luma tip lies above its
-        coloured core now and then (its faint glow)."""
+        coloured core now and then (its faint glow). On a pointed sprite's frames where that point is missing (a
+        resting pointer) or not above the region, the tip lies at the median offset from the region's centre that
+        the points above it showed."""
         blob, x0, y0 = s.blob
         above = luma_tip_above(blob, x0, y0, self.disc_radius, luma_point)
-        if above is not None and max(blob.shape) < 2 * self.disc_radius + 2:
+        small = max(blob.shape) < 2 * self.disc_radius + 2
+        if above is not None and small:
             self._tips[above] += 1
+            if above:
+                self._tip_offsets.append((luma_point[0] - s.x, luma_point[1] - s.y))
         pointed = self._tips[True] >= self.sightings and self._tips[True] > self._tips[False]
+        if pointed and small and not above:
+            dx, dy = np.median(self._tip_offsets, axis=0)
+            return s.x + float(dx), s.y + float(dy)
         return highlight_hotspot(blob, x0, y0, (s.x, s.y), self.disc_radius, self.arc_share,
                                  luma_point if pointed else None)
 
