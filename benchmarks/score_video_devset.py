@@ -5,7 +5,8 @@ parameters), the classifier's probabilities, the video's domain as the filter pi
 the domains at their Table 3 threshold the one with the most key-frames, else the largest share relative to its
 threshold), and that share's category (positive keeps; near_positive and negative drop, as by default). The
 duration and speech checks are not applied (the clips are short and most are silent): this scores the
-key-frame decision alone. Bars: non-medical clips rejected >= 90%; medical clips kept with the right domain
+key-frame decision alone; clips marked `domain_scored` no (they show the classifier's training images) are
+left out. Bars: non-medical clips rejected >= 90%; medical clips kept with the right domain
 >= 90%. Totals are printed for all clips and per origin (`public`: clips downloaded from public sources,
 `recording`: screen recordings made here by devsets/videos/record.py); `narration` (labels.tsv: the
 language of the speech, or none) is carried into each clip's record.
@@ -47,7 +48,9 @@ def score_domain(devset: Path, model: str, config: dict) -> dict:
     vid = config["videos"]
     clf = load_classifier(model)
     thresholds = Thresholds.from_config(vid.get("thresholds"))
-    rows = list(csv.DictReader(open(devset / "labels.tsv", encoding="utf-8"), delimiter="\t"))
+    # domain_scored "no": a clip showing training images of the classifier (it scores the tracker only)
+    rows = [r for r in csv.DictReader(open(devset / "labels.tsv", encoding="utf-8"), delimiter="\t")
+            if r["domain_scored"] == "yes"]
     clips = []
     for r in rows:
         kf = kfmod.extract(devset / r["file"], "illustration", vid["keyframes"])

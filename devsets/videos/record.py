@@ -497,7 +497,7 @@ def round7():
 # Anthracite-Regular 24, Bibata-Original-Classic 28), a teal disc, pointer rests after slide changes, content that
 # changes every 1.2 s, content not used in a cursor recording before.
 def round8():
-    r8 = {"round": 8}
+    r8 = {"round": 8, "domain_scored": "no"}  # its images are training sources of the domain classifier
     echo = dicom("JPGLosslessP14SV1_1s_1f_8b.dcm")
     mr = dicom("MR2_J2KI.dcm")
     ct = [dicom("J2K_pixelrep_mismatch.dcm"), dicom("693_UNCR.dcm", window=(1024 - 600, 1500)),
@@ -530,7 +530,7 @@ def round8():
 # multi-colour hand, a light arrow over photographs, a highlight disc over dark images and the dark side panel,
 # a light arrow on light slides.
 def round9():
-    r9 = {"round": 9}
+    r9 = {"round": 9, "domain_scored": "no"}  # RG1/US1 (twins), coffee, rocket, chelsea, cell: training sources
     return {
         "cursor_r9_xray_darkskyblue40_hand": ("medical", "xray", "hand2", None, "viewer", rec_viewer(
             [dicom("RG1_J2KI.dcm"), dicom("RG1_J2KI.dcm")[400:1400, 300:1500]], 25, 1.0, "Chest radiograph"), 55,
@@ -659,7 +659,7 @@ def record(name, spec, display, workdir: Path) -> dict:
              "hotspot": truth}) + "\n")
     origin = "recording" if "round" not in opts else f"recording:round {opts['round']}, unseen by the tracker's tuning"
     return {"name": name, "label": label, "domain": domain, "origin": origin, "cursor": cursor,
-            "highlight": style or ""}
+            "highlight": style or "", "domain_scored": opts.get("domain_scored", "yes")}
 
 
 def sha256(path: Path) -> str:
@@ -713,7 +713,7 @@ def main() -> None:
 def write_labels(rows: list[dict]) -> None:
     """Merge `rows` into labels.tsv (by name) and refresh every clip's checksum."""
     path = HERE / "labels.tsv"
-    fields = ["name", "file", "label", "domain", "origin", "narration", "cursor", "highlight", "sha256"]
+    fields = ["name", "file", "label", "domain", "origin", "narration", "cursor", "highlight", "domain_scored", "sha256"]
     old = {}
     if path.exists():
         header, *lines = path.read_text().splitlines()
@@ -721,7 +721,7 @@ def write_labels(rows: list[dict]) -> None:
             old[line.split("\t")[0]] = dict(zip(header.split("\t"), line.split("\t")))
     for r in rows:
         f = next((HERE / "clips").glob(r["name"] + ".*"))
-        old[r["name"]] = {"narration": "none", **r, "file": f"clips/{f.name}"}
+        old[r["name"]] = {"narration": "none", "domain_scored": "yes", **r, "file": f"clips/{f.name}"}
     for r in old.values():
         r["sha256"] = sha256(HERE / r["file"])
     path.write_text("\t".join(fields) + "\n" + "".join(
