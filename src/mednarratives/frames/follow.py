@@ -159,9 +159,10 @@ class Follower:
         return (best, by) if best is not None and best[2] <= self.max_rms else (None, None)
 
     def _limit(self, tpl: Template) -> float:
-        """The rms a match of `tpl` may reach when confirming an anchor: `max_rms`, or `confirm_contrast` times
-        the template's luma contrast where that is more (a large black-and-white sprite's edges shift with its
-        sub-pixel position and differ by more than `max_rms` between two frames of the same look)."""
+        """The rms a bank template's match may reach at an anchor's point to confirm it: `max_rms`, or
+        `confirm_contrast` times the template's luma contrast where that is more (a large black-and-white sprite's
+        edges shift with its sub-pixel position and differ by more than `max_rms` between two frames of the same
+        look; the previous anchor's unconfirmed template keeps `max_rms`)."""
         return max(self.max_rms, self.confirm_contrast * tpl.contrast)
 
     def _content(self, found: tuple[float, float, float], by: Anchor) -> bool:
@@ -224,7 +225,7 @@ class Follower:
         if previous is None or np.hypot(anchor.point[0] - previous.point[0], anchor.point[1] - previous.point[1]) < 1:
             return False
         found = find(previous.appearance(), *anchor.frame, anchor.point, 2)
-        return at(found) and found[2] <= self._limit(previous.appearance())
+        return at(found) and found[2] <= self.max_rms
 
     def _bank_add(self, anchor: Anchor) -> None:
         anchor.confirmed = True
