@@ -18,7 +18,8 @@ ARROW = np.array([[1, 0, 0, 0],
 
 def follow_params(max_step_px, near_px):
     return replace(TraceParams(), max_step_px=max_step_px, follow_max_rms=20, follow_templates=4, follow_near_px=near_px,
-                   lost_frames=3, follow_dropped_max_rms=10, follow_content_ratio=2)
+                   lost_frames=3, follow_dropped_max_rms=10, follow_content_ratio=2,
+                   follow_confirm_contrast=0.65)
 
 
 def frame(x, y, seed):
@@ -227,3 +228,35 @@ def test_after_frames_without_a_match_across_a_picture_change_only_a_close_match
             follower.add(i, (luma, chroma), (float(x), float(y)) if anchor else None, blob_at(x, y) if anchor else None)
         follower.finish()
         assert sorted(follower.xy) == expected
+
+
+def test_a_large_black_and_white_sprite_is_confirmed_within_its_contrast():
+    """A black arrow with a white outline, confirmed at two places (frames 0, 1), then met at a third whose outline is
+    half-covered (its edges at another sub-pixel position): the bank's templates differ from it by more than
+    follow_max_rms (20) but by less than follow_confirm_contrast x their luma contrast: confirmed (its point
+    kept), not without the rule."""
+    sprite = np.full((8, 6), 235, np.uint8)
+    sprite[1:7, 1:5] = 20  # black core inside a white outline
+    mask = np.ones((8, 6), bool)
+
+    def sighting(x, y, seed, blurred):
+        luma, chroma = frame(0, 0, seed)
+        luma[:8, :6] = luma[8:16, 6:12]  # no white arrow from `frame`
+        look = sprite.copy()
+        if blurred:
+            look[0, ::2] = look[7, 1::2] = look[::2, 0] = 110
+        luma[y:y + 8, x:x + 6] = look
+        return luma, chroma
+
+    points = {}
+    for ratio in (0.0, 0.65):
+        follower = Follower(replace(follow_params(max_step_px=30, near_px=16), follow_confirm_contrast=ratio), 100)
+        for i, (x, y) in enumerate([(20, 20), (40, 30), (10, 40)]):
+            follower.add(i, sighting(x, y, i, i == 2), (float(x), float(y)), (mask, x, y))
+        follower.finish()
+        points[ratio] = follower.xy
+    tpl = template(*sighting(20, 20, 0, False), mask, 20, 20, (20.0, 20.0))
+    rms = find(tpl, *sighting(10, 40, 2, True), (10.0, 40.0), 1)[2]
+    assert 20 < rms < 0.65 * tpl.contrast
+    assert points[0.0] == {0: (20.0, 20.0), 1: (40.0, 30.0)}
+    assert points[0.65] == {0: (20.0, 20.0), 1: (40.0, 30.0), 2: (10.0, 40.0)}

@@ -78,6 +78,7 @@ class TraceParams:
     follow_templates: int  # ... of the best of the templates of this many recent confirmed anchors
     follow_near_px: float  # looked for this close to the last position first, then up to max_step_px a frame
     follow_dropped_max_rms: float  # a frame of a pick never confirmed: the followed cursor from a match this close only
+    follow_confirm_contrast: float  # an anchor is confirmed by a match up to this x the template's luma contrast too
     follow_content_ratio: float  # a match fitting a cursor-less frame's spot within this x its rms is the picture
     follow_reacquire_max_rms: float  # re-found after frames without a match (a gap; lost: whole frame): this close only
     follow_change_codes: float  # ... across a picture change: mean luma difference from the frame last found in

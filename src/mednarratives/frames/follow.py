@@ -42,6 +42,7 @@ class Template:
     mask: np.ndarray    # (h, w, 3) float32: 1 on the cursor's pixels
     hot: tuple[float, float]  # hot spot relative to the box's top-left pixel
     count: int          # cursor pixels x channels
+    contrast: float = 0.0  # standard deviation of the luma over the cursor's pixels (codes)
 
 
 def yuv(gray: np.ndarray, chroma: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
@@ -60,7 +61,9 @@ def template(gray: np.ndarray, chroma: np.ndarray, blob: np.ndarray, x0: int, y0
     """The cursor's appearance in a frame: its blob (a boolean box at x0, y0) and hot spot `point`."""
     h, w = blob.shape
     mask = np.repeat(blob[..., None], 3, axis=2).astype(np.float32)
-    return Template(yuv(gray, chroma, y0, y0 + h, x0, x0 + w), mask, (point[0] - x0, point[1] - y0), int(mask.sum()))
+    pixels = yuv(gray, chroma, y0, y0 + h, x0, x0 + w)
+    contrast = float(pixels[..., 0][blob].std()) if blob.any() else 0.0
+    return Template(pixels, mask, (point[0] - x0, point[1] - y0), int(mask.sum()), contrast)
 
 
 def find(tpl: Template, gray: np.ndarray, chroma: np.ndarray, near: tuple[float, float],
@@ -127,6 +130,7 @@ class Follower:
         self.dropped_max_rms, self.content_ratio = p.follow_dropped_max_rms, p.follow_content_ratio
         self.near_px, self.lost_frames = p.follow_near_px, p.lost_frames
         self.reacquire_max_rms, self.change_codes = p.follow_reacquire_max_rms, p.follow_change_codes
+        self.confirm_contrast = p.follow_confirm_contrast
         self.xy: dict[int, tuple[float, float]] = {}
         self._anchor: Anchor | None = None
         # confirmed anchors: the cursor's looks
@@ -137,19 +141,29 @@ class Follower:
         self._held: tuple[Anchor, list] | None = None  # an unconfirmed anchor and the frames before it
 
     def _match(self, frame: Frame, near: tuple[float, float], reach: float, templates: int | None = None,
-               screen: bool = False):
+               screen: bool = False, contrast: bool = False):
         """The best match of the bank's templates (the first `templates` of them) within `reach` of `near`, if
         good enough, and the anchor whose template gave it. The most successful template is tried first, and a
-        match within half the limit is taken at once (the cost is per template and searched area)."""
+        match within half the limit is taken at once (the cost is per template and searched area). `contrast`:
+        a template's match also counts up to `confirm_contrast` times its own luma contrast (`_limit`)."""
         best, by = None, None
         for anchor in sorted(self._bank, key=lambda a: -a.matched)[:templates]:
             found = find(anchor.appearance(), *frame, near, reach, self.max_rms if screen else None)
+            if found is not None and contrast and found[2] <= self._limit(anchor.appearance()):
+                found = (found[0], found[1], min(found[2], self.max_rms))
             if found is not None and (best is None or found[2] < best[2]):
                 best, by = found, anchor
                 if found[2] <= self.max_rms / 2:
                     anchor.matched += 1
                     break
         return (best, by) if best is not None and best[2] <= self.max_rms else (None, None)
+
+    def _limit(self, tpl: Template) -> float:
+        """The rms a bank template's match may reach at an anchor's point to confirm it: `max_rms`, or
+        `confirm_contrast` times the template's luma contrast where that is more (a large black-and-white sprite's
+        edges shift with its sub-pixel position and differ by more than `max_rms` between two frames of the same
+        look; the previous anchor's unconfirmed template keeps `max_rms`)."""
+        return max(self.max_rms, self.confirm_contrast * tpl.contrast)
 
     def _content(self, found: tuple[float, float, float], by: Anchor) -> bool:
         """True when the look `by` matched at `found` fits the same spot as a match (within `max_rms`) and nearly
@@ -205,7 +219,7 @@ class Follower:
         def at(found) -> bool:
             return found is not None and np.hypot(found[0] - anchor.point[0], found[1] - anchor.point[1]) <= 1.5
 
-        if at(self._match(anchor.frame, anchor.point, 2)[0]):
+        if at(self._match(anchor.frame, anchor.point, 2, contrast=True)[0]):
             return True
         previous = self._anchor
         if previous is None or np.hypot(anchor.point[0] - previous.point[0], anchor.point[1] - previous.point[1]) < 1:
