@@ -333,20 +333,22 @@ def test_a_small_highlight_region_takes_the_luma_tip_above_it():
     """A region too small to tell its shape (a 24 px one-colour hand, a laser dot): background subtraction's tip of
     the same frame counts where it lies above the region (a hand's uncoloured outline and fingertip), not where it
     lies on it (a laser dot's halo) or far from it."""
-    from mednarratives.frames.cursor import highlight_hotspot
+    from mednarratives.frames.cursor import highlight_hotspot, luma_tip_above, shows_its_shape
 
     small = np.ones((8, 8), bool)
     small[:2, :2] = small[:2, 6:] = False
     centre = (103.5, 54.0)
-    assert highlight_hotspot(small, 100, 50, centre, 5.0, 0.6, (102.0, 48.0)) == (102.0, 48.0)  # the fingertip
-    assert highlight_hotspot(small, 100, 50, centre, 5.0, 0.6, (102.0, 50.0)) == centre  # on the region: a dot
-    assert highlight_hotspot(small, 100, 50, centre, 5.0, 0.6, (102.0, 42.0)) == (102.0, 42.0)  # a 32 px
-    # Chameleon hand: its coloured fill is the cuff, the fingertip up to a disc's diameter above it
-    assert highlight_hotspot(small, 100, 50, centre, 5.0, 0.6, (102.0, 39.0)) == centre  # farther: another blob
-    assert highlight_hotspot(small, 100, 50, centre, 5.0, 0.6, None) == centre
-    hand = np.zeros((12, 8), bool)                              # large enough: its own tip, whatever the luma says
+    assert not shows_its_shape(small, 5.0)
+    assert highlight_hotspot(small, 100, 50, centre, 5.0, 0.6) == centre  # by its own shape: the centre
+    assert luma_tip_above(small, 100, 50, 5.0, (102.0, 48.0)) is True  # the fingertip
+    assert luma_tip_above(small, 100, 50, 5.0, (102.0, 50.0)) is False  # on the region: a dot
+    assert luma_tip_above(small, 100, 50, 5.0, (102.0, 42.0)) is True  # a 32 px Chameleon hand: its coloured fill
+    # is the cuff, the fingertip up to a disc's diameter above it
+    assert luma_tip_above(small, 100, 50, 5.0, (102.0, 39.0)) is None  # farther: another blob
+    assert luma_tip_above(small, 100, 50, 5.0, None) is None
+    hand = np.zeros((12, 8), bool)                              # large enough: its own tip
     hand[:6, 2:4] = hand[5:, :] = True
-    assert highlight_hotspot(hand, 100, 50, (104.0, 56.0), 5.0, 0.6, (101.0, 47.0)) == (102.0, 50.0)
+    assert shows_its_shape(hand, 5.0) and highlight_hotspot(hand, 100, 50, (104.0, 56.0), 5.0, 0.6) == (102.0, 50.0)
 
 
 def test_blob_tips_join_broken_blobs():

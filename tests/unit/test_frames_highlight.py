@@ -241,3 +241,6 @@ def test_a_pointed_sprites_tip_keeps_its_offset_where_the_luma_tip_is_missing():
     assert hand.hotspot(sighting(6), (29.0, 34.0)) == (27.0, 33.0 - 10.25)  # the tip on the region: the same
     dot = HighlightFinder(TraceParams())  # never pointed: its centre
     assert [dot.hotspot(sighting(0), tip) for tip in [(22.0, 33.0), None]] == [(23.0, 33.0)] * 2
+    large = np.zeros((12, 8), bool)  # a region that shows its shape: its own tip, whatever the luma tip says
+    large[:6, 2:4] = large[5:, :] = True
+    assert hand.hotspot(Sighting(7, 24.0, 36.0, 66.0, 60.0, 0.0, (large, 20, 30)), (21.0, 27.0)) == (22.0, 30.0)

@@ -445,18 +445,21 @@ def hotspot(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[flo
     return blob_shape(blob, disc_radius, arc_share)[1:]
 
 
+def shows_its_shape(blob: np.ndarray, disc_radius: float) -> bool:
+    """Whether a highlight region's longer side reaches a disc's diameter: smaller on both sides, it is too coarse
+    at the chroma planes' scale to tell its shape (a laser dot's and a 24 px hand's look alike)."""
+    return max(blob.shape) >= 2 * disc_radius + 2
+
+
 def highlight_hotspot(blob: np.ndarray, x0: int, y0: int, centre: tuple[float, float], disc_radius: float,
-                      arc_share: float, luma_point: tuple[float, float] | None = None) -> tuple[float, float]:
+                      arc_share: float) -> tuple[float, float]:
     """(x, y) hot spot of a highlight sighting (its region `blob` at (x0, y0), its `centre`): the centre, unless the
-    region is pointed, not round (`blob_shape`: a tip), and its longer side a disc's diameter: a cursor sprite of one
-    saturated colour (an orange hand, taller than wide), whose hot spot is its tip. A region smaller on both sides
-    is too coarse at the chroma planes' scale to tell its shape (a laser dot's and a 24 px hand's look alike):
-    there the tip background subtraction found in the same frame (`luma_point`) counts when it lies above the
-    region (`luma_tip_above`), else the centre."""
+    region is pointed, not round (`blob_shape`: a tip), and `shows_its_shape`: a cursor sprite of one saturated
+    colour (an orange hand, taller than wide), whose hot spot is its tip."""
+    if not shows_its_shape(blob, disc_radius):
+        return centre
     kind, hx, hy = blob_shape(blob, disc_radius, arc_share)
-    if max(blob.shape) >= 2 * disc_radius + 2:
-        return (x0 + hx, y0 + hy) if kind == "tip" else centre
-    return luma_point if luma_tip_above(blob, x0, y0, disc_radius, luma_point) else centre
+    return (x0 + hx, y0 + hy) if kind == "tip" else centre
 
 
 def luma_tip_above(blob: np.ndarray, x0: int, y0: int, disc_radius: float,

@@ -136,7 +136,7 @@ class Follower:
         # confirmed anchors: the cursor's looks
         self._bank: collections.deque = collections.deque(maxlen=p.follow_templates)
         self._last: tuple | None = None  # (frame index, position, frame) last found going forwards
-        self._searched: tuple[int, Frame] | None = None  # the frame last searched whole (`_reacquire`)
+        self._searched: Frame | None = None  # the frame last searched whole (`_reacquire`)
         self._pending: collections.deque = collections.deque()  # (frame, (luma, chroma), forward match or None)
         self._held: tuple[Anchor, list] | None = None  # an unconfirmed anchor and the frames before it
 
@@ -206,9 +206,9 @@ class Follower:
         gap = index - self._last[0] - self.lost_frames - 2  # 0: the first frame the follow gives up on
         if gap < 0 or gap % (self.lost_frames + 1):
             return None
-        if gap > 0 and self._searched is not None and not self._changed(self._searched[1], frame):
+        if gap > 0 and self._searched is not None and not self._changed(self._searched, frame):
             return None
-        self._searched = (index, frame)
+        self._searched = frame
         h, w = frame[0].shape
         found, by = self._match(frame, (w / 2, h / 2), max(w, h) / 2, templates=1, screen=True)
         if found is None or found[2] > self.reacquire_max_rms or self._content(found, by):

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mednarratives.frames.cursor import TraceParams, highlight_hotspot, luma_tip_above
+from mednarratives.frames.cursor import TraceParams, highlight_hotspot, luma_tip_above, shows_its_shape
+from mednarratives.geometry import box_iou
 
 MEMORY = 64  # sightings of not yet confirmed looks remembered
 HISTORY = 16  # frames with highlight sightings remembered with their chroma (the still-content check)
@@ -119,10 +120,14 @@ def candidates(index: int, chroma: np.ndarray, min_chroma: float, min_radius: fl
                       max_std)
 
 
+def _box(s: Sighting) -> tuple[int, int, int, int]:
+    blob, x0, y0 = s.blob
+    return x0, y0, x0 + blob.shape[1], y0 + blob.shape[0]
+
+
 def _apart(a: Sighting, b: Sighting) -> bool:
     """The two sightings' boxes do not overlap."""
-    (ab, ax, ay), (bb, bx, by) = a.blob, b.blob
-    return not (bx < ax + ab.shape[1] and ax < bx + bb.shape[1] and by < ay + ab.shape[0] and ay < by + bb.shape[0])
+    return box_iou(_box(a), _box(b)) == 0
 
 
 class HighlightFinder:
@@ -221,26 +226,27 @@ class HighlightFinder:
         return False
 
     def hotspot(self, s: Sighting, luma_point: tuple[float, float] | None) -> tuple[float, float]:
-        """The hot spot of sighting `s` (`cursor.highlight_hotspot`); `luma_point`: background subtraction's point
-        in the same frame, if any. Where the region is too small to tell its shape, that point counts only once
-        it lay above the regions (`luma_tip_above`) in at least `sightings` frames and in most frames where it lay
-        near them: a pointed sprite (a 24 px hand) throughout, not a laser dot whose luma tip lies above its
-        coloured core now and then (its faint glow). On a pointed sprite's frames where that point is missing (a
-        resting pointer) or not above the region, the tip lies at the median offset from the region's centre that
-        the points above it showed."""
+        """The hot spot of sighting `s` (`cursor.highlight_hotspot` where the region `shows_its_shape`);
+        `luma_point`: background subtraction's point in the same frame, if any. Where the region is too small to
+        tell its shape, that point counts only once it lay above the regions (`luma_tip_above`) in at least
+        `sightings` frames and in most frames where it lay near them: a pointed sprite (a 24 px hand) throughout,
+        not a laser dot whose luma tip lies above its coloured core now and then (its faint glow). On a pointed
+        sprite's frames where that point is missing (a resting pointer) or not above the region, the tip lies at
+        the median offset from the region's centre that the points above it showed; else the centre."""
         blob, x0, y0 = s.blob
+        if shows_its_shape(blob, self.disc_radius):
+            return highlight_hotspot(blob, x0, y0, (s.x, s.y), self.disc_radius, self.arc_share)
         above = luma_tip_above(blob, x0, y0, self.disc_radius, luma_point)
-        small = max(blob.shape) < 2 * self.disc_radius + 2
-        if above is not None and small:
+        if above is not None:
             self._tips[above] += 1
             if above:
                 self._tip_offsets.append((luma_point[0] - s.x, luma_point[1] - s.y))
-        pointed = self._tips[True] >= self.sightings and self._tips[True] > self._tips[False]
-        if pointed and small and not above:
-            dx, dy = np.median(self._tip_offsets, axis=0)
-            return s.x + float(dx), s.y + float(dy)
-        return highlight_hotspot(blob, x0, y0, (s.x, s.y), self.disc_radius, self.arc_share,
-                                 luma_point if pointed else None)
+        if not (self._tips[True] >= self.sightings and self._tips[True] > self._tips[False]):  # not a pointed sprite
+            return s.x, s.y
+        if above:
+            return luma_point
+        dx, dy = np.median(self._tip_offsets, axis=0)
+        return s.x + float(dx), s.y + float(dy)
 
     def add(self, index: int, chroma: np.ndarray) -> Sighting | None:
         mask = saturated(chroma, self.min_chroma)
