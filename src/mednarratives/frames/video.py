@@ -75,6 +75,99 @@ def representative_image(colour: np.ndarray, gray: np.ndarray, plain: np.ndarray
     return median_u8(colour, ~covered, unmasked=plain)[0]
 
 
+class _Tracer:
+    """trace_video's state between decoded batches: the stable chunker, each closed chunk tracked and turned into a
+    ChunkResult, and every frame handed on in order to the per-frame follower with its anchor (a highlight disc, a
+    chunk's point or a short window's), once no open run of the chunker can claim it."""
+
+    def __init__(self, info: StreamInfo, params: VideoTraceParams, face_detector: FaceDetector | None):
+        self.info, self.params, self.face_detector = info, params, face_detector
+        tp = params.trace
+        self.chunker = StableChunker(info.fps, params.chunk, to_rgb=i420_to_rgb, luma_span=LIMITED_LUMA_SPAN)
+        self.follower = Follower(tp, max_pending=max(1, int(params.chunk.max_duration_s * info.fps)))
+        self.highlights = HighlightFinder(tp)
+        self.windows = ShortWindows(info.fps, tp, int(params.chunk.min_duration_s * info.fps), LIMITED_LUMA_SPAN)
+        self.results: list[ChunkResult] = []
+        self.waiting: collections.deque = collections.deque()  # (frame, luma, chroma) not yet handed to the follower
+        self.chunk_of: dict[int, int] = {}  # frame -> index into results of the stable chunk holding it
+        self.last_anchor_was_chunk = False  # whether the last point handed to the follower was a stable chunk's
+
+    def feed(self, index: int, batch: np.ndarray) -> None:
+        """Decoded I420 frames `index`, `index + 1`, ..."""
+        luma, chroma = i420_luma(batch), i420_chroma(batch)
+        self.waiting.extend(zip(range(index, index + len(batch)), luma, chroma))
+        closed = self.chunker.feed(luma, index, batch, chroma)
+        for i in range(index, index + len(batch)):  # before the chunks are handed on: their windows are complete
+            self.windows.add(i, luma[i - index], chroma[i - index], self.chunker.scores[i])
+        for chunk in closed:
+            self.process(chunk)
+        self.hand_on(min(self.chunker.settled, self.windows.settled))
+
+    def finish(self, n_frames: int) -> None:
+        for chunk in self.chunker.close():
+            self.process(chunk)
+        self.windows.close()
+        self.hand_on(n_frames)
+        self.follower.finish()
+
+    def window_point(self, i: int) -> tuple | None:
+        """The cursor in frame `i` (in no stable chunk) by its short window (`frames.windows`), where the stable chunks
+        give the follower no lead: before the first chunk, or with the cursor lost (a window's few frames give a
+        rougher look than a chunk's, and would displace a chunk's point that awaits the next chunk to confirm it)."""
+        if ((self.results and self.results[0].start <= i and not self.follower.lost(i))
+                or (self.last_anchor_was_chunk and self.follower.awaiting)):
+            return None
+        return self.windows.point(i)
+
+    def hand_on(self, end: int, chunk: Chunk | None = None, xy: np.ndarray | None = None,
+                blobs: dict | None = None) -> dict:
+        """Frames before `end` to the follower, with the points of `chunk` (its tracked `xy` and `blobs`); returns
+        {frame: (x, y) hot spot of the highlight disc} of the frames where one was seen."""
+        discs = {}
+        follower = self.follower
+        while self.waiting and self.waiting[0][0] < end:
+            i, luma, chroma = self.waiting.popleft()
+            k = i - chunk.start if chunk is not None else -1
+            if k >= 0:
+                self.chunk_of[i] = len(self.results) - 1
+            disc = self.highlights.add(i, chroma)
+            found = k >= 0 and not np.isnan(xy[k, 0])
+            if disc is not None:  # the recorder's highlight: the hot spot by its own look
+                discs[i] = self.highlights.hotspot(disc, (float(xy[k, 0]), float(xy[k, 1])) if found else None)
+                follower.add(i, (luma, chroma), discs[i], disc.blob, trusted=True)
+            elif found:
+                follower.add(i, (luma, chroma), (float(xy[k, 0]), float(xy[k, 1])), blobs[k])
+                self.last_anchor_was_chunk = True
+            elif k < 0 and (found := self.window_point(i)) is not None:
+                follower.add(i, (luma, chroma), *found)
+                self.last_anchor_was_chunk = False
+            else:
+                follower.add(i, (luma, chroma))
+        self.windows.drop(end)
+        return discs
+
+    def process(self, chunk: Chunk) -> None:
+        """Track a closed chunk, make its representative image and trace, and hand its frames on."""
+        params, fps = self.params, self.info.fps
+        colour, gray = colour_sample(chunk, params.median_samples, params.chunk.colour_stride)
+        plain = median_u8(colour)[0]
+        find_faces = (None if self.face_detector is None
+                      else (lambda regions: faces_in_regions(self.face_detector, plain, regions)))
+        tracked = track(chunk.gray, fps, params=params.trace, luma_span=LIMITED_LUMA_SPAN, find_faces=find_faces,
+                        chroma=chunk.chroma)
+        self.windows.mask_also(tracked["mask"])
+        image = representative_image(colour, gray, plain, tracked["background"],
+                                     diff_threshold(params.trace, LIMITED_LUMA_SPAN))
+        self.results.append(ChunkResult(chunk.start, chunk.end, chunk.start / fps, chunk.end / fps, chunk.ssim,
+                                        image, [], tracked["faces"]))
+        xy = tracked["xy"].copy()
+        for i, at in self.hand_on(chunk.end, chunk, tracked["xy"], tracked["blobs"]).items():
+            if i >= chunk.start:
+                xy[i - chunk.start] = at
+        self.results[-1].trace = [[float(x), float(y), (chunk.start + i) / fps] for i, (x, y) in enumerate(xy)
+                                  if not np.isnan(x)]
+
+
 def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
                 face_detector: FaceDetector | None = None, grab_times: Sequence[float] = (),
                 info: StreamInfo | None = None) -> dict:
@@ -84,100 +177,31 @@ def trace_video(path: str, params: VideoTraceParams = VideoTraceParams(),
     caller has it."""
     info = info or stream_info(path)
     size = scaled_size(info.width, info.height, params.scale)
-    chunker = StableChunker(info.fps, params.chunk, to_rgb=i420_to_rgb, luma_span=LIMITED_LUMA_SPAN)
-    results: list[ChunkResult] = []
+    tracer = _Tracer(info, params, face_detector)
     wanted = {}
     for t in sorted(set(grab_times)):
         wanted.setdefault(max(0, int(round(t * info.fps))), []).append(t)
     grabs: dict[float, np.ndarray] = {}
-    tp = params.trace
-    follower = Follower(tp, max_pending=max(1, int(params.chunk.max_duration_s * info.fps)))
-    highlights = HighlightFinder(tp)
-    windows = ShortWindows(info.fps, tp, int(params.chunk.min_duration_s * info.fps), LIMITED_LUMA_SPAN)
-    waiting: collections.deque = collections.deque()  # (frame, luma, chroma) not yet handed to the follower
-    chunk_of: dict[int, int] = {}
-    last_anchor = {"chunk": False}  # whether the last point handed to the follower was a stable chunk's
-
-    def window_point(i: int) -> tuple | None:
-        """The cursor in frame `i` (in no stable chunk) by its short window (`frames.windows`), where the stable chunks
-        give the follower no lead: before the first chunk, or with the cursor lost (a window's few frames give a
-        rougher look than a chunk's, and would displace a chunk's point that awaits the next chunk to confirm it)."""
-        if (results and results[0].start <= i and not follower.lost(i)) or (last_anchor["chunk"] and follower.awaiting):
-            return None
-        return windows.point(i)
-
-    def hand_on(end: int, chunk: Chunk | None = None, xy: np.ndarray | None = None, blobs: dict | None = None) -> dict:
-        """Frames before `end` to the follower, with the points of `chunk` (its tracked `xy` and `blobs`); returns
-        {frame: (x, y) hot spot of the highlight disc} of the frames where one was seen."""
-        discs = {}
-        while waiting and waiting[0][0] < end:
-            i, luma, chroma = waiting.popleft()
-            k = i - chunk.start if chunk is not None else -1
-            if k >= 0:
-                chunk_of[i] = len(results) - 1
-            disc = highlights.add(i, chroma)
-            found = k >= 0 and not np.isnan(xy[k, 0])
-            if disc is not None:  # the recorder's highlight: the hot spot by its own look
-                discs[i] = highlights.hotspot(disc, (float(xy[k, 0]), float(xy[k, 1])) if found else None)
-                follower.add(i, (luma, chroma), discs[i], disc.blob, trusted=True)
-            elif found:
-                follower.add(i, (luma, chroma), (float(xy[k, 0]), float(xy[k, 1])), blobs[k])
-                last_anchor["chunk"] = True
-            elif k < 0 and (found := window_point(i)) is not None:
-                follower.add(i, (luma, chroma), *found)
-                last_anchor["chunk"] = False
-            else:
-                follower.add(i, (luma, chroma))
-        windows.drop(end)
-        return discs
-
-    def process(chunk: Chunk) -> None:
-        colour, gray = colour_sample(chunk, params.median_samples, params.chunk.colour_stride)
-        plain = median_u8(colour)[0]
-        find_faces = None if face_detector is None else (lambda regions: faces_in_regions(face_detector, plain, regions))
-        tracked = track(chunk.gray, info.fps, params=params.trace, luma_span=LIMITED_LUMA_SPAN, find_faces=find_faces,
-                        chroma=chunk.chroma)
-        windows.mask_also(tracked["mask"])
-        image = representative_image(colour, gray, plain, tracked["background"],
-                                     diff_threshold(params.trace, LIMITED_LUMA_SPAN))
-        results.append(ChunkResult(chunk.start, chunk.end, chunk.start / info.fps, chunk.end / info.fps, chunk.ssim,
-                                   image, [], tracked["faces"]))
-        xy = tracked["xy"].copy()
-        for i, at in hand_on(chunk.end, chunk, tracked["xy"], tracked["blobs"]).items():
-            if i >= chunk.start:
-                xy[i - chunk.start] = at
-        results[-1].trace = [[float(x), float(y), (chunk.start + i) / info.fps] for i, (x, y) in enumerate(xy) if not np.isnan(x)]
-
     index = 0
     last = None
     for batch in iter_batches(path, size, "yuv420p", loop_filter=params.loop_filter):  # the cheapest decode: luma for tracking, colour on demand
         for f in [f for f in wanted if index <= f < index + len(batch)]:
             for t in wanted.pop(f):
                 grabs[t] = i420_to_rgb(batch[f - index])
-        luma, chroma = i420_luma(batch), i420_chroma(batch)
-        waiting.extend(zip(range(index, index + len(batch)), luma, chroma))
-        closed = chunker.feed(luma, index, batch, chroma)
-        for i in range(index, index + len(batch)):  # before the chunks are handed on: their windows are complete
-            windows.add(i, luma[i - index], chroma[i - index], chunker.scores[i])
-        for chunk in closed:
-            process(chunk)
-        hand_on(min(chunker.settled, windows.settled))
+        tracer.feed(index, batch)
         index += len(batch)
         last = batch[-1]
-    for chunk in chunker.close():
-        process(chunk)
-    windows.close()
-    hand_on(index)
-    follower.finish()
+    tracer.finish(index)
     per_frame = np.full((index, 2), np.nan)
-    for i, xy in follower.xy.items():
+    for i, xy in tracer.follower.xy.items():
         per_frame[i] = xy
     track_chunk = np.full(index, -1)
-    for i, k in chunk_of.items():
+    for i, k in tracer.chunk_of.items():
         track_chunk[i] = k
     for times in wanted.values():  # asked past the last frame (rounding at the end): the last frame
         for t in times:
             if last is not None:
                 grabs[t] = i420_to_rgb(last)
     return {"width": info.width, "height": info.height, "fps": info.fps, "n_frames": index,
-            "work_size": list(size), "chunks": results, "grabs": grabs, "track": per_frame, "track_chunk": track_chunk}
+            "work_size": list(size), "chunks": tracer.results, "grabs": grabs, "track": per_frame,
+            "track_chunk": track_chunk}
