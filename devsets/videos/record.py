@@ -10,7 +10,8 @@ cursor themes and sizes (each such recording runs in its own process, as libXcur
 XCURSOR_SIZE once per process), other highlight styles, faster and slower pointer paths, light backgrounds.
 
 Needs: Debian xvfb, dmz-cursor-theme (round 2: xcursor-themes, breeze-cursor-theme, bibata-cursor-theme,
-chameleon-cursor-theme); ffmpeg with x11grab. Run from the repository root:
+chameleon-cursor-theme; round 10: comixcursors-righthanded, oxygencursors, yaru-theme-icon, and for its `core`
+theme no theme at all); ffmpeg with x11grab. Run from the repository root:
 
     python devsets/videos/record.py [--only NAME ...]
 
