@@ -184,6 +184,27 @@ def test_trace_video_follows_the_cursor_through_a_stretch_without_stable_chunk(t
     assert good[outside].mean() >= 0.9 and (found == good).all()
 
 
+def test_a_look_alike_in_a_new_picture_is_not_followed_out_of_reach():
+    """Anchors on frames 0-1 over a cine; from frame 2 a still picture with an arrow icon at (50, 30), which the
+    anchors' frames never showed. The cursor is followed on frame 2, then flicked out of reach (hidden): the icon lies
+    within a frame's step of its last position, but the frame the follow comes from shows it too, with the cursor
+    elsewhere: the picture, so frames 3-5 get no point."""
+    path = [(10, 20), (14, 22), (18, 24)]
+    still = np.random.default_rng(100).integers(20, 120, (H, W)).astype(np.uint8)
+    still[30:30 + ARROW.shape[0], 50:50 + ARROW.shape[1]][ARROW] = 235  # the icon
+    follower = Follower(follow_params(max_step_px=40, near_px=8), max_pending=100)
+    for i in range(6):
+        luma, chroma = frame(*path[min(i, 2)], i)
+        if i >= 2:
+            luma = still.copy()
+            if i == 2:
+                luma[24:24 + ARROW.shape[0], 18:18 + ARROW.shape[1]][ARROW] = 235
+        point, blob = (tuple(map(float, path[i])), blob_at(*path[i])) if i < 2 else (None, None)
+        follower.add(i, (luma, chroma), point, blob)
+    follower.finish()
+    assert sorted(follower.xy) == [0, 1, 2] and follower.xy[2] == (18.0, 24.0)
+
+
 def test_a_cursor_lost_out_of_reach_is_looked_for_over_the_whole_frame():
     """The pointer jumps farther than max_step_px and rests there (a slide change): once lost for lost_frames, the
     whole frame is searched (on the first frame given up on, then every lost_frames + 1 frames where the picture

@@ -165,15 +165,25 @@ class Follower:
         look; the previous anchor's unconfirmed template keeps `max_rms`)."""
         return max(self.max_rms, self.confirm_contrast * tpl.contrast)
 
-    def _content(self, found: tuple[float, float, float], by: Anchor) -> bool:
+    def _content(self, found: tuple[float, float, float], by: Anchor, last: tuple | None = None) -> bool:
         """True when the look `by` matched at `found` fits the same spot as a match (within `max_rms`) and nearly
         as well (rms at most `content_ratio` times the match's) in the frame of the latest confirmed anchor where
-        the cursor was elsewhere (farther than `near_px`): the picture, not the cursor (a faint highlight, or a
-        pointer's look met by still content, where a follow stays put while the cursor moves on)."""
+        the cursor was elsewhere (farther than `near_px`), or in the frame `last` (frame index, (x, y), frame) the
+        follow comes from, where that holds there: the picture, not the cursor (a faint highlight, or a pointer's
+        look met by still content, where a follow stays put while the cursor moves on; `last` shows a picture the
+        bank's frames never showed: a light arrow flicked out of reach, the follow catching a light patch of the
+        new picture)."""
+        def fits(frame: Frame, point: tuple[float, float]) -> bool | None:
+            if np.hypot(point[0] - found[0], point[1] - found[1]) <= self.near_px:
+                return None
+            there = find(by.appearance(), *frame, found[:2], 1)
+            return there is not None and there[2] <= self.max_rms and there[2] <= self.content_ratio * found[2]
+
+        if last is not None and fits(last[2], last[1]):
+            return True
         for anchor in reversed(self._bank):
-            if np.hypot(anchor.point[0] - found[0], anchor.point[1] - found[1]) > self.near_px:
-                there = find(by.appearance(), *anchor.frame, found[:2], 1)
-                return there is not None and there[2] <= self.max_rms and there[2] <= self.content_ratio * found[2]
+            if (there := fits(anchor.frame, anchor.point)) is not None:
+                return there
         return False
 
     def _follow(self, frame: Frame, index: int, last: tuple[int, tuple[float, float], Frame]):
@@ -190,7 +200,7 @@ class Follower:
             found, by = self._match(frame, last[1], self.max_step_px, screen=True)
         if found is not None and gap > 1 and found[2] > self.reacquire_max_rms and self._changed(last[2], frame):
             return None  # re-found across a change of the picture: a close match only (a look-alike spot of it)
-        return None if found is None or self._content(found, by) else found
+        return None if found is None or self._content(found, by, last) else found
 
     def _changed(self, a: Frame, b: Frame) -> bool:
         """Whether the picture changed between two frames: their luma differs by `change_codes` on average."""
