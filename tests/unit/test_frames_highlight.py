@@ -213,7 +213,7 @@ def test_a_small_regions_luma_tip_counts_once_it_lay_above_the_regions_in_most_f
 
     def sighting(i):
         box = np.ones((8, 8), bool)
-        return Sighting(i, 24.0, 34.0, 64.0, 60.0, 0.0, (box, 20 + i, 30))
+        return Sighting(i, 24.0, 34.0, 64.0, 60.0, 0.0, (box, 20 + i, 30), 35.0)
 
     hand = HighlightFinder(TraceParams())
     got = [hand.hotspot(sighting(i), (22.0 + i, 28.0)) for i in range(4)]
@@ -232,7 +232,7 @@ def test_a_pointed_sprites_tip_keeps_its_offset_where_the_luma_tip_is_missing():
 
     def sighting(i):
         box = np.ones((6, 6), bool)
-        return Sighting(i, 23.0 + i, 33.0, 36.0, 60.0, 0.0, (box, 20 + i, 30))
+        return Sighting(i, 23.0 + i, 33.0, 36.0, 60.0, 0.0, (box, 20 + i, 30), 35.0)
 
     hand = HighlightFinder(TraceParams())
     got = [hand.hotspot(sighting(i), (21.0 + i, 22.0 + 0.5 * i)) for i in range(4)]
@@ -243,4 +243,4 @@ def test_a_pointed_sprites_tip_keeps_its_offset_where_the_luma_tip_is_missing():
     assert [dot.hotspot(sighting(0), tip) for tip in [(22.0, 33.0), None]] == [(23.0, 33.0)] * 2
     large = np.zeros((12, 8), bool)  # a region that shows its shape: its own tip, whatever the luma tip says
     large[:6, 2:4] = large[5:, :] = True
-    assert hand.hotspot(Sighting(7, 24.0, 36.0, 66.0, 60.0, 0.0, (large, 20, 30)), (21.0, 27.0)) == (22.0, 30.0)
+    assert hand.hotspot(Sighting(7, 24.0, 36.0, 66.0, 60.0, 0.0, (large, 20, 30), 35.0), (21.0, 27.0)) == (22.0, 30.0)
