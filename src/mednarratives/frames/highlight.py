@@ -144,6 +144,7 @@ class HighlightFinder:
         self.content_share, self.faint_chroma = p.highlight_content_share, p.highlight_faint_chroma
         self.disc_radius, self.arc_share = p.disc_radius_px, p.disc_arc_share
         self._tips = {True: 0, False: 0}  # small regions: background subtraction's tip above them, or not
+        self._pointed = {True: 0, False: 0}  # regions that show their shape: pointed (a sprite's tip), or not
         self._tip_offsets: list[tuple[float, float]] = []  # that tip's offsets from their centres, where above
         self._history: collections.deque = collections.deque(maxlen=HISTORY)  # (highlight sighting, its chroma)
         self._seen: collections.deque = collections.deque(maxlen=MEMORY)
@@ -230,7 +231,9 @@ class HighlightFinder:
         return False
 
     def hotspot(self, s: Sighting, luma_point: tuple[float, float] | None) -> tuple[float, float]:
-        """The hot spot of sighting `s` (`cursor.highlight_hotspot` where the region `shows_its_shape`);
+        """The hot spot of sighting `s`: where the region `shows_its_shape`, `cursor.highlight_hotspot`'s tip as long
+        as the regions that showed theirs were pointed at least as often as not (a moving disc's region, cut at the
+        chroma planes' coarse scale, is pointed now and then: its top is a radius off), else the centre;
         `luma_point`: background subtraction's point in the same frame, if any. Where the region is too small to
         tell its shape, that point counts only once it lay above the regions (`luma_tip_above`) in at least
         `sightings` frames and in most frames where it lay near them: a pointed sprite (a 24 px hand) throughout,
@@ -239,7 +242,10 @@ class HighlightFinder:
         the median offset from the region's centre that the points above it showed; else the centre."""
         blob, x0, y0 = s.blob
         if shows_its_shape(blob, self.disc_radius):
-            return highlight_hotspot(blob, x0, y0, (s.x, s.y), self.disc_radius, self.arc_share)
+            at = highlight_hotspot(blob, x0, y0, (s.x, s.y), self.disc_radius, self.arc_share)
+            pointed = at != (s.x, s.y)
+            self._pointed[pointed] += 1
+            return at if pointed and self._pointed[True] >= self._pointed[False] else (s.x, s.y)
         above = luma_tip_above(blob, x0, y0, self.disc_radius, luma_point)
         if above is not None:
             self._tips[above] += 1
