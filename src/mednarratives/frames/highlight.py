@@ -7,7 +7,10 @@ regions of the chroma planes at least `highlight_chroma` codes from grey, of one
 deviations at most `highlight_max_std` codes: a small dot's rim blends with its halo), round (area at least
 `highlight_min_fill` of the disc spanning their larger side) and of a highlight's size (radius at least
 `highlight_min_radius_px`: a laser-pointer dot; area at most `max_blob_px`, working px). No colour and no radius
-is assumed beyond these bounds: the look is learnt from the recording. A candidate is the highlight once its
+is assumed beyond these bounds: the look is learnt from the recording. A translucent disc over grey content keeps
+only its alpha's share of its colour's chroma (100/255: 25-30 codes): regions at `highlight_faint_chroma` codes
+from grey are candidates too where they are disc-shaped (`cursor.blob_shape`; a pointed sprite's soft edges round
+it out at that level) and apart from every candidate at `highlight_chroma`. A candidate is the highlight once its
 look (area within `highlight_area_tol`, mean U and V within `highlight_colour_tol` codes) was met in at least
 `highlight_sightings` frames at places at least two minimum radii apart, by sightings that moved (none of them
 seen again within `highlight_still_px` of its place in another frame remembered): a coloured structure of the
