@@ -213,7 +213,7 @@ def test_a_small_regions_luma_tip_counts_once_it_lay_above_the_regions_in_most_f
 
     def sighting(i):
         box = np.ones((8, 8), bool)
-        return Sighting(i, 24.0, 34.0, 64.0, 60.0, 0.0, (box, 20 + i, 30))
+        return Sighting(i, 24.0, 34.0, 64.0, 60.0, 0.0, (box, 20 + i, 30), 35.0)
 
     hand = HighlightFinder(TraceParams())
     got = [hand.hotspot(sighting(i), (22.0 + i, 28.0)) for i in range(4)]
@@ -232,7 +232,7 @@ def test_a_pointed_sprites_tip_keeps_its_offset_where_the_luma_tip_is_missing():
 
     def sighting(i):
         box = np.ones((6, 6), bool)
-        return Sighting(i, 23.0 + i, 33.0, 36.0, 60.0, 0.0, (box, 20 + i, 30))
+        return Sighting(i, 23.0 + i, 33.0, 36.0, 60.0, 0.0, (box, 20 + i, 30), 35.0)
 
     hand = HighlightFinder(TraceParams())
     got = [hand.hotspot(sighting(i), (21.0 + i, 22.0 + 0.5 * i)) for i in range(4)]
@@ -243,4 +243,46 @@ def test_a_pointed_sprites_tip_keeps_its_offset_where_the_luma_tip_is_missing():
     assert [dot.hotspot(sighting(0), tip) for tip in [(22.0, 33.0), None]] == [(23.0, 33.0)] * 2
     large = np.zeros((12, 8), bool)  # a region that shows its shape: its own tip, whatever the luma tip says
     large[:6, 2:4] = large[5:, :] = True
-    assert hand.hotspot(Sighting(7, 24.0, 36.0, 66.0, 60.0, 0.0, (large, 20, 30)), (21.0, 27.0)) == (22.0, 30.0)
+    assert hand.hotspot(Sighting(7, 24.0, 36.0, 66.0, 60.0, 0.0, (large, 20, 30), 35.0), (21.0, 27.0)) == (22.0, 30.0)
+
+
+def test_a_translucent_disc_too_faint_for_highlight_chroma_is_found_by_its_shape_and_a_faint_sprite_is_not():
+    """A recorder's disc at alpha 100/255 over grey content keeps 25-30 codes of chroma, below highlight_chroma:
+    its region at highlight_faint_chroma is disc-shaped, so it is a candidate and its look is confirmed once it
+    moved; a pointed sprite of the same faint colour (an amber hand's soft edges) is not disc-shaped and never is."""
+    p = TraceParams()
+    assert p.highlight_faint_chroma < 20 * np.sqrt(2) < p.highlight_chroma
+    path = [(30 + 6 * i, 40 + i) for i in range(10)]
+    f = HighlightFinder(p)
+    found = [f.add(i, chroma([(cx, cy, 10, -20, -20)], i)) for i, (cx, cy) in enumerate(path)]
+    assert all(s is None for s in found[:p.highlight_sightings - 1])
+    for i in range(p.highlight_sightings - 1, len(path)):
+        s = found[i]
+        assert s is not None and abs(s.x - (2 * path[i][0] + 0.5)) <= 1 and abs(s.y - (2 * path[i][1] + 0.5)) <= 1
+    strong_only = HighlightFinder(p.__class__(**{**p.__dict__, "highlight_faint_chroma": p.highlight_chroma}))
+    assert all(strong_only.add(i, chroma([(cx, cy, 10, -20, -20)], i)) is None for i, (cx, cy) in enumerate(path))
+    yy, xx = np.mgrid[:H, :W]
+    sprite = HighlightFinder(p)
+    for i, (cx, cy) in enumerate(path):  # taller than wide, pointed at its top: a sprite, not a disc
+        frame = chroma([], i)
+        inside = (np.abs(xx - cx) <= 4 + (yy - (cy - 8)) // 2) & (yy >= cy - 8) & (yy <= cy + 8) & (np.abs(xx - cx) <= 5)
+        frame[:H][inside], frame[H:][inside] = 128 - 20, 128 - 20
+        assert sprite.add(i, frame) is None
+
+
+def test_a_disc_whose_region_is_pointed_now_and_then_keeps_its_centre():
+    """HighlightFinder.hotspot: a region that shows its shape is a sprite's tip only while such regions were pointed
+    at least as often as not; a moving disc cut at the chroma planes' scale is pointed now and then (its top lies a
+    radius above its centre)."""
+    from mednarratives.frames.highlight import Sighting
+
+    yy, xx = np.mgrid[:20, :20]
+    disc = (xx - 9.5) ** 2 + (yy - 9.5) ** 2 <= 90
+    pointed = np.zeros((12, 8), bool)  # a hand-like sprite: a fingertip at the top, a wide palm below
+    pointed[:6, 2:4] = pointed[5:, :] = True
+    f = HighlightFinder(TraceParams())
+    assert f.hotspot(Sighting(0, 30.0, 40.0, 300.0, 60.0, 0.0, (disc, 20, 30), 35.0), None) == (30.0, 40.0)
+    assert f.hotspot(Sighting(1, 30.0, 40.0, 300.0, 60.0, 0.0, (disc, 20, 30), 35.0), None) == (30.0, 40.0)
+    assert f.hotspot(Sighting(2, 28.0, 42.0, 250.0, 60.0, 0.0, (pointed, 20, 30), 35.0), None) == (28.0, 42.0)
+    hand = HighlightFinder(TraceParams())  # pointed from the start: its tip
+    assert hand.hotspot(Sighting(0, 28.0, 42.0, 250.0, 60.0, 0.0, (pointed, 20, 30), 35.0), None) == (22.0, 30.0)

@@ -93,6 +93,7 @@ class TraceParams:
     highlight_look_hue_deg: float  # merged with another colour: saturated samples this close (degrees) to a look's hue ...
     highlight_merged_share: float  # ... in a round region of at least this share of its area
     highlight_content_share: float  # a sighting is still content where this share of its place had its colour elsewhere
+    highlight_faint_chroma: float  # a translucent disc over grey content: pixels this far from grey, disc-shaped regions
     window_max_change: float  # frames.windows: outside stable chunks, frames changed at most this share ...
     window_min_frames: int  # ... this many in a row: a short window, whose background subtraction anchors the follower
     window_busy_toggles: int  # ... where a pixel switching this often is a changing UI element, masked

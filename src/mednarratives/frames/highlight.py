@@ -7,7 +7,10 @@ regions of the chroma planes at least `highlight_chroma` codes from grey, of one
 deviations at most `highlight_max_std` codes: a small dot's rim blends with its halo), round (area at least
 `highlight_min_fill` of the disc spanning their larger side) and of a highlight's size (radius at least
 `highlight_min_radius_px`: a laser-pointer dot; area at most `max_blob_px`, working px). No colour and no radius
-is assumed beyond these bounds: the look is learnt from the recording. A candidate is the highlight once its
+is assumed beyond these bounds: the look is learnt from the recording. A translucent disc over grey content keeps
+only its alpha's share of its colour's chroma (100/255: 25-30 codes): regions at `highlight_faint_chroma` codes
+from grey are candidates too where they are disc-shaped (`cursor.blob_shape`; a pointed sprite's soft edges round
+it out at that level) and apart from every candidate at `highlight_chroma`. A candidate is the highlight once its
 look (area within `highlight_area_tol`, mean U and V within `highlight_colour_tol` codes) was met in at least
 `highlight_sightings` frames at places at least two minimum radii apart, by sightings that moved (none of them
 seen again within `highlight_still_px` of its place in another frame remembered): a coloured structure of the
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mednarratives.frames.cursor import TraceParams, highlight_hotspot, luma_tip_above, shows_its_shape
+from mednarratives.frames.cursor import TraceParams, blob_shape, highlight_hotspot, luma_tip_above, shows_its_shape
 from mednarratives.geometry import box_iou
 
 MEMORY = 64  # sightings of not yet confirmed looks remembered
@@ -51,6 +54,7 @@ class Sighting:
     u: float  # mean chroma offsets from grey
     v: float
     blob: tuple  # (boolean box at working scale, x0, y0)
+    min_chroma: float  # the level (codes from grey) its region was cut at: highlight_chroma, or the faint one
 
 
 @dataclass(frozen=True)
@@ -95,9 +99,9 @@ def round_regions(mask: np.ndarray, min_radius: float, max_area: float, min_fill
     return out
 
 
-def one_colour(index: int, chroma: np.ndarray, regions: list[Region], max_std: float) -> list[Sighting]:
-    """The `regions` of one colour in a frame's chroma planes (U and V standard deviations at most `max_std`
-    codes), as sightings."""
+def one_colour(index: int, chroma: np.ndarray, regions: list[Region], max_std: float, min_chroma: float) -> list[Sighting]:
+    """The `regions` (cut at `min_chroma` codes from grey) of one colour in a frame's chroma planes (U and V standard
+    deviations at most `max_std` codes), as sightings."""
     half = chroma.shape[0] // 2
     out = []
     for r in regions:
@@ -107,7 +111,8 @@ def one_colour(index: int, chroma: np.ndarray, regions: list[Region], max_std: f
         (v,), (sv,) = (a.ravel() for a in cv2.meanStdDev(chroma[half + r.y0:half + r.y0 + h, r.x0:r.x0 + w], mask=box))
         if su > max_std or sv > max_std:
             continue
-        out.append(Sighting(index, 2 * r.cx + 0.5, 2 * r.cy + 0.5, r.area, float(u) - 128, float(v) - 128, r.blob))
+        out.append(Sighting(index, 2 * r.cx + 0.5, 2 * r.cy + 0.5, r.area, float(u) - 128, float(v) - 128, r.blob,
+                            min_chroma))
     return out
 
 
@@ -117,7 +122,7 @@ def candidates(index: int, chroma: np.ndarray, min_chroma: float, min_radius: fl
     chroma planes ((h, w / 2) U over V, as `videos.decode.i420_chroma` gives them; each sample covers 2 x 2
     working px)."""
     return one_colour(index, chroma, round_regions(saturated(chroma, min_chroma), min_radius, max_area, min_fill),
-                      max_std)
+                      max_std, min_chroma)
 
 
 def _box(s: Sighting) -> tuple[int, int, int, int]:
@@ -139,17 +144,19 @@ class HighlightFinder:
         self.min_fill, self.area_tol, self.colour_tol = p.highlight_min_fill, p.highlight_area_tol, p.highlight_colour_tol
         self.sightings, self.max_std, self.still_px = p.highlight_sightings, p.highlight_max_std, p.highlight_still_px
         self.look_hue_deg, self.merged_share = p.highlight_look_hue_deg, p.highlight_merged_share
-        self.content_share = p.highlight_content_share
+        self.content_share, self.faint_chroma = p.highlight_content_share, p.highlight_faint_chroma
         self.disc_radius, self.arc_share = p.disc_radius_px, p.disc_arc_share
         self._tips = {True: 0, False: 0}  # small regions: background subtraction's tip above them, or not
+        self._pointed = {True: 0, False: 0}  # regions that show their shape: pointed (a sprite's tip), or not
         self._tip_offsets: list[tuple[float, float]] = []  # that tip's offsets from their centres, where above
         self._history: collections.deque = collections.deque(maxlen=HISTORY)  # (highlight sighting, its chroma)
         self._seen: collections.deque = collections.deque(maxlen=MEMORY)
         self._looks: list[Sighting] = []  # confirmed looks
         self._tables: dict[int, np.ndarray] = {}  # their hue tables (`_hue_table`), by id
         self._last: Sighting | None = None
-        self._mask: np.ndarray | None = None  # the last frame's saturated mask and its round regions: the mask
-        self._regions: list[Region] = []      # is mostly unchanged from frame to frame (the labelling is not cheap)
+        # by level (highlight_chroma, faint_chroma): the last frame's saturated mask and its round regions (the mask
+        # is mostly unchanged from frame to frame, the labelling is not cheap)
+        self._masks: dict[float, tuple[np.ndarray, list[Region]]] = {}
 
     def _alike(self, a: Sighting, b: Sighting) -> bool:
         return (abs(a.area - b.area) <= self.area_tol * max(a.area, b.area)
@@ -178,30 +185,31 @@ class HighlightFinder:
         return False
 
     def _hue_table(self, look: Sighting) -> np.ndarray:
-        """Flat uint8 table over (U >> HUE_SHIFT, V >> HUE_SHIFT), 255 where the bin's centre lies at least
-        `min_chroma` codes from grey along the look's hue and within `look_hue_deg` of it."""
+        """Flat uint8 table over (U >> HUE_SHIFT, V >> HUE_SHIFT), 255 where the bin's centre lies at least the
+        look's level (`Sighting.min_chroma`) from grey along the look's hue and within `look_hue_deg` of it."""
         if id(look) not in self._tables:
             bins = 256 >> HUE_SHIFT
             centre = (np.arange(bins) + 0.5) * (1 << HUE_SHIFT) - 0.5 - 128
             u, v = np.meshgrid(centre, centre, indexing="ij")
             along = (u * look.u + v * look.v) / max(np.hypot(look.u, look.v), 1e-6)
-            inside = (along >= self.min_chroma) & (along >= np.cos(np.radians(self.look_hue_deg)) * np.hypot(u, v))
+            inside = (along >= look.min_chroma) & (along >= np.cos(np.radians(self.look_hue_deg)) * np.hypot(u, v))
             self._tables[id(look)] = inside.astype(np.uint8).ravel() * 255
         return self._tables[id(look)]
 
     def _by_colour(self, index: int, chroma: np.ndarray, look: Sighting) -> list[Sighting]:
         """Round regions of the saturated samples along a confirmed look's hue (`_hue_table`), looked for inside
-        the box of the frame's saturated samples (the only place they can be)."""
+        the box of the frame's samples saturated at its level (the only place they can be)."""
         half = chroma.shape[0] // 2
-        bx, by, bw, bh = cv2.boundingRect(self._mask)
+        saturated_mask = self._masks[look.min_chroma][0]
+        bx, by, bw, bh = cv2.boundingRect(saturated_mask)
         if bw * bh * 4 < self.merged_share * look.area:
             return []
         u = chroma[by:by + bh, bx:bx + bw] >> HUE_SHIFT
         v = chroma[half + by:half + by + bh, bx:bx + bw] >> HUE_SHIFT
-        mask = np.zeros_like(self._mask)
+        mask = np.zeros_like(saturated_mask)
         mask[by:by + bh, bx:bx + bw] = self._hue_table(look)[(u.astype(np.uint16) << (8 - HUE_SHIFT)) | v]
         regions = round_regions(mask, self.min_radius, self.max_area, self.min_fill)
-        return one_colour(index, chroma, regions, self.max_std)
+        return one_colour(index, chroma, regions, self.max_std, look.min_chroma)
 
     def _still_content(self, s: Sighting, now: list[Sighting]) -> bool:
         """True when the place of `s` showed its colour (`content_share`, `colour_tol`) in the latest remembered
@@ -218,7 +226,7 @@ class HighlightFinder:
             v = chroma[half + cy:half + cy + box.shape[0], cx:cx + box.shape[1]]
             if u.shape != box.shape:
                 return False
-            sat = saturated(np.vstack([u, v]), self.min_chroma)
+            sat = saturated(np.vstack([u, v]), s.min_chroma)
             if cv2.countNonZero(cv2.bitwise_and(sat, sat, mask=box)) < self.content_share * cv2.countNonZero(box):
                 return False
             mu, mv = cv2.mean(u, mask=box)[0] - 128, cv2.mean(v, mask=box)[0] - 128
@@ -226,7 +234,9 @@ class HighlightFinder:
         return False
 
     def hotspot(self, s: Sighting, luma_point: tuple[float, float] | None) -> tuple[float, float]:
-        """The hot spot of sighting `s` (`cursor.highlight_hotspot` where the region `shows_its_shape`);
+        """The hot spot of sighting `s`: where the region `shows_its_shape`, `cursor.highlight_hotspot`'s tip as long
+        as the regions that showed theirs were pointed at least as often as not (a moving disc's region, cut at the
+        chroma planes' coarse scale, is pointed now and then: its top is a radius off), else the centre;
         `luma_point`: background subtraction's point in the same frame, if any. Where the region is too small to
         tell its shape, that point counts only once it lay above the regions (`luma_tip_above`) in at least
         `sightings` frames and in most frames where it lay near them: a pointed sprite (a 24 px hand) throughout,
@@ -235,7 +245,10 @@ class HighlightFinder:
         the median offset from the region's centre that the points above it showed; else the centre."""
         blob, x0, y0 = s.blob
         if shows_its_shape(blob, self.disc_radius):
-            return highlight_hotspot(blob, x0, y0, (s.x, s.y), self.disc_radius, self.arc_share)
+            at = highlight_hotspot(blob, x0, y0, (s.x, s.y), self.disc_radius, self.arc_share)
+            pointed = at != (s.x, s.y)
+            self._pointed[pointed] += 1
+            return at if pointed and self._pointed[True] >= self._pointed[False] else (s.x, s.y)
         above = luma_tip_above(blob, x0, y0, self.disc_radius, luma_point)
         if above is not None:
             self._tips[above] += 1
@@ -248,11 +261,25 @@ class HighlightFinder:
         dx, dy = np.median(self._tip_offsets, axis=0)
         return s.x + float(dx), s.y + float(dy)
 
+    def _regions_at(self, chroma: np.ndarray, level: float) -> list[Region]:
+        """The round regions of the samples at least `level` codes from grey (kept while the mask is unchanged)."""
+        mask = saturated(chroma, level)
+        if level not in self._masks or not np.array_equal(mask, self._masks[level][0]):
+            self._masks[level] = mask, round_regions(mask, self.min_radius, self.max_area, self.min_fill)
+        return self._masks[level][1]
+
+    def _faint_discs(self, index: int, chroma: np.ndarray, found: list[Sighting]) -> list[Sighting]:
+        """Translucent discs over grey content, too faint for `min_chroma`: the disc-shaped regions (`blob_shape`)
+        at `faint_chroma` apart from every sighting `found` at `min_chroma` (a saturated disc's halo)."""
+        discs = [r for r in self._regions_at(chroma, self.faint_chroma)
+                 if blob_shape(r.blob[0], self.disc_radius, self.arc_share)[0] == "disc"]
+        faint = one_colour(index, chroma, discs, self.max_std, self.faint_chroma)
+        return [s for s in faint if all(_apart(s, o) for o in found)]
+
     def add(self, index: int, chroma: np.ndarray) -> Sighting | None:
-        mask = saturated(chroma, self.min_chroma)
-        if self._mask is None or not np.array_equal(mask, self._mask):
-            self._mask, self._regions = mask, round_regions(mask, self.min_radius, self.max_area, self.min_fill)
-        found = one_colour(index, chroma, self._regions, self.max_std)
+        found = one_colour(index, chroma, self._regions_at(chroma, self.min_chroma), self.max_std, self.min_chroma)
+        if self.faint_chroma < self.min_chroma:
+            found += self._faint_discs(index, chroma, found)
         hits = []
         if found:  # the remembered sightings as an array, on the frames that need them
             seen = np.array([(o.index, o.x, o.y, o.area, o.u, o.v) for o in self._seen]).reshape(-1, 6)
