@@ -392,11 +392,9 @@ def test_truncated_body_is_retried_then_fails(server, tmp_path):
 
 def test_timeout(server, tmp_path):
     opt = FetchOptions(timeout_s=0.2, attempts=2, backoff_s=0.0)
-    t = time.perf_counter()
-    with pytest.raises(FetchError) as e:
+    with pytest.raises(FetchError) as e:  # the server answers after 1 s: waiting it out would succeed
         download(server.url + "/slow", tmp_path / "s", opt, sleep=lambda s: None)
-    assert e.value.reason == "timeout"
-    assert time.perf_counter() - t < 1.5
+    assert (e.value.reason, e.value.attempts) == ("timeout", 2)
 
 
 def test_only_http_urls(server, tmp_path):

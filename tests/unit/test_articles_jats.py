@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -329,15 +328,14 @@ def test_external_entity_is_not_read(tmp_path):
     assert "TOPSECRET" not in repr(art.to_dict())
 
 
-def test_billion_laughs_is_refused_fast():
+def test_billion_laughs_is_refused_before_expansion():
     ents = '<!ENTITY l0 "lol">' + "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
     xml = (f'<?xml version="1.0"?><!DOCTYPE article [{ents}]><article><front><article-meta><title-group>'
            '<article-title>&l9;</article-title></title-group></article-meta></front></article>').encode()
-    t = time.perf_counter()
     with pytest.raises(JatsParseError) as e:
         parse_jats(xml)
     assert e.value.reason == "xml_syntax"
-    assert time.perf_counter() - t < 2
+    assert "amplification" in e.value.detail  # libxml2 stopped the expansion itself (10^9 characters never built)
 
 
 @pytest.mark.parametrize("data, reason", [
