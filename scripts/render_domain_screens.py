@@ -1,19 +1,19 @@
-"""Render the domain classifier's non-medical screenshots of ordinary software (src/mednarratives/videos/data/screens).
+"""Render non-medical training screenshots of ordinary software for the domain classifier (issue #17).
 
 Real Debian applications are started on a virtual X display (Xvfb, 1280 x 720, openbox), the whole screen is
 captured (ImageMagick `import`), scaled to 320 x 180 and written as JPEG q80 with a README giving each file's
-scene, programs and the licence of what it shows. The images ship in the package, so training needs neither X
-nor these packages; rerun this script only to change them (captures are not byte-identical: fonts' hinting,
-timing).
+scene, programs and the licence of what it shows (captures are not byte-identical: fonts' hinting, timing).
+Measured as extra `non_medical` sources on the video dev set (devsets/videos/README.md, h23c): not
+adopted, so nothing in the package uses them yet.
 
-    apt-get install xvfb openbox imagemagick xterm feh mousepad gnumeric abiword pcmanfm x11-apps
+    apt-get install xvfb openbox imagemagick xterm feh mousepad gnumeric abiword pcmanfm x11-apps x11-xserver-utils
     apt-get download mate-backgrounds plasma-workspace-wallpapers
     for f in *.deb; do dpkg-deb -x $f root; done
-    python scripts/render_domain_screens.py root src/mednarratives/videos/data/screens
+    python scripts/render_domain_screens.py root OUT
 
 Photographs shown (licence-clear, none shown by the video dev set's clips; devsets/videos/README.md): Debian
-mate-backgrounds' nature photographs (GPL-2+), plasma-workspace-wallpapers' photographs (LGPL-3 / CC-BY-SA-4.0 per
-wallpaper), scikit-learn's china.jpg and flower.jpg (CC-BY-2.0), matplotlib's grace_hopper.jpg (public domain).
+mate-backgrounds' nature photographs (GPL-2+), plasma-workspace-wallpapers' photographs (LGPL-3,
+each wallpaper's metadata.json), scikit-learn's china.jpg and flower.jpg (CC-BY-2.0), matplotlib's grace_hopper.jpg (public domain).
 Text shown: Debian's own documentation and command output (man pages, licence texts, C headers, package lists);
 not the Python sources, scikit-image photographs or Tk viewer of devsets/videos/record.py.
 """
@@ -235,8 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         "# Screenshots of ordinary software (non-medical training images of the domain classifier)\n\n"
         "Written by `scripts/render_domain_screens.py` (its docstring: packages and command): real Debian programs "
         f"on Xvfb {SCREEN[0]}x{SCREEN[1]} with openbox, the whole screen captured with ImageMagick `import`, scaled to "
-        f"{OUT_SIZE[0]}x{OUT_SIZE[1]}, JPEG q80. Used by `mednarratives.videos.classify` (CLASSIFIER_SCREENS) as "
-        "`non_medical` sources. The programs are free software (xterm, feh, openbox, X.Org apps: MIT/X11; mousepad, "
+        f"{OUT_SIZE[0]}x{OUT_SIZE[1]}, JPEG q80, as `non_medical` sources of the domain classifier (devsets/videos/"
+        "README.md, h23c). The programs are free software (xterm, feh, openbox, X.Org apps: MIT/X11; mousepad, "
         "gnumeric, abiword, pcmanfm: GPL-2+); a screenshot of them carries the licence of what it shows:\n\n"
         "| file | what it shows | licence of the content |\n|---|---|---|\n" + "\n".join(rows) +
         "\n\nPhotographs shown:\n\n| label | source | author, licence |\n|---|---|---|\n" + photos + "\n")
