@@ -372,26 +372,6 @@ def test_a_small_highlight_region_takes_the_luma_tip_above_it():
     assert shows_its_shape(hand, 5.0) and highlight_hotspot(hand, 100, 50, (104.0, 56.0), 5.0, 0.6) == (102.0, 50.0)
 
 
-@pytest.mark.parametrize("join", [0, 1])
-def test_a_labelled_blob_is_the_blob_labelled_again_near_its_tip(join):
-    """`track` cuts the picked blob out of `blob_tips`' labels instead of labelling near its tip again: the same
-    box, also for a blob longer than the reach (labelled again, cut off there) and in a frame cut into groups."""
-    rng = np.random.default_rng(3)
-    frame = np.zeros((200, 320), bool)
-    frame[:, :200] = rng.random((200, 200)) < 0.04  # specks, some joined
-    frame[20:32, 40:48] = True         # a cursor-sized blob
-    frame[60, 100:190] = True          # a line longer than the reach: cut off there
-    frame[150:160, 300:310] = True     # far away: the frame is cut into groups
-    ys, xs = np.nonzero(frame)
-    tips, of = cursor._labelled_blobs(ys, xs, 3, join)
-    assert [b[:3] for b in tips] == blob_tips(ys, xs, 3, join)
-    for x, y, _, label in tips:
-        cut = cursor._labelled_blob((ys, xs), of == label, (x, y), 12, join)
-        expected = cursor._blob_at((ys, xs), (x, y), 12, join)
-        assert (cut[1:], cut[0].tobytes(), cut[0].shape) == (
-            expected[1:], expected[0].tobytes(), expected[0].shape)
-
-
 def test_blob_tips_join_broken_blobs():
     ring = _disc(11, ring=2)
     ring[:, 10:12] = False                                      # cut in two, 2 px apart

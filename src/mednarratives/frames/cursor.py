@@ -398,18 +398,17 @@ def _split(coords: np.ndarray) -> np.ndarray:
     return np.searchsorted(lines[1:][np.diff(lines) > SPLIT_GAP], offsets, side="right")
 
 
-def _groups(ys: np.ndarray, xs: np.ndarray, min_px: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The pixels cut into groups apart by wide empty gaps between columns, then rows, as (their indices among
-    the pixels, ys, xs); groups of fewer than `min_px` pixels hold no blob that large and are left out (most of
-    them are specks far from the cursor)."""
+def _groups(ys: np.ndarray, xs: np.ndarray, min_px: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The pixels cut into groups apart by wide empty gaps between columns, then rows; groups of fewer than
+    `min_px` pixels hold no blob that large and are left out (most of them are specks far from the cursor)."""
     by_column = _split(xs)
     for column_group in np.flatnonzero(np.bincount(by_column) >= min_px):
         inside = by_column == column_group
         gy, gx = ys[inside], xs[inside]
         by_row = _split(gy)
         for row_group in np.flatnonzero(np.bincount(by_row) >= min_px):
-            in_row = by_row == row_group
-            yield np.flatnonzero(inside)[in_row], gy[in_row], gx[in_row]
+            inside = by_row == row_group
+            yield gy[inside], gx[inside]
 
 
 def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int, join: int = 0) -> list[tuple[int, int, int]]:
@@ -419,42 +418,28 @@ def blob_tips(ys: np.ndarray, xs: np.ndarray, min_px: int, join: int = 0) -> lis
     matches the background); area and tip count the pixels themselves. Labelling costs the area of the
     pixels' box: a box larger than SPLIT_AREA (a cursor and a far webcam) is cut into groups labelled in
     their own boxes."""
-    return [blob[:3] for blob in _labelled_blobs(ys, xs, min_px, join)[0]]
-
-
-def _labelled_blobs(ys: np.ndarray, xs: np.ndarray, min_px: int,
-                    join: int) -> tuple[list[tuple[int, int, int, int]], np.ndarray]:
-    """`blob_tips`' blobs with their labels, (tip x, tip y, area, label), and the label of every pixel (0: in a
-    group too small to hold a blob)."""
     large = (np.ptp(ys) + 1) * (np.ptp(xs) + 1) > SPLIT_AREA
     blobs = []
-    labelled = np.zeros(len(ys), np.intp)
-    first_label = 0  # labels of the groups labelled so far
-    for inside, gy, gx in _groups(ys, xs, min_px) if large else [(slice(None), ys, xs)]:
+    for gy, gx in _groups(ys, xs, min_px) if large else [(ys, xs)]:
         y0, x0 = gy.min() - join, gx.min() - join  # a margin of `join` for the dilation
         group = np.zeros((gy.max() - y0 + 1 + join, gx.max() - x0 + 1 + join), np.uint8)
         group[gy - y0, gx - x0] = 1
         if not join:
-            count, labels, stats, _ = cv2.connectedComponentsWithStats(group, connectivity=8)
+            _, labels, stats, _ = cv2.connectedComponentsWithStats(group, connectivity=8)
             for k in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= min_px) + 1:
                 top, left = stats[k, cv2.CC_STAT_TOP], stats[k, cv2.CC_STAT_LEFT]
                 row = labels[top, left:left + stats[k, cv2.CC_STAT_WIDTH]]
-                blobs.append((int(x0 + left + np.argmax(row == k)), int(y0 + top), int(stats[k, cv2.CC_STAT_AREA]),
-                              first_label + int(k)))
-            labelled[inside] = first_label + labels[gy - y0, gx - x0]
-            first_label += count
+                blobs.append((int(x0 + left + np.argmax(row == k)), int(y0 + top), int(stats[k, cv2.CC_STAT_AREA])))
             continue
-        count, labels = cv2.connectedComponents(cv2.dilate(group, np.ones((2 * join + 1, 2 * join + 1), np.uint8)),
-                                                connectivity=8)
+        _, labels = cv2.connectedComponents(cv2.dilate(group, np.ones((2 * join + 1, 2 * join + 1), np.uint8)),
+                                            connectivity=8)
         of = labels[gy - y0, gx - x0]
         areas = np.bincount(of)
         first = np.empty(len(areas), np.intp)
         first[of[::-1]] = np.arange(len(of) - 1, -1, -1)  # raster order: each label's first pixel is its tip
         for k in np.flatnonzero(areas >= min_px):
-            blobs.append((int(gx[first[k]]), int(gy[first[k]]), int(areas[k]), first_label + int(k)))
-        labelled[inside] = first_label + of
-        first_label += count
-    return sorted(blobs, key=lambda b: (b[1], b[0])), labelled
+            blobs.append((int(gx[first[k]]), int(gy[first[k]]), int(areas[k])))
+    return sorted(blobs, key=lambda b: (b[1], b[0]))
 
 
 def hotspot(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[float, float]:
@@ -593,20 +578,6 @@ def _blob_at(frame_pixels: tuple[np.ndarray, np.ndarray], tip: tuple[int, int], 
     return blob[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1], int(x0 + cols[0]), int(y0 + rows[0])
 
 
-def _labelled_blob(frame_pixels: tuple[np.ndarray, np.ndarray], members: np.ndarray, tip: tuple[int, int], reach: int,
-                   join: int) -> tuple[np.ndarray, int, int]:
-    """`_blob_at`'s answer from the blob's pixels as `blob_tips` labelled them (`members` of the frame's pixels),
-    without labelling again: the same blob where it lies within `_blob_at`'s reach of its tip (labelled there,
-    a blob is cut off by the reach only where it extends beyond it) and groups never cut it (2 x join < SPLIT_GAP)."""
-    ys, xs = frame_pixels[0][members], frame_pixels[1][members]
-    x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
-    if x0 < tip[0] - reach or x1 > tip[0] + reach or y1 > tip[1] + 2 * reach or 2 * join >= SPLIT_GAP:
-        return _blob_at(frame_pixels, tip, reach, join)
-    blob = np.zeros((y1 - y0 + 1, x1 - x0 + 1), bool)
-    blob[ys - y0, xs - x0] = True
-    return blob, int(x0), int(y0)
-
-
 def diff_threshold(params: TraceParams, luma_span: int = 255) -> int:
     """The foreground threshold in the codes of gray frames whose black-to-white span is `luma_span`."""
     return int(luma_levels(params.diff_threshold, luma_span))  # differences are whole codes: '> 34.4' is '> 34'
@@ -660,17 +631,14 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
     pixel_y, pixel_x = np.divmod(fg.pixels, fg.shape[1])
     xy = np.full((len(gray), 2), np.nan)
     frames = np.flatnonzero(fg.values.sum(axis=1) >= p.min_blob_px)
-    per_frame, labelled = [], []  # candidate blobs per frame; their labels and those of the frame's pixels
+    per_frame = []
     for k, i in enumerate(frames):  # a frame whose foreground repeats the previous one's has its blobs
         if k and np.array_equal(fg.values[i], fg.values[frames[k - 1]]):
             per_frame.append(per_frame[-1])
-            labelled.append(labelled[-1])
             continue
         on = fg.values[i]
-        tips, of = _labelled_blobs(pixel_y[on], pixel_x[on], p.min_blob_px, p.join_px)
-        per_frame.append([b[:3] for b in tips if b[2] <= p.max_blob_px])
-        labelled.append(({b[:2]: b[3] for b in tips}, of))
-    labelled = dict(zip(frames, labelled))
+        tips = blob_tips(pixel_y[on], pixel_x[on], p.min_blob_px, p.join_px)
+        per_frame.append([b for b in tips if b[2] <= p.max_blob_px])
     final = activity(fg)
     still = dilate((final.frequency >= p.ghost_fraction) & (final.toggles <= 4), 1)
     moves = any(not still[b[1], b[0]] for blobs in per_frame for b in blobs)
@@ -684,9 +652,7 @@ def track(gray: Sequence[np.ndarray], fps: float, face_boxes: Sequence[Sequence[
     for i, best in picks.items():
         on = fg.values[i]
         if previous is None or previous[1] != best or not np.array_equal(on, fg.values[previous[0]]):
-            labels, of = labelled[i]
-            blob, x0, y0 = _labelled_blob((pixel_y[on], pixel_x[on]), of == labels[best[:2]], best[:2],
-                                          int(np.sqrt(p.max_blob_px)) + 2, p.join_px)
+            blob, x0, y0 = _blob_at((pixel_y[on], pixel_x[on]), best[:2], int(np.sqrt(p.max_blob_px)) + 2, p.join_px)
             hx, hy = hotspot(blob, p.disc_radius_px, p.disc_arc_share)
         previous = i, best
         xy[i] = (x0 + hx, y0 + hy)
