@@ -159,27 +159,6 @@ def test_active_foreground_holds_the_dense_foreground():
     assert np.array_equal(swapped.dense((slice(0, 20), slice(0, 24))), replaced)
 
 
-def test_active_foreground_with_chroma_holds_the_dense_luma_or_chroma_foreground():
-    """Chroma samples are compared once and spread to the 2 x 2 luma pixels sharing them: the same foreground as
-    comparing every luma pixel's U and V (`Chroma.dense`), in U only, V only, both, or at the frame's last sample."""
-    rng = np.random.default_rng(7)
-    n, h, w = 12, 16, 20
-    gray = rng.integers(100, 110, (n, h, w), dtype=np.uint8)
-    gray[:, 2:5, 3:6] = rng.integers(0, 256, (n, 3, 3), dtype=np.uint8)
-    chroma = rng.integers(120, 136, (n, h, w // 2), dtype=np.uint8)  # U rows [0, h/2), V rows [h/2, h)
-    chroma[:, 1:4, 4:7] = rng.integers(0, 256, (n, 3, 3), dtype=np.uint8)             # U
-    chroma[:, h // 2 + 2:h // 2 + 5, 6:9] = rng.integers(0, 256, (n, 3, 3), dtype=np.uint8)  # V, overlapping U's
-    chroma[::3, h - 1, w // 2 - 1] = 250                                               # V, the last sample
-    background, chroma_background = np.full((h, w), 105, np.uint8), np.full((h, w // 2), 128, np.uint8)
-    colour = cursor.Chroma(list(chroma), chroma_background, 30)
-    dense = foreground(gray, background, 40) | colour.dense((slice(0, h), slice(0, w)))
-    fg = ActiveForeground.of(list(gray), background, 40, colour)
-    assert np.array_equal(fg.pixels, np.flatnonzero(dense.any(axis=0)))
-    assert np.array_equal(fg.values, dense.reshape(n, -1)[:, fg.pixels])
-    nothing = cursor.Chroma([chroma_background] * n, chroma_background, 30)
-    assert ActiveForeground.of([background] * n, background, 40, nothing).values.shape == (n, 0)
-
-
 def test_activity_counts_equal_full_counts():
     rng = np.random.default_rng(4)
     dense = np.zeros((40, 9, 11), bool)

@@ -206,12 +206,10 @@ class ActiveForeground:
         pixels = np.flatnonzero(active)
         values = np.empty((len(gray), len(pixels)), bool)
         _compare(gray, background, pixels, threshold, values)
-        if chroma is not None:  # each U, V sample compared once (2 x 2 luma pixels share it), then spread to them
+        if chroma is not None:
             u, v = chroma.indices(pixels)
-            samples, spread = np.unique(u, return_inverse=True)
-            seen = _compare(chroma.frames, chroma.background, samples, chroma.threshold)
-            seen |= _compare(chroma.frames, chroma.background, samples + (v - u)[:1], chroma.threshold)  # V: a plane on
-            values |= np.take(seen, spread, axis=1)
+            for index in (u, v):
+                values |= _compare(chroma.frames, chroma.background, index, chroma.threshold)
         return cls(background.shape, pixels, values)
 
     @classmethod
