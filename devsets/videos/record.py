@@ -11,7 +11,7 @@ XCURSOR_SIZE once per process), other highlight styles, faster and slower pointe
 
 Needs: Debian xvfb, dmz-cursor-theme (round 2: xcursor-themes, breeze-cursor-theme, bibata-cursor-theme,
 chameleon-cursor-theme; round 10: comixcursors-righthanded, oxygencursors, yaru-theme-icon, and for its `core`
-theme no theme at all); ffmpeg with x11grab. Run from the repository root:
+theme no theme at all; round 11: crystalcursors, oxygencursors, xcursor-themes); ffmpeg with x11grab. Run from the repository root:
 
     python devsets/videos/record.py [--only NAME ...]
 
@@ -41,7 +41,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 HERE = Path(__file__).resolve().parent
-W, H = 1280, 720
+W, H = 1280, 720  # the screen, unless a recording's opts name another ("screen": (w, h), round 11)
 FPS = 10
 POCUS = Path("/work/shared/realdata/video")
 warnings.filterwarnings("ignore")
@@ -125,28 +125,29 @@ class Viewer:
     panel holds buttons (hover highlight), a page counter and a live pointer read-out, as image viewers do."""
 
     def __init__(self, cursor: str, panel: bool = True, text_mode: str | None = None, bg: str = "#101010",
-                 panel_cursor: str | None = None, light: bool = False):
+                 panel_cursor: str | None = None, light: bool = False, size: tuple[int, int] = (W, H)):
         import tkinter as tk
 
+        w, h = size
         self.light = light  # dark text on a light slide
         self.tk = tk
         self.root = tk.Tk()
-        self.root.geometry(f"{W}x{H}+0+0")
+        self.root.geometry(f"{w}x{h}+0+0")
         self.root.overrideredirect(True)
         self.root.configure(bg=bg, cursor=cursor)
-        cw = W - 260 if panel else W
-        self.canvas = tk.Canvas(self.root, width=cw, height=H, bg=bg, highlightthickness=0, cursor=cursor)
+        cw = w - 260 if panel else w
+        self.canvas = tk.Canvas(self.root, width=cw, height=h, bg=bg, highlightthickness=0, cursor=cursor)
         self.canvas.place(x=0, y=0)
         self.text = None
         if text_mode:
             fg = "#d0d0d0" if text_mode == "dark" else "#111111"
             self.text = tk.Text(self.root, font=("DejaVu Sans Mono", 15), bg=bg, fg=fg, cursor=cursor,
                                 highlightthickness=0, borderwidth=0)
-            self.text.place(x=20, y=20, width=cw - 40, height=H - 40)
+            self.text.place(x=20, y=20, width=cw - 40, height=h - 40)
         self.counter = self.readout = None
         if panel:
             side = tk.Frame(self.root, bg="#2b2b2b", cursor=cursor)
-            side.place(x=cw, y=0, width=260, height=H)
+            side.place(x=cw, y=0, width=260, height=h)
             self.counter = tk.Label(side, text="", fg="#e0e0e0", bg="#2b2b2b", font=("DejaVu Sans", 16))
             self.counter.pack(pady=12)
             for name in ("Window/Level", "Zoom", "Pan", "Measure", "Annotate", "Export"):
@@ -198,6 +199,30 @@ class Viewer:
             self.photo = ImageTk.PhotoImage(im.resize((int(im.width * s), int(im.height * s)), Image.BILINEAR))
             c.create_image(int(c["width"]) - 320, 400, image=self.photo)
 
+    def table(self, header: list[str], rows: list[list[str]], first: int) -> None:
+        """A spreadsheet: a grid of cells with a header row and row numbers, rows from `first` on."""
+        c = self.canvas
+        c.delete("all")
+        cw, ch = int(c["width"]), int(c["height"])
+        row_h, num_w = 28, 50
+        col_w = (cw - num_w - 20) // len(header)
+        grid, head_bg = "#c8c8c8", "#e4e8ee"
+        c.create_rectangle(10, 10, cw - 10, 10 + row_h, fill=head_bg, outline=grid)
+        for j, name in enumerate(header):
+            x = 10 + num_w + j * col_w
+            c.create_text(x + col_w // 2, 10 + row_h // 2, text=name, fill="#202020", font=("DejaVu Sans", 11, "bold"))
+        for i in range(1, (ch - 20) // row_h):
+            y = 10 + i * row_h
+            k = first + i - 1
+            c.create_rectangle(10, y, 10 + num_w, y + row_h, fill=head_bg, outline=grid)
+            c.create_text(10 + num_w // 2, y + row_h // 2, text=str(k + 1), fill="#404040", font=("DejaVu Sans", 10))
+            for j in range(len(header)):
+                x = 10 + num_w + j * col_w
+                c.create_rectangle(x, y, x + col_w, y + row_h, outline=grid)
+                if k < len(rows):
+                    c.create_text(x + col_w - 8, y + row_h // 2, text=rows[k][j], anchor="e", fill="#111111",
+                                  font=("DejaVu Sans Mono", 12))
+
     def point(self, x: int, y: int) -> tuple[int, int]:
         """Warp the pointer, let the application react (hover, read-out), return the pointer as the server has it."""
         self.root.event_generate("<Motion>", warp=True, x=x - self.root.winfo_rootx(), y=y - self.root.winfo_rooty())
@@ -210,8 +235,8 @@ class Viewer:
         return px, py
 
 
-def grab(display: str, out: Path) -> None:
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "x11grab", "-draw_mouse", "1", "-video_size", f"{W}x{H}",
+def grab(display: str, out: Path, size: tuple[int, int] = (W, H)) -> None:
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "x11grab", "-draw_mouse", "1", "-video_size", f"{size[0]}x{size[1]}",
                     "-i", display, "-frames:v", "1", "-y", str(out)], check=True)
 
 
@@ -229,6 +254,21 @@ def path_points(rng: random.Random, n: int, region=(60, 60, W - 60, H - 60), ste
             pts.append((int(round(cur[0] + (target[0] - cur[0]) * a)), int(round(cur[1] + (target[1] - cur[1]) * a))))
         cur = target
         pts += [cur] * rng.choice(list(rests))
+    return pts[:n]
+
+
+def circle_points(rng: random.Random, n: int, centre: tuple[int, int], radius: int, turn: int,
+                  rests=(0, 5, 10)) -> list[tuple[int, int]]:
+    """A pointer circling a spot (a lesion) slowly: one turn in `turn` frames, a rest on the circle after each
+    turn, the radius wobbling a little as a hand does."""
+    pts, k = [], 0
+    while len(pts) < n:
+        r = radius * rng.uniform(0.85, 1.15)
+        for _ in range(turn):
+            a = 2 * math.pi * k / turn
+            pts.append((int(round(centre[0] + r * math.cos(a))), int(round(centre[1] + r * math.sin(a)))))
+            k += 1
+        pts += [pts[-1]] * rng.choice(list(rests))
     return pts[:n]
 
 
@@ -270,6 +310,11 @@ def overlay(frame: Path, x: int, y: int, style: str, click_age: int | None = Non
         d.ellipse([x - 21, y - 21, x + 21, y + 21], fill=(50, 110, 255, 100))
     elif style == "pink_disc":
         d.ellipse([x - 30, y - 30, x + 30, y + 30], fill=(255, 90, 170, 90))
+    elif style == "navy_ring":
+        d.ellipse([x - 30, y - 30, x + 30, y + 30], outline=(20, 40, 150, 220), width=4)
+    elif style == "orange_laser":
+        d.ellipse([x - 12, y - 12, x + 12, y + 12], fill=(255, 140, 0, 85))
+        d.ellipse([x - 6, y - 6, x + 6, y + 6], fill=(255, 160, 30, 255))
     elif style == "ripple" and click_age is not None and click_age < 5:
         r = 10 + 9 * click_age
         d.ellipse([x - r, y - r, x + r, y + r], outline=(255, 140, 0, 230 - 40 * click_age), width=3)
@@ -317,6 +362,13 @@ def rec_text(text, every, lines_per_step=3):
             v.text.insert("1.0", text)
         elif frame % every == 0:
             v.text.yview_scroll(lines_per_step, "units")
+    return run
+
+
+def rec_table(header, rows, every, rows_per_step):
+    def run(v, frame):
+        if frame % every == 0:
+            v.table(header, rows, (frame // every) * rows_per_step)
     return run
 
 
@@ -588,6 +640,43 @@ def round10():
     }
 
 
+# Round 11 (unseen by the tracker's tuning): looks not in rounds 1-10: crystalcursors (blue 32, green 24), a 72 px
+# oxygen hot-orange hand, a whiteglass 48 I-beam over a spreadsheet under a navy ring, an orange laser dot circling a
+# spot slowly; a CT whose window/level changes every 3 frames while the pointer rests; two other screen sizes
+# (1920x1080, 1024x768: the truth stays in screen pixels, the json names the size).
+def round11():
+    from sklearn import datasets
+
+    r11 = {"round": 11, "domain_scored": "no"}  # MR2_J2KR (twin of the catalogue's MR2_UNCR), RG3: training sources
+    _, ct = _read("bad_sequence.dcm")
+    lo, hi = np.percentile(ct, [1, 99])
+    windows = [(lo + (hi - lo) * f, (hi - lo) * g) for f, g in
+               ((0.5, 1.0), (0.45, 0.6), (0.55, 0.35), (0.5, 0.2), (0.4, 0.8), (0.6, 0.5))]
+    wine = datasets.load_wine()
+    header = [n.replace("_", " ")[:14] for n in wine.feature_names[:8]]
+    rows = [[f"{v:.2f}" for v in r[:8]] for r in wine.data]
+    return {
+        "cursor_r11_ct_crystalblue32_wl_rests": ("medical", "ct", "left_ptr", None, "viewer", rec_viewer(
+            [dicom("bad_sequence.dcm", window=w) for w in windows], 3, 1.0, "CT: adjusting window and level"), 60,
+            {**r11, "theme": "crystalblue", "size": 32, "steps": (4, 10), "rests": (10, 20, 30),
+             "panel_cursor": "hand2"}),
+        "cursor_r11_xray_oxyorange72_hand_1080": ("medical", "xray", "hand2", None, "viewer", rec_viewer(
+            [dicom("RG3_J2KI.dcm"), dicom("RG3_J2KI.dcm")[300:1300, 400:1400]], 25, 1.0, "Lower leg radiograph"), 55,
+            {**r11, "theme": "oxy-hot_orange", "size": 72, "screen": (1920, 1080), "steps": (4, 12),
+             "rests": (0, 5, 12, 20)}),
+        "cursor_r11_sheet_whiteglass48_ibeam_navy_ring": ("non_medical", "", "xterm", "navy_ring", "table", rec_table(
+            header, rows, 20, 12), 55,
+            {**r11, "theme": "whiteglass", "size": 48, "bg": "#ffffff", "steps": (5, 14), "rests": (0, 5, 12, 20)}),
+        "cursor_r11_mri_orange_laser_circles": ("medical", "mri", "none", "orange_laser", "viewer", rec_viewer(
+            [dicom("MR2_J2KR.dcm")], 1000, 1.0, "Shoulder MRI: the lesion"), 55,
+            {**r11, "circle": ((560, 300), 35, 16), "rests": (0, 5, 10)}),
+        "cursor_r11_dataviz_crystalgreen24_768": ("non_medical", "", "left_ptr", None, "viewer", rec_viewer(
+            [plot_image(k) for k in ("iris", "wine", "digits")], 15), 55,
+            {**r11, "theme": "crystalgreen", "size": 24, "screen": (1024, 768), "steps": (3, 10),
+             "rests": (0, 3, 8, 20), "panel_cursor": "hand2"}),
+    }
+
+
 def recordings():
     import json as json_mod
     import statistics
@@ -650,6 +739,7 @@ def recordings():
         **round8(),
         **round9(),
         **round10(),
+        **round11(),
     }
 
 
@@ -659,19 +749,24 @@ def record(name, spec, display, workdir: Path) -> dict:
     rng = random.Random(name)
     text_mode = {"text-dark": "dark", "text-light": "light"}.get(kind)
     bg = opts.get("bg", "#f4f4f4" if kind == "text-light" else "#101010")
+    w, h = opts.get("screen", (W, H))
     v = Viewer(cursor, panel=kind == "viewer", text_mode=text_mode, bg=bg, panel_cursor=opts.get("panel_cursor"),
-               light=opts.get("light", False))
+               light=opts.get("light", False), size=(w, h))
     frames = workdir / name
     frames.mkdir(parents=True, exist_ok=True)
     truth = []
-    path = path_points(rng, n, steps=opts.get("steps", (6, 20)), rests=opts.get("rests", (0, 0, 3, 8, 15)))
+    if "circle" in opts:  # (centre, radius, frames per turn)
+        path = circle_points(rng, n, *opts["circle"], rests=opts.get("rests", (0, 5, 10)))
+    else:
+        path = path_points(rng, n, region=(60, 60, w - 60, h - 60), steps=opts.get("steps", (6, 20)),
+                           rests=opts.get("rests", (0, 0, 3, 8, 15)))
     click = None  # (frame, x, y) of the last click: the pointer arrived and rests
     try:
         for i, (x, y) in enumerate(path):
             step(v, i)
             px, py = v.point(x, y)
             png = frames / f"{i:05d}.png"
-            grab(display, png)
+            grab(display, png, (w, h))
             if 0 < i < len(path) - 1 and path[i + 1] == (x, y) != path[i - 1]:
                 click = (i, px, py)
             if style == "ripple":
@@ -689,7 +784,7 @@ def record(name, spec, display, workdir: Path) -> dict:
     if label and cursor != "" and name.startswith("cursor_"):
         (HERE / "cursor").mkdir(exist_ok=True)
         (HERE / "cursor" / f"{name}.json").write_text(json.dumps(
-            {"video": f"clips/{name}.mp4", "width": W, "height": H, "fps": FPS, "cursor": cursor,
+            {"video": f"clips/{name}.mp4", "width": w, "height": h, "fps": FPS, "cursor": cursor,
              "highlight": style, **({"round": opts["round"], "theme": opts.get("theme", "DMZ-White"),
                                      "size": opts.get("size", 24)} if "round" in opts else {}),
              "hotspot": truth}) + "\n")
@@ -713,10 +808,9 @@ def main() -> None:
             (name,) = args.only
             print(json.dumps(record(name, recordings()[name], args.display, Path(tmp))))
         return
-    xvfb = subprocess.Popen(["Xvfb", args.display, "-screen", "0", f"{W}x{H}x24", "-nolisten", "tcp"])
+    servers = {(W, H): (args.display, start_xvfb(args.display, (W, H)))}  # a display per screen size
     os.environ["DISPLAY"] = args.display
     os.environ.setdefault("XCURSOR_THEME", "DMZ-White")
-    time.sleep(1.5)
     rows = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -725,20 +819,26 @@ def main() -> None:
                     continue
                 t = time.time()
                 opts = spec[7] if len(spec) > 7 else {}
-                if "theme" in opts or "size" in opts:  # libXcursor reads these once per process
-                    env = {**os.environ, "XCURSOR_THEME": opts.get("theme", "DMZ-White"),
+                screen = tuple(opts.get("screen", (W, H)))
+                if screen not in servers:
+                    display = f"{args.display}{len(servers)}"  # :97 -> :971, ...
+                    servers[screen] = (display, start_xvfb(display, screen))
+                display = servers[screen][0]
+                if "theme" in opts or "size" in opts or screen != (W, H):  # libXcursor reads these once per process
+                    env = {**os.environ, "DISPLAY": display, "XCURSOR_THEME": opts.get("theme", "DMZ-White"),
                            "XCURSOR_SIZE": str(opts.get("size", 24))}
                     if opts.get("theme") == "core":  # no cursor theme found: the X server's cursor font
                         env["XCURSOR_PATH"] = str(Path(tmp) / "no_cursor_themes")
-                    out = subprocess.run([sys.executable, __file__, "--child", "--display", args.display, "--only",
+                    out = subprocess.run([sys.executable, __file__, "--child", "--display", display, "--only",
                                           name], env=env, check=True, capture_output=True, text=True).stdout
                     rows.append(json.loads(out.strip().splitlines()[-1]))
                 else:
                     rows.append(record(name, spec, args.display, Path(tmp)))
                 print(f"{name}: {time.time() - t:.1f} s", flush=True)
     finally:
-        xvfb.terminate()
-        xvfb.wait()
+        for _, xvfb in servers.values():
+            xvfb.terminate()
+            xvfb.wait()
     for f in sorted(POCUS.glob("*")):
         dst = HERE / "clips" / f.name
         if not dst.exists():
@@ -746,6 +846,12 @@ def main() -> None:
         rows.append({"name": f.name.rsplit(".", 1)[0], "label": "medical", "domain": "ultrasound",
                      "origin": "public:covid19_pocus_ultrasound (CC BY, see README)", "cursor": "", "highlight": ""})
     write_labels(rows)
+
+
+def start_xvfb(display: str, size: tuple[int, int]) -> subprocess.Popen:
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{size[0]}x{size[1]}x24", "-nolisten", "tcp"])
+    time.sleep(1.5)
+    return xvfb
 
 
 def write_labels(rows: list[dict]) -> None:
