@@ -313,6 +313,10 @@ def test_hotspot_follows_the_cursor_shape():
     big_hand = np.zeros((18, 17), bool)                         # a hand of a disc's size, about square
     big_hand[:9, 5:9] = big_hand[6:, 2:] = big_hand[8:13, :3] = True
     assert hotspot(big_hand, 5.0, 0.6) == (5.0, 0.0)           # the notch left of its finger: no disc, its tip
+    broken_hand = big_hand.copy()                               # its white fill matching a light panel: holes
+    broken_hand[1:4, 6:8] = broken_hand[10, 6:12] = False       # in the finger and the palm (not solid)
+    broken_hand[8:13, 3] = False
+    assert hotspot(broken_hand, 5.0, 0.6) == (5.0, 0.0)        # the same notch: no disc, its tip
     stroke = np.zeros((14, 14), bool)
     stroke[np.arange(14), np.arange(14)] = True                 # a straight stroke of that length is no arc
     assert hotspot(stroke, 5.0, 0.6) == (0.0, 0.0)

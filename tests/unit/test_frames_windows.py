@@ -51,14 +51,27 @@ def test_each_window_gives_the_arrow_tip_on_the_frames_where_it_moves():
         assert blob.sum() == ARROW.sum() and (x0, y0) == (x, y)
 
 
-def test_no_anchor_from_a_window_where_the_pointer_rests():
+def test_no_anchor_from_a_ghost_where_the_pointer_rests():
     """Resting on 3 of a page's 4 frames, the arrow is in that page's median: where it moves, its resting spot is a
-    ghost as large as the arrow; no frame of that page is an anchor. The other pages are."""
+    ghost as large as the arrow (picked here: the first of equal blobs); no frame of that page is an anchor. The
+    other pages are."""
     windows = ShortWindows(10.0, TraceParams(), max_frames=15)
     pages = [i // 4 for i in range(12)]
     positions = [(10 + 8 * i, 30) for i in range(4)] + [(60, 40)] * 3 + [(75, 50)] + [(10 + 8 * i, 60) for i in range(4)]
     feed(windows, pages, positions)
     assert [windows.point(i) is not None for i in range(12)] == [True] * 4 + [False] * 4 + [True] * 4
+
+
+def test_a_pointer_arriving_at_or_leaving_its_rest_is_an_anchor():
+    """Resting on 3 of a page's 4 frames, the arrow arrives in the first (or leaves in the last): that frame's pick is
+    the arrow drawn there, not its resting spot in the median, and anchors the follower (which carries it through
+    the rest); the frames where it rests have none."""
+    for positions, moved in (([(25, 20)] + [(60, 40)] * 3, 4), ([(60, 40)] * 3 + [(75, 20)], 7)):
+        windows = ShortWindows(10.0, TraceParams(), max_frames=15)
+        pages = [i // 4 for i in range(12)]
+        feed(windows, pages, [(10 + 8 * i, 30) for i in range(4)] + positions + [(10 + 8 * i, 60) for i in range(4)])
+        assert windows.point(moved)[0] == tuple(map(float, positions[moved - 4]))
+        assert all(windows.point(i) is None for i in range(4, 8) if i != moved)
 
 
 def test_a_blinking_counter_is_not_the_pointer_and_short_runs_are_no_window():

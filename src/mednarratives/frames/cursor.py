@@ -482,8 +482,9 @@ def luma_tip_above(blob: np.ndarray, x0: int, y0: int, disc_radius: float,
 def blob_shape(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[str, float, float]:
     """(kind, x, y): the kind of one blob (a boolean box around it) by its shape, and its hot spot:
     - "disc": highlight disc or ring (box at least 2 x disc_radius + 2 on both sides, about square, its top not
-      at the left edge; when `_solid`, at least `arc_share` of its upper-left arc between its top and left side
-      covered, `_upper_left_arc`: not a hand pointer, whose fingertip and thumb leave a notch there): the circle's
+      at the left edge; when in one piece (`_one_piece`), holes or not, at least `arc_share` of its upper-left arc
+      between its top and left side covered, `_upper_left_arc`: not a hand pointer, whose fingertip and thumb leave a
+      notch there, even where its fill matches a light background and leaves holes): the circle's
       centre, x from its topmost rows, y from its leftmost columns (pointers stick out to the right and down, so the
       top and left belong to the circle, even where a ring is broken);
     - "ibeam": thin upright blob whose top and bottom rows are centred: the middle of its box;
@@ -498,7 +499,7 @@ def blob_shape(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[
     if min(w, h) >= 2 * disc_radius + 2 and 0.75 <= w / h <= 1.34 and top_xs.mean() >= 0.3 * w:
         cx = float(np.nonzero(blob[:2])[1].mean())
         cy = float(np.nonzero(blob[:, :2])[0].mean())
-        if not _solid(blob) or _upper_left_arc(blob, cx, cy, arc_share):
+        if not _one_piece(blob) or _upper_left_arc(blob, cx, cy, arc_share):
             return "disc", cx, cy
     centre = (w - 1) / 2
     if w * 2 <= h and abs(top_xs.mean() - centre) <= 1.0 and abs(np.flatnonzero(blob[h - 1]).mean() - centre) <= 1.0:
@@ -513,11 +514,11 @@ def blob_shape(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[
     return "tip", float(top_xs[0]), 0.0
 
 
-def _solid(blob: np.ndarray, max_holes: float = 0.02) -> bool:
-    """One piece (8-connected) with holes of at most `max_holes` of its area: a cursor sprite, not the pieces of a
-    disc or ring over content (a disc's pieces are judged as before, by their top rows and left columns)."""
-    pieces = ndimage.label(blob, np.ones((3, 3), bool))[1]
-    return pieces == 1 and ndimage.binary_fill_holes(blob).sum() - blob.sum() <= max_holes * blob.sum()
+def _one_piece(blob: np.ndarray) -> bool:
+    """Whether the blob is one piece (8-connected), holes or not: a cursor sprite, even where its fill matches the
+    background (a white hand over a light panel), not the pieces of a disc or ring over content (those are judged
+    by their top rows and left columns alone)."""
+    return ndimage.label(blob, np.ones((3, 3), bool))[1] == 1
 
 
 def _upper_left_arc(blob: np.ndarray, cx: float, cy: float, min_share: float) -> bool:

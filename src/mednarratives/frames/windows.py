@@ -9,16 +9,21 @@ follower confirms them (the same look met at places apart), and never become sta
 
 A window is a run of consecutive frames each of which changed by at most `window_max_change` (the chunker's
 change score: share of thumbnail pixels changed since the previous frame) and at least `window_min_frames`
-long; a run is cut at `max_frames` (a longer calm run is the chunker's to judge).
+long; a run is cut at `max_frames` (a longer calm run is the chunker's to judge). Where background subtraction picks
+the cursor in at most half of a window's frames, the pointer rests through the rest, in the window's median: a pick
+counts there only where it is the pointer drawn in that frame apart from its resting spot (`_drawn_apart`), not that
+spot's ghost; the follower carries the pointer on through the frames where it rests.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+import cv2
 import numpy as np
+from scipy import ndimage
 
-from mednarratives.frames.cursor import TraceParams, track
+from mednarratives.frames.cursor import TraceParams, diff_threshold, track
 
 
 @dataclass
@@ -31,6 +36,28 @@ class Window:
     @property
     def end(self) -> int:
         return self.start + len(self.luma)
+
+
+def _drawn_apart(frame: np.ndarray, median: np.ndarray, blob: tuple, threshold: int, min_px: int) -> bool:
+    """Whether a pick's blob (boolean box, x0, y0) is the pointer drawn in the frame, apart from its resting spot in
+    the window's median. Where the pointer rests through most of a window, a frame where it moved shows two blobs of
+    its shape: the pointer itself (the sprite in the frame, the content in the median) and its resting spot (the
+    content in the frame, the sprite in the median: a ghost). The pick is the pointer when the luma over it and a
+    1 px ring around it (a sprite's outline against what lies around it) varies more in the frame than in the
+    median, and no other `min_px` pixels differ by `threshold` within its own size around it (a ghost beside it:
+    a pointer that moved less than its size from its rest, which hides the part of it that still overlaps)."""
+    box, x0, y0 = blob
+    h, w = box.shape
+    m = max(h, w)
+    top, left = max(0, y0 - m), max(0, x0 - m)
+    bottom, right = min(frame.shape[0], y0 + h + m), min(frame.shape[1], x0 + w + m)
+    own = np.zeros((bottom - top, right - left), bool)
+    own[y0 - top:y0 - top + h, x0 - left:x0 - left + w] = box
+    own = ndimage.binary_dilation(own, np.ones((3, 3), bool))
+    seen, rest = frame[top:bottom, left:right], median[top:bottom, left:right]
+    if float(seen[own].std()) <= float(rest[own].std()):
+        return False
+    return int((cv2.absdiff(seen, rest)[~own] > threshold).sum()) < min_px
 
 
 class ShortWindows:
@@ -91,7 +118,9 @@ class ShortWindows:
                         known=self._known)
         picks = tracked["blobs"]
         if 2 * len(picks) <= len(window.luma):  # the pointer may rest in the median: its spot shows as a ghost
-            return {}
+            threshold = diff_threshold(self.params, self.luma_span)
+            picks = {k: blob for k, blob in picks.items()  # the pointer where it moved, not its resting spot
+                     if _drawn_apart(window.luma[k], tracked["background"], blob, threshold, self.params.min_blob_px)}
         areas = {k: int(blob[0].sum()) for k, blob in picks.items()}
         floor = max(areas.values(), default=0) / self.params.area_ratio  # a scrap of a pointer half in the median
         return {window.start + k: ((float(tracked["xy"][k, 0]), float(tracked["xy"][k, 1])), blob)
