@@ -308,9 +308,9 @@ class HighlightFinder:
             cursor: tuple[int, tuple[float, float]] | None = None) -> Sighting | None:
         """The highlight's sighting in frame `index`, if any; `luma_point`: gives background subtraction's point in
         the frame, if any (asked only where a small region is seen: see `hotspot`); `cursor`: (frame, (x, y)) where
-        the cursor was last found, if any: a sighting farther from it than `max_step_px` per frame since is not
-        the highlight (a look-alike in a new picture, a green scatter dot for a green pointer's fill), and of
-        several sightings the one nearest the latest of that point and the last sighting counts."""
+        the cursor was last found, if anywhere. A sighting farther than `max_step_px` per frame since from the
+        later of that place and the last sighting is not the highlight (a look-alike in a new picture: a green
+        scatter dot for a green pointer's fill); of several, the one nearest that place counts."""
         found = one_colour(index, chroma, self._regions_at(chroma, self.min_chroma), self.max_std, self.min_chroma)
         if self.faint_chroma < self.min_chroma:
             found += self._faint_discs(index, chroma, found)
@@ -333,11 +333,10 @@ class HighlightFinder:
         near = (self._last.index, (self._last.x, self._last.y)) if self._last is not None else None
         if cursor is not None and (near is None or cursor[0] > near[0]):
             near = cursor
-            hits = [s for s in hits if np.hypot(s.x - cursor[1][0], s.y - cursor[1][1])
-                    <= self.max_step_px * (index - cursor[0])]  # out of the pointer's reach
+        if near is not None:  # out of the pointer's reach: not it; several: the one nearest the cursor's last place
+            hits = sorted((s for s in hits if np.hypot(s.x - near[1][0], s.y - near[1][1])
+                           <= self.max_step_px * (index - near[0])), key=lambda s: np.hypot(s.x - near[1][0], s.y - near[1][1]))
         if not hits:
             return None
-        if near is not None:  # several: the one nearest the cursor's last place
-            hits.sort(key=lambda s: np.hypot(s.x - near[1][0], s.y - near[1][1]))
         self._last = hits[0]
         return hits[0]
