@@ -487,8 +487,7 @@ def blob_shape(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[
       notch there, even where its fill matches a light background and leaves holes): the circle's
       centre, x from its topmost rows, y from its leftmost columns (pointers stick out to the right and down, so the
       top and left belong to the circle, even where a ring is broken);
-    - "ibeam": thin upright blob whose top and bottom rows are centred, or whose middle half of rows is a bar
-      about its centre column (`_bar`: the serifs broken where the I-beam matches the page): the middle of its box;
+    - "ibeam": thin upright blob whose top and bottom rows are centred: the middle of its box;
     - "arc": an arc of a ring (at least a disc's diameter long; most of its pixels within 1 px of one circle of at
       least the disc's radius, over at least 135 degrees of it: a ring broken where its pixels were masked or
       matched the background, maybe with the pointer inside): that circle's centre;
@@ -503,8 +502,7 @@ def blob_shape(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[
         if not _one_piece(blob) or _upper_left_arc(blob, cx, cy, arc_share):
             return "disc", cx, cy
     centre = (w - 1) / 2
-    if w * 2 <= h and ((abs(top_xs.mean() - centre) <= 1.0 and abs(np.flatnonzero(blob[h - 1]).mean() - centre) <= 1.0)
-                       or _bar(blob)):
+    if w * 2 <= h and abs(top_xs.mean() - centre) <= 1.0 and abs(np.flatnonzero(blob[h - 1]).mean() - centre) <= 1.0:
         return "ibeam", centre, (h - 1) / 2
     if max(w, h) >= 2 * disc_radius + 2:
         arc = _circle_through(blob)
@@ -514,18 +512,6 @@ def blob_shape(blob: np.ndarray, disc_radius: float, arc_share: float) -> tuple[
     if 0.75 <= w / h <= 1.34 and round_ and min(_overlap(blob, blob[::-1]), _overlap(blob, blob[:, ::-1])) >= 0.8:
         return "dot", centre, (h - 1) / 2
     return "tip", float(top_xs[0]), 0.0
-
-
-def _bar(blob: np.ndarray, min_rows: float = 0.5, min_share: float = 0.8) -> bool:
-    """Whether the middle half of the blob's rows is an upright bar about its centre column: pixels in at least
-    `min_rows` of those rows, at least `min_share` of them within 1 px of the centre (an arrow's fill reaches its
-    left edge there)."""
-    h, w = blob.shape
-    middle = blob[h // 4:h - h // 4]
-    ys, xs = np.nonzero(middle)
-    if len(np.unique(ys)) < min_rows * len(middle):
-        return False
-    return float((np.abs(xs - (w - 1) / 2) <= 1.0).mean()) >= min_share
 
 
 def _one_piece(blob: np.ndarray) -> bool:
