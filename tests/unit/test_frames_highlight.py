@@ -286,3 +286,35 @@ def test_a_disc_whose_region_is_pointed_now_and_then_keeps_its_centre():
     assert f.hotspot(Sighting(2, 28.0, 42.0, 250.0, 60.0, 0.0, (pointed, 20, 30), 35.0), None) == (28.0, 42.0)
     hand = HighlightFinder(TraceParams())  # pointed from the start: its tip
     assert hand.hotspot(Sighting(0, 28.0, 42.0, 250.0, 60.0, 0.0, (pointed, 20, 30), 35.0), None) == (22.0, 30.0)
+
+
+def test_a_small_coloured_sprites_tip_is_learnt_from_its_sightings_before_its_look_was_confirmed():
+    """A coloured pointer's fill (a crystal arrow: too small to tell its shape) glides, background subtraction's tip
+    above it each frame, then rests (no tip): the glide frames before its look was confirmed count for the tip, so
+    from the confirming frame on, and through the rest, the hot spot is the tip, not the fill's centre (main: 9 px
+    below it at rest)."""
+    f = HighlightFinder(TraceParams())
+    path = [(20 + 8 * i, 40) for i in range(3)] + [(36, 40)] * 3  # glides, then rests
+    got = []
+    for i, (cx, cy) in enumerate(path):
+        tip = (2 * cx + 0.5 - 3, 2 * cy + 0.5 - 8.5) if i < 3 else None
+        s = f.add(i, chroma([(cx, cy, 2.5, -30, -36)], i), lambda: tip)
+        got.append(None if s is None else f.hotspot(s, tip))
+    assert got[:2] == [None, None]  # two sightings are no evidence yet
+    for i in range(2, 6):
+        assert got[i] == pytest.approx((2 * path[i][0] + 0.5 - 3, 2 * path[i][1] + 0.5 - 8.5), abs=0.6), i
+
+
+def test_a_look_alike_out_of_the_pointers_reach_is_not_the_highlight():
+    """A confirmed look met by a look-alike in a new picture (a green scatter dot for a green pointer's fill) more than
+    `max_step_px` per frame from where the cursor was last found is not the highlight; of several sightings the one
+    nearest the cursor's last place counts, where that is more recent than the finder's own last sighting."""
+    p = TraceParams()
+    f = HighlightFinder(p)
+    for i in range(5):  # the disc glides: its look confirmed
+        assert (f.add(i, chroma([(20 + 6 * i, 40, 5, -45, 12)], i)) is None) == (i < 2)
+    alike = (140, 15, 5, -45, 12)
+    last = (4, (2 * 44 + 0.5, 80.5))  # the cursor found last on frame 4, at the disc
+    assert f.add(5, chroma([alike], 5), cursor=last) is None  # 192 working px away in one frame
+    s = f.add(6, chroma([(50, 40, 5, -45, 12), alike], 6), cursor=(5, (100.5, 80.5)))
+    assert s is not None and abs(s.x - 100.5) <= 1 and abs(s.y - 80.5) <= 1

@@ -296,6 +296,11 @@ class Follower:
         """Whether the latest anchor is not confirmed yet (the next one may confirm it)."""
         return self._anchor is not None and not self._anchor.confirmed
 
+    @property
+    def last(self) -> tuple[int, tuple[float, float]] | None:
+        """(frame index, (x, y)) where the cursor was last found going forwards, if anywhere."""
+        return None if self._last is None else self._last[:2]
+
     def lost(self, index: int) -> bool:
         """Whether frame `index` is more than `lost_frames` frames past the last one where the cursor was found going
         forwards (or there is none): a follow from there stops."""

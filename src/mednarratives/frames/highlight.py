@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -146,9 +147,12 @@ class HighlightFinder:
         self.look_hue_deg, self.merged_share = p.highlight_look_hue_deg, p.highlight_merged_share
         self.content_share, self.faint_chroma = p.highlight_content_share, p.highlight_faint_chroma
         self.disc_radius, self.arc_share = p.disc_radius_px, p.disc_arc_share
+        self.max_step_px = p.max_step_px
         self._tips = {True: 0, False: 0}  # small regions: background subtraction's tip above them, or not
         self._pointed = {True: 0, False: 0}  # regions that show their shape: pointed (a sprite's tip), or not
         self._tip_offsets: list[tuple[float, float]] = []  # that tip's offsets from their centres, where above
+        # per remembered sighting (`_seen`) of a small region: (luma tip above it, its offset from the centre), or None
+        self._seen_tips: collections.deque = collections.deque(maxlen=MEMORY)
         self._history: collections.deque = collections.deque(maxlen=HISTORY)  # (highlight sighting, its chroma)
         self._seen: collections.deque = collections.deque(maxlen=MEMORY)
         self._looks: list[Sighting] = []  # confirmed looks
@@ -181,6 +185,7 @@ class HighlightFinder:
         spread = np.hypot(*(xy[moved] - (s.x, s.y)).T).max()
         if len(set(index[moved])) >= self.sightings and spread >= 2 * self.min_radius:
             self._looks.append(s)
+            self._count_earlier_tips(s)
             return True
         return False
 
@@ -233,13 +238,37 @@ class HighlightFinder:
             return abs(mu - s.u) <= self.colour_tol and abs(mv - s.v) <= self.colour_tol
         return False
 
+    def _tip(self, s: Sighting, luma_point: tuple[float, float] | None) -> tuple[bool, tuple[float, float]] | None:
+        """(whether `luma_point` lies above the region of `s`, its offset from the centre), or None where the region
+        shows its shape or the point lies apart from it (`luma_tip_above`)."""
+        blob, x0, y0 = s.blob
+        if shows_its_shape(blob, self.disc_radius):
+            return None
+        above = luma_tip_above(blob, x0, y0, self.disc_radius, luma_point)
+        return None if above is None else (above, (luma_point[0] - s.x, luma_point[1] - s.y))
+
+    def _count_tip(self, tip: tuple[bool, tuple[float, float]] | None) -> None:
+        if tip is not None:
+            self._tips[tip[0]] += 1
+            if tip[0]:
+                self._tip_offsets.append(tip[1])
+
+    def _count_earlier_tips(self, look: Sighting) -> None:
+        """A newly confirmed look's remembered sightings count for `hotspot` as its own: a coloured pointer sprite
+        gliding (background subtraction's tip above it) before it came to rest, where its look was confirmed."""
+        for k, (seen, tip) in enumerate(zip(self._seen, self._seen_tips)):
+            if tip is not None and self._alike(seen, look):
+                self._count_tip(tip)
+                self._seen_tips[k] = None  # counted once
+
     def hotspot(self, s: Sighting, luma_point: tuple[float, float] | None) -> tuple[float, float]:
         """The hot spot of sighting `s`: where the region `shows_its_shape`, `cursor.highlight_hotspot`'s tip as long
         as the regions that showed theirs were pointed at least as often as not (a moving disc's region, cut at the
         chroma planes' coarse scale, is pointed now and then: its top is a radius off), else the centre;
         `luma_point`: background subtraction's point in the same frame, if any. Where the region is too small to
         tell its shape, that point counts only once it lay above the regions (`luma_tip_above`) in at least
-        `sightings` frames and in most frames where it lay near them: a pointed sprite (a 24 px hand) throughout,
+        `sightings` frames and in most frames where it lay near them (the look's sightings before it was confirmed
+        count too, `_count_earlier_tips`): a pointed sprite (a 24 px hand) throughout,
         not a laser dot whose luma tip lies above its coloured core now and then (its faint glow). On a pointed
         sprite's frames where that point is missing (a resting pointer) or not above the region, the tip lies at
         the median offset from the region's centre that the points above it showed; else the centre."""
@@ -249,11 +278,9 @@ class HighlightFinder:
             pointed = at != (s.x, s.y)
             self._pointed[pointed] += 1
             return at if pointed and self._pointed[True] >= self._pointed[False] else (s.x, s.y)
-        above = luma_tip_above(blob, x0, y0, self.disc_radius, luma_point)
-        if above is not None:
-            self._tips[above] += 1
-            if above:
-                self._tip_offsets.append((luma_point[0] - s.x, luma_point[1] - s.y))
+        tip = self._tip(s, luma_point)
+        self._count_tip(tip)
+        above = tip is not None and tip[0]
         if not (self._tips[True] >= self.sightings and self._tips[True] > self._tips[False]):  # not a pointed sprite
             return s.x, s.y
         if above:
@@ -276,15 +303,26 @@ class HighlightFinder:
         faint = one_colour(index, chroma, discs, self.max_std, self.faint_chroma)
         return [s for s in faint if all(_apart(s, o) for o in found)]
 
-    def add(self, index: int, chroma: np.ndarray) -> Sighting | None:
+    def add(self, index: int, chroma: np.ndarray,
+            luma_point: Callable[[], tuple[float, float] | None] | None = None,
+            cursor: tuple[int, tuple[float, float]] | None = None) -> Sighting | None:
+        """The highlight's sighting in frame `index`, if any; `luma_point`: gives background subtraction's point in
+        the frame, if any (asked only where a small region is seen: see `hotspot`); `cursor`: (frame, (x, y)) where
+        the cursor was last found, if anywhere. A sighting farther than `max_step_px` per frame since from the
+        later of that place and the last sighting is not the highlight (a look-alike in a new picture: a green
+        scatter dot for a green pointer's fill); of several, the one nearest that place counts."""
         found = one_colour(index, chroma, self._regions_at(chroma, self.min_chroma), self.max_std, self.min_chroma)
         if self.faint_chroma < self.min_chroma:
             found += self._faint_discs(index, chroma, found)
+        small = [not shows_its_shape(s.blob[0], self.disc_radius) for s in found]
+        point = luma_point() if luma_point is not None and any(small) else None
+        tips = [self._tip(s, point) if point is not None else None for s in found]
         hits = []
         if found:  # the remembered sightings as an array, on the frames that need them
             seen = np.array([(o.index, o.x, o.y, o.area, o.u, o.v) for o in self._seen]).reshape(-1, 6)
             hits = [s for s in found if self._confirmed(s, seen)]
         self._seen.extend(found)
+        self._seen_tips.extend(None if any(s is h for h in hits) else t for s, t in zip(found, tips))  # hits: `hotspot`
         if not hits and self._last is not None and self._last.index == index - 1:
             # seen on the frame before: merged with another saturated region now (a coloured button)? Taken apart
             hits = [s for look in self._looks for s in self._by_colour(index, chroma, look)
@@ -292,9 +330,13 @@ class HighlightFinder:
         hits = [s for s in hits if not self._still_content(s, hits)]
         if hits:
             self._history.append((hits, chroma.copy()))
+        near = (self._last.index, (self._last.x, self._last.y)) if self._last is not None else None
+        if cursor is not None and (near is None or cursor[0] > near[0]):
+            near = cursor
+        if near is not None:  # out of the pointer's reach: not it; several: the one nearest the cursor's last place
+            hits = sorted((s for s in hits if np.hypot(s.x - near[1][0], s.y - near[1][1])
+                           <= self.max_step_px * (index - near[0])), key=lambda s: np.hypot(s.x - near[1][0], s.y - near[1][1]))
         if not hits:
             return None
-        if self._last is not None:  # several: the one nearest the last
-            hits.sort(key=lambda s: np.hypot(s.x - self._last.x, s.y - self._last.y))
         self._last = hits[0]
         return hits[0]

@@ -119,6 +119,15 @@ class _Tracer:
             return None
         return self.windows.point(i)
 
+    def luma_point(self, i: int, k: int, xy: np.ndarray | None) -> tuple[float, float] | None:
+        """Background subtraction's point in frame `i`: its stable chunk's (`k`: the frame's index there, `xy` the
+        chunk's points), or outside every chunk its short window's pick (a coloured pointer sprite gliding between
+        rests, whose tip the highlight finder learns from it)."""
+        if k >= 0:
+            return None if np.isnan(xy[k, 0]) else (float(xy[k, 0]), float(xy[k, 1]))
+        picked = self.windows.point(i)
+        return picked[0] if picked is not None else None
+
     def hand_on(self, end: int, chunk: Chunk | None = None, xy: np.ndarray | None = None,
                 blobs: dict | None = None) -> dict:
         """Frames before `end` to the follower, with the points of `chunk` (its tracked `xy` and `blobs`); returns
@@ -130,10 +139,10 @@ class _Tracer:
             k = i - chunk.start if chunk is not None else -1
             if k >= 0:
                 self.chunk_of[i] = len(self.results) - 1
-            disc = self.highlights.add(i, chroma)
+            disc = self.highlights.add(i, chroma, lambda: self.luma_point(i, k, xy), follower.last)
             found = k >= 0 and not np.isnan(xy[k, 0])
             if disc is not None:  # the recorder's highlight: the hot spot by its own look
-                discs[i] = self.highlights.hotspot(disc, (float(xy[k, 0]), float(xy[k, 1])) if found else None)
+                discs[i] = self.highlights.hotspot(disc, self.luma_point(i, k, xy))
                 follower.add(i, (luma, chroma), discs[i], disc.blob, trusted=True)
             elif found:
                 follower.add(i, (luma, chroma), (float(xy[k, 0]), float(xy[k, 1])), blobs[k])
