@@ -276,52 +276,39 @@ def circle_points(rng: random.Random, n: int, centre: tuple[int, int], radius: i
     return pts[:n]
 
 
+# A screen recorder's highlight styles: ellipses drawn in order at the hotspot, each ("fill" | "outline", radius,
+# RGBA[, outline width]).
+HIGHLIGHTS = {
+    "disc": [("fill", 20, (255, 230, 0, 110))],
+    "ring": [("outline", 22, (255, 60, 60, 220), 4)],
+    "laser": [("fill", 9, (255, 0, 0, 90)), ("fill", 5, (255, 30, 30, 255))],
+    "green_disc": [("fill", 26, (40, 220, 60, 100))],
+    "blue_ring": [("outline", 34, (40, 120, 255, 230), 5)],
+    "green_laser": [("fill", 11, (0, 255, 60, 80)), ("fill", 6, (60, 255, 90, 255))],
+    "magenta_disc": [("fill", 16, (230, 40, 200, 95))],
+    "cyan_ring": [("outline", 28, (0, 200, 230, 220), 3)],
+    "yellow_ring": [("outline", 17, (250, 220, 40, 200), 3)],
+    "orange_disc": [("fill", 22, (255, 150, 20, 100))],
+    "purple_ring": [("outline", 24, (170, 60, 255, 220), 4)],
+    "lime_ring": [("outline", 20, (140, 255, 40, 210), 3)],
+    "teal_disc": [("fill", 24, (0, 190, 170, 105))],
+    "blue_disc": [("fill", 21, (50, 110, 255, 100))],
+    "pink_disc": [("fill", 30, (255, 90, 170, 90))],
+    "navy_ring": [("outline", 30, (20, 40, 150, 220), 4)],
+    "orange_laser": [("fill", 12, (255, 140, 0, 85)), ("fill", 6, (255, 160, 30, 255))],
+    "white_ring": [("outline", 26, (255, 255, 255, 210), 3)],
+}
+
+
 def overlay(frame: Path, x: int, y: int, style: str, click_age: int | None = None) -> None:
-    """The highlight a screen recorder draws at the hotspot (`ripple`: a ring growing for 5 frames after a click,
-    `click_age` frames ago; nothing otherwise)."""
+    """The highlight a screen recorder draws at the hotspot (HIGHLIGHTS; `ripple`: a ring growing for 5 frames after a
+    click, `click_age` frames ago; nothing otherwise)."""
     im = Image.open(frame).convert("RGBA")
     layer = Image.new("RGBA", im.size, (0, 0, 0, 0))
     d = ImageDraw.Draw(layer)
-    if style == "disc":
-        d.ellipse([x - 20, y - 20, x + 20, y + 20], fill=(255, 230, 0, 110))
-    elif style == "ring":
-        d.ellipse([x - 22, y - 22, x + 22, y + 22], outline=(255, 60, 60, 220), width=4)
-    elif style == "laser":
-        d.ellipse([x - 9, y - 9, x + 9, y + 9], fill=(255, 0, 0, 90))
-        d.ellipse([x - 5, y - 5, x + 5, y + 5], fill=(255, 30, 30, 255))
-    elif style == "green_disc":
-        d.ellipse([x - 26, y - 26, x + 26, y + 26], fill=(40, 220, 60, 100))
-    elif style == "blue_ring":
-        d.ellipse([x - 34, y - 34, x + 34, y + 34], outline=(40, 120, 255, 230), width=5)
-    elif style == "green_laser":
-        d.ellipse([x - 11, y - 11, x + 11, y + 11], fill=(0, 255, 60, 80))
-        d.ellipse([x - 6, y - 6, x + 6, y + 6], fill=(60, 255, 90, 255))
-    elif style == "magenta_disc":
-        d.ellipse([x - 16, y - 16, x + 16, y + 16], fill=(230, 40, 200, 95))
-    elif style == "cyan_ring":
-        d.ellipse([x - 28, y - 28, x + 28, y + 28], outline=(0, 200, 230, 220), width=3)
-    elif style == "yellow_ring":
-        d.ellipse([x - 17, y - 17, x + 17, y + 17], outline=(250, 220, 40, 200), width=3)
-    elif style == "orange_disc":
-        d.ellipse([x - 22, y - 22, x + 22, y + 22], fill=(255, 150, 20, 100))
-    elif style == "purple_ring":
-        d.ellipse([x - 24, y - 24, x + 24, y + 24], outline=(170, 60, 255, 220), width=4)
-    elif style == "lime_ring":
-        d.ellipse([x - 20, y - 20, x + 20, y + 20], outline=(140, 255, 40, 210), width=3)
-    elif style == "teal_disc":
-        d.ellipse([x - 24, y - 24, x + 24, y + 24], fill=(0, 190, 170, 105))
-    elif style == "blue_disc":
-        d.ellipse([x - 21, y - 21, x + 21, y + 21], fill=(50, 110, 255, 100))
-    elif style == "pink_disc":
-        d.ellipse([x - 30, y - 30, x + 30, y + 30], fill=(255, 90, 170, 90))
-    elif style == "navy_ring":
-        d.ellipse([x - 30, y - 30, x + 30, y + 30], outline=(20, 40, 150, 220), width=4)
-    elif style == "orange_laser":
-        d.ellipse([x - 12, y - 12, x + 12, y + 12], fill=(255, 140, 0, 85))
-        d.ellipse([x - 6, y - 6, x + 6, y + 6], fill=(255, 160, 30, 255))
-    elif style == "white_ring":
-        d.ellipse([x - 26, y - 26, x + 26, y + 26], outline=(255, 255, 255, 210), width=3)
-    elif style == "ripple" and click_age is not None and click_age < 5:
+    for kind, r, colour, *width in HIGHLIGHTS.get(style, ()):
+        d.ellipse([x - r, y - r, x + r, y + r], **{kind: colour}, width=width[0] if width else 1)
+    if style == "ripple" and click_age is not None and click_age < 5:
         r = 10 + 9 * click_age
         d.ellipse([x - r, y - r, x + r, y + r], outline=(255, 140, 0, 230 - 40 * click_age), width=3)
     Image.alpha_composite(im, layer).convert("RGB").save(frame)
